@@ -1,0 +1,166 @@
+import { z } from 'zod';
+
+/**
+ * The one configuration module. Every variable of the contract is validated here, once, at start;
+ * a bad or missing value stops the process with a single message naming each problem.
+ */
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parses durations like `30s`, `6h`, `7d`, `1500ms` into milliseconds. */
+export function parseDuration(text: string): number | undefined {
+  const match = /^(\d+)(ms|s|m|h|d)$/.exec(text.trim());
+  if (!match) return undefined;
+  return Number(match[1]) * DURATION_UNITS[match[2]];
+}
+
+const duration = (min: number, max: number, label: string) =>
+  z.string().transform((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `must be a duration such as 30s, 15m, 6h or 7d (got "${text}")` });
+      return z.NEVER;
+    }
+    if (ms < min || ms > max) {
+      ctx.addIssue({ code: 'custom', message: `must be between ${label}` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+const intString = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const encryptionKey = z.string().transform((text, ctx) => {
+  const bytes = Buffer.from(text, 'base64');
+  if (bytes.length !== 32 || bytes.toString('base64').replace(/=+$/, '') !== text.trim().replace(/=+$/, '')) {
+    ctx.addIssue({ code: 'custom', message: 'must be 32 random bytes encoded as base64 (e.g. `openssl rand -base64 32`)' });
+    return z.NEVER;
+  }
+  return bytes;
+});
+
+const baseUrlTemplate = z
+  .string()
+  .refine((t) => t.includes('{subdomain}'), 'must contain {subdomain}')
+  .refine((t) => {
+    try {
+      const url = new URL(t.replace('{subdomain}', 'example'));
+      return url.protocol === 'https:' || url.protocol === 'http:';
+    } catch {
+      return false;
+    }
+  }, 'must be an http(s) URL template such as https://{subdomain}.zendesk.com');
+
+const envSchema = z.object({
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection string').optional(),
+  TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('zendesk-integration'),
+  PORT: intString(0, 65535).default(3000),
+  PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  ADMIN_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  ENCRYPTION_KEY: encryptionKey.optional(),
+  ZENDESK_CLIENT_ID: z.string().min(1).optional(),
+  ZENDESK_CLIENT_SECRET: z.string().min(1).optional(),
+  ZENDESK_BASE_URL: baseUrlTemplate.default('https://{subdomain}.zendesk.com'),
+  SYNC_INTERVAL: duration(30_000, 7 * 86_400_000, '30s and 7d').default(6 * 3_600_000),
+  ACTIVITY_BACKFILL_DAYS: intString(1, 3650).default(90),
+  INACTIVE_AFTER_DAYS: intString(1, 3650).default(30),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** How long a connect flow waits for the admin's consent (contract: 30 minutes). Tests shorten it. */
+  CONSENT_TIMEOUT: duration(1_000, 86_400_000, '1s and 24h').default(30 * 60_000),
+  /** Timeout of one HTTP request to Zendesk. */
+  ZENDESK_REQUEST_TIMEOUT: duration(1_000, 300_000, '1s and 5m').default(30_000),
+});
+
+export type Env = z.input<typeof envSchema>;
+
+export interface Config {
+  databaseUrl: string | undefined;
+  temporal: { address: string; namespace: string; taskQueue: string };
+  port: number;
+  publicUrl: string;
+  redirectUri: string;
+  adminApiKey: string | undefined;
+  encryptionKey: Buffer | undefined;
+  zendesk: { clientId: string | undefined; clientSecret: string | undefined; baseUrlTemplate: string; requestTimeoutMs: number };
+  syncIntervalMs: number;
+  activityBackfillDays: number;
+  inactiveAfterDays: number;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  consentTimeoutMs: number;
+}
+
+/** What each process needs beyond the defaults. */
+export type Role = 'api' | 'worker' | 'migrate' | 'any';
+
+const REQUIRED: Record<Role, Array<keyof z.output<typeof envSchema>>> = {
+  api: ['ADMIN_API_KEY', 'ENCRYPTION_KEY', 'DATABASE_URL'],
+  worker: ['ENCRYPTION_KEY', 'ZENDESK_CLIENT_ID', 'ZENDESK_CLIENT_SECRET', 'DATABASE_URL'],
+  migrate: ['DATABASE_URL'],
+  any: [],
+};
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates an environment; throws one ConfigError listing every problem. Never echoes secret values. */
+export function loadConfig(env: Record<string, string | undefined> = process.env, role: Role = 'any'): Config {
+  // Empty strings mean "not set", as in most deployment tools.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  const problems: string[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) problems.push(`${issue.path.join('.')}: ${issue.message}`);
+  }
+  if (parsed.success) {
+    for (const key of REQUIRED[role]) {
+      if (parsed.data[key] === undefined) problems.push(`${key}: required for ${role}`);
+    }
+  }
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  const e = parsed.data;
+  const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  return {
+    databaseUrl: e.DATABASE_URL,
+    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE },
+    port: e.PORT,
+    publicUrl,
+    redirectUri: `${publicUrl}/v1/oauth/zendesk/callback`,
+    adminApiKey: e.ADMIN_API_KEY,
+    encryptionKey: e.ENCRYPTION_KEY,
+    zendesk: {
+      clientId: e.ZENDESK_CLIENT_ID,
+      clientSecret: e.ZENDESK_CLIENT_SECRET,
+      baseUrlTemplate: e.ZENDESK_BASE_URL,
+      requestTimeoutMs: e.ZENDESK_REQUEST_TIMEOUT,
+    },
+    syncIntervalMs: e.SYNC_INTERVAL,
+    activityBackfillDays: e.ACTIVITY_BACKFILL_DAYS,
+    inactiveAfterDays: e.INACTIVE_AFTER_DAYS,
+    logLevel: e.LOG_LEVEL,
+    consentTimeoutMs: e.CONSENT_TIMEOUT,
+  };
+}
+
+/** For entry points: load or print the problems and exit. */
+export function loadConfigOrExit(role: Role): Config {
+  try {
+    return loadConfig(process.env, role);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}

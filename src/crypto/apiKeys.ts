@@ -1,0 +1,10 @@
+import { createHash, randomBytes } from 'node:crypto';
+
+/** Tenant API keys: high-entropy random strings, so a plain SHA-256 is a sound at-rest form. */
+export function generateApiKey(): string {
+  return `zk_${randomBytes(32).toString('base64url')}`;
+}
+
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}

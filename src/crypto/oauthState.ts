@@ -1,0 +1,38 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { SecretBox } from './secretBox';
+
+/**
+ * The OAuth `state`: `<flowId>.<integrationId>.<expiresAtSeconds>.<signature>`. The signature binds it to
+ * one flow of one integration until it expires; single use is enforced by the oauth_flows row.
+ */
+export interface StateClaims {
+  flowId: string;
+  integrationId: string;
+  expiresAt: Date;
+}
+
+export function signState(box: SecretBox, claims: StateClaims): string {
+  const payload = `${claims.flowId}.${claims.integrationId}.${Math.floor(claims.expiresAt.getTime() / 1000)}`;
+  return `${payload}.${box.sign(payload)}`;
+}
+
+export type StateCheck = { ok: true; claims: StateClaims } | { ok: false; reason: string };
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export function verifyState(box: SecretBox, state: string, now = new Date()): StateCheck {
+  const parts = state.split('.');
+  if (parts.length !== 4) return { ok: false, reason: 'The state parameter is malformed.' };
+  const [flowId, integrationId, exp, signature] = parts;
+  if (!UUID.test(flowId) || !UUID.test(integrationId) || !/^\d{1,12}$/.test(exp)) {
+    return { ok: false, reason: 'The state parameter is malformed.' };
+  }
+  const expected = Buffer.from(box.sign(`${flowId}.${integrationId}.${exp}`));
+  const given = Buffer.from(signature);
+  if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
+    return { ok: false, reason: 'The state parameter is not valid.' };
+  }
+  const expiresAt = new Date(Number(exp) * 1000);
+  if (expiresAt <= now) return { ok: false, reason: 'This consent link has expired. Start the connection again.' };
+  return { ok: true, claims: { flowId, integrationId, expiresAt } };
+}
