@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import * as initial from './20261125T140000_initial';
+import * as oneRunningSync from './20261125T150000_one_running_sync';
 
 /**
  * Every migration, by its timestamped name. A static list (rather than a folder scan) works the same
@@ -7,4 +8,5 @@ import * as initial from './20261125T140000_initial';
  */
 export const migrations: Record<string, Migration> = {
   '20261125T140000_initial': initial,
+  '20261125T150000_one_running_sync': oneRunningSync,
 };

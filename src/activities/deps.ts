@@ -1,0 +1,16 @@
+import type { Client } from '@temporalio/client';
+import type { Kysely } from 'kysely';
+import type { Config } from '../config';
+import type { SecretBox } from '../crypto/secretBox';
+import type { Database } from '../db/tables';
+import type { Logger } from '../logger';
+
+/** Everything activities need, handed to the factory once per worker (samples-typescript style). */
+export interface ActivityDeps {
+  db: Kysely<Database>;
+  box: SecretBox;
+  config: Config;
+  logger: Logger;
+  /** For managing the sync schedule from activities. */
+  temporal: Client;
+}

@@ -1,0 +1,53 @@
+import { ApplicationFailure } from '@temporalio/common';
+import {
+  ZendeskAuthError,
+  ZendeskBadResponseError,
+  ZendeskNotFoundError,
+  ZendeskRateLimitedError,
+  ZendeskTransientError,
+} from '../zendesk/errors';
+
+/** Failure types workflows branch on. */
+export const AUTH_LOST = 'ZendeskAuthLost';
+export const RATE_LIMITED = 'ZendeskRateLimited';
+
+/**
+ * Turns a Zendesk error into the Temporal failure that makes the retry do the right thing: wait exactly
+ * Retry-After, back off, or stop at once. Messages are ours, never Zendesk bodies, so no secret leaks.
+ */
+export function toActivityFailure(err: unknown): unknown {
+  if (err instanceof ZendeskAuthError) {
+    // The client already refreshed once on invalid_token; anything still refused means the grant is gone.
+    return ApplicationFailure.nonRetryable(err.actionableMessage, AUTH_LOST);
+  }
+  if (err instanceof ZendeskRateLimitedError) {
+    return ApplicationFailure.create({
+      type: RATE_LIMITED,
+      message: `Zendesk rate limit reached on the ${err.bucket} bucket; retrying after ${Math.ceil(err.retryAfterMs / 1000)} s`,
+      nextRetryDelay: err.retryAfterMs,
+    });
+  }
+  if (err instanceof ZendeskTransientError) {
+    return ApplicationFailure.create({
+      type: 'ZendeskUnavailable',
+      message: err.message,
+      ...(err.retryAfterMs ? { nextRetryDelay: err.retryAfterMs } : {}),
+    });
+  }
+  if (err instanceof ZendeskBadResponseError) {
+    return ApplicationFailure.retryable(err.message, 'ZendeskBadResponse');
+  }
+  if (err instanceof ZendeskNotFoundError) {
+    return ApplicationFailure.nonRetryable(err.message, 'ZendeskWorkspaceNotFound');
+  }
+  return err;
+}
+
+/** Runs an activity body, translating Zendesk errors on the way out. */
+export async function withZendeskFailures<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw toActivityFailure(err);
+  }
+}

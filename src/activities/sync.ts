@@ -1,0 +1,152 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { getCheckpoint, setCheckpoint } from '../db/repositories/checkpoints';
+import { findIntegration, setIntegrationStatus } from '../db/repositories/integrations';
+import { addSyncRunCounts, finishSyncRun, runningSyncRuns, startSyncRun } from '../db/repositories/syncRuns';
+import { insertTicketEvents } from '../db/repositories/ticketEvents';
+import { upsertZendeskUsers } from '../db/repositories/zendeskUsers';
+import { pauseSyncSchedule } from '../temporal/syncSchedule';
+import { ZendeskClient } from '../zendesk/client';
+import type { ActivityDeps } from './deps';
+import { withZendeskFailures } from './failures';
+import { nextTicketEventsStart, toTicketEventRow, toUserRow } from './syncMapping';
+
+export interface ChunkInput {
+  integrationId: string;
+  syncRunId: string;
+  /** Stop after this much work so the workflow can report progress; the checkpoint carries on. */
+  maxMs: number;
+}
+
+export interface ChunkResult {
+  done: boolean;
+  pages: number;
+  records: number;
+}
+
+export const NOT_CONNECTED = 'IntegrationNotConnected';
+
+/**
+ * Activities of a sync. Each stream is processed in chunks; every page's rows and the checkpoint after
+ * them are committed in one transaction, so a crash anywhere loses nothing and a replay counts nothing twice.
+ */
+export function createSyncActivities(deps: ActivityDeps) {
+  const { db, box, config, logger, temporal } = deps;
+
+  const connectedIntegration = async (integrationId: string) => {
+    const integration = await findIntegration(db, integrationId);
+    if (!integration || integration.status !== 'connected') {
+      throw ApplicationFailure.nonRetryable(`The integration is ${integration?.status ?? 'gone'}; the sync stops.`, NOT_CONNECTED);
+    }
+    return integration;
+  };
+
+  /** A client whose rate-limit waits keep the activity's heartbeat alive. */
+  const clientFor = (integrationId: string, workspace: string) =>
+    new ZendeskClient({ db, box, config, integrationId, subdomain: workspace, onWait: () => Context.current().heartbeat() });
+
+  /** Runs a chunk, then books the requests it cost on the run whatever happened. */
+  const chunk = async (input: ChunkInput, stream: 'users' | 'ticket_events', body: (client: ZendeskClient, deadline: number) => Promise<ChunkResult>) => {
+    const integration = await connectedIntegration(input.integrationId);
+    const client = clientFor(input.integrationId, integration.workspace);
+    const log = logger.child({ tenantId: integration.tenant_id, integrationId: integration.id, workflowId: Context.current().info.workflowExecution?.workflowId, stream });
+    try {
+      const result = await withZendeskFailures(() => body(client, Date.now() + input.maxMs));
+      log.debug(result, 'sync chunk done');
+      return result;
+    } catch (err) {
+      log.warn({ error: (err as Error).message }, 'sync chunk failed');
+      throw err;
+    } finally {
+      await addSyncRunCounts(db, input.syncRunId, { requests: client.stats.requests, rateLimited: client.stats.rateLimited });
+    }
+  };
+
+  return {
+    /**
+     * Opens a run record; refuses when another sync of the integration is still running. A run left
+     * "running" by a sync that no longer exists (terminated, timed out) is closed as interrupted.
+     */
+    async beginSync(input: { integrationId: string; workflowId: string; runId: string }): Promise<{ syncRunId: string } | { skipped: string }> {
+      const integration = await findIntegration(db, input.integrationId);
+      if (!integration || integration.status !== 'connected') return { skipped: `the integration is ${integration?.status ?? 'gone'}` };
+      return db.transaction().execute(async (trx) => {
+        for (const run of await runningSyncRuns(trx, input.integrationId)) {
+          if (run.workflow_id === input.workflowId && run.run_id === input.runId) return { syncRunId: run.id };
+          const stillRunning = await temporal.workflow
+            .getHandle(run.workflow_id, run.run_id)
+            .describe()
+            .then((d) => d.status.name === 'RUNNING')
+            .catch((err) => (err instanceof WorkflowNotFoundError ? false : Promise.reject(err)));
+          if (stillRunning) return { skipped: `sync ${run.workflow_id} is still running` };
+          await finishSyncRun(trx, run.id, 'failed', 'Interrupted: the sync ended before it finished.');
+        }
+        const run = await startSyncRun(trx, input);
+        return { syncRunId: run.id };
+      });
+    },
+
+    /** Users from the incremental cursor export, resumed from the saved cursor. */
+    async syncUsersChunk(input: ChunkInput): Promise<ChunkResult> {
+      return chunk(input, 'users', async (client, deadline) => {
+        const result: ChunkResult = { done: false, pages: 0, records: 0 };
+        let cursor = await getCheckpoint(db, input.integrationId, 'users');
+        while (Date.now() < deadline) {
+          const page = await client.incrementalUsersPage(cursor ? { cursor } : { startTime: 0 });
+          const rows = page.users.map((u) => toUserRow(input.integrationId, u));
+          await db.transaction().execute(async (trx) => {
+            await upsertZendeskUsers(trx, rows);
+            if (page.after_cursor) await setCheckpoint(trx, input.integrationId, 'users', page.after_cursor);
+            await addSyncRunCounts(trx, input.syncRunId, { users: rows.length });
+          });
+          cursor = page.after_cursor ?? cursor;
+          result.pages++;
+          result.records += rows.length;
+          Context.current().heartbeat(result);
+          if (page.end_of_stream) return { ...result, done: true };
+        }
+        return result;
+      });
+    },
+
+    /** Ticket events from the time-based export, from the saved position (first sync: the backfill window). */
+    async syncTicketEventsChunk(input: ChunkInput): Promise<ChunkResult> {
+      return chunk(input, 'ticket_events', async (client, deadline) => {
+        const result: ChunkResult = { done: false, pages: 0, records: 0 };
+        const saved = await getCheckpoint(db, input.integrationId, 'ticket_events');
+        let start = saved ? Number(saved) : Math.floor(Date.now() / 1000) - config.activityBackfillDays * 86_400;
+        while (Date.now() < deadline) {
+          const page = await client.ticketEventsPage(start);
+          const rows = page.ticket_events.map((e) => toTicketEventRow(input.integrationId, e));
+          const next = nextTicketEventsStart(start, { end_time: page.end_time, end_of_stream: page.end_of_stream, count: page.ticket_events.length });
+          const inserted = await db.transaction().execute(async (trx) => {
+            const n = await insertTicketEvents(trx, rows);
+            await setCheckpoint(trx, input.integrationId, 'ticket_events', String(next));
+            await addSyncRunCounts(trx, input.syncRunId, { events: n });
+            return n;
+          });
+          start = next;
+          result.pages++;
+          result.records += inserted;
+          Context.current().heartbeat(result);
+          if (page.end_of_stream) return { ...result, done: true };
+        }
+        return result;
+      });
+    },
+
+    async finishSync(input: { syncRunId: string; status: 'succeeded' | 'failed'; error: string | null }): Promise<void> {
+      await finishSyncRun(db, input.syncRunId, input.status, input.error);
+    },
+
+    /** Zendesk refused the grant: stop syncing until someone reconnects. */
+    async markNeedsReauth(input: { integrationId: string; message: string }): Promise<void> {
+      await setIntegrationStatus(db, input.integrationId, { status: 'needs_reauth', error: input.message, onlyFrom: ['connected'] });
+      await pauseSyncSchedule(temporal, input.integrationId, `Paused: ${input.message}`);
+      logger.warn({ integrationId: input.integrationId }, 'integration needs re-authorization; schedule paused');
+    },
+  };
+}
+
+export type SyncActivities = ReturnType<typeof createSyncActivities>;

@@ -1,0 +1,35 @@
+import { createServer } from 'node:http';
+import { createApp } from './api/app';
+import { loadConfigOrExit } from './config';
+import { SecretBox } from './crypto/secretBox';
+import { createDb } from './db/database';
+import { createLogger } from './logger';
+import { createTemporalClient } from './temporal/client';
+
+/** `npm run start:api`: the HTTP API. SIGTERM stops accepting requests and lets those in flight finish. */
+async function main(): Promise<void> {
+  const config = loadConfigOrExit('api');
+  const logger = createLogger(config.logLevel).child({ process: 'api' });
+  const db = createDb(config.databaseUrl!, 20);
+  const temporal = await createTemporalClient(config);
+  const app = createApp({ db, box: new SecretBox(config.encryptionKey!), config, temporal, logger });
+  const server = createServer(app);
+  server.listen(config.port, () => logger.info({ port: config.port, publicUrl: config.publicUrl }, 'API listening'));
+  const shutdown = (signal: string) => {
+    logger.info({ signal }, 'shutting down: no new requests, finishing those in flight');
+    server.close(async () => {
+      await temporal.connection.close();
+      await db.destroy();
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+    setTimeout(() => process.exit(1), 25_000).unref();
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((err) => {
+  process.stderr.write(`api failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,43 @@
+import { randomUUID } from 'node:crypto';
+import { WorkflowIdConflictPolicy } from '@temporalio/client';
+import { signState } from '../crypto/oauthState';
+import { createPkcePair } from '../crypto/pkce';
+import { expireOpenFlows, insertOAuthFlow } from '../db/repositories/oauthFlows';
+import type { Integration } from '../db/tables';
+import { searchAttributesFor } from '../temporal/searchAttributes';
+import { connectWorkflowId, zendeskConnect } from '../workflows/connect';
+import { buildAuthorizeUrl } from '../zendesk/oauth';
+import { workspaceBaseUrl } from '../zendesk/workspace';
+import type { ApiDeps } from './deps';
+
+/**
+ * Opens a consent attempt: a single-use signed state, a PKCE pair whose verifier stays encrypted in the
+ * database, and a connect workflow waiting for the callback. Returns the Zendesk consent URL.
+ */
+export async function beginConsent(deps: ApiDeps, integration: Integration): Promise<string> {
+  const { db, box, config, temporal } = deps;
+  const flowId = randomUUID();
+  const pkce = createPkcePair();
+  const expiresAt = new Date(Date.now() + config.consentTimeoutMs);
+  await db.transaction().execute(async (trx) => {
+    await expireOpenFlows(trx, integration.id);
+    await insertOAuthFlow(trx, { id: flowId, integrationId: integration.id, pkceVerifierEnc: box.encrypt(pkce.verifier, flowId), expiresAt });
+  });
+  await temporal.workflow.start(zendeskConnect, {
+    taskQueue: config.temporal.taskQueue,
+    workflowId: connectWorkflowId(integration.id),
+    args: [{ integrationId: integration.id, tenantId: integration.tenant_id, workspace: integration.workspace, flowId, consentTimeoutMs: config.consentTimeoutMs }],
+    // A reconnect replaces an attempt still waiting for consent.
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.TERMINATE_EXISTING,
+    typedSearchAttributes: searchAttributesFor({ tenantId: integration.tenant_id, integrationId: integration.id, workspace: integration.workspace }),
+    staticSummary: `Connect Zendesk workspace ${integration.workspace}`,
+    staticDetails: `Waits up to ${Math.round(config.consentTimeoutMs / 60_000)} min for an admin's consent, then exchanges the code and checks the user is an admin.`,
+  });
+  return buildAuthorizeUrl({
+    baseUrl: workspaceBaseUrl(config.zendesk.baseUrlTemplate, integration.workspace),
+    clientId: config.zendesk.clientId ?? '',
+    redirectUri: config.redirectUri,
+    state: signState(box, { flowId, integrationId: integration.id, expiresAt }),
+    codeChallenge: pkce.challenge,
+  });
+}

@@ -1,0 +1,14 @@
+import type { Client } from '@temporalio/client';
+import type { Kysely } from 'kysely';
+import type { Config } from '../config';
+import type { SecretBox } from '../crypto/secretBox';
+import type { Database } from '../db/tables';
+import type { Logger } from '../logger';
+
+export interface ApiDeps {
+  db: Kysely<Database>;
+  box: SecretBox;
+  config: Config;
+  temporal: Client;
+  logger: Logger;
+}

@@ -1,0 +1,49 @@
+import type { z } from 'zod';
+import { latestSyncRuns } from '../db/repositories/integrations';
+import type { Integration as IntegrationRow, SyncRun } from '../db/tables';
+import { nextSyncAt } from '../temporal/syncSchedule';
+import type { ApiDeps } from './deps';
+import type { Integration } from './schemas';
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+function lastSyncView(run: SyncRun | undefined): z.infer<typeof Integration>['lastSync'] {
+  if (!run) return null;
+  return {
+    status: run.status,
+    startedAt: run.started_at.toISOString(),
+    finishedAt: iso(run.finished_at),
+    usersSynced: run.users_synced,
+    ticketEventsSynced: run.ticket_events_synced,
+    requests: run.requests,
+    rateLimited: run.rate_limited,
+    error: run.error,
+  };
+}
+
+/** Integration rows as the API shows them, with their latest sync and the schedule's next run. */
+export async function integrationViews(deps: ApiDeps, rows: IntegrationRow[]): Promise<Array<z.infer<typeof Integration>>> {
+  const runs = await latestSyncRuns(deps.db, rows.map((r) => r.id));
+  return Promise.all(
+    rows.map(async (row) => {
+      let next: Date | null = null;
+      if (row.status === 'connected') {
+        next = await nextSyncAt(deps.temporal, row.id).catch((err) => {
+          deps.logger.warn({ integrationId: row.id, err: (err as Error).message }, 'could not read the sync schedule');
+          return null;
+        });
+      }
+      return {
+        id: row.id,
+        provider: 'zendesk' as const,
+        workspace: row.workspace,
+        status: row.status,
+        createdAt: row.created_at.toISOString(),
+        connectedAt: iso(row.connected_at),
+        lastSync: lastSyncView(runs.get(row.id)),
+        nextSyncAt: iso(next),
+        error: row.error,
+      };
+    }),
+  );
+}

@@ -1,0 +1,110 @@
+import { Router, type Request } from 'express';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { findLiveIntegration, findTenantIntegration, insertIntegration, listTenantIntegrations, setIntegrationStatus } from '../../db/repositories/integrations';
+import { expireOpenFlows } from '../../db/repositories/oauthFlows';
+import { deleteSyncSchedule, triggerSync } from '../../temporal/syncSchedule';
+import { connectWorkflowId } from '../../workflows/connect';
+import { disconnectWorkflowId, zendeskDisconnect } from '../../workflows/disconnect';
+import { parseWorkspaceInput } from '../../zendesk/workspace';
+import { searchAttributesFor } from '../../temporal/searchAttributes';
+import { beginConsent } from '../consent';
+import type { ApiDeps } from '../deps';
+import { integrationViews } from '../integrationView';
+import { badRequest, conflict, HttpProblem, notFound } from '../problems';
+import { CreateIntegrationBody, DeleteQuery, IntegrationIdParams } from '../schemas';
+import { parseOr400 } from '../validate';
+
+/** Integrations of the calling tenant. Another tenant's id answers exactly like an unknown one. */
+export function integrationsRouter(deps: ApiDeps): Router {
+  const router = Router();
+  const { db } = deps;
+
+  const ownIntegration = async (req: Request) => {
+    const { id } = parseOr400(IntegrationIdParams, req.params, 'path');
+    const integration = await findTenantIntegration(db, req.tenant!.id, id);
+    if (!integration || integration.status === 'disconnected') throw notFound(`No integration ${id}.`);
+    return integration;
+  };
+
+  router.post('/v1/integrations/zendesk', async (req, res) => {
+    const body = parseOr400(CreateIntegrationBody, req.body, 'body');
+    const parsed = parseWorkspaceInput(body.workspace);
+    if (!parsed.ok) throw badRequest(`workspace: ${parsed.reason}`, [{ name: 'workspace', reason: parsed.reason }]);
+    const tenantId = req.tenant!.id;
+    const existing = await findLiveIntegration(db, tenantId, parsed.subdomain);
+    if (existing) throw conflict(`Workspace ${parsed.subdomain} is already connected as integration ${existing.id}.`, { existingId: existing.id });
+    let integration;
+    try {
+      integration = await insertIntegration(db, tenantId, parsed.subdomain);
+    } catch (err) {
+      // Two concurrent creates: the unique index lets one win.
+      const winner = await findLiveIntegration(db, tenantId, parsed.subdomain);
+      if (winner) throw conflict(`Workspace ${parsed.subdomain} is already connected as integration ${winner.id}.`, { existingId: winner.id });
+      throw err;
+    }
+    let authorizeUrl: string;
+    try {
+      authorizeUrl = await beginConsent(deps, integration);
+    } catch (err) {
+      await db.deleteFrom('integrations').where('id', '=', integration.id).execute();
+      throw err;
+    }
+    deps.logger.info({ tenantId, integrationId: integration.id, workspace: integration.workspace }, 'integration created; awaiting consent');
+    res.status(201).json({ id: integration.id, workspace: integration.workspace, status: 'awaiting_consent', authorizeUrl });
+  });
+
+  router.get('/v1/integrations', async (req, res) => {
+    const rows = (await listTenantIntegrations(db, req.tenant!.id)).filter((r) => r.status !== 'disconnected');
+    res.json({ integrations: await integrationViews(deps, rows) });
+  });
+
+  router.get('/v1/integrations/:id', async (req, res) => {
+    const [view] = await integrationViews(deps, [await ownIntegration(req)]);
+    res.json(view);
+  });
+
+  router.post('/v1/integrations/:id/reconnect', async (req, res) => {
+    const integration = await ownIntegration(req);
+    if (integration.status === 'connecting') throw conflict('A consent for this integration is being completed right now; try again in a moment.');
+    await setIntegrationStatus(db, integration.id, { status: 'awaiting_consent', error: integration.error, onlyFrom: [integration.status] });
+    const authorizeUrl = await beginConsent(deps, integration);
+    deps.logger.info({ tenantId: integration.tenant_id, integrationId: integration.id }, 'reconnect requested');
+    res.json({ authorizeUrl });
+  });
+
+  router.post('/v1/integrations/:id/sync', async (req, res) => {
+    const integration = await ownIntegration(req);
+    if (integration.status !== 'connected') {
+      throw conflict(`The integration is ${integration.status}; only a connected integration can sync.`);
+    }
+    const started = await triggerSync(deps.temporal, integration.id);
+    if (!started) throw new HttpProblem(503, 'Unavailable', 'The sync could not be started; try again shortly.');
+    res.status(202).json(started);
+  });
+
+  router.delete('/v1/integrations/:id', async (req, res) => {
+    const { purge } = parseOr400(DeleteQuery, req.query, 'query');
+    const integration = await ownIntegration(req);
+    await setIntegrationStatus(db, integration.id, { status: 'disconnected', error: null });
+    await expireOpenFlows(db, integration.id);
+    await deleteSyncSchedule(deps.temporal, integration.id);
+    await deps.temporal.workflow
+      .getHandle(connectWorkflowId(integration.id))
+      .terminate('Integration deleted')
+      .catch((err) => {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+      });
+    // Revoking at Zendesk is the worker's job (the API never calls Zendesk); wait for it so 204 means done.
+    await deps.temporal.workflow.execute(zendeskDisconnect, {
+      taskQueue: deps.config.temporal.taskQueue,
+      workflowId: disconnectWorkflowId(integration.id),
+      args: [{ integrationId: integration.id, purge: purge === 'true' }],
+      typedSearchAttributes: searchAttributesFor({ tenantId: integration.tenant_id, integrationId: integration.id, workspace: integration.workspace }),
+      staticSummary: `Disconnect Zendesk workspace ${integration.workspace}${purge === 'true' ? ' and purge its data' : ''}`,
+    });
+    deps.logger.info({ tenantId: integration.tenant_id, integrationId: integration.id, purge: purge === 'true' }, 'integration disconnected');
+    res.status(204).end();
+  });
+
+  return router;
+}

@@ -1,0 +1,72 @@
+import { z } from 'zod';
+
+/**
+ * Request and response shapes of the HTTP API. The same schemas validate requests, shape responses
+ * and generate the OpenAPI document.
+ */
+
+const isoDateTime = z.iso.datetime().describe('ISO-8601 UTC timestamp');
+
+export const CreateTenantBody = z.strictObject({
+  name: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
+});
+
+export const Tenant = z.object({ id: z.uuid(), name: z.string(), apiKey: z.string().describe('Shown once; stored hashed') });
+
+export const CreateIntegrationBody = z.strictObject({
+  workspace: z.string().max(2048, 'must be at most 2048 characters').describe('`acme`, `acme.zendesk.com` or `https://acme.zendesk.com/...`'),
+});
+
+export const IntegrationStatus = z.enum(['awaiting_consent', 'connecting', 'connected', 'consent_denied', 'expired', 'needs_reauth', 'failed', 'disconnected']);
+
+export const LastSync = z.object({
+  status: z.enum(['running', 'succeeded', 'failed']),
+  startedAt: isoDateTime,
+  finishedAt: isoDateTime.nullable(),
+  usersSynced: z.number().int(),
+  ticketEventsSynced: z.number().int(),
+  requests: z.number().int(),
+  rateLimited: z.number().int(),
+  error: z.string().nullable(),
+});
+
+export const Integration = z.object({
+  id: z.uuid(),
+  provider: z.literal('zendesk'),
+  workspace: z.string(),
+  status: IntegrationStatus,
+  createdAt: isoDateTime,
+  connectedAt: isoDateTime.nullable(),
+  lastSync: LastSync.nullable(),
+  nextSyncAt: isoDateTime.nullable(),
+  error: z.string().nullable().describe('A sentence a person can act on'),
+});
+
+export const CreatedIntegration = z.object({
+  id: z.uuid(),
+  workspace: z.string(),
+  status: z.literal('awaiting_consent'),
+  authorizeUrl: z.url(),
+});
+
+export const IntegrationList = z.object({ integrations: z.array(Integration) });
+export const Reconnect = z.object({ authorizeUrl: z.url() });
+export const SyncStarted = z.object({ workflowId: z.string(), runId: z.string() });
+
+export const IntegrationIdParams = z.object({ id: z.uuid('must be an integration id (a UUID)') });
+export const DeleteQuery = z.strictObject({ purge: z.enum(['true', 'false']).optional() });
+
+export const OAuthCallbackQuery = z.object({
+  state: z.string().max(512).optional(),
+  code: z.string().max(2048).optional(),
+  error: z.string().max(200).optional(),
+  error_description: z.string().max(2000).optional(),
+});
+
+export const Problem = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string(),
+  errors: z.array(z.object({ name: z.string(), reason: z.string() })),
+});

@@ -1,0 +1,80 @@
+import { sql } from 'kysely';
+import type { SecretBox } from '../../crypto/secretBox';
+import type { Db } from '../database';
+
+/**
+ * Encrypted OAuth credentials of an integration. Tokens are sealed with SecretBox, bound to the
+ * integration id (associated data), so a row copied to another integration does not decrypt.
+ */
+
+export interface TokenSet {
+  accessToken: string;
+  refreshToken: string | null;
+  accessExpiresAt: Date | null;
+  refreshExpiresAt: Date | null;
+  scope: string;
+}
+
+export interface StoredCredentials extends TokenSet {
+  /** Bumped on every save: tells whether someone else rotated the tokens meanwhile. */
+  version: number;
+}
+
+/** Inserts or replaces the integration's tokens; returns the new version. */
+export async function saveCredentials(db: Db, box: SecretBox, integrationId: string, tokens: TokenSet): Promise<number> {
+  const values = {
+    integration_id: integrationId,
+    access_token_enc: box.encrypt(tokens.accessToken, integrationId),
+    refresh_token_enc: tokens.refreshToken === null ? null : box.encrypt(tokens.refreshToken, integrationId),
+    access_expires_at: tokens.accessExpiresAt,
+    refresh_expires_at: tokens.refreshExpiresAt,
+    scope: tokens.scope,
+  };
+  const row = await db
+    .insertInto('oauth_credentials')
+    .values(values)
+    .onConflict((oc) =>
+      oc.column('integration_id').doUpdateSet({
+        access_token_enc: values.access_token_enc,
+        refresh_token_enc: values.refresh_token_enc,
+        access_expires_at: values.access_expires_at,
+        refresh_expires_at: values.refresh_expires_at,
+        scope: values.scope,
+        version: sql<number>`oauth_credentials.version + 1`,
+        updated_at: sql<Date>`now()`,
+      }),
+    )
+    .returning('version')
+    .executeTakeFirstOrThrow();
+  return row.version;
+}
+
+/**
+ * The integration's tokens, decrypted, or undefined when none are stored. `forUpdate` locks the row
+ * until the surrounding transaction ends (pass a transaction as `db`).
+ */
+export async function loadCredentials(
+  db: Db,
+  box: SecretBox,
+  integrationId: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<StoredCredentials | undefined> {
+  let query = db.selectFrom('oauth_credentials').selectAll().where('integration_id', '=', integrationId);
+  if (options.forUpdate) query = query.forUpdate();
+  const row = await query.executeTakeFirst();
+  if (!row) return undefined;
+  return {
+    accessToken: box.decrypt(row.access_token_enc, integrationId),
+    refreshToken: row.refresh_token_enc === null ? null : box.decrypt(row.refresh_token_enc, integrationId),
+    accessExpiresAt: row.access_expires_at,
+    refreshExpiresAt: row.refresh_expires_at,
+    scope: row.scope,
+    version: row.version,
+  };
+}
+
+/** Deletes the integration's tokens; true when there were some. */
+export async function deleteCredentials(db: Db, integrationId: string): Promise<boolean> {
+  const result = await db.deleteFrom('oauth_credentials').where('integration_id', '=', integrationId).executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
+}

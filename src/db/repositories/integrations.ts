@@ -1,0 +1,74 @@
+import { sql } from 'kysely';
+import type { Db } from '../database';
+import type { Integration, IntegrationStatus, SyncRun } from '../tables';
+
+export async function insertIntegration(db: Db, tenantId: string, workspace: string): Promise<Integration> {
+  return db
+    .insertInto('integrations')
+    .values({ tenant_id: tenantId, workspace, status: 'awaiting_consent', error: null, zendesk_user_id: null })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/** The live (not disconnected) integration of a tenant for a workspace, if any. */
+export async function findLiveIntegration(db: Db, tenantId: string, workspace: string): Promise<Integration | undefined> {
+  return db
+    .selectFrom('integrations')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('workspace', '=', workspace)
+    .where('status', '<>', 'disconnected')
+    .executeTakeFirst();
+}
+
+/** Scoped to the tenant: another tenant's id is indistinguishable from an unknown one. */
+export async function findTenantIntegration(db: Db, tenantId: string, id: string): Promise<Integration | undefined> {
+  return db.selectFrom('integrations').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+}
+
+export async function findIntegration(db: Db, id: string): Promise<Integration | undefined> {
+  return db.selectFrom('integrations').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function listTenantIntegrations(db: Db, tenantId: string): Promise<Integration[]> {
+  return db.selectFrom('integrations').selectAll().where('tenant_id', '=', tenantId).orderBy('created_at', 'desc').orderBy('id').execute();
+}
+
+export interface StatusChange {
+  status: IntegrationStatus;
+  error?: string | null;
+  zendeskUserId?: number | null;
+  /** Only change when the current status is one of these (guards against late, stale transitions). */
+  onlyFrom?: IntegrationStatus[];
+}
+
+/** Returns false when the guard did not match (nothing changed). */
+export async function setIntegrationStatus(db: Db, id: string, change: StatusChange): Promise<boolean> {
+  let query = db
+    .updateTable('integrations')
+    .set({
+      status: change.status,
+      error: change.error ?? null,
+      updated_at: sql<Date>`now()`,
+      ...(change.status === 'connected' ? { connected_at: sql<Date>`now()` } : {}),
+      ...(change.zendeskUserId !== undefined ? { zendesk_user_id: change.zendeskUserId } : {}),
+    })
+    .where('id', '=', id);
+  if (change.onlyFrom) query = query.where('status', 'in', change.onlyFrom);
+  const result = await query.executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/** The newest sync run of each integration, for the Integration view. */
+export async function latestSyncRuns(db: Db, integrationIds: string[]): Promise<Map<string, SyncRun>> {
+  if (integrationIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('sync_runs')
+    .selectAll()
+    .distinctOn('integration_id')
+    .where('integration_id', 'in', integrationIds)
+    .orderBy('integration_id')
+    .orderBy('started_at', 'desc')
+    .execute();
+  return new Map(rows.map((r) => [r.integration_id, r]));
+}

@@ -1,0 +1,39 @@
+import { sql } from 'kysely';
+import type { Db } from '../database';
+import type { SyncRun } from '../tables';
+
+/** Records a sync run; idempotent per (workflow id, run id) so a retried activity finds its own row. */
+export async function startSyncRun(db: Db, run: { integrationId: string; workflowId: string; runId: string }): Promise<SyncRun> {
+  await db
+    .insertInto('sync_runs')
+    .values({ integration_id: run.integrationId, workflow_id: run.workflowId, run_id: run.runId, status: 'running', error: null })
+    .onConflict((oc) => oc.columns(['workflow_id', 'run_id']).doNothing())
+    .execute();
+  return db.selectFrom('sync_runs').selectAll().where('workflow_id', '=', run.workflowId).where('run_id', '=', run.runId).executeTakeFirstOrThrow();
+}
+
+export async function runningSyncRuns(db: Db, integrationId: string): Promise<SyncRun[]> {
+  return db.selectFrom('sync_runs').selectAll().where('integration_id', '=', integrationId).where('status', '=', 'running').forUpdate().execute();
+}
+
+export async function addSyncRunCounts(db: Db, syncRunId: string, counts: { users?: number; events?: number; requests?: number; rateLimited?: number }): Promise<void> {
+  await db
+    .updateTable('sync_runs')
+    .set((eb) => ({
+      users_synced: eb('users_synced', '+', counts.users ?? 0),
+      ticket_events_synced: eb('ticket_events_synced', '+', counts.events ?? 0),
+      requests: eb('requests', '+', counts.requests ?? 0),
+      rate_limited: eb('rate_limited', '+', counts.rateLimited ?? 0),
+    }))
+    .where('id', '=', syncRunId)
+    .execute();
+}
+
+export async function finishSyncRun(db: Db, syncRunId: string, status: 'succeeded' | 'failed', error: string | null): Promise<void> {
+  await db
+    .updateTable('sync_runs')
+    .set({ status, error, finished_at: sql<Date>`now()` })
+    .where('id', '=', syncRunId)
+    .where('status', '=', 'running')
+    .execute();
+}

@@ -1,0 +1,34 @@
+import { sql } from 'kysely';
+import type { Db } from '../database';
+import type { NewZendeskUser } from '../tables';
+
+const UPDATABLE = [
+  'name', 'email', 'created_at', 'updated_at', 'last_login_at', 'role', 'role_type', 'report_csv', 'chat_only', 'moderator',
+  'restricted_agent', 'shared', 'shared_agent', 'suspended', 'ticket_restriction', 'two_factor_auth_enabled', 'verified', 'deleted',
+] as const;
+
+/**
+ * Upserts a page of users. Zendesk may send a user again (or an older copy of it); the newest
+ * `updated_at` wins, so replaying a page is harmless. Returns how many rows were written.
+ */
+export async function upsertZendeskUsers(db: Db, rows: NewZendeskUser[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  let written = 0;
+  for (let i = 0; i < rows.length; i += 1000) {
+    const result = await db
+      .insertInto('zendesk_users')
+      .values(rows.slice(i, i + 1000))
+      .onConflict((oc) =>
+        oc
+          .columns(['integration_id', 'id'])
+          .doUpdateSet((eb) => ({
+            ...Object.fromEntries(UPDATABLE.map((c) => [c, eb.ref(`excluded.${c}`)])),
+            synced_at: sql<Date>`now()`,
+          }))
+          .where('zendesk_users.updated_at', '<=', (eb) => eb.ref('excluded.updated_at')),
+      )
+      .executeTakeFirst();
+    written += Number(result.numInsertedOrUpdatedRows ?? 0);
+  }
+  return written;
+}

@@ -1,0 +1,185 @@
+// OAuth state of one workspace: authorization codes, grants (one per consent) and the rotating
+// access/refresh token pairs issued under each grant.
+
+import { randomBytes } from 'node:crypto';
+
+export interface AuthCode {
+  code: string;
+  clientId: string;
+  redirectUri: string;
+  scope: string;
+  userId: number;
+  codeChallenge: string | null;
+  expiresAt: number;
+  used: boolean;
+}
+
+export interface Grant {
+  id: number;
+  clientId: string;
+  userId: number;
+  scope: string;
+  /** Zendesk issues tokens for malformed scopes; every API call with them then answers 403. */
+  scopeValid: boolean;
+  createdAt: number;
+  revoked: boolean;
+}
+
+export interface AccessTokenRecord {
+  id: number;
+  token: string;
+  grantId: number;
+  createdAt: number;
+  expiresAt: number | null;
+  revoked: boolean;
+  refreshToken: string | null;
+  usedAt: number | null;
+}
+
+export interface RefreshTokenRecord {
+  token: string;
+  grantId: number;
+  accessTokenId: number;
+  createdAt: number;
+  expiresAt: number;
+  /** Used for a refresh (rotated away) or revoked. */
+  dead: boolean;
+}
+
+const RESOURCES = [
+  'tickets', 'users', 'auditlogs', 'organizations', 'hc', 'apps', 'triggers', 'automations', 'targets', 'webhooks',
+  'macros', 'requests', 'satisfaction_ratings', 'dynamic_content', 'any_channel', 'web_widget',
+];
+
+/** True for a space-separated list of Zendesk scopes (read, write, impersonate, resource:read|write). */
+export function isValidScope(scope: string): boolean {
+  const parts = scope.split(' ').filter((p) => p.length > 0);
+  if (parts.length === 0) return false;
+  return parts.every((p) => {
+    if (p === 'read' || p === 'write' || p === 'impersonate') return true;
+    const m = /^([a-z_]+):(read|write)$/.exec(p);
+    return m !== null && RESOURCES.includes(m[1]);
+  });
+}
+
+/** Whether the grant may read the resource (global `read` or `<resource>:read`). */
+export function scopeAllowsRead(scope: string, resource: 'users' | 'tickets'): boolean {
+  const parts = scope.split(' ');
+  return parts.includes('read') || parts.includes(`${resource}:read`);
+}
+
+function secret(bytes: number): string {
+  return randomBytes(bytes).toString('hex');
+}
+
+export class OAuthState {
+  private readonly codes = new Map<string, AuthCode>();
+  private readonly grants = new Map<number, Grant>();
+  private readonly accessByToken = new Map<string, AccessTokenRecord>();
+  private readonly accessById = new Map<number, AccessTokenRecord>();
+  private readonly refreshByToken = new Map<string, RefreshTokenRecord>();
+  private readonly issued: string[] = [];
+  private readonly issuedCodes: string[] = [];
+  private nextGrantId = 1;
+  private nextTokenId: number;
+
+  constructor(idBase: number) {
+    this.nextTokenId = idBase;
+  }
+
+  createCode(c: Omit<AuthCode, 'code' | 'used'>): AuthCode {
+    const code: AuthCode = { ...c, code: secret(20), used: false };
+    this.codes.set(code.code, code);
+    this.issuedCodes.push(code.code);
+    return code;
+  }
+
+  code(code: string): AuthCode | undefined {
+    return this.codes.get(code);
+  }
+
+  createGrant(clientId: string, userId: number, scope: string, now: number): Grant {
+    const grant: Grant = { id: this.nextGrantId++, clientId, userId, scope, scopeValid: isValidScope(scope), createdAt: now, revoked: false };
+    this.grants.set(grant.id, grant);
+    return grant;
+  }
+
+  grant(id: number): Grant | undefined {
+    return this.grants.get(id);
+  }
+
+  allGrants(): Grant[] {
+    return [...this.grants.values()];
+  }
+
+  /** Issues a new pair under the grant; any pair issued before under it dies (rotation). */
+  issuePair(grant: Grant, accessTtlSeconds: number | null, refreshTtlSeconds: number, now: number) {
+    this.killPairs(grant.id);
+    const access: AccessTokenRecord = {
+      id: this.nextTokenId,
+      token: secret(32),
+      grantId: grant.id,
+      createdAt: now,
+      expiresAt: accessTtlSeconds === null ? null : now + accessTtlSeconds * 1000,
+      revoked: false,
+      refreshToken: null,
+      usedAt: null,
+    };
+    this.nextTokenId += 7;
+    const refresh: RefreshTokenRecord = {
+      token: secret(32),
+      grantId: grant.id,
+      accessTokenId: access.id,
+      createdAt: now,
+      expiresAt: now + refreshTtlSeconds * 1000,
+      dead: false,
+    };
+    access.refreshToken = refresh.token;
+    this.accessByToken.set(access.token, access);
+    this.accessById.set(access.id, access);
+    this.refreshByToken.set(refresh.token, refresh);
+    this.issued.push(access.token, refresh.token);
+    return { access, refresh };
+  }
+
+  refreshToken(token: string): RefreshTokenRecord | undefined {
+    return this.refreshByToken.get(token);
+  }
+
+  accessToken(token: string): AccessTokenRecord | undefined {
+    return this.accessByToken.get(token);
+  }
+
+  accessTokenById(id: number): AccessTokenRecord | undefined {
+    return this.accessById.get(id);
+  }
+
+  /** Revoking a token revokes its whole grant: access token and refresh token alike. */
+  revokeGrant(grantId: number): void {
+    const grant = this.grants.get(grantId);
+    if (grant) grant.revoked = true;
+    this.killPairs(grantId);
+  }
+
+  revokeAll(): number {
+    let n = 0;
+    for (const g of this.grants.values()) {
+      if (!g.revoked) n++;
+      this.revokeGrant(g.id);
+    }
+    return n;
+  }
+
+  allIssuedTokens(): string[] {
+    return [...this.issued];
+  }
+
+  allIssuedCodes(): string[] {
+    return [...this.issuedCodes];
+  }
+
+  private killPairs(grantId: number): void {
+    for (const a of this.accessById.values()) if (a.grantId === grantId) a.revoked = true;
+    for (const r of this.refreshByToken.values()) if (r.grantId === grantId) r.dead = true;
+  }
+}

@@ -1,0 +1,199 @@
+// Deterministic user generator: user number i of a workspace is a pure function of (seed, i),
+// so the store can regenerate it on demand instead of keeping 100k objects alive.
+
+import { hash32, Prng } from './prng';
+import { EMAIL_DOMAINS, emailSlug, FIRST_NAMES, LAST_NAMES, LOCALES, TIME_ZONES, TRICKY_NAMES } from './names';
+import type { Role, RoleType, TicketRestriction, UserData } from './types';
+
+export interface UserGenContext {
+  seed: number;
+  /** Number of generated users (their creation dates spread over the same span whatever the count). */
+  count: number;
+  nowMs: number;
+  subdomain: string;
+  /** First id; ids grow with the index, like Zendesk's do with creation time. */
+  idBase: number;
+}
+
+const DAY_MS = 86_400_000;
+const HISTORY_MS = 6 * 365 * DAY_MS;
+/** Generated records stay out of the sandbox's "most recent minute", whatever exclusionSeconds is. */
+const NEWEST_MARGIN_MS = 3 * 60_000;
+const BULK_BLOCK = 40;
+
+export function isoSeconds(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+function floorSec(ms: number): number {
+  return Math.floor(ms / 1000) * 1000;
+}
+
+function userRng(ctx: UserGenContext, i: number): Prng {
+  return new Prng(hash32(ctx.seed, 0x5553, i));
+}
+
+/** Creation time of user i: monotone in i (ids and created_at grow together), denser in recent years. */
+function createdMsFor(ctx: UserGenContext, i: number, firstDraw: number): number {
+  const start = ctx.nowMs - HISTORY_MS;
+  const x = (i + firstDraw * 0.999) / Math.max(1, ctx.count);
+  return floorSec(Math.min(start + HISTORY_MS * Math.pow(x, 0.6), ctx.nowMs - NEWEST_MARGIN_MS - 60_000));
+}
+
+export function generatedUserId(ctx: UserGenContext, i: number): number {
+  // Same draw order as generateUser: the first draw is the creation time, the second the id jitter.
+  const rng = userRng(ctx, i);
+  rng.next();
+  return ctx.idBase + i * 7919 + Math.floor(rng.next() * 7000);
+}
+
+export function generateUser(ctx: UserGenContext, i: number): { data: UserData; updatedMs: number } {
+  const rng = userRng(ctx, i);
+  const isOwner = i === 0;
+  const createdMs = createdMsFor(ctx, i, rng.next());
+  const id = ctx.idBase + i * 7919 + Math.floor(rng.next() * 7000);
+  const newestMs = ctx.nowMs - NEWEST_MARGIN_MS;
+
+  const role: Role = isOwner
+    ? 'admin'
+    : rng.weighted<Role>([['end-user', 64], ['agent', 29], ['admin', 7]]);
+  const staff = role !== 'end-user';
+
+  let roleType: RoleType = null;
+  if (role === 'agent') roleType = rng.weighted<RoleType>([[null, 25], [0, 25], [1, 25], [2, 10], [3, 15]]);
+  else if (role === 'admin') roleType = isOwner ? 4 : rng.weighted<RoleType>([[4, 75], [5, 10], [null, 15]]);
+
+  let ticketRestriction: TicketRestriction = null;
+  if (role === 'end-user') ticketRestriction = rng.weighted<TicketRestriction>([['requested', 85], ['organization', 15]]);
+  else if (role === 'agent') {
+    ticketRestriction = rng.weighted<TicketRestriction>([[null, 55], ['groups', 22], ['assigned', 13], ['organization', 10]]);
+  }
+  // End users are "restricted" by definition; admins never are.
+  const restrictedAgent = role === 'end-user' ? true : role === 'agent' ? ticketRestriction !== null : false;
+
+  const active = isOwner ? true : !rng.chance(role === 'agent' ? 0.06 : 0.04);
+  const suspended = isOwner ? false : rng.chance(role === 'agent' ? 0.08 : role === 'admin' ? 0.03 : 0.03);
+
+  let lastLoginMs: number | null;
+  if (isOwner) lastLoginMs = newestMs - rng.int(0, 2 * DAY_MS);
+  else if (rng.chance(staff ? 0.06 : 0.3)) lastLoginMs = null; // never signed in
+  else {
+    const band = staff
+      ? rng.weighted<[number, number]>([[[0, 30], 60], [[30, 180], 25], [[180, 2000], 15]])
+      : rng.weighted<[number, number]>([[[0, 30], 15], [[30, 365], 35], [[365, 2000], 50]]);
+    const ago = (band[0] + rng.next() * (band[1] - band[0])) * DAY_MS;
+    lastLoginMs = Math.max(createdMs, newestMs - ago);
+  }
+
+  // A fifth of users come from bulk imports: whole blocks share one updated_at second, which
+  // exercises the (updated_at, id) ordering of the cursor export.
+  const block = Math.floor(i / BULK_BLOCK);
+  let updatedMs: number;
+  if (!isOwner && hash32(ctx.seed, 0xb01c, block) % 100 < 20) {
+    const last = Math.min(ctx.count - 1, block * BULK_BLOCK + BULK_BLOCK - 1);
+    const lastCreated = createdMsFor(ctx, last, userRng(ctx, last).next());
+    const spread = Math.max(0, newestMs - lastCreated);
+    updatedMs = floorSec(lastCreated + (hash32(ctx.seed, 0xb01d, block) / 4294967296) * spread);
+  } else {
+    updatedMs = floorSec(createdMs + rng.next() * Math.max(0, newestMs - createdMs));
+  }
+  updatedMs = Math.max(createdMs, Math.min(updatedMs, floorSec(newestMs)));
+
+  const tricky = !isOwner && rng.chance(0.03);
+  const first = rng.pick(FIRST_NAMES);
+  const last = rng.pick(LAST_NAMES);
+  const name = tricky ? rng.pick(TRICKY_NAMES) : rng.chance(0.1) ? `${first} ${String.fromCharCode(65 + rng.int(0, 25))}. ${last}` : `${first} ${last}`;
+  const email = isOwner
+    ? `owner@${ctx.subdomain}.example.com`
+    : `${emailSlug(tricky ? 'user' : `${first} ${last}`)}.${i}@${rng.pick(EMAIL_DOMAINS)}`;
+  const [timeZone, ianaTimeZone] = rng.pick(TIME_ZONES);
+  const [locale, localeId] = rng.pick(LOCALES);
+  const hasPhone = rng.chance(0.3);
+  const twoFactor: boolean | null = isOwner
+    ? true
+    : staff
+      ? rng.weighted<boolean | null>([[true, 45], [false, 45], [null, 10]])
+      : rng.weighted<boolean | null>([[null, 50], [false, 45], [true, 5]]);
+
+  const data: UserData = {
+    id,
+    name,
+    email,
+    created_at: isoSeconds(createdMs),
+    time_zone: timeZone,
+    iana_time_zone: ianaTimeZone,
+    phone: hasPhone ? `+1-555-01${String(rng.int(0, 99)).padStart(2, '0')}` : null,
+    shared_phone_number: hasPhone ? rng.chance(0.1) : null,
+    photo: null,
+    locale_id: localeId,
+    locale,
+    organization_id: role === 'end-user' && rng.chance(0.6) ? 360_000_000_000 + rng.int(1, 500) * 1013 : null,
+    role,
+    verified: isOwner ? true : rng.chance(staff ? 0.97 : 0.75),
+    external_id: rng.chance(0.2) ? `ext-${ctx.seed}-${i}` : null,
+    tags: rng.chance(0.25) ? [rng.pick(['vip', 'beta', 'churn-risk', 'partner', 'legacy'])] : [],
+    alias: staff && rng.chance(0.2) ? first : null,
+    active,
+    shared: rng.chance(0.02),
+    shared_agent: staff ? rng.chance(0.04) : false,
+    last_login_at: lastLoginMs === null ? null : isoSeconds(lastLoginMs),
+    two_factor_auth_enabled: twoFactor,
+    signature: staff && rng.chance(0.5) ? `Best regards,\n${name}` : null,
+    details: '',
+    notes: '',
+    role_type: roleType,
+    custom_role_id: role === 'agent' && roleType === 0 ? 360_000_100_000 + rng.int(1, 6) : null,
+    moderator: rng.chance(staff ? 0.2 : 0.01),
+    ticket_restriction: ticketRestriction,
+    only_private_comments: roleType === 1 ? rng.chance(0.5) : false,
+    restricted_agent: restrictedAgent,
+    suspended,
+    default_group_id: staff ? 360_000_200_000 + rng.int(1, 12) : null,
+    report_csv: role === 'admin' ? rng.chance(0.6) : role === 'agent' ? rng.chance(0.25) : false,
+    chat_only: roleType === 2 && role === 'agent' ? rng.chance(0.9) : false,
+    user_fields: {},
+  };
+  return { data, updatedMs };
+}
+
+/** A blank user for addUser(): every field present, in Zendesk's order, sensible defaults. */
+export function blankUser(id: number, createdMs: number): UserData {
+  return {
+    id,
+    name: `User ${id}`,
+    email: `user.${id}@example.com`,
+    created_at: isoSeconds(createdMs),
+    time_zone: 'UTC',
+    iana_time_zone: 'Etc/UTC',
+    phone: null,
+    shared_phone_number: null,
+    photo: null,
+    locale_id: 1,
+    locale: 'en-US',
+    organization_id: null,
+    role: 'end-user',
+    verified: true,
+    external_id: null,
+    tags: [],
+    alias: null,
+    active: true,
+    shared: false,
+    shared_agent: false,
+    last_login_at: null,
+    two_factor_auth_enabled: null,
+    signature: null,
+    details: '',
+    notes: '',
+    role_type: null,
+    custom_role_id: null,
+    moderator: false,
+    ticket_restriction: 'requested',
+    only_private_comments: false,
+    restricted_agent: true,
+    suspended: false,
+    default_group_id: null,
+    report_csv: false,
+    chat_only: false,
+    user_fields: {},
+  };
+}

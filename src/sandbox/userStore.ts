@@ -1,0 +1,251 @@
+// Users kept columnar: only the columns the endpoints filter and sort on live in typed arrays;
+// the full record is regenerated from the generator (plus a small map of test overrides) when served.
+
+import { generateUser, isoSeconds, type UserGenContext } from './userGenerator';
+import type { Role, UserData, ZendeskUser } from './types';
+
+const ROLE_CODE: Record<Role, number> = { 'end-user': 0, agent: 1, admin: 2 };
+
+function grow<T extends Float64Array | Uint8Array | Uint32Array>(arr: T, needed: number): T {
+  if (needed <= arr.length) return arr;
+  const next = new (arr.constructor as new (n: number) => T)(Math.max(needed, arr.length * 2, 16));
+  next.set(arr);
+  return next;
+}
+
+/** Position of a user in the incremental export order: (updated_at ms, id). */
+export interface UpdatedPosition {
+  ms: number;
+  id: number;
+}
+
+export class UserStore {
+  private count = 0;
+  private ids = new Float64Array(0);
+  private updated = new Float64Array(0);
+  private roles = new Uint8Array(0);
+  private actives = new Uint8Array(0);
+  /** Indexes sorted by id (the Users API order). */
+  private byId = new Uint32Array(0);
+  /** Indexes sorted by (updated_at, id) (the incremental export order). */
+  private byUpdated = new Uint32Array(0);
+  private readonly indexById = new Map<number, number>();
+  /** Test mutations of generated users, by index. */
+  private readonly overrides = new Map<number, Partial<UserData>>();
+  /** Users added by tests have no generator base: their whole record lives here. */
+  private readonly added = new Map<number, UserData>();
+  private maxId = 0;
+
+  constructor(private readonly gen: UserGenContext | null) {}
+
+  static generate(ctx: UserGenContext): UserStore {
+    const store = new UserStore(ctx);
+    store.reserve(ctx.count);
+    for (let i = 0; i < ctx.count; i++) {
+      const { data, updatedMs } = generateUser(ctx, i);
+      store.ids[i] = data.id;
+      store.updated[i] = updatedMs;
+      store.roles[i] = ROLE_CODE[data.role];
+      store.actives[i] = data.active ? 1 : 0;
+      store.indexById.set(data.id, i);
+      store.byId[i] = i; // generated ids grow with the index
+      store.byUpdated[i] = i;
+      if (data.id > store.maxId) store.maxId = data.id;
+    }
+    store.count = ctx.count;
+    const order = store.byUpdated.subarray(0, ctx.count);
+    order.sort((a, b) => store.compareIdx(a, b));
+    return store;
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  get highestId(): number {
+    return this.maxId;
+  }
+
+  indexOf(id: number): number | undefined {
+    return this.indexById.get(id);
+  }
+
+  idAt(index: number): number {
+    return this.ids[index];
+  }
+
+  updatedMsAt(index: number): number {
+    return this.updated[index];
+  }
+
+  isActive(index: number): boolean {
+    return this.actives[index] === 1;
+  }
+
+  roleAt(index: number): Role {
+    const code = this.roles[index];
+    return code === 2 ? 'admin' : code === 1 ? 'agent' : 'end-user';
+  }
+
+  data(index: number): UserData {
+    const added = this.added.get(index);
+    if (added) return { ...added, tags: [...added.tags], user_fields: { ...added.user_fields } };
+    if (!this.gen) throw new Error(`user index ${index} has no record`);
+    const base = generateUser(this.gen, index).data;
+    const patch = this.overrides.get(index);
+    return patch ? { ...base, ...patch } : base;
+  }
+
+  /** The user as the API serialises it; field order follows Zendesk's (url first after id). */
+  toJson(index: number, baseUrl: string): ZendeskUser {
+    const d = this.data(index);
+    const { id, ...rest } = d;
+    const json = {
+      id,
+      url: `${baseUrl}/api/v2/users/${id}.json`,
+      ...rest,
+      updated_at: isoSeconds(this.updated[index]),
+    } as ZendeskUser;
+    // Keep updated_at right after created_at like Zendesk does.
+    const ordered: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(json)) {
+      if (k === 'updated_at') continue;
+      ordered[k] = v;
+      if (k === 'created_at') ordered.updated_at = json.updated_at;
+    }
+    return ordered as unknown as ZendeskUser;
+  }
+
+  add(data: UserData, updatedMs: number): number {
+    if (this.indexById.has(data.id)) throw new Error(`user id ${data.id} already exists`);
+    const index = this.count;
+    this.reserve(index + 1);
+    this.count++;
+    this.ids[index] = data.id;
+    this.updated[index] = updatedMs;
+    this.roles[index] = ROLE_CODE[data.role];
+    this.actives[index] = data.active ? 1 : 0;
+    this.indexById.set(data.id, index);
+    this.added.set(index, { ...data });
+    if (data.id > this.maxId) this.maxId = data.id;
+    this.insertSorted(this.byId, index, index, (a, b) => this.ids[a] - this.ids[b]);
+    this.insertSorted(this.byUpdated, index, index, (a, b) => this.compareIdx(a, b));
+    return index;
+  }
+
+  /** Applies a patch and moves the user to its new (updated_at, id) position. */
+  update(index: number, patch: Partial<UserData>, updatedMs: number): void {
+    this.removeFromUpdatedOrder(index);
+    const added = this.added.get(index);
+    if (added) this.added.set(index, { ...added, ...patch, id: added.id });
+    else this.overrides.set(index, { ...this.overrides.get(index), ...patch, id: this.ids[index] });
+    const merged = this.data(index);
+    this.updated[index] = updatedMs;
+    this.roles[index] = ROLE_CODE[merged.role];
+    this.actives[index] = merged.active ? 1 : 0;
+    this.insertSorted(this.byUpdated, index, this.count - 1, (a, b) => this.compareIdx(a, b));
+  }
+
+  // ---- id order (Users API) ----
+
+  /** Index of the k-th user in id order. */
+  byIdAt(k: number): number {
+    return this.byId[k];
+  }
+
+  /** First k with id(byId[k]) > id. */
+  upperBoundId(id: number): number {
+    let lo = 0;
+    let hi = this.count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.ids[this.byId[mid]] <= id) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** First k with id(byId[k]) >= id. */
+  lowerBoundId(id: number): number {
+    let lo = 0;
+    let hi = this.count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.ids[this.byId[mid]] < id) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  // ---- (updated_at, id) order (incremental export) ----
+
+  byUpdatedAt(k: number): number {
+    return this.byUpdated[k];
+  }
+
+  positionOf(index: number): UpdatedPosition {
+    return { ms: this.updated[index], id: this.ids[index] };
+  }
+
+  /** First k whose (updated_at, id) is strictly after pos. */
+  firstAfter(pos: UpdatedPosition): number {
+    let lo = 0;
+    let hi = this.count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.comparePos(this.byUpdated[mid], pos) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** First k whose (updated_at, id) is at or after pos. */
+  firstAtOrAfter(pos: UpdatedPosition): number {
+    let lo = 0;
+    let hi = this.count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.comparePos(this.byUpdated[mid], pos) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  // ---- internals ----
+
+  private compareIdx(a: number, b: number): number {
+    return this.updated[a] - this.updated[b] || this.ids[a] - this.ids[b];
+  }
+
+  private comparePos(index: number, pos: UpdatedPosition): number {
+    return this.updated[index] - pos.ms || this.ids[index] - pos.id;
+  }
+
+  private reserve(n: number): void {
+    this.ids = grow(this.ids, n);
+    this.updated = grow(this.updated, n);
+    this.roles = grow(this.roles, n);
+    this.actives = grow(this.actives, n);
+    this.byId = grow(this.byId, n);
+    this.byUpdated = grow(this.byUpdated, n);
+  }
+
+  private removeFromUpdatedOrder(index: number): void {
+    const k = this.firstAtOrAfter(this.positionOf(index));
+    if (this.byUpdated[k] !== index) throw new Error('user order index out of sync');
+    this.byUpdated.copyWithin(k, k + 1, this.count);
+  }
+
+  /** Inserts `index` into the first `len` entries of `order` (which has room for one more). */
+  private insertSorted(order: Uint32Array, index: number, len: number, cmp: (a: number, b: number) => number): void {
+    let lo = 0;
+    let hi = len;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (cmp(order[mid], index) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    order.copyWithin(lo + 1, lo, len);
+    order[lo] = index;
+  }
+}

@@ -1,0 +1,160 @@
+// GET /api/v2/users/me, /api/v2/users (cursor and offset pagination) and /api/v2/users/{id}.
+
+import { authenticate, authorize } from './auth';
+import { decodeIdCursor, encodeIdCursor } from './cursor';
+import { forbidden, json, recordNotFound, text, type Reply, type RequestContext } from './http';
+import { randomBytes } from 'node:crypto';
+import type { Role } from './types';
+
+const MAX_PAGE_SIZE = 100;
+const OFFSET_RECORD_LIMIT = 10_000;
+
+/** What Zendesk answers to callers it cannot identify (it does not 401 here). */
+function anonymousUser(): Record<string, unknown> {
+  return {
+    id: null,
+    url: null,
+    name: 'Anonymous user',
+    email: 'invalid@example.com',
+    created_at: null,
+    updated_at: null,
+    time_zone: 'UTC',
+    iana_time_zone: 'Etc/UTC',
+    phone: null,
+    shared_phone_number: null,
+    photo: null,
+    locale_id: 1,
+    locale: 'en-US',
+    organization_id: null,
+    role: 'end-user',
+    verified: false,
+    authenticity_token: randomBytes(24).toString('base64'),
+  };
+}
+
+/** GET /api/v2/users/me: anonymous callers (no or bad token) get the anonymous user with 200. */
+export function usersMe(ctx: RequestContext): Reply {
+  const auth = authenticate(ctx);
+  // A dead bearer token makes the caller anonymous here rather than unauthorised.
+  if (auth.kind === 'none' || (auth.kind === 'invalid' && auth.scheme === 'bearer')) return json(200, { user: anonymousUser() });
+  if (auth.kind === 'invalid') return auth.reply;
+  if (!auth.grant.scopeValid) return forbidden();
+  const user = ctx.ws.userJson(auth.user.id);
+  return json(200, { user: { ...user, authenticity_token: randomBytes(24).toString('base64') } });
+}
+
+function roleFilter(q: URLSearchParams): Set<string> | null {
+  const roles = [...q.getAll('role'), ...q.getAll('role[]')].filter((r) => r !== '');
+  return roles.length > 0 ? new Set(roles) : null;
+}
+
+function badPagination(description: string): Reply {
+  return json(400, { error: 'InvalidPaginationParameter', description });
+}
+
+/** GET /api/v2/users */
+export function listUsers(ctx: RequestContext): Reply {
+  const a = authorize(ctx, { role: 'staff', read: 'users' });
+  if (!a.ok) return a.reply;
+  const q = ctx.query;
+  const roles = roleFilter(q);
+  const store = ctx.ws.userStore;
+  const matches = (index: number) => store.isActive(index) && (roles === null || roles.has(store.roleAt(index) as Role));
+
+  const cursorMode = q.has('page[size]') || q.has('page[after]') || q.has('page[before]');
+  const offsetMode = q.has('page') || q.has('per_page');
+  if (cursorMode && offsetMode) return badPagination('Cursor and offset pagination parameters cannot be combined.');
+
+  if (!cursorMode) {
+    const page = q.has('page') ? Number(q.get('page')) : 1;
+    let perPage = q.has('per_page') ? Number(q.get('per_page')) : MAX_PAGE_SIZE;
+    if (!Number.isInteger(page) || page < 1 || !Number.isInteger(perPage) || perPage < 1) {
+      return badPagination('page and per_page must be positive integers.');
+    }
+    perPage = Math.min(perPage, MAX_PAGE_SIZE);
+    if ((page - 1) * perPage >= OFFSET_RECORD_LIMIT) {
+      // Zendesk refuses deep offset pages in plain text; clients must switch to cursor pagination.
+      return text(400, 'Offset pagination is limited to the first 10000 records. Use cursor-based pagination instead.');
+    }
+    const skip = (page - 1) * perPage;
+    const users: unknown[] = [];
+    let count = 0;
+    for (let k = 0; k < store.size; k++) {
+      const index = store.byIdAt(k);
+      if (!matches(index)) continue;
+      if (count >= skip && users.length < perPage) users.push(ctx.ws.userJsonAt(index));
+      count++;
+    }
+    const link = (p: number) => {
+      const params = new URLSearchParams(q);
+      params.set('page', String(p));
+      params.set('per_page', String(perPage));
+      return `${ctx.baseUrl}/api/v2/users.json?${params}`;
+    };
+    return json(200, {
+      users,
+      next_page: skip + perPage < count ? link(page + 1) : null,
+      previous_page: page > 1 ? link(page - 1) : null,
+      count,
+    });
+  }
+
+  const sizeRaw = q.get('page[size]');
+  const size = sizeRaw === null || sizeRaw === '' ? MAX_PAGE_SIZE : Number(sizeRaw);
+  if (!Number.isInteger(size) || size < 1) return badPagination('page[size] must be a positive integer.');
+  if (size > MAX_PAGE_SIZE) return badPagination(`page[size] must be less than or equal to ${MAX_PAGE_SIZE}.`);
+  const after = q.get('page[after]');
+  const before = q.get('page[before]');
+  if (after !== null && before !== null) return badPagination('page[after] and page[before] cannot be combined.');
+
+  const indexes: number[] = [];
+  let hasMore = false;
+  if (before !== null) {
+    const id = decodeIdCursor(before);
+    if (id === null) return badPagination('page[before] is not a valid cursor.');
+    let k = store.lowerBoundId(id) - 1;
+    for (; k >= 0 && indexes.length < size; k--) if (matches(store.byIdAt(k))) indexes.push(store.byIdAt(k));
+    for (; k >= 0 && !hasMore; k--) hasMore = matches(store.byIdAt(k));
+    indexes.reverse();
+  } else {
+    let k = 0;
+    if (after !== null) {
+      const id = decodeIdCursor(after);
+      if (id === null) return badPagination('page[after] is not a valid cursor.');
+      k = store.upperBoundId(id);
+    }
+    for (; k < store.size && indexes.length < size; k++) if (matches(store.byIdAt(k))) indexes.push(store.byIdAt(k));
+    for (; k < store.size && !hasMore; k++) hasMore = matches(store.byIdAt(k));
+  }
+
+  const afterCursor = indexes.length > 0 ? encodeIdCursor(store.idAt(indexes[indexes.length - 1])) : null;
+  const beforeCursor = indexes.length > 0 ? encodeIdCursor(store.idAt(indexes[0])) : null;
+  const link = (key: 'page[after]' | 'page[before]', cursor: string | null) => {
+    if (cursor === null) return null;
+    const params = new URLSearchParams(q);
+    params.delete('page[after]');
+    params.delete('page[before]');
+    params.set('page[size]', String(size));
+    params.set(key, cursor);
+    return `${ctx.baseUrl}/api/v2/users.json?${params}`;
+  };
+  // Zendesk leaves has_more out unless include_boundary_indicators=true is sent.
+  const meta: Record<string, unknown> = q.get('include_boundary_indicators') === 'true' ? { has_more: hasMore } : {};
+  meta.after_cursor = afterCursor;
+  meta.before_cursor = beforeCursor;
+  return json(200, {
+    users: indexes.map((i) => ctx.ws.userJsonAt(i)),
+    meta,
+    links: { prev: link('page[before]', beforeCursor), next: link('page[after]', afterCursor) },
+  });
+}
+
+/** GET /api/v2/users/{id}: staff see anyone, end users only themselves. */
+export function showUser(ctx: RequestContext, id: number): Reply {
+  const a = authorize(ctx, { role: 'any', read: 'users' });
+  if (!a.ok) return a.reply;
+  if (a.auth.user.role === 'end-user' && a.auth.user.id !== id) return forbidden();
+  const user = ctx.ws.userJson(id);
+  if (!user) return recordNotFound();
+  return json(200, { user });
+}

@@ -1,0 +1,102 @@
+import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
+import { searchAttributesFor } from './searchAttributes';
+
+/**
+ * One Temporal Schedule per connected integration, `zendesk-sync-<integrationId>`. Overlap SKIP keeps at
+ * most one sync of an integration running; the catch-up window stops a long outage from replaying a
+ * backlog of syncs; jitter spreads many tenants over the interval.
+ */
+export interface SyncTarget {
+  integrationId: string;
+  tenantId: string;
+  workspace: string;
+}
+
+export const SYNC_WORKFLOW_TYPE = 'zendeskSync';
+export const syncScheduleId = (integrationId: string) => `zendesk-sync-${integrationId}`;
+
+export interface ScheduleSettings {
+  taskQueue: string;
+  intervalMs: number;
+}
+
+/** Creates the schedule (or updates and unpauses an existing one) and starts a sync now. Idempotent. */
+export async function ensureSyncSchedule(client: Client, target: SyncTarget, settings: ScheduleSettings): Promise<void> {
+  const scheduleId = syncScheduleId(target.integrationId);
+  const action = {
+    type: 'startWorkflow' as const,
+    workflowType: SYNC_WORKFLOW_TYPE,
+    args: [target],
+    taskQueue: settings.taskQueue,
+    workflowId: scheduleId,
+    typedSearchAttributes: searchAttributesFor(target),
+    staticSummary: `Sync Zendesk workspace ${target.workspace}`,
+  };
+  const spec = { intervals: [{ every: settings.intervalMs }], jitter: Math.min(Math.floor(settings.intervalMs / 10), 10 * 60_000) };
+  const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: Math.max(60_000, Math.min(settings.intervalMs, 3_600_000)) };
+  try {
+    await client.schedule.create({
+      scheduleId,
+      spec,
+      action,
+      policies,
+      typedSearchAttributes: searchAttributesFor(target),
+      state: { triggerImmediately: true, note: 'Created when the integration connected' },
+    });
+    return;
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+  }
+  const handle = client.schedule.getHandle(scheduleId);
+  await handle.update((previous) => ({ ...previous, spec, action, policies: { ...previous.policies, ...policies } }));
+  await handle.unpause('Integration connected again');
+  await handle.trigger();
+}
+
+export async function pauseSyncSchedule(client: Client, integrationId: string, note: string): Promise<void> {
+  try {
+    await client.schedule.getHandle(syncScheduleId(integrationId)).pause(note);
+  } catch (err) {
+    if (!(err instanceof ScheduleNotFoundError)) throw err;
+  }
+}
+
+export async function deleteSyncSchedule(client: Client, integrationId: string): Promise<void> {
+  try {
+    await client.schedule.getHandle(syncScheduleId(integrationId)).delete();
+  } catch (err) {
+    if (!(err instanceof ScheduleNotFoundError)) throw err;
+  }
+}
+
+/** The running sync if there is one, else a new one through the schedule (so overlap rules still apply). */
+export async function triggerSync(client: Client, integrationId: string): Promise<{ workflowId: string; runId: string } | undefined> {
+  const handle = client.schedule.getHandle(syncScheduleId(integrationId));
+  const running = async () => {
+    const description = await handle.describe();
+    const action = description.info.runningActions[0];
+    return action ? { workflowId: action.workflow.workflowId, runId: action.workflow.firstExecutionRunId } : undefined;
+  };
+  const current = await running();
+  if (current) return current;
+  await handle.trigger(ScheduleOverlapPolicy.SKIP);
+  // The schedule starts the workflow asynchronously; wait briefly for it to appear.
+  for (let i = 0; i < 40; i++) {
+    const started = await running();
+    if (started) return started;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return undefined;
+}
+
+/** When the schedule will next start a sync (null when paused or absent). */
+export async function nextSyncAt(client: Client, integrationId: string): Promise<Date | null> {
+  try {
+    const description = await client.schedule.getHandle(syncScheduleId(integrationId)).describe();
+    if (description.state.paused) return null;
+    return description.info.nextActionTimes[0] ?? null;
+  } catch (err) {
+    if (err instanceof ScheduleNotFoundError) return null;
+    throw err;
+  }
+}

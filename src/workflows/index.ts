@@ -1,0 +1,4 @@
+/** The workflow bundle's entry: every workflow the worker runs. */
+export { zendeskConnect } from './connect';
+export { zendeskDisconnect } from './disconnect';
+export { zendeskSync } from './sync';

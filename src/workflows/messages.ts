@@ -1,0 +1,42 @@
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+
+/**
+ * The one definition of each message, used by the workflows and by the API alike.
+ * None of them ever carries a token, code, secret or verifier.
+ */
+
+/** How a connect flow ended, as the OAuth callback shows it to the browser. */
+export interface ConnectOutcome {
+  status: 'connected' | 'needs_reauth' | 'consent_denied' | 'expired' | 'failed';
+  /** A sentence a person can act on; null when connected. */
+  message: string | null;
+}
+
+/** Sent by the OAuth callback once it has verified and spent the state. The code itself stays in the database. */
+export interface ConsentDecision {
+  flowId: string;
+  outcome: 'approved' | 'denied';
+}
+
+export const submitConsentUpdate = defineUpdate<ConnectOutcome, [ConsentDecision]>('submitConsent');
+
+export interface ConnectProgress {
+  step: 'awaiting_consent' | 'exchanging_code' | 'verifying_admin' | 'finishing' | 'done';
+  outcome: ConnectOutcome | null;
+}
+
+export const connectProgressQuery = defineQuery<ConnectProgress>('connectProgress');
+
+export interface StreamProgress {
+  pages: number;
+  records: number;
+  done: boolean;
+}
+
+export interface SyncProgress {
+  step: 'starting' | 'syncing' | 'succeeded' | 'failed' | 'skipped';
+  users: StreamProgress;
+  ticketEvents: StreamProgress;
+}
+
+export const syncProgressQuery = defineQuery<SyncProgress>('syncProgress');

@@ -1,0 +1,116 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  continueAsNew,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { SyncActivities } from '../activities/sync';
+import { syncProgressQuery, type StreamProgress, type SyncProgress } from './messages';
+
+export interface SyncInput {
+  integrationId: string;
+  tenantId: string;
+  workspace: string;
+  /** Set when a long sync continues as new: the run record and the progress so far. */
+  resume?: { syncRunId: string; progress: SyncProgress };
+}
+
+/** Chunks per workflow run before continuing as new, which keeps every history small. */
+const CHUNKS_PER_RUN = 200;
+const CHUNK_MS = 30_000;
+
+const AUTH_LOST = 'ZendeskAuthLost';
+const NOT_CONNECTED = 'IntegrationNotConnected';
+
+const acts = proxyActivities<SyncActivities>({
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    maximumAttempts: 30,
+    nonRetryableErrorTypes: [AUTH_LOST, NOT_CONNECTED],
+  },
+});
+
+const bookkeeping = proxyActivities<SyncActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '10 seconds' },
+});
+
+function describe(p: SyncProgress): string {
+  const s = (x: StreamProgress, what: string) => `${what}: ${x.records.toLocaleString('en-US')} in ${x.pages} pages${x.done ? ' (done)' : ''}`;
+  return `Step: ${p.step}. ${s(p.users, 'users')}; ${s(p.ticketEvents, 'new ticket events')}`;
+}
+
+/**
+ * One sync of one integration: users and ticket activity side by side (they use different Zendesk
+ * rate-limit buckets), each as a series of heartbeating chunk activities that resume from the checkpoint.
+ */
+export async function zendeskSync(input: SyncInput): Promise<SyncProgress> {
+  const info = workflowInfo();
+  let syncRunId = input.resume?.syncRunId;
+  const progress: SyncProgress = input.resume?.progress ?? {
+    step: 'starting',
+    users: { pages: 0, records: 0, done: false },
+    ticketEvents: { pages: 0, records: 0, done: false },
+  };
+  setHandler(syncProgressQuery, () => progress);
+  const show = () => setCurrentDetails(describe(progress));
+
+  if (!syncRunId) {
+    const begun = await bookkeeping.beginSync({ integrationId: input.integrationId, workflowId: info.workflowId, runId: info.firstExecutionRunId });
+    if ('skipped' in begun) {
+      progress.step = 'skipped';
+      setCurrentDetails(`Skipped: ${begun.skipped}`);
+      return progress;
+    }
+    syncRunId = begun.syncRunId;
+  }
+
+  progress.step = 'syncing';
+  show();
+  let chunks = 0;
+  const stream = async (which: 'users' | 'ticketEvents') => {
+    const state = progress[which];
+    while (!state.done && chunks < CHUNKS_PER_RUN) {
+      chunks++;
+      const args = { integrationId: input.integrationId, syncRunId: syncRunId!, maxMs: CHUNK_MS };
+      const result =
+        which === 'users'
+          ? await acts.syncUsersChunk(args)
+          : await acts.syncTicketEventsChunk(args);
+      state.pages += result.pages;
+      state.records += result.records;
+      state.done = result.done;
+      show();
+    }
+  };
+
+  try {
+    await Promise.all([stream('users'), stream('ticketEvents')]);
+  } catch (err) {
+    const cause = err instanceof ActivityFailure ? err.cause : err;
+    const message = cause instanceof Error ? cause.message : 'The sync failed.';
+    progress.step = 'failed';
+    setCurrentDetails(`Failed: ${message}`);
+    if (cause instanceof ApplicationFailure && cause.type === AUTH_LOST) {
+      await bookkeeping.markNeedsReauth({ integrationId: input.integrationId, message });
+    }
+    await bookkeeping.finishSync({ syncRunId: syncRunId!, status: 'failed', error: message });
+    if (cause instanceof ApplicationFailure && (cause.type === AUTH_LOST || cause.type === NOT_CONNECTED)) return progress;
+    throw err;
+  }
+
+  if (!progress.users.done || !progress.ticketEvents.done) {
+    return continueAsNew<typeof zendeskSync>({ ...input, resume: { syncRunId: syncRunId!, progress } });
+  }
+  await bookkeeping.finishSync({ syncRunId: syncRunId!, status: 'succeeded', error: null });
+  progress.step = 'succeeded';
+  show();
+  return progress;
+}

@@ -1,0 +1,212 @@
+import type { Kysely } from 'kysely';
+import type { z } from 'zod';
+import type { Config } from '../config';
+import type { SecretBox } from '../crypto/secretBox';
+import { loadCredentials } from '../db/repositories/credentials';
+import type { Database } from '../db/tables';
+import { ZendeskAuthError, ZendeskBadResponseError, ZendeskRateLimitedError, ZendeskTransientError } from './errors';
+import { parseBody, zendeskRequest, type QueryValue, type RequestInfo, type ZendeskObserver } from './http';
+import { revokeToken } from './oauth';
+import { RateLimiter, type OnWait, type RateLimiterOptions } from './rateLimiter';
+import {
+  meResponseSchema,
+  ticketEventsPageSchema,
+  usersCursorPageSchema,
+  type TicketEventsPage,
+  type UsersCursorPage,
+  type ZendeskMe,
+} from './schemas';
+import { TokenProvider } from './tokens';
+import { workspaceBaseUrl } from './workspace';
+
+/**
+ * The Zendesk client of one integration's workspace. Every call: rate-limit gate → access token → request →
+ * on 401 invalid_token refresh once and retry → on 429 / 503-with-Retry-After wait exactly Retry-After
+ * (through the limiter, so the block is shared) and retry → on other 5xx, network errors, timeouts and
+ * malformed bodies back off exponentially, up to `maxAttempts`, then throw (Temporal retries the activity).
+ */
+
+export type ZendeskConfig = Config['zendesk'];
+
+export interface ZendeskClientDeps {
+  db: Kysely<Database>;
+  box: SecretBox;
+  /** The whole Config or just its `zendesk` part. */
+  config: Pick<Config, 'zendesk'> | ZendeskConfig;
+  integrationId: string;
+  subdomain: string;
+  observer?: ZendeskObserver;
+  /** Called while waiting for a rate-limit block (at least every few seconds), so an activity can heartbeat. */
+  onWait?: OnWait;
+  /** Attempts for transient failures (5xx, network, timeout, malformed). Default 4. */
+  maxAttempts?: number;
+  /** Base of the exponential backoff: base × 2^n with ±25 % jitter. Default 500 ms. */
+  backoffBaseMs?: number;
+  /** Retries after 429 / 503-with-Retry-After inside one call before giving up. Default 8. */
+  maxRateLimitRetries?: number;
+  limiter?: Partial<Omit<RateLimiterOptions, 'db' | 'workspace'>>;
+}
+
+export interface ZendeskClientStats {
+  /** HTTP requests sent (all endpoints, token refreshes included). */
+  requests: number;
+  /** 429 responses received. */
+  rateLimited: number;
+}
+
+export type UsersPageParams = { cursor: string } | { startTime: number };
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function zendeskConfig(config: ZendeskClientDeps['config']): ZendeskConfig {
+  return 'zendesk' in config ? config.zendesk : config;
+}
+
+export class ZendeskClient {
+  readonly stats: ZendeskClientStats = { requests: 0, rateLimited: 0 };
+  readonly baseUrl: string;
+  readonly subdomain: string;
+  readonly tokens: TokenProvider;
+  readonly limiter: RateLimiter;
+  private readonly timeoutMs: number;
+  private readonly observer: ZendeskObserver;
+  private readonly maxAttempts: number;
+  private readonly backoffBaseMs: number;
+  private readonly maxRateLimitRetries: number;
+
+  constructor(private readonly deps: ZendeskClientDeps) {
+    const zendesk = zendeskConfig(deps.config);
+    if (!zendesk.clientId || !zendesk.clientSecret) throw new Error('ZENDESK_CLIENT_ID and ZENDESK_CLIENT_SECRET must be configured');
+    this.subdomain = deps.subdomain;
+    this.baseUrl = workspaceBaseUrl(zendesk.baseUrlTemplate, deps.subdomain);
+    this.timeoutMs = zendesk.requestTimeoutMs;
+    this.maxAttempts = Math.max(1, deps.maxAttempts ?? 4);
+    this.backoffBaseMs = deps.backoffBaseMs ?? 500;
+    this.maxRateLimitRetries = deps.maxRateLimitRetries ?? 8;
+    this.observer = {
+      onRequest: (info: RequestInfo) => {
+        this.stats.requests++;
+        if (info.status === 429) this.stats.rateLimited++;
+        deps.observer?.onRequest?.(info);
+      },
+    };
+    this.limiter = new RateLimiter({ ...deps.limiter, db: deps.db, workspace: deps.subdomain });
+    this.tokens = new TokenProvider({
+      db: deps.db,
+      box: deps.box,
+      integrationId: deps.integrationId,
+      baseUrl: this.baseUrl,
+      clientId: zendesk.clientId,
+      clientSecret: zendesk.clientSecret,
+      timeoutMs: this.timeoutMs,
+      observer: this.observer,
+      subdomain: deps.subdomain,
+    });
+  }
+
+  /**
+   * `GET /api/v2/users/me` → the authorizing user. `id` is null for anonymous callers (Zendesk answers
+   * /users/me without valid auth), so check it and `role` before trusting the grant.
+   */
+  async getMe(): Promise<ZendeskMe> {
+    const body = await this.get('/api/v2/users/me.json', {}, meResponseSchema);
+    return body.user;
+  }
+
+  /** One page of the incremental users cursor export (first page by start_time, later ones by cursor). */
+  async incrementalUsersPage(params: UsersPageParams, perPage = 1000): Promise<UsersCursorPage> {
+    const query: Record<string, QueryValue> =
+      'cursor' in params ? { cursor: params.cursor, per_page: perPage } : { start_time: Math.floor(params.startTime), per_page: perPage };
+    return this.get('/api/v2/incremental/users/cursor.json', query, usersCursorPageSchema);
+  }
+
+  /** One page of the incremental ticket events export; continue with start_time = end_time until end_of_stream. */
+  async ticketEventsPage(startTime: number, perPage = 1000, includeComments = false): Promise<TicketEventsPage> {
+    const query: Record<string, QueryValue> = { start_time: Math.floor(startTime), per_page: perPage };
+    if (includeComments) query.include = 'comment_events';
+    return this.get('/api/v2/incremental/ticket_events.json', query, ticketEventsPageSchema);
+  }
+
+  /**
+   * Revokes this integration's token at Zendesk (GET current token id, DELETE by id). A token Zendesk
+   * already refuses counts as revoked. Returns whether a token was revoked now. Stored credentials are left
+   * for the caller to delete.
+   */
+  async revokeAccess(): Promise<boolean> {
+    const stored = await loadCredentials(this.deps.db, this.deps.box, this.deps.integrationId);
+    if (!stored) return false;
+    return revokeToken(this.baseUrl, stored.accessToken, {
+      request: ({ method, path }) => this.send(method === 'DELETE' ? 'DELETE' : 'GET', path, {}, stored.accessToken, false),
+    });
+  }
+
+  private async get<S extends z.ZodType>(path: string, query: Record<string, QueryValue>, schema: S): Promise<z.output<S>> {
+    return this.send('GET', path, query, undefined, true, (body, status) => parseBody(schema, body, status, `GET ${path}`));
+  }
+
+  /**
+   * The retry loop. `fixedToken` sends with that token and no refresh (revocation); otherwise the token
+   * provider's token is used and refreshed once after a 401. `parse` runs inside the loop so a malformed
+   * body is retried like a 5xx.
+   */
+  private async send<T = unknown>(
+    method: 'GET' | 'DELETE',
+    path: string,
+    query: Record<string, QueryValue>,
+    fixedToken: string | undefined,
+    refreshOn401: boolean,
+    parse: (body: unknown, status: number) => T = (body) => body as T,
+  ): Promise<T> {
+    let attempt = 0;
+    let rateLimitRetries = 0;
+    let refreshed = false;
+    for (;;) {
+      let token: string | undefined = fixedToken;
+      try {
+        return await this.limiter.withPermit(path, this.deps.onWait, async (buckets) => {
+          token = token ?? (await this.tokens.getAccessToken());
+          const response = await zendeskRequest({
+            baseUrl: this.baseUrl,
+            method,
+            path,
+            query,
+            accessToken: token,
+            timeoutMs: this.timeoutMs,
+            observer: this.observer,
+            subdomain: this.subdomain,
+            onResponse: async (status, headers) => {
+              await this.limiter.observe(buckets, status, headers);
+            },
+          });
+          return parse(response.body, response.status);
+        });
+      } catch (err) {
+        if (err instanceof ZendeskAuthError && err.kind === 'invalid_token' && refreshOn401 && !refreshed && token !== undefined) {
+          refreshed = true;
+          await this.tokens.forceRefresh(token);
+          continue;
+        }
+        if (err instanceof ZendeskRateLimitedError || (err instanceof ZendeskTransientError && err.retryAfterMs !== undefined)) {
+          // The limiter has recorded the block (a 429's bucket, or a 503's buckets); the next gate waits it out,
+          // inline when short, or throws ZendeskRateLimitedError for Temporal to retry later.
+          if (err.status === undefined) throw err; // raised by the gate itself: the wait is too long for inline
+          rateLimitRetries++;
+          if (rateLimitRetries > this.maxRateLimitRetries) throw err;
+          continue;
+        }
+        if (err instanceof ZendeskTransientError || err instanceof ZendeskBadResponseError) {
+          attempt++;
+          if (attempt >= this.maxAttempts) throw err;
+          await sleep(this.backoffMs(attempt));
+          continue;
+        }
+        throw err;
+      }
+    }
+  }
+
+  private backoffMs(attempt: number): number {
+    const base = this.backoffBaseMs * 2 ** (attempt - 1);
+    return Math.round(base * (0.75 + Math.random() * 0.5));
+  }
+}

@@ -1,0 +1,40 @@
+import { after } from 'node:test';
+import type { Kysely } from 'kysely';
+import { createDb } from '../../src/db/database';
+import type { Database } from '../../src/db/tables';
+
+/**
+ * The run's database (created and migrated by scripts/test.ts, dropped at the end). One pool per test
+ * file, closed when the file's tests are done.
+ */
+let shared: Kysely<Database> | undefined;
+
+export function testDb(): Kysely<Database> {
+  if (!process.env.DATABASE_URL) throw new Error('DATABASE_URL is not set: run tests with `npm test`');
+  if (!shared) {
+    shared = createDb(process.env.DATABASE_URL, 5);
+    const db = shared;
+    after(async () => {
+      await db.destroy();
+      shared = undefined;
+    });
+  }
+  return shared;
+}
+
+/** A tenant with one integration row, for tests below the API layer. */
+export async function createTestIntegration(db: Kysely<Database>, workspace: string, status: Database['integrations']['status'] = 'connected') {
+  const tenant = await db
+    .insertInto('tenants')
+    .values({ name: `tenant for ${workspace}`, api_key_hash: `test-${workspace}-${Math.random()}` })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const integration = await db
+    .insertInto('integrations')
+    .values({ tenant_id: tenant.id, workspace, status, error: null, zendesk_user_id: null })
+    .returning(['id'])
+    .executeTakeFirstOrThrow();
+  return { tenantId: tenant.id, integrationId: integration.id };
+}
+
+export const TEST_ENCRYPTION_KEY = Buffer.alloc(32, 42);

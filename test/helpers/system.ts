@@ -1,0 +1,156 @@
+import { after } from 'node:test';
+import { createServer, type Server } from 'node:http';
+import { Writable } from 'node:stream';
+import { randomBytes } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
+import { createApp } from '../../src/api/app';
+import { loadConfig, type Config } from '../../src/config';
+import { SecretBox } from '../../src/crypto/secretBox';
+import { createLogger, type Logger } from '../../src/logger';
+import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox';
+import { createTemporalClient } from '../../src/temporal/client';
+import { bundleWorkflows, createWorker } from '../../src/temporal/worker';
+import { freePort } from '../../scripts/test';
+import { testDb } from './db';
+
+/**
+ * The whole product in one test process, against the run's real PostgreSQL and Temporal dev server and a
+ * fresh Zendesk sandbox: API on a real port, a worker on a task queue of its own, logs captured.
+ */
+export interface System {
+  apiUrl: string;
+  sandbox: Sandbox;
+  config: Config;
+  temporal: Client;
+  db: ReturnType<typeof testDb>;
+  box: SecretBox;
+  logs: string[];
+  adminKey: string;
+  worker: Worker;
+  stop(): Promise<void>;
+}
+
+export const CLIENT_ID = 'zdg-test-client';
+export const CLIENT_SECRET = 'test-client-secret-0123456789';
+
+let bundle: Awaited<ReturnType<typeof bundleWorkflows>> | undefined;
+
+export async function startSystem(opts: { env?: Record<string, string>; sandbox?: SandboxOptions } = {}): Promise<System> {
+  const port = await freePort();
+  const redirectUri = `http://127.0.0.1:${port}/v1/oauth/zendesk/callback`;
+  const sandbox = await startSandbox({
+    exclusionSeconds: 0,
+    ...opts.sandbox,
+    clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUris: [redirectUri] }],
+  });
+  const adminKey = `admin-${randomBytes(16).toString('hex')}`;
+  const config = loadConfig(
+    {
+      DATABASE_URL: process.env.DATABASE_URL,
+      TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS,
+      TEMPORAL_TASK_QUEUE: `test-${randomBytes(6).toString('hex')}`,
+      PORT: String(port),
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      ADMIN_API_KEY: adminKey,
+      ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      ZENDESK_CLIENT_ID: CLIENT_ID,
+      ZENDESK_CLIENT_SECRET: CLIENT_SECRET,
+      ZENDESK_BASE_URL: sandbox.baseUrlTemplate,
+      LOG_LEVEL: 'debug',
+      ...opts.env,
+    },
+    'api',
+  );
+  const logs: string[] = [];
+  const logger: Logger = createLogger(
+    'debug',
+    new Writable({
+      write(chunk, _enc, cb) {
+        logs.push(chunk.toString());
+        cb();
+      },
+    }),
+  );
+  const db = testDb();
+  const box = new SecretBox(config.encryptionKey!);
+  const temporal = await createTemporalClient(config);
+  bundle ??= await bundleWorkflows();
+  const worker = await createWorker({ deps: { db, box, config, logger, temporal }, workflowBundle: bundle });
+  const running = worker.run();
+  const server: Server = createServer(createApp({ db, box, config, temporal, logger }));
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    worker.shutdown();
+    await running;
+    await temporal.connection.close();
+    await sandbox.close();
+  };
+  after(stop);
+  return { apiUrl: `http://127.0.0.1:${port}`, sandbox, config, temporal, db, box, logs, adminKey, worker, stop };
+}
+
+/** JSON over HTTP with a bearer key. */
+export async function api(system: System, method: string, path: string, opts: { key?: string; body?: unknown; headers?: Record<string, string> } = {}) {
+  const res = await fetch(`${system.apiUrl}${path}`, {
+    method,
+    headers: {
+      ...(opts.key ? { authorization: `Bearer ${opts.key}` } : {}),
+      ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...opts.headers,
+    },
+    body: opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body),
+    redirect: 'manual',
+  });
+  const text = await res.text();
+  let json: any;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, text, json };
+}
+
+export async function createTenant(system: System, name = 'Acme SaaS customer'): Promise<{ id: string; apiKey: string }> {
+  const res = await api(system, 'POST', '/v1/tenants', { key: system.adminKey, body: { name } });
+  if (res.status !== 201) throw new Error(`tenant creation failed: ${res.status} ${res.text}`);
+  return res.json;
+}
+
+/**
+ * Plays the admin's browser: opens the consent URL at the sandbox (which answers per its consent mode)
+ * and follows the redirect to our callback. Returns the callback's status and page.
+ */
+export async function followConsent(authorizeUrl: string, action?: 'allow' | 'deny'): Promise<{ status: number; html: string; callbackUrl: string }> {
+  let res = await fetch(authorizeUrl, { redirect: 'manual' });
+  if (action) {
+    // Manual consent mode: submit the consent page's form.
+    const html = await res.text();
+    const form = /<form[^>]*action="([^"]+)"/i.exec(html);
+    if (!form) throw new Error(`no consent form in the page: ${html.slice(0, 200)}`);
+    const fields = [...html.matchAll(/<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"/gi)].map(([, n, v]) => [n, v.replace(/&amp;/g, '&').replace(/&quot;/g, '"')] as [string, string]);
+    const body = new URLSearchParams([...fields, ['decision', action] as [string, string]]);
+    res = await fetch(new URL(form[1].replace(/&amp;/g, '&'), authorizeUrl), { method: 'POST', body, redirect: 'manual' });
+  }
+  const location = res.headers.get('location');
+  if (res.status !== 302 || !location) throw new Error(`expected a redirect from the consent page, got ${res.status}`);
+  const callback = await fetch(location, { redirect: 'manual' });
+  return { status: callback.status, html: await callback.text(), callbackUrl: location };
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
