@@ -10,10 +10,10 @@ export type Db = Kysely<Database> | Transaction<Database>;
 
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/zendesk_integration';
 
-export function createDb(connectionString: string, poolSize = 10): Kysely<Database> {
+export function createDb(connectionString: string, poolSize = 10, extra: Partial<pg.PoolConfig> = {}): Kysely<Database> {
   return new Kysely<Database>({
     dialect: new PostgresDialect({
-      pool: new pg.Pool({ connectionString, max: poolSize, idleTimeoutMillis: 10_000 }),
+      pool: new pg.Pool({ connectionString, max: poolSize, idleTimeoutMillis: 10_000, ...extra }),
     }),
   });
 }

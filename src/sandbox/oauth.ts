@@ -226,7 +226,7 @@ export function tokenEndpoint(ctx: RequestContext): Reply {
     if ('status' in ttl) return ttl;
     const grant = oauth.createGrant(client.clientId, record.userId, record.scope, ctx.now);
     const pair = oauth.issuePair(grant, ttl.access, ttl.refresh, ctx.now);
-    ctx.ws.stats.tokenIssued(false);
+    ctx.ws.counters.tokenIssued(false);
     return tokenReply(pair.access.token, pair.refresh.token, grant.scope, ttl);
   }
 
@@ -248,7 +248,7 @@ export function tokenEndpoint(ctx: RequestContext): Reply {
     const ttl = lifetimes(ctx, p);
     if ('status' in ttl) return ttl;
     const pair = oauth.issuePair(grant, ttl.access, ttl.refresh, ctx.now); // kills the previous pair
-    ctx.ws.stats.tokenIssued(true);
+    ctx.ws.counters.tokenIssued(true);
     return tokenReply(pair.access.token, pair.refresh.token, grant.scope, ttl);
   }
 

@@ -16,10 +16,12 @@ export interface SyncInput {
   workspace: string;
   /** Set when a long sync continues as new: the run record and the progress so far. */
   resume?: { syncRunId: string; progress: SyncProgress };
+  /** Chunks per workflow run before continuing as new (tests lower it). */
+  chunksPerRun?: number;
 }
 
 /** Chunks per workflow run before continuing as new, which keeps every history small. */
-const CHUNKS_PER_RUN = 200;
+const CHUNKS_PER_RUN = 100;
 const CHUNK_MS = 30_000;
 
 const AUTH_LOST = 'ZendeskAuthLost';
@@ -75,15 +77,16 @@ export async function zendeskSync(input: SyncInput): Promise<SyncProgress> {
   progress.step = 'syncing';
   show();
   let chunks = 0;
+  let failed = false;
   const stream = async (which: 'users' | 'ticketEvents') => {
     const state = progress[which];
-    while (!state.done && chunks < CHUNKS_PER_RUN) {
+    while (!state.done && !failed && chunks < (input.chunksPerRun ?? CHUNKS_PER_RUN)) {
       chunks++;
       const args = { integrationId: input.integrationId, syncRunId: syncRunId!, maxMs: CHUNK_MS };
-      const result =
-        which === 'users'
-          ? await acts.syncUsersChunk(args)
-          : await acts.syncTicketEventsChunk(args);
+      const result = await (which === 'users' ? acts.syncUsersChunk(args) : acts.syncTicketEventsChunk(args)).catch((err) => {
+        failed = true; // the other stream stops after its current chunk
+        throw err;
+      });
       state.pages += result.pages;
       state.records += result.records;
       state.done = result.done;
@@ -91,9 +94,11 @@ export async function zendeskSync(input: SyncInput): Promise<SyncProgress> {
     }
   };
 
-  try {
-    await Promise.all([stream('users'), stream('ticketEvents')]);
-  } catch (err) {
+  // Wait for both streams to settle, so nothing is still writing when the run is closed.
+  const outcomes = await Promise.allSettled([stream('users'), stream('ticketEvents')]);
+  const rejected = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (rejected) {
+    const err = rejected.reason;
     const cause = err instanceof ActivityFailure ? err.cause : err;
     const message = cause instanceof Error ? cause.message : 'The sync failed.';
     progress.step = 'failed';

@@ -117,6 +117,8 @@ export function parseRetryAfterMs(value: string | null | undefined, nowMs = Date
   const text = value.trim();
   if (text === '') return undefined;
   if (/^\d+(\.\d+)?$/.test(text)) return Math.ceil(Number(text) * 1000);
+  // An HTTP date ("Wed, 21 Oct 2015 07:28:00 GMT"); never a bare number such as "-5".
+  if (!/^[A-Za-z]{3},/.test(text)) return undefined;
   const date = Date.parse(text);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - nowMs);

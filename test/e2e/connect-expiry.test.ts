@@ -1,4 +1,4 @@
-import { before, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { api, createTenant, startSystem, waitFor, type System } from '../helpers/system';
 
@@ -8,6 +8,8 @@ let system: System;
 before(async () => {
   system = await startSystem({ env: { CONSENT_TIMEOUT: '2s' } });
 });
+
+after(() => system?.stop());
 
 test('without consent the integration expires and the late callback is a 400 that changes nothing', async () => {
   const tenant = await createTenant(system);

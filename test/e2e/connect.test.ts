@@ -1,4 +1,4 @@
-import { before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { api, createTenant, followConsent, startSystem, type System } from '../helpers/system';
@@ -13,6 +13,8 @@ before(async () => {
   tenant = await createTenant(system, 'Tenant A');
   other = await createTenant(system, 'Tenant B');
 });
+
+after(() => system?.stop());
 
 async function createIntegration(key: string, workspace: string) {
   const res = await api(system, 'POST', '/v1/integrations/zendesk', { key, body: { workspace } });

@@ -1,24 +1,16 @@
-import { after } from 'node:test';
 import type { Kysely } from 'kysely';
 import { createDb } from '../../src/db/database';
 import type { Database } from '../../src/db/tables';
 
 /**
  * The run's database (created and migrated by scripts/test.ts, dropped at the end). One pool per test
- * file, closed when the file's tests are done.
+ * file; its idle connections let the process exit, so no test needs to close it.
  */
 let shared: Kysely<Database> | undefined;
 
 export function testDb(): Kysely<Database> {
   if (!process.env.DATABASE_URL) throw new Error('DATABASE_URL is not set: run tests with `npm test`');
-  if (!shared) {
-    shared = createDb(process.env.DATABASE_URL, 5);
-    const db = shared;
-    after(async () => {
-      await db.destroy();
-      shared = undefined;
-    });
-  }
+  shared ??= createDb(process.env.DATABASE_URL, 5, { allowExitOnIdle: true });
   return shared;
 }
 

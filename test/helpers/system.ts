@@ -1,4 +1,3 @@
-import { after } from 'node:test';
 import { createServer, type Server } from 'node:http';
 import { Writable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
@@ -17,6 +16,7 @@ import { testDb } from './db';
 /**
  * The whole product in one test process, against the run's real PostgreSQL and Temporal dev server and a
  * fresh Zendesk sandbox: API on a real port, a worker on a task queue of its own, logs captured.
+ * Call `stop()` in a top-level `after` hook.
  */
 export interface System {
   apiUrl: string;
@@ -92,7 +92,6 @@ export async function startSystem(opts: { env?: Record<string, string>; sandbox?
     await temporal.connection.close();
     await sandbox.close();
   };
-  after(stop);
   return { apiUrl: `http://127.0.0.1:${port}`, sandbox, config, temporal, db, box, logs, adminKey, worker, stop };
 }
 

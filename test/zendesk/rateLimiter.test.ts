@@ -1,0 +1,94 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createDb } from '../../src/db/database';
+import { readRateLimitBlocks, recordRateLimitBlock } from '../../src/db/repositories/rateLimits';
+import { ZendeskRateLimitedError } from '../../src/zendesk/errors';
+import { RateLimiter, resetLocalRateLimitState } from '../../src/zendesk/rateLimiter';
+import { testDb } from '../helpers/db';
+
+const unique = (p: string) => `${p}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+
+test('blocks are upserted with GREATEST and read per bucket', async () => {
+  const db = testDb();
+  const ws = unique('rl');
+  await recordRateLimitBlock(db, ws, ['account', 'incremental'], 5_000);
+  await recordRateLimitBlock(db, ws, ['incremental'], 1_000); // shorter: keeps the later block
+  const blocks = await readRateLimitBlocks(db, ws, ['account', 'incremental', 'users-cursor']);
+  assert.ok(blocks.get('incremental')! > 4_000 && blocks.get('incremental')! <= 5_000, String(blocks.get('incremental')));
+  assert.ok(blocks.get('account')! > 4_000);
+  assert.equal(blocks.has('users-cursor'), false);
+  await recordRateLimitBlock(db, ws, ['incremental'], 9_000);
+  assert.ok((await readRateLimitBlocks(db, ws, ['incremental'])).get('incremental')! > 8_000);
+});
+
+test('a block recorded by one process makes another process wait (separate pools)', async () => {
+  const other = createDb(process.env.DATABASE_URL!, 2);
+  try {
+    const ws = unique('rl2');
+    const a = new RateLimiter({ db: testDb(), workspace: ws });
+    await a.block(['users-cursor'], 700);
+    resetLocalRateLimitState(); // as if b were another process: only the database knows
+    const b = new RateLimiter({ db: other, workspace: ws });
+    const waits: number[] = [];
+    const started = Date.now();
+    await b.acquire(['account', 'users-cursor'], (ms) => {
+      waits.push(ms);
+    });
+    const waited = Date.now() - started;
+    assert.ok(waited >= 700, `waited ${waited} ms`);
+    assert.ok(waited < 1_500, `waited ${waited} ms`);
+    assert.ok(waits.length >= 1 && waits[0] > 500, 'onWait was told how long');
+    // Another bucket is not blocked.
+    const t0 = Date.now();
+    await b.acquire(['account', 'incremental']);
+    assert.ok(Date.now() - t0 < 200);
+  } finally {
+    await other.destroy();
+  }
+});
+
+test('a wait longer than maxInlineWaitMs throws with the remaining delay', async () => {
+  const ws = unique('rl3');
+  const limiter = new RateLimiter({ db: testDb(), workspace: ws, maxInlineWaitMs: 1_000 });
+  await limiter.block(['incremental'], 30_000);
+  await assert.rejects(limiter.acquire(['account', 'incremental']), (err: unknown) => {
+    assert.ok(err instanceof ZendeskRateLimitedError);
+    assert.equal(err.bucket, 'incremental');
+    assert.ok(err.retryAfterMs > 29_000 && err.retryAfterMs <= 30_100, String(err.retryAfterMs));
+    return true;
+  });
+});
+
+test('observe: a 429 blocks the exhausted bucket; pacing blocks a bucket at remaining 0 until its reset', async () => {
+  const ws = unique('rl4');
+  const db = testDb();
+  const limiter = new RateLimiter({ db, workspace: ws });
+  const blocked = await limiter.observe(
+    ['account', 'users-cursor'],
+    429,
+    new Headers({ 'retry-after': '2', 'x-rate-limit-remaining': '600', 'Zendesk-RateLimit-incremental-exports-cursor': 'total=20; remaining=0; resets=2' }),
+  );
+  assert.deepEqual(blocked, ['users-cursor']);
+  let stored = await readRateLimitBlocks(db, ws, ['account', 'users-cursor', 'incremental']);
+  assert.deepEqual([...stored.keys()], ['users-cursor']);
+  assert.ok(stored.get('users-cursor')! >= 1_900);
+
+  const unclear = await limiter.observe(['account', 'incremental'], 429, new Headers({}));
+  assert.deepEqual(unclear, ['account', 'incremental']);
+  stored = await readRateLimitBlocks(db, ws, ['account', 'incremental']);
+  assert.ok(stored.get('account')! > 9_000, 'no Retry-After: 10 s');
+
+  const ws2 = unique('rl5');
+  const pacer = new RateLimiter({ db, workspace: ws2 });
+  assert.deepEqual(
+    await pacer.observe(['account', 'incremental'], 200, new Headers({ 'ratelimit-remaining': '5', 'ratelimit-reset': '9', 'zendesk-ratelimit-incremental-exports': 'total=10; remaining=0; resets=3' })),
+    ['incremental'],
+  );
+  assert.deepEqual(await pacer.observe(['account', 'incremental'], 200, new Headers({ 'zendesk-ratelimit-incremental-exports': 'total=10; remaining=1; resets=3' })), []);
+  const paced = await readRateLimitBlocks(db, ws2, ['account', 'incremental']);
+  assert.equal(paced.has('account'), false);
+  assert.ok(paced.get('incremental')! > 2_900 && paced.get('incremental')! <= 3_100);
+
+  const reserved = new RateLimiter({ db, workspace: unique('rl6'), reserve: { incremental: 1 } });
+  assert.deepEqual(await reserved.observe(['account', 'incremental'], 200, new Headers({ 'zendesk-ratelimit-incremental-exports': 'total=10; remaining=1; resets=3' })), ['incremental']);
+});
