@@ -1,0 +1,162 @@
+/**
+ * `npm run dev`: the whole system on one machine with embedded defaults — a Temporal dev server with its
+ * Web UI (history kept under .data/), the Zendesk sandbox with a demo workspace when no real Zendesk
+ * client is configured, migrations, a worker and the API, in one process. Ctrl-C stops everything.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import path from 'node:path';
+import pg from 'pg';
+import { createApp } from './api/app';
+import { loadConfig } from './config';
+import { generateApiKey, hashApiKey } from './crypto/apiKeys';
+import { SecretBox } from './crypto/secretBox';
+import { createDb, DEFAULT_DATABASE_URL } from './db/database';
+import { migrateToLatest } from './db/migrator';
+import { createLogger } from './logger';
+import { startSandbox } from './sandbox';
+import { createTemporalClient } from './temporal/client';
+import { startDevServer } from './temporal/devServer';
+import { createWorker } from './temporal/worker';
+
+const DATA_DIR = path.resolve(process.env.DEV_DATA_DIR ?? '.data');
+const SANDBOX_PORT = Number(process.env.SANDBOX_PORT ?? 4010);
+
+/** Dev secrets are generated once and kept under .data/ so restarts keep tokens decryptable. */
+function devSecrets(): { encryptionKey: string; adminApiKey: string } {
+  const file = path.join(DATA_DIR, 'dev-secrets.json');
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8'));
+  const secrets = { encryptionKey: randomBytes(32).toString('base64'), adminApiKey: `admin_${randomBytes(18).toString('base64url')}` };
+  writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  return secrets;
+}
+
+async function ensureDatabase(url: string): Promise<void> {
+  const target = new URL(url);
+  const name = target.pathname.slice(1);
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    const exists = await client.query('select 1 from pg_database where datname = $1', [name]);
+    if (exists.rowCount === 0) await client.query(`CREATE DATABASE "${name.replace(/"/g, '')}"`);
+  } finally {
+    await client.end();
+  }
+}
+
+async function main(): Promise<void> {
+  mkdirSync(DATA_DIR, { recursive: true });
+  const secrets = devSecrets();
+  const port = Number(process.env.PORT ?? 3000);
+  const useSandbox = !process.env.ZENDESK_CLIENT_ID;
+  const clientId = process.env.ZENDESK_CLIENT_ID ?? 'sandbox-client';
+  const clientSecret = process.env.ZENDESK_CLIENT_SECRET ?? 'sandbox-secret';
+  const publicUrl = process.env.PUBLIC_URL ?? `http://localhost:${port}`;
+  const logger = createLogger(process.env.LOG_LEVEL ?? 'info');
+
+  const stops: Array<() => Promise<unknown>> = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  };
+
+  let temporalAddress = process.env.TEMPORAL_ADDRESS;
+  let uiUrl: string | undefined;
+  if (!temporalAddress) {
+    const server = await startDevServer({ port: 7233, uiPort: 8233, dbFilename: path.join(DATA_DIR, 'temporal.db'), log: (l) => logger.info(l) });
+    stops.push(() => server.stop());
+    temporalAddress = server.address;
+    uiUrl = server.uiUrl;
+  }
+
+  let baseUrlTemplate = process.env.ZENDESK_BASE_URL;
+  let sandboxUrl: string | undefined;
+  if (useSandbox) {
+    const sandbox = await startSandbox({
+      port: SANDBOX_PORT,
+      clients: [{ clientId, clientSecret, redirectUris: [`${publicUrl}/v1/oauth/zendesk/callback`] }],
+    });
+    sandbox.createWorkspace({ subdomain: 'demo', users: 250, ticketEvents: 5_000, seed: 2026, consentMode: 'manual' });
+    stops.push(() => sandbox.close());
+    baseUrlTemplate = sandbox.baseUrlTemplate;
+    sandboxUrl = sandbox.url;
+  }
+
+  const databaseUrl = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
+  if (!process.env.DATABASE_URL) await ensureDatabase(databaseUrl);
+  const config = loadConfig(
+    {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      TEMPORAL_ADDRESS: temporalAddress,
+      PORT: String(port),
+      PUBLIC_URL: publicUrl,
+      ADMIN_API_KEY: process.env.ADMIN_API_KEY ?? secrets.adminApiKey,
+      ENCRYPTION_KEY: process.env.ENCRYPTION_KEY ?? secrets.encryptionKey,
+      ZENDESK_CLIENT_ID: clientId,
+      ZENDESK_CLIENT_SECRET: clientSecret,
+      ZENDESK_BASE_URL: baseUrlTemplate,
+      SYNC_INTERVAL: process.env.SYNC_INTERVAL ?? '15m',
+    },
+    'api',
+  );
+
+  const db = createDb(config.databaseUrl!);
+  stops.push(() => db.destroy());
+  await migrateToLatest(db);
+
+  const box = new SecretBox(config.encryptionKey!);
+  const temporal = await createTemporalClient(config);
+  stops.push(() => temporal.connection.close());
+  const worker = await createWorker({ deps: { db, box, config, logger: logger.child({ process: 'worker' }), temporal } });
+  const workerDone = worker.run();
+  stops.push(async () => {
+    worker.shutdown();
+    await workerDone;
+  });
+
+  const server = createServer(createApp({ db, box, config, temporal, logger: logger.child({ process: 'api' }) }));
+  await new Promise<void>((resolve) => server.listen(config.port, resolve));
+  stops.push(() => new Promise((resolve) => server.close(resolve)));
+
+  // A ready tenant so the demo needs no admin call.
+  const tenantKey = generateApiKey();
+  await db.insertInto('tenants').values({ name: `dev tenant ${new Date().toISOString()}`, api_key_hash: hashApiKey(tenantKey) }).execute();
+
+  const lines = [
+    '',
+    'Zendesk integration worker — development system is up',
+    `  API               ${config.publicUrl}   (OpenAPI: ${config.publicUrl}/openapi.json)`,
+    `  Temporal Web UI   ${uiUrl ?? `(external Temporal at ${temporalAddress})`}`,
+    `  Zendesk sandbox   ${sandboxUrl ? `${sandboxUrl}/demo  (demo workspace "demo")` : `(real Zendesk: ${config.zendesk.baseUrlTemplate})`}`,
+    `  Admin API key     ${config.adminApiKey}`,
+    `  Tenant API key    ${tenantKey}`,
+    '',
+    'Connect the demo workspace:',
+    `  curl -s -X POST ${config.publicUrl}/v1/integrations/zendesk -H 'authorization: Bearer ${tenantKey}' -H 'content-type: application/json' -d '{"workspace":"demo"}'`,
+    '  then open the returned authorizeUrl in a browser and click Allow.',
+    `  curl -s ${config.publicUrl}/v1/integrations -H 'authorization: Bearer ${tenantKey}'`,
+    '',
+    'Ctrl-C stops everything.',
+    '',
+  ];
+  process.stdout.write(lines.join('\n'));
+
+  let stopping = false;
+  const shutdown = async () => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write('\nStopping...\n');
+    await stopAll();
+    process.exit(0);
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
+
+main().catch((err) => {
+  process.stderr.write(`npm run dev failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
