@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely';
 import * as initial from './20261125T140000_initial';
 import * as oneRunningSync from './20261125T150000_one_running_sync';
+import * as reportIndexes from './20261125T160000_report_indexes';
 
 /**
  * Every migration, by its timestamped name. A static list (rather than a folder scan) works the same
@@ -9,4 +10,5 @@ import * as oneRunningSync from './20261125T150000_one_running_sync';
 export const migrations: Record<string, Migration> = {
   '20261125T140000_initial': initial,
   '20261125T150000_one_running_sync': oneRunningSync,
+  '20261125T160000_report_indexes': reportIndexes,
 };

@@ -76,7 +76,16 @@ const envSchema = z.object({
   CONSENT_TIMEOUT: duration(1_000, 86_400_000, '1s and 24h').default(30 * 60_000),
   /** Timeout of one HTTP request to Zendesk. */
   ZENDESK_REQUEST_TIMEOUT: duration(1_000, 300_000, '1s and 5m').default(30_000),
+  /** Port of the worker's own HTTP server: GET /metrics (Prometheus text), /healthz, /readyz. */
+  METRICS_PORT: intString(0, 65535).default(9464),
+  /** When set, the Temporal SDK's Rust core serves its own worker metrics (Prometheus) on 0.0.0.0:<port>/metrics. */
+  TEMPORAL_METRICS_PORT: intString(1, 65535).optional(),
+  /** A prebuilt workflow bundle (scripts/bundle-workflows.ts); default: dist/workflow-bundle.js when running compiled code. */
+  WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
 });
+
+/** Every environment variable this module reads (the deployment test checks docker-compose.yml against it). */
+export const ENV_VARIABLES = Object.keys(envSchema.shape) as Array<keyof typeof envSchema.shape>;
 
 export type Env = z.input<typeof envSchema>;
 
@@ -94,6 +103,12 @@ export interface Config {
   inactiveAfterDays: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   consentTimeoutMs: number;
+  /** The worker's metrics/health server port (METRICS_PORT). */
+  metricsPort: number;
+  /** The Temporal SDK core's Prometheus exporter port (TEMPORAL_METRICS_PORT), off when undefined. */
+  temporalMetricsPort: number | undefined;
+  /** A prebuilt workflow bundle to load instead of bundling at start (WORKFLOW_BUNDLE_PATH). */
+  workflowBundlePath: string | undefined;
 }
 
 /** What each process needs beyond the defaults. */
@@ -149,6 +164,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     inactiveAfterDays: e.INACTIVE_AFTER_DAYS,
     logLevel: e.LOG_LEVEL,
     consentTimeoutMs: e.CONSENT_TIMEOUT,
+    metricsPort: e.METRICS_PORT,
+    temporalMetricsPort: e.TEMPORAL_METRICS_PORT,
+    workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
   };
 }
 

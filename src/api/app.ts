@@ -1,24 +1,35 @@
 import express from 'express';
+import { createMetrics, httpMetricsMiddleware, metricsHandler, type Metrics } from '../observability/metrics';
 import { requireTenant } from './auth';
 import type { ApiDeps } from './deps';
+import { openApiRouter } from './openapi';
 import { notFoundHandler, problemHandler } from './problems';
 import { healthRouter } from './routes/health';
 import { integrationsRouter } from './routes/integrations';
 import { oauthCallbackRouter } from './routes/oauthCallback';
+import { reportsRouter } from './routes/reports';
 import { tenantsRouter } from './routes/tenants';
 
-/** The Express application: public routes first, then tenant-authenticated ones, then problem handling. */
-export function createApp(deps: ApiDeps): express.Express {
+/**
+ * The Express application: request metrics, public routes first, then tenant-authenticated ones, then
+ * problem handling. `metrics` defaults to a registry of its own, served on the public `GET /metrics`.
+ */
+export function createApp(deps: ApiDeps & { metrics?: Metrics }): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  const metrics = deps.metrics ?? createMetrics({ defaultLabels: { process: 'api' } });
+  app.use(httpMetricsMiddleware(metrics));
+  app.get('/metrics', metricsHandler(metrics.registry));
   app.use(express.json({ limit: '64kb', strict: true, type: ['application/json', 'application/*+json'] }));
 
   app.use(healthRouter(deps));
+  app.use(openApiRouter(deps.config.publicUrl));
   app.use(oauthCallbackRouter(deps));
   app.use(tenantsRouter(deps));
   app.use('/v1/integrations', requireTenant(deps.db));
   app.use(integrationsRouter(deps));
+  app.use(reportsRouter(deps));
 
   app.use(notFoundHandler);
   app.use(problemHandler((err) => deps.logger.error({ err }, 'unhandled error in request')));

@@ -70,3 +70,13 @@ export const Problem = z.object({
   detail: z.string(),
   errors: z.array(z.object({ name: z.string(), reason: z.string() })),
 });
+
+/** 409 problems may name the integration that already exists. */
+export const ConflictProblem = Problem.extend({ existingId: z.uuid().optional().describe('The integration that already exists') });
+
+export const Health = z.object({ status: z.literal('ok') });
+
+export const Readiness = z.object({
+  status: z.enum(['ready', 'not ready']),
+  checks: z.object({ postgres: z.enum(['ok', 'unreachable']), temporal: z.enum(['ok', 'unreachable']) }),
+});

@@ -38,7 +38,7 @@ function bodyParams(body: Record<string, unknown> | null): Params {
 
 type Validated =
   | { ok: false; reply: Reply }
-  | { ok: true; client: OAuthClient; redirectUri: string; scope: string; state: string | undefined; challenge: string | null };
+  | { ok: true; client: OAuthClient; redirectUri: string; redirectUriGiven: boolean; scope: string; state: string | undefined; challenge: string | null };
 
 function withParams(uri: string, params: Record<string, string | undefined>): string {
   const u = new URL(uri);
@@ -78,7 +78,7 @@ function validateAuthorize(ctx: RequestContext, p: Params): Validated {
   } else if (client.kind === 'public') {
     return { ok: false, reply: errorRedirect(redirectUri, 'invalid_request', 'PKCE is required for public clients.', state) };
   }
-  return { ok: true, client, redirectUri, scope, state, challenge };
+  return { ok: true, client, redirectUri, redirectUriGiven: p.redirect_uri !== undefined, scope, state, challenge };
 }
 
 function approve(ctx: RequestContext, v: Extract<Validated, { ok: true }>): Reply {
@@ -87,6 +87,7 @@ function approve(ctx: RequestContext, v: Extract<Validated, { ok: true }>): Repl
   const code = ctx.ws.oauth.createCode({
     clientId: v.client.clientId,
     redirectUri: v.redirectUri,
+    redirectUriGiven: v.redirectUriGiven,
     scope: v.scope,
     userId: user.id,
     codeChallenge: v.challenge,
@@ -110,7 +111,7 @@ export function authorizePage(ctx: RequestContext): Reply {
   const user = ctx.ws.consentingUser();
   const hidden: Record<string, string> = {};
   for (const k of ['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'code_challenge', 'code_challenge_method']) {
-    const val = k === 'redirect_uri' ? v.redirectUri : p[k];
+    const val = p[k];
     if (val !== undefined) hidden[k] = val;
   }
   return html(
@@ -216,7 +217,10 @@ export function tokenEndpoint(ctx: RequestContext): Reply {
     record.used = true; // any presentation burns the code, like a careful server does
     if (ctx.now >= record.expiresAt) return invalidGrant();
     if (record.clientId !== client.clientId) return invalidGrant();
-    if (p.redirect_uri !== record.redirectUri) return invalidGrant();
+    // RFC 6749 §4.1.3: required, and identical, when the authorize request carried one.
+    if (record.redirectUriGiven ? p.redirect_uri !== record.redirectUri : p.redirect_uri !== undefined && p.redirect_uri !== record.redirectUri) {
+      return invalidGrant();
+    }
     if (record.codeChallenge) {
       if (!p.code_verifier || !pkceMatches(p.code_verifier, record.codeChallenge)) return invalidGrant();
     } else if (p.code_verifier !== undefined) {

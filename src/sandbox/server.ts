@@ -149,7 +149,7 @@ export class SandboxServer {
           req.socket.destroy();
           return;
         case '503': {
-          const h = fault.retryAfterSeconds === null ? {} : { 'Retry-After': String(fault.retryAfterSeconds) };
+          const h: Record<string, string> = fault.retryAfterSeconds === null ? {} : { 'Retry-After': String(fault.retryAfterSeconds) };
           this.finish(ws, res, json(503, { error: 'ServiceUnavailable', description: 'Database timeout. Please retry.' }, h), extraHeaders);
           return;
         }
@@ -203,6 +203,8 @@ export class SandboxServer {
       reply = { status: 200, headers: { 'Content-Type': 'application/json; charset=utf-8' }, text: malformBody(source, fault.malformed) };
     }
     this.finish(ws, res, reply, extraHeaders);
+    // Path only: queries can carry authorization codes and must not reach logs.
+    this.deps.logger.debug?.({ subdomain, method, path, status: reply.status }, 'zendesk sandbox request');
   }
 
   private finish(ws: SandboxWorkspace, res: ServerResponse, reply: Reply, extra: Record<string, string>): void {

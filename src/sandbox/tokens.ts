@@ -7,6 +7,8 @@ export interface AuthCode {
   code: string;
   clientId: string;
   redirectUri: string;
+  /** Whether the authorize request named the redirect_uri (then the token request must repeat it). */
+  redirectUriGiven: boolean;
   scope: string;
   userId: number;
   codeChallenge: string | null;

@@ -96,24 +96,49 @@ export class UserStore {
     return patch ? { ...base, ...patch } : base;
   }
 
-  /** The user as the API serialises it; field order follows Zendesk's (url first after id). */
+  /** The user as the API serialises it, fields in Zendesk's order. */
   toJson(index: number, baseUrl: string): ZendeskUser {
     const d = this.data(index);
-    const { id, ...rest } = d;
-    const json = {
-      id,
-      url: `${baseUrl}/api/v2/users/${id}.json`,
-      ...rest,
+    return {
+      id: d.id,
+      url: `${baseUrl}/api/v2/users/${d.id}.json`,
+      name: d.name,
+      email: d.email,
+      created_at: d.created_at,
       updated_at: isoSeconds(this.updated[index]),
-    } as ZendeskUser;
-    // Keep updated_at right after created_at like Zendesk does.
-    const ordered: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(json)) {
-      if (k === 'updated_at') continue;
-      ordered[k] = v;
-      if (k === 'created_at') ordered.updated_at = json.updated_at;
-    }
-    return ordered as unknown as ZendeskUser;
+      time_zone: d.time_zone,
+      iana_time_zone: d.iana_time_zone,
+      phone: d.phone,
+      shared_phone_number: d.shared_phone_number,
+      photo: d.photo,
+      locale_id: d.locale_id,
+      locale: d.locale,
+      organization_id: d.organization_id,
+      role: d.role,
+      verified: d.verified,
+      external_id: d.external_id,
+      tags: d.tags,
+      alias: d.alias,
+      active: d.active,
+      shared: d.shared,
+      shared_agent: d.shared_agent,
+      last_login_at: d.last_login_at,
+      two_factor_auth_enabled: d.two_factor_auth_enabled,
+      signature: d.signature,
+      details: d.details,
+      notes: d.notes,
+      role_type: d.role_type,
+      custom_role_id: d.custom_role_id,
+      moderator: d.moderator,
+      ticket_restriction: d.ticket_restriction,
+      only_private_comments: d.only_private_comments,
+      restricted_agent: d.restricted_agent,
+      suspended: d.suspended,
+      default_group_id: d.default_group_id,
+      report_csv: d.report_csv,
+      chat_only: d.chat_only,
+      user_fields: d.user_fields,
+    };
   }
 
   add(data: UserData, updatedMs: number): number {

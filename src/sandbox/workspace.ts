@@ -219,9 +219,10 @@ export class SandboxWorkspace {
     const { updated_at, ...rest } = patch as UserPatch & { url?: unknown; id?: unknown };
     delete (rest as { url?: unknown }).url;
     delete (rest as { id?: unknown }).id;
+    const changes = rest as Partial<UserData>;
     const updatedMs = updated_at !== undefined ? Date.parse(updated_at) : this.now();
     if (!Number.isFinite(updatedMs)) throw new Error(`invalid updated_at ${updated_at}`);
-    this.userStore.update(i, rest, updatedMs);
+    this.userStore.update(i, changes, updatedMs);
     return this.userStore.toJson(i, this.baseUrl);
   }
 

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
@@ -5,9 +6,31 @@ import { createActivities, type ActivityDeps } from '../activities';
 /** Where the workflow bundle's entry lives (source under tsx, compiled JS under dist/). */
 export const WORKFLOWS_PATH = path.join(__dirname, '..', 'workflows', 'index');
 
+/**
+ * Where `npm run build` (scripts/bundle-workflows.ts) writes the prebuilt bundle: `dist/workflow-bundle.js`,
+ * i.e. two levels above this file once compiled to `dist/src/temporal/worker.js`.
+ */
+export const PREBUILT_BUNDLE_PATH = path.join(__dirname, '..', '..', 'workflow-bundle.js');
+
+const quietLogger = { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} };
+
 /** Bundles workflow code once; workers in tests and production reuse the bundle. */
-export async function bundleWorkflows() {
-  return bundleWorkflowCode({ workflowsPath: require.resolve(WORKFLOWS_PATH), logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} } as any });
+export async function bundleWorkflows(workflowsPath: string = require.resolve(WORKFLOWS_PATH)) {
+  return bundleWorkflowCode({ workflowsPath, logger: quietLogger as any });
+}
+
+/**
+ * The prebuilt bundle to load, if any: WORKFLOW_BUNDLE_PATH when configured (it must exist), else
+ * dist/workflow-bundle.js when this module runs compiled (never under tsx, where a bundle left by an
+ * earlier build could be stale against the sources).
+ */
+export function prebuiltBundlePath(configured: string | undefined, compiled: boolean = __filename.endsWith('.js')): string | undefined {
+  if (configured) {
+    const resolved = path.resolve(configured);
+    if (!existsSync(resolved)) throw new Error(`WORKFLOW_BUNDLE_PATH points at ${resolved}, which does not exist`);
+    return resolved;
+  }
+  return compiled && existsSync(PREBUILT_BUNDLE_PATH) ? PREBUILT_BUNDLE_PATH : undefined;
 }
 
 export interface WorkerSetup {
@@ -17,6 +40,16 @@ export interface WorkerSetup {
   options?: Partial<WorkerOptions>;
 }
 
+function workflowSource(setup: WorkerSetup): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+  if (setup.workflowBundle) return { workflowBundle: setup.workflowBundle };
+  const codePath = prebuiltBundlePath(setup.deps.config.workflowBundlePath);
+  if (codePath) {
+    setup.deps.logger.info({ workflowBundle: codePath }, 'using the prebuilt workflow bundle');
+    return { workflowBundle: { codePath } };
+  }
+  return { workflowsPath: require.resolve(WORKFLOWS_PATH) };
+}
+
 export async function createWorker(setup: WorkerSetup): Promise<Worker> {
   const { config } = setup.deps;
   const connection = setup.connection ?? (await NativeConnection.connect({ address: config.temporal.address }));
@@ -24,7 +57,7 @@ export async function createWorker(setup: WorkerSetup): Promise<Worker> {
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    ...(setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath: require.resolve(WORKFLOWS_PATH) }),
+    ...workflowSource(setup),
     activities: createActivities(setup.deps),
     maxConcurrentActivityTaskExecutions: 50,
     shutdownGraceTime: '20 seconds',

@@ -44,6 +44,8 @@ export interface ZendeskClientDeps {
   backoffBaseMs?: number;
   /** Retries after 429 / 503-with-Retry-After inside one call before giving up. Default 8. */
   maxRateLimitRetries?: number;
+  /** Refresh the access token when it expires within this many ms. Default 60 s. */
+  tokenRefreshMarginMs?: number;
   limiter?: Partial<Omit<RateLimiterOptions, 'db' | 'workspace'>>;
 }
 
@@ -99,18 +101,24 @@ export class ZendeskClient {
       clientId: zendesk.clientId,
       clientSecret: zendesk.clientSecret,
       timeoutMs: this.timeoutMs,
+      refreshMarginMs: deps.tokenRefreshMarginMs,
       observer: this.observer,
       subdomain: deps.subdomain,
     });
   }
 
   /**
-   * `GET /api/v2/users/me` → the authorizing user. `id` is null for anonymous callers (Zendesk answers
-   * /users/me without valid auth), so check it and `role` before trusting the grant.
+   * `GET /api/v2/users/me` → the authorizing user. Zendesk answers a dead bearer token here with 200 and an
+   * anonymous user (`id: null`) instead of a 401; that is treated exactly like a 401 invalid_token (refresh
+   * once and retry, then ZendeskAuthError('invalid_token')), so the returned user always has an id.
+   * Check `role` before trusting the grant (exports are admin-only).
    */
-  async getMe(): Promise<ZendeskMe> {
-    const body = await this.get('/api/v2/users/me.json', {}, meResponseSchema);
-    return body.user;
+  async getMe(): Promise<ZendeskMe & { id: number }> {
+    return this.send('GET', '/api/v2/users/me.json', {}, undefined, true, (body, status) => {
+      const { user } = parseBody(meResponseSchema, body, status, 'GET /api/v2/users/me');
+      if (user.id === null) throw new ZendeskAuthError('invalid_token', status);
+      return { ...user, id: user.id };
+    });
   }
 
   /** One page of the incremental users cursor export (first page by start_time, later ones by cursor). */

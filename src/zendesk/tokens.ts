@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { SecretBox } from '../crypto/secretBox';
-import { loadCredentials, saveCredentials, type StoredCredentials } from '../db/repositories/credentials';
+import { loadCredentials, saveCredentialsReturning, type StoredCredentials } from '../db/repositories/credentials';
 import type { Database } from '../db/tables';
 import { ZendeskAuthError, ZendeskTransientError } from './errors';
 import type { ZendeskObserver } from './http';
@@ -46,8 +46,16 @@ export class TokenProvider {
     this.marginMs = options.refreshMarginMs ?? 60_000;
   }
 
+  /**
+   * Whether to refresh before using the token: it expires within the margin, or within half its lifetime
+   * for very short-lived tokens (so a token shorter than the margin is not refreshed on every call).
+   */
   private expiringSoon(credentials: StoredCredentials): boolean {
-    return credentials.accessExpiresAt !== null && credentials.accessExpiresAt.getTime() - Date.now() <= this.marginMs;
+    if (credentials.accessExpiresAt === null) return false;
+    const expiresAt = credentials.accessExpiresAt.getTime();
+    const lifetime = expiresAt - credentials.updatedAt.getTime();
+    const margin = lifetime > 0 ? Math.min(this.marginMs, lifetime / 2) : this.marginMs;
+    return expiresAt - Date.now() <= margin;
   }
 
   /** A usable access token, refreshed first when it expires within the margin. */
@@ -99,8 +107,8 @@ export class TokenProvider {
           subdomain: this.options.subdomain,
         });
         this.refreshes++;
-        const version = await saveCredentials(trx, box, integrationId, tokens);
-        return { ...tokens, version };
+        const saved = await saveCredentialsReturning(trx, box, integrationId, tokens);
+        return { ...tokens, ...saved };
       });
     } catch (err) {
       if (isLockTimeout(err)) throw new ZendeskTransientError('Timed out waiting for another worker to refresh the Zendesk token');

@@ -25,13 +25,15 @@ test('credentials are stored encrypted, bumped on every save, and deleted', asyn
   assert.ok(!JSON.stringify(row).includes('secret-1'), 'no plaintext token in the row');
 
   const loaded = await loadCredentials(db, box, integrationId);
-  assert.deepEqual(loaded, {
+  assert.ok(loaded && Math.abs(loaded.updatedAt.getTime() - Date.now()) < 60_000);
+  assert.deepEqual({ ...loaded, updatedAt: undefined }, {
     accessToken: 'access-secret-1',
     refreshToken: 'refresh-secret-1',
     accessExpiresAt: expires,
     refreshExpiresAt: null,
     scope: 'read',
     version: 1,
+    updatedAt: undefined,
   });
 
   const v2 = await saveCredentials(db, box, integrationId, { accessToken: 'a2', refreshToken: null, accessExpiresAt: null, refreshExpiresAt: null, scope: 'read' });

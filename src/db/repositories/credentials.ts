@@ -18,10 +18,22 @@ export interface TokenSet {
 export interface StoredCredentials extends TokenSet {
   /** Bumped on every save: tells whether someone else rotated the tokens meanwhile. */
   version: number;
+  /** When this pair was saved (about when it was issued). */
+  updatedAt: Date;
 }
 
 /** Inserts or replaces the integration's tokens; returns the new version. */
 export async function saveCredentials(db: Db, box: SecretBox, integrationId: string, tokens: TokenSet): Promise<number> {
+  return (await saveCredentialsReturning(db, box, integrationId, tokens)).version;
+}
+
+/** saveCredentials, returning the new version and save time. */
+export async function saveCredentialsReturning(
+  db: Db,
+  box: SecretBox,
+  integrationId: string,
+  tokens: TokenSet,
+): Promise<{ version: number; updatedAt: Date }> {
   const values = {
     integration_id: integrationId,
     access_token_enc: box.encrypt(tokens.accessToken, integrationId),
@@ -44,9 +56,9 @@ export async function saveCredentials(db: Db, box: SecretBox, integrationId: str
         updated_at: sql<Date>`now()`,
       }),
     )
-    .returning('version')
+    .returning(['version', 'updated_at'])
     .executeTakeFirstOrThrow();
-  return row.version;
+  return { version: row.version, updatedAt: row.updated_at };
 }
 
 /**
@@ -70,6 +82,7 @@ export async function loadCredentials(
     refreshExpiresAt: row.refresh_expires_at,
     scope: row.scope,
     version: row.version,
+    updatedAt: row.updated_at,
   };
 }
 

@@ -1,0 +1,37 @@
+# syntax=docker/dockerfile:1
+#
+# The Zendesk integration worker's image: one image, two processes.
+#   API (default):  node dist/src/api-server.js     (PORT, default 3000)
+#   worker:         node dist/src/worker.js         (metrics/health on METRICS_PORT, default 9464)
+#   migrations:     node dist/src/db/migrate-cli.js
+#   Temporal setup: node dist/src/temporal/setup-cli.js   (namespace + search attributes, idempotent)
+# Configured by environment only (src/config.ts); see docker-compose.yml for a complete example.
+
+# ---- build: compile TypeScript and prebuild the workflow bundle --------------------------------------
+FROM node:20.20.2-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+COPY migrations ./migrations
+COPY scripts ./scripts
+# tsc → dist/, then scripts/bundle-workflows.ts bundles dist/src/workflows/index.js → dist/workflow-bundle.js,
+# so workers start without webpack (createWorker loads the prebuilt bundle when it exists).
+RUN npm run build \
+ && test -s dist/workflow-bundle.js \
+ && test -f dist/src/api-server.js \
+ && test -f dist/src/worker.js
+
+# ---- runtime: production dependencies and compiled code only, as the unprivileged node user ----------
+FROM node:20.20.2-bookworm-slim AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/dist ./dist
+# The prebuilt bundle is part of dist/; named here so a change to the layout fails the build, not a worker start.
+COPY --from=build /app/dist/workflow-bundle.js ./dist/workflow-bundle.js
+USER node
+EXPOSE 3000 9464
+CMD ["node", "dist/src/api-server.js"]

@@ -1,0 +1,405 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { User, UserList, UsersCsvQuery, UsersQuery, Utilization, UtilizationQuery } from './reportSchemas';
+import {
+  ConflictProblem,
+  CreatedIntegration,
+  CreateIntegrationBody,
+  CreateTenantBody,
+  DeleteQuery,
+  Health,
+  Integration,
+  IntegrationIdParams,
+  IntegrationList,
+  LastSync,
+  OAuthCallbackQuery,
+  Problem,
+  Readiness,
+  Reconnect,
+  SyncStarted,
+  Tenant,
+} from './schemas';
+
+/**
+ * The OpenAPI 3.1 document of the whole HTTP API, generated from the zod schemas the routes validate
+ * requests with and shape responses by (zod 4's JSON Schema output, draft 2020-12, which OpenAPI 3.1
+ * uses as is). Request bodies and parameters are described as the schemas' input, responses as their
+ * output. The one hand-written part is the route table below: method, path, schemas, security.
+ */
+
+type JsonSchema = Record<string, unknown>;
+type ZodObjectLike = z.ZodObject<z.ZodRawShape>;
+
+/** What a response carries: a zod schema (JSON), or a non-JSON media type. */
+type Body = z.ZodType | { mediaType: 'text/csv' | 'text/html' | 'text/plain'; description: string };
+
+interface ResponseSpec {
+  description: string;
+  body?: Body;
+  /** Problem details (application/problem+json) instead of application/json. */
+  problem?: boolean;
+  headers?: Record<string, { description: string; schema: JsonSchema }>;
+}
+
+interface RouteSpec {
+  method: 'get' | 'post' | 'delete';
+  /** OpenAPI path template (`{id}`). */
+  path: string;
+  operationId: string;
+  summary: string;
+  description?: string;
+  tag: string;
+  security: 'admin' | 'tenant' | 'none';
+  params?: ZodObjectLike;
+  query?: ZodObjectLike;
+  body?: z.ZodType;
+  responses: Record<number, ResponseSpec>;
+}
+
+// ------------------------------------------------------------------------------ components (by name)
+
+/** Named request-body schemas (described as input). */
+const INPUT_COMPONENTS: Record<string, z.ZodType> = { CreateTenantBody, CreateIntegrationBody };
+
+/** Named response schemas (described as output). Nested named schemas become $refs. */
+const OUTPUT_COMPONENTS: Record<string, z.ZodType> = {
+  Tenant,
+  CreatedIntegration,
+  Integration,
+  IntegrationList,
+  LastSync,
+  Reconnect,
+  SyncStarted,
+  User,
+  UserList,
+  Utilization,
+  Problem,
+  ConflictProblem,
+  Health,
+  Readiness,
+};
+
+const AS_OF = {
+  'Report-As-Of': {
+    description: 'The instant activity was judged at (ISO-8601 UTC); every page of one listing shares it',
+    schema: { type: 'string', format: 'date-time' },
+  },
+};
+
+const problem = (description: string, body: z.ZodType = Problem): ResponseSpec => ({ description, body, problem: true });
+const BAD_REQUEST = problem('Invalid parameters or body: `errors` names each one with its reason');
+const UNAUTHORIZED = problem('Missing or invalid API key');
+const NOT_FOUND = problem('No such integration for this tenant (another tenant\'s id answers the same)');
+
+const ROUTES: RouteSpec[] = [
+  {
+    method: 'get',
+    path: '/healthz',
+    operationId: 'health',
+    summary: 'Liveness',
+    tag: 'operations',
+    security: 'none',
+    responses: { 200: { description: 'The process is up', body: Health } },
+  },
+  {
+    method: 'get',
+    path: '/readyz',
+    operationId: 'readiness',
+    summary: 'Readiness: PostgreSQL and Temporal answer',
+    tag: 'operations',
+    security: 'none',
+    responses: { 200: { description: 'Ready', body: Readiness }, 503: { description: 'Not ready', body: Readiness } },
+  },
+  {
+    method: 'get',
+    path: '/metrics',
+    operationId: 'metrics',
+    summary: 'Prometheus metrics',
+    tag: 'operations',
+    security: 'none',
+    responses: { 200: { description: 'Prometheus text exposition format', body: { mediaType: 'text/plain', description: 'Prometheus text format' } } },
+  },
+  {
+    method: 'get',
+    path: '/openapi.json',
+    operationId: 'openapi',
+    summary: 'This document',
+    tag: 'operations',
+    security: 'none',
+    responses: { 200: { description: 'OpenAPI 3.1 document', body: z.looseObject({ openapi: z.string() }) } },
+  },
+  {
+    method: 'post',
+    path: '/v1/tenants',
+    operationId: 'createTenant',
+    summary: 'Create a tenant and its API key (admin key)',
+    description: 'The API key is shown once and stored hashed.',
+    tag: 'tenants',
+    security: 'admin',
+    body: CreateTenantBody,
+    responses: { 201: { description: 'Created', body: Tenant }, 400: BAD_REQUEST, 401: UNAUTHORIZED },
+  },
+  {
+    method: 'post',
+    path: '/v1/integrations/zendesk',
+    operationId: 'createZendeskIntegration',
+    summary: 'Start connecting a Zendesk workspace',
+    description:
+      '`workspace` accepts `acme`, `acme.zendesk.com` or `https://acme.zendesk.com/...` (all mean `acme`). Send the admin to `authorizeUrl` to grant read access.',
+    tag: 'integrations',
+    security: 'tenant',
+    body: CreateIntegrationBody,
+    responses: {
+      201: { description: 'Created, awaiting consent', body: CreatedIntegration },
+      400: BAD_REQUEST,
+      401: UNAUTHORIZED,
+      409: problem('The workspace is already connected for this tenant (`existingId`)', ConflictProblem),
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/oauth/zendesk/callback',
+    operationId: 'oauthCallback',
+    summary: 'OAuth redirect target (browser)',
+    description: 'Completes consent and answers with a small HTML page saying connected or why not. A forged, expired or reused `state` is 400 and changes nothing.',
+    tag: 'integrations',
+    security: 'none',
+    query: OAuthCallbackQuery,
+    responses: {
+      200: { description: 'Connected', body: { mediaType: 'text/html', description: 'A page saying the workspace is connected' } },
+      400: { description: 'Not connected (invalid link, denied, not an admin, expired)', body: { mediaType: 'text/html', description: 'A page saying why' } },
+      503: { description: 'Could not be completed now; reload to retry', body: { mediaType: 'text/html', description: 'A page asking to retry' } },
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/integrations',
+    operationId: 'listIntegrations',
+    summary: "The tenant's integrations",
+    tag: 'integrations',
+    security: 'tenant',
+    responses: { 200: { description: 'Integrations, newest first', body: IntegrationList }, 401: UNAUTHORIZED },
+  },
+  {
+    method: 'get',
+    path: '/v1/integrations/{id}',
+    operationId: 'getIntegration',
+    summary: 'One integration',
+    tag: 'integrations',
+    security: 'tenant',
+    params: IntegrationIdParams,
+    responses: { 200: { description: 'The integration', body: Integration }, 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_FOUND },
+  },
+  {
+    method: 'delete',
+    path: '/v1/integrations/{id}',
+    operationId: 'deleteIntegration',
+    summary: 'Disconnect: stop syncing, revoke the token at Zendesk, delete stored tokens',
+    tag: 'integrations',
+    security: 'tenant',
+    params: IntegrationIdParams,
+    query: DeleteQuery,
+    responses: { 204: { description: 'Disconnected (`purge=true`: synced data deleted too)' }, 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_FOUND },
+  },
+  {
+    method: 'post',
+    path: '/v1/integrations/{id}/sync',
+    operationId: 'syncIntegration',
+    summary: 'Sync now (joins a sync already running)',
+    tag: 'integrations',
+    security: 'tenant',
+    params: IntegrationIdParams,
+    responses: {
+      202: { description: 'Sync started or joined', body: SyncStarted },
+      400: BAD_REQUEST,
+      401: UNAUTHORIZED,
+      404: NOT_FOUND,
+      409: problem('The integration is not connected'),
+      503: problem('The sync could not be started; try again shortly'),
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/integrations/{id}/reconnect',
+    operationId: 'reconnectIntegration',
+    summary: 'Ask for consent again',
+    tag: 'integrations',
+    security: 'tenant',
+    params: IntegrationIdParams,
+    responses: {
+      200: { description: 'A new consent URL', body: Reconnect },
+      400: BAD_REQUEST,
+      401: UNAUTHORIZED,
+      404: NOT_FOUND,
+      409: problem('A consent is being completed right now'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/integrations/{id}/users',
+    operationId: 'listUsers',
+    summary: 'Zendesk users with seat and activity, filtered, sorted, paginated',
+    description: [
+      'Keyset pagination: pass `nextCursor` back as `cursor` with the same other parameters. Rows written by a sync between two pages',
+      'never make another row skip or repeat; a cursor also pins the as-of instant, so every page judges activity at the same moment',
+      '(a row whose own sort key changes meanwhile, e.g. a user who signs in during a `lastLoginAt` walk, is listed at its new place).',
+      '`lastTicketInteractionAt` is the newest synced ticket event of the user overall (not limited to the window); `ticketInteractions`',
+      'counts the events in [asOf − inactiveDays, asOf]. Unknown parameters and bad values are 400 naming each one.',
+    ].join(' '),
+    tag: 'reports',
+    security: 'tenant',
+    params: IntegrationIdParams,
+    query: UsersQuery,
+    responses: { 200: { description: 'A page of users', body: UserList, headers: AS_OF }, 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_FOUND },
+  },
+  {
+    method: 'get',
+    path: '/v1/integrations/{id}/users.csv',
+    operationId: 'exportUsersCsv',
+    summary: 'The same users as CSV: every page, streamed',
+    description: [
+      'RFC 4180: a header row with the User field names in order, CRLF line ends, UTF-8. Same filters and sort as /users (no `limit` or `cursor`).',
+      'Fields are quoted when they hold a comma, a quote, a line break or edge whitespace; null is an empty field, an empty string `""`;',
+      'booleans `true`/`false`; timestamps ISO-8601 UTC. If the export fails midway the connection is cut rather than ended, so a',
+      'download is either complete or visibly truncated.',
+    ].join(' '),
+    tag: 'reports',
+    security: 'tenant',
+    params: IntegrationIdParams,
+    query: UsersCsvQuery,
+    responses: {
+      200: { description: 'CSV of every matching user', body: { mediaType: 'text/csv', description: 'One row per user' }, headers: AS_OF },
+      400: BAD_REQUEST,
+      401: UNAUTHORIZED,
+      404: NOT_FOUND,
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/integrations/{id}/utilization',
+    operationId: 'getUtilization',
+    summary: 'License utilization: paid and free seats, by role type, reclaimable seats',
+    description:
+      'Over agents and admins that are not deleted. A suspended agent still holds a paid seat until downgraded to end user: it is counted in `paidSeats.suspended` and listed as reclaimable with reason `suspended`.',
+    tag: 'reports',
+    security: 'tenant',
+    params: IntegrationIdParams,
+    query: UtilizationQuery,
+    responses: { 200: { description: 'Utilization', body: Utilization, headers: AS_OF }, 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_FOUND },
+  },
+];
+
+// ------------------------------------------------------------------------------------------ generator
+
+const REF_PREFIX = '#/components/schemas/';
+
+function clean(schema: JsonSchema): JsonSchema {
+  const { $schema: _s, $id: _i, ...rest } = schema;
+  return rest;
+}
+
+/** Every named schema of one direction, each as a component; shared sub-schemas become $refs. */
+function components(named: Record<string, z.ZodType>, io: 'input' | 'output'): Record<string, JsonSchema> {
+  const registry = z.registry<{ id: string }>();
+  for (const [id, schema] of Object.entries(named)) registry.add(schema, { id });
+  const { schemas } = z.toJSONSchema(registry, { target: 'draft-2020-12', io, uri: (id) => `${REF_PREFIX}${id}`, unrepresentable: 'any' }) as {
+    schemas: Record<string, JsonSchema>;
+  };
+  return Object.fromEntries(Object.entries(schemas).map(([id, s]) => [id, clean(s)]));
+}
+
+function nameOf(named: Record<string, z.ZodType>, schema: z.ZodType): string | undefined {
+  return Object.entries(named).find(([, s]) => s === schema)?.[0];
+}
+
+/** A schema as a $ref when named, inline otherwise. */
+function schemaOf(schema: z.ZodType, named: Record<string, z.ZodType>, io: 'input' | 'output'): JsonSchema {
+  const name = nameOf(named, schema);
+  if (name) return { $ref: `${REF_PREFIX}${name}` };
+  return clean(z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as JsonSchema);
+}
+
+function parameters(object: ZodObjectLike, where: 'path' | 'query'): JsonSchema[] {
+  return Object.entries(object.shape).map(([name, field]) => {
+    const schema = clean(z.toJSONSchema(field as z.ZodType, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }) as JsonSchema);
+    const { description, ...rest } = schema;
+    const required = where === 'path' || !(field as z.ZodType).safeParse(undefined).success;
+    return { name, in: where, required, ...(description ? { description } : {}), schema: rest };
+  });
+}
+
+function response(spec: ResponseSpec): JsonSchema {
+  const out: JsonSchema = { description: spec.description };
+  if (spec.headers) out.headers = spec.headers;
+  if (spec.body) {
+    if ('mediaType' in spec.body) {
+      out.content = { [spec.body.mediaType]: { schema: { type: 'string', description: spec.body.description } } };
+    } else {
+      out.content = { [spec.problem ? 'application/problem+json' : 'application/json']: { schema: schemaOf(spec.body, OUTPUT_COMPONENTS, 'output') } };
+    }
+  }
+  return out;
+}
+
+function operation(route: RouteSpec): JsonSchema {
+  const params = [...(route.params ? parameters(route.params, 'path') : []), ...(route.query ? parameters(route.query, 'query') : [])];
+  return {
+    operationId: route.operationId,
+    summary: route.summary,
+    ...(route.description ? { description: route.description } : {}),
+    tags: [route.tag],
+    security: route.security === 'none' ? [] : [{ [route.security === 'admin' ? 'adminKey' : 'tenantKey']: [] }],
+    ...(params.length ? { parameters: params } : {}),
+    ...(route.body
+      ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(route.body, INPUT_COMPONENTS, 'input') } } } }
+      : {}),
+    responses: Object.fromEntries(
+      Object.entries(route.responses).map(([status, spec]) => [status, response(spec)] as const).concat([['500', response(problem('Unexpected error'))]]),
+    ),
+  };
+}
+
+/** The document; `serverUrl` is the API's public URL. */
+export function buildOpenApiDocument(serverUrl?: string): JsonSchema {
+  const paths: Record<string, Record<string, JsonSchema>> = {};
+  for (const route of ROUTES) (paths[route.path] ??= {})[route.method] = operation(route);
+  return {
+    openapi: '3.1.0',
+    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
+    info: {
+      title: 'Zendesk integration worker',
+      version: '1.0.0',
+      description:
+        "Connects customers' Zendesk workspaces by OAuth, syncs their users and ticket activity, and reports license utilization. Errors are RFC 9457 problem details.",
+    },
+    ...(serverUrl ? { servers: [{ url: serverUrl }] } : {}),
+    tags: [
+      { name: 'tenants', description: 'Admin: tenants and their API keys' },
+      { name: 'integrations', description: 'Connecting and managing Zendesk workspaces' },
+      { name: 'reports', description: 'License utilization reports' },
+      { name: 'operations', description: 'Health, readiness, metrics and this document' },
+    ],
+    paths,
+    components: {
+      schemas: { ...components(OUTPUT_COMPONENTS, 'output'), ...components(INPUT_COMPONENTS, 'input') },
+      securitySchemes: {
+        adminKey: { type: 'http', scheme: 'bearer', description: 'The ADMIN_API_KEY (for /v1/tenants)' },
+        tenantKey: { type: 'http', scheme: 'bearer', description: "A tenant's API key (for /v1/integrations...)" },
+      },
+    },
+  };
+}
+
+/** The route table, for tests that check every route of the app is documented. */
+export const documentedRoutes = (): Array<{ method: string; path: string }> => ROUTES.map((r) => ({ method: r.method, path: r.path }));
+
+/** `GET /openapi.json`, public. */
+export function openApiRouter(serverUrl?: string): Router {
+  const router = Router();
+  let document: string | undefined;
+  router.get('/openapi.json', (_req, res) => {
+    document ??= JSON.stringify(buildOpenApiDocument(serverUrl));
+    res.type('application/json').send(document);
+  });
+  return router;
+}

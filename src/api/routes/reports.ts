@@ -1,0 +1,146 @@
+import { Router, type Request, type Response } from 'express';
+import type { z } from 'zod';
+import { findTenantIntegration } from '../../db/repositories/integrations';
+import { CSV_PAGE_SIZE, streamUsersCsv } from '../../reports/csv';
+import { decodeCursor, encodeCursor, queryFingerprint, windowFor, type Cursor } from '../../reports/cursor';
+import { DEFAULT_SORT, parseSort, type Sort, type UserFilters } from '../../reports/model';
+import { countUsers, findUserPage } from '../../reports/userQuery';
+import { userView } from '../../reports/userView';
+import { utilizationReport } from '../../reports/utilization';
+import type { ApiDeps } from '../deps';
+import { badRequest, notFound, type FieldError } from '../problems';
+import { UsersCsvQuery, UsersQuery, UtilizationQuery, type UserList, type Utilization } from '../reportSchemas';
+import { IntegrationIdParams } from '../schemas';
+import { parseOr400 } from '../validate';
+
+/** The header naming the instant a report judged activity at (also inside every cursor). */
+export const AS_OF_HEADER = 'Report-As-Of';
+
+const CSV_ONLY_REASON = 'is not supported by users.csv, which always returns every row';
+
+/**
+ * Parses query parameters, naming each bad one: unknown parameters one by one, and every invalid value
+ * with its reason.
+ */
+export function parseQuery<S extends z.ZodType>(schema: S, query: unknown, unknownReasons: Record<string, string> = {}): z.output<S> {
+  const result = schema.safeParse(query ?? {});
+  if (result.success) return result.data;
+  const errors: FieldError[] = [];
+  for (const issue of result.error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) errors.push({ name: key, reason: unknownReasons[key] ?? 'is not a known parameter' });
+    } else {
+      errors.push({ name: issue.path.map(String).join('.') || '(query)', reason: issue.message });
+    }
+  }
+  throw invalidQuery(errors);
+}
+
+function invalidQuery(errors: FieldError[]) {
+  return badRequest(`The query is invalid: ${errors.map((e) => `${e.name} ${e.reason}`).join('; ')}.`, errors);
+}
+
+type ParsedFilters = z.output<typeof UsersCsvQuery>;
+
+/** The filters of a parsed query, and the checks that span parameters. */
+function filtersOf(parsed: ParsedFilters): UserFilters {
+  const { sort: _sort, inactiveDays: _days, includeDeleted, ...rest } = parsed;
+  if (rest.createdAfter && rest.createdBefore && rest.createdAfter.getTime() > rest.createdBefore.getTime()) {
+    throw invalidQuery([
+      { name: 'createdAfter', reason: 'must not be after createdBefore' },
+      { name: 'createdBefore', reason: 'must not be before createdAfter' },
+    ]);
+  }
+  return { ...rest, includeDeleted: includeDeleted ?? false };
+}
+
+interface Listing {
+  integrationId: string;
+  filters: UserFilters;
+  sort: Sort;
+  inactiveDays: number;
+  fingerprint: string;
+}
+
+export function reportsRouter(deps: ApiDeps): Router {
+  const router = Router();
+  const { db, config } = deps;
+
+  const ownIntegration = async (req: Request) => {
+    const { id } = parseOr400(IntegrationIdParams, req.params, 'path');
+    const integration = await findTenantIntegration(db, req.tenant!.id, id);
+    if (!integration || integration.status === 'disconnected') throw notFound(`No integration ${id}.`);
+    return integration;
+  };
+
+  const listing = (integrationId: string, parsed: ParsedFilters): Listing => {
+    const filters = filtersOf(parsed);
+    const inactiveDays = parsed.inactiveDays ?? config.inactiveAfterDays;
+    return {
+      integrationId,
+      filters,
+      sort: parsed.sort ? parseSort(parsed.sort) : DEFAULT_SORT,
+      inactiveDays,
+      fingerprint: queryFingerprint(integrationId, filters, inactiveDays),
+    };
+  };
+
+  router.get('/v1/integrations/:id/users', async (req, res: Response) => {
+    const integration = await ownIntegration(req);
+    const parsed = parseQuery(UsersQuery, req.query);
+    const { limit = 100, cursor: token, ...filterParams } = parsed;
+    const l = listing(integration.id, filterParams);
+    let cursor: Cursor | undefined;
+    if (token !== undefined) {
+      const decoded = decodeCursor(token, { sort: l.sort, fingerprint: l.fingerprint });
+      if (!decoded.ok) throw invalidQuery([{ name: 'cursor', reason: decoded.reason }]);
+      cursor = decoded.cursor;
+    }
+    const window = windowFor(l.inactiveDays, cursor);
+    const [page, total] = await Promise.all([
+      findUserPage(db, { integrationId: l.integrationId, filters: l.filters, sort: l.sort, window, limit, after: cursor?.position }),
+      countUsers(db, l.integrationId, l.filters, window),
+    ]);
+    const body: z.infer<typeof UserList> = {
+      users: page.rows.map(userView),
+      total,
+      nextCursor: page.next ? encodeCursor({ sort: l.sort, position: page.next, asOf: window.asOf, fingerprint: l.fingerprint }) : null,
+    };
+    res.set(AS_OF_HEADER, window.asOf.toISOString()).json(body);
+  });
+
+  router.get('/v1/integrations/:id/users.csv', async (req, res: Response) => {
+    const integration = await ownIntegration(req);
+    const parsed = parseQuery(UsersCsvQuery, req.query, { limit: CSV_ONLY_REASON, cursor: CSV_ONLY_REASON });
+    const l = listing(integration.id, parsed);
+    const request = { integrationId: l.integrationId, filters: l.filters, sort: l.sort, window: windowFor(l.inactiveDays, undefined) };
+    // The first page before any byte: its failure is still a proper problem response.
+    const first = await findUserPage(db, { ...request, limit: CSV_PAGE_SIZE });
+    res
+      .status(200)
+      .set({
+        'Content-Type': 'text/csv; charset=utf-8; header=present',
+        'Content-Disposition': `attachment; filename="zendesk-users-${integration.workspace}.csv"`,
+        [AS_OF_HEADER]: request.window.asOf.toISOString(),
+        'Cache-Control': 'no-store',
+      });
+    try {
+      const complete = await streamUsersCsv(db, request, res, first);
+      if (complete) res.end();
+    } catch (err) {
+      // Headers are gone: cut the response so the client sees a truncated download, never a short "complete" file.
+      deps.logger.error({ err, integrationId: integration.id }, 'users.csv failed while streaming');
+      res.destroy(err as Error);
+    }
+  });
+
+  router.get('/v1/integrations/:id/utilization', async (req, res: Response) => {
+    const integration = await ownIntegration(req);
+    const parsed = parseQuery(UtilizationQuery, req.query);
+    const window = windowFor(parsed.inactiveDays ?? config.inactiveAfterDays, undefined);
+    const body: z.infer<typeof Utilization> = await utilizationReport(db, integration.id, window);
+    res.set(AS_OF_HEADER, window.asOf.toISOString()).json(body);
+  });
+
+  return router;
+}

@@ -1,0 +1,109 @@
+import { createHash } from 'node:crypto';
+import { parseSort, sortParam, type ActivityWindow, type Sort, type SortParam, type UserFilters } from './model';
+
+/**
+ * Keyset cursors of `/users`: an opaque base64url token holding the last row's sort key and id, the
+ * sort it was issued for, the listing's `asOf` instant, and a fingerprint of the integration, filters
+ * and `inactiveDays`. A cursor only continues the listing it came from: another sort, other filters or
+ * a malformed token is a 400, never a silently different page.
+ */
+
+export interface CursorPosition {
+  /**
+   * The last row's sort key as the database orders it: the name (text); a timestamp as exact UTC text
+   * with microseconds, or `infinity` / `-infinity` standing for "no date" (sorted last); a count.
+   */
+  key: string | number;
+  id: number;
+}
+
+export interface Cursor {
+  sort: Sort;
+  position: CursorPosition;
+  asOf: Date;
+  fingerprint: string;
+}
+
+interface Payload {
+  v: 1;
+  s: SortParam;
+  k: string | number;
+  i: number;
+  t: number;
+  f: string;
+}
+
+/** Same integration, same filters, same inactiveDays: same fingerprint (key order does not matter). */
+export function queryFingerprint(integrationId: string, filters: UserFilters, inactiveDays: number): string {
+  const canonical = Object.entries({ ...filters, integrationId, inactiveDays })
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => [k, v instanceof Date ? v.toISOString() : Array.isArray(v) ? [...v].sort() : v] as const)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return createHash('sha256').update(JSON.stringify(canonical)).digest('base64url').slice(0, 16);
+}
+
+export function encodeCursor(cursor: Cursor): string {
+  const payload: Payload = {
+    v: 1,
+    s: sortParam(cursor.sort),
+    k: cursor.position.key,
+    i: cursor.position.id,
+    t: cursor.asOf.getTime(),
+    f: cursor.fingerprint,
+  };
+  return Buffer.from(JSON.stringify(payload), 'utf8').toString('base64url');
+}
+
+export type DecodeResult = { ok: true; cursor: Cursor } | { ok: false; reason: string };
+
+const MALFORMED = 'is not a cursor issued by this API (pass nextCursor back unchanged)';
+const TIMESTAMP_KEY = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
+function validKey(sort: Sort, key: unknown): boolean {
+  switch (sort.field) {
+    case 'name':
+      return typeof key === 'string';
+    case 'ticketInteractions':
+      return typeof key === 'number' && Number.isSafeInteger(key) && key >= 0;
+    case 'createdAt':
+      return typeof key === 'string' && TIMESTAMP_KEY.test(key) && Number.isFinite(Date.parse(key));
+    case 'lastLoginAt':
+    case 'lastActivityAt':
+      // "No date" sorts last in both directions, so it is +infinity ascending and -infinity descending.
+      return typeof key === 'string' && (key === (sort.desc ? '-infinity' : 'infinity') || (TIMESTAMP_KEY.test(key) && Number.isFinite(Date.parse(key))));
+  }
+}
+
+/** Decodes a cursor and checks it belongs to this listing (sort and fingerprint). */
+export function decodeCursor(token: string, expected: { sort: Sort; fingerprint: string }): DecodeResult {
+  let payload: Partial<Payload>;
+  try {
+    if (!/^[A-Za-z0-9_-]+$/.test(token)) return { ok: false, reason: MALFORMED };
+    const parsed: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return { ok: false, reason: MALFORMED };
+    payload = parsed as Partial<Payload>;
+  } catch {
+    return { ok: false, reason: MALFORMED };
+  }
+  const { v, s, k, i, t, f } = payload;
+  if (v !== 1 || typeof s !== 'string' || typeof f !== 'string' || typeof i !== 'number' || !Number.isSafeInteger(i) || typeof t !== 'number' || !Number.isFinite(t)) {
+    return { ok: false, reason: MALFORMED };
+  }
+  if (!/^-?(name|createdAt|lastLoginAt|lastActivityAt|ticketInteractions)$/.test(s)) return { ok: false, reason: MALFORMED };
+  const sort = parseSort(s as SortParam);
+  if (!validKey(sort, k)) return { ok: false, reason: MALFORMED };
+  const asOf = new Date(t);
+  if (Number.isNaN(asOf.getTime())) return { ok: false, reason: MALFORMED };
+  if (s !== sortParam(expected.sort)) {
+    return { ok: false, reason: `was issued for sort=${s}, not sort=${sortParam(expected.sort)}: repeat the listing's sort or start again without a cursor` };
+  }
+  if (f !== expected.fingerprint) {
+    return { ok: false, reason: 'was issued for other filters or another inactiveDays: repeat the listing\'s parameters or start again without a cursor' };
+  }
+  return { ok: true, cursor: { sort, position: { key: k as string | number, id: i }, asOf, fingerprint: f } };
+}
+
+/** The window a page is computed in: the cursor's, or a new one starting now. */
+export function windowFor(inactiveDays: number, cursor: Cursor | undefined, now = new Date()): ActivityWindow {
+  return { inactiveDays, asOf: cursor?.asOf ?? now };
+}

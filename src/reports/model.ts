@@ -1,0 +1,97 @@
+/**
+ * The vocabulary of the license-utilization reports, independent of HTTP: what a validated `/users`
+ * query is, and the contract's derived notions (seat, usage, role type names).
+ */
+
+export const ROLES = ['end-user', 'agent', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Zendesk's `role_type` codes, by position: 0 custom agent … 5 billing admin. */
+export const ROLE_TYPE_NAMES = ['custom_agent', 'light_agent', 'chat_agent', 'contributor', 'admin', 'billing_admin'] as const;
+export type RoleTypeName = (typeof ROLE_TYPE_NAMES)[number];
+/** A role type filter value: a name, or `none` for users without one. */
+export type RoleTypeFilter = RoleTypeName | 'none';
+
+export function roleTypeName(code: number | null): RoleTypeName | null {
+  if (code === null) return null;
+  const name = ROLE_TYPE_NAMES[code];
+  if (name === undefined) throw new Error(`unknown Zendesk role_type ${code}`);
+  return name;
+}
+
+export function roleTypeCode(name: RoleTypeName): number {
+  return ROLE_TYPE_NAMES.indexOf(name);
+}
+
+/** Role types whose agents and admins take a free seat (light agent, contributor); every other one is paid. */
+export const FREE_ROLE_TYPE_CODES = [1, 3] as const;
+
+export const TICKET_RESTRICTIONS = ['organization', 'groups', 'assigned', 'requested'] as const;
+export type TicketRestriction = (typeof TICKET_RESTRICTIONS)[number];
+
+export const SEATS = ['none', 'free', 'paid'] as const;
+export type Seat = (typeof SEATS)[number];
+
+export const USAGES = ['active', 'inactive'] as const;
+export type Usage = (typeof USAGES)[number];
+
+export const SORT_FIELDS = ['name', 'createdAt', 'lastLoginAt', 'lastActivityAt', 'ticketInteractions'] as const;
+export type SortField = (typeof SORT_FIELDS)[number];
+export const SORTS = SORT_FIELDS.flatMap((f) => [f, `-${f}`] as const);
+export type SortParam = SortField | `-${SortField}`;
+
+export interface Sort {
+  field: SortField;
+  desc: boolean;
+}
+
+export function parseSort(param: SortParam): Sort {
+  return param.startsWith('-') ? { field: param.slice(1) as SortField, desc: true } : { field: param as SortField, desc: false };
+}
+
+export function sortParam(sort: Sort): SortParam {
+  return sort.desc ? `-${sort.field}` : sort.field;
+}
+
+export const DEFAULT_SORT: Sort = { field: 'name', desc: false };
+
+/** Every filter of `/users` and `/users.csv`; absent means "any". Lists mean "one of". */
+export interface UserFilters {
+  role?: Role[];
+  roleType?: RoleTypeFilter[];
+  canReportCsv?: boolean;
+  chatOnly?: boolean;
+  moderator?: boolean;
+  restrictedAgent?: boolean;
+  shared?: boolean;
+  sharedAgent?: boolean;
+  suspended?: boolean;
+  ticketRestriction?: Array<TicketRestriction | 'none'>;
+  twoFactorAuthEnabled?: boolean;
+  verified?: boolean;
+  /** Inclusive: created at or after this instant. */
+  createdAfter?: Date;
+  /** Exclusive: created before this instant. */
+  createdBefore?: Date;
+  seat?: Seat[];
+  usage?: Usage[];
+  /** Case-insensitive substring of the name or the email. */
+  q?: string;
+  includeDeleted: boolean;
+}
+
+/**
+ * The activity window: `ticketInteractions` counts events in [asOf − inactiveDays, asOf], and a user is
+ * active when their last activity is at or after asOf − inactiveDays. `asOf` is fixed by the first page
+ * and carried by the cursor, so every page of one listing judges users at the same instant.
+ */
+export interface ActivityWindow {
+  inactiveDays: number;
+  asOf: Date;
+}
+
+export const DAY_MS = 86_400_000;
+
+export function windowStart(window: ActivityWindow): Date {
+  return new Date(window.asOf.getTime() - window.inactiveDays * DAY_MS);
+}

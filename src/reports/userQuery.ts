@@ -1,0 +1,247 @@
+import { sql, type RawBuilder, type SqlBool } from 'kysely';
+import type { Db } from '../db/database';
+import type { CursorPosition } from './cursor';
+import {
+  FREE_ROLE_TYPE_CODES,
+  roleTypeCode,
+  windowStart,
+  type ActivityWindow,
+  type Role,
+  type Seat,
+  type Sort,
+  type Usage,
+  type UserFilters,
+} from './model';
+
+/**
+ * The SQL of `/users` and `/users.csv`, built as composable Kysely `sql` fragments over
+ * `zendesk_users u LEFT JOIN zendesk_user_activity a` (a = the user's newest ticket event, kept by
+ * triggers). Every derived field (seat, usage, lastActivityAt) has exactly one SQL definition here,
+ * used both to filter and to answer, so what a filter selects is what the rows say.
+ *
+ * Sorts and their total orders (ties broken by id, in the sort's direction):
+ * - name: byte order of the UTF-8 name (`COLLATE "C"`), index `zendesk_users_sort_name`;
+ * - createdAt: index `zendesk_users_sort_created`;
+ * - lastLoginAt, lastActivityAt: users without a date come last in both directions (the key is the
+ *   date or ±infinity); lastLoginAt uses `zendesk_users_sort_login_asc/desc`;
+ * - ticketInteractions: the windowed count, computed for the whole filtered set (the only sort that
+ *   aggregates the window's events; the index `ticket_events_window` keeps it to an index-only scan).
+ * Pages are keyset pages: `(key, id) > (cursor key, cursor id)` (or `<` descending), so rows written
+ * by a sync between two pages never shift the others.
+ */
+
+const TIMESTAMP_TEXT = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
+
+/** `a` is `zendesk_user_activity`; GREATEST ignores NULLs, so this is NULL only when both are. */
+export const lastActivitySql = sql<Date | null>`GREATEST(u.last_login_at, a.last_event_at)`;
+
+export const seatSql = sql<Seat>`(CASE WHEN u.deleted OR u.role = 'end-user' THEN 'none' WHEN u.role_type IN (${sql.join(
+  FREE_ROLE_TYPE_CODES.map((c) => sql.lit(c)),
+)}) THEN 'free' ELSE 'paid' END)`;
+
+export function isActiveSql(window: ActivityWindow): RawBuilder<SqlBool> {
+  return sql<SqlBool>`COALESCE(GREATEST(u.last_login_at, a.last_event_at) >= ${windowStart(window)}::timestamptz, false)`;
+}
+
+export function usageSql(window: ActivityWindow): RawBuilder<Usage> {
+  return sql<Usage>`(CASE WHEN ${isActiveSql(window)} THEN 'active' ELSE 'inactive' END)`;
+}
+
+/** Ticket events of user `userRef` inside the window (counted once each: event_id is the key). */
+export function windowCountSql(integrationId: string, window: ActivityWindow, userRef: RawBuilder<unknown>): RawBuilder<number> {
+  return sql<number>`(SELECT count(*) FROM ticket_events e
+    WHERE e.integration_id = ${integrationId}::uuid AND e.user_id = ${userRef}
+      AND e.occurred_at >= ${windowStart(window)}::timestamptz AND e.occurred_at <= ${window.asOf}::timestamptz)`;
+}
+
+const FROM_USERS = sql`zendesk_users u LEFT JOIN zendesk_user_activity a ON a.integration_id = u.integration_id AND a.user_id = u.id`;
+
+export function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+const BOOLEAN_COLUMNS = {
+  canReportCsv: 'report_csv',
+  chatOnly: 'chat_only',
+  moderator: 'moderator',
+  restrictedAgent: 'restricted_agent',
+  shared: 'shared',
+  sharedAgent: 'shared_agent',
+  suspended: 'suspended',
+  twoFactorAuthEnabled: 'two_factor_auth_enabled',
+  verified: 'verified',
+} as const satisfies Partial<Record<keyof UserFilters, string>>;
+
+/** "x IN (values) OR x IS NULL" when `none` is one of the values. */
+function inListOrNull(column: string, values: Array<string | number>, includeNull: boolean): RawBuilder<SqlBool> {
+  const parts: RawBuilder<SqlBool>[] = [];
+  if (values.length > 0) parts.push(sql<SqlBool>`${sql.ref(column)} IN (${sql.join(values)})`);
+  if (includeNull) parts.push(sql<SqlBool>`${sql.ref(column)} IS NULL`);
+  return sql<SqlBool>`(${sql.join(parts, sql` OR `)})`;
+}
+
+/** The WHERE conditions of a filtered listing (always scoped to the integration). */
+export function filterConditions(integrationId: string, filters: UserFilters, window: ActivityWindow): RawBuilder<SqlBool>[] {
+  const where: RawBuilder<SqlBool>[] = [sql<SqlBool>`u.integration_id = ${integrationId}::uuid`];
+  if (!filters.includeDeleted) where.push(sql<SqlBool>`NOT u.deleted`);
+  if (filters.role) where.push(sql<SqlBool>`u.role IN (${sql.join(filters.role as Role[])})`);
+  if (filters.roleType) {
+    const codes = filters.roleType.filter((t) => t !== 'none').map((t) => roleTypeCode(t as Exclude<typeof t, 'none'>));
+    where.push(inListOrNull('u.role_type', codes, filters.roleType.includes('none')));
+  }
+  for (const [param, column] of Object.entries(BOOLEAN_COLUMNS) as Array<[keyof typeof BOOLEAN_COLUMNS, string]>) {
+    const value = filters[param];
+    // Strict equality: a null (twoFactorAuthEnabled that Zendesk leaves unset) matches neither true nor false.
+    if (value !== undefined) where.push(sql<SqlBool>`${sql.ref(`u.${column}`)} = ${value}`);
+  }
+  if (filters.ticketRestriction) {
+    const values = filters.ticketRestriction.filter((t) => t !== 'none');
+    where.push(inListOrNull('u.ticket_restriction', values, filters.ticketRestriction.includes('none')));
+  }
+  if (filters.createdAfter) where.push(sql<SqlBool>`u.created_at >= ${filters.createdAfter}::timestamptz`);
+  if (filters.createdBefore) where.push(sql<SqlBool>`u.created_at < ${filters.createdBefore}::timestamptz`);
+  if (filters.seat) where.push(sql<SqlBool>`${seatSql} IN (${sql.join(filters.seat)})`);
+  if (filters.usage && filters.usage.length === 1) {
+    where.push(filters.usage[0] === 'active' ? isActiveSql(window) : sql<SqlBool>`NOT ${isActiveSql(window)}`);
+  }
+  if (filters.q !== undefined && filters.q !== '') {
+    const pattern = `%${escapeLike(filters.q)}%`;
+    where.push(sql<SqlBool>`(u.name ILIKE ${pattern} OR u.email ILIKE ${pattern})`);
+  }
+  return where;
+}
+
+const and = (conditions: RawBuilder<SqlBool>[]) => sql.join(conditions, sql` AND `);
+
+export async function countUsers(db: Db, integrationId: string, filters: UserFilters, window: ActivityWindow): Promise<number> {
+  const { rows } = await sql<{ total: number }>`SELECT count(*) AS total FROM ${FROM_USERS} WHERE ${and(filterConditions(integrationId, filters, window))}`.execute(db);
+  return rows[0].total;
+}
+
+/** One row of the report: the stored user plus what the report derives from it. */
+export interface UserReportRow {
+  id: number;
+  name: string;
+  email: string | null;
+  created_at: Date;
+  last_login_at: Date | null;
+  role: Role;
+  role_type: number | null;
+  report_csv: boolean;
+  chat_only: boolean;
+  moderator: boolean;
+  restricted_agent: boolean;
+  shared: boolean;
+  shared_agent: boolean;
+  suspended: boolean;
+  ticket_restriction: 'organization' | 'groups' | 'assigned' | 'requested' | null;
+  two_factor_auth_enabled: boolean | null;
+  verified: boolean;
+  deleted: boolean;
+  last_event_at: Date | null;
+  last_activity_at: Date | null;
+  seat: Seat;
+  usage: Usage;
+  ticket_interactions: number;
+  cursor_key: string | number;
+}
+
+interface SortSql {
+  /** The ORDER BY expression (also the keyset key). */
+  key: RawBuilder<unknown>;
+  /** How the cursor value is cast back to the key's type. */
+  cast: (value: string | number) => RawBuilder<unknown>;
+  /** The key as the cursor stores it (exact: timestamps as UTC text with microseconds). */
+  cursorKey: RawBuilder<string | number>;
+}
+
+function timestampKey(expression: RawBuilder<unknown>): Pick<SortSql, 'cast' | 'cursorKey'> {
+  return {
+    cast: (value) => sql`${value}::timestamptz`,
+    cursorKey: sql<string>`(CASE WHEN isfinite(${expression}) THEN to_char(${expression} AT TIME ZONE 'UTC', ${sql.raw(TIMESTAMP_TEXT)}) ELSE (${expression})::text END)`,
+  };
+}
+
+function sortSql(sort: Sort): SortSql {
+  // Missing dates sort last whichever the direction.
+  const missing = sql.raw(sort.desc ? `'-infinity'::timestamptz` : `'infinity'::timestamptz`);
+  switch (sort.field) {
+    case 'name': {
+      const key = sql`(u.name COLLATE "C")`;
+      return { key, cast: (value) => sql`${value}::text`, cursorKey: sql<string>`u.name` };
+    }
+    case 'createdAt': {
+      const key = sql`u.created_at`;
+      return { key, ...timestampKey(key) };
+    }
+    case 'lastLoginAt': {
+      const key = sql`COALESCE(u.last_login_at, ${missing})`;
+      return { key, ...timestampKey(key) };
+    }
+    case 'lastActivityAt': {
+      const key = sql`COALESCE(${lastActivitySql}, ${missing})`;
+      return { key, ...timestampKey(key) };
+    }
+    case 'ticketInteractions': {
+      const key = sql`COALESCE(w.c, 0)`;
+      return { key, cast: (value) => sql`${value}::int8`, cursorKey: sql<number>`COALESCE(w.c, 0)` };
+    }
+  }
+}
+
+export interface PageRequest {
+  integrationId: string;
+  filters: UserFilters;
+  sort: Sort;
+  window: ActivityWindow;
+  limit: number;
+  /** Rows strictly after this position (in the sort's order). */
+  after?: CursorPosition;
+}
+
+export interface Page {
+  rows: UserReportRow[];
+  /** Where the next page starts; absent on the last page. */
+  next?: CursorPosition;
+}
+
+/** One keyset page: at most `limit` rows after `after`. */
+export async function findUserPage(db: Db, req: PageRequest): Promise<Page> {
+  const { integrationId, filters, sort, window, limit, after } = req;
+  const s = sortSql(sort);
+  const dir = sql.raw(sort.desc ? 'DESC' : 'ASC');
+  const where = filterConditions(integrationId, filters, window);
+  if (after) where.push(sql<SqlBool>`(${s.key}, u.id) ${sql.raw(sort.desc ? '<' : '>')} (${s.cast(after.key)}, ${after.id}::int8)`);
+  const byInteractions = sort.field === 'ticketInteractions';
+  // Only this sort needs every user's windowed count; other pages count for their own rows only.
+  const windowJoin = byInteractions
+    ? sql`LEFT JOIN (
+        SELECT user_id, count(*) AS c FROM ticket_events
+         WHERE integration_id = ${integrationId}::uuid
+           AND occurred_at >= ${windowStart(window)}::timestamptz AND occurred_at <= ${window.asOf}::timestamptz
+         GROUP BY user_id
+      ) w ON w.user_id = u.id`
+    : sql``;
+  const interactions = byInteractions ? sql`p.window_count` : windowCountSql(integrationId, window, sql`p.id`);
+
+  const { rows } = await sql<UserReportRow>`
+    SELECT p.id, p.name, p.email, p.created_at, p.last_login_at, p.role, p.role_type, p.report_csv, p.chat_only,
+           p.moderator, p.restricted_agent, p.shared, p.shared_agent, p.suspended, p.ticket_restriction,
+           p.two_factor_auth_enabled, p.verified, p.deleted, p.last_event_at, p.last_activity_at, p.seat, p.usage,
+           ${interactions} AS ticket_interactions, p.cursor_key
+      FROM (
+        SELECT u.*, a.last_event_at, ${lastActivitySql} AS last_activity_at, ${seatSql} AS seat, ${usageSql(window)} AS usage,
+               ${s.key} AS sort_key, ${s.cursorKey} AS cursor_key
+               ${byInteractions ? sql`, COALESCE(w.c, 0) AS window_count` : sql``}
+          FROM ${FROM_USERS} ${windowJoin}
+         WHERE ${and(where)}
+         ORDER BY ${s.key} ${dir}, u.id ${dir}
+         LIMIT ${limit + 1}
+      ) p
+     ORDER BY p.sort_key ${dir}, p.id ${dir}`.execute(db);
+
+  if (rows.length <= limit) return { rows };
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return { rows: page, next: { key: last.cursor_key, id: last.id } };
+}
