@@ -41,6 +41,8 @@ export async function startSystem(opts: { env?: Record<string, string>; sandbox?
   const redirectUri = `http://127.0.0.1:${port}/v1/oauth/zendesk/callback`;
   const sandbox = await startSandbox({
     exclusionSeconds: 0,
+    // Zendesk's limits per one-second window instead of per minute, so limited syncs finish quickly.
+    rateLimitWindowMs: 1_000,
     ...opts.sandbox,
     clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUris: [redirectUri] }],
   });
@@ -152,4 +154,34 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** The newest sync run of an integration once it has finished (not running), other than the runs in `notIds`. */
+export async function waitForSync(system: System, integrationId: string, opts: { notIds?: string[]; timeoutMs?: number } = {}) {
+  return waitFor(
+    `a finished sync of ${integrationId}`,
+    async () => {
+      const run = await system.db
+        .selectFrom('sync_runs')
+        .selectAll()
+        .where('integration_id', '=', integrationId)
+        .where('status', '<>', 'running')
+        .where('id', 'not in', opts.notIds?.length ? opts.notIds : ['00000000-0000-0000-0000-000000000000'])
+        .orderBy('started_at', 'desc')
+        .executeTakeFirst();
+      return run;
+    },
+    opts.timeoutMs ?? 120_000,
+  );
+}
+
+/** Creates the integration, clicks Allow (auto-approve workspace) and waits for the first sync to finish. */
+export async function connectAndSync(system: System, tenantKey: string, subdomain: string) {
+  const created = await api(system, 'POST', '/v1/integrations/zendesk', { key: tenantKey, body: { workspace: subdomain } });
+  if (created.status !== 201) throw new Error(`create failed: ${created.status} ${created.text}`);
+  const consent = await followConsent(created.json.authorizeUrl);
+  if (consent.status !== 200) throw new Error(`consent failed: ${consent.status} ${consent.html}`);
+  const run = await waitForSync(system, created.json.id);
+  if (run.status !== 'succeeded') throw new Error(`first sync ${run.status}: ${run.error}`);
+  return { integrationId: created.json.id as string, run };
 }

@@ -1,0 +1,108 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../../src/db/tables';
+import type { SandboxWorkspace } from '../../src/sandbox';
+
+/**
+ * Expected synced state computed straight from the sandbox's own data, independently of the code
+ * under test, and the stored state read straight from PostgreSQL.
+ */
+export interface UserFields {
+  id: number;
+  name: string;
+  email: string | null;
+  created_at: string;
+  last_login_at: string | null;
+  role: string;
+  role_type: number | null;
+  report_csv: boolean;
+  chat_only: boolean;
+  moderator: boolean;
+  restricted_agent: boolean;
+  shared: boolean;
+  shared_agent: boolean;
+  suspended: boolean;
+  ticket_restriction: string | null;
+  two_factor_auth_enabled: boolean | null;
+  verified: boolean;
+  deleted: boolean;
+}
+
+const iso = (s: string | null) => (s === null ? null : new Date(s).toISOString());
+
+export function expectedUsers(ws: SandboxWorkspace): Map<number, UserFields> {
+  const map = new Map<number, UserFields>();
+  for (const u of ws.users()) {
+    map.set(u.id, {
+      id: u.id, name: u.name, email: u.email ?? null, created_at: iso(u.created_at)!, last_login_at: iso(u.last_login_at),
+      role: u.role, role_type: u.role_type, report_csv: u.report_csv, chat_only: u.chat_only, moderator: u.moderator,
+      restricted_agent: u.restricted_agent, shared: u.shared, shared_agent: u.shared_agent, suspended: u.suspended,
+      ticket_restriction: u.ticket_restriction, two_factor_auth_enabled: u.two_factor_auth_enabled, verified: u.verified,
+      deleted: !u.active,
+    });
+  }
+  return map;
+}
+
+export async function storedUsers(db: Kysely<Database>, integrationId: string): Promise<Map<number, UserFields>> {
+  const rows = await db.selectFrom('zendesk_users').selectAll().where('integration_id', '=', integrationId).execute();
+  return new Map(
+    rows.map((r) => [
+      r.id,
+      {
+        id: r.id, name: r.name, email: r.email, created_at: r.created_at.toISOString(), last_login_at: r.last_login_at?.toISOString() ?? null,
+        role: r.role, role_type: r.role_type, report_csv: r.report_csv, chat_only: r.chat_only, moderator: r.moderator,
+        restricted_agent: r.restricted_agent, shared: r.shared, shared_agent: r.shared_agent, suspended: r.suspended,
+        ticket_restriction: r.ticket_restriction, two_factor_auth_enabled: r.two_factor_auth_enabled, verified: r.verified,
+        deleted: r.deleted,
+      },
+    ]),
+  );
+}
+
+/** Ticket updates per user within the last `days` days, by the sandbox's events. */
+export function expectedInteractions(ws: SandboxWorkspace, days: number, now = Date.now()): Map<number, number> {
+  const since = now / 1000 - days * 86_400;
+  const counts = new Map<number, number>();
+  for (const e of ws.ticketEvents()) {
+    if (e.timestamp >= since) counts.set(e.updater_id, (counts.get(e.updater_id) ?? 0) + 1);
+  }
+  return counts;
+}
+
+export async function storedInteractions(db: Kysely<Database>, integrationId: string, days: number, now = Date.now()): Promise<Map<number, number>> {
+  const rows = await db
+    .selectFrom('ticket_events')
+    .select(['user_id', db.fn.countAll<number>().as('n')])
+    .where('integration_id', '=', integrationId)
+    .where('occurred_at', '>=', new Date(now - days * 86_400_000))
+    .groupBy('user_id')
+    .execute();
+  return new Map(rows.map((r) => [r.user_id, Number(r.n)]));
+}
+
+/** Asserts the stored state equals the sandbox, user by user and count by count; returns a description of the first differences. */
+export async function differences(db: Kysely<Database>, integrationId: string, ws: SandboxWorkspace): Promise<string[]> {
+  const problems: string[] = [];
+  const expected = expectedUsers(ws);
+  const stored = await storedUsers(db, integrationId);
+  if (expected.size !== stored.size) problems.push(`user count: expected ${expected.size}, stored ${stored.size}`);
+  for (const [id, want] of expected) {
+    const got = stored.get(id);
+    if (!got) {
+      problems.push(`user ${id} missing`);
+      continue;
+    }
+    for (const key of Object.keys(want) as Array<keyof UserFields>) {
+      if (want[key] !== got[key]) problems.push(`user ${id} ${key}: expected ${JSON.stringify(want[key])}, stored ${JSON.stringify(got[key])}`);
+    }
+  }
+  const now = Date.now();
+  for (const days of [30, 90]) {
+    const want = expectedInteractions(ws, days, now);
+    const got = await storedInteractions(db, integrationId, days, now);
+    for (const id of new Set([...want.keys(), ...got.keys()])) {
+      if ((want.get(id) ?? 0) !== (got.get(id) ?? 0)) problems.push(`user ${id} interactions over ${days} days: expected ${want.get(id) ?? 0}, stored ${got.get(id) ?? 0}`);
+    }
+  }
+  return problems.slice(0, 20);
+}
