@@ -71,7 +71,7 @@ export function createSyncActivities(deps: ActivityDeps) {
     async beginSync(input: { integrationId: string; workflowId: string; runId: string }): Promise<{ syncRunId: string } | { skipped: string }> {
       const integration = await findIntegration(db, input.integrationId);
       if (!integration || integration.status !== 'connected') return { skipped: `the integration is ${integration?.status ?? 'gone'}` };
-      return db.transaction().execute(async (trx) => {
+      const begin = db.transaction().execute(async (trx) => {
         for (const run of await runningSyncRuns(trx, input.integrationId)) {
           if (run.workflow_id === input.workflowId && run.run_id === input.runId) return { syncRunId: run.id };
           const stillRunning = await temporal.workflow
@@ -85,6 +85,13 @@ export function createSyncActivities(deps: ActivityDeps) {
         const run = await startSyncRun(trx, input);
         return { syncRunId: run.id };
       });
+      try {
+        return await begin;
+      } catch (err) {
+        // The unique index on running runs: a concurrent start won the race.
+        if ((err as { code?: string }).code === '23505') return { skipped: 'another sync of this integration has just started' };
+        throw err;
+      }
     },
 
     /** Users from the incremental cursor export, resumed from the saved cursor. */

@@ -27,7 +27,9 @@ export interface System {
   box: SecretBox;
   logs: string[];
   adminKey: string;
-  worker: Worker;
+  worker: Worker | undefined;
+  /** The environment a separate worker process of this system needs. */
+  env: Record<string, string>;
   stop(): Promise<void>;
 }
 
@@ -36,7 +38,14 @@ export const CLIENT_SECRET = 'test-client-secret-0123456789';
 
 let bundle: Awaited<ReturnType<typeof bundleWorkflows>> | undefined;
 
-export async function startSystem(opts: { env?: Record<string, string>; sandbox?: SandboxOptions } = {}): Promise<System> {
+export interface SystemOptions {
+  env?: Record<string, string>;
+  sandbox?: SandboxOptions;
+  /** false: run no worker in this process (tests start worker processes with startWorkerProcess). */
+  inProcessWorker?: boolean;
+}
+
+export async function startSystem(opts: SystemOptions = {}): Promise<System> {
   const port = await freePort();
   const redirectUri = `http://127.0.0.1:${port}/v1/oauth/zendesk/callback`;
   const sandbox = await startSandbox({
@@ -47,10 +56,9 @@ export async function startSystem(opts: { env?: Record<string, string>; sandbox?
     clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUris: [redirectUri] }],
   });
   const adminKey = `admin-${randomBytes(16).toString('hex')}`;
-  const config = loadConfig(
-    {
-      DATABASE_URL: process.env.DATABASE_URL,
-      TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS,
+  const env: Record<string, string> = {
+      DATABASE_URL: process.env.DATABASE_URL!,
+      TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS!,
       TEMPORAL_TASK_QUEUE: `test-${randomBytes(6).toString('hex')}`,
       PORT: String(port),
       PUBLIC_URL: `http://127.0.0.1:${port}`,
@@ -61,9 +69,8 @@ export async function startSystem(opts: { env?: Record<string, string>; sandbox?
       ZENDESK_BASE_URL: sandbox.baseUrlTemplate,
       LOG_LEVEL: 'debug',
       ...opts.env,
-    },
-    'api',
-  );
+  };
+  const config = loadConfig(env, 'api');
   const logs: string[] = [];
   const logger: Logger = createLogger(
     'debug',
@@ -78,8 +85,8 @@ export async function startSystem(opts: { env?: Record<string, string>; sandbox?
   const box = new SecretBox(config.encryptionKey!);
   const temporal = await createTemporalClient(config);
   bundle ??= await bundleWorkflows();
-  const worker = await createWorker({ deps: { db, box, config, logger, temporal }, workflowBundle: bundle });
-  const running = worker.run();
+  const worker = opts.inProcessWorker === false ? undefined : await createWorker({ deps: { db, box, config, logger, temporal }, workflowBundle: bundle });
+  const running = worker?.run();
   const server: Server = createServer(createApp({ db, box, config, temporal, logger }));
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
 
@@ -89,12 +96,12 @@ export async function startSystem(opts: { env?: Record<string, string>; sandbox?
     stopped = true;
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    worker.shutdown();
+    worker?.shutdown();
     await running;
     await temporal.connection.close();
     await sandbox.close();
   };
-  return { apiUrl: `http://127.0.0.1:${port}`, sandbox, config, temporal, db, box, logs, adminKey, worker, stop };
+  return { apiUrl: `http://127.0.0.1:${port}`, sandbox, config, temporal, db, box, logs, adminKey, worker, env, stop };
 }
 
 /** JSON over HTTP with a bearer key. */
