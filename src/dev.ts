@@ -15,6 +15,7 @@ import { SecretBox } from './crypto/secretBox';
 import { createDb, DEFAULT_DATABASE_URL } from './db/database';
 import { migrateToLatest } from './db/migrator';
 import { createLogger } from './logger';
+import { createMetrics } from './observability/metrics';
 import { startSandbox } from './sandbox';
 import { createTemporalClient } from './temporal/client';
 import { startDevServer } from './temporal/devServer';
@@ -110,14 +111,15 @@ async function main(): Promise<void> {
   const box = new SecretBox(config.encryptionKey!);
   const temporal = await createTemporalClient(config);
   stops.push(() => temporal.connection.close());
-  const worker = await createWorker({ deps: { db, box, config, logger: logger.child({ process: 'worker' }), temporal } });
+  const metrics = createMetrics();
+  const worker = await createWorker({ deps: { db, box, config, logger: logger.child({ process: 'worker' }), temporal, metrics } });
   const workerDone = worker.run();
   stops.push(async () => {
     worker.shutdown();
     await workerDone;
   });
 
-  const server = createServer(createApp({ db, box, config, temporal, logger: logger.child({ process: 'api' }) }));
+  const server = createServer(createApp({ db, box, config, temporal, logger: logger.child({ process: 'api' }), metrics }));
   await new Promise<void>((resolve) => server.listen(config.port, resolve));
   stops.push(() => new Promise((resolve) => server.close(resolve)));
 

@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   const db = createDb(config.databaseUrl!, 20);
   const temporal = await createTemporalClient(config);
   const metrics = createMetrics({ defaultLabels: { process: 'worker' } });
-  const worker = await createWorker({ deps: { db, box: new SecretBox(config.encryptionKey!), config, logger, temporal } });
+  const worker = await createWorker({ deps: { db, box: new SecretBox(config.encryptionKey!), config, logger, temporal, metrics } });
   // GET /metrics, /healthz, and /readyz (200 while the worker polls its task queue).
   const metricsServer = await startMetricsServer({ registry: metrics.registry, port: config.metricsPort, ready: () => worker.getState() === 'RUNNING' });
   logger.info(

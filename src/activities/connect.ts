@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { saveCredentials } from '../db/repositories/credentials';
 import { findIntegration, setIntegrationStatus } from '../db/repositories/integrations';
 import { findOAuthFlow, markFlowExchanged } from '../db/repositories/oauthFlows';
+import { zendeskObserver } from '../observability/metrics';
 import { ensureSyncSchedule, type SyncTarget } from '../temporal/syncSchedule';
 import { ZendeskClient } from '../zendesk/client';
 import { exchangeCode } from '../zendesk/oauth';
@@ -48,6 +49,7 @@ export function createConnectActivities(deps: ActivityDeps) {
           expiresIn: ACCESS_TOKEN_TTL_SECONDS,
           timeoutMs: config.zendesk.requestTimeoutMs,
           subdomain: integration.workspace,
+          observer: zendeskObserver(deps.metrics, { tokenGrant: 'authorization_code' }),
         });
         await db.transaction().execute(async (trx) => {
           await saveCredentials(trx, box, input.integrationId, tokens);
@@ -61,7 +63,7 @@ export function createConnectActivities(deps: ActivityDeps) {
     async verifyAdmin(input: { integrationId: string }): Promise<{ isAdmin: boolean; userId: number | null; role: string | null }> {
       const integration = await integrationOrFail(input.integrationId);
       return withZendeskFailures(async () => {
-        const client = new ZendeskClient({ db, box, config, integrationId: input.integrationId, subdomain: integration.workspace });
+        const client = new ZendeskClient({ db, box, config, integrationId: input.integrationId, subdomain: integration.workspace, observer: zendeskObserver(deps.metrics) });
         const me = await client.getMe();
         const userId = me.id ?? null;
         const role = me.role ?? null;

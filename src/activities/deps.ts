@@ -4,6 +4,7 @@ import type { Config } from '../config';
 import type { SecretBox } from '../crypto/secretBox';
 import type { Database } from '../db/tables';
 import type { Logger } from '../logger';
+import type { Metrics } from '../observability/metrics';
 
 /** Everything activities need, handed to the factory once per worker (samples-typescript style). */
 export interface ActivityDeps {
@@ -13,4 +14,5 @@ export interface ActivityDeps {
   logger: Logger;
   /** For managing the sync schedule from activities. */
   temporal: Client;
+  metrics: Metrics;
 }

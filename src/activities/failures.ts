@@ -4,6 +4,7 @@ import {
   ZendeskBadResponseError,
   ZendeskNotFoundError,
   ZendeskRateLimitedError,
+  ZendeskRequestError,
   ZendeskTransientError,
 } from '../zendesk/errors';
 
@@ -36,6 +37,10 @@ export function toActivityFailure(err: unknown): unknown {
   }
   if (err instanceof ZendeskBadResponseError) {
     return ApplicationFailure.retryable(err.message, 'ZendeskBadResponse');
+  }
+  if (err instanceof ZendeskRequestError) {
+    // Zendesk refused the request itself (400, 422): the same request would be refused again.
+    return ApplicationFailure.nonRetryable(err.message, 'ZendeskRequestRefused');
   }
   if (err instanceof ZendeskNotFoundError) {
     return ApplicationFailure.nonRetryable(err.message, 'ZendeskWorkspaceNotFound');

@@ -6,6 +6,7 @@ import { findIntegration, setIntegrationStatus } from '../db/repositories/integr
 import { addSyncRunCounts, finishSyncRun, runningSyncRuns, startSyncRun } from '../db/repositories/syncRuns';
 import { insertTicketEvents } from '../db/repositories/ticketEvents';
 import { upsertZendeskUsers } from '../db/repositories/zendeskUsers';
+import { recordSyncFinished, recordSyncStarted, zendeskObserver } from '../observability/metrics';
 import { pauseSyncSchedule } from '../temporal/syncSchedule';
 import { ZendeskClient } from '../zendesk/client';
 import type { ActivityDeps } from './deps';
@@ -32,7 +33,8 @@ export const NOT_CONNECTED = 'IntegrationNotConnected';
  * them are committed in one transaction, so a crash anywhere loses nothing and a replay counts nothing twice.
  */
 export function createSyncActivities(deps: ActivityDeps) {
-  const { db, box, config, logger, temporal } = deps;
+  const { db, box, config, logger, temporal, metrics } = deps;
+  const observer = zendeskObserver(metrics);
 
   const connectedIntegration = async (integrationId: string) => {
     const integration = await findIntegration(db, integrationId);
@@ -44,7 +46,7 @@ export function createSyncActivities(deps: ActivityDeps) {
 
   /** A client whose rate-limit waits keep the activity's heartbeat alive. */
   const clientFor = (integrationId: string, workspace: string) =>
-    new ZendeskClient({ db, box, config, integrationId, subdomain: workspace, onWait: () => Context.current().heartbeat() });
+    new ZendeskClient({ db, box, config, integrationId, subdomain: workspace, observer, onWait: () => Context.current().heartbeat() });
 
   /** Runs a chunk, then books the requests it cost on the run whatever happened. */
   const chunk = async (input: ChunkInput, stream: 'users' | 'ticket_events', body: (client: ZendeskClient, deadline: number) => Promise<ChunkResult>) => {
@@ -86,7 +88,9 @@ export function createSyncActivities(deps: ActivityDeps) {
         return { syncRunId: run.id };
       });
       try {
-        return await begin;
+        const begun = await begin;
+        recordSyncStarted(metrics);
+        return begun;
       } catch (err) {
         // The unique index on running runs: a concurrent start won the race.
         if ((err as { code?: string }).code === '23505') return { skipped: 'another sync of this integration has just started' };
@@ -144,7 +148,15 @@ export function createSyncActivities(deps: ActivityDeps) {
     },
 
     async finishSync(input: { syncRunId: string; status: 'succeeded' | 'failed'; error: string | null }): Promise<void> {
-      await finishSyncRun(db, input.syncRunId, input.status, input.error);
+      const run = await finishSyncRun(db, input.syncRunId, input.status, input.error);
+      if (run) {
+        recordSyncFinished(metrics, {
+          outcome: input.status,
+          durationMs: run.finished_at!.getTime() - run.started_at.getTime(),
+          usersSynced: run.users_synced,
+          ticketEventsSynced: run.ticket_events_synced,
+        });
+      }
     },
 
     /** Zendesk refused the grant: stop syncing until someone reconnects. */

@@ -136,16 +136,24 @@ export class ZendeskClient {
   }
 
   /**
-   * Revokes this integration's token at Zendesk (GET current token id, DELETE by id). A token Zendesk
-   * already refuses counts as revoked. Returns whether a token was revoked now. Stored credentials are left
-   * for the caller to delete.
+   * Revokes this integration's grant at Zendesk (GET the current token's id, DELETE it by id), with a fresh
+   * access token (refreshed first if needed, so an expired access token does not hide a live grant).
+   * A grant Zendesk already refuses counts as revoked. Returns whether a grant was revoked now. Stored
+   * credentials are left for the caller to delete.
    */
   async revokeAccess(): Promise<boolean> {
     const stored = await loadCredentials(this.deps.db, this.deps.box, this.deps.integrationId);
     if (!stored) return false;
-    return revokeToken(this.baseUrl, stored.accessToken, {
-      request: ({ method, path }) => this.send(method === 'DELETE' ? 'DELETE' : 'GET', path, {}, stored.accessToken, false),
-    });
+    try {
+      return await revokeToken({
+        baseUrl: this.baseUrl,
+        accessToken: stored.accessToken,
+        request: ({ method, path }) => this.send(method === 'DELETE' ? 'DELETE' : 'GET', path, {}, undefined, true),
+      });
+    } catch (err) {
+      if (err instanceof ZendeskAuthError && (err.kind === 'invalid_grant' || err.kind === 'invalid_token')) return false;
+      throw err;
+    }
   }
 
   private async get<S extends z.ZodType>(path: string, query: Record<string, QueryValue>, schema: S): Promise<z.output<S>> {
@@ -168,11 +176,19 @@ export class ZendeskClient {
     let attempt = 0;
     let rateLimitRetries = 0;
     let refreshed = false;
+    let staleToken: string | undefined;
     for (;;) {
       let token: string | undefined = fixedToken;
+      let phase: 'token' | 'request' = 'token';
       try {
-        return await this.limiter.withPermit(path, this.deps.onWait, async (buckets) => {
+        if (staleToken !== undefined) {
+          // After a 401: a new token (someone else's fresh one, or a refresh grant, serialized across processes).
+          await this.tokens.forceRefresh(staleToken);
+          staleToken = undefined;
+        }
+        return await this.limiter.withPermit(path, this.deps.onWait, async (permit) => {
           token = token ?? (await this.tokens.getAccessToken());
+          phase = 'request';
           const response = await zendeskRequest({
             baseUrl: this.baseUrl,
             method,
@@ -183,7 +199,7 @@ export class ZendeskClient {
             observer: this.observer,
             subdomain: this.subdomain,
             onResponse: async (status, headers) => {
-              await this.limiter.observe(buckets, status, headers);
+              await permit.observe(status, headers);
             },
           });
           return parse(response.body, response.status);
@@ -191,7 +207,14 @@ export class ZendeskClient {
       } catch (err) {
         if (err instanceof ZendeskAuthError && err.kind === 'invalid_token' && refreshOn401 && !refreshed && token !== undefined) {
           refreshed = true;
-          await this.tokens.forceRefresh(token);
+          staleToken = token;
+          continue;
+        }
+        if (phase === 'token' && (err instanceof ZendeskRateLimitedError || err instanceof ZendeskTransientError) && err.status !== undefined) {
+          // The token endpoint (a refresh) failed transiently; it is not paced by the limiter, so wait here.
+          attempt++;
+          if (attempt >= this.maxAttempts) throw err;
+          await sleep(err.retryAfterMs !== undefined ? err.retryAfterMs + 50 : this.backoffMs(attempt));
           continue;
         }
         if (err instanceof ZendeskRateLimitedError || (err instanceof ZendeskTransientError && err.retryAfterMs !== undefined)) {

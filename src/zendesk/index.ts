@@ -39,6 +39,7 @@ export {
   type RateLimitReadings,
   type RateLimiterOptions,
   type OnWait,
+  type Permit,
 } from './rateLimiter';
 export {
   buildAuthorizeUrl,

@@ -16,7 +16,9 @@ import { DEFAULT_RETRY_AFTER_MS, bucketsForPath, endpointBucket, parseRetryAfter
  *   the bucket is blocked until the window resets (recorded in the database too), so a long walk does not
  *   run into 429s at all.
  * - Within one process, requests to an endpoint bucket (`incremental`, `users-cursor`) of one workspace go
- *   one at a time, so a response's headers are always known before the next request to that bucket.
+ *   one at a time, and the requests in flight are counted against the remaining of the last response, so
+ *   concurrent activities of a process (the users and the ticket-events streams share `account`) do not
+ *   overrun a window between them. Across processes, the database blocks are the coordination.
  */
 
 export type { ZendeskBucket } from './errors';
@@ -138,14 +140,51 @@ export interface RateLimiterOptions {
 export type OnWait = (remainingMs: number) => void | Promise<void>;
 
 // Process-wide state, shared by every limiter (and so every client) of a workspace in this process.
+/** Known blocks (429 Retry-After, 503 Retry-After, pacing): local epoch ms until which a bucket is closed. */
 const localBlocks = new Map<string, number>();
+/** The latest rate-limit window seen per bucket: remaining requests and when the window resets (local ms). */
+const windows = new Map<string, { remaining: number; resetAt: number }>();
+/** Requests of this process in flight per bucket (sent, response not yet booked). */
+const inflight = new Map<string, number>();
 const bucketLocks = new Map<string, Promise<void>>();
+/** Resolved (and replaced) whenever a response is booked or a request ends: waiters re-check then. */
+let changed = deferred();
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+function notifyChange(): void {
+  const current = changed;
+  changed = deferred();
+  current.resolve();
+}
 
 function key(workspace: string, bucket: string): string {
   return `${workspace}\u0000${bucket}`;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** Sleeps `ms`, or less when `early` resolves first; never leaves a timer behind. */
+function sleepUnless(ms: number, early?: Promise<unknown>): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    void early?.then(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/** A reserved slot: one request of this process in flight on its buckets. */
+export interface Permit {
+  buckets: ZendeskBucket[];
+  /** Books the response (blocks and pacing) and ends the in-flight count. */
+  observe(status: number, headers: Headers): Promise<ZendeskBucket[]>;
+  /** Ends the in-flight count without a response (network error, timeout). Idempotent. */
+  release(): void;
+}
 
 export class RateLimiter {
   readonly workspace: string;
@@ -164,28 +203,51 @@ export class RateLimiter {
     this.tick = options.waitTickMs ?? 5_000;
   }
 
-  /** Milliseconds until every given bucket is open (0 if open now), from memory and the database. */
-  async blockedFor(buckets: readonly ZendeskBucket[]): Promise<{ ms: number; bucket: ZendeskBucket | undefined }> {
+  /** Reads the shared blocks of the buckets into this process's memory. */
+  private async loadBlocks(buckets: readonly ZendeskBucket[]): Promise<void> {
+    const stored = await readRateLimitBlocks(this.db, this.workspace, buckets);
+    const now = Date.now();
+    for (const [b, ms] of stored) {
+      const k = key(this.workspace, b);
+      localBlocks.set(k, Math.max(localBlocks.get(k) ?? 0, now + ms));
+    }
+  }
+
+  /**
+   * How long until a request may go to all the buckets, from memory only (synchronous, so the check and
+   * the reservation that follows it cannot interleave with another caller of this process).
+   * `inflightOnly` is true when only this process's own in-flight requests stand in the way.
+   */
+  private localWait(buckets: readonly ZendeskBucket[]): { ms: number; bucket: ZendeskBucket | undefined; inflightOnly: boolean } {
     const now = Date.now();
     let ms = 0;
     let bucket: ZendeskBucket | undefined;
-    const stored = await readRateLimitBlocks(this.db, this.workspace, buckets);
-    for (const b of buckets) {
-      const k = key(this.workspace, b);
-      const fromDb = stored.get(b);
-      if (fromDb !== undefined) localBlocks.set(k, Math.max(localBlocks.get(k) ?? 0, now + fromDb));
-      const until = localBlocks.get(k);
-      if (until === undefined) continue;
-      if (until <= now) {
-        localBlocks.delete(k);
-        continue;
-      }
-      if (until - now > ms) {
-        ms = until - now;
+    let inflightOnly = true;
+    const consider = (b: ZendeskBucket, wait: number, onlyInflight: boolean) => {
+      if (wait <= 0) return;
+      if (!onlyInflight) inflightOnly = false;
+      if (wait > ms) {
+        ms = wait;
         bucket = b;
       }
+    };
+    for (const b of buckets) {
+      const k = key(this.workspace, b);
+      const until = localBlocks.get(k);
+      if (until !== undefined) {
+        if (until <= now) localBlocks.delete(k);
+        else consider(b, until - now, false);
+      }
+      const window = windows.get(k);
+      if (window && window.resetAt <= now) windows.delete(k);
+      else if (window) {
+        const reserve = this.reserve[b] ?? 0;
+        const pending = inflight.get(k) ?? 0;
+        if (window.remaining <= reserve) consider(b, window.resetAt - now + this.margin, false);
+        else if (window.remaining - pending <= reserve) consider(b, 50, true); // wait for our own responses
+      }
     }
-    return { ms, bucket };
+    return { ms, bucket, inflightOnly: ms > 0 && inflightOnly };
   }
 
   /**
@@ -193,13 +255,47 @@ export class RateLimiter {
    * when the wait is at most `maxInlineWaitMs`, else throws ZendeskRateLimitedError with the remaining delay.
    */
   async acquire(buckets: readonly ZendeskBucket[], onWait?: OnWait): Promise<void> {
+    (await this.enter(buckets, onWait)).release();
+  }
+
+  /** acquire(), then reserves a slot on the buckets until the response is booked or the permit released. */
+  async enter(buckets: readonly ZendeskBucket[], onWait?: OnWait): Promise<Permit> {
     for (;;) {
-      const { ms, bucket } = await this.blockedFor(buckets);
-      if (ms <= 0 || bucket === undefined) return;
+      await this.loadBlocks(buckets);
+      const { ms, bucket, inflightOnly } = this.localWait(buckets);
+      if (ms <= 0 || bucket === undefined) return this.reserveSlot(buckets);
       if (ms > this.maxInlineWaitMs) throw new ZendeskRateLimitedError(bucket, ms);
-      await this.wait(ms, onWait);
+      if (inflightOnly) await sleepUnless(ms, changed.promise);
+      else await this.wait(ms, onWait);
       // Loop: another activity or process may have extended the block meanwhile.
     }
+  }
+
+  private reserveSlot(buckets: readonly ZendeskBucket[]): Permit {
+    const keys = buckets.map((b) => key(this.workspace, b));
+    for (const k of keys) inflight.set(k, (inflight.get(k) ?? 0) + 1);
+    let open = true;
+    const release = () => {
+      if (!open) return;
+      open = false;
+      for (const k of keys) {
+        const n = (inflight.get(k) ?? 1) - 1;
+        if (n <= 0) inflight.delete(k);
+        else inflight.set(k, n);
+      }
+      notifyChange();
+    };
+    return {
+      buckets: [...buckets],
+      observe: async (status, headers) => {
+        try {
+          return await this.observe(buckets, status, headers);
+        } finally {
+          release();
+        }
+      },
+      release,
+    };
   }
 
   private async wait(ms: number, onWait?: OnWait): Promise<void> {
@@ -209,7 +305,7 @@ export class RateLimiter {
       if (left <= 0) return;
       // A cancelled activity's heartbeat may throw: that ends the wait and reaches the caller.
       if (onWait) await onWait(left);
-      await sleep(Math.min(left, this.tick));
+      await sleepUnless(Math.min(left, this.tick));
     }
   }
 
@@ -225,12 +321,28 @@ export class RateLimiter {
     await recordRateLimitBlock(this.db, this.workspace, buckets, total);
   }
 
+  /** Remembers the window a response reports (the lowest remaining seen within one window). */
+  private noteWindows(buckets: readonly ZendeskBucket[], readings: RateLimitReadings): void {
+    const now = Date.now();
+    for (const b of buckets) {
+      const reading = readings[b];
+      if (!reading || reading.resetMs === undefined) continue;
+      const k = key(this.workspace, b);
+      const resetAt = now + reading.resetMs;
+      const known = windows.get(k);
+      // Reset times come in whole seconds, so readings of one window differ by < 1 s; a later one is a new window.
+      if (!known || known.resetAt <= now || resetAt - known.resetAt >= 1_000) windows.set(k, { remaining: reading.remaining, resetAt });
+      else windows.set(k, { remaining: Math.min(known.remaining, reading.remaining), resetAt: Math.max(known.resetAt, resetAt) });
+    }
+  }
+
   /**
    * Books a response: on 429 blocks the exhausted buckets for Retry-After (default 10 s) and returns them;
    * otherwise paces, blocking any bucket whose remaining reached its reserve until its window resets.
    */
   async observe(requestBuckets: readonly ZendeskBucket[], status: number, headers: Headers): Promise<ZendeskBucket[]> {
     const readings = parseRateLimitHeaders(headers);
+    this.noteWindows(requestBuckets, readings);
     if (status === 429) {
       const retryAfterMs = parseRetryAfterMs(headers.get('retry-after')) ?? DEFAULT_RETRY_AFTER_MS;
       const buckets = exhaustedBuckets(requestBuckets, readings);
@@ -253,39 +365,69 @@ export class RateLimiter {
   }
 
   /**
-   * Runs one request to `path` under the limiter: waits for its buckets, holds this process's turn on the
-   * endpoint bucket while the request is in flight, and books the response through `observe` (which the
-   * request must call from its `onResponse`).
+   * Runs one request to `path` under the limiter: holds this process's turn on the endpoint bucket while
+   * the request is in flight, waits for the buckets, reserves a slot, and hands `fn` the permit whose
+   * `observe` the request must call with the response's status and headers (from its `onResponse`).
    */
-  async withPermit<T>(path: string, onWait: OnWait | undefined, fn: (buckets: ZendeskBucket[]) => Promise<T>): Promise<T> {
+  async withPermit<T>(path: string, onWait: OnWait | undefined, fn: (permit: Permit) => Promise<T>): Promise<T> {
     const buckets = bucketsForPath(path);
     const endpoint = endpointBucket(path);
     const serialKey = endpoint === 'incremental' || endpoint === 'users-cursor' ? key(this.workspace, endpoint) : undefined;
-    const release = serialKey ? await takeTurn(serialKey) : undefined;
+    const turn = serialKey ? await takeTurn(serialKey, onWait, this.tick) : undefined;
     try {
-      await this.acquire(buckets, onWait);
-      return await fn(buckets);
+      const permit = await this.enter(buckets, onWait);
+      try {
+        return await fn(permit);
+      } finally {
+        permit.release();
+      }
     } finally {
-      release?.();
+      turn?.();
     }
   }
 }
 
-/** A tiny FIFO mutex per key. */
-async function takeTurn(k: string): Promise<() => void> {
+/**
+ * A tiny FIFO mutex per key. While waiting for its turn the caller's `onWait` keeps being called (so a
+ * queued activity still heartbeats); if `onWait` throws, the caller leaves the queue without breaking it.
+ */
+async function takeTurn(k: string, onWait: OnWait | undefined, tickMs: number): Promise<() => void> {
   const previous = bucketLocks.get(k) ?? Promise.resolve();
   let release!: () => void;
   const mine = new Promise<void>((resolve) => (release = resolve));
   const tail = previous.then(() => mine);
   bucketLocks.set(k, tail);
-  await previous;
-  return () => {
+  const done = () => {
     release();
     if (bucketLocks.get(k) === tail) bucketLocks.delete(k);
   };
+  if (onWait) {
+    try {
+      while (!(await turnOrTick(previous, tickMs))) await onWait(tickMs);
+    } catch (err) {
+      // Give our turn away as soon as it comes, so the ones queued behind us are not stuck.
+      void previous.then(done);
+      throw err;
+    }
+  } else {
+    await previous;
+  }
+  return done;
 }
 
-/** For tests: forget this process's cached blocks. */
+/** Resolves true when `turn` resolves, or false after `ms` (without leaving a timer behind). */
+function turnOrTick(turn: Promise<void>, ms: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    void turn.then(() => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+/** For tests: forget this process's cached blocks and windows (as if in another process). */
 export function resetLocalRateLimitState(): void {
   localBlocks.clear();
+  windows.clear();
 }

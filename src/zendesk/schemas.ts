@@ -22,9 +22,6 @@ export const tokenResponseSchema = z.object({
 });
 export type TokenResponse = z.infer<typeof tokenResponseSchema>;
 
-/** `{"error":"invalid_grant","error_description":"…"}`: only the code is ever read. */
-export const oauthErrorSchema = z.object({ error: z.string().max(200) });
-
 /** GET /api/v2/oauth/tokens/current.json */
 export const currentTokenSchema = z.object({ token: z.object({ id: zendeskId }) });
 export type CurrentToken = z.infer<typeof currentTokenSchema>;

@@ -7,6 +7,7 @@ import { createApp } from '../../src/api/app';
 import { loadConfig, type Config } from '../../src/config';
 import { SecretBox } from '../../src/crypto/secretBox';
 import { createLogger, type Logger } from '../../src/logger';
+import { createMetrics, type Metrics } from '../../src/observability/metrics';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox';
 import { createTemporalClient } from '../../src/temporal/client';
 import { bundleWorkflows, createWorker } from '../../src/temporal/worker';
@@ -28,6 +29,7 @@ export interface System {
   logs: string[];
   adminKey: string;
   worker: Worker | undefined;
+  metrics: Metrics;
   /** The environment a separate worker process of this system needs. */
   env: Record<string, string>;
   stop(): Promise<void>;
@@ -85,9 +87,10 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
   const box = new SecretBox(config.encryptionKey!);
   const temporal = await createTemporalClient(config);
   bundle ??= await bundleWorkflows();
-  const worker = opts.inProcessWorker === false ? undefined : await createWorker({ deps: { db, box, config, logger, temporal }, workflowBundle: bundle });
+  const metrics = createMetrics();
+  const worker = opts.inProcessWorker === false ? undefined : await createWorker({ deps: { db, box, config, logger, temporal, metrics }, workflowBundle: bundle });
   const running = worker?.run();
-  const server: Server = createServer(createApp({ db, box, config, temporal, logger }));
+  const server: Server = createServer(createApp({ db, box, config, temporal, logger, metrics }));
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
 
   let stopped = false;
@@ -101,7 +104,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
     await temporal.connection.close();
     await sandbox.close();
   };
-  return { apiUrl: `http://127.0.0.1:${port}`, sandbox, config, temporal, db, box, logs, adminKey, worker, env, stop };
+  return { apiUrl: `http://127.0.0.1:${port}`, sandbox, config, temporal, db, box, logs, adminKey, worker, metrics, env, stop };
 }
 
 /** JSON over HTTP with a bearer key. */

@@ -167,6 +167,19 @@ test('a revoked grant ends in ZendeskAuthError(invalid_grant) without leaking to
   );
 });
 
+test('a refresh that meets a 503 waits Retry-After and tries again', async () => {
+  const db = testDb();
+  const c = await connectWorkspace(db, sandbox, 'refresh503');
+  await saveCredentials(db, box, c.integrationId, { ...c.tokens, accessExpiresAt: new Date(Date.now() - 1_000) });
+  c.ws.injectFaults([{ kind: '503', path: '/oauth/tokens', retryAfterSeconds: 1 }]);
+  const started = Date.now();
+  const me = await makeClient(db, sandbox, c).getMe();
+  assert.equal(me.id, c.ws.ownerId);
+  assert.ok(Date.now() - started >= 1_000);
+  assert.equal(c.ws.stats().faults['503'], 1);
+  assert.equal(c.ws.stats().refreshes, 1);
+});
+
 test('revokeAccess revokes the grant at Zendesk; a second call finds it already revoked', async () => {
   const db = testDb();
   const c = await connectWorkspace(db, sandbox, 'revoke');
@@ -177,6 +190,12 @@ test('revokeAccess revokes the grant at Zendesk; a second call finds it already 
   assert.equal(stats.byEndpoint['DELETE /api/v2/oauth/tokens/:id'], 1);
   assert.equal(c.ws.grants()[0].revoked, true);
   assert.equal(await client.revokeAccess(), false);
+  // An expired access token does not hide a live grant: it is refreshed, then revoked.
+  const expired = await connectWorkspace(db, sandbox, 'revoke3');
+  await saveCredentials(db, box, expired.integrationId, { ...expired.tokens, accessExpiresAt: new Date(Date.now() - 1_000) });
+  assert.equal(await makeClient(db, sandbox, expired).revokeAccess(), true);
+  assert.equal(expired.ws.stats().refreshes, 1);
+  assert.equal(expired.ws.grants()[0].revoked, true);
   // No stored credentials: nothing to do.
   const other = await connectWorkspace(db, sandbox, 'revoke2');
   await db.deleteFrom('oauth_credentials').where('integration_id', '=', other.integrationId).execute();

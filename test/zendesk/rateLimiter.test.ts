@@ -92,3 +92,27 @@ test('observe: a 429 blocks the exhausted bucket; pacing blocks a bucket at rema
   const reserved = new RateLimiter({ db, workspace: unique('rl6'), reserve: { incremental: 1 } });
   assert.deepEqual(await reserved.observe(['account', 'incremental'], 200, new Headers({ 'zendesk-ratelimit-incremental-exports': 'total=10; remaining=1; resets=3' })), ['incremental']);
 });
+
+test('requests to an endpoint bucket take turns in a process; a queued caller keeps heartbeating', async () => {
+  const limiter = new RateLimiter({ db: testDb(), workspace: unique('turns'), waitTickMs: 100 });
+  const path = '/api/v2/incremental/ticket_events.json';
+  let releaseA!: () => void;
+  const order: string[] = [];
+  const a = limiter.withPermit(path, undefined, () => new Promise<void>((r) => (releaseA = r)).then(() => void order.push('a')));
+  const beats: number[] = [];
+  const b = limiter.withPermit(path, (ms) => void beats.push(ms), async () => void order.push('b'));
+  // c's heartbeat fails (a cancelled activity): it leaves the queue without blocking d.
+  const c = limiter.withPermit(path, () => {
+    throw new Error('cancelled');
+  }, async () => void order.push('c'));
+  const d = limiter.withPermit(path, undefined, async () => void order.push('d'));
+  await assert.rejects(c, /cancelled/);
+  await new Promise((r) => setTimeout(r, 350));
+  assert.ok(beats.length >= 2, `heartbeats while queued: ${beats.length}`);
+  assert.equal(order.length, 0);
+  // Another bucket is not held up.
+  await limiter.withPermit('/api/v2/incremental/users/cursor.json', undefined, async () => void order.push('other'));
+  releaseA();
+  await Promise.all([a, b, d]);
+  assert.deepEqual(order, ['other', 'a', 'b', 'd']);
+});

@@ -107,7 +107,6 @@ test('pacing: a multi-page walk of both streams under short limits gets at most 
   assert.equal(new Set(users.ids).size, 1_000);
   assert.equal(events.ids.size, 500);
   const total = users.pages + events.pages;
-  if (process.env.DEBUG_PACING) console.log(JSON.stringify({ elapsed, users: users.pages, events: events.pages, s: c.ws.stats().rateLimited429ByBucket, b: c.ws.stats().bucketRequests }));
   const stats = c.ws.stats();
   assert.deepEqual(stats.earlyRequests, NO_EARLY);
   for (const [bucket, n] of Object.entries(stats.rateLimited429ByBucket)) assert.ok(n <= 1, `${bucket}: ${n} 429s`);

@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { saveCredentials } from '../../src/db/repositories/credentials';
 import type { Sandbox } from '../../src/sandbox';
@@ -112,7 +112,7 @@ test('an unknown workspace is ZendeskNotFoundError', async () => {
 });
 
 /** A hostile server in the workspace's place: redirects every request to another server, which counts hits. */
-async function listen(handler: Parameters<typeof createServer>[0]): Promise<{ server: Server; url: string }> {
+async function listen(handler: RequestListener): Promise<{ server: Server; url: string }> {
   const server = createServer(handler);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };

@@ -29,11 +29,13 @@ export async function addSyncRunCounts(db: Db, syncRunId: string, counts: { user
     .execute();
 }
 
-export async function finishSyncRun(db: Db, syncRunId: string, status: 'succeeded' | 'failed', error: string | null): Promise<void> {
-  await db
+/** Closes a running run; returns it, or undefined when it was already closed (a retried call). */
+export async function finishSyncRun(db: Db, syncRunId: string, status: 'succeeded' | 'failed', error: string | null): Promise<SyncRun | undefined> {
+  return db
     .updateTable('sync_runs')
     .set({ status, error, finished_at: sql<Date>`now()` })
     .where('id', '=', syncRunId)
     .where('status', '=', 'running')
-    .execute();
+    .returningAll()
+    .executeTakeFirst();
 }
