@@ -133,4 +133,16 @@ describe('sync', () => {
     const reconnect = await api(system, 'POST', `/v1/integrations/${id}/reconnect`, { key: tenant.apiKey });
     assert.equal(reconnect.status, 200);
   });
+
+  test('a token that lost its admin rights (403) gives needs_reauth and a paused schedule', async () => {
+    const ws = system.sandbox.createWorkspace({ subdomain: 'demoted', users: 300, ticketEvents: 1_000, seed: 15, consentMode: 'allow' });
+    const { integrationId: id } = await connectAndSync(system, tenant.apiKey, 'demoted');
+    ws.setRole(ws.ownerId, 'agent', 0); // the approving admin is no longer an admin: exports answer 403
+    const run = await syncNow(id);
+    assert.equal(run.status, 'failed');
+    const view = (await api(system, 'GET', `/v1/integrations/${id}`, { key: tenant.apiKey })).json;
+    assert.equal(view.status, 'needs_reauth');
+    assert.ok(view.error.length > 20);
+    assert.equal((await system.temporal.schedule.getHandle(`zendesk-sync-${id}`).describe()).state.paused, true);
+  });
 });
