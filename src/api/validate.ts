@@ -5,7 +5,7 @@ import { badRequest, zodFieldErrors } from './problems';
 export function parseOr400<S extends z.ZodType>(schema: S, value: unknown, part: 'body' | 'query' | 'path'): z.output<S> {
   const result = schema.safeParse(value ?? {});
   if (!result.success) {
-    const errors = zodFieldErrors(result.error, part === 'body' ? '' : '');
+    const errors = zodFieldErrors(result.error);
     throw badRequest(`The request ${part} is invalid: ${errors.map((e) => `${e.name} ${e.reason}`).join('; ')}.`, errors);
   }
   return result.data;

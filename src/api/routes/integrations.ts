@@ -1,8 +1,8 @@
 import { Router, type Request } from 'express';
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { ScheduleNotFoundError, WorkflowNotFoundError } from '@temporalio/client';
 import { findLiveIntegration, findTenantIntegration, insertIntegration, listTenantIntegrations, setIntegrationStatus } from '../../db/repositories/integrations';
 import { expireOpenFlows } from '../../db/repositories/oauthFlows';
-import { deleteSyncSchedule, triggerSync } from '../../temporal/syncSchedule';
+import { deleteSyncSchedule, ensureSyncSchedule, triggerSync } from '../../temporal/syncSchedule';
 import { connectWorkflowId } from '../../workflows/connect';
 import { disconnectWorkflowId, zendeskDisconnect } from '../../workflows/disconnect';
 import { parseWorkspaceInput } from '../../zendesk/workspace';
@@ -31,15 +31,17 @@ export function integrationsRouter(deps: ApiDeps): Router {
     const parsed = parseWorkspaceInput(body.workspace);
     if (!parsed.ok) throw badRequest(`workspace: ${parsed.reason}`, [{ name: 'workspace', reason: parsed.reason }]);
     const tenantId = req.tenant!.id;
+    const alreadyThere = (id: string) =>
+      conflict(`Workspace ${parsed.subdomain} already has integration ${id} for this tenant; use it (or reconnect it) instead.`, { existingId: id });
     const existing = await findLiveIntegration(db, tenantId, parsed.subdomain);
-    if (existing) throw conflict(`Workspace ${parsed.subdomain} is already connected as integration ${existing.id}.`, { existingId: existing.id });
+    if (existing) throw alreadyThere(existing.id);
     let integration;
     try {
       integration = await insertIntegration(db, tenantId, parsed.subdomain);
     } catch (err) {
       // Two concurrent creates: the unique index lets one win.
       const winner = await findLiveIntegration(db, tenantId, parsed.subdomain);
-      if (winner) throw conflict(`Workspace ${parsed.subdomain} is already connected as integration ${winner.id}.`, { existingId: winner.id });
+      if (winner) throw alreadyThere(winner.id);
       throw err;
     }
     let authorizeUrl: string;
@@ -66,7 +68,7 @@ export function integrationsRouter(deps: ApiDeps): Router {
   router.post('/v1/integrations/:id/reconnect', async (req, res) => {
     const integration = await ownIntegration(req);
     if (integration.status === 'connecting') throw conflict('A consent for this integration is being completed right now; try again in a moment.');
-    await setIntegrationStatus(db, integration.id, { status: 'awaiting_consent', error: integration.error, onlyFrom: [integration.status] });
+    await setIntegrationStatus(db, integration.id, { status: 'awaiting_consent', error: null, onlyFrom: [integration.status] });
     const authorizeUrl = await beginConsent(deps, integration);
     deps.logger.info({ tenantId: integration.tenant_id, integrationId: integration.id }, 'reconnect requested');
     res.json({ authorizeUrl });
@@ -77,7 +79,13 @@ export function integrationsRouter(deps: ApiDeps): Router {
     if (integration.status !== 'connected') {
       throw conflict(`The integration is ${integration.status}; only a connected integration can sync.`);
     }
-    const started = await triggerSync(deps.temporal, integration.id);
+    const started = await triggerSync(deps.temporal, integration.id).catch(async (err) => {
+      if (!(err instanceof ScheduleNotFoundError)) throw err;
+      // A connected integration always has a schedule; if it was removed by hand, put it back.
+      const target = { integrationId: integration.id, tenantId: integration.tenant_id, workspace: integration.workspace };
+      await ensureSyncSchedule(deps.temporal, target, { taskQueue: deps.config.temporal.taskQueue, intervalMs: deps.config.syncIntervalMs });
+      return triggerSync(deps.temporal, integration.id);
+    });
     if (!started) throw new HttpProblem(503, 'Unavailable', 'The sync could not be started; try again shortly.');
     res.status(202).json(started);
   });
