@@ -35,15 +35,28 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * One statement on a short-lived admin connection. No connection is held during the run: test/chaos restarts
+ * PostgreSQL, and an idle pg.Client whose server goes away emits an unhandled 'error' that killed this runner.
+ */
+async function adminQuery(statement: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  admin.on('error', () => undefined);
+  await admin.connect();
+  try {
+    await admin.query(statement);
+  } finally {
+    await admin.end();
+  }
+}
+
 async function main(): Promise<number> {
   const targets = process.argv.slice(2).filter((a) => !a.startsWith('-'));
   const files = (targets.length ? targets : ['test']).flatMap(collect);
   if (files.length === 0) throw new Error('No test files found');
 
   const dbName = `zwtest_${Date.now()}_${Math.random().toString(36).slice(2, 8)}`;
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${dbName}`);
+  await adminQuery(`CREATE DATABASE ${dbName}`);
   const databaseUrl = ADMIN_URL.replace(/\/[^/?]*(\?|$)/, `/${dbName}$1`);
   const db = createDb(databaseUrl, 1);
   await migrateToLatest(db);
@@ -55,7 +68,8 @@ async function main(): Promise<number> {
   let exitCode = 1;
   try {
     exitCode = await new Promise<number>((resolve) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...process.argv.slice(2).filter((a) => a.startsWith('-')), ...files], {
+      // One file at a time: files share the database, and test/chaos restarts PostgreSQL and fingerprints it.
+      const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...process.argv.slice(2).filter((a) => a.startsWith('-')), ...files], {
         stdio: 'inherit',
         env: { ...process.env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporal.address, TEST_DATABASE_ADMIN_URL: ADMIN_URL },
       });
@@ -63,8 +77,7 @@ async function main(): Promise<number> {
     });
   } finally {
     await temporal.stop();
-    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-    await admin.end();
+    await adminQuery(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
   }
   return exitCode;
 }

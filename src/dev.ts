@@ -13,9 +13,11 @@ import { loadConfig } from './config';
 import { generateApiKey, hashApiKey } from './crypto/apiKeys';
 import { SecretBox } from './crypto/secretBox';
 import { createDb, DEFAULT_DATABASE_URL } from './db/database';
+import { startEmbeddedPostgres } from './db/embedded';
 import { migrateToLatest } from './db/migrator';
-import { createLogger } from './logger';
+import { createLogger, type Logger } from './logger';
 import { createMetrics } from './observability/metrics';
+import { installSdkLogger } from './observability/sdkLogger';
 import { startSandbox } from './sandbox';
 import { createTemporalClient } from './temporal/client';
 import { startDevServer } from './temporal/devServer';
@@ -48,6 +50,60 @@ async function ensureDatabase(url: string): Promise<void> {
   }
 }
 
+/** The local server's maintenance database: answering here means "a local PostgreSQL we can use". */
+const LOCAL_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** null: nothing listens on 127.0.0.1:5432; otherwise why it could not be used (or '' when it can). */
+async function probeLocalPostgres(): Promise<string | null> {
+  const client = new pg.Client({ connectionString: LOCAL_ADMIN_URL, connectionTimeoutMillis: 2_000 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return '';
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'ECONNREFUSED' || code === 'EADDRNOTAVAIL' || code === 'EHOSTUNREACH') return null;
+    return (err as Error).message || String(code);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * PostgreSQL for the dev system: DATABASE_URL when set; else the local server when one answers on
+ * 127.0.0.1:5432; else an embedded PostgreSQL (PGlite) kept under .data/pglite.
+ */
+async function chooseDatabase(logger: Logger, stops: Array<() => Promise<unknown>>): Promise<{ url: string; description: string }> {
+  if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, description: 'DATABASE_URL' };
+  // DEV_DATABASE=embedded skips the local server (e.g. to keep a dev system off it).
+  const forced = process.env.DEV_DATABASE === 'embedded';
+  const local = forced ? null : await probeLocalPostgres();
+  if (local === '') {
+    await ensureDatabase(DEFAULT_DATABASE_URL);
+    logger.info({ database: 'local' }, 'using the local PostgreSQL on 127.0.0.1:5432 (database zendesk_integration)');
+    return { url: DEFAULT_DATABASE_URL, description: 'local server 127.0.0.1:5432, database zendesk_integration' };
+  }
+  const dataDir = path.join(DATA_DIR, 'pglite');
+  const embedded = await startEmbeddedPostgres({ dataDir });
+  stops.push(() => embedded.stop());
+  logger.info(
+    { database: 'embedded', dataDir, url: embedded.url, ...(local ? { localServer: local } : {}) },
+    local
+      ? `PostgreSQL on 127.0.0.1:5432 answered but could not be used (${local}); using an embedded PostgreSQL (PGlite) kept in ${dataDir} — set DATABASE_URL to use a server`
+      : forced
+        ? `DEV_DATABASE=embedded: using an embedded PostgreSQL (PGlite) kept in ${dataDir}`
+        : `no DATABASE_URL and no PostgreSQL on 127.0.0.1:5432: using an embedded PostgreSQL (PGlite) kept in ${dataDir}`,
+  );
+  const shown = path.relative(process.cwd(), dataDir);
+  return { url: embedded.url, description: `embedded PGlite in ${shown && !shown.startsWith('..') ? shown : dataDir}` };
+}
+
+/** What to stop, in start order; stopped in reverse (also when the start fails half-way). */
+const stops: Array<() => Promise<unknown>> = [];
+async function stopAll(): Promise<void> {
+  for (const stop of stops.splice(0).reverse()) await stop().catch(() => undefined);
+}
+
 async function main(): Promise<void> {
   mkdirSync(DATA_DIR, { recursive: true });
   const secrets = devSecrets();
@@ -57,11 +113,9 @@ async function main(): Promise<void> {
   const clientSecret = process.env.ZENDESK_CLIENT_SECRET ?? 'sandbox-secret';
   const publicUrl = process.env.PUBLIC_URL ?? `http://localhost:${port}`;
   const logger = createLogger(process.env.LOG_LEVEL ?? 'info');
+  // The Temporal SDK's logs as JSON through pino, installed before the worker's first connection.
+  installSdkLogger(logger.child({ process: 'worker' }));
 
-  const stops: Array<() => Promise<unknown>> = [];
-  const stopAll = async () => {
-    for (const stop of stops.reverse()) await stop().catch(() => undefined);
-  };
 
   let temporalAddress = process.env.TEMPORAL_ADDRESS;
   let uiUrl: string | undefined;
@@ -85,8 +139,8 @@ async function main(): Promise<void> {
     sandboxUrl = sandbox.url;
   }
 
-  const databaseUrl = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
-  if (!process.env.DATABASE_URL) await ensureDatabase(databaseUrl);
+  const database = await chooseDatabase(logger, stops);
+  const databaseUrl = database.url;
   const config = loadConfig(
     {
       ...process.env,
@@ -113,9 +167,10 @@ async function main(): Promise<void> {
   stops.push(() => temporal.connection.close());
   const metrics = createMetrics();
   const worker = await createWorker({ deps: { db, box, config, logger: logger.child({ process: 'worker' }), temporal, metrics } });
-  const workerDone = worker.run();
+  const workerDone = worker.run().catch((err) => logger.error({ err }, 'the worker stopped with an error'));
   stops.push(async () => {
-    worker.shutdown();
+    // Already shutting down when the SDK's own signal handler got Ctrl-C first.
+    if (worker.getState() === 'RUNNING') worker.shutdown();
     await workerDone;
   });
 
@@ -133,6 +188,7 @@ async function main(): Promise<void> {
     `  API               ${config.publicUrl}   (OpenAPI: ${config.publicUrl}/openapi.json)`,
     `  Temporal Web UI   ${uiUrl ?? `(external Temporal at ${temporalAddress})`}`,
     `  Zendesk sandbox   ${sandboxUrl ? `${sandboxUrl}/demo  (demo workspace "demo")` : `(real Zendesk: ${config.zendesk.baseUrlTemplate})`}`,
+    `  PostgreSQL        ${database.description}`,
     `  Admin API key     ${config.adminApiKey}`,
     `  Tenant API key    ${tenantKey}`,
     '',
@@ -158,7 +214,8 @@ async function main(): Promise<void> {
   process.on('SIGTERM', shutdown);
 }
 
-main().catch((err) => {
+main().catch(async (err) => {
   process.stderr.write(`npm run dev failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  await stopAll(); // no Temporal server or embedded database left behind
   process.exit(1);
 });

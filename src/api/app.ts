@@ -1,5 +1,6 @@
 import express from 'express';
 import { createMetrics, httpMetricsMiddleware, metricsHandler, type Metrics } from '../observability/metrics';
+import { requestLogMiddleware } from '../observability/requestLog';
 import { requireTenant } from './auth';
 import type { ApiDeps } from './deps';
 import { openApiRouter } from './openapi';
@@ -20,6 +21,7 @@ export function createApp(deps: ApiDeps & { metrics?: Metrics }): express.Expres
   app.set('query parser', 'simple');
   const metrics = deps.metrics ?? createMetrics({ defaultLabels: { process: 'api' } });
   app.use(httpMetricsMiddleware(metrics));
+  app.use(requestLogMiddleware(deps.logger));
   app.get('/metrics', metricsHandler(metrics.registry));
   app.use(express.json({ limit: '64kb', strict: true, type: ['application/json', 'application/*+json'] }));
 

@@ -101,6 +101,8 @@ export const userFilterParams = {
   q: z
     .string({ error: onceOr('must be text') })
     .max(200, 'must be at most 200 characters')
+    // PostgreSQL text cannot hold NUL: `q=%00` used to be a 500 (found by test/chaos/bad-input).
+    .refine((q) => !q.includes('\u0000'), 'must not contain NUL characters')
     .optional()
     .describe('Case-insensitive substring of the name or the email (empty: no filter).'),
   includeDeleted: booleanParam('Include deleted users (Zendesk `active: false`); default false.'),

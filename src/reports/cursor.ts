@@ -59,20 +59,35 @@ export type DecodeResult = { ok: true; cursor: Cursor } | { ok: false; reason: s
 const MALFORMED = 'is not a cursor issued by this API (pass nextCursor back unchanged)';
 const TIMESTAMP_KEY = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
+/**
+ * A timestamp PostgreSQL accepts: the exact format, a real calendar date (Date.parse rolls 2024-02-30 over
+ * to March, PostgreSQL refuses it) and a year from 1 (PostgreSQL has no year 0). A forged cursor with such a
+ * key used to reach the query and answer 500 (found by test/chaos/bad-input).
+ */
+function validTimestampKey(key: string): boolean {
+  if (!TIMESTAMP_KEY.test(key) || key.startsWith('0000')) return false;
+  const ms = Date.parse(key);
+  return Number.isFinite(ms) && new Date(ms).toISOString().slice(0, 23) === key.slice(0, 23);
+}
+
 function validKey(sort: Sort, key: unknown): boolean {
   switch (sort.field) {
     case 'name':
-      return typeof key === 'string';
+      // PostgreSQL text cannot hold NUL (a forged cursor with one was a 500).
+      return typeof key === 'string' && !key.includes('\u0000');
     case 'ticketInteractions':
       return typeof key === 'number' && Number.isSafeInteger(key) && key >= 0;
     case 'createdAt':
-      return typeof key === 'string' && TIMESTAMP_KEY.test(key) && Number.isFinite(Date.parse(key));
+      return typeof key === 'string' && validTimestampKey(key);
     case 'lastLoginAt':
     case 'lastActivityAt':
       // "No date" sorts last in both directions, so it is +infinity ascending and -infinity descending.
-      return typeof key === 'string' && (key === (sort.desc ? '-infinity' : 'infinity') || (TIMESTAMP_KEY.test(key) && Number.isFinite(Date.parse(key))));
+      return typeof key === 'string' && (key === (sort.desc ? '-infinity' : 'infinity') || validTimestampKey(key));
   }
 }
+
+/** The as-of instants a cursor may carry: 1970 to the end of year 9999 (every real one, all inside PostgreSQL's range). */
+const MAX_AS_OF_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
 /** Decodes a cursor and checks it belongs to this listing (sort and fingerprint). */
 export function decodeCursor(token: string, expected: { sort: Sort; fingerprint: string }): DecodeResult {
@@ -92,6 +107,8 @@ export function decodeCursor(token: string, expected: { sort: Sort; fingerprint:
   if (!/^-?(name|createdAt|lastLoginAt|lastActivityAt|ticketInteractions)$/.test(s)) return { ok: false, reason: MALFORMED };
   const sort = parseSort(s as SortParam);
   if (!validKey(sort, k)) return { ok: false, reason: MALFORMED };
+  // Only instants PostgreSQL can compute with: a forged t of -8.64e15 (year -271821) was a 500.
+  if (t < 0 || t > MAX_AS_OF_MS) return { ok: false, reason: MALFORMED };
   const asOf = new Date(t);
   if (Number.isNaN(asOf.getTime())) return { ok: false, reason: MALFORMED };
   if (s !== sortParam(expected.sort)) {

@@ -24,8 +24,8 @@ import {
  * - createdAt: index `zendesk_users_sort_created`;
  * - lastLoginAt, lastActivityAt: users without a date come last in both directions (the key is the
  *   date or ±infinity); lastLoginAt uses `zendesk_users_sort_login_asc/desc`;
- * - ticketInteractions: the windowed count, computed for the whole filtered set (the only sort that
- *   aggregates the window's events; the index `ticket_events_window` keeps it to an index-only scan).
+ * - ticketInteractions: the windowed count, computed for every filtered user (the only sort that has
+ *   to: one index range scan of `ticket_events_user_time` per user).
  * Pages are keyset pages: `(key, id) > (cursor key, cursor id)` (or `<` descending), so rows written
  * by a sync between two pages never shift the others.
  */
@@ -183,8 +183,8 @@ function sortSql(sort: Sort): SortSql {
       return { key, ...timestampKey(key) };
     }
     case 'ticketInteractions': {
-      const key = sql`COALESCE(w.c, 0)`;
-      return { key, cast: (value) => sql`${value}::int8`, cursorKey: sql<number>`COALESCE(w.c, 0)` };
+      const key = sql`w.c`;
+      return { key, cast: (value) => sql`${value}::int8`, cursorKey: sql<number>`w.c` };
     }
   }
 }
@@ -213,14 +213,11 @@ export async function findUserPage(db: Db, req: PageRequest): Promise<Page> {
   const where = filterConditions(integrationId, filters, window);
   if (after) where.push(sql<SqlBool>`(${s.key}, u.id) ${sql.raw(sort.desc ? '<' : '>')} (${s.cast(after.key)}, ${after.id}::int8)`);
   const byInteractions = sort.field === 'ticketInteractions';
-  // Only this sort needs every user's windowed count; other pages count for their own rows only.
+  // Only this sort needs every filtered user's windowed count; other sorts count for their page's rows
+  // only. A per-user LATERAL count (an index range scan of ticket_events_user_time each) rather than
+  // one aggregate joined by hash: its plan cannot degrade when statistics are stale after a big sync.
   const windowJoin = byInteractions
-    ? sql`LEFT JOIN (
-        SELECT user_id, count(*) AS c FROM ticket_events
-         WHERE integration_id = ${integrationId}::uuid
-           AND occurred_at >= ${windowStart(window)}::timestamptz AND occurred_at <= ${window.asOf}::timestamptz
-         GROUP BY user_id
-      ) w ON w.user_id = u.id`
+    ? sql`CROSS JOIN LATERAL ${windowCountSql(integrationId, window, sql`u.id`)} AS w(c)`
     : sql``;
   const interactions = byInteractions ? sql`p.window_count` : windowCountSql(integrationId, window, sql`p.id`);
 
@@ -232,7 +229,7 @@ export async function findUserPage(db: Db, req: PageRequest): Promise<Page> {
       FROM (
         SELECT u.*, a.last_event_at, ${lastActivitySql} AS last_activity_at, ${seatSql} AS seat, ${usageSql(window)} AS usage,
                ${s.key} AS sort_key, ${s.cursorKey} AS cursor_key
-               ${byInteractions ? sql`, COALESCE(w.c, 0) AS window_count` : sql``}
+               ${byInteractions ? sql`, w.c AS window_count` : sql``}
           FROM ${FROM_USERS} ${windowJoin}
          WHERE ${and(where)}
          ORDER BY ${s.key} ${dir}, u.id ${dir}

@@ -56,48 +56,54 @@ export async function zendeskConnect(input: ConnectInput): Promise<ConnectOutcom
     return outcome;
   };
 
+  /** Records how the attempt ended on the integration (an activity summary in the Web UI names the outcome). */
+  const closeAttempt = (status: 'expired' | 'consent_denied' | 'needs_reauth' | 'failed', message: string) =>
+    acts.closeConsentAttempt.executeWithOptions({ summary: `Record the outcome: ${status}` }, [{ integrationId, status, message }]);
+
   setCurrentDetails(`Waiting for a Zendesk admin of ${input.workspace} to approve access`);
   const received = await condition(() => decision !== undefined, input.consentTimeoutMs);
   if (!received) {
     const message = 'Nobody approved access in time. Use Reconnect to send a new consent link.';
-    await acts.closeConsentAttempt({ integrationId, status: 'expired', message });
+    await closeAttempt('expired', message);
     return finish({ status: 'expired', message });
   }
   if (decision!.outcome === 'denied') {
     const message = 'Access was denied on the Zendesk consent page. Use Reconnect and choose Allow to connect.';
-    await acts.closeConsentAttempt({ integrationId, status: 'consent_denied', message });
+    await closeAttempt('consent_denied', message);
     return finish({ status: 'consent_denied', message });
   }
 
   try {
     progress.step = 'exchanging_code';
     setCurrentDetails('Exchanging the authorization code for tokens');
-    await acts.exchangeAuthorizationCode({ integrationId, flowId: input.flowId });
+    await acts.exchangeAuthorizationCode.executeWithOptions({ summary: 'Exchange the authorization code for tokens' }, [{ integrationId, flowId: input.flowId }]);
 
     progress.step = 'verifying_admin';
     setCurrentDetails('Checking that the approving Zendesk user is an admin');
-    const me = await acts.verifyAdmin({ integrationId });
+    const me = await acts.verifyAdmin.executeWithOptions({ summary: 'Check that the approving user is a Zendesk admin' }, [{ integrationId }]);
     if (!me.isAdmin) {
       const message = 'The Zendesk user who approved access is not an admin. Ask a Zendesk admin to approve access with Reconnect.';
-      await acts.discardCredentials({ integrationId });
-      await acts.closeConsentAttempt({ integrationId, status: 'needs_reauth', message });
+      await acts.discardCredentials.executeWithOptions({ summary: "Revoke and delete the non-admin's tokens" }, [{ integrationId }]);
+      await closeAttempt('needs_reauth', message);
       return finish({ status: 'needs_reauth', message });
     }
 
     progress.step = 'finishing';
     setCurrentDetails('Connected; scheduling the first sync');
-    await acts.markConnected({ integrationId, zendeskUserId: me.userId! });
-    await acts.startSyncing({ integrationId, tenantId: input.tenantId, workspace: input.workspace });
+    await acts.markConnected.executeWithOptions({ summary: 'Mark the integration connected' }, [{ integrationId, zendeskUserId: me.userId! }]);
+    await acts.startSyncing.executeWithOptions({ summary: 'Create the sync schedule and start the first sync' }, [
+      { integrationId, tenantId: input.tenantId, workspace: input.workspace },
+    ]);
     return finish({ status: 'connected', message: null });
   } catch (err) {
     const cause = err instanceof ActivityFailure ? err.cause : err;
     if (cause instanceof ApplicationFailure && cause.type === 'ZendeskAuthLost') {
       const message = cause.message;
-      await acts.closeConsentAttempt({ integrationId, status: 'needs_reauth', message });
+      await closeAttempt('needs_reauth', message);
       return finish({ status: 'needs_reauth', message });
     }
     const message = 'Connecting to Zendesk failed unexpectedly. Try Reconnect; if it fails again, contact support.';
-    await acts.closeConsentAttempt({ integrationId, status: 'failed', message });
+    await closeAttempt('failed', message);
     return finish({ status: 'failed', message });
   }
 }

@@ -16,11 +16,11 @@ const acts = proxyActivities<DisconnectActivities>({
 /** Stops any running sync, revokes the grant at Zendesk, forgets the tokens and (on purge) the synced data. */
 export async function zendeskDisconnect(input: DisconnectInput): Promise<void> {
   setCurrentDetails('Stopping syncs');
-  await acts.stopRunningSyncs({ integrationId: input.integrationId });
+  await acts.stopRunningSyncs.executeWithOptions({ summary: 'Stop running syncs' }, [{ integrationId: input.integrationId }]);
   setCurrentDetails('Revoking access at Zendesk and deleting stored tokens');
-  await acts.revokeAndDeleteCredentials({ integrationId: input.integrationId });
+  await acts.revokeAndDeleteCredentials.executeWithOptions({ summary: 'Revoke access at Zendesk and delete the tokens' }, [{ integrationId: input.integrationId }]);
   if (input.purge) {
     setCurrentDetails('Deleting synced data');
-    await acts.purgeSyncedData({ integrationId: input.integrationId });
+    await acts.purgeSyncedData.executeWithOptions({ summary: 'Delete the synced users and ticket events' }, [{ integrationId: input.integrationId }]);
   }
 }

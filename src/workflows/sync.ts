@@ -65,7 +65,9 @@ export async function zendeskSync(input: SyncInput): Promise<SyncProgress> {
   const show = () => setCurrentDetails(describe(progress));
 
   if (!syncRunId) {
-    const begun = await bookkeeping.beginSync({ integrationId: input.integrationId, workflowId: info.workflowId, runId: info.firstExecutionRunId });
+    const begun = await bookkeeping.beginSync.executeWithOptions({ summary: 'Open the sync run (skip if another sync is running)' }, [
+      { integrationId: input.integrationId, workflowId: info.workflowId, runId: info.firstExecutionRunId },
+    ]);
     if ('skipped' in begun) {
       progress.step = 'skipped';
       setCurrentDetails(`Skipped: ${begun.skipped}`);
@@ -83,7 +85,12 @@ export async function zendeskSync(input: SyncInput): Promise<SyncProgress> {
     while (!state.done && !failed && chunks < (input.chunksPerRun ?? CHUNKS_PER_RUN)) {
       chunks++;
       const args = { integrationId: input.integrationId, syncRunId: syncRunId!, maxMs: CHUNK_MS };
-      const result = await (which === 'users' ? acts.syncUsersChunk(args) : acts.syncTicketEventsChunk(args)).catch((err) => {
+      const what = which === 'users' ? 'users' : 'ticket events';
+      const summary = state.pages === 0
+        ? `Fetch ${what} (from the saved ${which === 'users' ? 'cursor' : 'position'})`
+        : `Fetch ${what} (continuing after ${state.pages} pages)`;
+      const call = which === 'users' ? acts.syncUsersChunk : acts.syncTicketEventsChunk;
+      const result = await call.executeWithOptions({ summary }, [args]).catch((err) => {
         failed = true; // the other stream stops after its current chunk
         throw err;
       });
@@ -104,9 +111,9 @@ export async function zendeskSync(input: SyncInput): Promise<SyncProgress> {
     progress.step = 'failed';
     setCurrentDetails(`Failed: ${message}`);
     if (cause instanceof ApplicationFailure && cause.type === AUTH_LOST) {
-      await bookkeeping.markNeedsReauth({ integrationId: input.integrationId, message });
+      await bookkeeping.markNeedsReauth.executeWithOptions({ summary: 'Mark needs_reauth and pause the schedule' }, [{ integrationId: input.integrationId, message }]);
     }
-    await bookkeeping.finishSync({ syncRunId: syncRunId!, status: 'failed', error: message });
+    await bookkeeping.finishSync.executeWithOptions({ summary: 'Record the run as failed' }, [{ syncRunId: syncRunId!, status: 'failed', error: message }]);
     if (cause instanceof ApplicationFailure && (cause.type === AUTH_LOST || cause.type === NOT_CONNECTED)) return progress;
     throw err;
   }
@@ -114,7 +121,7 @@ export async function zendeskSync(input: SyncInput): Promise<SyncProgress> {
   if (!progress.users.done || !progress.ticketEvents.done) {
     return continueAsNew<typeof zendeskSync>({ ...input, resume: { syncRunId: syncRunId!, progress } });
   }
-  await bookkeeping.finishSync({ syncRunId: syncRunId!, status: 'succeeded', error: null });
+  await bookkeeping.finishSync.executeWithOptions({ summary: 'Record the run as succeeded' }, [{ syncRunId: syncRunId!, status: 'succeeded', error: null }]);
   progress.step = 'succeeded';
   show();
   return progress;

@@ -1,5 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { Kysely } from 'kysely';
 import { createDb } from '../../src/db/database';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedded';
+import { migrateToLatest } from '../../src/db/migrator';
 import type { Database } from '../../src/db/tables';
 
 /**
@@ -30,3 +35,23 @@ export async function createTestIntegration(db: Kysely<Database>, workspace: str
 }
 
 export const TEST_ENCRYPTION_KEY = Buffer.alloc(32, 42);
+
+/** An embedded PostgreSQL (PGlite) in a temporary directory, migrated; `stop()` removes the directory. */
+export async function startEmbeddedTestDb(): Promise<{ url: string; embedded: EmbeddedPostgres; stop(): Promise<void> }> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'zw-pglite-'));
+  const embedded = await startEmbeddedPostgres({ dataDir });
+  const db = createDb(embedded.url, 1);
+  try {
+    await migrateToLatest(db);
+  } finally {
+    await db.destroy();
+  }
+  return {
+    url: embedded.url,
+    embedded,
+    stop: async () => {
+      await embedded.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -2,11 +2,13 @@ import { createServer, type Server } from 'node:http';
 import { Writable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
+import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createApp } from '../../src/api/app';
 import { loadConfig, type Config } from '../../src/config';
 import { SecretBox } from '../../src/crypto/secretBox';
+import { createDb } from '../../src/db/database';
 import { createLogger, type Logger } from '../../src/logger';
+import { installSdkLogger } from '../../src/observability/sdkLogger';
 import { createMetrics, type Metrics } from '../../src/observability/metrics';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox';
 import { createTemporalClient } from '../../src/temporal/client';
@@ -45,6 +47,10 @@ export interface SystemOptions {
   sandbox?: SandboxOptions;
   /** false: run no worker in this process (tests start worker processes with startWorkerProcess). */
   inProcessWorker?: boolean;
+  /** Another (already migrated) database than the run's, e.g. an embedded PostgreSQL. */
+  databaseUrl?: string;
+  /** Route the Temporal SDK's own logs (worker, workflows, activities) into `logs` too. Once per process. */
+  sdkLogs?: boolean;
 }
 
 export async function startSystem(opts: SystemOptions = {}): Promise<System> {
@@ -59,7 +65,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
   });
   const adminKey = `admin-${randomBytes(16).toString('hex')}`;
   const env: Record<string, string> = {
-      DATABASE_URL: process.env.DATABASE_URL!,
+      DATABASE_URL: opts.databaseUrl ?? process.env.DATABASE_URL!,
       TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS!,
       TEMPORAL_TASK_QUEUE: `test-${randomBytes(6).toString('hex')}`,
       PORT: String(port),
@@ -83,12 +89,16 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
       },
     }),
   );
-  const db = testDb();
+  if (opts.sdkLogs) installSdkLogger(logger);
+  const ownDb = opts.databaseUrl ? createDb(opts.databaseUrl, 5, { allowExitOnIdle: true }) : undefined;
+  const db = ownDb ?? testDb();
   const box = new SecretBox(config.encryptionKey!);
   const temporal = await createTemporalClient(config);
   bundle ??= await bundleWorkflows();
   const metrics = createMetrics();
-  const worker = opts.inProcessWorker === false ? undefined : await createWorker({ deps: { db, box, config, logger, temporal, metrics }, workflowBundle: bundle });
+  // Our own native connection, closed on stop: the SDK runtime stays up (and, forwarding logs, keeps the process alive) while one is open.
+  const nativeConnection = opts.inProcessWorker === false ? undefined : await NativeConnection.connect({ address: config.temporal.address });
+  const worker = nativeConnection ? await createWorker({ deps: { db, box, config, logger, temporal, metrics }, connection: nativeConnection, workflowBundle: bundle }) : undefined;
   const running = worker?.run();
   const server: Server = createServer(createApp({ db, box, config, temporal, logger, metrics }));
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
@@ -101,8 +111,10 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     worker?.shutdown();
     await running;
+    await nativeConnection?.close();
     await temporal.connection.close();
     await sandbox.close();
+    await ownDb?.destroy();
   };
   return { apiUrl: `http://127.0.0.1:${port}`, sandbox, config, temporal, db, box, logs, adminKey, worker, metrics, env, stop };
 }

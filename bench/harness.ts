@@ -1,0 +1,485 @@
+/**
+ * The benchmark harness: one isolated copy of the whole system per `npm run bench`.
+ *
+ * - its own PostgreSQL database (created, migrated, dropped at the end),
+ * - its own Temporal dev server on a free port,
+ * - the Zendesk sandbox in this process,
+ * - the API as a separate process (`src/api-server.ts` via tsx),
+ * - workers as separate processes (`src/worker.ts` via tsx, with a prebuilt workflow bundle as in
+ *   production), started fresh per scenario so that each one's peak RSS (VmHWM in /proc/<pid>/status)
+ *   belongs to that scenario alone.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import '../src/db/database'; // its int8 type parser: ids and counts as JS numbers
+import { migrateToLatest } from '../src/db/migrator';
+import type { Database, SyncRun } from '../src/db/tables';
+import { startSandbox, type Sandbox } from '../src/sandbox';
+import { startDevServer, type DevServer } from '../src/temporal/devServer';
+import { bundleWorkflows } from '../src/temporal/worker';
+import { freePort } from '../scripts/test';
+
+export const ROOT = path.resolve(__dirname, '..');
+export const CLIENT_ID = 'zdg-bench-client';
+export const CLIENT_SECRET = 'bench-client-secret-0123456789';
+const ADMIN_URL = process.env.BENCH_DATABASE_ADMIN_URL ?? process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export function log(message: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+}
+
+/** Memory of a process from /proc/<pid>/status, in bytes. */
+export interface ProcMemory {
+  rss: number;
+  hwm: number;
+}
+
+export async function readProcMemory(pid: number): Promise<ProcMemory | undefined> {
+  try {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+    return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
+  } catch {
+    return undefined;
+  }
+}
+
+/** A child process of the system (API or worker) whose output is kept for error messages. */
+export interface ServiceProcess {
+  child: ChildProcess;
+  pid: number;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** A worker process with its memory sampled every `sampleMs`. */
+export interface WorkerHandle extends ServiceProcess {
+  /** RSS right after it became ready. */
+  readyRss: number;
+  /** Highest VmRSS sampled and the kernel's VmHWM (peak since start) at the last sample. */
+  peak(): ProcMemory;
+  /** Highest V8 heap (total) and external memory seen on the worker's /metrics (sampled every second), bytes. */
+  peakHeap(): { heapTotal: number; heapUsed: number; external: number };
+  /** One sample a second since start: seconds, VmRSS, V8 heap total and used (MB). */
+  series(): Array<[number, number, number, number]>;
+  /** Resets the sampled peak (VmHWM cannot be reset, so `peak().hwm` stays the process's lifetime peak). */
+  resetSampledPeak(): void;
+  metricsUrl: string;
+}
+
+function spawnTsx(script: string, env: Record<string, string>): { child: ChildProcess; output: () => string } {
+  let output = '';
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, script)], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const keep = (c: Buffer) => (output = (output + c.toString()).slice(-100_000));
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  return { child, output: () => output };
+}
+
+function stopChild(child: ChildProcess, graceMs = 25_000): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/**
+ * Stops a worker: SIGTERM (the SDK drains), then, once its health server has closed (which src/worker.ts
+ * does right after the drain), SIGKILL if it is still there a second later. The worker process does not
+ * exit by itself after draining: the NativeConnection that createWorker opens is never closed and keeps
+ * the Temporal runtime alive (reported; src/worker.ts is not the benchmark's to change).
+ */
+async function stopWorkerChild(child: ChildProcess, healthUrl: string): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const deadline = Date.now() + 30_000;
+  let closedAt: number | undefined;
+  for (;;) {
+    const done = await Promise.race([exited.then(() => true), sleep(100).then(() => false)]);
+    if (done) return;
+    const up = await fetch(healthUrl).then(() => true, () => false);
+    if (!up) closedAt ??= Date.now();
+    if ((closedAt !== undefined && Date.now() - closedAt > 1_000) || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      await exited;
+      return;
+    }
+  }
+}
+
+async function waitReady(url: string, child: ChildProcess, output: () => string, what: string, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${what} exited early (${child.exitCode}): ${output().slice(-3000)}`);
+    const ok = await fetch(url).then((r) => r.ok, () => false);
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`${what} did not become ready: ${output().slice(-3000)}`);
+    await sleep(200);
+  }
+}
+
+export interface HttpResult {
+  status: number;
+  json: any;
+  text: string;
+}
+
+export interface Harness {
+  databaseUrl: string;
+  dbName: string;
+  db: Kysely<Database>;
+  temporal: DevServer;
+  sandbox: Sandbox;
+  apiUrl: string;
+  /** The API process. */
+  apiPid: number;
+  /** Environment shared by the API and worker processes. */
+  env: Record<string, string>;
+  tenantKey: string;
+  api(method: string, urlPath: string, body?: unknown, key?: string): Promise<HttpResult>;
+  /** A fresh worker process; `extraEnv.NODE_OPTIONS` is added to the Node flags. */
+  startWorker(extraEnv?: Record<string, string>): Promise<WorkerHandle>;
+  /** Creates the integration, approves consent; resolves with its id once the callback answered. */
+  connect(workspace: string): Promise<string>;
+  /** The first finished (not running) sync run of an integration not in `notIds`. */
+  waitForSync(integrationId: string, opts?: { notIds?: string[]; timeoutMs?: number; pollMs?: number }): Promise<SyncRun>;
+  stop(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  /** Extra environment for the API and worker processes. */
+  env?: Record<string, string>;
+}
+
+/** Starts everything; `stop()` undoes all of it (also on SIGINT/SIGTERM of the bench). */
+export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
+  const cleanups: Array<() => Promise<void> | void> = [];
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    for (const fn of cleanups.reverse()) {
+      try {
+        await fn();
+      } catch (err) {
+        log(`cleanup failed: ${(err as Error).message}`);
+      }
+    }
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    log(`${signal}: cleaning up`);
+    void stop().then(() => process.exit(130));
+  };
+  // Whatever happens to the bench (an exception nobody caught, PostgreSQL restarted under it by another
+  // test run), its child processes must not outlive it.
+  const children = new Set<ChildProcess>();
+  const killChildren = () => {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  const onFatal = (err: unknown) => {
+    log(`fatal: ${err instanceof Error ? err.stack : String(err)}`);
+    void stop().finally(() => process.exit(1));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  process.on('exit', killChildren);
+  process.on('uncaughtException', onFatal);
+  process.on('unhandledRejection', onFatal);
+  cleanups.push(() => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('exit', killChildren);
+    process.off('uncaughtException', onFatal);
+    process.off('unhandledRejection', onFatal);
+  });
+
+  try {
+    // 1. Database.
+    const dbName = `zwbench_${Date.now()}_${randomBytes(3).toString('hex')}`;
+    // Short-lived admin connections: an idle one held for the whole run could be cut under us.
+    const adminQuery = async (text: string) => {
+      const admin = new pg.Client({ connectionString: ADMIN_URL });
+      admin.on('error', () => undefined);
+      await admin.connect();
+      try {
+        await admin.query(text);
+      } finally {
+        await admin.end();
+      }
+    };
+    await adminQuery(`CREATE DATABASE ${dbName}`);
+    cleanups.push(() => adminQuery(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`));
+    const databaseUrl = ADMIN_URL.replace(/\/[^/?]*(\?|$)/, `/${dbName}$1`);
+    const pool = new pg.Pool({ connectionString: databaseUrl, max: 5, idleTimeoutMillis: 10_000 });
+    // An idle connection ended by the server (e.g. the forced DROP at the end) must not crash the bench.
+    pool.on('error', (err) => log(`database pool: ${err.message}`));
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    cleanups.push(() => db.destroy());
+    await migrateToLatest(db);
+    log(`database ${dbName} migrated`);
+
+    // 2. Temporal dev server and a prebuilt workflow bundle (what `npm run build` gives production workers).
+    const temporal = await startDevServer({ port: await freePort(), log });
+    children.add(temporal.process);
+    cleanups.push(() => temporal.stop());
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'zwbench-'));
+    cleanups.push(() => rmSync(tmp, { recursive: true, force: true }));
+    const bundlePath = path.join(tmp, 'workflow-bundle.js');
+    writeFileSync(bundlePath, (await bundleWorkflows()).code);
+    log(`Temporal dev server ${temporal.address}, workflow bundle built`);
+
+    // 3. Sandbox.
+    const apiPort = await freePort();
+    const apiUrl = `http://127.0.0.1:${apiPort}`;
+    const sandbox = await startSandbox({
+      exclusionSeconds: 0,
+      clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUris: [`${apiUrl}/v1/oauth/zendesk/callback`] }],
+    });
+    cleanups.push(() => sandbox.close());
+
+    // 4. API process.
+    const adminKey = `admin-${randomBytes(16).toString('hex')}`;
+    const env: Record<string, string> = {
+      DATABASE_URL: databaseUrl,
+      TEMPORAL_ADDRESS: temporal.address,
+      TEMPORAL_TASK_QUEUE: `bench-${randomBytes(4).toString('hex')}`,
+      PORT: String(apiPort),
+      PUBLIC_URL: apiUrl,
+      ADMIN_API_KEY: adminKey,
+      ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      ZENDESK_CLIENT_ID: CLIENT_ID,
+      ZENDESK_CLIENT_SECRET: CLIENT_SECRET,
+      ZENDESK_BASE_URL: sandbox.baseUrlTemplate,
+      // Every generated ticket event is in the first sync (the sandbox spreads them over 120 days).
+      ACTIVITY_BACKFILL_DAYS: '3650',
+      WORKFLOW_BUNDLE_PATH: bundlePath,
+      LOG_LEVEL: 'warn',
+      ...opts.env,
+    };
+    const apiProc = spawnTsx('src/api-server.ts', env);
+    children.add(apiProc.child);
+    const apiService: ServiceProcess = { child: apiProc.child, pid: apiProc.child.pid!, output: apiProc.output, stop: () => stopChild(apiProc.child) };
+    cleanups.push(() => apiService.stop());
+    await waitReady(`${apiUrl}/healthz`, apiProc.child, apiProc.output, 'the API');
+
+    const api = async (method: string, urlPath: string, body?: unknown, key?: string): Promise<HttpResult> => {
+      const res = await fetch(`${apiUrl}${urlPath}`, {
+        method,
+        headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        redirect: 'manual',
+      });
+      const text = await res.text();
+      let json: any;
+      try {
+        json = text ? JSON.parse(text) : undefined;
+      } catch {
+        json = undefined;
+      }
+      return { status: res.status, json, text };
+    };
+    const tenant = await api('POST', '/v1/tenants', { name: 'Benchmark tenant' }, adminKey);
+    if (tenant.status !== 201) throw new Error(`tenant creation failed: ${tenant.status} ${tenant.text}`);
+    const tenantKey: string = tenant.json.apiKey;
+    log(`sandbox ${sandbox.url}, API ${apiUrl} (pid ${apiService.pid})`);
+
+    const workers = new Set<WorkerHandle>();
+    cleanups.push(async () => {
+      for (const w of workers) await w.stop();
+    });
+
+    const startWorker = async (extraEnv: Record<string, string> = {}): Promise<WorkerHandle> => {
+      const metricsPort = await freePort();
+      // BENCH_WORKER_NODE_OPTIONS: extra Node flags for the workers (e.g. V8 heap flags, for experiments).
+      const nodeOptions = [
+        process.env.NODE_OPTIONS ?? '',
+        process.env.BENCH_WORKER_NODE_OPTIONS ?? '',
+        extraEnv.NODE_OPTIONS ?? '',
+        process.env.BENCH_PROFILE_DIR ? `--require ${path.join(ROOT, 'bench/profiler.cjs')}` : '',
+      ].join(' ').trim();
+      const profiling: Record<string, string> = nodeOptions ? { NODE_OPTIONS: nodeOptions } : {};
+      const proc = spawnTsx('src/worker.ts', { ...env, METRICS_PORT: String(metricsPort), ...extraEnv, ...profiling });
+      const pid = proc.child.pid!;
+      children.add(proc.child);
+      await waitReady(`http://127.0.0.1:${metricsPort}/readyz`, proc.child, proc.output, 'the worker');
+      const ready = await readProcMemory(pid);
+      let sampled = ready?.rss ?? 0;
+      let hwm = ready?.hwm ?? 0;
+      const sample = async () => {
+        const m = await readProcMemory(pid);
+        if (!m) return;
+        sampled = Math.max(sampled, m.rss);
+        hwm = Math.max(hwm, m.hwm);
+      };
+      const timer = setInterval(() => void sample(), 100);
+      const heap = { heapTotal: 0, heapUsed: 0, external: 0 };
+      const series: Array<[number, number, number, number]> = [];
+      const born = performance.now();
+      const metric = (text: string, name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)`, 'm').exec(text)?.[1] ?? 0);
+      const heapTimer = setInterval(() => {
+        void fetch(`http://127.0.0.1:${metricsPort}/metrics`)
+          .then((r) => r.text())
+          .then(async (text) => {
+            const m = await readProcMemory(pid);
+            series.push([round((performance.now() - born) / 1000, 1), mb(m?.rss ?? 0), mb(metric(text, 'nodejs_heap_size_total_bytes')), mb(metric(text, 'nodejs_heap_size_used_bytes'))]);
+            heap.heapTotal = Math.max(heap.heapTotal, metric(text, 'nodejs_heap_size_total_bytes'));
+            heap.heapUsed = Math.max(heap.heapUsed, metric(text, 'nodejs_heap_size_used_bytes'));
+            heap.external = Math.max(heap.external, metric(text, 'nodejs_external_memory_bytes'));
+          })
+          .catch(() => undefined);
+      }, 1_000);
+      const handle: WorkerHandle = {
+        child: proc.child,
+        pid,
+        output: proc.output,
+        readyRss: ready?.rss ?? 0,
+        metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+        peak: () => ({ rss: sampled, hwm }),
+        peakHeap: () => ({ ...heap }),
+        series: () => [...series],
+        resetSampledPeak: () => {
+          sampled = 0;
+        },
+        stop: async () => {
+          await sample();
+          clearInterval(timer);
+          clearInterval(heapTimer);
+          if (process.env.BENCH_PROFILE_DIR && proc.child.exitCode === null) {
+            // bench/profiler.cjs writes the CPU profile on SIGUSR2.
+            proc.child.kill('SIGUSR2');
+            const deadline = Date.now() + 10_000;
+            while (!proc.output().includes('BENCH_PROFILE_WRITTEN') && Date.now() < deadline) await sleep(100);
+          }
+          workers.delete(handle);
+          await stopWorkerChild(proc.child, `http://127.0.0.1:${metricsPort}/healthz`);
+        },
+      };
+      workers.add(handle);
+      return handle;
+    };
+
+    const connect = async (workspace: string): Promise<string> => {
+      const created = await api('POST', '/v1/integrations/zendesk', { workspace }, tenantKey);
+      if (created.status !== 201) throw new Error(`creating the integration of ${workspace} failed: ${created.status} ${created.text}`);
+      // The sandbox workspace approves at once (consentMode 'allow'): follow its redirect to our callback.
+      const consent = await fetch(created.json.authorizeUrl, { redirect: 'manual' });
+      const location = consent.headers.get('location');
+      if (consent.status !== 302 || !location) throw new Error(`consent of ${workspace}: expected a redirect, got ${consent.status}`);
+      const callback = await fetch(location, { redirect: 'manual' });
+      const html = await callback.text();
+      if (callback.status !== 200) throw new Error(`callback of ${workspace}: ${callback.status} ${html.slice(0, 300)}`);
+      return created.json.id;
+    };
+
+    const waitForSync = async (integrationId: string, o: { notIds?: string[]; timeoutMs?: number; pollMs?: number } = {}): Promise<SyncRun> => {
+      const deadline = Date.now() + (o.timeoutMs ?? 3_600_000);
+      for (;;) {
+        let q = db.selectFrom('sync_runs').selectAll().where('integration_id', '=', integrationId).where('status', '<>', 'running');
+        if (o.notIds?.length) q = q.where('id', 'not in', o.notIds);
+        const run = await q.orderBy('started_at', 'desc').executeTakeFirst();
+        if (run) return run;
+        if (Date.now() > deadline) throw new Error(`no finished sync of ${integrationId} in time`);
+        await sleep(o.pollMs ?? 100);
+      }
+    };
+
+    return { databaseUrl, dbName, db, temporal, sandbox, apiUrl, apiPid: apiService.pid, env, tenantKey, api, startWorker, connect, waitForSync, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** The sync-run ids of an integration so far (to wait for the next one). */
+export async function syncRunIds(db: Kysely<Database>, integrationId: string): Promise<string[]> {
+  const rows = await db.selectFrom('sync_runs').select('id').where('integration_id', '=', integrationId).execute();
+  return rows.map((r) => r.id);
+}
+
+/** When each stream wrote its last checkpoint (about when it finished), in ms after `since`. */
+export async function streamFinishMs(db: Kysely<Database>, integrationId: string, since: Date): Promise<Record<string, number>> {
+  const rows = await db.selectFrom('sync_checkpoints').select(['stream', 'updated_at']).where('integration_id', '=', integrationId).execute();
+  return Object.fromEntries(rows.map((r) => [r.stream, r.updated_at.getTime() - since.getTime()]));
+}
+
+export function runDurationMs(run: SyncRun): number {
+  if (!run.finished_at) throw new Error('the run has not finished');
+  return run.finished_at.getTime() - run.started_at.getTime();
+}
+
+/** CPU time (user + system, ms) of a process from /proc/<pid>/stat; 0 when it is gone. */
+export async function procCpuMs(pid: number): Promise<number> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 14 and 15 of stat (utime, stime) are the 12th and 13th after the command name, in clock ticks.
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+const CLOCK_TICKS = 100;
+
+/** CPU time by part of the system, so a scenario can show where the time goes. */
+export interface CpuSnapshot {
+  /** The PostgreSQL backends serving the benchmark's database (processes that ended meanwhile are lost). */
+  postgres: number;
+  temporal: number;
+  /** This process: the sandbox (and the load generator). */
+  bench: number;
+  /** CPU time of each PostgreSQL backend by pid, so that deltas survive backends coming and going. */
+  backends: Map<number, number>;
+  [pid: string]: number | Map<number, number>;
+}
+
+export async function cpuSnapshot(h: Pick<Harness, 'dbName' | 'temporal'>, pids: Record<string, number> = {}): Promise<CpuSnapshot> {
+  const backends = new Map<number, number>();
+  const { readdir } = await import('node:fs/promises');
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cmd = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (cmd.startsWith('postgres: ') && cmd.includes(` ${h.dbName} `)) backends.set(Number(entry), await procCpuMs(Number(entry)));
+  }
+  const usage = process.cpuUsage();
+  const postgres = [...backends.values()].reduce((a, b) => a + b, 0);
+  const snapshot: CpuSnapshot = { postgres, backends, temporal: await procCpuMs(h.temporal.process.pid!), bench: (usage.user + usage.system) / 1000 };
+  for (const [name, pid] of Object.entries(pids)) snapshot[name] = await procCpuMs(pid);
+  return snapshot;
+}
+
+/**
+ * CPU time (ms) spent between two snapshots, by part. PostgreSQL counts each backend alive at the end from
+ * its earlier reading (or from zero if it is new); backends that ended in between are not counted.
+ */
+export function cpuDelta(before: CpuSnapshot, after: CpuSnapshot): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(after)) {
+    if (k === 'backends' || typeof v !== 'number') continue;
+    out[k] = Math.round(v - ((before[k] as number | undefined) ?? 0));
+  }
+  let postgres = 0;
+  for (const [pid, ms] of after.backends) postgres += ms - (before.backends.get(pid) ?? 0);
+  out.postgres = Math.round(postgres);
+  return out;
+}
+
+export const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
+export const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;

@@ -1,0 +1,42 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Logger } from '../logger';
+import { routeTemplate } from './metrics';
+
+/**
+ * One JSON line per HTTP request the API answers: method, route template, path (never the query
+ * string: the OAuth callback's carries `code` and `state`), status, duration, and the tenant and
+ * integration when known. Headers are never logged (the Authorization header holds an API key).
+ * Probes (`/healthz`, `/readyz`, `/metrics`) log at debug so they do not drown the rest.
+ */
+const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
+const INTEGRATION_PATH = /^\/v1\/integrations\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:\/|$)/i;
+
+export function requestLogMiddleware(logger: Logger): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const started = process.hrtime.bigint();
+    const path = req.path;
+    let logged = false;
+    const log = () => {
+      if (logged) return;
+      logged = true;
+      const finished = res.writableFinished;
+      const status = res.statusCode;
+      const integrationId = INTEGRATION_PATH.exec(path)?.[1];
+      const line = {
+        method: req.method,
+        route: routeTemplate(req),
+        path,
+        status: finished ? status : undefined,
+        aborted: finished ? undefined : true,
+        durationMs: Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10,
+        tenantId: req.tenant?.id,
+        integrationId,
+      };
+      const level = PROBES.has(path) ? 'debug' : !finished || status >= 500 ? 'warn' : 'info';
+      logger[level](line, 'http request');
+    };
+    res.once('finish', log);
+    res.once('close', log);
+    next();
+  };
+}
