@@ -6,6 +6,7 @@ import type { SandboxWorkspace } from '../../src/sandbox';
 import { parseWorkspaceInput, workspaceBaseUrl } from '../../src/zendesk/workspace';
 import { api, CLIENT_SECRET, connectAndSync, createTenant, followConsent, startSystem, waitFor, type System } from '../helpers/system';
 import { chaosSeed, monitorOutbound, reportCount, RUNS, sandboxRequests, type OutboundMonitor } from './helpers';
+import { databaseDump, decodedJson } from '../helpers/secretScan';
 
 /**
  * Security properties over a whole life cycle (connect, syncs with token refreshes, reports, disconnect):
@@ -149,7 +150,7 @@ describe('secrets', () => {
       logs: system.logs.join(''),
       histories: await histories(),
       schedules: await schedules(),
-      database: await databaseDump(),
+      database: await databaseDump(system.db),
       metrics: await (await fetch(`${system.apiUrl}/metrics`)).text(),
     };
     assert.ok(haystacks.histories.length > 10_000 && haystacks.logs.length > 10_000, 'too little history or logs to be a meaningful scan');
@@ -235,20 +236,6 @@ async function schedules(): Promise<string> {
   for await (const s of system.temporal.schedule.list()) {
     if (!s.scheduleId.includes(idA) && !s.scheduleId.includes(idB)) continue;
     out.push(decodedJson(await system.temporal.schedule.getHandle(s.scheduleId).describe().catch(() => ({}))));
-  }
-  return out.join('\n');
-}
-
-function decodedJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : typeof v === 'bigint' ? String(v) : v));
-}
-
-async function databaseDump(): Promise<string> {
-  const tables = (await sql<{ t: string }>`select table_name as t from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'`.execute(system.db)).rows.map((r) => r.t);
-  const out: string[] = [];
-  for (const table of tables) {
-    const rows = await sql<{ row: string }>`select row_to_json(t)::text as row from ${sql.table(table)} t`.execute(system.db);
-    out.push(...rows.rows.map((r) => r.row));
   }
   return out.join('\n');
 }
