@@ -13,7 +13,6 @@ import { createMetrics, type Metrics } from '../../src/observability/metrics';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox';
 import { createTemporalClient } from '../../src/temporal/client';
 import { bundleWorkflows, createWorker } from '../../src/temporal/worker';
-import { freePort } from '../../scripts/test';
 import { testDb } from './db';
 
 /**
@@ -54,7 +53,13 @@ export interface SystemOptions {
 }
 
 export async function startSystem(opts: SystemOptions = {}): Promise<System> {
-  const port = await freePort();
+  // Bind the API's port first and keep it: a port probed and released could be handed to the sandbox next.
+  const server: Server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const port = (server.address() as import('node:net').AddressInfo).port;
   const redirectUri = `http://127.0.0.1:${port}/v1/oauth/zendesk/callback`;
   const sandbox = await startSandbox({
     exclusionSeconds: 0,
@@ -100,8 +105,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
   const nativeConnection = opts.inProcessWorker === false ? undefined : await NativeConnection.connect({ address: config.temporal.address });
   const worker = nativeConnection ? await createWorker({ deps: { db, box, config, logger, temporal, metrics }, connection: nativeConnection, workflowBundle: bundle }) : undefined;
   const running = worker?.run();
-  const server: Server = createServer(createApp({ db, box, config, temporal, logger, metrics }));
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  server.on('request', createApp({ db, box, config, temporal, logger, metrics }));
 
   let stopped = false;
   const stop = async () => {
