@@ -2,7 +2,9 @@
 #
 # The Zendesk integration worker's image: one image, two processes.
 #   API (default):  node dist/src/api-server.js     (PORT, default 3000)
-#   worker:         node dist/src/worker.js         (metrics/health on METRICS_PORT, default 9464)
+#   worker:         node --max-old-space-size=128 dist/src/worker.js   (metrics/health on METRICS_PORT, default 9464)
+#                   The V8 heap cap as in `npm run start:worker` (WORKER_HEAP_MB there and in docker-compose.yml):
+#                   set it wherever the worker is started; give the container at least the cap + 256 MB.
 #   migrations:     node dist/src/db/migrate-cli.js
 #   Temporal setup: node dist/src/temporal/setup-cli.js   (namespace + search attributes, idempotent)
 # Configured by environment only (src/config.ts); see docker-compose.yml for a complete example.

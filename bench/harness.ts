@@ -5,9 +5,9 @@
  * - its own Temporal dev server on a free port,
  * - the Zendesk sandbox in this process,
  * - the API as a separate process (`src/api-server.ts` via tsx),
- * - workers as separate processes (`src/worker.ts` via tsx, with a prebuilt workflow bundle as in
- *   production), started fresh per scenario so that each one's peak RSS (VmHWM in /proc/<pid>/status)
- *   belongs to that scenario alone.
+ * - workers as separate processes (`src/worker.ts` via tsx, with a prebuilt workflow bundle and the Node
+ *   flags of `npm run start:worker` as in production), started fresh per scenario so that each one's peak
+ *   RSS (VmHWM in /proc/<pid>/status) belongs to that scenario alone.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -24,6 +24,7 @@ import { startSandbox, type Sandbox } from '../src/sandbox';
 import { startDevServer, type DevServer } from '../src/temporal/devServer';
 import { bundleWorkflows } from '../src/temporal/worker';
 import { freePort } from '../scripts/test';
+import { productionWorkerNodeFlags } from './workerFlags';
 
 export const ROOT = path.resolve(__dirname, '..');
 export const CLIENT_ID = 'zdg-bench-client';
@@ -73,11 +74,27 @@ export interface WorkerHandle extends ServiceProcess {
   /** Resets the sampled peak (VmHWM cannot be reset, so `peak().hwm` stays the process's lifetime peak). */
   resetSampledPeak(): void;
   metricsUrl: string;
+  /** The Node command-line flags it was started with. */
+  nodeFlags: string[];
 }
 
 function spawnTsx(script: string, env: Record<string, string>): { child: ChildProcess; output: () => string } {
   let output = '';
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, script)], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const keep = (c: Buffer) => (output = (output + c.toString()).slice(-100_000));
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  return { child, output: () => output };
+}
+
+/** `node <flags> --import tsx src/worker.ts`: the worker from source, with the given Node flags. */
+function spawnWorkerTsx(nodeFlags: string[], env: Record<string, string>): { child: ChildProcess; output: () => string } {
+  let output = '';
+  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', path.join(ROOT, 'src/worker.ts')], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -155,13 +172,24 @@ export interface Harness {
   env: Record<string, string>;
   tenantKey: string;
   api(method: string, urlPath: string, body?: unknown, key?: string): Promise<HttpResult>;
-  /** A fresh worker process; `extraEnv.NODE_OPTIONS` is added to the Node flags. */
-  startWorker(extraEnv?: Record<string, string>): Promise<WorkerHandle>;
+  /**
+   * A fresh worker process, started with the Node flags of package.json's `start:worker` (the heap cap),
+   * as production starts it; `{ nodeFlags: 'default' }` starts it with Node's defaults instead (for
+   * comparison). `extraEnv.NODE_OPTIONS` is added to NODE_OPTIONS.
+   */
+  startWorker(extraEnv?: Record<string, string>, opts?: StartWorkerOptions): Promise<WorkerHandle>;
+  /** Another API process on the same database and Temporal (e.g. `{ REPORT_CACHE_TTL_SECONDS: '0' }`), stopped with the harness. */
+  startApi(extraEnv?: Record<string, string>): Promise<{ url: string; pid: number; stop(): Promise<void> }>;
   /** Creates the integration, approves consent; resolves with its id once the callback answered. */
   connect(workspace: string): Promise<string>;
   /** The first finished (not running) sync run of an integration not in `notIds`. */
   waitForSync(integrationId: string, opts?: { notIds?: string[]; timeoutMs?: number; pollMs?: number }): Promise<SyncRun>;
   stop(): Promise<void>;
+}
+
+export interface StartWorkerOptions {
+  /** 'production' (default): the flags of `npm run start:worker`; 'default': none (Node's and V8's defaults). */
+  nodeFlags?: 'production' | 'default';
 }
 
 export interface HarnessOptions {
@@ -279,6 +307,16 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     const apiService: ServiceProcess = { child: apiProc.child, pid: apiProc.child.pid!, output: apiProc.output, stop: () => stopChild(apiProc.child) };
     cleanups.push(() => apiService.stop());
     await waitReady(`${apiUrl}/healthz`, apiProc.child, apiProc.output, 'the API');
+    const startApi = async (extraEnv: Record<string, string> = {}) => {
+      const port = await freePort();
+      const url = `http://127.0.0.1:${port}`;
+      const proc = spawnTsx('src/api-server.ts', { ...env, PORT: String(port), PUBLIC_URL: url, ...extraEnv });
+      children.add(proc.child);
+      const stopApi = () => stopChild(proc.child);
+      cleanups.push(stopApi);
+      await waitReady(`${url}/healthz`, proc.child, proc.output, 'an extra API');
+      return { url, pid: proc.child.pid!, stop: stopApi };
+    };
 
     const api = async (method: string, urlPath: string, body?: unknown, key?: string): Promise<HttpResult> => {
       const res = await fetch(`${apiUrl}${urlPath}`, {
@@ -306,17 +344,23 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       for (const w of workers) await w.stop();
     });
 
-    const startWorker = async (extraEnv: Record<string, string> = {}): Promise<WorkerHandle> => {
+    const startWorker = async (extraEnv: Record<string, string> = {}, o: StartWorkerOptions = {}): Promise<WorkerHandle> => {
       const metricsPort = await freePort();
-      // BENCH_WORKER_NODE_OPTIONS: extra Node flags for the workers (e.g. V8 heap flags, for experiments).
       const nodeOptions = [
         process.env.NODE_OPTIONS ?? '',
-        process.env.BENCH_WORKER_NODE_OPTIONS ?? '',
         extraEnv.NODE_OPTIONS ?? '',
         process.env.BENCH_PROFILE_DIR ? `--require ${path.join(ROOT, 'bench/profiler.cjs')}` : '',
       ].join(' ').trim();
       const profiling: Record<string, string> = nodeOptions ? { NODE_OPTIONS: nodeOptions } : {};
-      const proc = spawnTsx('src/worker.ts', { ...env, METRICS_PORT: String(metricsPort), ...extraEnv, ...profiling });
+      const workerEnv = { ...env, METRICS_PORT: String(metricsPort), ...extraEnv, ...profiling };
+      // Command-line flags, as `npm run start:worker` passes them (they win over NODE_OPTIONS). Then
+      // BENCH_WORKER_NODE_OPTIONS: extra Node flags for experiments (e.g. another heap cap), after the
+      // production ones so that they win. (WORKER_HEAP_MB in the bench's environment works too.)
+      const nodeFlags = [
+        ...(o.nodeFlags === 'default' ? [] : productionWorkerNodeFlags({ ...process.env, ...extraEnv })),
+        ...(process.env.BENCH_WORKER_NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean),
+      ];
+      const proc = spawnWorkerTsx(nodeFlags, workerEnv);
       const pid = proc.child.pid!;
       children.add(proc.child);
       await waitReady(`http://127.0.0.1:${metricsPort}/readyz`, proc.child, proc.output, 'the worker');
@@ -349,6 +393,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       const handle: WorkerHandle = {
         child: proc.child,
         pid,
+        nodeFlags,
         output: proc.output,
         readyRss: ready?.rss ?? 0,
         metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
@@ -401,7 +446,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       }
     };
 
-    return { databaseUrl, dbName, db, temporal, sandbox, apiUrl, apiPid: apiService.pid, env, tenantKey, api, startWorker, connect, waitForSync, stop };
+    return { databaseUrl, dbName, db, temporal, sandbox, apiUrl, apiPid: apiService.pid, env, tenantKey, api, startApi, startWorker, connect, waitForSync, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -5,6 +5,9 @@
  *
  *   tsx scripts/bundle-workflows.ts [workflowsPath] [outFile]
  *   defaults: dist/src/workflows/index.js → dist/workflow-bundle.js
+ *
+ * The workflow interceptors (`interceptors.js` next to the workflows' entry: log lines with tenant and
+ * integration) are bundled in too: a worker loading a prebuilt bundle ignores `interceptors.workflowModules`.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -18,9 +21,12 @@ async function main(): Promise<void> {
   if (!existsSync(workflowsPath)) {
     throw new Error(`${workflowsPath} does not exist: compile first (tsc -p tsconfig.build.json)`);
   }
+  // Resolved like the entry (interceptors.js once compiled, interceptors.ts under tsx).
+  const interceptorsPath = require.resolve(path.join(path.dirname(workflowsPath), 'interceptors'));
   const started = Date.now();
   const { code } = await bundleWorkflowCode({
     workflowsPath,
+    workflowInterceptorModules: [interceptorsPath],
     logger: { trace() {}, debug() {}, info() {}, log() {}, warn: console.warn, error: console.error } as any,
   });
   mkdirSync(path.dirname(outFile), { recursive: true });

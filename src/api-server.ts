@@ -1,9 +1,11 @@
 import { createServer } from 'node:http';
 import { createApp } from './api/app';
+import { createApiCache } from './api/cache/apiCache';
 import { loadConfigOrExit } from './config';
 import { SecretBox } from './crypto/secretBox';
 import { createDb } from './db/database';
 import { createLogger } from './logger';
+import { createMetrics } from './observability/metrics';
 import { createTemporalClient } from './temporal/client';
 
 /** `npm run start:api`: the HTTP API. SIGTERM stops accepting requests and lets those in flight finish. */
@@ -12,12 +14,16 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel).child({ process: 'api' });
   const db = createDb(config.databaseUrl!, 20);
   const temporal = await createTemporalClient(config);
-  const app = createApp({ db, box: new SecretBox(config.encryptionKey!), config, temporal, logger });
+  const metrics = createMetrics({ defaultLabels: { process: 'api' } });
+  // The report cache and its LISTEN connection (off with REPORT_CACHE_TTL_SECONDS=0).
+  const cache = createApiCache({ config, db, logger, metrics });
+  const app = createApp({ db, box: new SecretBox(config.encryptionKey!), config, temporal, logger, metrics, cache });
   const server = createServer(app);
   server.listen(config.port, () => logger.info({ port: config.port, publicUrl: config.publicUrl }, 'API listening'));
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'shutting down: no new requests, finishing those in flight');
     server.close(async () => {
+      await cache.close();
       await temporal.connection.close();
       await db.destroy();
       process.exit(0);

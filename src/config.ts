@@ -82,12 +82,39 @@ const envSchema = z.object({
   TEMPORAL_METRICS_PORT: intString(1, 65535).optional(),
   /** A prebuilt workflow bundle (scripts/bundle-workflows.ts); default: dist/workflow-bundle.js when running compiled code. */
   WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
+  /** The API's report cache: the longest a cached report (or key/integration lookup) is served; 0 turns the caches off. */
+  REPORT_CACHE_TTL_SECONDS: intString(0, 3600).default(60),
+  /** The report cache's memory bound (cached response bodies), in MiB. */
+  REPORT_CACHE_MAX_MB: intString(1, 65536).default(64),
+  /** Worker capacity (see WorkerTuning below): activity slots. */
+  WORKER_MAX_CONCURRENT_ACTIVITIES: intString(1, 1000).default(50),
+  /** Open workflows kept in the worker's memory (sticky cache); 0 (no cache) or at least 2. */
+  WORKER_MAX_CACHED_WORKFLOWS: intString(0, 100_000)
+    .refine((n) => n !== 1, 'must be 0 (no cache) or at least 2')
+    .default(1000),
+  /** Workflow task slots (at most the cache size, unless the cache is off). */
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: intString(2, 1000).default(40),
 });
 
 /** Every environment variable this module reads (the deployment test checks docker-compose.yml against it). */
 export const ENV_VARIABLES = Object.keys(envSchema.shape) as Array<keyof typeof envSchema.shape>;
 
 export type Env = z.input<typeof envSchema>;
+
+/**
+ * How much one worker takes on at once. Set explicitly rather than left to the SDK: Temporal 1.24 derives
+ * its default `maxCachedWorkflows` from the V8 heap limit (600 per GiB above 200 MiB, at least 10), so under
+ * the heap cap production starts the worker with (`--max-old-space-size`, see `start:worker` in
+ * package.json) it would be 10, and every workflow task of an evicted workflow would replay its history.
+ * Our workflows are small (ids and counters), so a large cache costs little (docs/benchmarks.md, scenario 4).
+ * Each activity slot may hold a page of up to 1,000 users or events and the next one prefetched: raise the
+ * heap cap (WORKER_HEAP_MB) by about 2 MB per extra slot.
+ */
+export interface WorkerTuning {
+  maxConcurrentActivityTaskExecutions: number;
+  maxCachedWorkflows: number;
+  maxConcurrentWorkflowTaskExecutions: number;
+}
 
 export interface Config {
   databaseUrl: string | undefined;
@@ -109,6 +136,10 @@ export interface Config {
   temporalMetricsPort: number | undefined;
   /** A prebuilt workflow bundle to load instead of bundling at start (WORKFLOW_BUNDLE_PATH). */
   workflowBundlePath: string | undefined;
+  /** The API's caches (src/api/cache): max age (0 = off) and the report cache's byte bound. */
+  reportCache: { ttlMs: number; maxBytes: number };
+  /** The worker's capacity (WORKER_MAX_*). */
+  workerTuning: WorkerTuning;
 }
 
 /** What each process needs beyond the defaults. */
@@ -167,6 +198,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     metricsPort: e.METRICS_PORT,
     temporalMetricsPort: e.TEMPORAL_METRICS_PORT,
     workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
+    reportCache: { ttlMs: e.REPORT_CACHE_TTL_SECONDS * 1000, maxBytes: e.REPORT_CACHE_MAX_MB * 1024 * 1024 },
+    workerTuning: {
+      maxConcurrentActivityTaskExecutions: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
+      maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
+      // The SDK refuses more concurrent workflow tasks than cached workflows (unless the cache is off).
+      maxConcurrentWorkflowTaskExecutions:
+        e.WORKER_MAX_CACHED_WORKFLOWS > 0 ? Math.min(e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS, e.WORKER_MAX_CACHED_WORKFLOWS) : e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+    },
   };
 }
 

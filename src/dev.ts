@@ -129,11 +129,15 @@ async function main(): Promise<void> {
   let baseUrlTemplate = process.env.ZENDESK_BASE_URL;
   let sandboxUrl: string | undefined;
   if (useSandbox) {
+    // Its workspaces and the tokens it issued are kept under .data/, so a restart keeps the demo integration connected.
+    const statePath = path.join(DATA_DIR, 'zendesk-sandbox.json');
     const sandbox = await startSandbox({
       port: SANDBOX_PORT,
       clients: [{ clientId, clientSecret, redirectUris: [`${publicUrl}/v1/oauth/zendesk/callback`] }],
+      statePath,
+      logger: logger.child({ process: 'sandbox' }),
     });
-    sandbox.createWorkspace({ subdomain: 'demo', users: 250, ticketEvents: 5_000, seed: 2026, consentMode: 'manual' });
+    if (!sandbox.hasWorkspace('demo')) sandbox.createWorkspace({ subdomain: 'demo', users: 250, ticketEvents: 5_000, seed: 2026, consentMode: 'manual' });
     stops.push(() => sandbox.close());
     baseUrlTemplate = sandbox.baseUrlTemplate;
     sandboxUrl = sandbox.url;

@@ -1,3 +1,4 @@
+import { getHeapStatistics } from 'node:v8';
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfigOrExit } from './config';
 import { SecretBox } from './crypto/secretBox';
@@ -8,10 +9,21 @@ import { installSdkLogger } from './observability/sdkLogger';
 import { createTemporalClient } from './temporal/client';
 import { createWorker } from './temporal/worker';
 
+/** Above this V8 heap limit the worker runs without a heap cap (V8's default is a quarter of the machine's memory, up to 4 GiB). */
+const UNCAPPED_HEAP_LIMIT_MB = 1024;
+
 /** `npm run start:worker`: runs workflows and activities until SIGTERM/SIGINT, then drains. */
 async function main(): Promise<void> {
   const config = loadConfigOrExit('worker');
   const logger = createLogger(config.logLevel).child({ process: 'worker' });
+  // The V8 heap cap comes from the command line (`npm run start:worker`: --max-old-space-size=$WORKER_HEAP_MB).
+  const heapLimitMb = Math.round(getHeapStatistics().heap_size_limit / 2 ** 20);
+  if (heapLimitMb > UNCAPPED_HEAP_LIMIT_MB) {
+    logger.warn(
+      { heapLimitMb },
+      'no V8 heap cap: the worker may grow to several times its live memory before collecting; start it with --max-old-space-size (npm run start:worker does)',
+    );
+  }
   // The SDK's logs (worker, workflows, activities, its core) as pino JSON, before anything connects.
   installSdkLogger(logger, { temporalMetricsPort: config.temporalMetricsPort });
   const db = createDb(config.databaseUrl!, 20);
@@ -23,7 +35,14 @@ async function main(): Promise<void> {
   // GET /metrics, /healthz, and /readyz (200 while the worker polls its task queue).
   const metricsServer = await startMetricsServer({ registry: metrics.registry, port: config.metricsPort, ready: () => worker.getState() === 'RUNNING' });
   logger.info(
-    { taskQueue: config.temporal.taskQueue, temporal: config.temporal.address, metricsPort: metricsServer.port, temporalMetricsPort: config.temporalMetricsPort },
+    {
+      taskQueue: config.temporal.taskQueue,
+      temporal: config.temporal.address,
+      metricsPort: metricsServer.port,
+      temporalMetricsPort: config.temporalMetricsPort,
+      heapLimitMb,
+      ...config.workerTuning,
+    },
     'worker started',
   );
   await worker.run(); // resolves after shutdown (the SDK handles SIGTERM/SIGINT by draining)

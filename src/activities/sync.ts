@@ -11,6 +11,7 @@ import { pauseSyncSchedule } from '../temporal/syncSchedule';
 import { ZendeskClient } from '../zendesk/client';
 import type { ActivityDeps } from './deps';
 import { withZendeskFailures } from './failures';
+import { withHeartbeatPulse, type HeartbeatPulse } from './heartbeat';
 import { nextTicketEventsStart, toTicketEventRow, toUserRow } from './syncMapping';
 
 export interface ChunkInput {
@@ -64,27 +65,46 @@ export function createSyncActivities(deps: ActivityDeps) {
     return integration;
   };
 
-  /** A client whose rate-limit waits keep the activity's heartbeat alive. */
-  const clientFor = (integrationId: string, workspace: string) =>
-    new ZendeskClient({ db, box, config, integrationId, subdomain: workspace, observer, onWait: () => Context.current().heartbeat() });
+  /** A client whose waits (rate limits, backoffs) and finished requests count as the chunk's signs of life. */
+  const clientFor = (integrationId: string, workspace: string, pulse: HeartbeatPulse) =>
+    new ZendeskClient({
+      db,
+      box,
+      config,
+      integrationId,
+      subdomain: workspace,
+      observer: { onRequest: (info) => (pulse.progress(), observer.onRequest?.(info)) },
+      onWait: () => pulse.beat(),
+    });
 
-  /** Runs a chunk, then books the requests it cost on the run whatever happened. */
-  const chunk = async (input: ChunkInput, stream: 'users' | 'ticket_events', body: (client: ZendeskClient, deadline: number) => Promise<ChunkResult>) => {
-    const integration = await connectedIntegration(input.integrationId);
-    const client = clientFor(input.integrationId, integration.workspace);
-    // Tenant, integration, workflow and activity come from the log context (activities/index.ts).
-    const log = logger.child({ stream });
-    try {
-      const result = await withZendeskFailures(() => body(client, Date.now() + input.maxMs));
-      log.debug(result, 'sync chunk done');
-      return result;
-    } catch (err) {
-      log.warn({ error: (err as Error).message }, 'sync chunk failed');
-      throw err;
-    } finally {
-      await addSyncRunCounts(db, input.syncRunId, { requests: client.stats.requests, rateLimited: client.stats.rateLimited });
-    }
-  };
+  /**
+   * How long a chunk may go without any sign of life (a finished request, a committed page, a rate-limit
+   * tick) before its heartbeat stops: longer than any single wait in it — a request, or a token refresh
+   * waiting for another worker's row lock (request timeout + 10 s) and then sending its own request.
+   */
+  const stallMs = 2 * config.zendesk.requestTimeoutMs + 15_000;
+
+  /**
+   * Runs a chunk, heartbeating every few seconds through all its waits (see heartbeat.ts), then books the
+   * requests it cost on the run whatever happened.
+   */
+  const chunk = (input: ChunkInput, stream: 'users' | 'ticket_events', body: (client: ZendeskClient, deadline: number, pulse: HeartbeatPulse) => Promise<ChunkResult>) =>
+    withHeartbeatPulse({ stallMs }, async (pulse) => {
+      const integration = await connectedIntegration(input.integrationId);
+      const client = clientFor(input.integrationId, integration.workspace, pulse);
+      // Tenant, integration, workflow and activity come from the log context (activities/index.ts).
+      const log = logger.child({ stream });
+      try {
+        const result = await withZendeskFailures(() => body(client, Date.now() + input.maxMs, pulse));
+        log.debug(result, 'sync chunk done');
+        return result;
+      } catch (err) {
+        log.warn({ error: (err as Error).message }, 'sync chunk failed');
+        throw err;
+      } finally {
+        await addSyncRunCounts(db, input.syncRunId, { requests: client.stats.requests, rateLimited: client.stats.rateLimited });
+      }
+    });
 
   return {
     /**
@@ -121,7 +141,7 @@ export function createSyncActivities(deps: ActivityDeps) {
 
     /** Users from the incremental cursor export, resumed from the saved cursor. */
     async syncUsersChunk(input: ChunkInput): Promise<ChunkResult> {
-      return chunk(input, 'users', async (client, deadline) => {
+      return chunk(input, 'users', async (client, deadline, pulse) => {
         const result: ChunkResult = { done: false, pages: 0, records: 0 };
         let cursor = await getCheckpoint(db, input.integrationId, 'users');
         const fetchPage = (c: string | undefined) => fetchAhead(() => client.incrementalUsersPage(c ? { cursor: c } : { startTime: 0 }));
@@ -139,7 +159,7 @@ export function createSyncActivities(deps: ActivityDeps) {
           });
           result.pages++;
           result.records += rows.length;
-          Context.current().heartbeat(result);
+          pulse.beat(result);
           if (page.end_of_stream) return { ...result, done: true };
           if (!more) return result;
         }
@@ -148,7 +168,7 @@ export function createSyncActivities(deps: ActivityDeps) {
 
     /** Ticket events from the time-based export, from the saved position (first sync: the backfill window). */
     async syncTicketEventsChunk(input: ChunkInput): Promise<ChunkResult> {
-      return chunk(input, 'ticket_events', async (client, deadline) => {
+      return chunk(input, 'ticket_events', async (client, deadline, pulse) => {
         const result: ChunkResult = { done: false, pages: 0, records: 0 };
         const saved = await getCheckpoint(db, input.integrationId, 'ticket_events');
         let start = saved ? Number(saved) : Math.floor(Date.now() / 1000) - config.activityBackfillDays * 86_400;
@@ -168,7 +188,7 @@ export function createSyncActivities(deps: ActivityDeps) {
           start = next;
           result.pages++;
           result.records += inserted;
-          Context.current().heartbeat(result);
+          pulse.beat(result);
           if (page.end_of_stream) return { ...result, done: true };
           if (!more) return result;
         }

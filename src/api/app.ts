@@ -2,6 +2,7 @@ import express from 'express';
 import { createMetrics, httpMetricsMiddleware, metricsHandler, type Metrics } from '../observability/metrics';
 import { requestLogMiddleware } from '../observability/requestLog';
 import { requireTenant } from './auth';
+import { createApiCache, type ApiCache } from './cache/apiCache';
 import type { ApiDeps } from './deps';
 import { openApiRouter } from './openapi';
 import { notFoundHandler, problemHandler } from './problems';
@@ -14,12 +15,16 @@ import { tenantsRouter } from './routes/tenants';
 /**
  * The Express application: request metrics, public routes first, then tenant-authenticated ones, then
  * problem handling. `metrics` defaults to a registry of its own, served on the public `GET /metrics`.
+ * `cache` defaults to the configured caches (listening on their own PostgreSQL connection, which never
+ * keeps the process alive); pass one to close it on shutdown (`app.locals.cache` holds it either way).
  */
-export function createApp(deps: ApiDeps & { metrics?: Metrics }): express.Express {
+export function createApp(deps: ApiDeps & { metrics?: Metrics; cache?: ApiCache }): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   const metrics = deps.metrics ?? createMetrics({ defaultLabels: { process: 'api' } });
+  const cache = deps.cache ?? createApiCache({ config: deps.config, db: deps.db, logger: deps.logger, metrics });
+  app.locals.cache = cache;
   app.use(httpMetricsMiddleware(metrics));
   app.use(requestLogMiddleware(deps.logger));
   app.get('/metrics', metricsHandler(metrics.registry));
@@ -29,9 +34,9 @@ export function createApp(deps: ApiDeps & { metrics?: Metrics }): express.Expres
   app.use(openApiRouter(deps.config.publicUrl));
   app.use(oauthCallbackRouter(deps));
   app.use(tenantsRouter(deps));
-  app.use('/v1/integrations', requireTenant(deps.db));
-  app.use(integrationsRouter(deps));
-  app.use(reportsRouter(deps));
+  app.use('/v1/integrations', requireTenant(deps.db, cache));
+  app.use(integrationsRouter({ ...deps, cache }));
+  app.use(reportsRouter({ ...deps, cache }));
 
   app.use(notFoundHandler);
   app.use(problemHandler((err) => deps.logger.error({ err }, 'unhandled error in request')));

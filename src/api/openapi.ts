@@ -86,6 +86,26 @@ const AS_OF = {
   },
 };
 
+/** Headers of the cached JSON reports (/users, /utilization). */
+const CACHED_REPORT = {
+  ...AS_OF,
+  ETag: {
+    description: 'A weak validator of the body: send it back as `If-None-Match` to get 304 Not Modified while the report is unchanged',
+    schema: { type: 'string' },
+  },
+  'Cache-Control': {
+    description: '`private, no-cache`: a client may keep the report but must revalidate it (with `If-None-Match`) before using it again',
+    schema: { type: 'string' },
+  },
+};
+
+/** How a cached report behaves, for the descriptions of /users and /utilization. */
+const CACHING =
+  'Answers are cached by the API until a sync (or any other change) writes this integration\'s data — the cache is invalidated by ' +
+  'PostgreSQL notifications, so a finished sync shows in the next request — and for at most REPORT_CACHE_TTL_SECONDS (60 s by ' +
+  'default): a cached answer is the report as of its `Report-As-Of` instant, which is never older than that. Repeating a request ' +
+  'within that time may therefore return the same `asOf`. Parameter order and the order of list values do not matter.';
+
 const problem = (description: string, body: z.ZodType = Problem): ResponseSpec => ({ description, body, problem: true });
 const BAD_REQUEST = problem('Invalid parameters or body: `errors` names each one with its reason');
 const UNAUTHORIZED = problem('Missing or invalid API key');
@@ -245,12 +265,13 @@ const ROUTES: RouteSpec[] = [
       '(a row whose own sort key changes meanwhile, e.g. a user who signs in during a `lastLoginAt` walk, is listed at its new place).',
       '`lastTicketInteractionAt` is the newest synced ticket event of the user overall (not limited to the window); `ticketInteractions`',
       'counts the events in [asOf − inactiveDays, asOf]. Unknown parameters and bad values are 400 naming each one.',
+      CACHING,
     ].join(' '),
     tag: 'reports',
     security: 'tenant',
     params: IntegrationIdParams,
     query: UsersQuery,
-    responses: { 200: { description: 'A page of users', body: UserList, headers: AS_OF }, 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_FOUND },
+    responses: { 200: { description: 'A page of users', body: UserList, headers: CACHED_REPORT }, 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_FOUND },
   },
   {
     method: 'get',
@@ -261,7 +282,7 @@ const ROUTES: RouteSpec[] = [
       'RFC 4180: a header row with the User field names in order, CRLF line ends, UTF-8. Same filters and sort as /users (no `limit` or `cursor`).',
       'Fields are quoted when they hold a comma, a quote, a line break or edge whitespace; null is an empty field, an empty string `""`;',
       'booleans `true`/`false`; timestamps ISO-8601 UTC. If the export fails midway the connection is cut rather than ended, so a',
-      'download is either complete or visibly truncated.',
+      'download is either complete or visibly truncated. Never cached: every export reads the database.',
     ].join(' '),
     tag: 'reports',
     security: 'tenant',
@@ -280,12 +301,12 @@ const ROUTES: RouteSpec[] = [
     operationId: 'getUtilization',
     summary: 'License utilization: paid and free seats, by role type, reclaimable seats',
     description:
-      'Over agents and admins that are not deleted. A suspended agent still holds a paid seat until downgraded to end user: it is counted in `paidSeats.suspended` and listed as reclaimable with reason `suspended`.',
+      `Over agents and admins that are not deleted. A suspended agent still holds a paid seat until downgraded to end user: it is counted in \`paidSeats.suspended\` and listed as reclaimable with reason \`suspended\`. ${CACHING}`,
     tag: 'reports',
     security: 'tenant',
     params: IntegrationIdParams,
     query: UtilizationQuery,
-    responses: { 200: { description: 'Utilization', body: Utilization, headers: AS_OF }, 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_FOUND },
+    responses: { 200: { description: 'Utilization', body: Utilization, headers: CACHED_REPORT }, 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_FOUND },
   },
 ];
 

@@ -46,8 +46,10 @@ export function integrationIdFromWorkflowId(workflowId: string | undefined): str
 }
 
 /**
- * Integration → tenant, for log lines that know only the integration (an integration never changes
- * tenant, so entries never go stale). Bounded: the oldest entries go first.
+ * Integration → tenant, for the SDK's activity and worker lines, which know only the workflow id (an
+ * integration never changes tenant, so entries never go stale). Fed by every line that knows both: the
+ * workflows' own lines (their search attributes, src/workflows/interceptors.ts) and the activities' log
+ * context. Bounded: the oldest entries go first.
  */
 const MAX_TENANTS = 10_000;
 const tenants = new Map<string, string>();

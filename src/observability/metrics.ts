@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { RequestInfo, ZendeskObserver } from '../zendesk/http';
 
 /**
@@ -32,6 +32,18 @@ export interface Metrics {
   zendeskRateLimited: Counter<'bucket'>;
   /** Refresh-token grants sent to Zendesk, by outcome (`success`, `failure`). */
   tokenRefreshes: Counter<'outcome'>;
+  /**
+   * The API's caches (src/api/cache): lookups by cache (`reports`, `tenants`, `integrations`) and outcome
+   * (`hit`; `miss`: computed and stored; `coalesced`: joined an identical computation in flight;
+   * `bypass`: the cache is disabled, e.g. while its change feed is down).
+   */
+  apiCacheRequests: Counter<'cache' | 'outcome'>;
+  /** Invalidations received by the cache, by kind (`integration`, `tenant`, `all`, `local`). */
+  apiCacheInvalidations: Counter<'kind'>;
+  /** 1 while the caches are enabled (their change feed is listening), else 0. */
+  apiCacheEnabled: Gauge<string>;
+  apiCacheEntries: Gauge<'cache'>;
+  apiCacheBytes: Gauge<'cache'>;
 }
 
 export interface MetricsOptions {
@@ -103,6 +115,21 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       labelNames: ['outcome'] as const,
       registers,
     }),
+    apiCacheRequests: new Counter({
+      name: 'api_cache_requests_total',
+      help: 'Lookups in the API caches, by cache (reports, tenants, integrations) and outcome (hit, miss, coalesced, bypass).',
+      labelNames: ['cache', 'outcome'] as const,
+      registers,
+    }),
+    apiCacheInvalidations: new Counter({
+      name: 'api_cache_invalidations_total',
+      help: 'Invalidations applied to the API caches, by kind (integration, tenant, all, local).',
+      labelNames: ['kind'] as const,
+      registers,
+    }),
+    apiCacheEnabled: new Gauge({ name: 'api_cache_enabled', help: '1 while the API caches are enabled (change feed listening), else 0.', registers }),
+    apiCacheEntries: new Gauge({ name: 'api_cache_entries', help: 'Entries held by each API cache.', labelNames: ['cache'] as const, registers }),
+    apiCacheBytes: new Gauge({ name: 'api_cache_bytes', help: 'Approximate bytes held by each API cache (cached response bodies).', labelNames: ['cache'] as const, registers }),
   };
 }
 

@@ -11,6 +11,26 @@ import { routeTemplate } from './metrics';
 const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
 const INTEGRATION_PATH = /^\/v1\/integrations\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:\/|$)/i;
 
+/** Where `setRequestLogIds` keeps them: `res.locals[LOG_IDS]`. */
+const LOG_IDS = 'requestLogIds';
+
+interface RequestLogIds {
+  tenantId?: string;
+  integrationId?: string;
+}
+
+/**
+ * Names the tenant and integration a request concerns when neither its key nor its path does (the OAuth
+ * callback learns them from its signed state): the request's log line carries them.
+ */
+export function setRequestLogIds(res: Response, ids: RequestLogIds): void {
+  res.locals[LOG_IDS] = { ...(res.locals[LOG_IDS] as RequestLogIds | undefined), ...ids };
+}
+
+function requestLogIds(res: Response): RequestLogIds {
+  return (res.locals[LOG_IDS] as RequestLogIds | undefined) ?? {};
+}
+
 export function requestLogMiddleware(logger: Logger): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     const started = process.hrtime.bigint();
@@ -21,7 +41,8 @@ export function requestLogMiddleware(logger: Logger): RequestHandler {
       logged = true;
       const finished = res.writableFinished;
       const status = res.statusCode;
-      const integrationId = INTEGRATION_PATH.exec(path)?.[1];
+      const recorded = requestLogIds(res);
+      const integrationId = INTEGRATION_PATH.exec(path)?.[1] ?? recorded.integrationId;
       const line = {
         method: req.method,
         route: routeTemplate(req),
@@ -29,7 +50,7 @@ export function requestLogMiddleware(logger: Logger): RequestHandler {
         status: finished ? status : undefined,
         aborted: finished ? undefined : true,
         durationMs: Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10,
-        tenantId: req.tenant?.id,
+        tenantId: req.tenant?.id ?? recorded.tenantId,
         integrationId,
       };
       const level = PROBES.has(path) ? 'debug' : !finished || status >= 500 ? 'warn' : 'info';

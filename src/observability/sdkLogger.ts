@@ -1,7 +1,7 @@
 import { Runtime, makeTelemetryFilterString, type Logger as SdkLogger } from '@temporalio/worker';
 import type { LogLevel, LogMetadata } from '@temporalio/worker';
 import type { Logger } from '../logger';
-import { currentLogContext, integrationIdFromWorkflowId, knownTenant } from './logContext';
+import { currentLogContext, integrationIdFromWorkflowId, knownTenant, rememberTenant } from './logContext';
 
 /**
  * The Temporal SDK's logs (worker, workflows, activities and, forwarded, its Rust core) as pino JSON
@@ -20,6 +20,8 @@ const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = 
 /** Metadata the SDK attaches that is noise (or opaque tokens) in our logs. */
 const DROPPED = new Set(['taskToken', 'sdkComponent', 'logSource']);
 
+const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
+
 function fields(meta: LogMetadata | undefined): Record<string, unknown> {
   const out: Record<string, unknown> = { sdk: true };
   if (meta) {
@@ -31,10 +33,14 @@ function fields(meta: LogMetadata | undefined): Record<string, unknown> {
     }
     if (typeof meta.sdkComponent === 'string') out.component = meta.sdkComponent;
   }
+  // Workflow lines carry their ids already (src/workflows/interceptors.ts: the workflow's search
+  // attributes); activity and worker lines get them from the activity's log context, else from the
+  // workflow id (integration) and the tenants seen so far.
   const context = currentLogContext();
-  const workflowId = (out.workflowId as string | undefined) ?? context?.workflowId;
-  const integrationId = context?.integrationId ?? integrationIdFromWorkflowId(workflowId);
-  const tenantId = context?.tenantId ?? knownTenant(integrationId);
+  const workflowId = text(out.workflowId) ?? context?.workflowId;
+  const integrationId = text(out.integrationId) ?? context?.integrationId ?? integrationIdFromWorkflowId(workflowId);
+  const tenantId = text(out.tenantId) ?? (context?.integrationId === integrationId ? context?.tenantId : undefined) ?? knownTenant(integrationId);
+  if (integrationId && tenantId) rememberTenant(integrationId, tenantId);
   if (tenantId) out.tenantId = tenantId;
   if (integrationId) out.integrationId = integrationId;
   if (workflowId) out.workflowId = workflowId;

@@ -1,6 +1,8 @@
-import { sql, type RawBuilder, type SqlBool } from 'kysely';
+import { sql, type RawBuilder, type Selectable, type SqlBool } from 'kysely';
 import type { Db } from '../db/database';
+import type { ZendeskUsersTable } from '../db/tables';
 import type { CursorPosition } from './cursor';
+import type { ZendeskUserActivityTable } from './tables';
 import {
   FREE_ROLE_TYPE_CODES,
   roleTypeCode,
@@ -118,33 +120,22 @@ export async function countUsers(db: Db, integrationId: string, filters: UserFil
   return rows[0].total;
 }
 
+/** The stored user columns a report row carries (every contract field), in SELECT order. */
+const USER_COLUMNS = [
+  'id', 'name', 'email', 'created_at', 'last_login_at', 'role', 'role_type', 'report_csv', 'chat_only', 'moderator',
+  'restricted_agent', 'shared', 'shared_agent', 'suspended', 'ticket_restriction', 'two_factor_auth_enabled', 'verified', 'deleted',
+] as const satisfies ReadonlyArray<keyof ZendeskUsersTable>;
+
 /** One row of the report: the stored user plus what the report derives from it. */
-export interface UserReportRow {
-  id: number;
-  name: string;
-  email: string | null;
-  created_at: Date;
-  last_login_at: Date | null;
-  role: Role;
-  role_type: number | null;
-  report_csv: boolean;
-  chat_only: boolean;
-  moderator: boolean;
-  restricted_agent: boolean;
-  shared: boolean;
-  shared_agent: boolean;
-  suspended: boolean;
-  ticket_restriction: 'organization' | 'groups' | 'assigned' | 'requested' | null;
-  two_factor_auth_enabled: boolean | null;
-  verified: boolean;
-  deleted: boolean;
-  last_event_at: Date | null;
+export type UserReportRow = Pick<Selectable<ZendeskUsersTable>, (typeof USER_COLUMNS)[number]> & {
+  /** The user's newest ticket event (`zendesk_user_activity`); null without any. */
+  last_event_at: Selectable<ZendeskUserActivityTable>['last_event_at'] | null;
   last_activity_at: Date | null;
   seat: Seat;
   usage: Usage;
   ticket_interactions: number;
   cursor_key: string | number;
-}
+};
 
 interface SortSql {
   /** The ORDER BY expression (also the keyset key). */
@@ -222,9 +213,7 @@ export async function findUserPage(db: Db, req: PageRequest): Promise<Page> {
   const interactions = byInteractions ? sql`p.window_count` : windowCountSql(integrationId, window, sql`p.id`);
 
   const { rows } = await sql<UserReportRow>`
-    SELECT p.id, p.name, p.email, p.created_at, p.last_login_at, p.role, p.role_type, p.report_csv, p.chat_only,
-           p.moderator, p.restricted_agent, p.shared, p.shared_agent, p.suspended, p.ticket_restriction,
-           p.two_factor_auth_enabled, p.verified, p.deleted, p.last_event_at, p.last_activity_at, p.seat, p.usage,
+    SELECT ${sql.join(USER_COLUMNS.map((c) => sql.ref(`p.${c}`)))}, p.last_event_at, p.last_activity_at, p.seat, p.usage,
            ${interactions} AS ticket_interactions, p.cursor_key
       FROM (
         SELECT u.*, a.last_event_at, ${lastActivitySql} AS last_activity_at, ${seatSql} AS seat, ${usageSql(window)} AS usage,

@@ -60,6 +60,8 @@ export function detachedEnv(subdomain: string, now: () => number = Date.now): Wo
  */
 export function generateWorkspace(opts: WorkspaceOptions, env?: WorkspaceEnv): SandboxWorkspace {
   const e = env ?? detachedEnv(opts.subdomain);
-  const data = generateData(opts, opts.now ?? e.now());
-  return new SandboxWorkspace(opts, data, e);
+  // The generation instant is kept with the options, so a snapshot regenerates the same data.
+  const now = opts.now ?? e.now();
+  const data = generateData(opts, now);
+  return new SandboxWorkspace({ ...opts, now }, data, e);
 }

@@ -214,7 +214,7 @@ export function tokenEndpoint(ctx: RequestContext): Reply {
     // Secret-less exchanges are allowed only with PKCE (public clients, or confidential ones using PKCE).
     if (secret === undefined && !record.codeChallenge) return invalidClient();
     if (record.used) return invalidGrant();
-    record.used = true; // any presentation burns the code, like a careful server does
+    oauth.burnCode(record); // any presentation burns the code, like a careful server does
     if (ctx.now >= record.expiresAt) return invalidGrant();
     if (record.clientId !== client.clientId) return invalidGrant();
     // RFC 6749 §4.1.3: required, and identical, when the authorize request carried one.

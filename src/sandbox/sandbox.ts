@@ -3,6 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { generateWorkspace } from './generator';
+import { readSnapshot, SnapshotWriter, type SandboxSnapshot } from './persistence';
 import { SandboxServer } from './server';
 import type { Logger, OAuthClient } from './types';
 import type { SandboxWorkspace, WorkspaceEnv, WorkspaceOptions } from './workspace';
@@ -30,6 +31,12 @@ export interface SandboxOptions {
   /** Clock in ms (default Date.now); lets tests move time. */
   now?: () => number;
   logger?: Logger;
+  /**
+   * A JSON file keeping the sandbox's state across restarts (`npm run dev` uses `.data/`): loaded at start
+   * (its workspaces are recreated, with the grants and tokens issued before), saved shortly after each
+   * change and on close. Default: none, everything in memory.
+   */
+  statePath?: string;
 }
 
 export interface Sandbox {
@@ -63,6 +70,11 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   for (const c of opts.clients ?? []) addClient(c);
   const workspaces = new Map<string, SandboxWorkspace>();
   let url = '';
+  const saved = opts.statePath ? readSnapshot(opts.statePath, logger) : undefined;
+  const writer = opts.statePath
+    ? new SnapshotWriter(opts.statePath, (): SandboxSnapshot => ({ version: 1, savedAt: new Date(now()).toISOString(), workspaces: [...workspaces.values()].map((w) => w.snapshot()) }), logger)
+    : undefined;
+  const changed = () => writer?.changed();
 
   const app = new SandboxServer({
     workspace: (s) => workspaces.get(s),
@@ -90,6 +102,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     baseUrl: `${url}/${subdomain}`,
     sharedClients,
     logger,
+    onChange: changed,
     defaults: {
       rateLimitWindowMs: opts.rateLimitWindowMs ?? 60_000,
       exclusionSeconds: opts.exclusionSeconds ?? 60,
@@ -101,6 +114,13 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     },
   });
 
+  for (const snapshot of saved?.workspaces ?? []) {
+    const ws = generateWorkspace(snapshot.options, envFor(snapshot.options.subdomain));
+    ws.restore(snapshot);
+    workspaces.set(ws.subdomain, ws);
+    logger.info({ subdomain: ws.subdomain, users: ws.userCount(), ticketEvents: ws.ticketEventCount(), grants: ws.grants().filter((g) => !g.revoked).length }, 'zendesk sandbox workspace restored');
+  }
+
   let closed: Promise<void> | null = null;
   return {
     url,
@@ -110,6 +130,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       if (workspaces.has(wo.subdomain)) throw new Error(`workspace ${wo.subdomain} already exists`);
       const ws = generateWorkspace(wo, envFor(wo.subdomain));
       workspaces.set(wo.subdomain, ws);
+      changed();
       logger.info({ subdomain: wo.subdomain, users: ws.userCount(), ticketEvents: ws.ticketEventCount() }, 'zendesk sandbox workspace created');
       return ws;
     },
@@ -120,13 +141,20 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     },
     hasWorkspace: (s) => workspaces.has(s),
     workspaces: () => [...workspaces.values()],
-    removeWorkspace: (s) => void workspaces.delete(s),
+    removeWorkspace: (s) => {
+      if (workspaces.delete(s)) changed();
+    },
     addClient,
     now,
     close() {
       closed ??= new Promise<void>((resolve) => {
         app.cancelTimers();
-        server.close(() => resolve());
+        writer?.flush();
+        server.close(() => {
+          // Again: a request in flight while closing may have changed something.
+          writer?.flush();
+          resolve();
+        });
         server.closeAllConnections();
       });
       return closed;

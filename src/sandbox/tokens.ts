@@ -74,7 +74,23 @@ function secret(bytes: number): string {
   return randomBytes(bytes).toString('hex');
 }
 
+/**
+ * What a sandbox restart must keep of a workspace's OAuth state so the tokens it issued keep working:
+ * the live records only (a rotated-away or revoked token answers like an unknown one) and the id counters.
+ */
+export interface OAuthSnapshot {
+  codes: AuthCode[];
+  grants: Grant[];
+  accessTokens: AccessTokenRecord[];
+  refreshTokens: RefreshTokenRecord[];
+  nextGrantId: number;
+  nextTokenId: number;
+}
+
 export class OAuthState {
+  /** Called after every change (codes, grants, tokens): the sandbox persists its state then. */
+  onChange: (() => void) | undefined;
+
   private readonly codes = new Map<string, AuthCode>();
   private readonly grants = new Map<number, Grant>();
   private readonly accessByToken = new Map<string, AccessTokenRecord>();
@@ -93,7 +109,14 @@ export class OAuthState {
     const code: AuthCode = { ...c, code: secret(20), used: false };
     this.codes.set(code.code, code);
     this.issuedCodes.push(code.code);
+    this.changed();
     return code;
+  }
+
+  /** Any presentation of a code burns it. */
+  burnCode(code: AuthCode): void {
+    code.used = true;
+    this.changed();
   }
 
   code(code: string): AuthCode | undefined {
@@ -103,6 +126,7 @@ export class OAuthState {
   createGrant(clientId: string, userId: number, scope: string, now: number): Grant {
     const grant: Grant = { id: this.nextGrantId++, clientId, userId, scope, scopeValid: isValidScope(scope), createdAt: now, revoked: false };
     this.grants.set(grant.id, grant);
+    this.changed();
     return grant;
   }
 
@@ -141,6 +165,7 @@ export class OAuthState {
     this.accessById.set(access.id, access);
     this.refreshByToken.set(refresh.token, refresh);
     this.issued.push(access.token, refresh.token);
+    this.changed();
     return { access, refresh };
   }
 
@@ -161,6 +186,7 @@ export class OAuthState {
     const grant = this.grants.get(grantId);
     if (grant) grant.revoked = true;
     this.killPairs(grantId);
+    this.changed();
   }
 
   revokeAll(): number {
@@ -178,6 +204,43 @@ export class OAuthState {
 
   allIssuedCodes(): string[] {
     return [...this.issuedCodes];
+  }
+
+  /** The live state, as plain JSON-able records (expired codes, dead and revoked tokens left out). */
+  snapshot(now: number): OAuthSnapshot {
+    return {
+      codes: [...this.codes.values()].filter((c) => c.expiresAt > now).map((c) => ({ ...c })),
+      grants: [...this.grants.values()].map((g) => ({ ...g })),
+      accessTokens: [...this.accessById.values()].filter((a) => !a.revoked && (a.expiresAt === null || a.expiresAt > now)).map((a) => ({ ...a })),
+      refreshTokens: [...this.refreshByToken.values()].filter((r) => !r.dead && r.expiresAt > now).map((r) => ({ ...r })),
+      nextGrantId: this.nextGrantId,
+      nextTokenId: this.nextTokenId,
+    };
+  }
+
+  /** Replaces the state with a snapshot's (a fresh workspace's, at sandbox start). */
+  restore(s: OAuthSnapshot): void {
+    this.codes.clear();
+    this.grants.clear();
+    this.accessByToken.clear();
+    this.accessById.clear();
+    this.refreshByToken.clear();
+    for (const c of s.codes) this.codes.set(c.code, { ...c });
+    for (const g of s.grants) this.grants.set(g.id, { ...g });
+    for (const a of s.accessTokens) {
+      const record = { ...a };
+      this.accessByToken.set(record.token, record);
+      this.accessById.set(record.id, record);
+    }
+    for (const r of s.refreshTokens) this.refreshByToken.set(r.token, { ...r });
+    this.issued.push(...s.accessTokens.map((a) => a.token), ...s.refreshTokens.map((r) => r.token));
+    this.issuedCodes.push(...s.codes.map((c) => c.code));
+    this.nextGrantId = Math.max(this.nextGrantId, s.nextGrantId);
+    this.nextTokenId = Math.max(this.nextTokenId, s.nextTokenId);
+  }
+
+  private changed(): void {
+    this.onChange?.();
   }
 
   private killPairs(grantId: number): void {

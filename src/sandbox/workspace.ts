@@ -7,7 +7,7 @@ import { FaultController } from './faults';
 import { hash32, Prng } from './prng';
 import { RateLimiter } from './rateLimiter';
 import { Stats } from './stats';
-import { OAuthState, type Grant } from './tokens';
+import { OAuthState, type Grant, type OAuthSnapshot } from './tokens';
 import { blankUser } from './userGenerator';
 import type { UserStore } from './userStore';
 import type {
@@ -67,6 +67,8 @@ export interface WorkspaceEnv {
   baseUrl: string;
   sharedClients: Map<string, OAuthClient>;
   logger: Logger;
+  /** Called after each change of the workspace's persisted state (see `snapshot`). */
+  onChange?: () => void;
   defaults: {
     rateLimitWindowMs: number;
     exclusionSeconds: number;
@@ -93,6 +95,21 @@ export interface TokenPolicy {
   codeTtlSeconds: number;
   accessExplicit: boolean;
   refreshExplicit: boolean;
+}
+
+/**
+ * What a sandbox keeps of a workspace across restarts (`SandboxOptions.statePath`): the options it was
+ * generated from (seed and generation instant included, so it regenerates identically), the settings
+ * changed since, and its OAuth state. Users and ticket events changed through the control methods are
+ * not kept: they regenerate as first generated.
+ */
+export interface WorkspaceSnapshot {
+  options: Omit<WorkspaceOptions, 'faults'> & { seed: number; now: number };
+  consentMode: ConsentMode;
+  consentingUserId: number;
+  exclusionSeconds: number;
+  tokens: TokenPolicy;
+  oauth: OAuthSnapshot;
 }
 
 export interface GrantInfo {
@@ -125,6 +142,7 @@ export class SandboxWorkspace {
   private readonly localClients = new Map<string, OAuthClient>();
   private tokens: TokenPolicy;
   private readonly eventRng: Prng;
+  private readonly options: WorkspaceOptions;
 
   constructor(
     opts: WorkspaceOptions,
@@ -132,6 +150,7 @@ export class SandboxWorkspace {
     private readonly env: WorkspaceEnv,
   ) {
     this.subdomain = opts.subdomain;
+    this.options = opts;
     this.seed = data.seed;
     this.ownerId = data.ownerId;
     this.baseUrl = env.baseUrl;
@@ -160,6 +179,35 @@ export class SandboxWorkspace {
     };
     for (const c of opts.clients ?? []) this.addClient(c);
     this.eventRng = new Prng(hash32(data.seed, 0xadde));
+    this.oauth.onChange = () => this.changed();
+  }
+
+  private changed(): void {
+    this.env.onChange?.();
+  }
+
+  // ------------------------------------------------------------ persistence
+
+  /** @internal What a sandbox restart needs to serve this workspace as it is (see WorkspaceSnapshot). */
+  snapshot(): WorkspaceSnapshot {
+    const { faults: _faults, clients: _clients, ...options } = this.options;
+    return {
+      options: { ...options, seed: this.seed, now: this.options.now ?? this.now(), clients: [...this.localClients.values()] },
+      consentMode: this.consentMode,
+      consentingUserId: this.consentingUserId,
+      exclusionSeconds: this.exclusionSeconds,
+      tokens: { ...this.tokens },
+      oauth: this.oauth.snapshot(this.now()),
+    };
+  }
+
+  /** @internal Takes over a snapshot's settings and OAuth state (the workspace was generated from its options). */
+  restore(s: WorkspaceSnapshot): void {
+    this.consentMode = s.consentMode;
+    if (this.userStore.indexOf(s.consentingUserId) !== undefined) this.consentingUserId = s.consentingUserId;
+    this.exclusionSeconds = s.exclusionSeconds;
+    this.tokens = { ...s.tokens };
+    this.oauth.restore(s.oauth);
   }
 
   /** The sandbox clock (ms). */
@@ -340,16 +388,19 @@ export class SandboxWorkspace {
 
   addClient(c: OAuthClient): void {
     this.localClients.set(c.clientId, { ...c, redirectUris: [...c.redirectUris] });
+    this.changed();
   }
 
   setConsentMode(mode: ConsentMode): void {
     this.consentMode = mode;
+    this.changed();
   }
 
   /** Who clicks Allow: e.g. a non-admin agent to test "consent by a non-admin". */
   setConsentingUser(id: number): void {
     this.requireUser(id);
     this.consentingUserId = id;
+    this.changed();
   }
 
   /** @internal */
@@ -395,6 +446,7 @@ export class SandboxWorkspace {
       this.tokens.refreshExplicit = true;
     }
     if (t.codeTtlSeconds !== undefined) this.tokens.codeTtlSeconds = t.codeTtlSeconds;
+    this.changed();
   }
 
   /** @internal */
@@ -419,6 +471,7 @@ export class SandboxWorkspace {
 
   setExclusionSeconds(seconds: number): void {
     this.exclusionSeconds = seconds;
+    this.changed();
   }
 
   setFaults(config: FaultConfig | null): void {

@@ -5,6 +5,8 @@ import { createActivities, type ActivityDeps } from '../activities';
 
 /** Where the workflow bundle's entry lives (source under tsx, compiled JS under dist/). */
 export const WORKFLOWS_PATH = path.join(__dirname, '..', 'workflows', 'index');
+/** The workflow interceptors (log attributes), bundled with the workflows. */
+export const WORKFLOW_INTERCEPTORS_PATH = path.join(__dirname, '..', 'workflows', 'interceptors');
 
 /**
  * Where `npm run build` (scripts/bundle-workflows.ts) writes the prebuilt bundle: `dist/workflow-bundle.js`,
@@ -16,7 +18,7 @@ const quietLogger = { trace() {}, debug() {}, info() {}, warn: console.warn, err
 
 /** Bundles workflow code once; workers in tests and production reuse the bundle. */
 export async function bundleWorkflows(workflowsPath: string = require.resolve(WORKFLOWS_PATH)) {
-  return bundleWorkflowCode({ workflowsPath, logger: quietLogger as any });
+  return bundleWorkflowCode({ workflowsPath, workflowInterceptorModules: [require.resolve(WORKFLOW_INTERCEPTORS_PATH)], logger: quietLogger as any });
 }
 
 /**
@@ -40,14 +42,14 @@ export interface WorkerSetup {
   options?: Partial<WorkerOptions>;
 }
 
-function workflowSource(setup: WorkerSetup): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+function workflowSource(setup: WorkerSetup): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath' | 'interceptors'> {
   if (setup.workflowBundle) return { workflowBundle: setup.workflowBundle };
   const codePath = prebuiltBundlePath(setup.deps.config.workflowBundlePath);
   if (codePath) {
     setup.deps.logger.info({ workflowBundle: codePath }, 'using the prebuilt workflow bundle');
     return { workflowBundle: { codePath } };
   }
-  return { workflowsPath: require.resolve(WORKFLOWS_PATH) };
+  return { workflowsPath: require.resolve(WORKFLOWS_PATH), interceptors: { workflowModules: [require.resolve(WORKFLOW_INTERCEPTORS_PATH)] } };
 }
 
 export async function createWorker(setup: WorkerSetup): Promise<Worker> {
@@ -59,7 +61,9 @@ export async function createWorker(setup: WorkerSetup): Promise<Worker> {
     taskQueue: config.temporal.taskQueue,
     ...workflowSource(setup),
     activities: createActivities(setup.deps),
-    maxConcurrentActivityTaskExecutions: 50,
+    ...config.workerTuning,
+    // Chunks heartbeat every 2 s; send at least every 3 s so a short heartbeat timeout has slack.
+    maxHeartbeatThrottleInterval: '3 seconds',
     shutdownGraceTime: '20 seconds',
     ...setup.options,
   });

@@ -29,7 +29,9 @@ const NOT_CONNECTED = 'IntegrationNotConnected';
 
 const acts = proxyActivities<SyncActivities>({
   startToCloseTimeout: '5 minutes',
-  heartbeatTimeout: '30 seconds',
+  // Chunks heartbeat every 2 s through every wait (src/activities/heartbeat.ts); a killed worker's chunk
+  // moves to another worker after this long. The worker sends heartbeats at least every 3 s.
+  heartbeatTimeout: '15 seconds',
   retry: {
     initialInterval: '1 second',
     backoffCoefficient: 2,

@@ -36,7 +36,10 @@ export interface ZendeskClientDeps {
   integrationId: string;
   subdomain: string;
   observer?: ZendeskObserver;
-  /** Called while waiting for a rate-limit block (at least every few seconds), so an activity can heartbeat. */
+  /**
+   * Called while waiting (a rate-limit block, a turn on an endpoint bucket, a backoff between attempts) at
+   * least every few seconds, so an activity can heartbeat. If it throws, the wait ends with that error.
+   */
   onWait?: OnWait;
   /** Attempts for transient failures (5xx, network, timeout, malformed). Default 4. */
   maxAttempts?: number;
@@ -59,6 +62,9 @@ export interface ZendeskClientStats {
 export type UsersPageParams = { cursor: string } | { startTime: number };
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** How often `onWait` is called during the client's own sleeps (backoffs, a rate-limited token endpoint). */
+export const WAIT_TICK_MS = 2_000;
 
 function zendeskConfig(config: ZendeskClientDeps['config']): ZendeskConfig {
   return 'zendesk' in config ? config.zendesk : config;
@@ -214,7 +220,7 @@ export class ZendeskClient {
           // The token endpoint (a refresh) failed transiently; it is not paced by the limiter, so wait here.
           attempt++;
           if (attempt >= this.maxAttempts) throw err;
-          await sleep(err.retryAfterMs !== undefined ? err.retryAfterMs + 50 : this.backoffMs(attempt));
+          await this.pause(err.retryAfterMs !== undefined ? err.retryAfterMs + 50 : this.backoffMs(attempt));
           continue;
         }
         if (err instanceof ZendeskRateLimitedError || (err instanceof ZendeskTransientError && err.retryAfterMs !== undefined)) {
@@ -228,11 +234,22 @@ export class ZendeskClient {
         if (err instanceof ZendeskTransientError || err instanceof ZendeskBadResponseError) {
           attempt++;
           if (attempt >= this.maxAttempts) throw err;
-          await sleep(this.backoffMs(attempt));
+          await this.pause(this.backoffMs(attempt));
           continue;
         }
         throw err;
       }
+    }
+  }
+
+  /** Sleeps `ms`, calling `onWait` first and then at least every WAIT_TICK_MS (an activity heartbeats meanwhile). */
+  private async pause(ms: number): Promise<void> {
+    const until = Date.now() + ms;
+    for (;;) {
+      const left = until - Date.now();
+      if (left <= 0) return;
+      if (this.deps.onWait) await this.deps.onWait(left);
+      await sleep(Math.min(left, WAIT_TICK_MS));
     }
   }
 

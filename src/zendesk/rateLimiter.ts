@@ -133,7 +133,10 @@ export interface RateLimiterOptions {
   safetyMarginMs?: number;
   /** Requests kept in reserve per bucket: pacing waits for the reset when remaining ≤ reserve. Default 0. */
   reserve?: Partial<Record<ZendeskBucket, number>>;
-  /** How often `onWait` is called during a long wait. Default 5 s. */
+  /**
+   * How often `onWait` is called while waiting (a block, a turn on the endpoint bucket, this process's own
+   * requests in flight). Default 2 s, so a sync chunk heartbeats every few seconds through every wait.
+   */
   waitTickMs?: number;
 }
 
@@ -200,7 +203,7 @@ export class RateLimiter {
     this.maxInlineWaitMs = options.maxInlineWaitMs ?? 60_000;
     this.margin = options.safetyMarginMs ?? 50;
     this.reserve = options.reserve ?? {};
-    this.tick = options.waitTickMs ?? 5_000;
+    this.tick = options.waitTickMs ?? 2_000;
   }
 
   /** Reads the shared blocks of the buckets into this process's memory. */
@@ -260,13 +263,23 @@ export class RateLimiter {
 
   /** acquire(), then reserves a slot on the buckets until the response is booked or the permit released. */
   async enter(buckets: readonly ZendeskBucket[], onWait?: OnWait): Promise<Permit> {
+    let lastTick = Date.now();
     for (;;) {
       await this.loadBlocks(buckets);
       const { ms, bucket, inflightOnly } = this.localWait(buckets);
       if (ms <= 0 || bucket === undefined) return this.reserveSlot(buckets);
       if (ms > this.maxInlineWaitMs) throw new ZendeskRateLimitedError(bucket, ms);
-      if (inflightOnly) await sleepUnless(ms, changed.promise);
-      else await this.wait(ms, onWait);
+      if (inflightOnly) {
+        // Short sleeps until our own responses arrive; that can take up to a request timeout, so tick too.
+        if (onWait && Date.now() - lastTick >= this.tick) {
+          lastTick = Date.now();
+          await onWait(ms);
+        }
+        await sleepUnless(ms, changed.promise);
+      } else {
+        await this.wait(ms, onWait);
+        lastTick = Date.now();
+      }
       // Loop: another activity or process may have extended the block meanwhile.
     }
   }

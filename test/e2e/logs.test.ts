@@ -68,8 +68,24 @@ test('a connect and sync logs structured lines with their ids, and no secret', a
   const activityLines = about.filter((l) => l.activityType !== undefined && l.sdk !== true);
   assert.ok(activityLines.some((l) => l.activityType === 'exchangeAuthorizationCode'), 'the code exchange is logged');
   assert.ok(lines.some((l) => l.sdk === true && l.workflowId !== undefined), 'the SDK logs through pino with workflow ids');
-  // SDK lines about an integration whose tenant the worker has seen carry the tenant as well.
-  assert.ok(about.some((l) => l.sdk === true && l.tenantId === tenant.id), 'SDK lines carry the tenant once known');
+  // Every line the SDK writes for a connect or sync workflow of the integration (its own "Workflow started",
+  // "Workflow completed"… and the workflows' log calls) carries the tenant and integration, from the first.
+  const workflowIds = new RegExp(`^zendesk-(connect|sync)-${integrationId}`);
+  const workflowLines = lines.filter((l) => l.sdk === true && typeof l.workflowId === 'string' && workflowIds.test(l.workflowId) && l.activityType === undefined);
+  for (const kind of ['connect', 'sync']) {
+    assert.ok(workflowLines.some((l) => l.msg === 'Workflow started' && String(l.workflowId).startsWith(`zendesk-${kind}-`)), `"Workflow started" of the ${kind} workflow is logged`);
+    assert.ok(workflowLines.some((l) => l.msg === 'Workflow completed' && String(l.workflowId).startsWith(`zendesk-${kind}-`)), `"Workflow completed" of the ${kind} workflow is logged`);
+  }
+  for (const line of workflowLines) {
+    const where = JSON.stringify(line).slice(0, 400);
+    assert.equal(line.tenantId, tenant.id, `tenantId on ${where}`);
+    assert.equal(line.integrationId, integrationId, `integrationId on ${where}`);
+    assert.equal(line.workspace, 'logged', `workspace on ${where}`);
+  }
+  // The SDK's activity lines carry the tenant as well.
+  const sdkActivityLines = about.filter((l) => l.sdk === true && l.activityType !== undefined);
+  assert.ok(sdkActivityLines.length > 0, 'the SDK logs activities');
+  for (const line of sdkActivityLines) assert.equal(line.tenantId, tenant.id, `tenantId on ${JSON.stringify(line).slice(0, 400)}`);
 
   // One request line per API request: method, route, status, duration, tenant when known; never a query string.
   const requests = lines.filter((l) => l.msg === 'http request');
@@ -83,6 +99,10 @@ test('a connect and sync logs structured lines with their ids, and no secret', a
   const callback = requests.find((l) => l.route === '/v1/oauth/zendesk/callback');
   assert.ok(callback, 'the OAuth callback is logged');
   assert.equal(callback.path, '/v1/oauth/zendesk/callback');
+  assert.equal(callback.status, 200);
+  // Unauthenticated and without an id in its path, it still names the tenant and integration (from the state).
+  assert.equal(callback.tenantId, tenant.id);
+  assert.equal(callback.integrationId, integrationId);
 
   // No secret, anywhere: tokens (issued and refreshed), codes, the client secret, PKCE verifier, OAuth state, keys.
   const tokens = ws.issuedTokens();

@@ -6,6 +6,7 @@ import { parse } from 'yaml';
 import { ENV_VARIABLES, loadConfig } from '../../src/config';
 import { SEARCH_ATTRIBUTE_NAMES } from '../../src/temporal/searchAttributes';
 import { PREBUILT_BUNDLE_PATH, prebuiltBundlePath } from '../../src/temporal/worker';
+import { productionWorkerNodeFlags, startWorkerFlagsAsWritten, WORKER_ENTRY } from '../../bench/workerFlags';
 
 /**
  * No machine here runs Docker, so this reads docker-compose.yml and the Dockerfile and checks what can be
@@ -30,6 +31,7 @@ interface Service {
   depends_on?: Record<string, { condition: string }>;
   restart?: string;
   volumes?: string[];
+  mem_limit?: string;
 }
 const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, Service>; volumes?: Record<string, unknown> };
 const services = compose.services;
@@ -91,8 +93,30 @@ describe('docker-compose.yml', () => {
     }
     assert.deepEqual(services.migrate.command, ['node', 'dist/src/db/migrate-cli.js']);
     assert.deepEqual(services.api.command, ['node', 'dist/src/api-server.js']);
-    assert.deepEqual(services.worker.command, ['node', 'dist/src/worker.js']);
+    assert.deepEqual(services.worker.command, ['node', '--max-old-space-size=${WORKER_HEAP_MB:-128}', 'dist/src/worker.js']);
     for (const entry of ['src/db/migrate-cli.ts', 'src/api-server.ts', 'src/worker.ts']) assert.ok(existsSync(path.join(ROOT, entry)), entry);
+  });
+
+  test('the worker runs with the V8 heap cap of `npm run start:worker`, inside its memory limit', () => {
+    const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
+    const flags = startWorkerFlagsAsWritten(pkg.scripts['start:worker']);
+    assert.ok(flags.some((f) => /^--max-old-space-size=/.test(f)), `start:worker sets a heap cap: ${pkg.scripts['start:worker']}`);
+    // The same command as package.json's script, flags included (one value, WORKER_HEAP_MB, for both).
+    const command = services.worker.command as string[];
+    assert.deepEqual(command, ['node', ...flags, WORKER_ENTRY]);
+    const cap = (args: string[]) => Number(/^--max-old-space-size=(\d+)$/.exec(args.find((a) => a.startsWith('--max-old-space-size='))!)?.[1]);
+    for (const env of [USER_ENV, { ...USER_ENV, WORKER_HEAP_MB: '256' }]) {
+      const compose = command.map((arg) => interpolate(arg, env));
+      assert.deepEqual(compose.slice(1, -1), productionWorkerNodeFlags(env), 'compose and npm run start:worker expand to the same flags');
+      assert.ok(cap(compose) >= 64 && cap(compose) <= 4096, `a heap cap in MB: ${compose.join(' ')}`);
+    }
+    assert.equal(cap(productionWorkerNodeFlags({})), 128, 'default cap');
+    assert.equal(cap(productionWorkerNodeFlags({ WORKER_HEAP_MB: '' })), 128, 'an empty WORKER_HEAP_MB keeps the default');
+    // The container limit leaves room for what lives outside the V8 heap (Node, the Temporal core, buffers).
+    const limit = /^(\d+)([mg])$/.exec(interpolate(String(services.worker.mem_limit ?? '')));
+    assert.ok(limit, `worker mem_limit: ${services.worker.mem_limit}`);
+    const limitMb = Number(limit[1]) * (limit[2] === 'g' ? 1024 : 1);
+    assert.ok(limitMb >= cap(productionWorkerNodeFlags({})) + 256, `mem_limit ${limitMb} MB ≥ heap cap + 256 MB`);
   });
 
   test('api and worker get every variable the config module reads', () => {
@@ -290,6 +314,11 @@ describe('Dockerfile', () => {
     assert.ok(copies.includes('--from=build /app/dist ./dist'), 'copies dist from the build stage');
     assert.ok(copies.includes('--from=build /app/dist/workflow-bundle.js ./dist/workflow-bundle.js'), 'copies the prebuilt bundle');
     assert.ok(all(runtime, 'ENV').some((e) => /^NODE_ENV[= ]production$/.test(e)));
+  });
+
+  test('documents the worker command with the heap cap of `npm run start:worker`', () => {
+    const flags = productionWorkerNodeFlags({});
+    assert.ok(read('Dockerfile').includes(`node ${flags.join(' ')} ${WORKER_ENTRY}`), `the Dockerfile's header names node ${flags.join(' ')} ${WORKER_ENTRY}`);
   });
 
   test('runs as the unprivileged node user, exposes the ports and starts the API by default', () => {

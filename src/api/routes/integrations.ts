@@ -7,6 +7,7 @@ import { connectWorkflowId } from '../../workflows/connect';
 import { disconnectWorkflowId, zendeskDisconnect } from '../../workflows/disconnect';
 import { parseWorkspaceInput } from '../../zendesk/workspace';
 import { searchAttributesFor } from '../../temporal/searchAttributes';
+import { integrationTag, type ApiCache } from '../cache/apiCache';
 import { beginConsent } from '../consent';
 import type { ApiDeps } from '../deps';
 import { integrationViews } from '../integrationView';
@@ -15,7 +16,7 @@ import { CreateIntegrationBody, DeleteQuery, IntegrationIdParams } from '../sche
 import { parseOr400 } from '../validate';
 
 /** Integrations of the calling tenant. Another tenant's id answers exactly like an unknown one. */
-export function integrationsRouter(deps: ApiDeps): Router {
+export function integrationsRouter(deps: ApiDeps & { cache?: ApiCache }): Router {
   const router = Router();
   const { db } = deps;
 
@@ -94,6 +95,8 @@ export function integrationsRouter(deps: ApiDeps): Router {
     const { purge } = parseOr400(DeleteQuery, req.query, 'query');
     const integration = await ownIntegration(req);
     await setIntegrationStatus(db, integration.id, { status: 'disconnected', error: null });
+    // Its reports answer 404 from now on, in this process at once (the others on the notification).
+    deps.cache?.invalidate(integrationTag(integration.id), 'local');
     await expireOpenFlows(db, integration.id);
     await deleteSyncSchedule(deps.temporal, integration.id);
     await deps.temporal.workflow

@@ -1,6 +1,7 @@
 import { Router, type Response } from 'express';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { verifyState } from '../../crypto/oauthState';
+import { setRequestLogIds } from '../../observability/requestLog';
 import { findIntegration, setIntegrationStatus } from '../../db/repositories/integrations';
 import { consumeOAuthFlow } from '../../db/repositories/oauthFlows';
 import { connectWorkflowId } from '../../workflows/connect';
@@ -39,6 +40,8 @@ export function oauthCallbackRouter(deps: ApiDeps): Router {
     if (!check.ok) return page(res, 400, 'Invalid consent link', check.reason);
     const { flowId, integrationId } = check.claims;
     const integration = await findIntegration(db, integrationId);
+    // The state is signed: from here on the request's log line names the tenant and integration.
+    if (integration) setRequestLogIds(res, { tenantId: integration.tenant_id, integrationId });
     if (!integration || integration.status === 'disconnected') return page(res, 400, 'Invalid consent link', 'This integration no longer exists.');
 
     const outcome = code && !error ? 'approved' : 'denied';

@@ -1,12 +1,15 @@
+import { createHash } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import type { z } from 'zod';
 import { findTenantIntegration } from '../../db/repositories/integrations';
 import { CSV_PAGE_SIZE, streamUsersCsv } from '../../reports/csv';
 import { decodeCursor, encodeCursor, queryFingerprint, windowFor, type Cursor } from '../../reports/cursor';
-import { DEFAULT_SORT, parseSort, type Sort, type UserFilters } from '../../reports/model';
+import { DEFAULT_SORT, parseSort, sortParam, type Sort, type UserFilters } from '../../reports/model';
 import { countUsers, findUserPage } from '../../reports/userQuery';
 import { userView } from '../../reports/userView';
 import { utilizationReport } from '../../reports/utilization';
+import { integrationTag, tenantTag, type ApiCache, type CachedReport } from '../cache/apiCache';
+import { reportCacheKey } from '../cache/reportKey';
 import type { ApiDeps } from '../deps';
 import { badRequest, notFound, type FieldError } from '../problems';
 import { UsersCsvQuery, UsersQuery, UtilizationQuery, type UserList, type Utilization } from '../reportSchemas';
@@ -15,6 +18,12 @@ import { parseOr400 } from '../validate';
 
 /** The header naming the instant a report judged activity at (also inside every cursor). */
 export const AS_OF_HEADER = 'Report-As-Of';
+
+/**
+ * Report responses may be kept by the client (they are the caller's own data, hence `private`) but must
+ * be revalidated: the ETag turns an unchanged report into a 304.
+ */
+export const REPORT_CACHE_CONTROL = 'private, no-cache';
 
 const CSV_ONLY_REASON = 'is not supported by users.csv, which always returns every row';
 
@@ -62,14 +71,44 @@ interface Listing {
   fingerprint: string;
 }
 
-export function reportsRouter(deps: ApiDeps): Router {
+/** A report body ready to send many times: serialized once, with its as-of instant and ETag. */
+export function cachedReport(body: unknown, asOf: Date): { value: CachedReport; bytes: number } {
+  const text = JSON.stringify(body);
+  const etag = `W/"${createHash('sha1').update(text).digest('base64url')}"`;
+  return { value: { body: text, asOf: asOf.toISOString(), etag }, bytes: text.length + 200 };
+}
+
+function sendReport(res: Response, report: CachedReport): void {
+  res
+    .set({
+      [AS_OF_HEADER]: report.asOf,
+      'Cache-Control': REPORT_CACHE_CONTROL,
+      Vary: 'Authorization',
+      ETag: report.etag,
+      'Content-Type': 'application/json; charset=utf-8',
+    })
+    .send(report.body);
+}
+
+/**
+ * `/users`, `/users.csv` and `/utilization`. JSON reports go through the report cache (`deps.cache`):
+ * validation (400s), authentication and the ownership check (404s) run on every request; only the
+ * computation of a valid report of an owned integration is shared. users.csv streams and is never cached.
+ */
+export function reportsRouter(deps: ApiDeps & { cache: ApiCache }): Router {
   const router = Router();
-  const { db, config } = deps;
+  const { db, config, cache } = deps;
 
   const ownIntegration = async (req: Request) => {
     const { id } = parseOr400(IntegrationIdParams, req.params, 'path');
-    const integration = await findTenantIntegration(db, req.tenant!.id, id);
-    if (!integration || integration.status === 'disconnected') throw notFound(`No integration ${id}.`);
+    const tenantId = req.tenant!.id;
+    const { value: integration } = await cache.integrations
+      .get(`${tenantId}\u0000${id}`, [integrationTag(id), tenantTag(tenantId)], async () => {
+        const row = await findTenantIntegration(db, tenantId, id);
+        if (!row) throw notFound(`No integration ${id}.`);
+        return { value: row, bytes: 1 };
+      });
+    if (integration.status === 'disconnected') throw notFound(`No integration ${id}.`);
     return integration;
   };
 
@@ -96,17 +135,28 @@ export function reportsRouter(deps: ApiDeps): Router {
       if (!decoded.ok) throw invalidQuery([{ name: 'cursor', reason: decoded.reason }]);
       cursor = decoded.cursor;
     }
-    const window = windowFor(l.inactiveDays, cursor);
-    const [page, total] = await Promise.all([
-      findUserPage(db, { integrationId: l.integrationId, filters: l.filters, sort: l.sort, window, limit, after: cursor?.position }),
-      countUsers(db, l.integrationId, l.filters, window),
-    ]);
-    const body: z.infer<typeof UserList> = {
-      users: page.rows.map(userView),
-      total,
-      nextCursor: page.next ? encodeCursor({ sort: l.sort, position: page.next, asOf: window.asOf, fingerprint: l.fingerprint }) : null,
-    };
-    res.set(AS_OF_HEADER, window.asOf.toISOString()).json(body);
+    const tenantId = req.tenant!.id;
+    const key = reportCacheKey('users', tenantId, integration.id, {
+      ...l.filters,
+      sort: sortParam(l.sort),
+      inactiveDays: l.inactiveDays,
+      limit,
+      cursor: token,
+    });
+    const { value } = await cache.reports.get(key, [integrationTag(integration.id), tenantTag(tenantId)], async () => {
+      const window = windowFor(l.inactiveDays, cursor);
+      const [page, total] = await Promise.all([
+        findUserPage(db, { integrationId: l.integrationId, filters: l.filters, sort: l.sort, window, limit, after: cursor?.position }),
+        countUsers(db, l.integrationId, l.filters, window),
+      ]);
+      const body: z.infer<typeof UserList> = {
+        users: page.rows.map(userView),
+        total,
+        nextCursor: page.next ? encodeCursor({ sort: l.sort, position: page.next, asOf: window.asOf, fingerprint: l.fingerprint }) : null,
+      };
+      return cachedReport(body, window.asOf);
+    });
+    sendReport(res, value);
   });
 
   router.get('/v1/integrations/:id/users.csv', async (req, res: Response) => {
@@ -137,9 +187,15 @@ export function reportsRouter(deps: ApiDeps): Router {
   router.get('/v1/integrations/:id/utilization', async (req, res: Response) => {
     const integration = await ownIntegration(req);
     const parsed = parseQuery(UtilizationQuery, req.query);
-    const window = windowFor(parsed.inactiveDays ?? config.inactiveAfterDays, undefined);
-    const body: z.infer<typeof Utilization> = await utilizationReport(db, integration.id, window);
-    res.set(AS_OF_HEADER, window.asOf.toISOString()).json(body);
+    const inactiveDays = parsed.inactiveDays ?? config.inactiveAfterDays;
+    const tenantId = req.tenant!.id;
+    const key = reportCacheKey('utilization', tenantId, integration.id, { inactiveDays });
+    const { value } = await cache.reports.get(key, [integrationTag(integration.id), tenantTag(tenantId)], async () => {
+      const window = windowFor(inactiveDays, undefined);
+      const body: z.infer<typeof Utilization> = await utilizationReport(db, integration.id, window);
+      return cachedReport(body, window.asOf);
+    });
+    sendReport(res, value);
   });
 
   return router;

@@ -1,0 +1,123 @@
+import { LruCache, type LruOptions } from './lru';
+
+/** How a lookup was answered: from the cache, by a computation, by joining one in flight, or uncached. */
+export type LookupOutcome = 'hit' | 'miss' | 'coalesced' | 'bypass';
+
+export interface Loaded<V> {
+  value: V;
+  /** The entry's weight against the cache's byte bound. */
+  bytes: number;
+}
+
+interface Flight<V> {
+  promise: Promise<V>;
+  tags: readonly string[];
+  /** Set when the data it reads changed while it ran: its result is returned but never stored. */
+  stale: boolean;
+}
+
+export interface CachedLoaderOptions extends LruOptions {
+  onLookup?: (outcome: LookupOutcome) => void;
+  /** After an entry was stored (e.g. to refresh size gauges). */
+  onStore?: () => void;
+}
+
+/**
+ * A read-through cache with single flight: concurrent misses of one key wait for one computation.
+ *
+ * - Disabled (`enabled = false`, the state until the change feed is up): every lookup computes, nothing
+ *   is stored or shared.
+ * - Errors are never stored: the computation's waiters get the error, the next lookup computes again.
+ * - Invalidation (`invalidate(tag)`, `reset()`) drops the stored entries and marks the computations in
+ *   flight stale: they finish for the requests already waiting, but their result — possibly read before
+ *   the change committed — is not stored, and new lookups start a new computation.
+ * - An entry's age counts from the start of the computation that produced it, so nothing served is
+ *   older than `ttlMs`.
+ */
+export class CachedLoader<V> {
+  private readonly lru: LruCache<V>;
+  private readonly inflight = new Map<string, Flight<V>>();
+  private readonly now: () => number;
+  private on = false;
+
+  constructor(private readonly options: CachedLoaderOptions) {
+    this.lru = new LruCache<V>(options);
+    this.now = options.now ?? Date.now;
+  }
+
+  get enabled(): boolean {
+    return this.on;
+  }
+
+  get size(): number {
+    return this.lru.size;
+  }
+
+  get bytes(): number {
+    return this.lru.bytes;
+  }
+
+  /** Turning it on or off starts from an empty cache either way. */
+  setEnabled(enabled: boolean): void {
+    this.reset();
+    this.on = enabled;
+  }
+
+  async get(key: string, tags: readonly string[], load: () => Promise<Loaded<V>>): Promise<{ value: V; outcome: LookupOutcome }> {
+    if (!this.on) {
+      this.options.onLookup?.('bypass');
+      return { value: (await load()).value, outcome: 'bypass' };
+    }
+    const cached = this.lru.get(key);
+    if (cached !== undefined) {
+      this.options.onLookup?.('hit');
+      return { value: cached, outcome: 'hit' };
+    }
+    const running = this.inflight.get(key);
+    if (running) {
+      this.options.onLookup?.('coalesced');
+      return { value: await running.promise, outcome: 'coalesced' };
+    }
+    this.options.onLookup?.('miss');
+    const startedAt = this.now();
+    const flight: Flight<V> = { tags, stale: false, promise: undefined as unknown as Promise<V> };
+    flight.promise = (async () => {
+      try {
+        const loaded = await load();
+        if (!flight.stale && this.on && this.lru.set(key, loaded.value, { bytes: loaded.bytes, tags, storedAt: startedAt })) this.options.onStore?.();
+        return loaded.value;
+      } finally {
+        if (this.inflight.get(key) === flight) this.inflight.delete(key);
+      }
+    })();
+    this.inflight.set(key, flight);
+    return { value: await flight.promise, outcome: 'miss' };
+  }
+
+  /** Drops what carries `tag`, stored or in flight. */
+  invalidate(tag: string): void {
+    this.lru.deleteTag(tag);
+    for (const [key, flight] of this.inflight) {
+      if (flight.tags.includes(tag)) {
+        flight.stale = true;
+        this.inflight.delete(key);
+      }
+    }
+  }
+
+  /** Drops everything, stored or in flight. */
+  reset(): void {
+    this.lru.clear();
+    for (const flight of this.inflight.values()) flight.stale = true;
+    this.inflight.clear();
+  }
+
+  delete(key: string): void {
+    this.lru.delete(key);
+    const flight = this.inflight.get(key);
+    if (flight) {
+      flight.stale = true;
+      this.inflight.delete(key);
+    }
+  }
+}

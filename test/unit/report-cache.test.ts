@@ -1,0 +1,207 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ApiCache } from '../../src/api/cache/apiCache';
+import { CachedLoader } from '../../src/api/cache/cachedLoader';
+import { LruCache } from '../../src/api/cache/lru';
+import { reportCacheKey } from '../../src/api/cache/reportKey';
+
+/** The report cache's pure parts: LRU bounds and expiry, tags, single flight, invalidation, keys. */
+
+function clock(start = 1_000_000) {
+  let t = start;
+  return { now: () => t, advance: (ms: number) => (t += ms) };
+}
+
+function deferred<T>() {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+describe('LruCache', () => {
+  test('evicts the least recently used entry beyond the entry count', () => {
+    const lru = new LruCache<string>({ maxEntries: 2, maxBytes: 1_000, ttlMs: 60_000 });
+    lru.set('a', 'A', { bytes: 1, tags: [] });
+    lru.set('b', 'B', { bytes: 1, tags: [] });
+    assert.equal(lru.get('a'), 'A'); // a is now the most recent
+    lru.set('c', 'C', { bytes: 1, tags: [] });
+    assert.equal(lru.get('b'), undefined);
+    assert.equal(lru.get('a'), 'A');
+    assert.equal(lru.get('c'), 'C');
+    assert.equal(lru.size, 2);
+  });
+
+  test('stays under its byte bound and refuses an entry heavier than the bound', () => {
+    const lru = new LruCache<string>({ maxEntries: 100, maxBytes: 100, ttlMs: 60_000 });
+    lru.set('a', 'A', { bytes: 40, tags: [] });
+    lru.set('b', 'B', { bytes: 40, tags: [] });
+    lru.set('c', 'C', { bytes: 40, tags: [] });
+    assert.equal(lru.get('a'), undefined);
+    assert.equal(lru.bytes, 80);
+    assert.equal(lru.set('huge', 'H', { bytes: 101, tags: [] }), false);
+    assert.equal(lru.get('huge'), undefined);
+    assert.equal(lru.bytes, 80);
+    lru.set('b', 'B2', { bytes: 10, tags: [] }); // replacing an entry re-weighs it
+    assert.equal(lru.bytes, 50);
+  });
+
+  test('expires entries by age, counted from when their computation started', () => {
+    const c = clock();
+    const lru = new LruCache<string>({ maxEntries: 10, maxBytes: 100, ttlMs: 1_000, now: c.now });
+    lru.set('a', 'A', { bytes: 1, tags: [] });
+    lru.set('b', 'B', { bytes: 1, tags: [], storedAt: c.now() - 600 });
+    c.advance(500);
+    assert.equal(lru.get('a'), 'A');
+    assert.equal(lru.get('b'), undefined);
+    c.advance(500);
+    assert.equal(lru.get('a'), undefined);
+    assert.equal(lru.size, 0);
+    assert.equal(lru.set('old', 'O', { bytes: 1, tags: [], storedAt: c.now() - 1_000 }), false);
+  });
+
+  test('drops every entry carrying a tag, and only those', () => {
+    const lru = new LruCache<string>({ maxEntries: 10, maxBytes: 100, ttlMs: 60_000 });
+    lru.set('a1', 'x', { bytes: 1, tags: ['integration:a', 'tenant:t'] });
+    lru.set('a2', 'x', { bytes: 1, tags: ['integration:a', 'tenant:t'] });
+    lru.set('b1', 'x', { bytes: 1, tags: ['integration:b', 'tenant:t'] });
+    assert.equal(lru.deleteTag('integration:a'), 2);
+    assert.equal(lru.get('a1'), undefined);
+    assert.equal(lru.get('b1'), 'x');
+    assert.equal(lru.deleteTag('tenant:t'), 1);
+    assert.equal(lru.size, 0);
+    assert.equal(lru.bytes, 0);
+  });
+});
+
+describe('CachedLoader', () => {
+  const make = (opts: Partial<ConstructorParameters<typeof CachedLoader>[0]> = {}) => {
+    const outcomes: string[] = [];
+    const loader = new CachedLoader<string>({ maxEntries: 100, maxBytes: 1_000, ttlMs: 60_000, onLookup: (o) => outcomes.push(o), ...opts });
+    loader.setEnabled(true);
+    return { loader, outcomes };
+  };
+
+  test('concurrent misses of one key wait for one computation; then hits', async () => {
+    const { loader, outcomes } = make();
+    let calls = 0;
+    const gate = deferred<void>();
+    const load = async () => {
+      calls++;
+      await gate.promise;
+      return { value: 'v', bytes: 1 };
+    };
+    const all = Promise.all(Array.from({ length: 5 }, () => loader.get('k', [], load)));
+    gate.resolve();
+    const results = await all;
+    assert.equal(calls, 1);
+    assert.deepEqual(results.map((r) => r.value), ['v', 'v', 'v', 'v', 'v']);
+    assert.deepEqual(outcomes, ['miss', 'coalesced', 'coalesced', 'coalesced', 'coalesced']);
+    assert.deepEqual(await loader.get('k', [], load), { value: 'v', outcome: 'hit' });
+    assert.equal(calls, 1);
+  });
+
+  test('errors reach every waiter and are not cached', async () => {
+    const { loader } = make();
+    let calls = 0;
+    const failing = async () => {
+      calls++;
+      throw new Error('boom');
+    };
+    const results = await Promise.allSettled([loader.get('k', [], failing), loader.get('k', [], failing)]);
+    assert.deepEqual(results.map((r) => r.status), ['rejected', 'rejected']);
+    assert.equal(calls, 1);
+    assert.deepEqual(await loader.get('k', [], async () => ({ value: 'ok', bytes: 1 })), { value: 'ok', outcome: 'miss' });
+  });
+
+  test('a computation running across an invalidation answers its waiters but is not stored', async () => {
+    const { loader } = make();
+    const gate = deferred<void>();
+    const first = loader.get('k', ['integration:a'], async () => {
+      await gate.promise;
+      return { value: 'before the change', bytes: 1 };
+    });
+    loader.invalidate('integration:a');
+    // A lookup after the invalidation does not join the stale computation.
+    const second = loader.get('k', ['integration:a'], async () => ({ value: 'after the change', bytes: 1 }));
+    gate.resolve();
+    assert.equal((await first).value, 'before the change');
+    assert.deepEqual(await second, { value: 'after the change', outcome: 'miss' });
+    assert.deepEqual(await loader.get('k', ['integration:a'], async () => ({ value: 'x', bytes: 1 })), { value: 'after the change', outcome: 'hit' });
+  });
+
+  test('an invalidation of another tag leaves entries alone; reset drops everything', async () => {
+    const { loader } = make();
+    await loader.get('k', ['integration:a'], async () => ({ value: 'a', bytes: 1 }));
+    loader.invalidate('integration:b');
+    assert.equal((await loader.get('k', ['integration:a'], async () => ({ value: 'new', bytes: 1 }))).outcome, 'hit');
+    loader.reset();
+    assert.equal((await loader.get('k', ['integration:a'], async () => ({ value: 'new', bytes: 1 }))).value, 'new');
+  });
+
+  test('disabled: every lookup computes and nothing is kept; disabling mid-flight stores nothing', async () => {
+    const { loader, outcomes } = make();
+    const gate = deferred<void>();
+    const running = loader.get('k', [], async () => {
+      await gate.promise;
+      return { value: 'v1', bytes: 1 };
+    });
+    loader.setEnabled(false);
+    gate.resolve();
+    await running;
+    let calls = 0;
+    const load = async () => ({ value: `v${++calls + 1}`, bytes: 1 });
+    assert.deepEqual(await loader.get('k', [], load), { value: 'v2', outcome: 'bypass' });
+    assert.deepEqual(await loader.get('k', [], load), { value: 'v3', outcome: 'bypass' });
+    loader.setEnabled(true);
+    assert.equal((await loader.get('k', [], load)).outcome, 'miss');
+    assert.deepEqual(outcomes, ['miss', 'bypass', 'bypass', 'miss']);
+  });
+
+  test('entries expire after the TTL', async () => {
+    const c = clock();
+    const { loader } = make({ ttlMs: 1_000, now: c.now });
+    let n = 0;
+    const load = async () => ({ value: String(++n), bytes: 1 });
+    assert.equal((await loader.get('k', [], load)).value, '1');
+    c.advance(999);
+    assert.equal((await loader.get('k', [], load)).value, '1');
+    c.advance(1);
+    assert.equal((await loader.get('k', [], load)).value, '2');
+  });
+});
+
+describe('ApiCache', () => {
+  test('a tenant change drops that tenant\'s entries and every key lookup; TTL 0 never enables', async () => {
+    const cache = new ApiCache({ ttlMs: 60_000, maxBytes: 1_000_000 });
+    cache.setEnabled(true);
+    const report = { value: { body: '{}', asOf: 'x', etag: 'e' }, bytes: 2 };
+    await cache.reports.get('r1', ['integration:i1', 'tenant:t1'], async () => report);
+    await cache.reports.get('r2', ['integration:i2', 'tenant:t2'], async () => report);
+    await cache.tenants.get('hash', [], async () => ({ value: { id: 't2', name: 'n', api_key_hash: 'hash', created_at: new Date() }, bytes: 1 }));
+    cache.invalidate('tenant:t1');
+    assert.equal(cache.reports.size, 1);
+    assert.equal(cache.tenants.size, 0);
+    cache.invalidate('all');
+    assert.equal(cache.reports.size, 0);
+    const off = new ApiCache({ ttlMs: 0, maxBytes: 1_000 });
+    off.setEnabled(true);
+    assert.equal(off.enabled, false);
+  });
+});
+
+describe('reportCacheKey', () => {
+  test('equal parsed queries give one key; anything that changes the answer gives another', () => {
+    const key = (q: Record<string, unknown>) => reportCacheKey('users', 't', 'i', q);
+    assert.equal(key({ role: ['agent', 'admin'], limit: 100, q: undefined }), key({ limit: 100, role: ['admin', 'agent', 'admin'] }));
+    assert.equal(key({ createdAfter: new Date('2024-01-01T00:00:00Z') }), key({ createdAfter: new Date('2024-01-01') }));
+    assert.notEqual(key({ limit: 100 }), key({ limit: 101 }));
+    assert.notEqual(key({ limit: 100 }), key({ limit: 100, cursor: 'abc' }));
+    assert.notEqual(key({ suspended: true }), key({ suspended: false }));
+    assert.notEqual(reportCacheKey('users', 't1', 'i', {}), reportCacheKey('users', 't2', 'i', {}));
+    assert.notEqual(reportCacheKey('users', 't', 'i', {}), reportCacheKey('utilization', 't', 'i', {}));
+  });
+});
