@@ -72,18 +72,18 @@ export async function deleteSyncSchedule(client: Client, integrationId: string):
 /** The running sync if there is one, else a new one through the schedule (so overlap rules still apply). */
 export async function triggerSync(client: Client, integrationId: string): Promise<{ workflowId: string; runId: string } | undefined> {
   const handle = client.schedule.getHandle(syncScheduleId(integrationId));
-  const running = async () => {
-    const description = await handle.describe();
-    const action = description.info.runningActions[0];
-    return action ? { workflowId: action.workflow.workflowId, runId: action.workflow.firstExecutionRunId } : undefined;
-  };
-  const current = await running();
-  if (current) return current;
+  const before = await handle.describe();
+  const current = before.info.runningActions[0];
+  if (current) return { workflowId: current.workflow.workflowId, runId: current.workflow.firstExecutionRunId };
+  // Actions the schedule took before our trigger: a new one in `recentActions` is ours even when it already
+  // finished between two looks (a sync that finds another sync running ends at once as "skipped").
+  const known = new Set(before.info.recentActions.map((a) => a.action.workflow.workflowId));
   await handle.trigger(ScheduleOverlapPolicy.SKIP);
   // The schedule starts the workflow asynchronously; wait briefly for it to appear.
   for (let i = 0; i < 40; i++) {
-    const started = await running();
-    if (started) return started;
+    const { info } = await handle.describe();
+    const action = info.runningActions[0]?.workflow ?? info.recentActions.find((a) => !known.has(a.action.workflow.workflowId))?.action.workflow;
+    if (action) return { workflowId: action.workflowId, runId: action.firstExecutionRunId };
     await new Promise((r) => setTimeout(r, 100));
   }
   return undefined;
