@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
+import { createServer, get as httpGet, type Server } from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import pino from 'pino';
@@ -96,6 +97,28 @@ describe('report cache', () => {
     assert.equal(await lookups(system.metrics, 'reports', 'miss'), misses0 + 1);
     const shared = (await lookups(system.metrics, 'reports', 'coalesced')) + (await lookups(system.metrics, 'reports', 'hit'));
     assert.equal(shared - shared0, 7);
+  });
+
+  test('a large report is compressed once and sent gzip to clients that accept it, plain to others', async () => {
+    const url = `${system.apiUrl}/v1/integrations/${integrationId}/users?limit=200&sort=name`;
+    const raw = (encoding: string) =>
+      new Promise<{ headers: import('node:http').IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+        httpGet(url, { headers: { authorization: `Bearer ${tenantA.apiKey}`, 'accept-encoding': encoding } }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+        }).on('error', reject);
+      });
+    const plain = await raw('identity');
+    const zipped = await raw('gzip, deflate');
+    const zippedAgain = await raw('gzip');
+    assert.equal(plain.headers['content-encoding'], undefined);
+    assert.equal(zipped.headers['content-encoding'], 'gzip');
+    assert.match(String(zipped.headers.vary), /Accept-Encoding/);
+    assert.ok(zipped.body.length < plain.body.length / 2, `gzip ${zipped.body.length} B vs plain ${plain.body.length} B`);
+    assert.deepEqual(JSON.parse(gunzipSync(zipped.body).toString('utf8')), JSON.parse(plain.body.toString('utf8')));
+    assert.ok(zippedAgain.body.equals(zipped.body), 'the cached compressed body is sent as is');
+    assert.equal(JSON.parse(plain.body.toString('utf8')).users.length, 200);
   });
 
   test('after a sync that changed data, the next report reflects it', async () => {

@@ -178,7 +178,7 @@ describe('ApiCache', () => {
   test('a tenant change drops that tenant\'s entries and every key lookup; TTL 0 never enables', async () => {
     const cache = new ApiCache({ ttlMs: 60_000, maxBytes: 1_000_000 });
     cache.setEnabled(true);
-    const report = { value: { body: '{}', asOf: 'x', etag: 'e' }, bytes: 2 };
+    const report = { value: { body: Buffer.from('{}'), gzip: undefined, asOf: 'x', etag: 'e' }, bytes: 2 };
     await cache.reports.get('r1', ['integration:i1', 'tenant:t1'], async () => report);
     await cache.reports.get('r2', ['integration:i2', 'tenant:t2'], async () => report);
     await cache.tenants.get('hash', [], async () => ({ value: { id: 't2', name: 'n', api_key_hash: 'hash', created_at: new Date() }, bytes: 1 }));

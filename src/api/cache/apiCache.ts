@@ -6,9 +6,14 @@ import type { Metrics } from '../../observability/metrics';
 import { CachedLoader, type LookupOutcome } from './cachedLoader';
 import { CHANGE_CHANNEL, ChangeFeed } from './changeFeed';
 
-/** A cached report response: the serialized JSON body, its `Report-As-Of` instant and an ETag. */
+/**
+ * A cached report response: the serialized JSON body, gzip-compressed once when large enough (the
+ * utilization report of a big workspace lists thousands of reclaimable seats), its `Report-As-Of` instant
+ * and an ETag. Served as is many times: no serialization or compression per request.
+ */
 export interface CachedReport {
-  body: string;
+  body: Buffer;
+  gzip: Buffer | undefined;
   asOf: string;
   etag: string;
 }

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { promisify } from 'node:util';
+import { gzip as gzipCallback } from 'node:zlib';
 import { Router, type Request, type Response } from 'express';
 import type { z } from 'zod';
 import { findTenantIntegration } from '../../db/repositories/integrations';
@@ -71,23 +73,30 @@ interface Listing {
   fingerprint: string;
 }
 
-/** A report body ready to send many times: serialized once, with its as-of instant and ETag. */
-export function cachedReport(body: unknown, asOf: Date): { value: CachedReport; bytes: number } {
-  const text = JSON.stringify(body);
-  const etag = `W/"${createHash('sha1').update(text).digest('base64url')}"`;
-  return { value: { body: text, asOf: asOf.toISOString(), etag }, bytes: text.length + 200 };
+const gzipAsync = promisify(gzipCallback);
+
+/** Bodies below this are sent as they are: compressing them saves less than it costs. */
+const GZIP_MIN_BYTES = 1024;
+
+/** A report body ready to send many times: serialized and compressed once, with its as-of instant and ETag. */
+export async function cachedReport(body: unknown, asOf: Date): Promise<{ value: CachedReport; bytes: number }> {
+  const json = Buffer.from(JSON.stringify(body), 'utf8');
+  const gzip = json.length >= GZIP_MIN_BYTES ? await gzipAsync(json) : undefined;
+  const etag = `W/"${createHash('sha1').update(json).digest('base64url')}"`;
+  return { value: { body: json, gzip, asOf: asOf.toISOString(), etag }, bytes: json.length + (gzip?.length ?? 0) + 200 };
 }
 
-function sendReport(res: Response, report: CachedReport): void {
-  res
-    .set({
-      [AS_OF_HEADER]: report.asOf,
-      'Cache-Control': REPORT_CACHE_CONTROL,
-      Vary: 'Authorization',
-      ETag: report.etag,
-      'Content-Type': 'application/json; charset=utf-8',
-    })
-    .send(report.body);
+function sendReport(req: Request, res: Response, report: CachedReport): void {
+  const gzip = report.gzip !== undefined && req.acceptsEncodings('gzip', 'identity') === 'gzip';
+  res.set({
+    [AS_OF_HEADER]: report.asOf,
+    'Cache-Control': REPORT_CACHE_CONTROL,
+    Vary: 'Authorization, Accept-Encoding',
+    ETag: report.etag,
+    'Content-Type': 'application/json; charset=utf-8',
+  });
+  if (gzip) res.set('Content-Encoding', 'gzip');
+  res.send(gzip ? report.gzip : report.body);
 }
 
 /**
@@ -154,9 +163,9 @@ export function reportsRouter(deps: ApiDeps & { cache: ApiCache }): Router {
         total,
         nextCursor: page.next ? encodeCursor({ sort: l.sort, position: page.next, asOf: window.asOf, fingerprint: l.fingerprint }) : null,
       };
-      return cachedReport(body, window.asOf);
+      return await cachedReport(body, window.asOf);
     });
-    sendReport(res, value);
+    sendReport(req, res, value);
   });
 
   router.get('/v1/integrations/:id/users.csv', async (req, res: Response) => {
@@ -193,9 +202,9 @@ export function reportsRouter(deps: ApiDeps & { cache: ApiCache }): Router {
     const { value } = await cache.reports.get(key, [integrationTag(integration.id), tenantTag(tenantId)], async () => {
       const window = windowFor(inactiveDays, undefined);
       const body: z.infer<typeof Utilization> = await utilizationReport(db, integration.id, window);
-      return cachedReport(body, window.asOf);
+      return await cachedReport(body, window.asOf);
     });
-    sendReport(res, value);
+    sendReport(req, res, value);
   });
 
   return router;
