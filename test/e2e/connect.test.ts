@@ -57,6 +57,16 @@ describe('connect flow', () => {
     const replay = await fetch(callback.callbackUrl, { redirect: 'manual' });
     assert.equal(replay.status, 400);
     assert.equal((await getIntegration(tenant.apiKey, created.id)).status, 'connected');
+
+    // A reload after a 503 "Please try again" (the API gave up waiting for the workflow and released the
+    // link, but the consent went through after all) shows the real outcome, not "expired"; no code is kept.
+    await system.db.updateTable('oauth_flows').set({ used_at: null }).where('integration_id', '=', created.id).execute();
+    const reload = await fetch(callback.callbackUrl, { redirect: 'manual' });
+    assert.equal(reload.status, 200);
+    assert.match(await reload.text(), /Zendesk is connected/);
+    const codes = await system.db.selectFrom('oauth_flows').select('code_enc').where('integration_id', '=', created.id).execute();
+    assert.ok(codes.every((f) => f.code_enc === null), 'an authorization code is still stored');
+    assert.equal((await getIntegration(tenant.apiKey, created.id)).status, 'connected');
   });
 
   test('the same workspace twice is a conflict naming the existing integration', async () => {

@@ -18,6 +18,8 @@ const TITLES: Record<ConnectOutcome['status'], string> = {
   failed: 'Zendesk could not be connected',
 };
 
+const connectedMessage = (workspace: string) => `Workspace ${workspace} is connected. Its users will appear after the first sync.`;
+
 /**
  * GET /v1/oauth/zendesk/callback: Zendesk redirects the admin's browser here. The state is checked and
  * spent once; the code is kept encrypted in the database and the connect workflow is told through an
@@ -55,10 +57,16 @@ export function oauthCallbackRouter(deps: ApiDeps): Router {
         temporal.workflow.getHandle(connectWorkflowId(integrationId)).executeUpdate(submitConsentUpdate, { args: [{ flowId, outcome }] }),
       );
       log.info({ outcome: result.status }, 'consent processed');
-      return page(res, result.status === 'connected' ? 200 : 400, TITLES[result.status], result.message ?? `Workspace ${integration.workspace} is connected. Its users will appear after the first sync.`, result.status === 'connected');
+      return page(res, result.status === 'connected' ? 200 : 400, TITLES[result.status], result.message ?? connectedMessage(integration.workspace), result.status === 'connected');
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError || err instanceof WorkflowNotFoundError) {
         log.info({ error: (err as Error).name }, 'consent arrived for a finished attempt');
+        // Nothing will exchange this code: do not keep it.
+        await db.updateTable('oauth_flows').set({ code_enc: null }).where('id', '=', flowId).execute();
+        // A reload after our 503: the update we gave up waiting for may have connected the integration after all.
+        if ((await findIntegration(db, integrationId))?.status === 'connected') {
+          return page(res, 200, TITLES.connected, connectedMessage(integration.workspace), true);
+        }
         return page(res, 400, 'This consent link has expired', 'This consent attempt is over. Start again with Reconnect.');
       }
       // Temporal unreachable or too slow: let the admin retry the same link while the code is still valid.
