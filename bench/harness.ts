@@ -78,23 +78,10 @@ export interface WorkerHandle extends ServiceProcess {
   nodeFlags: string[];
 }
 
-function spawnTsx(script: string, env: Record<string, string>): { child: ChildProcess; output: () => string } {
+/** `node <nodeFlags> --import tsx <script>`: a process of the product from source, its output kept for errors. */
+function spawnTsx(script: string, env: Record<string, string>, nodeFlags: string[] = []): { child: ChildProcess; output: () => string } {
   let output = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, script)], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const keep = (c: Buffer) => (output = (output + c.toString()).slice(-100_000));
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  return { child, output: () => output };
-}
-
-/** `node <flags> --import tsx src/worker.ts`: the worker from source, with the given Node flags. */
-function spawnWorkerTsx(nodeFlags: string[], env: Record<string, string>): { child: ChildProcess; output: () => string } {
-  let output = '';
-  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', path.join(ROOT, 'src/worker.ts')], {
+  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', path.join(ROOT, script)], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -119,9 +106,8 @@ function stopChild(child: ChildProcess, graceMs = 25_000): Promise<void> {
 
 /**
  * Stops a worker: SIGTERM (the SDK drains), then, once its health server has closed (which src/worker.ts
- * does right after the drain), SIGKILL if it is still there a second later. The worker process does not
- * exit by itself after draining: the NativeConnection that createWorker opens is never closed and keeps
- * the Temporal runtime alive (reported; src/worker.ts is not the benchmark's to change).
+ * does right after the drain), SIGKILL if it is still there a second later: a guard, since src/worker.ts
+ * exits by itself once drained, so that a stuck worker cannot hold up the benchmark.
  */
 async function stopWorkerChild(child: ChildProcess, healthUrl: string): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
@@ -360,7 +346,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
         ...(o.nodeFlags === 'default' ? [] : productionWorkerNodeFlags({ ...process.env, ...extraEnv })),
         ...(process.env.BENCH_WORKER_NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean),
       ];
-      const proc = spawnWorkerTsx(nodeFlags, workerEnv);
+      const proc = spawnTsx('src/worker.ts', workerEnv, nodeFlags);
       const pid = proc.child.pid!;
       children.add(proc.child);
       await waitReady(`http://127.0.0.1:${metricsPort}/readyz`, proc.child, proc.output, 'the worker');
