@@ -5,8 +5,6 @@ import { createActivities, type ActivityDeps } from '../activities';
 
 /** Where the workflow bundle's entry lives (source under tsx, compiled JS under dist/). */
 export const WORKFLOWS_PATH = path.join(__dirname, '..', 'workflows', 'index');
-/** The workflow interceptors (log attributes), bundled with the workflows. */
-export const WORKFLOW_INTERCEPTORS_PATH = path.join(__dirname, '..', 'workflows', 'interceptors');
 
 /**
  * Where `npm run build` (scripts/bundle-workflows.ts) writes the prebuilt bundle: `dist/workflow-bundle.js`,
@@ -16,9 +14,21 @@ export const PREBUILT_BUNDLE_PATH = path.join(__dirname, '..', '..', 'workflow-b
 
 const quietLogger = { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} };
 
-/** Bundles workflow code once; workers in tests and production reuse the bundle. */
+/**
+ * The workflow interceptors (log attributes, src/workflows/interceptors.ts) next to a workflows entry,
+ * resolved like it: interceptors.ts under tsx, interceptors.js once compiled.
+ */
+function workflowInterceptorModules(workflowsPath: string): string[] {
+  return [require.resolve(path.join(path.dirname(workflowsPath), 'interceptors'))];
+}
+
+/**
+ * Bundles workflow code with its interceptors (a prebuilt bundle must include them: the SDK ignores
+ * `interceptors.workflowModules` when given `workflowBundle`). Used by tests and the replay tests;
+ * `npm run build` (scripts/bundle-workflows.ts) resolves the interceptors next to the entry the same way.
+ */
 export async function bundleWorkflows(workflowsPath: string = require.resolve(WORKFLOWS_PATH)) {
-  return bundleWorkflowCode({ workflowsPath, workflowInterceptorModules: [require.resolve(WORKFLOW_INTERCEPTORS_PATH)], logger: quietLogger as any });
+  return bundleWorkflowCode({ workflowsPath, workflowInterceptorModules: workflowInterceptorModules(workflowsPath), logger: quietLogger as any });
 }
 
 /**
@@ -49,7 +59,8 @@ function workflowSource(setup: WorkerSetup): Pick<WorkerOptions, 'workflowBundle
     setup.deps.logger.info({ workflowBundle: codePath }, 'using the prebuilt workflow bundle');
     return { workflowBundle: { codePath } };
   }
-  return { workflowsPath: require.resolve(WORKFLOWS_PATH), interceptors: { workflowModules: [require.resolve(WORKFLOW_INTERCEPTORS_PATH)] } };
+  const workflowsPath = require.resolve(WORKFLOWS_PATH);
+  return { workflowsPath, interceptors: { workflowModules: workflowInterceptorModules(workflowsPath) } };
 }
 
 export async function createWorker(setup: WorkerSetup): Promise<Worker> {

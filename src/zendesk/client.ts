@@ -7,7 +7,7 @@ import type { Database } from '../db/tables';
 import { ZendeskAuthError, ZendeskBadResponseError, ZendeskRateLimitedError, ZendeskTransientError } from './errors';
 import { parseBody, zendeskRequest, type QueryValue, type RequestInfo, type ZendeskObserver } from './http';
 import { revokeToken } from './oauth';
-import { RateLimiter, type OnWait, type RateLimiterOptions } from './rateLimiter';
+import { RateLimiter, waitTicking, type OnWait, type RateLimiterOptions } from './rateLimiter';
 import {
   meResponseSchema,
   ticketEventsPageSchema,
@@ -60,8 +60,6 @@ export interface ZendeskClientStats {
 }
 
 export type UsersPageParams = { cursor: string } | { startTime: number };
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** How often `onWait` is called during the client's own sleeps (backoffs, a rate-limited token endpoint). */
 export const WAIT_TICK_MS = 2_000;
@@ -242,15 +240,9 @@ export class ZendeskClient {
     }
   }
 
-  /** Sleeps `ms`, calling `onWait` first and then at least every WAIT_TICK_MS (an activity heartbeats meanwhile). */
-  private async pause(ms: number): Promise<void> {
-    const until = Date.now() + ms;
-    for (;;) {
-      const left = until - Date.now();
-      if (left <= 0) return;
-      if (this.deps.onWait) await this.deps.onWait(left);
-      await sleep(Math.min(left, WAIT_TICK_MS));
-    }
+  /** Sleeps `ms`, calling `onWait` first and then every WAIT_TICK_MS (an activity heartbeats meanwhile). */
+  private pause(ms: number): Promise<void> {
+    return waitTicking(ms, WAIT_TICK_MS, this.deps.onWait);
   }
 
   private backoffMs(attempt: number): number {

@@ -180,6 +180,20 @@ function sleepUnless(ms: number, early?: Promise<unknown>): Promise<void> {
   });
 }
 
+/**
+ * Sleeps `ms`, calling `onWait` first and then every `tickMs`, so an activity heartbeats through the wait.
+ * A cancelled activity's heartbeat may throw: that ends the wait and reaches the caller.
+ */
+export async function waitTicking(ms: number, tickMs: number, onWait?: OnWait): Promise<void> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const left = until - Date.now();
+    if (left <= 0) return;
+    if (onWait) await onWait(left);
+    await sleepUnless(Math.min(left, tickMs));
+  }
+}
+
 /** A reserved slot: one request of this process in flight on its buckets. */
 export interface Permit {
   buckets: ZendeskBucket[];
@@ -311,15 +325,8 @@ export class RateLimiter {
     };
   }
 
-  private async wait(ms: number, onWait?: OnWait): Promise<void> {
-    const until = Date.now() + ms;
-    for (;;) {
-      const left = until - Date.now();
-      if (left <= 0) return;
-      // A cancelled activity's heartbeat may throw: that ends the wait and reaches the caller.
-      if (onWait) await onWait(left);
-      await sleepUnless(Math.min(left, this.tick));
-    }
+  private wait(ms: number, onWait?: OnWait): Promise<void> {
+    return waitTicking(ms, this.tick, onWait);
   }
 
   /** Blocks buckets for `delayMs` + the safety margin, in this process and for every other process. */

@@ -10,5 +10,5 @@ import { bundleWorkflows } from '../../src/temporal/worker';
  * `workflowsPath` lets test/replay/replay.test.ts bundle a deliberately changed copy of the workflows.
  */
 export function productionWorkflowBundle(workflowsPath?: string) {
-  return workflowsPath ? bundleWorkflows(workflowsPath) : bundleWorkflows();
+  return bundleWorkflows(workflowsPath);
 }
