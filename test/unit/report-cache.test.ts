@@ -161,6 +161,57 @@ describe('CachedLoader', () => {
     assert.deepEqual(outcomes, ['miss', 'bypass', 'bypass', 'miss']);
   });
 
+  test('a hit past refreshAfterMs is answered from the cache and recomputes the entry in the background, once', async () => {
+    const c = clock();
+    const { loader, outcomes } = make({ ttlMs: 1_000, refreshAfterMs: 600, now: c.now });
+    let calls = 0;
+    const gate = deferred<void>();
+    const load = async () => {
+      const n = ++calls;
+      if (n > 1) await gate.promise;
+      return { value: `v${n}`, bytes: 1 };
+    };
+    assert.equal((await loader.get('k', [], load)).value, 'v1');
+    c.advance(599);
+    assert.deepEqual(await loader.get('k', [], load), { value: 'v1', outcome: 'hit' });
+    assert.equal(calls, 1, 'younger than refreshAfterMs: no recomputation');
+    c.advance(1);
+    // Past refreshAfterMs: both lookups answer at once with the entry; one recomputation starts.
+    assert.deepEqual(await loader.get('k', [], load), { value: 'v1', outcome: 'hit' });
+    assert.deepEqual(await loader.get('k', [], load), { value: 'v1', outcome: 'hit' });
+    assert.equal(calls, 2);
+    gate.resolve();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(await loader.get('k', [], load), { value: 'v2', outcome: 'hit' });
+    // The refreshed entry's age counts from its computation's start (t = 600): it expires at 1,600.
+    c.advance(1_000);
+    assert.equal((await loader.get('k', [], load)).outcome, 'miss');
+    assert.deepEqual(outcomes, ['miss', 'hit', 'hit', 'hit', 'hit', 'miss']);
+  });
+
+  test('a background refresh that runs across an invalidation is not stored; a failed one keeps the entry', async () => {
+    const c = clock();
+    const { loader } = make({ ttlMs: 1_000, refreshAfterMs: 500, now: c.now });
+    await loader.get('k', ['integration:a'], async () => ({ value: 'v1', bytes: 1 }));
+    c.advance(500);
+    const gate = deferred<void>();
+    await loader.get('k', ['integration:a'], async () => {
+      await gate.promise;
+      return { value: 'read before the change', bytes: 1 };
+    });
+    loader.invalidate('integration:a');
+    gate.resolve();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(await loader.get('k', ['integration:a'], async () => ({ value: 'after', bytes: 1 })), { value: 'after', outcome: 'miss' });
+
+    c.advance(500);
+    await loader.get('k', ['integration:a'], async () => {
+      throw new Error('PostgreSQL is down');
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(await loader.get('k', ['integration:a'], async () => ({ value: 'x', bytes: 1 })), { value: 'after', outcome: 'hit' });
+  });
+
   test('entries expire after the TTL', async () => {
     const c = clock();
     const { loader } = make({ ttlMs: 1_000, now: c.now });

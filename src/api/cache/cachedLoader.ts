@@ -17,6 +17,8 @@ interface Flight<V> {
 }
 
 export interface CachedLoaderOptions extends LruOptions {
+  /** Age at which a hit also recomputes the entry in the background; default ¾ of `ttlMs`. */
+  refreshAfterMs?: number;
   onLookup?: (outcome: LookupOutcome) => void;
   /** After an entry was stored (e.g. to refresh size gauges). */
   onStore?: () => void;
@@ -33,16 +35,22 @@ export interface CachedLoaderOptions extends LruOptions {
  *   the change committed — is not stored, and new lookups start a new computation.
  * - An entry's age counts from the start of the computation that produced it, so nothing served is
  *   older than `ttlMs`.
+ * - Refresh ahead: a hit on an entry older than `refreshAfterMs` is answered from the cache and starts the
+ *   entry's recomputation in the background (one at a time per key). An entry in use is thus replaced
+ *   before its TTL ends, and its readers never all wait for it at once (under load, a TTL expiry used to
+ *   stall every connection reading that report; docs/benchmarks.md, scenario 6).
  */
 export class CachedLoader<V> {
   private readonly lru: LruCache<V>;
   private readonly inflight = new Map<string, Flight<V>>();
   private readonly now: () => number;
+  private readonly refreshAfterMs: number;
   private on = false;
 
   constructor(private readonly options: CachedLoaderOptions) {
     this.lru = new LruCache<V>(options);
     this.now = options.now ?? Date.now;
+    this.refreshAfterMs = options.refreshAfterMs ?? Math.floor(options.ttlMs * 0.75);
   }
 
   get enabled(): boolean {
@@ -68,10 +76,12 @@ export class CachedLoader<V> {
       this.options.onLookup?.('bypass');
       return { value: (await load()).value, outcome: 'bypass' };
     }
-    const cached = this.lru.get(key);
+    const cached = this.lru.getWithAge(key);
     if (cached !== undefined) {
       this.options.onLookup?.('hit');
-      return { value: cached, outcome: 'hit' };
+      // A failed refresh changes nothing: the entry stays until its TTL, a later hit tries again.
+      if (cached.ageMs >= this.refreshAfterMs && !this.inflight.has(key)) this.start(key, tags, load).catch(() => undefined);
+      return { value: cached.value, outcome: 'hit' };
     }
     const running = this.inflight.get(key);
     if (running) {
@@ -79,6 +89,11 @@ export class CachedLoader<V> {
       return { value: await running.promise, outcome: 'coalesced' };
     }
     this.options.onLookup?.('miss');
+    return { value: await this.start(key, tags, load), outcome: 'miss' };
+  }
+
+  /** Runs `load` as the key's one computation in flight, storing its result unless it went stale. */
+  private start(key: string, tags: readonly string[], load: () => Promise<Loaded<V>>): Promise<V> {
     const startedAt = this.now();
     const flight: Flight<V> = { tags, stale: false, promise: undefined as unknown as Promise<V> };
     flight.promise = (async () => {
@@ -91,7 +106,7 @@ export class CachedLoader<V> {
       }
     })();
     this.inflight.set(key, flight);
-    return { value: await flight.promise, outcome: 'miss' };
+    return flight.promise;
   }
 
   /** Drops what carries `tag`, stored or in flight. */

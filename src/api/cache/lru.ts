@@ -40,16 +40,22 @@ export class LruCache<V> {
   }
 
   get(key: string): V | undefined {
+    return this.getWithAge(key)?.value;
+  }
+
+  /** A live entry's value and age (ms since its `storedAt`), as a hit: it becomes the most recently used. */
+  getWithAge(key: string): { value: V; ageMs: number } | undefined {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
-    if (this.now() - entry.storedAt >= this.options.ttlMs) {
+    const ageMs = this.now() - entry.storedAt;
+    if (ageMs >= this.options.ttlMs) {
       this.delete(key);
       return undefined;
     }
     // Most recently used goes last.
     this.entries.delete(key);
     this.entries.set(key, entry);
-    return entry.value;
+    return { value: entry.value, ageMs };
   }
 
   /**
