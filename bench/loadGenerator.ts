@@ -107,28 +107,38 @@ async function h2load({ url, paths, headers, connections, durationS }: LoadOptio
       child.once('error', reject);
       child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`h2load exited with ${code}: ${out}`))));
     });
-    const summary = /requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/.exec(output);
-    const statuses = /status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx/.exec(output);
-    const finished = /finished in ([\d.]+)s/.exec(output);
-    if (!summary || !statuses || !finished) throw new Error(`h2load printed no summary: ${output}`);
-    const [, , , done, , , errored] = summary.map(Number); // errored: failures below HTTP (resets, refused)
-    const latencies = new Float64Array(
-      readFileSync(logFile, 'utf8').split('\n').filter(Boolean).map((line) => Number(line.split('\t')[2]) / 1000),
-    ).sort();
-    const times = [...output.matchAll(/^(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/gm)].at(-1); // the second line: the children's
-    return {
-      p50: quantile(latencies, 0.5),
-      p90: quantile(latencies, 0.9),
-      p99: quantile(latencies, 0.99),
-      max: latencies.length ? latencies[latencies.length - 1] : NaN,
-      requests: done,
-      rps: done / Number(finished[1]),
-      errors: errored,
-      timeouts: latencies.filter((ms) => ms > TIMEOUT_S * 1000).length,
-      non2xx: Number(statuses[2]) + Number(statuses[3]) + Number(statuses[4]),
-      generatorCpuMs: times ? (Number(times[1]) * 60 + Number(times[2]) + Number(times[3]) * 60 + Number(times[4])) * 1000 : undefined,
-    };
+    return parseH2load(output, readFileSync(logFile, 'utf8'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * h2load's result: its printed summary (`requests:`, `status codes:`, `finished in`, then bash's `times`)
+ * and its per-request log (tab-separated: start in µs since the epoch, status, µs to the end of the
+ * response). `errored` counts failures below HTTP (resets, refused connections); 4xx and 5xx are in the
+ * status codes; a request slower than the timeout counts as a timeout.
+ */
+export function parseH2load(output: string, requestLog: string): LoadResult {
+  const summary = /requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/.exec(output);
+  const statuses = /status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx/.exec(output);
+  const finished = /finished in ([\d.]+)s/.exec(output);
+  if (!summary || !statuses || !finished) throw new Error(`h2load printed no summary: ${output}`);
+  const [, , , done, , , errored] = summary.map(Number);
+  const latencies = new Float64Array(
+    requestLog.split('\n').filter(Boolean).map((line) => Number(line.split('\t')[2]) / 1000),
+  ).sort();
+  const times = [...output.matchAll(/^(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/gm)].at(-1); // the second line: the children's
+  return {
+    p50: quantile(latencies, 0.5),
+    p90: quantile(latencies, 0.9),
+    p99: quantile(latencies, 0.99),
+    max: latencies.length ? latencies[latencies.length - 1] : NaN,
+    requests: done,
+    rps: done / Number(finished[1]),
+    errors: errored,
+    timeouts: latencies.filter((ms) => ms > TIMEOUT_S * 1000).length,
+    non2xx: Number(statuses[2]) + Number(statuses[3]) + Number(statuses[4]),
+    generatorCpuMs: times ? (Number(times[1]) * 60 + Number(times[2]) + Number(times[3]) * 60 + Number(times[4])) * 1000 : undefined,
+  };
 }
