@@ -190,9 +190,11 @@ export class ZendeskClient {
           await this.tokens.forceRefresh(staleToken);
           staleToken = undefined;
         }
+        // The token first: between the limiter's permit and the request nothing may wait (a 429 another
+        // stream receives meanwhile must stop this request, and the permit is checked only on entry).
+        token = token ?? (await this.tokens.getAccessToken());
+        phase = 'request';
         return await this.limiter.withPermit(path, this.deps.onWait, async (permit) => {
-          token = token ?? (await this.tokens.getAccessToken());
-          phase = 'request';
           const response = await zendeskRequest({
             baseUrl: this.baseUrl,
             method,

@@ -207,10 +207,18 @@ export async function zendeskRequest(req: ZendeskHttpRequest): Promise<ZendeskHt
 
   let response: Response;
   let text: string;
+  let observed: Promise<void> | undefined;
   try {
     response = await fetch(url, { method, headers, body, signal, redirect: 'manual' });
+    // The rate limiter learns of a 429 (and of the window the headers report) as soon as the headers are
+    // in, before the body is read: a request another stream is about to send must already see the block.
+    // (It runs synchronously up to its first await: the limiter records the block before anything else runs.)
+    const res = response;
+    observed = (async () => req.onResponse?.(res.status, res.headers))();
+    observed.catch(() => undefined); // awaited below; this only keeps a failure from going unhandled meanwhile
     text = await readText(response, response.ok ? Number.POSITIVE_INFINITY : MAX_ERROR_BODY_CHARS);
   } catch (err) {
+    await observed?.catch(() => undefined);
     const timedOut = signal.aborted || (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError'));
     notify(req.observer, { ...info, status: 0, durationMs: performance.now() - started, failure: timedOut ? 'timeout' : 'network' });
     // The cause is not attached: undici errors can carry the request (and its Authorization header).
@@ -219,7 +227,7 @@ export async function zendeskRequest(req: ZendeskHttpRequest): Promise<ZendeskHt
     );
   }
   notify(req.observer, { ...info, status: response.status, durationMs: performance.now() - started });
-  await req.onResponse?.(response.status, response.headers);
+  await observed;
 
   if (!response.ok) throw mapErrorResponse(response.status, response.headers, text, { bucket, subdomain: req.subdomain });
   if (response.status === 204 || text.trim() === '') return { status: response.status, headers: response.headers, body: undefined };
