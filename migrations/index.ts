@@ -3,6 +3,7 @@ import * as initial from './20261125T140000_initial';
 import * as oneRunningSync from './20261125T150000_one_running_sync';
 import * as reportIndexes from './20261125T160000_report_indexes';
 import * as reportChangeNotify from './20261201T120000_report_change_notify';
+import * as reportChangeProgress from './20261202T090000_report_change_progress';
 
 /**
  * Every migration, by its timestamped name. A static list (rather than a folder scan) works the same
@@ -13,4 +14,5 @@ export const migrations: Record<string, Migration> = {
   '20261125T150000_one_running_sync': oneRunningSync,
   '20261125T160000_report_indexes': reportIndexes,
   '20261201T120000_report_change_notify': reportChangeNotify,
+  '20261202T090000_report_change_progress': reportChangeProgress,
 };

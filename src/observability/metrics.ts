@@ -123,7 +123,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     }),
     apiCacheInvalidations: new Counter({
       name: 'api_cache_invalidations_total',
-      help: 'Invalidations applied to the API caches, by kind (integration, tenant, all, local).',
+      help: 'Invalidations applied to the API caches, by kind (integration, tenant, all, local; progress: reports marked stale by a running sync).',
       labelNames: ['kind'] as const,
       registers,
     }),

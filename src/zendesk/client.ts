@@ -190,11 +190,15 @@ export class ZendeskClient {
           await this.tokens.forceRefresh(staleToken);
           staleToken = undefined;
         }
-        // The token first: between the limiter's permit and the request nothing may wait (a 429 another
-        // stream receives meanwhile must stop this request, and the permit is checked only on entry).
-        token = token ?? (await this.tokens.getAccessToken());
-        phase = 'request';
         return await this.limiter.withPermit(path, this.deps.onWait, async (permit) => {
+          token = token ?? (await this.tokens.getAccessToken());
+          // Taking the token may have waited (a database read, a refresh), and a 429 that another stream
+          // received meanwhile must still hold this request back. After such a wait the token is taken again
+          // (short-lived tokens expire while a request waits for its bucket).
+          while (await permit.waitOutBlocks(this.deps.onWait)) {
+            if (fixedToken === undefined) token = await this.tokens.getAccessToken();
+          }
+          phase = 'request';
           const response = await zendeskRequest({
             baseUrl: this.baseUrl,
             method,

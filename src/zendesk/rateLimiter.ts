@@ -201,6 +201,12 @@ export interface Permit {
   observe(status: number, headers: Headers): Promise<ZendeskBucket[]>;
   /** Ends the in-flight count without a response (network error, timeout). Idempotent. */
   release(): void;
+  /**
+   * Waits out a Retry-After block that reached one of its buckets after the permit was given (a 429 another
+   * request received meanwhile); true when it waited. Throws ZendeskRateLimitedError, as entering does,
+   * when the block is longer than the inline wait allows.
+   */
+  waitOutBlocks(onWait?: OnWait): Promise<boolean>;
 }
 
 export class RateLimiter {
@@ -312,8 +318,25 @@ export class RateLimiter {
       }
       notifyChange();
     };
+    const waitOutBlocks = async (onWait?: OnWait): Promise<boolean> => {
+      let waited = false;
+      for (;;) {
+        const now = Date.now();
+        let ms = 0;
+        let blocked: ZendeskBucket | undefined;
+        for (const b of buckets) {
+          const until = localBlocks.get(key(this.workspace, b)) ?? 0;
+          if (until - now > ms) [ms, blocked] = [until - now, b];
+        }
+        if (blocked === undefined) return waited;
+        if (ms > this.maxInlineWaitMs) throw new ZendeskRateLimitedError(blocked, ms);
+        await this.wait(ms, onWait);
+        waited = true;
+      }
+    };
     return {
       buckets: [...buckets],
+      waitOutBlocks,
       observe: async (status, headers) => {
         try {
           return await this.observe(buckets, status, headers);

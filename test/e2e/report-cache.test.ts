@@ -148,6 +148,50 @@ describe('report cache', () => {
     assert.equal(after.json.users[0].name, '  !first by name');
   });
 
+  test('while a sync runs, its pages mark reports stale: served at once, recomputed behind; its end is visible at once', async () => {
+    const base = `/v1/integrations/${integrationId}`;
+    const path = `${base}/users?sort=name&limit=5`;
+    const invalidations = async (kind: string) => (await system.metrics.apiCacheInvalidations.get()).values.find((v) => v.labels.kind === kind)?.value ?? 0;
+    const progressed = () => invalidations('progress');
+    const dropped = () => invalidations('integration');
+    // A run in progress, as the sync workflow's first activity records it.
+    const run = await system.db
+      .insertInto('sync_runs')
+      .values({ integration_id: integrationId, workflow_id: 'test-progress', run_id: 'test-progress-run', status: 'running' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const before = await get(path);
+    assert.equal((await get(path)).text, before.text, 'cached');
+    const [third, fourth] = [before.json.users[3].id, before.json.users[4].id];
+    const originalNames = [before.json.users[3].name, before.json.users[4].name];
+    // One page of the sync: rows and the run's counters in one transaction.
+    const page = (userId: number, name: string) =>
+      system.db.transaction().execute(async (trx) => {
+        await trx.updateTable('zendesk_users').set({ name }).where('integration_id', '=', integrationId).where('id', '=', userId).execute();
+        await trx.updateTable('sync_runs').set((eb) => ({ users_synced: eb('users_synced', '+', 1) })).where('id', '=', run.id).execute();
+      });
+    try {
+      const seen = await progressed();
+      await page(fourth, '  !!progress first');
+      await waitFor('the progress notification', async () => (await progressed()) > seen);
+      // Served as it was, at once; recomputed in the background.
+      assert.equal((await get(path)).text, before.text, 'a page of a running sync does not make the reader wait');
+      await waitFor('the recomputed report', async () => (await get(path)).json.users[0].name === '  !!progress first');
+
+      // The last page, then the run's end: the end drops the reports, so the next request reads everything.
+      await page(third, '  !!!progress last');
+      const ended = await dropped();
+      await system.db.updateTable('sync_runs').set({ status: 'succeeded', finished_at: new Date() }).where('id', '=', run.id).execute();
+      await waitFor('the end-of-run notification', async () => (await dropped()) > ended);
+      const after = await get(path);
+      assert.deepEqual(after.json.users.slice(0, 2).map((u: { name: string }) => u.name), ['  !!!progress last', '  !!progress first']);
+    } finally {
+      await system.db.updateTable('zendesk_users').set({ name: originalNames[0] }).where('integration_id', '=', integrationId).where('id', '=', third).execute();
+      await system.db.updateTable('zendesk_users').set({ name: originalNames[1] }).where('integration_id', '=', integrationId).where('id', '=', fourth).execute();
+      await system.db.deleteFrom('sync_runs').where('id', '=', run.id).execute();
+    }
+  });
+
   test('another tenant never gets a cached report: 404 as for an unknown id', async () => {
     const base = `/v1/integrations/${integrationId}`;
     assert.equal((await get(`${base}/users?sort=name&limit=5`)).status, 200);

@@ -212,6 +212,42 @@ describe('CachedLoader', () => {
     assert.deepEqual(await loader.get('k', ['integration:a'], async () => ({ value: 'x', bytes: 1 })), { value: 'after', outcome: 'hit' });
   });
 
+  test('markStale keeps entries and serves them, recomputing each once in the background; a hard invalidation drops them', async () => {
+    const { loader, outcomes } = make();
+    let version = 1;
+    let calls = 0;
+    const gate = deferred<void>();
+    const load = async () => {
+      calls++;
+      const v = version;
+      if (calls === 2) await gate.promise;
+      return { value: `v${v}`, bytes: 1 };
+    };
+    assert.equal((await loader.get('k', ['integration:a'], load)).value, 'v1');
+    version = 2;
+    loader.markStale('integration:b');
+    assert.deepEqual(await loader.get('k', ['integration:a'], load), { value: 'v1', outcome: 'hit' });
+    assert.equal(calls, 1, 'another integration\'s progress changes nothing');
+    loader.markStale('integration:a');
+    assert.deepEqual(await loader.get('k', ['integration:a'], load), { value: 'v1', outcome: 'hit' });
+    assert.deepEqual(await loader.get('k', ['integration:a'], load), { value: 'v1', outcome: 'hit' });
+    assert.equal(calls, 2, 'one recomputation for both hits');
+    // More progress while it runs: its result is stored stale, so the next hit recomputes again.
+    version = 3;
+    loader.markStale('integration:a');
+    gate.resolve();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(await loader.get('k', ['integration:a'], load), { value: 'v2', outcome: 'hit' });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(calls, 3);
+    assert.deepEqual(await loader.get('k', ['integration:a'], load), { value: 'v3', outcome: 'hit' });
+    assert.equal(calls, 3, 'a fresh entry is not recomputed');
+    version = 4;
+    loader.invalidate('integration:a');
+    assert.deepEqual(await loader.get('k', ['integration:a'], load), { value: 'v4', outcome: 'miss' });
+    assert.deepEqual(outcomes, ['miss', 'hit', 'hit', 'hit', 'hit', 'hit', 'miss']);
+  });
+
   test('entries expire after the TTL', async () => {
     const c = clock();
     const { loader } = make({ ttlMs: 1_000, now: c.now });

@@ -21,6 +21,8 @@ export interface CachedReport {
 /** Invalidation tags, the payloads of the `report_changes` notifications. */
 export const integrationTag = (id: string) => `integration:${id}`;
 export const tenantTag = (id: string) => `tenant:${id}`;
+/** The payload of a running sync's page transactions (migration 20261202T090000_report_change_progress). */
+const PROGRESS_PREFIX = 'progress:';
 
 const CACHES = ['reports', 'tenants', 'integrations'] as const;
 type CacheName = (typeof CACHES)[number];
@@ -83,8 +85,16 @@ export class ApiCache {
     this.updateGauges();
   }
 
-  /** A notification's payload (`integration:<id>`, `tenant:<id>`, `all`) or a local change. */
+  /**
+   * A notification's payload (`integration:<id>`, `tenant:<id>`, `all`, or `progress:<id>`: a running
+   * sync's page, which marks that integration's reports stale instead of dropping them) or a local change.
+   */
   invalidate(tag: string, kind?: 'local'): void {
+    if (tag.startsWith(PROGRESS_PREFIX)) {
+      this.reports.markStale(integrationTag(tag.slice(PROGRESS_PREFIX.length)));
+      this.options.metrics?.apiCacheInvalidations.inc({ kind: 'progress' });
+      return;
+    }
     if (tag === 'all') {
       for (const cache of this.all()) cache.reset();
     } else {

@@ -14,6 +14,8 @@ interface Flight<V> {
   tags: readonly string[];
   /** Set when the data it reads changed while it ran: its result is returned but never stored. */
   stale: boolean;
+  /** Set when the data moved on softly while it ran (`markStale`): its result is stored as stale. */
+  behind: boolean;
 }
 
 export interface CachedLoaderOptions extends LruOptions {
@@ -35,8 +37,11 @@ export interface CachedLoaderOptions extends LruOptions {
  *   the change committed — is not stored, and new lookups start a new computation.
  * - An entry's age counts from the start of the computation that produced it, so nothing served is
  *   older than `ttlMs`.
- * - Refresh ahead: a hit on an entry older than `refreshAfterMs` is answered from the cache and starts the
- *   entry's recomputation in the background (one at a time per key). An entry in use is thus replaced
+ * - Soft invalidation (`markStale(tag)`, a running sync's progress): entries stay and are served, but
+ *   each is recomputed in the background on its next hit; a computation running meanwhile stores its
+ *   result as stale too. Readers of a report that a sync keeps changing thus never wait for it.
+ * - Refresh ahead: a hit on an entry older than `refreshAfterMs` (or stale) is answered from the cache and
+ *   starts the entry's recomputation in the background (one at a time per key). An entry in use is thus replaced
  *   before its TTL ends, and its readers never all wait for it at once (under load, a TTL expiry used to
  *   stall every connection reading that report; docs/benchmarks.md, scenario 6).
  */
@@ -80,7 +85,7 @@ export class CachedLoader<V> {
     if (cached !== undefined) {
       this.options.onLookup?.('hit');
       // A failed refresh changes nothing: the entry stays until its TTL, a later hit tries again.
-      if (cached.ageMs >= this.refreshAfterMs && !this.inflight.has(key)) this.start(key, tags, load).catch(() => undefined);
+      if ((cached.stale || cached.ageMs >= this.refreshAfterMs) && !this.inflight.has(key)) this.start(key, tags, load).catch(() => undefined);
       return { value: cached.value, outcome: 'hit' };
     }
     const running = this.inflight.get(key);
@@ -95,11 +100,13 @@ export class CachedLoader<V> {
   /** Runs `load` as the key's one computation in flight, storing its result unless it went stale. */
   private start(key: string, tags: readonly string[], load: () => Promise<Loaded<V>>): Promise<V> {
     const startedAt = this.now();
-    const flight: Flight<V> = { tags, stale: false, promise: undefined as unknown as Promise<V> };
+    const flight: Flight<V> = { tags, stale: false, behind: false, promise: undefined as unknown as Promise<V> };
     flight.promise = (async () => {
       try {
         const loaded = await load();
-        if (!flight.stale && this.on && this.lru.set(key, loaded.value, { bytes: loaded.bytes, tags, storedAt: startedAt })) this.options.onStore?.();
+        if (!flight.stale && this.on && this.lru.set(key, loaded.value, { bytes: loaded.bytes, tags, storedAt: startedAt, stale: flight.behind })) {
+          this.options.onStore?.();
+        }
         return loaded.value;
       } finally {
         if (this.inflight.get(key) === flight) this.inflight.delete(key);
@@ -118,6 +125,12 @@ export class CachedLoader<V> {
         this.inflight.delete(key);
       }
     }
+  }
+
+  /** Keeps what carries `tag` but marks it stale, stored or in flight (see the class comment). */
+  markStale(tag: string): void {
+    this.lru.markStaleTag(tag);
+    for (const flight of this.inflight.values()) if (flight.tags.includes(tag)) flight.behind = true;
   }
 
   /** Drops everything, stored or in flight. */

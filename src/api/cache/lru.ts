@@ -19,6 +19,8 @@ interface Entry<V> {
   bytes: number;
   storedAt: number;
   tags: readonly string[];
+  /** Still served, but known to be behind the data (`markStaleTag`): its reader should recompute it. */
+  stale: boolean;
 }
 
 export class LruCache<V> {
@@ -43,8 +45,8 @@ export class LruCache<V> {
     return this.getWithAge(key)?.value;
   }
 
-  /** A live entry's value and age (ms since its `storedAt`), as a hit: it becomes the most recently used. */
-  getWithAge(key: string): { value: V; ageMs: number } | undefined {
+  /** A live entry's value, age (ms since its `storedAt`) and staleness, as a hit: it becomes the most recently used. */
+  getWithAge(key: string): { value: V; ageMs: number; stale: boolean } | undefined {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
     const ageMs = this.now() - entry.storedAt;
@@ -55,18 +57,18 @@ export class LruCache<V> {
     // Most recently used goes last.
     this.entries.delete(key);
     this.entries.set(key, entry);
-    return { value: entry.value, ageMs };
+    return { value: entry.value, ageMs, stale: entry.stale };
   }
 
   /**
    * Stores a value. `storedAt` defaults to now; pass the instant the value was computed from (the start
    * of its computation) so that its age is never understated. Returns false when it was not stored.
    */
-  set(key: string, value: V, opts: { bytes: number; tags: readonly string[]; storedAt?: number }): boolean {
+  set(key: string, value: V, opts: { bytes: number; tags: readonly string[]; storedAt?: number; stale?: boolean }): boolean {
     this.delete(key);
     const storedAt = opts.storedAt ?? this.now();
     if (opts.bytes > this.options.maxBytes || this.options.maxEntries <= 0 || this.now() - storedAt >= this.options.ttlMs) return false;
-    this.entries.set(key, { value, bytes: opts.bytes, storedAt, tags: opts.tags });
+    this.entries.set(key, { value, bytes: opts.bytes, storedAt, tags: opts.tags, stale: opts.stale ?? false });
     this.totalBytes += opts.bytes;
     for (const tag of opts.tags) {
       let keys = this.byTag.get(tag);
@@ -100,6 +102,14 @@ export class LruCache<V> {
     let n = 0;
     for (const key of [...keys]) if (this.delete(key)) n++;
     return n;
+  }
+
+  /** Marks every entry carrying `tag` stale (kept and served, flagged for recomputation); returns how many. */
+  markStaleTag(tag: string): number {
+    const keys = this.byTag.get(tag);
+    if (!keys) return 0;
+    for (const key of keys) this.entries.get(key)!.stale = true;
+    return keys.size;
   }
 
   clear(): void {
