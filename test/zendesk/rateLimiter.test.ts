@@ -116,3 +116,21 @@ test('requests to an endpoint bucket take turns in a process; a queued caller ke
   await Promise.all([a, b, d]);
   assert.deepEqual(order, ['other', 'a', 'b', 'd']);
 });
+
+test('a permit waits out a block that arrived after it was given (a 429 of another request), and says so', async () => {
+  const limiter = new RateLimiter({ db: testDb(), workspace: unique('lapse'), maxInlineWaitMs: 5_000 });
+  const path = '/api/v2/incremental/ticket_events.json';
+  await limiter.withPermit(path, undefined, async (permit) => {
+    assert.equal(await permit.waitOutBlocks(), false, 'nothing blocked: no wait');
+    // Meanwhile another stream of the workspace receives a 429 on the shared account bucket.
+    await limiter.block(['account'], 400);
+    const beats: number[] = [];
+    const started = Date.now();
+    assert.equal(await permit.waitOutBlocks((ms) => void beats.push(ms)), true);
+    assert.ok(Date.now() - started >= 400, `waited ${Date.now() - started} ms`);
+    assert.ok(beats.length >= 1, 'onWait was called while waiting');
+    // A block longer than the inline wait is thrown, as on entry.
+    await limiter.block(['incremental'], 30_000);
+    await assert.rejects(permit.waitOutBlocks(), (err: unknown) => err instanceof ZendeskRateLimitedError && err.bucket === 'incremental');
+  });
+});
