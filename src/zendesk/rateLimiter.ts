@@ -180,6 +180,15 @@ function sleepUnless(ms: number, early?: Promise<unknown>): Promise<void> {
   });
 }
 
+/** How long this process still holds bucket key `k` blocked by a Retry-After (0 when not; an expired block is forgotten). */
+function blockLeftMs(k: string, now: number): number {
+  const until = localBlocks.get(k);
+  if (until === undefined) return 0;
+  if (until > now) return until - now;
+  localBlocks.delete(k);
+  return 0;
+}
+
 /**
  * Sleeps `ms`, calling `onWait` first and then every `tickMs`, so an activity heartbeats through the wait.
  * A cancelled activity's heartbeat may throw: that ends the wait and reaches the caller.
@@ -256,11 +265,7 @@ export class RateLimiter {
     };
     for (const b of buckets) {
       const k = key(this.workspace, b);
-      const until = localBlocks.get(k);
-      if (until !== undefined) {
-        if (until <= now) localBlocks.delete(k);
-        else consider(b, until - now, false);
-      }
+      consider(b, blockLeftMs(k, now), false);
       const window = windows.get(k);
       if (window && window.resetAt <= now) windows.delete(k);
       else if (window) {
@@ -325,8 +330,8 @@ export class RateLimiter {
         let ms = 0;
         let blocked: ZendeskBucket | undefined;
         for (const b of buckets) {
-          const until = localBlocks.get(key(this.workspace, b)) ?? 0;
-          if (until - now > ms) [ms, blocked] = [until - now, b];
+          const left = blockLeftMs(key(this.workspace, b), now);
+          if (left > ms) [ms, blocked] = [left, b];
         }
         if (blocked === undefined) return waited;
         if (ms > this.maxInlineWaitMs) throw new ZendeskRateLimitedError(blocked, ms);
