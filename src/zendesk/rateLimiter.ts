@@ -323,25 +323,9 @@ export class RateLimiter {
       }
       notifyChange();
     };
-    const waitOutBlocks = async (onWait?: OnWait): Promise<boolean> => {
-      let waited = false;
-      for (;;) {
-        const now = Date.now();
-        let ms = 0;
-        let blocked: ZendeskBucket | undefined;
-        for (const b of buckets) {
-          const left = blockLeftMs(key(this.workspace, b), now);
-          if (left > ms) [ms, blocked] = [left, b];
-        }
-        if (blocked === undefined) return waited;
-        if (ms > this.maxInlineWaitMs) throw new ZendeskRateLimitedError(blocked, ms);
-        await this.wait(ms, onWait);
-        waited = true;
-      }
-    };
     return {
       buckets: [...buckets],
-      waitOutBlocks,
+      waitOutBlocks: (onWait) => this.waitOutBlocks(buckets, onWait),
       observe: async (status, headers) => {
         try {
           return await this.observe(buckets, status, headers);
@@ -351,6 +335,24 @@ export class RateLimiter {
       },
       release,
     };
+  }
+
+  /** `Permit.waitOutBlocks`: only Retry-After blocks count (the permit's own slot is one of the in-flight requests). */
+  private async waitOutBlocks(buckets: readonly ZendeskBucket[], onWait?: OnWait): Promise<boolean> {
+    let waited = false;
+    for (;;) {
+      const now = Date.now();
+      let ms = 0;
+      let blocked: ZendeskBucket | undefined;
+      for (const b of buckets) {
+        const left = blockLeftMs(key(this.workspace, b), now);
+        if (left > ms) [ms, blocked] = [left, b];
+      }
+      if (blocked === undefined) return waited;
+      if (ms > this.maxInlineWaitMs) throw new ZendeskRateLimitedError(blocked, ms);
+      await this.wait(ms, onWait);
+      waited = true;
+    }
   }
 
   private wait(ms: number, onWait?: OnWait): Promise<void> {
