@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { ApiCache } from '../../src/api/cache/apiCache';
 import { CachedLoader } from '../../src/api/cache/cachedLoader';
 import { LruCache } from '../../src/api/cache/lru';
+import { RefreshQueue } from '../../src/api/cache/refreshQueue';
 import { reportCacheKey } from '../../src/api/cache/reportKey';
 
 /** The report cache's pure parts: LRU bounds and expiry, tags, single flight, invalidation, keys. */
@@ -74,6 +75,33 @@ describe('LruCache', () => {
     assert.equal(lru.deleteTag('tenant:t'), 1);
     assert.equal(lru.size, 0);
     assert.equal(lru.bytes, 0);
+  });
+});
+
+describe('RefreshQueue', () => {
+  const turned = async (ticket: { turn: Promise<void> }) => {
+    let done = false;
+    void ticket.turn.then(() => (done = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    return done;
+  };
+
+  test('runs `concurrency` at a time in order; a promoted ticket starts at once and takes no slot', async () => {
+    const queue = new RefreshQueue(1);
+    const [a, b, c, d] = [queue.enter(), queue.enter(), queue.enter(), queue.enter()];
+    assert.deepEqual([await turned(a), await turned(b), await turned(c), await turned(d)], [true, false, false, false]);
+    c.promote();
+    assert.equal(await turned(c), true);
+    assert.equal(c.promoted, true);
+    assert.equal(await turned(b), false, 'the promoted ticket did not take the slot');
+    a.leave();
+    a.leave();
+    assert.equal(await turned(b), true);
+    assert.equal(await turned(d), false, 'leaving twice frees one slot');
+    c.leave();
+    assert.equal(await turned(d), false, 'a promoted ticket frees no slot');
+    b.leave();
+    assert.equal(await turned(d), true);
   });
 });
 
@@ -246,6 +274,40 @@ describe('CachedLoader', () => {
     loader.invalidate('integration:a');
     assert.deepEqual(await loader.get('k', ['integration:a'], load), { value: 'v4', outcome: 'miss' });
     assert.deepEqual(outcomes, ['miss', 'hit', 'hit', 'hit', 'hit', 'hit', 'miss']);
+  });
+
+  test('refreshConcurrency: background refreshes wait their turn; a lookup that needs a queued one starts it; an invalidated one never runs', async () => {
+    const c = clock();
+    const { loader } = make({ ttlMs: 1_000, refreshAfterMs: 500, refreshConcurrency: 1, now: c.now });
+    const started: string[] = [];
+    const gates = new Map<string, ReturnType<typeof deferred<void>>>();
+    const load = (key: string, version: string) => async () => {
+      started.push(`${key}${version}`);
+      const gate = deferred<void>();
+      gates.set(`${key}${version}`, gate);
+      if (version === '2') await gate.promise;
+      return { value: `${key}${version}`, bytes: 1 };
+    };
+    for (const key of ['a', 'b', 'c']) await loader.get(key, [`integration:${key}`], load(key, '1'));
+    c.advance(500);
+    // Three hits past refreshAfterMs: one refresh runs, two wait.
+    for (const key of ['a', 'b', 'c']) assert.equal((await loader.get(key, [`integration:${key}`], load(key, '2'))).outcome, 'hit');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(started, ['a1', 'b1', 'c1', 'a2']);
+    // b's entry expires while its refresh waits: the lookup joins that refresh and starts it at once.
+    c.advance(500);
+    loader.invalidate('integration:c');
+    const b = loader.get('b', ['integration:b'], load('b', '3'));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(started, ['a1', 'b1', 'c1', 'a2', 'b2']);
+    gates.get('b2')!.resolve();
+    assert.deepEqual(await b, { value: 'b2', outcome: 'coalesced' });
+    // a's refresh ends: the slot goes to c's, which was invalidated meanwhile and is dropped unrun.
+    gates.get('a2')!.resolve();
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(started, ['a1', 'b1', 'c1', 'a2', 'b2']);
+    assert.deepEqual(await loader.get('c', ['integration:c'], load('c', '4')), { value: 'c4', outcome: 'miss' });
   });
 
   test('entries expire after the TTL', async () => {

@@ -58,6 +58,8 @@ export class ApiCache {
         maxEntries: options.maxEntries ?? 10_000,
         maxBytes,
         ttlMs: options.ttlMs,
+        // One background refresh at a time per cache: they must not take the CPU from the requests.
+        refreshConcurrency: 1,
         now: options.now,
         onLookup: metrics ? (outcome: LookupOutcome) => metrics.apiCacheRequests.inc({ cache: name, outcome }) : undefined,
         onStore: metrics ? () => this.updateGauge(name) : undefined,

@@ -1,4 +1,5 @@
 import { LruCache, type LruOptions } from './lru';
+import { RefreshQueue, type RefreshTicket } from './refreshQueue';
 
 /** How a lookup was answered: from the cache, by a computation, by joining one in flight, or uncached. */
 export type LookupOutcome = 'hit' | 'miss' | 'coalesced' | 'bypass';
@@ -16,11 +17,18 @@ interface Flight<V> {
   stale: boolean;
   /** Set when the data moved on softly while it ran (`markStale`): its result is stored as stale. */
   behind: boolean;
+  /** A background refresh's place in the refresh queue (absent for a miss's computation). */
+  ticket?: RefreshTicket;
 }
+
+/** Why a queued refresh never ran: what it would refresh was invalidated while it waited. */
+class RefreshDropped extends Error {}
 
 export interface CachedLoaderOptions extends LruOptions {
   /** Age at which a hit also recomputes the entry in the background; default ¾ of `ttlMs`. */
   refreshAfterMs?: number;
+  /** Background recomputations running at once, at most; the others wait their turn. Default: no limit. */
+  refreshConcurrency?: number;
   onLookup?: (outcome: LookupOutcome) => void;
   /** After an entry was stored (e.g. to refresh size gauges). */
   onStore?: () => void;
@@ -43,19 +51,23 @@ export interface CachedLoaderOptions extends LruOptions {
  * - Refresh ahead: a hit on an entry older than `refreshAfterMs` (or stale) is answered from the cache and
  *   starts the entry's recomputation in the background (one at a time per key). An entry in use is thus replaced
  *   before its TTL ends, and its readers never all wait for it at once (under load, a TTL expiry used to
- *   stall every connection reading that report; docs/benchmarks.md, scenario 6).
+ *   stall every connection reading that report; docs/benchmarks.md, scenario 6). `refreshConcurrency`
+ *   bounds how many run at once (`RefreshQueue`); a lookup that comes to wait for a queued one (its entry
+ *   expired meanwhile) starts it at once.
  */
 export class CachedLoader<V> {
   private readonly lru: LruCache<V>;
   private readonly inflight = new Map<string, Flight<V>>();
   private readonly now: () => number;
   private readonly refreshAfterMs: number;
+  private readonly refreshes: RefreshQueue;
   private on = false;
 
   constructor(private readonly options: CachedLoaderOptions) {
     this.lru = new LruCache<V>(options);
     this.now = options.now ?? Date.now;
     this.refreshAfterMs = options.refreshAfterMs ?? Math.floor(options.ttlMs * 0.75);
+    this.refreshes = new RefreshQueue(options.refreshConcurrency ?? Number.POSITIVE_INFINITY);
   }
 
   get enabled(): boolean {
@@ -85,11 +97,14 @@ export class CachedLoader<V> {
     if (cached !== undefined) {
       this.options.onLookup?.('hit');
       // A failed refresh changes nothing: the entry stays until its TTL, a later hit tries again.
-      if ((cached.stale || cached.ageMs >= this.refreshAfterMs) && !this.inflight.has(key)) this.start(key, tags, load).catch(() => undefined);
+      if ((cached.stale || cached.ageMs >= this.refreshAfterMs) && !this.inflight.has(key)) {
+        this.start(key, tags, load, this.refreshes.enter()).catch(() => undefined);
+      }
       return { value: cached.value, outcome: 'hit' };
     }
     const running = this.inflight.get(key);
     if (running) {
+      running.ticket?.promote();
       this.options.onLookup?.('coalesced');
       return { value: await running.promise, outcome: 'coalesced' };
     }
@@ -97,18 +112,28 @@ export class CachedLoader<V> {
     return { value: await this.start(key, tags, load), outcome: 'miss' };
   }
 
-  /** Runs `load` as the key's one computation in flight, storing its result unless it went stale. */
-  private start(key: string, tags: readonly string[], load: () => Promise<Loaded<V>>): Promise<V> {
-    const startedAt = this.now();
-    const flight: Flight<V> = { tags, stale: false, behind: false, promise: undefined as unknown as Promise<V> };
+  /**
+   * Runs `load` as the key's one computation in flight, storing its result unless it went stale. With a
+   * ticket (a background refresh), it first waits for its turn, and is dropped if invalidated meanwhile.
+   */
+  private start(key: string, tags: readonly string[], load: () => Promise<Loaded<V>>, ticket?: RefreshTicket): Promise<V> {
+    const flight: Flight<V> = { tags, stale: false, behind: false, ticket, promise: undefined as unknown as Promise<V> };
     flight.promise = (async () => {
       try {
+        if (ticket) {
+          await ticket.turn;
+          // Nobody waits for a dropped refresh: lookups after the invalidation start their own.
+          if (flight.stale && !ticket.promoted) throw new RefreshDropped();
+        }
+        // The age counts from here: what `load` reads is at least this recent.
+        const startedAt = this.now();
         const loaded = await load();
         if (!flight.stale && this.on && this.lru.set(key, loaded.value, { bytes: loaded.bytes, tags, storedAt: startedAt, stale: flight.behind })) {
           this.options.onStore?.();
         }
         return loaded.value;
       } finally {
+        ticket?.leave();
         if (this.inflight.get(key) === flight) this.inflight.delete(key);
       }
     })();
