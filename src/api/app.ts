@@ -13,9 +13,9 @@ import { reportsRouter } from './routes/reports';
 import { tenantsRouter } from './routes/tenants';
 
 /**
- * The Express application: request metrics and logs, probes, then everything under `/v1/integrations`
- * behind tenant authentication (reports first), the JSON body parser and the other routes (OpenAPI, the
- * OAuth callback, admin), then problem handling. `metrics` defaults to a registry of its own, served on the public `GET /metrics`.
+ * The Express application: request metrics and logs, then everything under `/v1/integrations` behind
+ * tenant authentication (reports first), the probes, the JSON body parser and the other routes (OpenAPI,
+ * the OAuth callback, admin), then problem handling. `metrics` defaults to a registry of its own, served on the public `GET /metrics`.
  * `cache` defaults to the configured caches (listening on their own PostgreSQL connection, which never
  * keeps the process alive); pass one to close it on shutdown (`app.locals.cache` holds it either way).
  */
@@ -28,14 +28,14 @@ export function createApp(deps: ApiDeps & { metrics?: Metrics; cache?: ApiCache 
   app.locals.cache = cache;
   app.use(httpMetricsMiddleware(metrics));
   app.use(requestLogMiddleware(deps.logger));
-  app.get('/metrics', metricsHandler(metrics.registry));
-  app.use(healthRouter(deps));
 
-  // The reports (GET, no body) come first: they are most of the traffic, and every router a request
-  // passes on its way costs it time under load (docs/benchmarks.md, scenario 6).
+  // The reports (GET, no body) come first, even before the probes: they are most of the traffic, and
+  // every router a request passes on its way costs it time under load (docs/benchmarks.md, scenario 6).
   app.use('/v1/integrations', requireTenant(deps.db, cache));
   app.use(reportsRouter({ ...deps, cache }));
 
+  app.get('/metrics', metricsHandler(metrics.registry));
+  app.use(healthRouter(deps));
   app.use(express.json({ limit: '64kb', strict: true, type: ['application/json', 'application/*+json'] }));
   app.use(openApiRouter(deps.config.publicUrl));
   app.use(oauthCallbackRouter(deps));

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 
 /** Tenant API keys: high-entropy random strings, so a plain SHA-256 is a sound at-rest form. */
 export function generateApiKey(): string {
@@ -6,5 +6,6 @@ export function generateApiKey(): string {
 }
 
 export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
+  // One-shot: every API request hashes its key, and crypto.hash builds no Hash object.
+  return hash('sha256', key, 'hex');
 }

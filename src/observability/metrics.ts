@@ -154,15 +154,12 @@ export function routeTemplate(req: Request): string {
 export function httpMetricsMiddleware(metrics: Pick<Metrics, 'httpRequests' | 'httpRequestDuration'>): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     const started = process.hrtime.bigint();
-    let recorded = false;
     const record = () => {
-      if (recorded) return;
-      recorded = true;
       const labels = { method: req.method, route: routeTemplate(req), status: res.writableFinished ? String(res.statusCode) : 'aborted' };
       metrics.httpRequests.inc(labels);
       metrics.httpRequestDuration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
     };
-    res.once('finish', record);
+    // 'close' follows every response, finished ('finish' came first) or cut short.
     res.once('close', record);
     next();
   };

@@ -35,12 +35,11 @@ export function requestLogMiddleware(logger: Logger): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     const started = process.hrtime.bigint();
     const path = req.path;
-    let logged = false;
     const log = () => {
-      if (logged) return;
-      logged = true;
       const finished = res.writableFinished;
       const status = res.statusCode;
+      const level = PROBES.has(path) ? 'debug' : !finished || status >= 500 ? 'warn' : 'info';
+      if (!logger.isLevelEnabled(level)) return;
       const recorded = requestLogIds(res);
       const integrationId = INTEGRATION_PATH.exec(path)?.[1] ?? recorded.integrationId;
       const line = {
@@ -53,10 +52,9 @@ export function requestLogMiddleware(logger: Logger): RequestHandler {
         tenantId: req.tenant?.id ?? recorded.tenantId,
         integrationId,
       };
-      const level = PROBES.has(path) ? 'debug' : !finished || status >= 500 ? 'warn' : 'info';
       logger[level](line, 'http request');
     };
-    res.once('finish', log);
+    // 'close' follows every response, finished ('finish' came first) or cut short.
     res.once('close', log);
     next();
   };

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { parseSort, sortParam, type ActivityWindow, type Sort, type SortParam, type UserFilters } from './model';
 
 /**
@@ -39,7 +39,7 @@ export function queryFingerprint(integrationId: string, filters: UserFilters, in
     .filter(([, v]) => v !== undefined)
     .map(([k, v]) => [k, v instanceof Date ? v.toISOString() : Array.isArray(v) ? [...v].sort() : v] as const)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return createHash('sha256').update(JSON.stringify(canonical)).digest('base64url').slice(0, 16);
+  return hash('sha256', JSON.stringify(canonical), 'base64url').slice(0, 16);
 }
 
 export function encodeCursor(cursor: Cursor): string {

@@ -130,7 +130,11 @@ describe('report cache', () => {
     const agent = ws.users().find((u) => u.active && u.role === 'agent' && !u.suspended && u.role_type !== 1 && u.role_type !== 3)!;
     ws.suspendUser(agent.id);
     await syncNow(integrationId);
-    const after = await get(`${base}/utilization`);
+    // The run's end notifies the API as it commits; waitForSync may see the commit first.
+    const after = await waitFor('the synced change in the report', async () => {
+      const res = await get(`${base}/utilization`);
+      return res.json.paidSeats.suspended !== before.json.paidSeats.suspended && res;
+    }, 2_000);
     assert.equal(after.json.paidSeats.suspended, before.json.paidSeats.suspended + 1);
     assert.notEqual(after.json.asOf, before.json.asOf);
     assert.notEqual(after.json.lastSyncedAt, before.json.lastSyncedAt);
@@ -144,8 +148,8 @@ describe('report cache', () => {
     const before = await get(`${base}/users?sort=name&limit=5`);
     assert.equal((await get(`${base}/users?sort=name&limit=5`)).text, before.text);
     await system.db.updateTable('zendesk_users').set({ name: '  !first by name' }).where('integration_id', '=', integrationId).where('id', '=', before.json.users[4].id).execute();
-    const after = await get(`${base}/users?sort=name&limit=5`);
-    assert.equal(after.json.users[0].name, '  !first by name');
+    // Visible once the commit's notification arrived (a few milliseconds; a request can beat it).
+    await waitFor('the changed name in the report', async () => (await get(`${base}/users?sort=name&limit=5`)).json.users[0].name === '  !first by name', 2_000);
   });
 
   test('while a sync runs, its pages mark reports stale: served at once, recomputed behind; its end is visible at once', async () => {
@@ -202,6 +206,26 @@ describe('report cache', () => {
       assert.ok(!res.text.includes('"users"'));
     }
     assert.equal((await get(`${base}/utilization`, 'not-a-key')).status, 401);
+  });
+
+  test('one query string sent for two integrations of two tenants gives each its own report', async () => {
+    system.sandbox.createWorkspace({ subdomain: 'cache-other', users: 40, ticketEvents: 100, seed: 62, consentMode: 'allow' });
+    const { integrationId: otherId } = await connectAndSync(system, tenantB.apiKey, 'cache-other');
+    const query = '?sort=name&limit=3&usage=active,inactive';
+    for (let i = 0; i < 2; i++) {
+      const mine = await get(`/v1/integrations/${integrationId}/users${query}`);
+      const theirs = await get(`/v1/integrations/${otherId}/users${query}`, tenantB.apiKey);
+      assert.equal(mine.status, 200);
+      assert.equal(theirs.status, 200);
+      const ids = (res: typeof mine) => res.json.users.map((u: { id: number }) => u.id);
+      const names = (subdomain: string) => new Set(system.sandbox.workspace(subdomain).users().map((u) => u.id));
+      assert.ok(ids(mine).every((id: number) => names(SUBDOMAIN).has(id)), 'tenant A sees its workspace');
+      assert.ok(ids(theirs).every((id: number) => names('cache-other').has(id)), 'tenant B sees its workspace');
+      assert.notDeepEqual(ids(mine), ids(theirs));
+      assert.ok(theirs.json.total <= 40 && mine.json.total > 40);
+      // The same query string for the other tenant's integration is theirs alone.
+      assert.equal((await get(`/v1/integrations/${otherId}/users${query}`)).status, 404);
+    }
   });
 
   test('a tenant whose key changes is refused at once', async () => {

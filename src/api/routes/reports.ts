@@ -11,6 +11,7 @@ import { countUsers, findUserPage } from '../../reports/userQuery';
 import { userView } from '../../reports/userView';
 import { utilizationReport } from '../../reports/utilization';
 import { integrationTag, tenantTag, type ApiCache, type CachedReport } from '../cache/apiCache';
+import { LruCache } from '../cache/lru';
 import { reportCacheKey } from '../cache/reportKey';
 import type { ApiDeps } from '../deps';
 import { badRequest, notFound, type FieldError } from '../problems';
@@ -81,22 +82,53 @@ const GZIP_MIN_BYTES = 1024;
 /** A report body ready to send many times: serialized and compressed once, with its as-of instant and ETag. */
 export async function cachedReport(body: unknown, asOf: Date): Promise<{ value: CachedReport; bytes: number }> {
   const json = Buffer.from(JSON.stringify(body), 'utf8');
-  const gzip = json.length >= GZIP_MIN_BYTES ? await gzipAsync(json) : undefined;
+  // The best compression: it runs once per computation, and every response sent saves the bytes.
+  const gzip = json.length >= GZIP_MIN_BYTES ? await gzipAsync(json, { level: 9 }) : undefined;
   const etag = `W/"${createHash('sha1').update(json).digest('base64url')}"`;
   return { value: { body: json, gzip, asOf: asOf.toISOString(), etag }, bytes: json.length + (gzip?.length ?? 0) + 200 };
 }
 
+/**
+ * Sends a cached report: 304 when the client's ETag matches (`req.fresh`), else the body, gzip when the
+ * client takes it. Node's own setHeader and end, not Express's res.set and res.send: the headers are
+ * known to be valid, and this runs for most requests the API serves.
+ */
 function sendReport(req: Request, res: Response, report: CachedReport): void {
   const gzip = report.gzip !== undefined && req.acceptsEncodings('gzip', 'identity') === 'gzip';
-  res.set({
-    [AS_OF_HEADER]: report.asOf,
-    'Cache-Control': REPORT_CACHE_CONTROL,
-    Vary: 'Authorization, Accept-Encoding',
-    ETag: report.etag,
-    'Content-Type': 'application/json; charset=utf-8',
-  });
-  if (gzip) res.set('Content-Encoding', 'gzip');
-  res.send(gzip ? report.gzip : report.body);
+  res.setHeader(AS_OF_HEADER, report.asOf);
+  res.setHeader('Cache-Control', REPORT_CACHE_CONTROL);
+  res.setHeader('Vary', 'Authorization, Accept-Encoding');
+  res.setHeader('ETag', report.etag);
+  if (req.fresh) {
+    res.statusCode = 304;
+    res.end();
+    return;
+  }
+  const body = gzip ? report.gzip! : report.body;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  if (gzip) res.setHeader('Content-Encoding', 'gzip');
+  res.setHeader('Content-Length', body.length);
+  res.end(body);
+}
+
+/**
+ * Parsed report queries by tenant, integration and query string as sent. Parsing (zod, the cursor, the
+ * canonical cache key) is pure, and clients repeat the same few queries: under load it was a tenth of
+ * the API's CPU time (docs/benchmarks.md, scenario 6). Only valid queries are kept; a bad one throws
+ * its 400 every time. Bounded by count: the least recently used query goes first.
+ */
+class ParsedQueries<T> {
+  private readonly parsed = new LruCache<T>({ maxEntries: 1_000, maxBytes: Number.MAX_SAFE_INTEGER, ttlMs: Number.POSITIVE_INFINITY });
+
+  get(tenantId: string, integrationId: string, req: Request, parse: (tenantId: string, integrationId: string, query: unknown) => T): T {
+    const at = req.url.indexOf('?');
+    const memoKey = `${tenantId}\u0000${integrationId}\u0000${at < 0 ? '' : req.url.slice(at + 1)}`;
+    const known = this.parsed.get(memoKey);
+    if (known !== undefined) return known;
+    const value = parse(tenantId, integrationId, req.query);
+    this.parsed.set(memoKey, value, { bytes: 1, tags: [] });
+    return value;
+  }
 }
 
 /**
@@ -133,25 +165,31 @@ export function reportsRouter(deps: ApiDeps & { cache: ApiCache }): Router {
     };
   };
 
-  router.get('/v1/integrations/:id/users', async (req, res: Response) => {
-    const integration = await ownIntegration(req);
-    const parsed = parseQuery(UsersQuery, req.query);
-    const { limit = 100, cursor: token, ...filterParams } = parsed;
-    const l = listing(integration.id, filterParams);
+  /** A valid `/users` query of one tenant's integration, parsed, with its report cache key. */
+  const parseUsers = (tenantId: string, integrationId: string, query: unknown) => {
+    const { limit = 100, cursor: token, ...filterParams } = parseQuery(UsersQuery, query);
+    const l = listing(integrationId, filterParams);
     let cursor: Cursor | undefined;
     if (token !== undefined) {
       const decoded = decodeCursor(token, { sort: l.sort, fingerprint: l.fingerprint });
       if (!decoded.ok) throw invalidQuery([{ name: 'cursor', reason: decoded.reason }]);
       cursor = decoded.cursor;
     }
-    const tenantId = req.tenant!.id;
-    const key = reportCacheKey('users', tenantId, integration.id, {
+    const key = reportCacheKey('users', tenantId, integrationId, {
       ...l.filters,
       sort: sortParam(l.sort),
       inactiveDays: l.inactiveDays,
       limit,
       cursor: token,
     });
+    return { listing: l, limit, cursor, key };
+  };
+  const usersQueries = new ParsedQueries<ReturnType<typeof parseUsers>>();
+
+  router.get('/v1/integrations/:id/users', async (req, res: Response) => {
+    const integration = await ownIntegration(req);
+    const tenantId = req.tenant!.id;
+    const { listing: l, limit, cursor, key } = usersQueries.get(tenantId, integration.id, req, parseUsers);
     const { value } = await cache.reports.get(key, [integrationTag(integration.id), tenantTag(tenantId)], async () => {
       const window = windowFor(l.inactiveDays, cursor);
       const [page, total] = await Promise.all([
@@ -193,12 +231,16 @@ export function reportsRouter(deps: ApiDeps & { cache: ApiCache }): Router {
     }
   });
 
+  const parseUtilization = (tenantId: string, integrationId: string, query: unknown) => {
+    const inactiveDays = parseQuery(UtilizationQuery, query).inactiveDays ?? config.inactiveAfterDays;
+    return { inactiveDays, key: reportCacheKey('utilization', tenantId, integrationId, { inactiveDays }) };
+  };
+  const utilizationQueries = new ParsedQueries<ReturnType<typeof parseUtilization>>();
+
   router.get('/v1/integrations/:id/utilization', async (req, res: Response) => {
     const integration = await ownIntegration(req);
-    const parsed = parseQuery(UtilizationQuery, req.query);
-    const inactiveDays = parsed.inactiveDays ?? config.inactiveAfterDays;
     const tenantId = req.tenant!.id;
-    const key = reportCacheKey('utilization', tenantId, integration.id, { inactiveDays });
+    const { inactiveDays, key } = utilizationQueries.get(tenantId, integration.id, req, parseUtilization);
     const { value } = await cache.reports.get(key, [integrationTag(integration.id), tenantTag(tenantId)], async () => {
       const window = windowFor(inactiveDays, undefined);
       const body: z.infer<typeof Utilization> = await utilizationReport(db, integration.id, window);
