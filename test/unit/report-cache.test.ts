@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { ApiCache } from '../../src/api/cache/apiCache';
 import { CachedLoader } from '../../src/api/cache/cachedLoader';
 import { LruCache } from '../../src/api/cache/lru';
+import { ParsedQueries } from '../../src/api/cache/parsedQueries';
 import { RefreshQueue } from '../../src/api/cache/refreshQueue';
 import { reportCacheKey } from '../../src/api/cache/reportKey';
 
@@ -75,6 +76,28 @@ describe('LruCache', () => {
     assert.equal(lru.deleteTag('tenant:t'), 1);
     assert.equal(lru.size, 0);
     assert.equal(lru.bytes, 0);
+  });
+});
+
+describe('ParsedQueries', () => {
+  test('one parse per tenant, integration and query string; a failed parse is never kept', () => {
+    const memo = new ParsedQueries<string>();
+    const calls: string[] = [];
+    const parse = (tenantId: string, integrationId: string, query: unknown) => {
+      const q = (query as { q?: string }).q ?? '';
+      calls.push(`${tenantId}/${integrationId}/${q}`);
+      if (q === 'bad') throw new Error('400');
+      return `${tenantId}/${integrationId}/${q}`;
+    };
+    const req = (url: string) => ({ url, query: Object.fromEntries(new URL(url, 'http://x').searchParams) }) as never;
+    assert.equal(memo.get('t1', 'i1', req('/users?q=a'), parse), 't1/i1/a');
+    assert.equal(memo.get('t1', 'i1', req('/users?q=a'), parse), 't1/i1/a');
+    assert.equal(memo.get('t2', 'i1', req('/users?q=a'), parse), 't2/i1/a');
+    assert.equal(memo.get('t1', 'i2', req('/users?q=a'), parse), 't1/i2/a');
+    assert.equal(memo.get('t1', 'i1', req('/users'), parse), 't1/i1/');
+    assert.throws(() => memo.get('t1', 'i1', req('/users?q=bad'), parse));
+    assert.throws(() => memo.get('t1', 'i1', req('/users?q=bad'), parse));
+    assert.deepEqual(calls, ['t1/i1/a', 't2/i1/a', 't1/i2/a', 't1/i1/', 't1/i1/bad', 't1/i1/bad']);
   });
 });
 
