@@ -94,7 +94,6 @@ export async function cachedReport(body: unknown, asOf: Date): Promise<{ value: 
  * known to be valid, and this runs for most requests the API serves.
  */
 function sendReport(req: Request, res: Response, report: CachedReport): void {
-  const gzip = report.gzip !== undefined && req.acceptsEncodings('gzip', 'identity') === 'gzip';
   res.setHeader(AS_OF_HEADER, report.asOf);
   res.setHeader('Cache-Control', REPORT_CACHE_CONTROL);
   res.setHeader('Vary', 'Authorization, Accept-Encoding');
@@ -104,6 +103,7 @@ function sendReport(req: Request, res: Response, report: CachedReport): void {
     res.end();
     return;
   }
+  const gzip = report.gzip !== undefined && req.acceptsEncodings('gzip', 'identity') === 'gzip';
   const body = gzip ? report.gzip! : report.body;
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
   if (gzip) res.setHeader('Content-Encoding', 'gzip');
