@@ -20,6 +20,8 @@ function lastSyncView(run: SyncRun | undefined): z.infer<typeof Integration>['la
     ticketEventsSynced: run.ticket_events_synced,
     requests: run.requests,
     rateLimited: run.rate_limited,
+    skippedRecords: run.skipped_records,
+    notes: run.notes,
     error: run.error,
   };
 }
@@ -48,6 +50,7 @@ export async function integrationViews(deps: ApiDeps, rows: IntegrationRow[]): P
         lastSync: lastSyncView(runs.get(row.id)),
         nextSyncAt: iso(next),
         error: row.error,
+        entitlements: row.entitlements_status ?? ('unknown' as const),
       };
     }),
   );
