@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { EntitlementSeat } from '../zendesk/entitlements';
 
 /** One type per table, as Kysely's example app does. Timestamps are Dates; bigints are parsed to numbers. */
 
@@ -95,8 +96,6 @@ export interface ZendeskUsersTable {
   entitlements_user_updated_at: NullableTimestamp;
 }
 
-/** What a light agent's or contributor's entitlements mean for their seat. */
-export type EntitlementSeat = 'paid' | 'free' | 'unknown';
 
 export interface TicketEventsTable {
   integration_id: string;

@@ -10,7 +10,9 @@ import { revokeToken } from './oauth';
 import { RateLimiter, waitTicking, type OnWait, type RateLimiterOptions } from './rateLimiter';
 import { readTicketEvents, readUsers, type RecordAnomaly, type SkippedRecord } from './records';
 import {
+  entitlementsResponseSchema,
   meResponseSchema,
+  type EntitlementsResponse,
   ticketEventsPageSchema,
   usersCursorPageSchema,
   type TicketEvent,
@@ -163,6 +165,15 @@ export class ZendeskClient {
     const page = await this.get('/api/v2/incremental/ticket_events.json', query, ticketEventsPageSchema);
     const { records, skipped, anomalies } = readTicketEvents(page.ticket_events);
     return { ...page, ticket_events: records, entries: page.ticket_events.length, skipped, anomalies };
+  }
+
+  /**
+   * `GET /api/v2/users/{id}/entitlements/full`: the user's roles in other Zendesk products (scope `read`).
+   * A 404 (the user is gone) is ZendeskRequestError; a 403 (the plan or grant does not allow it) is
+   * ZendeskAuthError('forbidden'), which the caller treats as "entitlements unavailable", not a lost grant.
+   */
+  async userEntitlements(userId: number): Promise<EntitlementsResponse> {
+    return this.get(`/api/v2/users/${userId}/entitlements/full.json`, {}, entitlementsResponseSchema);
   }
 
   /**

@@ -143,3 +143,21 @@ export const ticketEventsPageSchema = z.object({
   count: z.number().int().nonnegative().optional().catch(undefined),
 });
 export type TicketEventsPageEnvelope = z.output<typeof ticketEventsPageSchema>;
+
+// ---------------------------------------------------------------------------------------- Entitlements
+
+/** One product's entitlement as sent; both fields may be missing (read as unknown). */
+export const entitlementSchema = z.looseObject({
+  name: z.string().nullish().catch(null).transform((v) => v ?? null),
+  is_active: z.boolean().nullish().catch(null).transform((v) => v ?? null),
+});
+
+/**
+ * GET /api/v2/users/{id}/entitlements/full (2026-05 OpenAPI file): `{entitlements: {chat, explore, guide,
+ * talk: {name, is_active}}}`. Products are read by name, unknown ones kept; an entry that is not an object
+ * reads as no entitlement.
+ */
+export const entitlementsResponseSchema = z.object({
+  entitlements: z.record(z.string(), entitlementSchema.nullable().catch(null)),
+});
+export type EntitlementsResponse = z.output<typeof entitlementsResponseSchema>;
