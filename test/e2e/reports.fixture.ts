@@ -82,7 +82,7 @@ export interface ExpectedUser {
   role: string;
   roleType: string | null;
   canReportCsv: boolean;
-  chatOnly: boolean;
+  chatOnly: boolean | null;
   moderator: boolean;
   restrictedAgent: boolean;
   shared: boolean;
@@ -123,7 +123,7 @@ export function expectedUsers(users: ZendeskUser[], events: TicketEventSummary[]
       role: u.role,
       roleType: u.role_type === null ? null : ROLE_TYPES[u.role_type],
       canReportCsv: u.report_csv,
-      chatOnly: u.chat_only,
+      chatOnly: u.chat_only ?? null,
       moderator: u.moderator,
       restrictedAgent: u.restricted_agent,
       shared: u.shared,

@@ -127,7 +127,7 @@ describe('GET /users', () => {
     ['roleType=none', () => ({ roleType: 'none' }), (u) => u.roleType === null],
     ['roleType=admin,billing_admin,chat_agent', () => ({ roleType: 'admin,billing_admin,chat_agent' }), (u) => ['admin', 'billing_admin', 'chat_agent'].includes(u.roleType!)],
     ['canReportCsv=true', () => ({ canReportCsv: 'true' }), (u) => u.canReportCsv],
-    ['chatOnly=true', () => ({ chatOnly: 'true' }), (u) => u.chatOnly],
+    ['chatOnly=true', () => ({ chatOnly: 'true' }), (u) => u.chatOnly === true],
     ['moderator=false', () => ({ moderator: 'false' }), (u) => !u.moderator],
     ['restrictedAgent=true', () => ({ restrictedAgent: 'true' }), (u) => u.restrictedAgent],
     ['shared=true', () => ({ shared: 'true' }), (u) => u.shared],

@@ -15,7 +15,7 @@ export interface UserFields {
   role: string;
   role_type: number | null;
   report_csv: boolean;
-  chat_only: boolean;
+  chat_only: boolean | null;
   moderator: boolean;
   restricted_agent: boolean;
   shared: boolean;
@@ -34,7 +34,7 @@ export function expectedUsers(ws: SandboxWorkspace): Map<number, UserFields> {
   for (const u of ws.users()) {
     map.set(u.id, {
       id: u.id, name: u.name, email: u.email ?? null, created_at: iso(u.created_at)!, last_login_at: iso(u.last_login_at),
-      role: u.role, role_type: u.role_type, report_csv: u.report_csv, chat_only: u.chat_only, moderator: u.moderator,
+      role: u.role, role_type: u.role_type, report_csv: u.report_csv, chat_only: u.chat_only ?? null, moderator: u.moderator,
       restricted_agent: u.restricted_agent, shared: u.shared, shared_agent: u.shared_agent, suspended: u.suspended,
       ticket_restriction: u.ticket_restriction, two_factor_auth_enabled: u.two_factor_auth_enabled, verified: u.verified,
       deleted: !u.active,
