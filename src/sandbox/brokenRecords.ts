@@ -8,10 +8,10 @@ import type { BrokenRecordKind, ExportStream } from './types';
 
 /** 2^53 + 1: the first integer a double cannot hold; each injected one gets its own odd number above it. */
 const UNSAFE_BASE = 2n ** 53n + 1n;
+const SYNTHETIC_BASE = 8_000_000_000_000_000;
 
 export class BrokenRecords {
   private readonly anchors: Record<ExportStream, Map<number, BrokenRecordKind[]>> = { users: new Map(), ticketEvents: new Map() };
-  private serial = 0;
 
   add(stream: ExportStream, anchorId: number, kinds: BrokenRecordKind[]): void {
     const list = this.anchors[stream].get(anchorId) ?? [];
@@ -72,8 +72,9 @@ export class BrokenRecords {
       case 'stringId':
         return copy(String(syntheticId));
       case 'unsafeId': {
-        const token = `__zd_raw_${this.serial}__`;
-        raw.set(`"${token}"`, (UNSAFE_BASE + 2n * BigInt(this.serial++)).toString());
+        // The same digits on every read of the page, derived from the entry's synthetic id.
+        const token = `__zd_raw_${syntheticId}__`;
+        raw.set(`"${token}"`, (UNSAFE_BASE + 2n * BigInt(syntheticId - SYNTHETIC_BASE)).toString());
         return copy(token);
       }
       case 'string':
@@ -95,7 +96,7 @@ export class BrokenRecords {
  * still safe integers, so a reader that coerces "123" to 123 cannot hit a real user or event.
  */
 export function syntheticId(anchorId: number, k: number): number {
-  return 8_000_000_000_000_000 + (anchorId % 100_000_000_000) * 16 + k;
+  return SYNTHETIC_BASE + (anchorId % 100_000_000_000) * 16 + k;
 }
 
 export interface PageEntries {
