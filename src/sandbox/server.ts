@@ -217,7 +217,9 @@ export class SandboxServer {
 
   private send(res: ServerResponse, reply: Reply, extra: Record<string, string>): void {
     if (res.destroyed) return;
-    const headers: Record<string, string> = { 'X-Request-Id': randomBytes(8).toString('hex'), ...extra };
+    // Zendesk's docs name X-Zendesk-Request-Id; the 2025 recording shows x-request-id. Both are sent.
+    const requestId = randomBytes(8).toString('hex');
+    const headers: Record<string, string> = { 'X-Request-Id': requestId, 'X-Zendesk-Request-Id': requestId, ...extra };
     let payload: string | undefined;
     if (reply.json !== undefined) {
       headers['Content-Type'] = 'application/json; charset=utf-8';
