@@ -67,6 +67,7 @@ function syncStubs(chunks: { users: number; events: number }, overrides: Stubs =
     beginSync: async () => ({ syncRunId: 'run-1' }),
     syncUsersChunk: async () => ({ done: --users <= 0, pages: 2, records: 2000 }),
     syncTicketEventsChunk: async () => ({ done: --events <= 0, pages: 3, records: 2500 }),
+    syncEntitlementsChunk: async () => ({ done: true, pages: 1, records: 4 }),
     finishSync: async () => undefined,
     markNeedsReauth: async () => undefined,
     ...overrides,

@@ -6,10 +6,12 @@ import { findIntegration, setIntegrationStatus } from '../db/repositories/integr
 import { addSyncRunCounts, addSyncRunNote, finishSyncRun, runningSyncRuns, startSyncRun } from '../db/repositories/syncRuns';
 import { insertTicketEvents } from '../db/repositories/ticketEvents';
 import { upsertZendeskUsers } from '../db/repositories/zendeskUsers';
+import { dueEntitlementChecks, saveEntitlements, setEntitlementsStatus } from '../db/repositories/entitlements';
+import { classifyEntitlements } from '../zendesk/entitlements';
 import { recordSyncFinished, recordSyncStarted, zendeskObserver } from '../observability/metrics';
 import { pauseSyncSchedule } from '../temporal/syncSchedule';
 import { ZendeskClient } from '../zendesk/client';
-import { ZendeskRequestError } from '../zendesk/errors';
+import { ZendeskAuthError, ZendeskRequestError } from '../zendesk/errors';
 import type { RecordAnomaly, SkippedRecord } from '../zendesk/records';
 import type { ActivityDeps } from './deps';
 import { withZendeskFailures } from './failures';
@@ -118,7 +120,7 @@ export function createSyncActivities(deps: ActivityDeps) {
    * Runs a chunk, heartbeating every few seconds through all its waits (see heartbeat.ts), then books the
    * requests it cost on the run whatever happened.
    */
-  const chunk = (input: ChunkInput, stream: 'users' | 'ticket_events', body: (client: ZendeskClient, deadline: number, pulse: HeartbeatPulse) => Promise<ChunkResult>) =>
+  const chunk = (input: ChunkInput, stream: Stream | 'entitlements', body: (client: ZendeskClient, deadline: number, pulse: HeartbeatPulse) => Promise<ChunkResult>) =>
     withHeartbeatPulse({ stallMs }, async (pulse) => {
       const integration = await connectedIntegration(input.integrationId);
       const client = clientFor(input.integrationId, integration.workspace, pulse);
@@ -264,6 +266,51 @@ export function createSyncActivities(deps: ActivityDeps) {
           pulse.beat(result);
           if (page.end_of_stream) return { ...result, done: true };
           if (!more) return result;
+        }
+      });
+    },
+
+    /**
+     * Entitlements of light agents and contributors (src/zendesk/entitlements.ts: they may take a paid seat through a Chat, Guide or
+     * Explore role), one request per user, only for users never read, changed since, or read more than a
+     * week ago; paced by the account's rate limit like every other call. Runs after the users stream, so it
+     * sees this sync's users. A 403 means the account (plan or grant) does not allow it: noted on the
+     * integration, and those users keep Zendesk's Support rule (free seats) — never a lost grant.
+     */
+    async syncEntitlementsChunk(input: ChunkInput): Promise<ChunkResult> {
+      return chunk(input, 'entitlements', async (client, deadline, pulse) => {
+        const result: ChunkResult = { done: false, pages: 0, records: 0 };
+        for (;;) {
+          const due = await dueEntitlementChecks(db, input.integrationId, 100);
+          if (due.length === 0) return { ...result, done: true };
+          for (const user of due) {
+            let response;
+            try {
+              response = await client.userEntitlements(user.id);
+            } catch (err) {
+              if (err instanceof ZendeskAuthError && err.kind === 'forbidden') {
+                await setEntitlementsStatus(db, input.integrationId, 'forbidden');
+                logger.warn({}, 'Zendesk refused to show user entitlements (403); light agents and contributors are counted as free seats');
+                return { ...result, done: true };
+              }
+              if (err instanceof ZendeskRequestError && err.status === 404) {
+                // The user is gone since the users page: nothing to read; the users stream will say more.
+                await saveEntitlements(db, input.integrationId, user.id, { entitlements: null, seat: null, reason: null, userUpdatedAt: user.updatedAt });
+                continue;
+              }
+              throw err;
+            }
+            const verdict = classifyEntitlements(response);
+            await saveEntitlements(db, input.integrationId, user.id, { entitlements: response.entitlements, ...verdict, userUpdatedAt: user.updatedAt });
+            result.records++;
+            pulse.beat(result);
+            if (Date.now() >= deadline || stopping()) {
+              await setEntitlementsStatus(db, input.integrationId, 'available');
+              return result;
+            }
+          }
+          await setEntitlementsStatus(db, input.integrationId, 'available');
+          result.pages++;
         }
       });
     },

@@ -15,6 +15,10 @@ export interface CursorRefusal {
 export interface StartTimeRefusal {
   /** start_time values below this epoch second are refused ('tooOld'); or at/above it ('tooRecent'). */
   boundary: number;
+  /** Refuse only a start_time equal to the boundary (a saved position), not the ones around it. */
+  exact?: boolean;
+  /** Refuse this many requests, then accept again (default: until acceptTicketEventStartTimes). */
+  times?: number;
   reason: 'tooOld' | 'tooRecent';
   status: 400 | 422;
   dialect: ErrorDialect;
@@ -47,8 +51,10 @@ export class ExportQuirks {
   startTimeRefused(startTime: number): Reply | null {
     const r = this.startTimeRefusal;
     if (!r) return null;
-    const refused = r.reason === 'tooOld' ? startTime < r.boundary : startTime >= r.boundary;
-    return refused ? startTimeError(r.reason, r.status, r.dialect) : null;
+    const refused = r.exact ? startTime === r.boundary : r.reason === 'tooOld' ? startTime < r.boundary : startTime >= r.boundary;
+    if (!refused) return null;
+    if (r.times !== undefined && --r.times <= 0) this.startTimeRefusal = null;
+    return startTimeError(r.reason, r.status, r.dialect);
   }
 }
 

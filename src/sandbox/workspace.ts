@@ -445,8 +445,8 @@ export class SandboxWorkspace {
    * Ticket-events requests are refused by start_time: 'tooOld' (default) refuses start_time < boundary,
    * 'tooRecent' refuses start_time >= boundary (epoch seconds). Default 422 `{error: "InvalidValue", …}`.
    */
-  refuseTicketEventStartTimes(boundary: number, opts: { reason?: 'tooOld' | 'tooRecent'; status?: 400 | 422; dialect?: ErrorDialect } = {}): void {
-    this.exportQuirks.startTimeRefusal = { boundary, reason: opts.reason ?? 'tooOld', status: opts.status ?? 422, dialect: opts.dialect ?? 'InvalidValue' };
+  refuseTicketEventStartTimes(boundary: number, opts: { reason?: 'tooOld' | 'tooRecent'; status?: 400 | 422; dialect?: ErrorDialect; exact?: boolean; times?: number } = {}): void {
+    this.exportQuirks.startTimeRefusal = { boundary, exact: opts.exact, times: opts.times, reason: opts.reason ?? 'tooOld', status: opts.status ?? 422, dialect: opts.dialect ?? 'InvalidValue' };
   }
 
   acceptTicketEventStartTimes(): void {

@@ -37,6 +37,8 @@ export interface SyncProgress {
   step: 'starting' | 'syncing' | 'succeeded' | 'failed' | 'skipped';
   users: StreamProgress;
   ticketEvents: StreamProgress;
+  /** Entitlements of light agents and contributors, read after the users (absent in runs begun before it existed). */
+  entitlements?: StreamProgress;
 }
 
 export const syncProgressQuery = defineQuery<SyncProgress>('syncProgress');

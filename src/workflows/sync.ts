@@ -2,6 +2,7 @@ import {
   ActivityFailure,
   ApplicationFailure,
   continueAsNew,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -48,8 +49,12 @@ const bookkeeping = proxyActivities<SyncActivities>({
 
 function describe(p: SyncProgress): string {
   const s = (x: StreamProgress, what: string) => `${what}: ${x.records.toLocaleString('en-US')} in ${x.pages} pages${x.done ? ' (done)' : ''}`;
-  return `Step: ${p.step}. ${s(p.users, 'users')}; ${s(p.ticketEvents, 'new ticket events')}`;
+  const entitlements = p.entitlements ? `; entitlements read: ${p.entitlements.records.toLocaleString('en-US')}${p.entitlements.done ? ' (done)' : ''}` : '';
+  return `Step: ${p.step}. ${s(p.users, 'users')}; ${s(p.ticketEvents, 'new ticket events')}${entitlements}`;
 }
+
+/** Patch id of the entitlements step (added 2026-12): runs begun before it replay without it. */
+const ENTITLEMENTS_PATCH = 'entitlements-after-users';
 
 /**
  * One sync of one integration: users and ticket activity side by side (they use different Zendesk
@@ -82,9 +87,10 @@ export async function zendeskSync(input: SyncInput): Promise<SyncProgress> {
   show();
   let chunks = 0;
   let failed = false;
+  const budgetLeft = () => !failed && chunks < (input.chunksPerRun ?? CHUNKS_PER_RUN);
   const stream = async (which: 'users' | 'ticketEvents') => {
     const state = progress[which];
-    while (!state.done && !failed && chunks < (input.chunksPerRun ?? CHUNKS_PER_RUN)) {
+    while (!state.done && budgetLeft()) {
       chunks++;
       const args = { integrationId: input.integrationId, syncRunId: syncRunId!, maxMs: CHUNK_MS };
       const what = which === 'users' ? 'users' : 'ticket events';
@@ -94,6 +100,24 @@ export async function zendeskSync(input: SyncInput): Promise<SyncProgress> {
       const call = which === 'users' ? acts.syncUsersChunk : acts.syncTicketEventsChunk;
       const result = await call.executeWithOptions({ summary }, [args]).catch((err) => {
         failed = true; // the other stream stops after its current chunk
+        throw err;
+      });
+      state.pages += result.pages;
+      state.records += result.records;
+      state.done = result.done;
+      show();
+    }
+    if (which === 'users' && state.done && patched(ENTITLEMENTS_PATCH)) await entitlements();
+  };
+
+  /** After the users: light agents' and contributors' entitlements (who of them holds a paid seat). */
+  const entitlements = async () => {
+    const state = (progress.entitlements ??= { pages: 0, records: 0, done: false });
+    while (!state.done && budgetLeft()) {
+      chunks++;
+      const args = { integrationId: input.integrationId, syncRunId: syncRunId!, maxMs: CHUNK_MS };
+      const result = await acts.syncEntitlementsChunk.executeWithOptions({ summary: 'Read entitlements of light agents and contributors' }, [args]).catch((err) => {
+        failed = true;
         throw err;
       });
       state.pages += result.pages;
@@ -120,7 +144,7 @@ export async function zendeskSync(input: SyncInput): Promise<SyncProgress> {
     throw err;
   }
 
-  if (!progress.users.done || !progress.ticketEvents.done) {
+  if (!progress.users.done || !progress.ticketEvents.done || (progress.entitlements && !progress.entitlements.done)) {
     return continueAsNew<typeof zendeskSync>({ ...input, resume: { syncRunId: syncRunId!, progress } });
   }
   await bookkeeping.finishSync.executeWithOptions({ summary: 'Record the run as succeeded' }, [{ syncRunId: syncRunId!, status: 'succeeded', error: null }]);

@@ -133,8 +133,10 @@ function errorCode(headers: Headers, text: string): string | undefined {
   if (!isJsonContentType(headers) && !text.trimStart().startsWith('{')) return undefined;
   try {
     const parsed = JSON.parse(text) as unknown;
-    if (parsed && typeof parsed === 'object' && 'error' in parsed) {
-      const code = (parsed as { error: unknown }).error;
+    if (parsed && typeof parsed === 'object') {
+      // `{"error": "RecordNotFound"}`, or the JSON:API-style `{"errors": [{"code": "InvalidCursor"}]}` of newer endpoints.
+      const body = parsed as { error?: unknown; errors?: unknown };
+      const code = Array.isArray(body.errors) ? (body.errors[0] as { code?: unknown } | undefined)?.code : body.error;
       if (typeof code === 'string' && /^[A-Za-z_]{1,64}$/.test(code)) return code;
     }
   } catch {

@@ -134,8 +134,30 @@ export function expectedSeat(
   return { seat: 'paid', seatReason: `${u.suspended ? 'suspended ' : ''}${rt === null ? u.role : names[rt]}` };
 }
 
-/** Every user as the contract defines the `User` object, judged at `asOf` with `inactiveDays`. */
-export function expectedUsers(users: object[], events: TicketEventSummary[], asOf: Date, inactiveDays: number): ExpectedUser[] {
+/**
+ * What a light agent's or contributor's entitlements (the `entitlements` object of Zendesk's answer) make of the seat, by the documented rule (Chat agent,
+ * Guide agent or admin, Explore admin or editor take a seat; inactive ones do not count): the words for the
+ * first seat-taking role, `unknown` for an active role name Zendesk does not document, else undefined.
+ */
+export function expectedPaidThrough(entitlements: unknown): string | 'unknown' | undefined {
+  const e = (entitlements ?? {}) as Record<string, { name?: string; is_active?: boolean } | undefined>;
+  const seatRoles: Array<[string, string, string]> = [
+    ['chat', 'agent', 'a Chat agent role'], ['chat', 'admin', 'a Chat admin role'],
+    ['guide', 'agent', 'a Guide agent role'], ['guide', 'admin', 'a Guide admin role'],
+    ['explore', 'admin', 'an Explore admin role'], ['explore', 'editor', 'an Explore editor role'],
+  ];
+  const paid = seatRoles.filter(([product, name]) => e[product]?.is_active === true && e[product]?.name === name).map(([, , words]) => words);
+  if (paid.length) return paid.join(' and ');
+  const documented: Record<string, string[]> = { chat: ['agent', 'admin'], guide: ['agent', 'admin', 'viewer'], explore: ['admin', 'editor', 'viewer'] };
+  const odd = Object.entries(documented).some(([product, names]) => e[product]?.is_active === true && !names.includes(e[product]?.name ?? ''));
+  return odd ? 'unknown' : undefined;
+}
+
+/**
+ * Every user as the contract defines the `User` object, judged at `asOf` with `inactiveDays`. `entitlementsOf`
+ * gives a user's entitlements as the sandbox serves them, when the workspace was synced with them.
+ */
+export function expectedUsers(users: object[], events: TicketEventSummary[], asOf: Date, inactiveDays: number, entitlementsOf?: (id: number) => unknown): ExpectedUser[] {
   const byUser = new Map<number, number[]>();
   for (const e of events) {
     const list = byUser.get(e.updater_id) ?? [];
@@ -178,13 +200,20 @@ export function expectedUsers(users: object[], events: TicketEventSummary[], asO
       twoFactorAuthEnabled: bool(u.two_factor_auth_enabled),
       verified: bool(u.verified),
       deleted,
-      ...expectedSeat({ role, roleTypeRaw, deleted, suspended }),
+      ...seatOf({ role, roleTypeRaw, deleted, suspended }, entitlementsOf?.(id)),
       ticketInteractions: times.filter((t) => t >= from && t <= asOf.getTime()).length,
       lastTicketInteractionAt: last === null ? null : new Date(last).toISOString(),
       lastActivityAt: activity === null ? null : new Date(activity).toISOString(),
       usage: activity !== null && activity >= from ? 'active' : 'inactive',
     };
   });
+}
+
+function seatOf(u: Parameters<typeof expectedSeat>[0], entitlements: unknown): { seat: ExpectedUser['seat']; seatReason: string } {
+  const through = u.roleTypeRaw === 1 || u.roleTypeRaw === 3 ? expectedPaidThrough(entitlements) : undefined;
+  if (through !== 'unknown') return expectedSeat(u, through);
+  const base = expectedSeat(u);
+  return base.seat === 'free' ? { seat: 'unknown', seatReason: `${base.seatReason} with an undocumented role` } : base;
 }
 
 /** Code-point order of UTF-8 text (what byte order gives). */

@@ -39,7 +39,7 @@ let users: ZendeskUser[];
 let events: TicketEventSummary[];
 
 /** The model at an instant: every user (deleted included) as the contract defines it. */
-const model = (asOf: Date, inactiveDays = system.config.inactiveAfterDays) => expectedUsers(users, events, asOf, inactiveDays);
+const model = (asOf: Date, inactiveDays = system.config.inactiveAfterDays) => expectedUsers(users, events, asOf, inactiveDays, (id) => ws.entitlements(id));
 const live = (list: ExpectedUser[]) => list.filter((u) => !u.deleted);
 const ids = (list: Array<{ id: number }>) => list.map((u) => u.id);
 
@@ -79,7 +79,9 @@ async function walk(params: Record<string, string>, opts: { limit?: number; betw
 before(async () => {
   system = await startSystem();
   tenant = await createTenant(system, 'Reports tenant');
-  ws = system.sandbox.createWorkspace({ subdomain: SUBDOMAIN, users: 2000, ticketEvents: 20000, seed: 20261125, days: 80, consentMode: 'allow' });
+  // legacyChatOnly: users carry chat_only as accounts did before 2024, so the chatOnly filter has data to
+  // select (live accounts of 2024–25 send none: test/e2e/real-shapes.test.ts).
+  ws = system.sandbox.createWorkspace({ subdomain: SUBDOMAIN, users: 2000, ticketEvents: 20000, seed: 20261125, days: 80, consentMode: 'allow', legacyChatOnly: true });
   // Shapes that must survive JSON and CSV untouched.
   ws.addUser({ name: `O'Brien, "Jr"`, email: 'obrien.jr@example.com', role: 'agent', last_login_at: new Date(Date.now() - 3 * 86_400_000).toISOString() });
   ws.addUser({ name: 'Multi\r\nLine', email: 'multi.line@example.com' });

@@ -21,6 +21,7 @@ const stubs = {
   beginSync: async () => ({ syncRunId: 'run-1' }),
   syncUsersChunk: async () => ({ done: true, pages: 1, records: 10 }),
   syncTicketEventsChunk: async () => ({ done: true, pages: 1, records: 10 }),
+  syncEntitlementsChunk: async () => ({ done: true, pages: 1, records: 1 }),
   finishSync: async () => undefined,
   markNeedsReauth: async () => undefined,
 };

@@ -16,6 +16,7 @@ function stubs(chunkPlan: { users: number; events: number }, overrides: Record<s
     beginSync: async () => (calls.push('beginSync'), { syncRunId: 'run-1' }),
     syncUsersChunk: async () => (calls.push('users'), { done: --users <= 0, pages: 2, records: 2000 }),
     syncTicketEventsChunk: async () => (calls.push('events'), { done: --events <= 0, pages: 3, records: 2500 }),
+    syncEntitlementsChunk: async () => (calls.push('entitlements'), { done: true, pages: 1, records: 4 }),
     finishSync: async (arg: any) => (calls.push(`finish:${arg.status}`), undefined),
     markNeedsReauth: async () => (calls.push('needsReauth'), undefined),
     ...overrides,
@@ -34,6 +35,20 @@ test('both streams run until done, then the run is recorded as succeeded', async
   assert.deepEqual(progress.ticketEvents, { pages: 6, records: 5000, done: true });
   assert.equal(s.calls.filter((c) => c === 'users').length, 3);
   assert.equal(s.calls.filter((c) => c === 'events').length, 2);
+  assert.deepEqual(progress.entitlements, { pages: 1, records: 4, done: true });
+  assert.ok(s.calls.indexOf('entitlements') > s.calls.lastIndexOf('users'), 'entitlements are read after the users');
+  assert.equal(s.calls.at(-1), 'finish:succeeded');
+});
+
+test('entitlements that take several chunks continue, across a continue-as-new, before the run is closed', async () => {
+  let left = 4;
+  const s = stubs({ users: 1, events: 1 }, { syncEntitlementsChunk: async () => (s.calls.push('entitlements'), { done: --left <= 0, pages: 1, records: 100 }) });
+  const input = { ...target(), chunksPerRun: 3 };
+  const progress = await withStubWorker(s.activities, (taskQueue, client) =>
+    client.workflow.execute(zendeskSync, { taskQueue, workflowId: `zendesk-sync-${input.integrationId}`, args: [input] }),
+  );
+  assert.deepEqual(progress.entitlements, { pages: 4, records: 400, done: true });
+  assert.equal(s.calls.filter((c) => c.startsWith('finish')).length, 1);
   assert.equal(s.calls.at(-1), 'finish:succeeded');
 });
 
