@@ -160,7 +160,9 @@ export class ZendeskClient {
 
   /** One page of the incremental ticket events export; continue with start_time = end_time until end_of_stream. */
   async ticketEventsPage(startTime: number, perPage = 1000, includeComments = false): Promise<TicketEventsPage> {
-    const query: Record<string, QueryValue> = { start_time: Math.floor(startTime), per_page: perPage };
+    // support_type_scope=agent (Zendesk's default, sent so a change of default cannot change the counts):
+    // events of tickets handled by Zendesk's AI agents are not a person's activity (docs/zendesk.md §3).
+    const query: Record<string, QueryValue> = { start_time: Math.floor(startTime), per_page: perPage, support_type_scope: 'agent' };
     if (includeComments) query.include = 'comment_events';
     const page = await this.get('/api/v2/incremental/ticket_events.json', query, ticketEventsPageSchema);
     const { records, skipped, anomalies } = readTicketEvents(page.ticket_events);
