@@ -69,6 +69,10 @@ const envSchema = z.object({
   ZENDESK_CLIENT_SECRET: z.string().min(1).optional(),
   ZENDESK_BASE_URL: baseUrlTemplate.default('https://{subdomain}.zendesk.com'),
   SYNC_INTERVAL: duration(30_000, 7 * 86_400_000, '30s and 7d').default(6 * 3_600_000),
+  /** How long one sync chunk (activity) works before it reports progress; the checkpoint carries on. */
+  SYNC_CHUNK_SECONDS: intString(1, 240).default(30),
+  /** Chunks per workflow run before a sync continues as new (keeps every history small). */
+  SYNC_CHUNKS_PER_RUN: intString(2, 1000).default(100),
   ACTIVITY_BACKFILL_DAYS: intString(1, 3650).default(90),
   INACTIVE_AFTER_DAYS: intString(1, 3650).default(30),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -126,6 +130,8 @@ export interface Config {
   encryptionKey: Buffer | undefined;
   zendesk: { clientId: string | undefined; clientSecret: string | undefined; baseUrlTemplate: string; requestTimeoutMs: number };
   syncIntervalMs: number;
+  /** The shape of a sync's workflow runs (SyncInput.chunkMs / chunksPerRun). */
+  syncRun: { chunkMs: number; chunksPerRun: number };
   activityBackfillDays: number;
   inactiveAfterDays: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -191,6 +197,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       requestTimeoutMs: e.ZENDESK_REQUEST_TIMEOUT,
     },
     syncIntervalMs: e.SYNC_INTERVAL,
+    syncRun: { chunkMs: e.SYNC_CHUNK_SECONDS * 1000, chunksPerRun: e.SYNC_CHUNKS_PER_RUN },
     activityBackfillDays: e.ACTIVITY_BACKFILL_DAYS,
     inactiveAfterDays: e.INACTIVE_AFTER_DAYS,
     logLevel: e.LOG_LEVEL,

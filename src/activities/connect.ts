@@ -95,7 +95,7 @@ export function createConnectActivities(deps: ActivityDeps) {
 
     /** Creates (or resumes) the sync schedule and starts the first sync now. */
     async startSyncing(target: SyncTarget): Promise<void> {
-      await ensureSyncSchedule(deps.temporal, target, { taskQueue: config.temporal.taskQueue, intervalMs: config.syncIntervalMs });
+      await ensureSyncSchedule(deps.temporal, target, { taskQueue: config.temporal.taskQueue, intervalMs: config.syncIntervalMs, run: config.syncRun });
     },
   };
 }

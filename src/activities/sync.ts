@@ -1,6 +1,5 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { clearCheckpoint, getCheckpoint, setCheckpoint, type Stream } from '../db/repositories/checkpoints';
 import { findIntegration, setIntegrationStatus } from '../db/repositories/integrations';
 import { addSyncRunCounts, addSyncRunNote, finishSyncRun, runningSyncRuns, startSyncRun } from '../db/repositories/syncRuns';
@@ -9,6 +8,7 @@ import { upsertZendeskUsers } from '../db/repositories/zendeskUsers';
 import { dueEntitlementChecks, saveEntitlements, setEntitlementsStatus } from '../db/repositories/entitlements';
 import { classifyEntitlements } from '../zendesk/entitlements';
 import { recordSyncFinished, recordSyncStarted, zendeskObserver } from '../observability/metrics';
+import { syncChainRunning } from '../temporal/syncChain';
 import { pauseSyncSchedule } from '../temporal/syncSchedule';
 import { ZendeskClient } from '../zendesk/client';
 import { ZendeskAuthError, ZendeskRequestError } from '../zendesk/errors';
@@ -142,27 +142,35 @@ export function createSyncActivities(deps: ActivityDeps) {
     /**
      * Opens a run record; refuses when another sync of the integration is still running. A run left
      * "running" by a sync that no longer exists (terminated, timed out) is closed as interrupted.
+     *
+     * Liveness is judged on the workflow chain (syncChain.ts), so a sync that continued as new is still
+     * alive. Temporal is asked before any row is locked; the transaction then re-checks that nothing
+     * changed meanwhile.
      */
     async beginSync(input: { integrationId: string; workflowId: string; runId: string }): Promise<{ syncRunId: string } | { skipped: string }> {
       const integration = await findIntegration(db, input.integrationId);
       if (!integration || integration.status !== 'connected') return { skipped: `the integration is ${integration?.status ?? 'gone'}` };
+      const seen = await runningSyncRuns(db, input.integrationId, { lock: false });
+      const own = seen.find((r) => r.workflow_id === input.workflowId && r.run_id === input.runId);
+      if (own) return { syncRunId: own.id };
+      const dead: string[] = [];
+      for (const run of seen) {
+        if (await syncChainRunning(temporal, run.workflow_id, run.run_id)) return { skipped: `sync ${run.workflow_id} is still running` };
+        dead.push(run.id);
+      }
       const begin = db.transaction().execute(async (trx) => {
-        for (const run of await runningSyncRuns(trx, input.integrationId)) {
-          if (run.workflow_id === input.workflowId && run.run_id === input.runId) return { syncRunId: run.id };
-          const stillRunning = await temporal.workflow
-            .getHandle(run.workflow_id, run.run_id)
-            .describe()
-            .then((d) => d.status.name === 'RUNNING')
-            .catch((err) => (err instanceof WorkflowNotFoundError ? false : Promise.reject(err)));
-          if (stillRunning) return { skipped: `sync ${run.workflow_id} is still running` };
-          await finishSyncRun(trx, run.id, 'failed', 'Interrupted: the sync ended before it finished.');
-        }
+        const now = await runningSyncRuns(trx, input.integrationId, { lock: true });
+        const own = now.find((r) => r.workflow_id === input.workflowId && r.run_id === input.runId);
+        if (own) return { syncRunId: own.id };
+        const appeared = now.find((r) => !dead.includes(r.id));
+        if (appeared) return { skipped: `sync ${appeared.workflow_id} has just started` };
+        for (const id of dead) await finishSyncRun(trx, id, 'failed', 'Interrupted: the sync ended before it finished.');
         const run = await startSyncRun(trx, input);
         return { syncRunId: run.id };
       });
       try {
         const begun = await begin;
-        recordSyncStarted(metrics);
+        if ('syncRunId' in begun) recordSyncStarted(metrics);
         return begun;
       } catch (err) {
         // The unique index on running runs: a concurrent start won the race.

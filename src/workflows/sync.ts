@@ -17,8 +17,10 @@ export interface SyncInput {
   workspace: string;
   /** Set when a long sync continues as new: the run record and the progress so far. */
   resume?: { syncRunId: string; progress: SyncProgress };
-  /** Chunks per workflow run before continuing as new (tests lower it). */
+  /** Chunks per workflow run before continuing as new (SYNC_CHUNKS_PER_RUN; tests lower it). */
   chunksPerRun?: number;
+  /** How long one chunk works before it reports progress (SYNC_CHUNK_SECONDS). */
+  chunkMs?: number;
 }
 
 /** Chunks per workflow run before continuing as new, which keeps every history small. */
@@ -92,7 +94,7 @@ export async function zendeskSync(input: SyncInput): Promise<SyncProgress> {
     const state = progress[which];
     while (!state.done && budgetLeft()) {
       chunks++;
-      const args = { integrationId: input.integrationId, syncRunId: syncRunId!, maxMs: CHUNK_MS };
+      const args = { integrationId: input.integrationId, syncRunId: syncRunId!, maxMs: input.chunkMs ?? CHUNK_MS };
       const what = which === 'users' ? 'users' : 'ticket events';
       const summary = state.pages === 0
         ? `Fetch ${what} (from the saved ${which === 'users' ? 'cursor' : 'position'})`
@@ -115,7 +117,7 @@ export async function zendeskSync(input: SyncInput): Promise<SyncProgress> {
     const state = (progress.entitlements ??= { pages: 0, records: 0, done: false });
     while (!state.done && budgetLeft()) {
       chunks++;
-      const args = { integrationId: input.integrationId, syncRunId: syncRunId!, maxMs: CHUNK_MS };
+      const args = { integrationId: input.integrationId, syncRunId: syncRunId!, maxMs: input.chunkMs ?? CHUNK_MS };
       const result = await acts.syncEntitlementsChunk.executeWithOptions({ summary: 'Read entitlements of light agents and contributors' }, [args]).catch((err) => {
         failed = true;
         throw err;

@@ -2,6 +2,8 @@ import { Router, type Request } from 'express';
 import { ScheduleNotFoundError, WorkflowNotFoundError } from '@temporalio/client';
 import { findLiveIntegration, findTenantIntegration, insertIntegration, listTenantIntegrations, setIntegrationStatus } from '../../db/repositories/integrations';
 import { expireOpenFlows } from '../../db/repositories/oauthFlows';
+import { runningSyncRun } from '../../db/repositories/syncRuns';
+import { syncChainRunning } from '../../temporal/syncChain';
 import { deleteSyncSchedule, ensureSyncSchedule, triggerSync } from '../../temporal/syncSchedule';
 import { connectWorkflowId } from '../../workflows/connect';
 import { disconnectWorkflowId, zendeskDisconnect } from '../../workflows/disconnect';
@@ -80,11 +82,17 @@ export function integrationsRouter(deps: ApiDeps & { cache?: ApiCache }): Router
     if (integration.status !== 'connected') {
       throw conflict(`The integration is ${integration.status}; only a connected integration can sync.`);
     }
+    // A sync at work joins, even one that continued as new (the schedule no longer sees it as running).
+    const running = await runningSyncRun(deps.db, integration.id);
+    if (running && (await syncChainRunning(deps.temporal, running.workflow_id, running.run_id))) {
+      res.status(202).json({ workflowId: running.workflow_id, runId: running.run_id });
+      return;
+    }
     const started = await triggerSync(deps.temporal, integration.id).catch(async (err) => {
       if (!(err instanceof ScheduleNotFoundError)) throw err;
       // A connected integration always has a schedule; if it was removed by hand, put it back.
       const target = { integrationId: integration.id, tenantId: integration.tenant_id, workspace: integration.workspace };
-      await ensureSyncSchedule(deps.temporal, target, { taskQueue: deps.config.temporal.taskQueue, intervalMs: deps.config.syncIntervalMs });
+      await ensureSyncSchedule(deps.temporal, target, { taskQueue: deps.config.temporal.taskQueue, intervalMs: deps.config.syncIntervalMs, run: deps.config.syncRun });
       return triggerSync(deps.temporal, integration.id);
     });
     if (!started) throw new HttpProblem(503, 'Unavailable', 'The sync could not be started; try again shortly.');
