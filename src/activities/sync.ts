@@ -14,6 +14,7 @@ import { ZendeskClient } from '../zendesk/client';
 import { ZendeskAuthError, ZendeskRequestError } from '../zendesk/errors';
 import type { RecordAnomaly, SkippedRecord } from '../zendesk/records';
 import type { ActivityDeps } from './deps';
+import { FailureType } from '../shared/failureTypes';
 import { withZendeskFailures } from './failures';
 import { withHeartbeatPulse, type HeartbeatPulse } from './heartbeat';
 import { nextTicketEventsStart, ProgressGuard, toTicketEventRow, toUserRow, uniqueUserRows } from './syncMapping';
@@ -31,7 +32,6 @@ export interface ChunkResult {
   records: number;
 }
 
-export const NOT_CONNECTED = 'IntegrationNotConnected';
 
 /**
  * Starts a page request now, to be awaited later. Each stream asks for its next page while the current one
@@ -71,7 +71,7 @@ export function createSyncActivities(deps: ActivityDeps) {
   const connectedIntegration = async (integrationId: string) => {
     const integration = await findIntegration(db, integrationId);
     if (!integration || integration.status !== 'connected') {
-      throw ApplicationFailure.nonRetryable(`The integration is ${integration?.status ?? 'gone'}; the sync stops.`, NOT_CONNECTED);
+      throw ApplicationFailure.nonRetryable(`The integration is ${integration?.status ?? 'gone'}; the sync stops.`, FailureType.NotConnected);
     }
     return integration;
   };
@@ -126,15 +126,23 @@ export function createSyncActivities(deps: ActivityDeps) {
       const client = clientFor(input.integrationId, integration.workspace, pulse);
       // Tenant, integration, workflow and activity come from the log context (activities/index.ts).
       const log = logger.child({ stream });
+      let failed = false;
       try {
         const result = await withZendeskFailures(() => body(client, Date.now() + input.maxMs, pulse));
         log.debug(result, 'sync chunk done');
         return result;
       } catch (err) {
+        failed = true;
         log.warn({ error: (err as Error).message }, 'sync chunk failed');
         throw err;
       } finally {
-        await addSyncRunCounts(db, input.syncRunId, { requests: client.stats.requests, rateLimited: client.stats.rateLimited });
+        try {
+          await addSyncRunCounts(db, input.syncRunId, { requests: client.stats.requests, rateLimited: client.stats.rateLimited });
+        } catch (bookkeeping) {
+          // Never let this replace the chunk's own failure: a lost grant must stay a lost grant.
+          if (!failed) throw bookkeeping;
+          log.warn({ error: (bookkeeping as Error).message }, "could not book the chunk's requests on the run; the chunk's own failure stands");
+        }
       }
     });
 
