@@ -7,7 +7,7 @@ import { FaultController } from './faults';
 import { hash32, Prng } from './prng';
 import { RateLimiter } from './rateLimiter';
 import { Stats } from './stats';
-import { OAuthState, type Grant, type OAuthSnapshot } from './tokens';
+import { OAuthState, type Grant, type OAuthBehaviour, type OAuthSnapshot } from './tokens';
 import { blankUser } from './userGenerator';
 import type { UserStore } from './userStore';
 import type {
@@ -56,6 +56,8 @@ export interface WorkspaceOptions {
   accessTokenTtlSeconds?: number | null;
   refreshTokenTtlSeconds?: number;
   codeTtlSeconds?: number;
+  /** How the OAuth server answers where real accounts differ (tokens.ts; default: enforced-expiry global client). */
+  oauth?: Partial<OAuthBehaviour>;
   /** OAuth clients known only to this workspace (the sandbox's clients are known to all). */
   clients?: OAuthClient[];
 }
@@ -179,6 +181,7 @@ export class SandboxWorkspace {
     };
     for (const c of opts.clients ?? []) this.addClient(c);
     this.eventRng = new Prng(hash32(data.seed, 0xadde));
+    this.oauth.configure(opts.oauth);
     this.oauth.onChange = () => this.changed();
   }
 
@@ -447,6 +450,11 @@ export class SandboxWorkspace {
     }
     if (t.codeTtlSeconds !== undefined) this.tokens.codeTtlSeconds = t.codeTtlSeconds;
     this.changed();
+  }
+
+  /** Changes how the OAuth server answers (expires_in, token format, revocation scope); see OAuthBehaviour. */
+  setOAuthBehaviour(behaviour: Partial<OAuthBehaviour>): void {
+    this.oauth.configure(behaviour);
   }
 
   /** @internal */
