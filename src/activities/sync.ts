@@ -11,6 +11,7 @@ import { pauseSyncSchedule } from '../temporal/syncSchedule';
 import { ZendeskClient } from '../zendesk/client';
 import type { ActivityDeps } from './deps';
 import { withZendeskFailures } from './failures';
+import { keepGrantAlive } from './grantKeepAlive';
 import { withHeartbeatPulse, type HeartbeatPulse } from './heartbeat';
 import { nextTicketEventsStart, toTicketEventRow, toUserRow } from './syncMapping';
 
@@ -130,6 +131,7 @@ export function createSyncActivities(deps: ActivityDeps) {
       });
       try {
         const begun = await begin;
+        if ('syncRunId' in begun) await keepGrantAlive(deps, input.integrationId, integration.workspace); // renews a grant about to lapse (never throws)
         recordSyncStarted(metrics);
         return begun;
       } catch (err) {
