@@ -28,12 +28,12 @@ const acts = proxyActivities<DisconnectActivities>({
  * Zendesk admin removes the grant.
  */
 export async function zendeskDisconnect(input: DisconnectInput): Promise<DisconnectResult> {
+  let revocation: RevocationResult | undefined;
+  const revoke = { summary: 'Revoke access at Zendesk and delete the tokens' };
   setCurrentDetails('Stopping syncs');
   await acts.stopRunningSyncs.executeWithOptions({ summary: 'Stop running syncs' }, [{ integrationId: input.integrationId }]);
   setCurrentDetails('Revoking access at Zendesk and deleting stored tokens');
-  const revocation = await acts.revokeAndDeleteCredentials.executeWithOptions({ summary: 'Revoke access at Zendesk and delete the tokens' }, [
-    { integrationId: input.integrationId },
-  ]);
+  await acts.revokeAndDeleteCredentials.executeWithOptions(revoke, [{ integrationId: input.integrationId }]).then((r) => (revocation = r));
   if (revocation?.grantMayBeLive) log.warn(`Disconnected, but the Zendesk grant was not revoked (${revocation.outcome})`, { revocation: revocation.outcome });
   if (input.purge) {
     setCurrentDetails('Deleting synced data');
