@@ -4,6 +4,8 @@ import * as oneRunningSync from './20261125T150000_one_running_sync';
 import * as reportIndexes from './20261125T160000_report_indexes';
 import * as reportChangeNotify from './20261201T120000_report_change_notify';
 import * as reportChangeProgress from './20261202T090000_report_change_progress';
+import * as tolerantUsers from './20261203T090000_tolerant_users';
+import * as userEntitlements from './20261203T100000_user_entitlements';
 
 /**
  * Every migration, by its timestamped name. A static list (rather than a folder scan) works the same
@@ -15,4 +17,6 @@ export const migrations: Record<string, Migration> = {
   '20261125T160000_report_indexes': reportIndexes,
   '20261201T120000_report_change_notify': reportChangeNotify,
   '20261202T090000_report_change_progress': reportChangeProgress,
+  '20261203T090000_tolerant_users': tolerantUsers,
+  '20261203T100000_user_entitlements': userEntitlements,
 };

@@ -5,6 +5,7 @@ import {
   ZendeskNotFoundError,
   ZendeskRateLimitedError,
   ZendeskRequestError,
+  ZendeskStalledExportError,
   ZendeskTransientError,
 } from '../zendesk/errors';
 
@@ -41,6 +42,9 @@ export function toActivityFailure(err: unknown): unknown {
   if (err instanceof ZendeskRequestError) {
     // Zendesk refused the request itself (400, 422): the same request would be refused again.
     return ApplicationFailure.nonRetryable(err.message, 'ZendeskRequestRefused');
+  }
+  if (err instanceof ZendeskStalledExportError) {
+    return ApplicationFailure.nonRetryable(err.message, 'ZendeskExportStalled');
   }
   if (err instanceof ZendeskNotFoundError) {
     return ApplicationFailure.nonRetryable(err.message, 'ZendeskWorkspaceNotFound');

@@ -1,19 +1,21 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { getCheckpoint, setCheckpoint } from '../db/repositories/checkpoints';
+import { clearCheckpoint, getCheckpoint, setCheckpoint, type Stream } from '../db/repositories/checkpoints';
 import { findIntegration, setIntegrationStatus } from '../db/repositories/integrations';
-import { addSyncRunCounts, finishSyncRun, runningSyncRuns, startSyncRun } from '../db/repositories/syncRuns';
+import { addSyncRunCounts, addSyncRunNote, finishSyncRun, runningSyncRuns, startSyncRun } from '../db/repositories/syncRuns';
 import { insertTicketEvents } from '../db/repositories/ticketEvents';
 import { upsertZendeskUsers } from '../db/repositories/zendeskUsers';
 import { recordSyncFinished, recordSyncStarted, zendeskObserver } from '../observability/metrics';
 import { pauseSyncSchedule } from '../temporal/syncSchedule';
 import { ZendeskClient } from '../zendesk/client';
+import { ZendeskRequestError } from '../zendesk/errors';
+import type { RecordAnomaly, SkippedRecord } from '../zendesk/records';
 import type { ActivityDeps } from './deps';
 import { withZendeskFailures } from './failures';
 import { keepGrantAlive } from './grantKeepAlive';
 import { withHeartbeatPulse, type HeartbeatPulse } from './heartbeat';
-import { nextTicketEventsStart, toTicketEventRow, toUserRow } from './syncMapping';
+import { nextTicketEventsStart, ProgressGuard, toTicketEventRow, toUserRow, uniqueUserRows } from './syncMapping';
 
 export interface ChunkInput {
   integrationId: string;
@@ -51,6 +53,13 @@ function fetchAhead<T>(request: () => Promise<T>): Promise<T> {
 const stopping = () => Context.current().cancellationSignal.aborted;
 
 /**
+ * Zendesk refused a saved position itself (400/422: an expired or invalid cursor, a start_time it no longer
+ * accepts). Asking again with it would fail every future sync; the stream starts afresh instead.
+ */
+const refusedPosition = (err: unknown): err is ZendeskRequestError =>
+  err instanceof ZendeskRequestError && (err.status === 400 || err.status === 422);
+
+/**
  * Activities of a sync. Each stream is processed in chunks; every page's rows and the checkpoint after
  * them are committed in one transaction, so a crash anywhere loses nothing and a replay counts nothing twice.
  */
@@ -84,6 +93,27 @@ export function createSyncActivities(deps: ActivityDeps) {
    * waiting for another worker's row lock (request timeout + 10 s) and then sending its own request.
    */
   const stallMs = 2 * config.zendesk.requestTimeoutMs + 15_000;
+
+  /**
+   * A page's quarantined records and surprises: counted (metrics, the run's skippedRecords) and logged by
+   * position and id only — a broken record may hold personal data, and it never blocks the others.
+   */
+  const reportRecords = (stream: Stream, page: { skipped: SkippedRecord[]; anomalies: RecordAnomaly[] }) => {
+    if (page.skipped.length > 0) {
+      metrics.recordsSkipped.inc({ stream }, page.skipped.length);
+      logger.warn({ stream, skipped: page.skipped }, 'Zendesk records skipped: unusable (see reason); the rest of the page was kept');
+    }
+    for (const a of page.anomalies) metrics?.recordAnomalies.inc({ field: a.field, kind: a.kind });
+  };
+
+  /** Forgets a stream's refused position and says so on the run, in one transaction. */
+  const resetStream = async (input: ChunkInput, stream: Stream, note: string) => {
+    await db.transaction().execute(async (trx) => {
+      await clearCheckpoint(trx, input.integrationId, stream);
+      await addSyncRunNote(trx, input.syncRunId, note);
+    });
+    logger.warn({ stream }, note);
+  };
 
   /**
    * Runs a chunk, heartbeating every few seconds through all its waits (see heartbeat.ts), then books the
@@ -141,23 +171,46 @@ export function createSyncActivities(deps: ActivityDeps) {
       }
     },
 
-    /** Users from the incremental cursor export, resumed from the saved cursor. */
+    /**
+     * Users from the incremental cursor export, resumed from the saved cursor. A saved cursor Zendesk refuses
+     * restarts the export from the beginning (once per chunk, noted on the run); a cursor that stops moving
+     * ends the chunk (ProgressGuard).
+     */
     async syncUsersChunk(input: ChunkInput): Promise<ChunkResult> {
       return chunk(input, 'users', async (client, deadline, pulse) => {
         const result: ChunkResult = { done: false, pages: 0, records: 0 };
+        const guard = new ProgressGuard('users export');
         let cursor = await getCheckpoint(db, input.integrationId, 'users');
+        let requested = cursor;
+        let reset = false;
         const fetchPage = (c: string | undefined) => fetchAhead(() => client.incrementalUsersPage(c ? { cursor: c } : { startTime: 0 }));
         let pending = fetchPage(cursor);
         for (;;) {
-          const page = await pending;
-          const rows = page.users.map((u) => toUserRow(input.integrationId, u));
-          cursor = page.after_cursor ?? cursor;
+          let page;
+          try {
+            page = await pending;
+          } catch (err) {
+            if (reset || requested === undefined || !refusedPosition(err)) throw err;
+            reset = true;
+            await resetStream(input, 'users', `Zendesk refused the saved users cursor (HTTP ${err.status}${err.code ? `, ${err.code}` : ''}); the users export started again from the beginning.`);
+            cursor = requested = undefined;
+            pending = fetchPage(undefined);
+            continue;
+          }
+          const next = page.after_cursor ?? cursor;
+          guard.check(page.end_of_stream || next !== requested);
+          reportRecords('users', page);
+          const rows = uniqueUserRows(page.users.map((u) => toUserRow(input.integrationId, u)));
+          cursor = next;
           const more = !page.end_of_stream && Date.now() < deadline && !stopping();
-          if (more) pending = fetchPage(cursor); // the next page travels while this one is written
+          if (more) {
+            requested = cursor;
+            pending = fetchPage(cursor); // the next page travels while this one is written
+          }
           await db.transaction().execute(async (trx) => {
             await upsertZendeskUsers(trx, rows);
             if (page.after_cursor) await setCheckpoint(trx, input.integrationId, 'users', page.after_cursor);
-            await addSyncRunCounts(trx, input.syncRunId, { users: rows.length });
+            await addSyncRunCounts(trx, input.syncRunId, { users: rows.length, skipped: page.skipped.length });
           });
           result.pages++;
           result.records += rows.length;
@@ -168,23 +221,43 @@ export function createSyncActivities(deps: ActivityDeps) {
       });
     },
 
-    /** Ticket events from the time-based export, from the saved position (first sync: the backfill window). */
+    /**
+     * Ticket events from the time-based export, from the saved position (first sync: the backfill window).
+     * A saved start_time Zendesk refuses restarts at the backfill window (events are stored once by id, so
+     * nothing is counted twice); an end_time that goes backwards ends the chunk (ProgressGuard).
+     */
     async syncTicketEventsChunk(input: ChunkInput): Promise<ChunkResult> {
       return chunk(input, 'ticket_events', async (client, deadline, pulse) => {
         const result: ChunkResult = { done: false, pages: 0, records: 0 };
+        const guard = new ProgressGuard('ticket events export');
+        const backfillStart = () => Math.floor(Date.now() / 1000) - config.activityBackfillDays * 86_400;
         const saved = await getCheckpoint(db, input.integrationId, 'ticket_events');
-        let start = saved ? Number(saved) : Math.floor(Date.now() / 1000) - config.activityBackfillDays * 86_400;
+        let start = saved ? Number(saved) : backfillStart();
+        let fromSaved = saved !== undefined;
         let pending = fetchAhead(() => client.ticketEventsPage(start));
         for (;;) {
-          const page = await pending;
+          let page;
+          try {
+            page = await pending;
+          } catch (err) {
+            if (!fromSaved || !refusedPosition(err)) throw err;
+            fromSaved = false;
+            await resetStream(input, 'ticket_events', `Zendesk refused the saved ticket-events start_time (HTTP ${err.status}${err.code ? `, ${err.code}` : ''}); ticket activity was fetched again from the ${config.activityBackfillDays}-day backfill window.`);
+            start = backfillStart();
+            pending = fetchAhead(() => client.ticketEventsPage(start));
+            continue;
+          }
+          fromSaved = false;
+          reportRecords('ticket_events', page);
           const rows = page.ticket_events.map((e) => toTicketEventRow(input.integrationId, e));
-          const next = nextTicketEventsStart(start, { end_time: page.end_time, end_of_stream: page.end_of_stream, count: page.ticket_events.length });
+          const next = nextTicketEventsStart(start, { end_time: page.end_time, end_of_stream: page.end_of_stream, count: page.entries });
+          guard.check(page.end_of_stream || next > start);
           const more = !page.end_of_stream && Date.now() < deadline && !stopping();
           if (more) pending = fetchAhead(() => client.ticketEventsPage(next)); // the next page travels while this one is written
           const inserted = await db.transaction().execute(async (trx) => {
             const n = await insertTicketEvents(trx, rows);
             await setCheckpoint(trx, input.integrationId, 'ticket_events', String(next));
-            await addSyncRunCounts(trx, input.syncRunId, { events: n });
+            await addSyncRunCounts(trx, input.syncRunId, { events: n, skipped: page.skipped.length });
             return n;
           });
           start = next;

@@ -1,8 +1,12 @@
 import type { NewZendeskUser } from '../db/tables';
 import type { TicketEventRow } from '../db/repositories/ticketEvents';
+import { ZendeskStalledExportError } from '../zendesk/errors';
 import type { TicketEvent, ZendeskUserRecord } from '../zendesk/schemas';
 
-/** A Zendesk user object as a `zendesk_users` row: every contract field, deleted = not active. */
+/**
+ * A Zendesk user object as a `zendesk_users` row: every contract field as read (null = unknown),
+ * deleted = not active (unknown when `active` is unknown).
+ */
 export function toUserRow(integrationId: string, user: ZendeskUserRecord): NewZendeskUser {
   return {
     integration_id: integrationId,
@@ -24,8 +28,23 @@ export function toUserRow(integrationId: string, user: ZendeskUserRecord): NewZe
     ticket_restriction: user.ticket_restriction,
     two_factor_auth_enabled: user.two_factor_auth_enabled,
     verified: user.verified,
-    deleted: !user.active,
+    deleted: user.active === null ? null : !user.active,
   };
+}
+
+/**
+ * One row per id: Zendesk may send a user twice in one page, and one upsert statement cannot touch a row
+ * twice. The later copy wins (the export is ordered by update time) unless the earlier one is newer.
+ */
+export function uniqueUserRows(rows: NewZendeskUser[]): NewZendeskUser[] {
+  const byId = new Map<number, NewZendeskUser>();
+  const time = (r: NewZendeskUser) => (r.updated_at ? new Date(r.updated_at).getTime() : Number.NaN);
+  for (const row of rows) {
+    const seen = byId.get(row.id);
+    if (seen && time(seen) > time(row)) continue;
+    byId.set(row.id, row);
+  }
+  return byId.size === rows.length ? rows : [...byId.values()];
 }
 
 /** A ticket event as the update its `updater_id` made at `timestamp`. */
@@ -46,6 +65,34 @@ export function toTicketEventRow(integrationId: string, event: TicketEvent): Tic
  */
 export function nextTicketEventsStart(startTime: number, page: { end_time: number; end_of_stream: boolean; count: number }): number {
   if (page.count === 0) return startTime;
-  if (!page.end_of_stream && page.end_time <= startTime) return startTime + 1;
-  return Math.max(startTime, page.end_time);
+  // An end_time before the start is no progress at all (Zendesk never should); ProgressGuard ends the chunk.
+  if (page.end_time < startTime) return startTime;
+  if (!page.end_of_stream && page.end_time === startTime) return startTime + 1;
+  return page.end_time;
+}
+
+/** How many pages in a row may leave an export where it was before the chunk gives up. */
+export const MAX_STALLED_PAGES = 3;
+
+/**
+ * Ends an export that stops moving: a cursor that comes back unchanged, an end_time that goes backwards.
+ * Zendesk should never do either, but following such pages would loop for ever; a bounded number of them
+ * ends the chunk with a clear error instead.
+ */
+export class ProgressGuard {
+  private stalled = 0;
+  constructor(
+    private readonly what: string,
+    private readonly max = MAX_STALLED_PAGES,
+  ) {}
+
+  /** Call once per page with whether it moved the stream forward (or ended it). */
+  check(advanced: boolean): void {
+    if (advanced) {
+      this.stalled = 0;
+      return;
+    }
+    this.stalled++;
+    if (this.stalled >= this.max) throw new ZendeskStalledExportError(this.what, this.stalled);
+  }
 }

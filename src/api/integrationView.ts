@@ -21,6 +21,8 @@ function lastSyncView(run: SyncRun | undefined): z.infer<typeof Integration>['la
     ticketEventsSynced: run.ticket_events_synced,
     requests: run.requests,
     rateLimited: run.rate_limited,
+    skippedRecords: run.skipped_records,
+    notes: run.notes,
     error: run.error,
   };
 }
@@ -50,6 +52,7 @@ export async function integrationViews(deps: ApiDeps, rows: IntegrationRow[]): P
         lastSync: lastSyncView(runs.get(row.id)),
         nextSyncAt: iso(next),
         error: row.error,
+        entitlements: row.entitlements_status ?? ('unknown' as const),
         refreshExpiresAt: iso(refreshExpiresAt.get(row.id) ?? null),
       };
     }),

@@ -1,16 +1,19 @@
 import { z } from 'zod';
 import {
+  ROLE_FILTERS,
+  ROLE_TYPE_FILTERS,
   ROLE_TYPE_NAMES,
   ROLES,
   SEATS,
   SORTS,
+  TICKET_RESTRICTION_FILTERS,
   TICKET_RESTRICTIONS,
   USAGES,
-  type Role,
+  type RoleFilter,
   type RoleTypeFilter,
   type Seat,
   type SortParam,
-  type TicketRestriction,
+  type TicketRestrictionFilter,
   type Usage,
 } from '../reports/model';
 
@@ -22,6 +25,9 @@ import {
  */
 
 const ONCE = 'must be given only once';
+
+const SEAT_TEXT =
+  '`none` (end users, deleted users); `free` (light agents and contributors without a seat-requiring role in another product); `paid` (every other agent or admin, suspended ones included, and light agents or contributors whose entitlements give them a Chat agent, Guide agent/admin or Explore admin/editor role); `unknown` (Zendesk did not send the role, `active` or `suspended`, or sent a role or role type it does not document: such users are counted apart, never guessed into a class). `seatReason` says which case applies.';
 
 /** The message of a failed string check, or ONCE when the parameter was repeated. */
 const onceOr = (message: string) => (issue: { input?: unknown }) => (Array.isArray(issue.input) ? ONCE : message);
@@ -77,25 +83,37 @@ function instantParam(description: string) {
     .describe(description);
 }
 
-const ROLE_TYPE_FILTERS = [...ROLE_TYPE_NAMES, 'none'] as const satisfies readonly RoleTypeFilter[];
+/**
+ * What a boolean filter does with unknowns: Zendesk may leave a field out (docs/zendesk.md), and an absent
+ * field is stored as unknown (null), so `true` and `false` match only users Zendesk said it of.
+ */
+const STRICT = 'Users for whom Zendesk sent no value (null, unknown) match neither true nor false.';
 
 /** The filters of `/users` and `/users.csv`: one per user-metadata field, plus the derived ones. */
 export const userFilterParams = {
-  role: listParam<Role>(ROLES, 'Zendesk role.'),
-  roleType: listParam<RoleTypeFilter>(ROLE_TYPE_FILTERS, 'Zendesk role type (`none`: users without one).'),
-  canReportCsv: booleanParam('Zendesk `report_csv`: can use the CSV report on the Search tab of Reporting.'),
-  chatOnly: booleanParam('Chat-only agent.'),
-  moderator: booleanParam('Can moderate forums.'),
-  restrictedAgent: booleanParam('Agent with restrictions (false for admins and unrestricted agents).'),
-  shared: booleanParam('Shared from a different Zendesk Support instance.'),
-  sharedAgent: booleanParam('Shared agent from a different Zendesk Support instance.'),
-  suspended: booleanParam('Suspended.'),
-  ticketRestriction: listParam<TicketRestriction | 'none'>([...TICKET_RESTRICTIONS, 'none'], 'Which tickets the user may access (`none`: no restriction, Zendesk null).'),
-  twoFactorAuthEnabled: booleanParam('Two-factor authentication enabled. Users for whom Zendesk reports null match neither true nor false.'),
-  verified: booleanParam("Primary identity verified."),
+  role: listParam<RoleFilter>(ROLE_FILTERS, 'Zendesk role (`unknown`: Zendesk sent none, or a value it does not document).'),
+  roleType: listParam<RoleTypeFilter>(
+    ROLE_TYPE_FILTERS,
+    'Zendesk role type (`none`: users without one, including users whose record did not carry the field; `unknown`: a code Zendesk does not document, see `roleTypeRaw`).',
+  ),
+  canReportCsv: booleanParam(`Zendesk \`report_csv\`: can use the CSV report on the Search tab of Reporting (an inert field Zendesk may deprecate). ${STRICT}`),
+  chatOnly: booleanParam(
+    `Zendesk \`chat_only\`: \`true\` matches only users Zendesk says are chat-only agents. ${STRICT} Live accounts of 2024–25 do not send this field at all, so it is usually null. It is not derived from \`role_type\` 2 (chat agent): no public recording shows the two together, so a derived value would be a guess; filter \`roleType=chat_agent\` for what Zendesk does say.`,
+  ),
+  moderator: booleanParam(`Can moderate forums. ${STRICT}`),
+  restrictedAgent: booleanParam(`Agent with restrictions (false for admins and unrestricted agents). ${STRICT}`),
+  shared: booleanParam(`Shared from a different Zendesk Support instance. ${STRICT}`),
+  sharedAgent: booleanParam(`Shared agent from a different Zendesk Support instance. ${STRICT}`),
+  suspended: booleanParam(`Suspended. ${STRICT}`),
+  ticketRestriction: listParam<TicketRestrictionFilter>(
+    TICKET_RESTRICTION_FILTERS,
+    'Which tickets the user may access (`none`: no restriction, Zendesk null or absent; `unknown`: a value Zendesk does not document, see `ticketRestrictionRaw`).',
+  ),
+  twoFactorAuthEnabled: booleanParam(`Two-factor authentication enabled (Zendesk often reports null, admins included). ${STRICT}`),
+  verified: booleanParam(`Primary identity verified. ${STRICT}`),
   createdAfter: instantParam('Created at or after this instant (a date means its midnight UTC).'),
   createdBefore: instantParam('Created strictly before this instant (a date means its midnight UTC).'),
-  seat: listParam<Seat>(SEATS, 'Seat: `none` (end users, deleted users), `free` (light agents, contributors), `paid` (every other agent or admin, suspended ones included).'),
+  seat: listParam<Seat>(SEATS, `Seat (see \`User.seat\`): ${SEAT_TEXT}`),
   usage: listParam<Usage>(USAGES, '`active`: last activity within `inactiveDays` days; `inactive` otherwise (never active included).'),
   inactiveDays: wholeNumberParam(1, 3650, 'Activity window in days for `ticketInteractions`, `usage` and the `usage` filter (default: the server\'s INACTIVE_AFTER_DAYS, 30 unless configured).'),
   q: z
@@ -105,7 +123,7 @@ export const userFilterParams = {
     .refine((q) => !q.includes('\u0000'), 'must not contain NUL characters')
     .optional()
     .describe('Case-insensitive substring of the name or the email (empty: no filter).'),
-  includeDeleted: booleanParam('Include deleted users (Zendesk `active: false`); default false.'),
+  includeDeleted: booleanParam('Include deleted users (Zendesk `active: false`); default false. Users whose `active` Zendesk did not send are always listed (`deleted: null`).'),
   sort: z
     .enum(SORTS as unknown as [SortParam, ...SortParam[]], { error: onceOr(`must be one of ${SORTS.join(', ')}`) })
     .optional()
@@ -133,27 +151,38 @@ export const UtilizationQuery = z.strictObject({ inactiveDays: userFilterParams.
 
 const timestamp = z.iso.datetime().describe('ISO-8601 UTC timestamp');
 
+const unknownText = 'null when Zendesk did not send it (unknown, never a default)';
+const flag = (what: string) => z.boolean().nullable().describe(`${what}; ${unknownText}`);
+
 export const User = z
   .object({
     id: z.number().int().describe('Zendesk user id'),
-    name: z.string(),
+    name: z.string().nullable().describe(`Zendesk \`name\`; ${unknownText}`),
     email: z.string().nullable(),
-    createdAt: timestamp.describe('Zendesk `created_at`'),
-    lastLoginAt: timestamp.nullable().describe('Zendesk `last_login_at`; null if the user never signed in'),
-    role: z.enum(ROLES),
-    roleType: z.enum(ROLE_TYPE_NAMES).nullable().describe('Zendesk `role_type` by name; null when Zendesk has none'),
-    canReportCsv: z.boolean().describe('Zendesk `report_csv`'),
-    chatOnly: z.boolean(),
-    moderator: z.boolean(),
-    restrictedAgent: z.boolean(),
-    shared: z.boolean(),
-    sharedAgent: z.boolean(),
-    suspended: z.boolean(),
-    ticketRestriction: z.enum(TICKET_RESTRICTIONS).nullable(),
-    twoFactorAuthEnabled: z.boolean().nullable(),
-    verified: z.boolean(),
-    deleted: z.boolean().describe('Zendesk `active: false`'),
-    seat: z.enum(SEATS).describe('`none` for end users and deleted users, `free` for light agents and contributors, `paid` for every other agent or admin (suspended included)'),
+    createdAt: timestamp.nullable().describe(`Zendesk \`created_at\`; ${unknownText}`),
+    lastLoginAt: timestamp
+      .nullable()
+      .describe('Zendesk `last_login_at`: the last sign-in to Zendesk Support **or the last request made with one of the user\'s API tokens** (Zendesk counts both), so a service account driven by an API token looks active. Null if never (or not sent)'),
+    role: z.enum([...ROLES, 'unknown']).nullable().describe(`Zendesk \`role\`; \`unknown\` for a value Zendesk does not document (see \`roleRaw\`); ${unknownText}`),
+    roleType: z
+      .enum([...ROLE_TYPE_NAMES, 'unknown'])
+      .nullable()
+      .describe('Zendesk `role_type` by name; `unknown` for a code Zendesk does not document (see `roleTypeRaw`); null when Zendesk has none or did not send it'),
+    canReportCsv: flag('Zendesk `report_csv`'),
+    chatOnly: flag('Zendesk `chat_only` (live accounts of 2024–25 do not send it; not derived from the role type)'),
+    moderator: flag('Zendesk `moderator`'),
+    restrictedAgent: flag('Zendesk `restricted_agent`'),
+    shared: flag('Zendesk `shared`'),
+    sharedAgent: flag('Zendesk `shared_agent`'),
+    suspended: flag('Zendesk `suspended`'),
+    ticketRestriction: z
+      .enum([...TICKET_RESTRICTIONS, 'unknown'])
+      .nullable()
+      .describe('Zendesk `ticket_restriction`; `unknown` for a value Zendesk does not document (see `ticketRestrictionRaw`); null for none or not sent'),
+    twoFactorAuthEnabled: flag('Zendesk `two_factor_auth_enabled`'),
+    verified: flag('Zendesk `verified`'),
+    deleted: flag('Zendesk `active: false`'),
+    seat: z.enum(SEATS).describe(SEAT_TEXT),
     ticketInteractions: z
       .number()
       .int()
@@ -164,8 +193,12 @@ export const User = z
       .describe('The newest ticket update by the user among all synced events (not limited to the window); null if none'),
     lastActivityAt: timestamp.nullable().describe('The later of lastLoginAt and lastTicketInteractionAt; null if both are null'),
     usage: z.enum(USAGES).describe('`active` when lastActivityAt is within `inactiveDays` days of the as-of instant, else `inactive`'),
+    seatReason: z.string().describe('Why the seat is what it is, in words: e.g. "admin", "suspended agent with a custom role", "light agent with a Chat agent role", "Zendesk did not send the role"'),
+    roleRaw: z.string().nullable().describe('Zendesk `role` exactly as sent'),
+    roleTypeRaw: z.number().int().nullable().describe('Zendesk `role_type` exactly as sent'),
+    ticketRestrictionRaw: z.string().nullable().describe('Zendesk `ticket_restriction` exactly as sent'),
   })
-  .describe('A Zendesk user of the integration with its seat and activity');
+  .describe('A Zendesk user of the integration with its seat and activity. Only `id` is certain: Zendesk may leave any other field out, and the API then says null rather than guess.');
 
 export const UserList = z.object({
   users: z.array(User),
@@ -190,17 +223,24 @@ export const Utilization = z
       .object({ total: z.number().int().min(0), active: z.number().int().min(0), inactive: z.number().int().min(0) })
       .describe('Free seats (light agents, contributors), by activity; total = active + inactive'),
     byRoleType: z
-      .object(Object.fromEntries([...ROLE_TYPE_NAMES, 'none'].map((k) => [k, SeatSplit])) as Record<RoleTypeFilter, typeof SeatSplit>)
-      .describe('Agents and admins (not deleted) by role type (`none`: no role type), suspended ones counted as suspended only'),
+      .object(Object.fromEntries(ROLE_TYPE_FILTERS.map((k) => [k, SeatSplit])) as Record<RoleTypeFilter, typeof SeatSplit>)
+      .describe('Agents and admins (not deleted) whose seat is known, by role type (`none`: no role type; `unknown`: an undocumented code whose seat is nonetheless known — always 0 today, as such users have an unknown seat), suspended ones counted as suspended only'),
+    unknownSeats: z
+      .object({
+        total: z.number().int().min(0),
+        byReason: z.record(z.string(), z.number().int().min(0)).describe('How many, by `seatReason`'),
+      })
+      .describe('Users not known to be end users or deleted whose seat cannot be told (`seat: unknown`): Zendesk left out the role, `active` or `suspended`, or sent values it does not document. Counted here only, in no other figure.'),
     reclaimable: z.object({
       count: z.number().int().min(0).describe('paidSeats.suspended + paidSeats.inactive'),
       users: z
         .array(
           z.object({
             id: z.number().int(),
-            name: z.string(),
+            name: z.string().nullable(),
             email: z.string().nullable(),
             reason: z.enum(['suspended', 'inactive']).describe('`suspended` wins when both apply'),
+            seatReason: z.string().describe('Why the seat is paid (see `User.seatReason`)'),
             lastActivityAt: timestamp.nullable(),
           }),
         )

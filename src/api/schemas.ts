@@ -33,6 +33,11 @@ export const LastSync = z.object({
   ticketEventsSynced: z.number().int(),
   requests: z.number().int(),
   rateLimited: z.number().int(),
+  skippedRecords: z
+    .number()
+    .int()
+    .describe('Zendesk records this run could not use at all (not an object, no usable id, a ticket event without its ticket, time or updater) and skipped; the rest of their pages was kept. The worker logs each with its position and id'),
+  notes: z.array(z.string()).describe('What the run had to work around, one sentence each (e.g. a saved position Zendesk refused, so the stream started again)'),
   error: z.string().nullable(),
 });
 
@@ -46,6 +51,9 @@ export const Integration = z.object({
   lastSync: LastSync.nullable(),
   nextSyncAt: isoDateTime.nullable(),
   error: z.string().nullable().describe('A sentence a person can act on'),
+  entitlements: z
+    .enum(['unknown', 'available', 'forbidden'])
+    .describe('Whether the worker can read user entitlements (`GET /api/v2/users/{id}/entitlements/full`) to tell light agents and contributors who hold a paid seat through a Chat, Guide or Explore role: `available`; `forbidden` (Zendesk refused, e.g. an older plan: those users are counted as free seats, Zendesk\'s Support rule); `unknown` until a sync has tried'),
   refreshExpiresAt: isoDateTime
     .nullable()
     .describe(

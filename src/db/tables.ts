@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { EntitlementSeat } from '../zendesk/entitlements';
 
 /** One type per table, as Kysely's example app does. Timestamps are Dates; bigints are parsed to numbers. */
 
@@ -34,6 +35,8 @@ export interface IntegrationsTable {
   created_at: CreatedAt;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
   connected_at: NullableTimestamp;
+  /** Whether the account lets the worker read user entitlements; NULL until tried. */
+  entitlements_status: ColumnType<'available' | 'forbidden' | null, 'available' | 'forbidden' | null | undefined, 'available' | 'forbidden' | null>;
 }
 
 export interface OAuthFlowsTable {
@@ -58,29 +61,41 @@ export interface OAuthCredentialsTable {
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+/**
+ * A synced Zendesk user. Every field but the keys may be NULL: Zendesk left it out (or sent a value of
+ * another type), so it is unknown. `role`, `role_type` and `ticket_restriction` hold Zendesk's value as
+ * sent, documented or not; `deleted` is `NOT active`.
+ */
 export interface ZendeskUsersTable {
   integration_id: string;
   id: number;
-  name: string;
+  name: string | null;
   email: string | null;
-  created_at: Timestamp;
-  updated_at: Timestamp;
+  created_at: NullableTimestamp;
+  updated_at: NullableTimestamp;
   last_login_at: NullableTimestamp;
-  role: 'end-user' | 'agent' | 'admin';
+  role: string | null;
   role_type: number | null;
-  report_csv: boolean;
-  chat_only: boolean;
-  moderator: boolean;
-  restricted_agent: boolean;
-  shared: boolean;
-  shared_agent: boolean;
-  suspended: boolean;
-  ticket_restriction: 'organization' | 'groups' | 'assigned' | 'requested' | null;
+  report_csv: boolean | null;
+  chat_only: boolean | null;
+  moderator: boolean | null;
+  restricted_agent: boolean | null;
+  shared: boolean | null;
+  shared_agent: boolean | null;
+  suspended: boolean | null;
+  ticket_restriction: string | null;
   two_factor_auth_enabled: boolean | null;
-  verified: boolean;
-  deleted: boolean;
+  verified: boolean | null;
+  deleted: boolean | null;
   synced_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  /** Written only by the entitlements step (migration 20261203T100000_user_entitlements). */
+  entitlements: ColumnType<unknown, string | null | undefined, string | null>;
+  entitlement_seat: ColumnType<EntitlementSeat | null, EntitlementSeat | null | undefined, EntitlementSeat | null>;
+  entitlement_reason: ColumnType<string | null, string | null | undefined, string | null>;
+  entitlements_checked_at: NullableTimestamp;
+  entitlements_user_updated_at: NullableTimestamp;
 }
+
 
 export interface TicketEventsTable {
   integration_id: string;
@@ -111,6 +126,10 @@ export interface SyncRunsTable {
   ticket_events_synced: Generated<number>;
   requests: Generated<number>;
   rate_limited: Generated<number>;
+  /** Records quarantined by the run (unusable: no id, not an object…). */
+  skipped_records: Generated<number>;
+  /** What the run worked around, one sentence each (e.g. a saved position Zendesk refused). */
+  notes: Generated<string[]>;
   error: string | null;
 }
 

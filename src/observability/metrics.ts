@@ -32,6 +32,10 @@ export interface Metrics {
   zendeskRateLimited: Counter<'bucket'>;
   /** Refresh-token grants sent to Zendesk, by outcome (`success`, `failure`). */
   tokenRefreshes: Counter<'outcome'>;
+  /** Zendesk records quarantined by syncs (unusable: no id, not an object…), by stream. */
+  recordsSkipped: Counter<'stream'>;
+  /** Zendesk record fields read as unknown although sent (`wrong_type`) or with undocumented values (`unknown_value`). */
+  recordAnomalies: Counter<'field' | 'kind'>;
   /**
    * The API's caches (src/api/cache): lookups by cache (`reports`, `tenants`, `integrations`) and outcome
    * (`hit`; `miss`: computed and stored; `coalesced`: joined an identical computation in flight;
@@ -107,6 +111,18 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       name: 'zendesk_rate_limited_total',
       help: '429 Too Many Requests responses received from Zendesk, by rate-limit bucket.',
       labelNames: ['bucket'] as const,
+      registers,
+    }),
+    recordsSkipped: new Counter({
+      name: 'zendesk_records_skipped_total',
+      help: 'Zendesk records quarantined by syncs (skipped: not an object, no usable id, a required field missing), by stream.',
+      labelNames: ['stream'] as const,
+      registers,
+    }),
+    recordAnomalies: new Counter({
+      name: 'zendesk_record_anomalies_total',
+      help: 'Zendesk record fields kept as unknown although sent with another type (wrong_type), or kept with a value Zendesk does not document (unknown_value), by field.',
+      labelNames: ['field', 'kind'] as const,
       registers,
     }),
     tokenRefreshes: new Counter({

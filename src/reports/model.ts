@@ -5,18 +5,28 @@
 
 export const ROLES = ['end-user', 'agent', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
+/** How a role reads: one Zendesk documents, or `unknown` (an undocumented value; see `roleRaw`). */
+export type RoleView = Role | 'unknown';
+/** A role filter value: a documented role, or `unknown` (undocumented or absent). */
+export type RoleFilter = Role | 'unknown';
+export const ROLE_FILTERS = [...ROLES, 'unknown'] as const satisfies readonly RoleFilter[];
+
+export function roleView(role: string | null): RoleView | null {
+  if (role === null) return null;
+  return (ROLES as readonly string[]).includes(role) ? (role as Role) : 'unknown';
+}
 
 /** Zendesk's `role_type` codes, by position: 0 custom agent … 5 billing admin. */
 export const ROLE_TYPE_NAMES = ['custom_agent', 'light_agent', 'chat_agent', 'contributor', 'admin', 'billing_admin'] as const;
 export type RoleTypeName = (typeof ROLE_TYPE_NAMES)[number];
-/** A role type filter value: a name, or `none` for users without one. */
-export type RoleTypeFilter = RoleTypeName | 'none';
+/** A role type filter value: a name, `none` for users without one, `unknown` for an undocumented code. */
+export type RoleTypeFilter = RoleTypeName | 'none' | 'unknown';
+export const ROLE_TYPE_FILTERS = [...ROLE_TYPE_NAMES, 'none', 'unknown'] as const satisfies readonly RoleTypeFilter[];
 
-export function roleTypeName(code: number | null): RoleTypeName | null {
+/** A code's name, `unknown` for a code Zendesk does not document (kept as `roleTypeRaw`), null for none. */
+export function roleTypeName(code: number | null): RoleTypeName | 'unknown' | null {
   if (code === null) return null;
-  const name = ROLE_TYPE_NAMES[code];
-  if (name === undefined) throw new Error(`unknown Zendesk role_type ${code}`);
-  return name;
+  return ROLE_TYPE_NAMES[code] ?? 'unknown';
 }
 
 export function roleTypeCode(name: RoleTypeName): number {
@@ -28,8 +38,19 @@ export const FREE_ROLE_TYPE_CODES = [1, 3] as const;
 
 export const TICKET_RESTRICTIONS = ['organization', 'groups', 'assigned', 'requested'] as const;
 export type TicketRestriction = (typeof TICKET_RESTRICTIONS)[number];
+export type TicketRestrictionFilter = TicketRestriction | 'none' | 'unknown';
+export const TICKET_RESTRICTION_FILTERS = [...TICKET_RESTRICTIONS, 'none', 'unknown'] as const satisfies readonly TicketRestrictionFilter[];
 
-export const SEATS = ['none', 'free', 'paid'] as const;
+export function ticketRestrictionView(value: string | null): TicketRestriction | 'unknown' | null {
+  if (value === null) return null;
+  return (TICKET_RESTRICTIONS as readonly string[]).includes(value) ? (value as TicketRestriction) : 'unknown';
+}
+
+/**
+ * `unknown`: Zendesk did not send what decides the seat (role, active, suspended) or sent an undocumented
+ * role or role type. Such users are counted apart, never guessed into a class.
+ */
+export const SEATS = ['none', 'free', 'paid', 'unknown'] as const;
 export type Seat = (typeof SEATS)[number];
 
 export const USAGES = ['active', 'inactive'] as const;
@@ -57,7 +78,7 @@ export const DEFAULT_SORT: Sort = { field: 'name', desc: false };
 
 /** Every filter of `/users` and `/users.csv`; absent means "any". Lists mean "one of". */
 export interface UserFilters {
-  role?: Role[];
+  role?: RoleFilter[];
   roleType?: RoleTypeFilter[];
   canReportCsv?: boolean;
   chatOnly?: boolean;
@@ -66,7 +87,7 @@ export interface UserFilters {
   shared?: boolean;
   sharedAgent?: boolean;
   suspended?: boolean;
-  ticketRestriction?: Array<TicketRestriction | 'none'>;
+  ticketRestriction?: TicketRestrictionFilter[];
   twoFactorAuthEnabled?: boolean;
   verified?: boolean;
   /** Inclusive: created at or after this instant. */

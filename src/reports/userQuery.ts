@@ -5,10 +5,12 @@ import type { CursorPosition } from './cursor';
 import type { ZendeskUserActivityTable } from './tables';
 import {
   FREE_ROLE_TYPE_CODES,
+  ROLE_TYPE_NAMES,
+  ROLES,
+  TICKET_RESTRICTIONS,
   roleTypeCode,
   windowStart,
   type ActivityWindow,
-  type Role,
   type Seat,
   type Sort,
   type Usage,
@@ -22,8 +24,8 @@ import {
  * used both to filter and to answer, so what a filter selects is what the rows say.
  *
  * Sorts and their total orders (ties broken by id, in the sort's direction):
- * - name: byte order of the UTF-8 name (`COLLATE "C"`), index `zendesk_users_sort_name`;
- * - createdAt: index `zendesk_users_sort_created`;
+ * - name: byte order of the UTF-8 name (`COLLATE "C"`; a missing name as ''), index `zendesk_users_sort_name`;
+ * - createdAt: missing dates last in both directions, indexes `zendesk_users_sort_created_asc/desc`;
  * - lastLoginAt, lastActivityAt: users without a date come last in both directions (the key is the
  *   date or ±infinity); lastLoginAt uses `zendesk_users_sort_login_asc/desc`;
  * - ticketInteractions: the windowed count, computed for every filtered user (the only sort that has
@@ -37,9 +39,42 @@ const TIMESTAMP_TEXT = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
 /** `a` is `zendesk_user_activity`; GREATEST ignores NULLs, so this is NULL only when both are. */
 export const lastActivitySql = sql<Date | null>`GREATEST(u.last_login_at, a.last_event_at)`;
 
-export const seatSql = sql<Seat>`(CASE WHEN u.deleted OR u.role = 'end-user' THEN 'none' WHEN u.role_type IN (${sql.join(
-  FREE_ROLE_TYPE_CODES.map((c) => sql.lit(c)),
-)}) THEN 'free' ELSE 'paid' END)`;
+const FREE_CODES = sql.join(FREE_ROLE_TYPE_CODES.map((c) => sql.lit(c)));
+const KNOWN_ROLE_TYPE_MAX = sql.lit(ROLE_TYPE_NAMES.length - 1);
+const STAFF = sql`u.role IN ('agent', 'admin')`;
+
+/**
+ * The seat, from what Zendesk said (null columns are unknowns, never defaults):
+ * - `none`: deleted users, end users;
+ * - `unknown`: no or an undocumented role, activity or suspension unknown, an undocumented role type, or
+ *   a light agent / contributor whose entitlements hold a role name Zendesk does not document;
+ * - `free`: light agents and contributors, unless their entitlements give them a seat-requiring role in
+ *   another product (then `paid`); never read entitlements fall back to `free` (Zendesk's Support rule);
+ * - `paid`: every other agent or admin, suspended ones included.
+ */
+export const seatSql = sql<Seat>`(CASE
+  WHEN u.deleted THEN 'none'
+  WHEN u.role = 'end-user' THEN 'none'
+  WHEN u.role IS NULL OR NOT ${STAFF} OR u.deleted IS NULL OR u.suspended IS NULL THEN 'unknown'
+  WHEN u.role_type IN (${FREE_CODES}) THEN COALESCE(u.entitlement_seat, 'free')
+  WHEN u.role_type NOT BETWEEN 0 AND ${KNOWN_ROLE_TYPE_MAX} THEN 'unknown'
+  ELSE 'paid' END)`;
+
+/** Why the seat is what it is, in words (the same cases as seatSql, in the same order). */
+export const seatReasonSql = sql<string>`(CASE
+  WHEN u.deleted THEN 'deleted user'
+  WHEN u.role = 'end-user' THEN 'end user'
+  WHEN u.role IS NULL THEN 'Zendesk did not send the role'
+  WHEN NOT ${STAFF} THEN 'role not documented by Zendesk'
+  WHEN u.deleted IS NULL THEN 'Zendesk did not say whether the user is active'
+  WHEN u.suspended IS NULL THEN 'Zendesk did not say whether the user is suspended'
+  WHEN u.role_type IN (${FREE_CODES}) THEN
+    (CASE u.role_type WHEN 1 THEN 'light agent' ELSE 'contributor' END)
+    || (CASE WHEN u.entitlement_reason IS NULL THEN '' ELSE ' with ' || u.entitlement_reason END)
+  WHEN u.role_type NOT BETWEEN 0 AND ${KNOWN_ROLE_TYPE_MAX} THEN 'role type not documented by Zendesk'
+  ELSE (CASE WHEN u.suspended THEN 'suspended ' ELSE '' END) || (CASE u.role_type
+    WHEN 0 THEN 'agent with a custom role' WHEN 2 THEN 'chat agent' WHEN 4 THEN 'admin' WHEN 5 THEN 'billing admin'
+    ELSE u.role END) END)`;
 
 export function isActiveSql(window: ActivityWindow): RawBuilder<SqlBool> {
   return sql<SqlBool>`COALESCE(GREATEST(u.last_login_at, a.last_event_at) >= ${windowStart(window)}::timestamptz, false)`;
@@ -79,17 +114,29 @@ function inListOrNull(column: string, values: Array<string | number>, includeNul
   const parts: RawBuilder<SqlBool>[] = [];
   if (values.length > 0) parts.push(sql<SqlBool>`${sql.ref(column)} IN (${sql.join(values)})`);
   if (includeNull) parts.push(sql<SqlBool>`${sql.ref(column)} IS NULL`);
+  if (parts.length === 0) return sql<SqlBool>`false`;
   return sql<SqlBool>`(${sql.join(parts, sql` OR `)})`;
 }
 
 /** The WHERE conditions of a filtered listing (always scoped to the integration). */
 export function filterConditions(integrationId: string, filters: UserFilters, window: ActivityWindow): RawBuilder<SqlBool>[] {
   const where: RawBuilder<SqlBool>[] = [sql<SqlBool>`u.integration_id = ${integrationId}::uuid`];
-  if (!filters.includeDeleted) where.push(sql<SqlBool>`NOT u.deleted`);
-  if (filters.role) where.push(sql<SqlBool>`u.role IN (${sql.join(filters.role as Role[])})`);
+  // Only users known to be deleted are left out: an unknown `active` is shown.
+  if (!filters.includeDeleted) where.push(sql<SqlBool>`u.deleted IS NOT TRUE`);
+  if (filters.role) {
+    const roles = filters.role.filter((r) => r !== 'unknown');
+    const parts: RawBuilder<SqlBool>[] = [];
+    if (roles.length > 0) parts.push(sql<SqlBool>`u.role IN (${sql.join(roles)})`);
+    if (filters.role.includes('unknown')) parts.push(sql<SqlBool>`(u.role IS NULL OR u.role NOT IN (${sql.join([...ROLES])}))`);
+    where.push(sql<SqlBool>`(${sql.join(parts, sql` OR `)})`);
+  }
   if (filters.roleType) {
-    const codes = filters.roleType.filter((t) => t !== 'none').map((t) => roleTypeCode(t as Exclude<typeof t, 'none'>));
-    where.push(inListOrNull('u.role_type', codes, filters.roleType.includes('none')));
+    const codes = filters.roleType.flatMap((t) => (t === 'none' || t === 'unknown' ? [] : [roleTypeCode(t)]));
+    const parts: RawBuilder<SqlBool>[] = [];
+    if (codes.length > 0) parts.push(sql<SqlBool>`u.role_type IN (${sql.join(codes)})`);
+    if (filters.roleType.includes('none')) parts.push(sql<SqlBool>`u.role_type IS NULL`);
+    if (filters.roleType.includes('unknown')) parts.push(sql<SqlBool>`u.role_type NOT BETWEEN 0 AND ${KNOWN_ROLE_TYPE_MAX}`);
+    where.push(sql<SqlBool>`(${sql.join(parts, sql` OR `)})`);
   }
   for (const [param, column] of Object.entries(BOOLEAN_COLUMNS) as Array<[keyof typeof BOOLEAN_COLUMNS, string]>) {
     const value = filters[param];
@@ -97,8 +144,10 @@ export function filterConditions(integrationId: string, filters: UserFilters, wi
     if (value !== undefined) where.push(sql<SqlBool>`${sql.ref(`u.${column}`)} = ${value}`);
   }
   if (filters.ticketRestriction) {
-    const values = filters.ticketRestriction.filter((t) => t !== 'none');
-    where.push(inListOrNull('u.ticket_restriction', values, filters.ticketRestriction.includes('none')));
+    const values = filters.ticketRestriction.filter((t) => t !== 'none' && t !== 'unknown');
+    const parts: RawBuilder<SqlBool>[] = [inListOrNull('u.ticket_restriction', values, filters.ticketRestriction.includes('none'))];
+    if (filters.ticketRestriction.includes('unknown')) parts.push(sql<SqlBool>`u.ticket_restriction NOT IN (${sql.join([...TICKET_RESTRICTIONS])})`);
+    where.push(sql<SqlBool>`(${sql.join(parts, sql` OR `)})`);
   }
   if (filters.createdAfter) where.push(sql<SqlBool>`u.created_at >= ${filters.createdAfter}::timestamptz`);
   if (filters.createdBefore) where.push(sql<SqlBool>`u.created_at < ${filters.createdBefore}::timestamptz`);
@@ -132,6 +181,7 @@ export type UserReportRow = Pick<Selectable<ZendeskUsersTable>, (typeof USER_COL
   last_event_at: Selectable<ZendeskUserActivityTable>['last_event_at'] | null;
   last_activity_at: Date | null;
   seat: Seat;
+  seat_reason: string;
   usage: Usage;
   ticket_interactions: number;
   cursor_key: string | number;
@@ -158,11 +208,12 @@ function sortSql(sort: Sort): SortSql {
   const missing = sql.raw(sort.desc ? `'-infinity'::timestamptz` : `'infinity'::timestamptz`);
   switch (sort.field) {
     case 'name': {
-      const key = sql`(u.name COLLATE "C")`;
-      return { key, cast: (value) => sql`${value}::text`, cursorKey: sql<string>`u.name` };
+      // A missing name sorts as the empty string (first ascending): index zendesk_users_sort_name.
+      const key = sql`(COALESCE(u.name, '') COLLATE "C")`;
+      return { key, cast: (value) => sql`${value}::text`, cursorKey: sql<string>`COALESCE(u.name, '')` };
     }
     case 'createdAt': {
-      const key = sql`u.created_at`;
+      const key = sql`COALESCE(u.created_at, ${missing})`;
       return { key, ...timestampKey(key) };
     }
     case 'lastLoginAt': {
@@ -213,10 +264,10 @@ export async function findUserPage(db: Db, req: PageRequest): Promise<Page> {
   const interactions = byInteractions ? sql`p.window_count` : windowCountSql(integrationId, window, sql`p.id`);
 
   const { rows } = await sql<UserReportRow>`
-    SELECT ${sql.join(USER_COLUMNS.map((c) => sql.ref(`p.${c}`)))}, p.last_event_at, p.last_activity_at, p.seat, p.usage,
+    SELECT ${sql.join(USER_COLUMNS.map((c) => sql.ref(`p.${c}`)))}, p.last_event_at, p.last_activity_at, p.seat, p.seat_reason, p.usage,
            ${interactions} AS ticket_interactions, p.cursor_key
       FROM (
-        SELECT u.*, a.last_event_at, ${lastActivitySql} AS last_activity_at, ${seatSql} AS seat, ${usageSql(window)} AS usage,
+        SELECT u.*, a.last_event_at, ${lastActivitySql} AS last_activity_at, ${seatSql} AS seat, ${seatReasonSql} AS seat_reason, ${usageSql(window)} AS usage,
                ${s.key} AS sort_key, ${s.cursorKey} AS cursor_key
                ${byInteractions ? sql`, w.c AS window_count` : sql``}
           FROM ${FROM_USERS} ${windowJoin}

@@ -1,31 +1,48 @@
-import { roleTypeName, type RoleTypeName, type Role, type Seat, type TicketRestriction, type Usage } from './model';
+import {
+  roleTypeName,
+  roleView,
+  ticketRestrictionView,
+  type RoleTypeName,
+  type RoleView,
+  type Seat,
+  type TicketRestriction,
+  type Usage,
+} from './model';
 import type { UserReportRow } from './userQuery';
 
-/** A user as the API answers it (the contract's `User`): camelCase, ids as numbers, ISO-8601 UTC times. */
+/**
+ * A user as the API answers it (the contract's `User`): camelCase, ids as numbers, ISO-8601 UTC times.
+ * Every Zendesk field is `null` when Zendesk did not send it (unknown, never a default); an undocumented
+ * enum value reads `unknown`, with Zendesk's value in the `…Raw` field beside it.
+ */
 export interface UserView {
   id: number;
-  name: string;
+  name: string | null;
   email: string | null;
-  createdAt: string;
+  createdAt: string | null;
   lastLoginAt: string | null;
-  role: Role;
-  roleType: RoleTypeName | null;
-  canReportCsv: boolean;
-  chatOnly: boolean;
-  moderator: boolean;
-  restrictedAgent: boolean;
-  shared: boolean;
-  sharedAgent: boolean;
-  suspended: boolean;
-  ticketRestriction: TicketRestriction | null;
+  role: RoleView | null;
+  roleType: RoleTypeName | 'unknown' | null;
+  canReportCsv: boolean | null;
+  chatOnly: boolean | null;
+  moderator: boolean | null;
+  restrictedAgent: boolean | null;
+  shared: boolean | null;
+  sharedAgent: boolean | null;
+  suspended: boolean | null;
+  ticketRestriction: TicketRestriction | 'unknown' | null;
   twoFactorAuthEnabled: boolean | null;
-  verified: boolean;
-  deleted: boolean;
+  verified: boolean | null;
+  deleted: boolean | null;
   seat: Seat;
   ticketInteractions: number;
   lastTicketInteractionAt: string | null;
   lastActivityAt: string | null;
   usage: Usage;
+  seatReason: string;
+  roleRaw: string | null;
+  roleTypeRaw: number | null;
+  ticketRestrictionRaw: string | null;
 }
 
 const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());
@@ -35,9 +52,9 @@ export function userView(row: UserReportRow): UserView {
     id: row.id,
     name: row.name,
     email: row.email,
-    createdAt: row.created_at.toISOString(),
+    createdAt: iso(row.created_at),
     lastLoginAt: iso(row.last_login_at),
-    role: row.role,
+    role: roleView(row.role),
     roleType: roleTypeName(row.role_type),
     canReportCsv: row.report_csv,
     chatOnly: row.chat_only,
@@ -46,7 +63,7 @@ export function userView(row: UserReportRow): UserView {
     shared: row.shared,
     sharedAgent: row.shared_agent,
     suspended: row.suspended,
-    ticketRestriction: row.ticket_restriction,
+    ticketRestriction: ticketRestrictionView(row.ticket_restriction),
     twoFactorAuthEnabled: row.two_factor_auth_enabled,
     verified: row.verified,
     deleted: row.deleted,
@@ -55,10 +72,14 @@ export function userView(row: UserReportRow): UserView {
     lastTicketInteractionAt: iso(row.last_event_at),
     lastActivityAt: iso(row.last_activity_at),
     usage: row.usage,
+    seatReason: row.seat_reason,
+    roleRaw: row.role,
+    roleTypeRaw: row.role_type,
+    ticketRestrictionRaw: row.ticket_restriction,
   };
 }
 
-/** The field order of the JSON object, which is also the CSV's column order. */
+/** The CSV's column order (and the JSON object's, for the contract's fields). */
 export const USER_FIELDS = [
   'id',
   'name',
@@ -83,6 +104,11 @@ export const USER_FIELDS = [
   'lastTicketInteractionAt',
   'lastActivityAt',
   'usage',
+  // Added after the first contract: appended, so the earlier columns keep their positions in CSV files.
+  'seatReason',
+  'roleRaw',
+  'roleTypeRaw',
+  'ticketRestrictionRaw',
 ] as const satisfies ReadonlyArray<keyof UserView>;
 
 // Every field of UserView is a column, and only those: a compile error here means USER_FIELDS is stale.

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/tables';
 import { ROLE_TYPE_NAMES, roleTypeName, type ActivityWindow, type RoleTypeName, type Seat, type Usage } from './model';
-import { isActiveSql, lastActivitySql, seatSql, usageSql } from './userQuery';
+import { isActiveSql, lastActivitySql, seatReasonSql, seatSql, usageSql } from './userQuery';
 
 /**
  * The license-utilization summary of one integration, over its agents and admins that are not deleted
@@ -13,6 +13,9 @@ import { isActiveSql, lastActivitySql, seatSql, usageSql } from './userQuery';
  * - byRoleType: every role type (and `none`), same rule as paid seats: total = active + inactive + suspended.
  * - reclaimable: every paid seat that is suspended (reason "suspended", even if active) or inactive,
  *   least recently active first (never active first), then by id; count = paidSeats.suspended + paidSeats.inactive.
+ * - unknownSeats: users not known to be deleted or end users whose seat cannot be told (seatSql's
+ *   `unknown`: Zendesk left out the role, `active` or `suspended`, or sent undocumented values), by reason.
+ *   They are in no other figure.
  * All figures come from one repeatable-read snapshot, so they add up even while a sync writes.
  */
 
@@ -25,11 +28,14 @@ export interface SeatSplit {
 
 export interface ReclaimableUser {
   id: number;
-  name: string;
+  name: string | null;
   email: string | null;
   reason: 'suspended' | 'inactive';
+  seatReason: string;
   lastActivityAt: string | null;
 }
+
+type RoleTypeKey = RoleTypeName | 'none' | 'unknown';
 
 export interface UtilizationView {
   asOf: string;
@@ -37,7 +43,8 @@ export interface UtilizationView {
   lastSyncedAt: string | null;
   paidSeats: SeatSplit;
   freeSeats: Omit<SeatSplit, 'suspended'>;
-  byRoleType: Record<RoleTypeName | 'none', SeatSplit>;
+  byRoleType: Record<RoleTypeKey, SeatSplit>;
+  unknownSeats: { total: number; byReason: Record<string, number> };
   reclaimable: { count: number; users: ReclaimableUser[] };
 }
 
@@ -48,19 +55,20 @@ export async function utilizationReport(db: Kysely<Database>, integrationId: str
     .transaction()
     .setIsolationLevel('repeatable read')
     .execute(async (trx) => {
-      const { rows: groups } = await sql<{ role_type: number | null; seat: Seat; suspended: boolean; usage: Usage; n: number }>`
-        SELECT u.role_type, ${seatSql} AS seat, u.suspended, ${usageSql(window)} AS usage, count(*) AS n
+      // Everyone not known to be deleted or an end user: agents, admins, and users whose role is unknown.
+      const { rows: groups } = await sql<{ role_type: number | null; seat: Seat; seat_reason: string; suspended: boolean | null; usage: Usage; n: number }>`
+        SELECT u.role_type, ${seatSql} AS seat, ${seatReasonSql} AS seat_reason, u.suspended, ${usageSql(window)} AS usage, count(*) AS n
           FROM zendesk_users u
           LEFT JOIN zendesk_user_activity a ON a.integration_id = u.integration_id AND a.user_id = u.id
-         WHERE u.integration_id = ${integrationId}::uuid AND NOT u.deleted AND u.role <> 'end-user'
-         GROUP BY 1, 2, 3, 4`.execute(trx);
+         WHERE u.integration_id = ${integrationId}::uuid AND u.deleted IS NOT TRUE AND u.role IS DISTINCT FROM 'end-user'
+         GROUP BY 1, 2, 3, 4, 5`.execute(trx);
 
-      const { rows: reclaimable } = await sql<{ id: number; name: string; email: string | null; reason: 'suspended' | 'inactive'; last_activity_at: Date | null }>`
+      const { rows: reclaimable } = await sql<{ id: number; name: string | null; email: string | null; reason: 'suspended' | 'inactive'; seat_reason: string; last_activity_at: Date | null }>`
         SELECT u.id, u.name, u.email, CASE WHEN u.suspended THEN 'suspended' ELSE 'inactive' END AS reason,
-               ${lastActivitySql} AS last_activity_at
+               ${seatReasonSql} AS seat_reason, ${lastActivitySql} AS last_activity_at
           FROM zendesk_users u
           LEFT JOIN zendesk_user_activity a ON a.integration_id = u.integration_id AND a.user_id = u.id
-         WHERE u.integration_id = ${integrationId}::uuid AND NOT u.deleted AND u.role <> 'end-user'
+         WHERE u.integration_id = ${integrationId}::uuid AND u.deleted IS NOT TRUE AND u.role IS DISTINCT FROM 'end-user'
            AND ${seatSql} = 'paid' AND (u.suspended OR NOT ${isActiveSql(window)})
          ORDER BY ${lastActivitySql} ASC NULLS FIRST, u.id ASC`.execute(trx);
 
@@ -76,8 +84,14 @@ export async function utilizationReport(db: Kysely<Database>, integrationId: str
 
       const paidSeats = emptySplit();
       const freeSeats = { total: 0, active: 0, inactive: 0 };
-      const byRoleType = Object.fromEntries([...ROLE_TYPE_NAMES, 'none'].map((k) => [k, emptySplit()])) as UtilizationView['byRoleType'];
+      const byRoleType = Object.fromEntries([...ROLE_TYPE_NAMES, 'none', 'unknown'].map((k) => [k, emptySplit()])) as UtilizationView['byRoleType'];
+      const unknownSeats: UtilizationView['unknownSeats'] = { total: 0, byReason: {} };
       for (const g of groups) {
+        if (g.seat === 'unknown') {
+          unknownSeats.total += g.n;
+          unknownSeats.byReason[g.seat_reason] = (unknownSeats.byReason[g.seat_reason] ?? 0) + g.n;
+          continue;
+        }
         const bucket = g.suspended ? 'suspended' : g.usage;
         const roleSplit = byRoleType[roleTypeName(g.role_type) ?? 'none'];
         roleSplit[bucket] += g.n;
@@ -98,6 +112,7 @@ export async function utilizationReport(db: Kysely<Database>, integrationId: str
         paidSeats,
         freeSeats,
         byRoleType,
+        unknownSeats,
         reclaimable: {
           count: reclaimable.length,
           users: reclaimable.map((r) => ({
@@ -105,6 +120,7 @@ export async function utilizationReport(db: Kysely<Database>, integrationId: str
             name: r.name,
             email: r.email,
             reason: r.reason,
+            seatReason: r.seat_reason,
             lastActivityAt: r.last_activity_at ? r.last_activity_at.toISOString() : null,
           })),
         },

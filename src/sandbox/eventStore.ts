@@ -225,14 +225,15 @@ export class EventStore {
     }
     if (includeComments && hasComment) {
       const body = rng.pick(COMMENT_BODIES);
+      // On comment events `via` is an object, unlike on the audit and its other children (recorded).
       children.push({
         id: id + 2,
-        via,
+        via: { channel: VIA_CHANNEL[via] ?? 'web', source: { from: {}, to: {}, rel: null } },
         via_reference_id: null,
         type: 'Comment',
         author_id: author,
         body,
-        html_body: `<div class="zd-comment" dir="auto"><p dir="auto">${escapeHtml(body)}</p></div>`,
+        html_body: `<div class="zd-comment" dir="auto">${escapeHtml(body)}<br></div>`,
         plain_body: body,
         public: isPublic,
         attachments: [],
@@ -304,6 +305,16 @@ const COMMENT_BODIES = [
   'Closing this as solved. Reply to reopen.',
   'Internal note: customer is on the legacy plan "Pro", check billing & <notes>.',
 ];
+
+/** The `via.channel` of a comment for the audit's `via` string. */
+const VIA_CHANNEL: Record<string, string> = {
+  'Web form': 'web',
+  Mail: 'email',
+  Chat: 'chat',
+  'Help Center': 'web',
+  API: 'api',
+  Mobile: 'mobile',
+};
 
 function viaFor(kind: EventKind, rng: Prng): string {
   switch (kind) {

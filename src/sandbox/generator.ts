@@ -15,7 +15,7 @@ export function seedFor(subdomain: string): number {
   return hash32(...[...subdomain].map((c) => c.codePointAt(0) ?? 0));
 }
 
-export function generateData(opts: WorkspaceOptions, nowMs: number): GeneratedData {
+export function generateData(opts: WorkspaceOptions, nowMs: number, baseUrl?: string): GeneratedData {
   if (!SUBDOMAIN_RE.test(opts.subdomain)) throw new Error(`invalid subdomain ${JSON.stringify(opts.subdomain)}`);
   const seed = opts.seed ?? seedFor(opts.subdomain);
   const count = Math.max(1, Math.floor(opts.users ?? DEFAULT_USERS)); // there is always an owner
@@ -24,6 +24,7 @@ export function generateData(opts: WorkspaceOptions, nowMs: number): GeneratedDa
     count,
     nowMs,
     subdomain: opts.subdomain,
+    baseUrl,
     idBase: 360_000_000_000 + (hash32(seed, 0x1dba) % 1_000_000) * 1000,
   });
   const ownerId = users.idAt(0);
@@ -62,6 +63,6 @@ export function generateWorkspace(opts: WorkspaceOptions, env?: WorkspaceEnv): S
   const e = env ?? detachedEnv(opts.subdomain);
   // The generation instant is kept with the options, so a snapshot regenerates the same data.
   const now = opts.now ?? e.now();
-  const data = generateData(opts, now);
+  const data = generateData(opts, now, e.baseUrl);
   return new SandboxWorkspace({ ...opts, now }, data, e);
 }

@@ -3,8 +3,10 @@
 // returns exactly the users changed since.
 
 import { authorize } from './auth';
+import { jsonWithRaw, syntheticId } from './brokenRecords';
 import { decodeExportCursor, encodeExportCursor } from './cursor';
-import { intParam, invalidValue, json, type Reply, type RequestContext } from './http';
+import { invalidCursor, startTimeError } from './exportQuirks';
+import { intParam, invalidValue, type Reply, type RequestContext } from './http';
 import type { UpdatedPosition } from './userStore';
 
 export const MAX_EXPORT_PAGE = 1000;
@@ -16,16 +18,25 @@ export function exportPageSize(q: URLSearchParams): number | Reply {
   return Math.min(v ?? MAX_EXPORT_PAGE, MAX_EXPORT_PAGE);
 }
 
-/** start_time must be an epoch second older than the excluded most recent window. */
+/** How clients have recorded Zendesk wording the excluded window ("older than 1 minute"). */
+function recentWindow(seconds: number): string {
+  return seconds === 60 ? 'older than 1 minute' : `older than ${seconds} seconds`;
+}
+
+/**
+ * start_time must be an epoch second older than the excluded most recent window; a too recent one is
+ * refused with 422 InvalidValue, as clients have recorded it.
+ */
 export function exportStartTime(ctx: RequestContext): number | Reply {
   const v = intParam(ctx.query, 'start_time');
   if (v === undefined) return invalidValue('start_time is required.');
   if (v === 'invalid') return invalidValue('start_time must be a Unix epoch time in seconds.');
   if (v * 1000 > ctx.now - ctx.ws.exclusionSeconds * 1000) {
-    return invalidValue(`Too recent start_time. Use a start_time older than ${ctx.ws.exclusionSeconds} seconds.`);
+    return startTimeError('tooRecent', 422, 'InvalidValue', recentWindow(ctx.ws.exclusionSeconds));
   }
   return v;
 }
+
 
 export function incrementalUsersCursor(ctx: RequestContext): Reply {
   const a = authorize(ctx, { role: 'admin', read: 'users' });
@@ -34,6 +45,7 @@ export function incrementalUsersCursor(ctx: RequestContext): Reply {
   const perPage = exportPageSize(q);
   if (typeof perPage !== 'number') return perPage;
   const store = ctx.ws.userStore;
+  const quirks = ctx.ws.exportQuirks;
   // The most recent window is never returned: those users come with a later poll.
   const horizonMs = ctx.now - ctx.ws.exclusionSeconds * 1000;
 
@@ -43,7 +55,8 @@ export function incrementalUsersCursor(ctx: RequestContext): Reply {
   const cursor = q.get('cursor');
   if (cursor !== null && cursor !== '') {
     const decoded = decodeExportCursor(cursor);
-    if (!decoded) return invalidValue('cursor is invalid.');
+    if (!decoded) return invalidCursor();
+    if (decoded.epoch < quirks.minCursorEpoch) return invalidCursor(quirks.cursorRefusal.status, quirks.cursorRefusal.dialect);
     pos = decoded.pos;
     direction = decoded.direction;
   } else {
@@ -68,9 +81,15 @@ export function incrementalUsersCursor(ctx: RequestContext): Reply {
     endOfStream = !(next < store.size && eligible(next));
   }
 
+  const epoch = quirks.cursorEpoch;
   const afterPos = picked.length > 0 ? store.positionOf(picked[picked.length - 1]) : pos;
-  const afterCursor = encodeExportCursor(afterPos, 'after');
-  const beforeCursor = firstPage ? null : encodeExportCursor(picked.length > 0 ? store.positionOf(picked[0]) : pos, 'before');
+  let afterCursor = encodeExportCursor(afterPos, 'after', epoch);
+  const beforeCursor = firstPage ? null : encodeExportCursor(picked.length > 0 ? store.positionOf(picked[0]) : pos, 'before', epoch);
+  if (quirks.stallUsersCursor && !firstPage && cursor !== null) {
+    // Pathological on purpose: the cursor does not advance, and the stream claims there is more.
+    afterCursor = cursor;
+    endOfStream = false;
+  }
   const url = (c: string | null) => {
     if (c === null) return null;
     const params = new URLSearchParams();
@@ -79,14 +98,20 @@ export function incrementalUsersCursor(ctx: RequestContext): Reply {
       const v = q.get(k);
       if (v !== null) params.set(k, v);
     }
-    return `${ctx.baseUrl}/api/v2/incremental/users/cursor.json?${params}`;
+    return `${ctx.baseUrl}/api/v2/incremental/users/cursor?${params}`;
   };
-  return json(200, {
-    users: picked.map((i) => ctx.ws.userJsonAt(i)),
-    after_url: url(afterCursor),
-    before_url: url(beforeCursor),
-    after_cursor: afterCursor,
-    before_cursor: beforeCursor,
-    end_of_stream: endOfStream,
-  });
+  const users = picked.map((i) => ctx.ws.userJsonAt(i) as unknown as Record<string, unknown>);
+  const page = ctx.ws.brokenRecords.expand('users', users, { syntheticId, nulField: 'name' });
+  return jsonWithRaw(
+    200,
+    {
+      users: page.entries,
+      after_url: url(afterCursor),
+      before_url: url(beforeCursor),
+      after_cursor: afterCursor,
+      before_cursor: beforeCursor,
+      end_of_stream: endOfStream,
+    },
+    page.raw,
+  );
 }

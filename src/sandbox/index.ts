@@ -7,3 +7,5 @@ export { startDemoSandbox, DEMO_DEFAULTS, type DemoSandbox, type DemoSandboxOpti
 export { PLAN_LIMITS } from './rateLimiter';
 export { SandboxWorkspace, type WorkspaceOptions, type GrantInfo } from './workspace';
 export type * from './types';
+export { ADMIN_ROLE_ID } from './userGenerator';
+export type { ErrorDialect } from './exportQuirks';

@@ -126,6 +126,8 @@ export class RateLimiter {
       'ratelimit-limit': String(account.limit),
       'ratelimit-remaining': String(remaining),
       'ratelimit-reset': String(reset),
+      // Recorded on /api/v2/users next to the trio above: the same account bucket, in the bucket syntax.
+      'x-zendesk-private-zendesk-ratelimit-api-requests': `total=${account.limit}; remaining=${remaining}; resets=${reset}`,
     };
     const name = bucket ? EXPORT_HEADER[bucket] : undefined;
     if (bucket && name) {

@@ -7,6 +7,7 @@ import { malformBody, type ActiveFault } from './faults';
 import { invalidEndpoint, json, text, type Reply, type RequestContext } from './http';
 import { incrementalUsersCursor } from './incremental';
 import { authorizeDecision, authorizePage, tokenEndpoint } from './oauth';
+import { userEntitlements } from './entitlements';
 import { endpointBucket } from './rateLimiter';
 import { incrementalTicketEvents } from './ticketEvents';
 import { revokeCurrentToken, revokeToken, showCurrentToken, showToken } from './tokensApi';
@@ -34,6 +35,7 @@ const ROUTES: Array<[string, string, Route]> = [
   ['GET', '/api/v2/users/me', usersMe],
   ['GET', '/api/v2/users', listUsers],
   ['GET', '/api/v2/users/:id', showUser],
+  ['GET', '/api/v2/users/:id/entitlements/full', userEntitlements],
   ['GET', '/api/v2/incremental/users/cursor', incrementalUsersCursor],
   ['GET', '/api/v2/incremental/ticket_events', incrementalTicketEvents],
   ['GET', '/api/v2/oauth/tokens/current', showCurrentToken],
@@ -50,8 +52,9 @@ function route(method: string, path: string): { handler: Route; id: number } | n
       continue;
     }
     const prefix = pattern.slice(0, pattern.indexOf(':id'));
-    if (path.startsWith(prefix)) {
-      const rest = path.slice(prefix.length);
+    const suffix = pattern.slice(pattern.indexOf(':id') + 3);
+    if (path.startsWith(prefix) && path.endsWith(suffix) && path.length > prefix.length + suffix.length) {
+      const rest = path.slice(prefix.length, path.length - suffix.length);
       if (/^\d+$/.test(rest)) return { handler, id: Number(rest) };
     }
   }
@@ -214,7 +217,9 @@ export class SandboxServer {
 
   private send(res: ServerResponse, reply: Reply, extra: Record<string, string>): void {
     if (res.destroyed) return;
-    const headers: Record<string, string> = { 'X-Zendesk-Request-Id': randomBytes(8).toString('hex'), ...extra };
+    // Zendesk's docs name X-Zendesk-Request-Id; the 2025 recording shows x-request-id. Both are sent.
+    const requestId = randomBytes(8).toString('hex');
+    const headers: Record<string, string> = { 'X-Request-Id': requestId, 'X-Zendesk-Request-Id': requestId, ...extra };
     let payload: string | undefined;
     if (reply.json !== undefined) {
       headers['Content-Type'] = 'application/json; charset=utf-8';

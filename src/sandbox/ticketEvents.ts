@@ -3,8 +3,10 @@
 // timestamp, and the next page starts there, so events at a page edge are sent twice.
 
 import { authorize } from './auth';
-import { json, type Reply, type RequestContext } from './http';
+import { jsonWithRaw, syntheticId } from './brokenRecords';
+import { type Reply, type RequestContext } from './http';
 import { exportPageSize, exportStartTime } from './incremental';
+
 
 export function incrementalTicketEvents(ctx: RequestContext): Reply {
   const a = authorize(ctx, { role: 'admin', read: 'tickets' });
@@ -12,6 +14,9 @@ export function incrementalTicketEvents(ctx: RequestContext): Reply {
   const q = ctx.query;
   const start = exportStartTime(ctx);
   if (typeof start !== 'number') return start;
+  const quirks = ctx.ws.exportQuirks;
+  const refused = quirks.startTimeRefused(start);
+  if (refused) return refused;
   const perPage = exportPageSize(q);
   if (typeof perPage !== 'number') return perPage;
   const includeComments = (q.get('include') ?? '').split(',').includes('comment_events');
@@ -26,11 +31,16 @@ export function incrementalTicketEvents(ctx: RequestContext): Reply {
     while (end < limit && events.timestampAt(end) === events.timestampAt(end - 1)) end++;
   }
   const count = Math.max(0, end - lo);
-  const endOfStream = count < perPage;
+  let endOfStream = count < perPage;
   let endTime = count > 0 ? events.timestampAt(end - 1) : start;
   // A full page made of one single second would make the next page identical forever (the
   // zenpy#489 loop); the whole group was sent, so move past it.
   if (count > 0 && !endOfStream && events.timestampAt(lo) === endTime && endTime === start) endTime += 1;
+  if (quirks.eventsEndTimeRewindSeconds !== null) {
+    // Pathological on purpose: end_time before the page's own start_time, and the stream claims more.
+    endTime = Math.max(0, start - quirks.eventsEndTimeRewindSeconds);
+    endOfStream = false;
+  }
 
   const params = new URLSearchParams();
   params.set('start_time', String(endTime));
@@ -38,13 +48,18 @@ export function incrementalTicketEvents(ctx: RequestContext): Reply {
     const v = q.get(k);
     if (v !== null) params.set(k, v);
   }
-  const ticketEvents: unknown[] = [];
+  const ticketEvents: Record<string, unknown>[] = [];
   for (let i = lo; i < end; i++) ticketEvents.push(events.toJson(i, includeComments));
-  return json(200, {
-    ticket_events: ticketEvents,
-    next_page: `${ctx.baseUrl}/api/v2/incremental/ticket_events.json?${params}`,
-    count,
-    end_of_stream: endOfStream,
-    end_time: endTime,
-  });
+  const page = ctx.ws.brokenRecords.expand('ticketEvents', ticketEvents, { syntheticId, nulField: 'via' });
+  return jsonWithRaw(
+    200,
+    {
+      ticket_events: page.entries,
+      next_page: `${ctx.baseUrl}/api/v2/incremental/ticket_events?${params}`,
+      count: page.entries.length,
+      end_of_stream: endOfStream,
+      end_time: endTime,
+    },
+    page.raw,
+  );
 }

@@ -5,19 +5,43 @@ export type Role = 'end-user' | 'agent' | 'admin';
 export type RoleType = 0 | 1 | 2 | 3 | 4 | 5 | null;
 export type TicketRestriction = 'organization' | 'groups' | 'assigned' | 'requested' | null;
 
-/** A user exactly as Zendesk's Users API serialises it (the fields we care about plus the usual extras). */
+/** A profile photo as the Users API serialises it (an attachment with one thumbnail). */
+export interface ZendeskPhotoThumbnail {
+  url: string;
+  id: number;
+  file_name: string;
+  content_url: string;
+  mapped_content_url: string;
+  content_type: string;
+  size: number;
+  width: number;
+  height: number;
+  inline: boolean;
+  deleted: boolean;
+}
+
+export interface ZendeskPhoto extends ZendeskPhotoThumbnail {
+  thumbnails: ZendeskPhotoThumbnail[];
+}
+
+/**
+ * A user as the sandbox serialises it by default, in the field set and order of real 2024–25 recordings
+ * (test/fixtures/zendesk/users.json). `chat_only` is absent unless the workspace has `legacyChatOnly`.
+ * Raw edits (`setRawUserFields`, `removeUserFields`) can make a served record break this type on purpose.
+ */
 export interface ZendeskUser {
   id: number;
   url: string;
   name: string;
-  email: string;
+  /** Null for end users created without an address (recorded). */
+  email: string | null;
   created_at: string;
   updated_at: string;
   time_zone: string;
   iana_time_zone: string;
   phone: string | null;
   shared_phone_number: boolean | null;
-  photo: null;
+  photo: ZendeskPhoto | null;
   locale_id: number;
   locale: string;
   organization_id: number | null;
@@ -32,9 +56,11 @@ export interface ZendeskUser {
   last_login_at: string | null;
   two_factor_auth_enabled: boolean | null;
   signature: string | null;
-  details: string;
-  notes: string;
+  /** Null on most recorded users, sometimes "" or text. */
+  details: string | null;
+  notes: string | null;
   role_type: RoleType;
+  /** Non-null on admins (the account's admin role) and custom-role agents. */
   custom_role_id: number | null;
   moderator: boolean;
   ticket_restriction: TicketRestriction;
@@ -43,12 +69,16 @@ export interface ZendeskUser {
   suspended: boolean;
   default_group_id: number | null;
   report_csv: boolean;
-  chat_only: boolean;
+  /** Absent from every real record of 2024–25; only with the workspace option `legacyChatOnly`. */
+  chat_only?: boolean;
   user_fields: Record<string, unknown>;
 }
 
-/** The stored part of a user: everything but the derived `url` and the indexed `updated_at`. */
-export type UserData = Omit<ZendeskUser, 'url' | 'updated_at'>;
+/**
+ * The stored part of a user: everything but the derived `url` and the indexed `updated_at`. `chat_only` is
+ * always modelled (role_type 2 agents) and only serialised for `legacyChatOnly` workspaces.
+ */
+export type UserData = Omit<ZendeskUser, 'url' | 'updated_at' | 'chat_only'> & { chat_only: boolean };
 
 /** A patch tests may apply; `updated_at` may be given explicitly (ISO string), otherwise it becomes "now". */
 export type UserPatch = Partial<Omit<ZendeskUser, 'id' | 'url'>>;
@@ -159,4 +189,35 @@ export interface WorkspaceStats {
   tokensIssued: number;
   refreshes: number;
   revocations: number;
+}
+
+/** Products of `GET /api/v2/users/{id}/entitlements/full` (OAS 2026-05 `UserEntitlementsFullResponse`). */
+export type EntitlementProduct = 'chat' | 'explore' | 'guide' | 'talk';
+
+export interface Entitlement {
+  /** The product role, e.g. chat `agent`/`admin`, guide `viewer`/`agent`/`admin`, explore `viewer`/`editor`/`admin`. */
+  name: string;
+  /** Active only when the user has access and the product is active on the account. */
+  is_active: boolean;
+}
+
+/** The `entitlements` object; tests may set any JSON here (missing products, odd names) to probe a reader. */
+export type UserEntitlements = Partial<Record<EntitlementProduct, Entitlement>> & Record<string, unknown>;
+
+/**
+ * Broken entries a test can inject into export pages (`injectBrokenRecords`), among good records:
+ * - `noId`: an object without `id`; `stringId`: `id` as a string; `unsafeId`: `id` beyond 2^53 (a JSON number
+ *   no double can hold); those three never correspond to a real user or event;
+ * - `string`, `null`, `array`: an entry that is not an object;
+ * - `duplicateId`: the anchor record a second time in the same page;
+ * - `nulInName`: a real record with U+0000 in a string (users: `name`; ticket events: the top-level `via`).
+ */
+export type BrokenRecordKind = 'noId' | 'stringId' | 'unsafeId' | 'string' | 'null' | 'array' | 'duplicateId' | 'nulInName';
+
+/** Which export a broken entry goes into. */
+export type ExportStream = 'users' | 'ticketEvents';
+
+/** How a refused saved position is answered (see `refuseExportCursors`, `refuseTicketEventStartTimes`). */
+export interface RefusalReply {
+  status?: 400 | 422;
 }

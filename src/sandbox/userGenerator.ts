@@ -1,6 +1,7 @@
 // Deterministic user generator: user number i of a workspace is a pure function of (seed, i),
 // so the store can regenerate it on demand instead of keeping 100k objects alive.
 
+import { profilePhoto } from './photos';
 import { hash32, Prng } from './prng';
 import { EMAIL_DOMAINS, emailSlug, FIRST_NAMES, LAST_NAMES, LOCALES, TIME_ZONES, TRICKY_NAMES } from './names';
 import type { Role, RoleType, TicketRestriction, UserData } from './types';
@@ -13,6 +14,25 @@ export interface UserGenContext {
   subdomain: string;
   /** First id; ids grow with the index, like Zendesk's do with creation time. */
   idBase: number;
+  /** Where photo URLs point (default https://{subdomain}.zendesk.com). */
+  baseUrl?: string;
+}
+
+/**
+ * The account's admin role: real admins carry `role_type` 4 (or 5, billing admin) *and* this non-null
+ * `custom_role_id` (recorded, test/fixtures/zendesk/users.json `admin`).
+ */
+export const ADMIN_ROLE_ID = 360_000_100_090;
+/** Custom agent roles (Enterprise), for agents with role_type 0. */
+export const CUSTOM_ROLE_IDS = [360_000_100_001, 360_000_100_002, 360_000_100_003, 360_000_100_004, 360_000_100_005, 360_000_100_006];
+/** Keys of the account's custom user fields: every user carries all of them in `user_fields` (recorded). */
+export const USER_FIELD_KEYS = ['cost_center', 'contract_renewal', 'vip_customer'] as const;
+
+/** custom_role_id as Zendesk sets it for a role: the admin role for admins, the custom role for role_type 0. */
+export function customRoleIdFor(role: Role, roleType: RoleType, current: number | null): number | null {
+  if (role === 'admin' && (roleType === 4 || roleType === 5)) return ADMIN_ROLE_ID;
+  if (role === 'agent' && roleType === 0) return current !== null && CUSTOM_ROLE_IDS.includes(current) ? current : CUSTOM_ROLE_IDS[0];
+  return null;
 }
 
 const DAY_MS = 86_400_000;
@@ -61,7 +81,9 @@ export function generateUser(ctx: UserGenContext, i: number): { data: UserData; 
 
   let roleType: RoleType = null;
   if (role === 'agent') roleType = rng.weighted<RoleType>([[null, 25], [0, 25], [1, 25], [2, 10], [3, 15]]);
-  else if (role === 'admin') roleType = isOwner ? 4 : rng.weighted<RoleType>([[4, 75], [5, 10], [null, 15]]);
+  // Recorded admins always have role_type 4; billing admins 5. (One draw, like before, so the rest of the
+  // record is unchanged.)
+  else if (role === 'admin') roleType = isOwner ? 4 : rng.weighted<RoleType>([[4, 90], [5, 10]]);
 
   let ticketRestriction: TicketRestriction = null;
   if (role === 'end-user') ticketRestriction = rng.weighted<TicketRestriction>([['requested', 85], ['organization', 15]]);
@@ -106,25 +128,34 @@ export function generateUser(ctx: UserGenContext, i: number): { data: UserData; 
   const email = isOwner
     ? `owner@${ctx.subdomain}.example.com`
     : `${emailSlug(tricky ? 'user' : `${first} ${last}`)}.${i}@${rng.pick(EMAIL_DOMAINS)}`;
+  const baseUrl = ctx.baseUrl ?? `https://${ctx.subdomain}.zendesk.com`;
   const [timeZone, ianaTimeZone] = rng.pick(TIME_ZONES);
   const [locale, localeId] = rng.pick(LOCALES);
   const hasPhone = rng.chance(0.3);
+  // Recorded records have two_factor_auth_enabled null, admins included; booleans appear on some agents.
   const twoFactor: boolean | null = isOwner
-    ? true
+    ? null
     : staff
-      ? rng.weighted<boolean | null>([[true, 45], [false, 45], [null, 10]])
-      : rng.weighted<boolean | null>([[null, 50], [false, 45], [true, 5]]);
+      ? rng.weighted<boolean | null>([[null, 60], [true, 25], [false, 15]])
+      : rng.weighted<boolean | null>([[null, 90], [false, 8], [true, 2]]);
+  // Fields added to match the recordings draw from their own stream, so the fields above stay as they were.
+  const extra = new Prng(hash32(ctx.seed, 0x5554, i));
+  const withoutEmail = !isOwner && role === 'end-user' && extra.chance(0.04);
+  const profileText = extra.weighted<'null' | 'empty' | 'text'>([['null', 80], ['empty', 12], ['text', 8]]);
+  const hasPhoto = extra.chance(staff ? 0.25 : 0.05);
+  const emptyAlias = extra.chance(0.1);
+  const fieldValues = extra.chance(0.3);
 
   const data: UserData = {
     id,
     name,
-    email,
+    email: withoutEmail ? null : email,
     created_at: isoSeconds(createdMs),
     time_zone: timeZone,
     iana_time_zone: ianaTimeZone,
     phone: hasPhone ? `+1-555-01${String(rng.int(0, 99)).padStart(2, '0')}` : null,
     shared_phone_number: hasPhone ? rng.chance(0.1) : null,
-    photo: null,
+    photo: hasPhoto ? profilePhoto(baseUrl, ctx.seed, id) : null,
     locale_id: localeId,
     locale,
     organization_id: role === 'end-user' && rng.chance(0.6) ? 360_000_000_000 + rng.int(1, 500) * 1013 : null,
@@ -132,17 +163,17 @@ export function generateUser(ctx: UserGenContext, i: number): { data: UserData; 
     verified: isOwner ? true : rng.chance(staff ? 0.97 : 0.75),
     external_id: rng.chance(0.2) ? `ext-${ctx.seed}-${i}` : null,
     tags: rng.chance(0.25) ? [rng.pick(['vip', 'beta', 'churn-risk', 'partner', 'legacy'])] : [],
-    alias: staff && rng.chance(0.2) ? first : null,
+    alias: staff && rng.chance(0.2) ? first : emptyAlias ? '' : null,
     active,
     shared: rng.chance(0.02),
     shared_agent: staff ? rng.chance(0.04) : false,
     last_login_at: lastLoginMs === null ? null : isoSeconds(lastLoginMs),
     two_factor_auth_enabled: twoFactor,
     signature: staff && rng.chance(0.5) ? `Best regards,\n${name}` : null,
-    details: '',
-    notes: '',
+    details: profileText === 'null' ? null : profileText === 'empty' ? '' : 'Prefers email; based in the Lisbon office.',
+    notes: profileText === 'null' ? null : profileText === 'empty' ? '' : 'Renewal contact for the 2026 contract.',
     role_type: roleType,
-    custom_role_id: role === 'agent' && roleType === 0 ? 360_000_100_000 + rng.int(1, 6) : null,
+    custom_role_id: role === 'agent' && roleType === 0 ? 360_000_100_000 + rng.int(1, 6) : role === 'admin' ? ADMIN_ROLE_ID : null,
     moderator: rng.chance(staff ? 0.2 : 0.01),
     ticket_restriction: ticketRestriction,
     only_private_comments: roleType === 1 ? rng.chance(0.5) : false,
@@ -151,9 +182,18 @@ export function generateUser(ctx: UserGenContext, i: number): { data: UserData; 
     default_group_id: staff ? 360_000_200_000 + rng.int(1, 12) : null,
     report_csv: role === 'admin' ? rng.chance(0.6) : role === 'agent' ? rng.chance(0.25) : false,
     chat_only: roleType === 2 && role === 'agent' ? rng.chance(0.9) : false,
-    user_fields: {},
+    user_fields: userFields(fieldValues ? hash32(ctx.seed, 0xf1e1, i) : null),
   };
   return { data, updatedMs };
+}
+
+/** Every custom user field, with values for some users and null for the others (as recorded). */
+function userFields(h: number | null): Record<string, unknown> {
+  return {
+    cost_center: h === null ? null : `CC-${100 + (h % 900)}`,
+    contract_renewal: h === null ? null : `2026-${String(1 + (h % 12)).padStart(2, '0')}-01`,
+    vip_customer: h === null ? false : h % 3 === 0,
+  };
 }
 
 /** A blank user for addUser(): every field present, in Zendesk's order, sensible defaults. */
@@ -182,8 +222,8 @@ export function blankUser(id: number, createdMs: number): UserData {
     last_login_at: null,
     two_factor_auth_enabled: null,
     signature: null,
-    details: '',
-    notes: '',
+    details: null,
+    notes: null,
     role_type: null,
     custom_role_id: null,
     moderator: false,
@@ -194,6 +234,6 @@ export function blankUser(id: number, createdMs: number): UserData {
     default_group_id: null,
     report_csv: false,
     chat_only: false,
-    user_fields: {},
+    user_fields: userFields(null),
   };
 }

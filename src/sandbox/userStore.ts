@@ -89,17 +89,20 @@ export class UserStore {
 
   data(index: number): UserData {
     const added = this.added.get(index);
-    if (added) return { ...added, tags: [...added.tags], user_fields: { ...added.user_fields } };
+    if (added) return structuredClone(added);
     if (!this.gen) throw new Error(`user index ${index} has no record`);
     const base = generateUser(this.gen, index).data;
     const patch = this.overrides.get(index);
     return patch ? { ...base, ...patch } : base;
   }
 
-  /** The user as the API serialises it, fields in Zendesk's order. */
-  toJson(index: number, baseUrl: string): ZendeskUser {
+  /**
+   * The user as the API serialises it, fields in the order of the recordings. `chat_only` only for
+   * `legacyChatOnly` workspaces: accounts stopped sending it at the end of 2023.
+   */
+  toJson(index: number, baseUrl: string, opts: { chatOnly?: boolean } = {}): ZendeskUser {
     const d = this.data(index);
-    return {
+    const user: ZendeskUser = {
       id: d.id,
       url: `${baseUrl}/api/v2/users/${d.id}.json`,
       name: d.name,
@@ -136,9 +139,11 @@ export class UserStore {
       suspended: d.suspended,
       default_group_id: d.default_group_id,
       report_csv: d.report_csv,
-      chat_only: d.chat_only,
       user_fields: d.user_fields,
     };
+    if (!opts.chatOnly) return user;
+    const { user_fields, ...rest } = user;
+    return { ...rest, chat_only: d.chat_only, user_fields };
   }
 
   add(data: UserData, updatedMs: number): number {

@@ -2,7 +2,7 @@
 
 import { authenticate, authorize } from './auth';
 import { decodeIdCursor, encodeIdCursor } from './cursor';
-import { forbidden, json, recordNotFound, text, type Reply, type RequestContext } from './http';
+import { forbidden, json, recordNotFound, type Reply, type RequestContext } from './http';
 import { randomBytes } from 'node:crypto';
 import type { Role } from './types';
 
@@ -52,6 +52,27 @@ function badPagination(description: string): Reply {
   return json(400, { error: 'InvalidPaginationParameter', description });
 }
 
+/** Past the first 10,000 records Zendesk refuses offset pages with a typed JSON error (live probes). */
+function paginationTooDeep(): Reply {
+  return json(400, { errors: [{ code: 'InvalidPaginationDepth', title: 'Pagination requests using Offset Pagination are limited' }] });
+}
+
+const KNOWN_LIST_PARAMS = new Set([
+  'role', 'role[]', 'permission_set', 'external_id', 'include', 'sort', 'page', 'per_page',
+  'page[size]', 'page[after]', 'page[before]', 'include_boundary_indicators', 'include_item_cursors',
+]);
+
+/**
+ * Zendesk ignores unknown parameters and says so in a header (recorded for a misspelt `roles`):
+ * the request still succeeds, so a typo silently drops a filter.
+ */
+function apiWarning(q: URLSearchParams): Record<string, string> {
+  const unknown = [...new Set([...q.keys()].filter((k) => !KNOWN_LIST_PARAMS.has(k)))];
+  if (unknown.length === 0) return {};
+  const keys = unknown.map((k) => JSON.stringify(k)).join(', ');
+  return { 'X-Zendesk-API-Warn': `{allowed_parameters: {controller: "users", action: "index", unpermitted_keys: [${keys}], invalid_values: []}}` };
+}
+
 /** GET /api/v2/users */
 export function listUsers(ctx: RequestContext): Reply {
   const a = authorize(ctx, { role: 'staff', read: 'users' });
@@ -64,6 +85,7 @@ export function listUsers(ctx: RequestContext): Reply {
   const cursorMode = q.has('page[size]') || q.has('page[after]') || q.has('page[before]');
   const offsetMode = q.has('page') || q.has('per_page');
   if (cursorMode && offsetMode) return badPagination('Cursor and offset pagination parameters cannot be combined.');
+  const warn = apiWarning(q);
 
   if (!cursorMode) {
     const page = q.has('page') ? Number(q.get('page')) : 1;
@@ -72,10 +94,7 @@ export function listUsers(ctx: RequestContext): Reply {
       return badPagination('page and per_page must be positive integers.');
     }
     perPage = Math.min(perPage, MAX_PAGE_SIZE);
-    if ((page - 1) * perPage >= OFFSET_RECORD_LIMIT) {
-      // Zendesk refuses deep offset pages in plain text; clients must switch to cursor pagination.
-      return text(400, 'Offset pagination is limited to the first 10000 records. Use cursor-based pagination instead.');
-    }
+    if ((page - 1) * perPage >= OFFSET_RECORD_LIMIT) return paginationTooDeep();
     const skip = (page - 1) * perPage;
     const users: unknown[] = [];
     let count = 0;
@@ -91,12 +110,16 @@ export function listUsers(ctx: RequestContext): Reply {
       params.set('per_page', String(perPage));
       return `${ctx.baseUrl}/api/v2/users.json?${params}`;
     };
-    return json(200, {
-      users,
-      next_page: skip + perPage < count ? link(page + 1) : null,
-      previous_page: page > 1 ? link(page - 1) : null,
-      count,
-    });
+    return json(
+      200,
+      {
+        users,
+        next_page: skip + perPage < count ? link(page + 1) : null,
+        previous_page: page > 1 ? link(page - 1) : null,
+        count,
+      },
+      warn,
+    );
   }
 
   const sizeRaw = q.get('page[size]');
@@ -129,24 +152,30 @@ export function listUsers(ctx: RequestContext): Reply {
 
   const afterCursor = indexes.length > 0 ? encodeIdCursor(store.idAt(indexes[indexes.length - 1])) : null;
   const beforeCursor = indexes.length > 0 ? encodeIdCursor(store.idAt(indexes[0])) : null;
+  // As recorded: no `.json`, the cursor parameter first, then page[size], then the other parameters.
   const link = (key: 'page[after]' | 'page[before]', cursor: string | null) => {
     if (cursor === null) return null;
-    const params = new URLSearchParams(q);
-    params.delete('page[after]');
-    params.delete('page[before]');
-    params.set('page[size]', String(size));
+    const params = new URLSearchParams();
     params.set(key, cursor);
-    return `${ctx.baseUrl}/api/v2/users.json?${params}`;
+    params.set('page[size]', String(size));
+    for (const [k, v] of q) if (k !== 'page[after]' && k !== 'page[before]' && k !== 'page[size]') params.append(k, v);
+    return `${ctx.baseUrl}/api/v2/users?${params}`;
   };
-  // Zendesk leaves has_more out unless include_boundary_indicators=true is sent.
-  const meta: Record<string, unknown> = q.get('include_boundary_indicators') === 'true' ? { has_more: hasMore } : {};
+  // Recorded: has_more is sent without include_boundary_indicators too. The option restores what older
+  // clients reported (has_more only with the flag).
+  const withHasMore = !ctx.ws.hasMoreOnlyWithBoundaryIndicators || q.get('include_boundary_indicators') === 'true';
+  const meta: Record<string, unknown> = withHasMore ? { has_more: hasMore } : {};
   meta.after_cursor = afterCursor;
   meta.before_cursor = beforeCursor;
-  return json(200, {
-    users: indexes.map((i) => ctx.ws.userJsonAt(i)),
-    meta,
-    links: { prev: link('page[before]', beforeCursor), next: link('page[after]', afterCursor) },
-  });
+  return json(
+    200,
+    {
+      users: indexes.map((i) => ctx.ws.userJsonAt(i)),
+      meta,
+      links: { prev: link('page[before]', beforeCursor), next: link('page[after]', afterCursor) },
+    },
+    warn,
+  );
 }
 
 /** GET /api/v2/users/{id}: staff see anyone, end users only themselves. */

@@ -1,17 +1,23 @@
 // One simulated Zendesk account: its users, ticket events, OAuth state, rate limits, faults and
 // statistics, plus the control methods tests use to change it while the product talks to it.
 
+import { BrokenRecords } from './brokenRecords';
+import { generatedEntitlements } from './entitlements';
 import { EVENT_ID_STEP, randomEvent, type Actors } from './eventGenerator';
 import { EventKind, type EventStore, type NewEvent } from './eventStore';
+import { ExportQuirks, type ErrorDialect } from './exportQuirks';
 import { FaultController } from './faults';
 import { hash32, Prng } from './prng';
 import { RateLimiter } from './rateLimiter';
 import { Stats } from './stats';
 import { OAuthState, type Grant, type OAuthBehaviour, type OAuthSnapshot } from './tokens';
-import { blankUser } from './userGenerator';
+import { RawUserEdits } from './rawUserEdits';
+import { ADMIN_ROLE_ID, blankUser, customRoleIdFor } from './userGenerator';
 import type { UserStore } from './userStore';
 import type {
+  BrokenRecordKind,
   ConsentMode,
+  ExportStream,
   FaultConfig,
   Logger,
   OAuthClient,
@@ -24,6 +30,7 @@ import type {
   TicketEventSummary,
   TokenLifetimes,
   UserData,
+  UserEntitlements,
   UserPatch,
   WorkspaceStats,
   ZendeskUser,
@@ -60,6 +67,15 @@ export interface WorkspaceOptions {
   oauth?: Partial<OAuthBehaviour>;
   /** OAuth clients known only to this workspace (the sandbox's clients are known to all). */
   clients?: OAuthClient[];
+  /** Serialise `chat_only` on users, as accounts did until late 2023 (default: absent, as recorded since). */
+  legacyChatOnly?: boolean;
+  /**
+   * Users cursor pages carry `meta.has_more` only with include_boundary_indicators=true, as older clients
+   * reported (default: always, as recorded in 2025).
+   */
+  hasMoreOnlyWithBoundaryIndicators?: boolean;
+  /** GET /api/v2/users/{id}/entitlements/full answers 403, as on plans without it (default: readable). */
+  entitlementsForbidden?: boolean;
 }
 
 /** What a workspace needs from its sandbox. */
@@ -136,6 +152,14 @@ export class SandboxWorkspace {
   /** @internal */ readonly limiter: RateLimiter;
   /** @internal */ readonly faults = new FaultController();
   /** @internal */ readonly counters = new Stats();
+  /** @internal */ readonly rawEdits = new RawUserEdits();
+  /** @internal */ readonly brokenRecords = new BrokenRecords();
+  /** @internal */ readonly exportQuirks = new ExportQuirks();
+  readonly legacyChatOnly: boolean;
+  readonly hasMoreOnlyWithBoundaryIndicators: boolean;
+  /** @internal false: the entitlements endpoint answers 403. */
+  entitlementsReadable: boolean;
+  private readonly entitlementOverrides = new Map<number, UserEntitlements>();
 
   consentMode: ConsentMode;
   exclusionSeconds: number;
@@ -181,6 +205,9 @@ export class SandboxWorkspace {
     };
     for (const c of opts.clients ?? []) this.addClient(c);
     this.eventRng = new Prng(hash32(data.seed, 0xadde));
+    this.legacyChatOnly = opts.legacyChatOnly ?? false;
+    this.hasMoreOnlyWithBoundaryIndicators = opts.hasMoreOnlyWithBoundaryIndicators ?? false;
+    this.entitlementsReadable = !(opts.entitlementsForbidden ?? false);
     this.oauth.configure(opts.oauth);
     this.oauth.onChange = () => this.changed();
   }
@@ -220,7 +247,10 @@ export class SandboxWorkspace {
 
   // ------------------------------------------------------------ users
 
-  /** All users, deleted ones included, as Zendesk JSON, in id order. */
+  /**
+   * All users, deleted ones included, as the API serves them (raw edits included), in id order.
+   * After `setRawUserFields`/`removeUserFields` a record may not match the ZendeskUser type.
+   */
   users(): ZendeskUser[] {
     const out: ZendeskUser[] = [];
     for (let k = 0; k < this.userStore.size; k++) out.push(this.userJsonAt(this.userStore.byIdAt(k)));
@@ -235,13 +265,14 @@ export class SandboxWorkspace {
     return this.userStore.size;
   }
 
-  /** Ids of users with the given role (deleted ones included unless activeOnly). */
-  userIds(filter: { role?: Role; activeOnly?: boolean } = {}): number[] {
+  /** Ids of users with the given role and role_type (deleted ones included unless activeOnly). */
+  userIds(filter: { role?: Role; roleType?: RoleType; activeOnly?: boolean } = {}): number[] {
     const out: number[] = [];
     for (let k = 0; k < this.userStore.size; k++) {
       const i = this.userStore.byIdAt(k);
       if (filter.role && this.userStore.roleAt(i) !== filter.role) continue;
       if (filter.activeOnly && !this.userStore.isActive(i)) continue;
+      if (filter.roleType !== undefined && this.userStore.data(i).role_type !== filter.roleType) continue;
       out.push(this.userStore.idAt(i));
     }
     return out;
@@ -256,12 +287,13 @@ export class SandboxWorkspace {
   /** @internal */
   userJson(id: number): ZendeskUser | undefined {
     const i = this.userStore.indexOf(id);
-    return i === undefined ? undefined : this.userStore.toJson(i, this.baseUrl);
+    return i === undefined ? undefined : this.userJsonAt(i);
   }
 
-  /** @internal */
+  /** @internal The user as every endpoint serves it: the model, `chat_only` if legacy, then raw edits. */
   userJsonAt(index: number): ZendeskUser {
-    return this.userStore.toJson(index, this.baseUrl);
+    const json = this.userStore.toJson(index, this.baseUrl, { chatOnly: this.legacyChatOnly });
+    return this.rawEdits.apply(this.userStore.idAt(index), json);
   }
 
   /** Changes fields of a user; updated_at becomes now unless the patch sets it. */
@@ -274,7 +306,7 @@ export class SandboxWorkspace {
     const updatedMs = updated_at !== undefined ? Date.parse(updated_at) : this.now();
     if (!Number.isFinite(updatedMs)) throw new Error(`invalid updated_at ${updated_at}`);
     this.userStore.update(i, changes, updatedMs);
-    return this.userStore.toJson(i, this.baseUrl);
+    return this.userJsonAt(i);
   }
 
   suspendUser(id: number): ZendeskUser {
@@ -308,9 +340,16 @@ export class SandboxWorkspace {
     } else if (role === 'agent') {
       const restriction = current.ticket_restriction === 'requested' ? null : current.ticket_restriction;
       const rt = roleType === undefined ? null : roleType;
-      Object.assign(patch, { role_type: rt, ticket_restriction: restriction, restricted_agent: restriction !== null, chat_only: rt === 2 });
+      Object.assign(patch, {
+        role_type: rt,
+        ticket_restriction: restriction,
+        restricted_agent: restriction !== null,
+        chat_only: rt === 2,
+        custom_role_id: customRoleIdFor('agent', rt, current.custom_role_id),
+      });
     } else {
-      Object.assign(patch, { role_type: roleType === undefined ? 4 : roleType, ticket_restriction: null, restricted_agent: false, chat_only: false });
+      const rt = roleType === undefined ? 4 : roleType;
+      Object.assign(patch, { role_type: rt, ticket_restriction: null, restricted_agent: false, chat_only: false, custom_role_id: customRoleIdFor('admin', rt, null) });
     }
     return this.updateUser(id, patch);
   }
@@ -320,14 +359,142 @@ export class SandboxWorkspace {
     const now = this.now();
     const id = partial.id ?? this.userStore.highestId + 7919;
     const base = blankUser(id, now);
-    if (partial.role === 'admin') Object.assign(base, { role_type: 4, restricted_agent: false, ticket_restriction: null });
+    if (partial.role === 'admin') Object.assign(base, { role_type: 4, custom_role_id: ADMIN_ROLE_ID, restricted_agent: false, ticket_restriction: null });
     if (partial.role === 'agent') Object.assign(base, { role_type: null, restricted_agent: false, ticket_restriction: null });
     const { updated_at, ...rest } = partial as UserPatch & { id?: number; url?: unknown };
     delete (rest as { url?: unknown }).url;
     const data: UserData = { ...base, ...rest, id };
     const updatedMs = updated_at !== undefined ? Date.parse(updated_at) : now;
     const index = this.userStore.add(data, updatedMs);
-    return this.userStore.toJson(index, this.baseUrl);
+    return this.userJsonAt(index);
+  }
+
+  // ------------------------------------------------------------ raw records (tolerant-reader tests)
+
+  /**
+   * Sets fields of a user's served JSON to exact values, even ones no model produces (`role: 'superhero'`,
+   * `role_type: 9`, `ticket_restriction: 'team'`, `updated_at: 'yesterday'`). Only the JSON changes: the
+   * sandbox still treats the user by its model (auth, role filters). Unless `touch: false`, the user moves
+   * into the incremental export like an update (now). Returns the served JSON.
+   */
+  setRawUserFields(id: number, fields: Record<string, unknown>, opts: { touch?: boolean } = {}): Record<string, unknown> {
+    const i = this.requireUser(id);
+    this.rawEdits.set(id, fields);
+    if (opts.touch ?? true) this.userStore.update(i, {}, this.now());
+    return this.rawUser(id)!;
+  }
+
+  /** Leaves fields out of a user's served JSON (`updated_at`, `active`, `suspended`, `role`, even `id`); like setRawUserFields. */
+  removeUserFields(id: number, fields: string[], opts: { touch?: boolean } = {}): Record<string, unknown> {
+    const i = this.requireUser(id);
+    this.rawEdits.remove(id, fields);
+    if (opts.touch ?? true) this.userStore.update(i, {}, this.now());
+    return this.rawUser(id)!;
+  }
+
+  /** Drops raw edits (of one user, or all); the user serves its model again (its export position stays). */
+  clearRawUserEdits(id?: number): void {
+    this.rawEdits.clear(id);
+  }
+
+  /** The user's JSON exactly as served, raw edits included. */
+  rawUser(id: number): Record<string, unknown> | undefined {
+    return this.userJson(id) as Record<string, unknown> | undefined;
+  }
+
+  /**
+   * Injects broken entries into an export, right after a real record (`after`: a user id for 'users', an
+   * event id for 'ticketEvents'; default: the second record of the export), so they sit among good records
+   * of the same page every time that page is read. See BrokenRecordKind for each kind. Returns the anchor.
+   */
+  injectBrokenRecords(stream: ExportStream, kinds: BrokenRecordKind[], opts: { after?: number } = {}): { after: number } {
+    let after = opts.after;
+    if (after === undefined) {
+      if (stream === 'users') {
+        if (this.userStore.size === 0) throw new Error('no users to anchor broken records to');
+        after = this.userStore.idAt(this.userStore.byUpdatedAt(Math.min(1, this.userStore.size - 1)));
+      } else {
+        if (this.eventStore.size === 0) throw new Error('no ticket events to anchor broken records to');
+        after = this.eventStore.idAt(Math.min(1, this.eventStore.size - 1));
+      }
+    } else if (stream === 'users') {
+      this.requireUser(after);
+    }
+    this.brokenRecords.add(stream, after, kinds);
+    return { after };
+  }
+
+  clearBrokenRecords(stream?: ExportStream): void {
+    this.brokenRecords.clear(stream);
+  }
+
+  // ------------------------------------------------------------ refused positions, stuck pagination
+
+  /**
+   * Every users-export cursor issued so far is refused from now on (default 400 InvalidCursor in Zendesk's
+   * `errors[]` dialect; `dialect: 'InvalidValue'` for `{error, description}`); a fresh export from a
+   * start_time works, and the cursors it issues are accepted.
+   */
+  refuseExportCursors(opts: { status?: 400 | 422; dialect?: ErrorDialect } = {}): void {
+    this.exportQuirks.refuseIssuedCursors(opts);
+  }
+
+  /** Accepts every cursor again. */
+  acceptExportCursors(): void {
+    this.exportQuirks.minCursorEpoch = 0;
+  }
+
+  /**
+   * Ticket-events requests are refused by start_time: 'tooOld' (default) refuses start_time < boundary,
+   * 'tooRecent' refuses start_time >= boundary (epoch seconds). Default 422 `{error: "InvalidValue", …}`.
+   */
+  refuseTicketEventStartTimes(boundary: number, opts: { reason?: 'tooOld' | 'tooRecent'; status?: 400 | 422; dialect?: ErrorDialect } = {}): void {
+    this.exportQuirks.startTimeRefusal = { boundary, reason: opts.reason ?? 'tooOld', status: opts.status ?? 422, dialect: opts.dialect ?? 'InvalidValue' };
+  }
+
+  acceptTicketEventStartTimes(): void {
+    this.exportQuirks.startTimeRefusal = null;
+  }
+
+  /** The users export answers a cursor with that same cursor again and end_of_stream false (the first page still advances). */
+  stallUsersExportCursor(on = true): void {
+    this.exportQuirks.stallUsersCursor = on;
+  }
+
+  /** Ticket-events pages answer end_time = start_time - seconds with end_of_stream false; null turns it off. */
+  rewindTicketEventsEndTime(seconds: number | null = 3600): void {
+    this.exportQuirks.eventsEndTimeRewindSeconds = seconds;
+  }
+
+  /** Turns off refusals and stuck pagination (cursor epochs stay, so old cursors work again). */
+  resetExportQuirks(): void {
+    this.exportQuirks.reset();
+  }
+
+  // ------------------------------------------------------------ entitlements
+
+  /** What GET /api/v2/users/{id}/entitlements/full returns for the user (undefined: unknown user). */
+  entitlements(id: number): UserEntitlements | undefined {
+    const override = this.entitlementOverrides.get(id);
+    if (override) return structuredClone(override);
+    const data = this.userData(id);
+    return data ? generatedEntitlements(this.seed, data) : undefined;
+  }
+
+  /**
+   * Replaces a user's entitlements with this exact JSON (products may be left out or oddly named). Whether
+   * Zendesk moves `updated_at` on such a change is not documented: by default it does not (`touch: true`
+   * moves the user into the incremental export).
+   */
+  setEntitlements(id: number, entitlements: UserEntitlements, opts: { touch?: boolean } = {}): void {
+    const i = this.requireUser(id);
+    this.entitlementOverrides.set(id, structuredClone(entitlements));
+    if (opts.touch) this.userStore.update(i, {}, this.now());
+  }
+
+  /** false: the entitlements endpoint answers 403 (a plan or account without it). */
+  setEntitlementsReadable(readable: boolean): void {
+    this.entitlementsReadable = readable;
   }
 
   private requireUser(id: number): number {

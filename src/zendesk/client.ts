@@ -8,13 +8,16 @@ import { ZendeskAuthError, ZendeskBadResponseError, ZendeskRateLimitedError, Zen
 import { parseBody, zendeskRequest, type QueryValue, type RequestInfo, type ZendeskObserver } from './http';
 import { revokeToken, type RevokeResult } from './oauth';
 import { RateLimiter, waitTicking, type OnWait, type RateLimiterOptions } from './rateLimiter';
+import { readTicketEvents, readUsers, type RecordAnomaly, type SkippedRecord } from './records';
 import {
+  entitlementsResponseSchema,
   meResponseSchema,
+  type EntitlementsResponse,
   ticketEventsPageSchema,
   usersCursorPageSchema,
-  type TicketEventsPage,
-  type UsersCursorPage,
+  type TicketEvent,
   type ZendeskMe,
+  type ZendeskUserRecord,
 } from './schemas';
 import { TokenProvider } from './tokens';
 import { Unauthorized401s } from './unauthorized';
@@ -64,6 +67,27 @@ export interface ZendeskClientStats {
 }
 
 export type UsersPageParams = { cursor: string } | { startTime: number };
+
+/** What a page's records came to: the usable ones, and the quarantined ones and surprises to report. */
+interface PageRecords {
+  skipped: SkippedRecord[];
+  anomalies: RecordAnomaly[];
+}
+
+export interface UsersCursorPage extends PageRecords {
+  users: ZendeskUserRecord[];
+  after_cursor: string | null;
+  before_cursor: string | null;
+  end_of_stream: boolean;
+}
+
+export interface TicketEventsPage extends PageRecords {
+  ticket_events: TicketEvent[];
+  end_time: number;
+  end_of_stream: boolean;
+  /** Entries in the page as Zendesk sent them, broken ones included. */
+  entries: number;
+}
 
 /** How often `onWait` is called during the client's own sleeps (backoffs, a rate-limited token endpoint). */
 export const WAIT_TICK_MS = 2_000;
@@ -135,14 +159,27 @@ export class ZendeskClient {
   async incrementalUsersPage(params: UsersPageParams, perPage = 1000): Promise<UsersCursorPage> {
     const query: Record<string, QueryValue> =
       'cursor' in params ? { cursor: params.cursor, per_page: perPage } : { start_time: Math.floor(params.startTime), per_page: perPage };
-    return this.get('/api/v2/incremental/users/cursor.json', query, usersCursorPageSchema);
+    const page = await this.get('/api/v2/incremental/users/cursor.json', query, usersCursorPageSchema);
+    const { records, skipped, anomalies } = readUsers(page.users);
+    return { ...page, users: records, skipped, anomalies };
   }
 
   /** One page of the incremental ticket events export; continue with start_time = end_time until end_of_stream. */
   async ticketEventsPage(startTime: number, perPage = 1000, includeComments = false): Promise<TicketEventsPage> {
     const query: Record<string, QueryValue> = { start_time: Math.floor(startTime), per_page: perPage };
     if (includeComments) query.include = 'comment_events';
-    return this.get('/api/v2/incremental/ticket_events.json', query, ticketEventsPageSchema);
+    const page = await this.get('/api/v2/incremental/ticket_events.json', query, ticketEventsPageSchema);
+    const { records, skipped, anomalies } = readTicketEvents(page.ticket_events);
+    return { ...page, ticket_events: records, entries: page.ticket_events.length, skipped, anomalies };
+  }
+
+  /**
+   * `GET /api/v2/users/{id}/entitlements/full`: the user's roles in other Zendesk products (scope `read`).
+   * A 404 (the user is gone) is ZendeskRequestError; a 403 (the plan or grant does not allow it) is
+   * ZendeskAuthError('forbidden'), which the caller treats as "entitlements unavailable", not a lost grant.
+   */
+  async userEntitlements(userId: number): Promise<EntitlementsResponse> {
+    return this.get(`/api/v2/users/${userId}/entitlements/full.json`, {}, entitlementsResponseSchema);
   }
 
   /**

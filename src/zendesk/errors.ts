@@ -108,6 +108,17 @@ export class ZendeskRequestError extends ZendeskError {
   }
 }
 
+/** An export that stopped moving (the same cursor again, an end_time going backwards): retrying repeats it. */
+export class ZendeskStalledExportError extends ZendeskError {
+  readonly retryable = false;
+  constructor(
+    readonly what: string,
+    readonly pages: number,
+  ) {
+    super(`Zendesk's ${what} did not move forward for ${pages} pages in a row (the same position again); the sync stopped instead of looping. The next sync tries again from the last saved position.`);
+  }
+}
+
 export function isZendeskError(err: unknown): err is ZendeskError {
   return err instanceof ZendeskError;
 }

@@ -1,14 +1,15 @@
 import { z } from 'zod';
 
 /**
- * zod schemas of every Zendesk response the worker reads. Unknown extra fields are accepted (and
- * dropped); a missing or mistyped field the worker needs makes the whole page a ZendeskBadResponseError.
+ * zod schemas of every Zendesk response the worker reads. Zendesk is read tolerantly (docs/zendesk.md):
+ * only what the worker cannot do without is required; unknown extra fields are accepted (and dropped).
+ * A page without what the worker needs (its list, its cursor) is a ZendeskBadResponseError; a broken record
+ * inside a good page is quarantined by src/zendesk/records.ts, never the cause of refusing the page.
  */
 
 /** Zendesk ids exceed 2^31; they stay below 2^53, so a JS number holds them exactly. */
 const zendeskId = z.number().int().safe();
 const isoTimestamp = z.iso.datetime({ offset: true });
-const nullableIsoTimestamp = isoTimestamp.nullish().transform((v) => v ?? null);
 
 // ---------------------------------------------------------------------------------------------- OAuth
 
@@ -42,32 +43,61 @@ export type CurrentToken = z.infer<typeof currentTokenSchema>;
 
 // ---------------------------------------------------------------------------------------------- Users
 
-export const userRoleSchema = z.enum(['end-user', 'agent', 'admin']);
-export const ticketRestrictionSchema = z.enum(['organization', 'groups', 'assigned', 'requested']);
+/** PostgreSQL text cannot hold NUL; Zendesk strings are cleaned of it on the way in. */
+export const withoutNul = (s: string) => (s.includes('\u0000') ? s.replaceAll('\u0000', '') : s);
 
-/** A full Zendesk user object, every field of the product contract. */
+/**
+ * An optional field: absent, null or of the wrong type all read as null (unknown). Never a default such
+ * as `false`: absent is not "no". `recordAnomalies` (records.ts) reports the wrong-typed ones.
+ */
+function optional<T extends z.ZodType>(schema: T) {
+  return schema
+    .nullish()
+    .transform((v): z.output<T> | null => v ?? null)
+    .catch(null);
+}
+
+const text = () => optional(z.string().transform(withoutNul));
+const flag = () => optional(z.boolean());
+const timestampText = () => optional(isoTimestamp);
+/** Integers that fit the `integer` column; larger ones read as unknown. */
+const smallInt = () => optional(z.number().int().min(-2_147_483_648).max(2_147_483_647));
+
+/**
+ * A Zendesk user object. Only `id` is required: real accounts leave fields out (no 2024–25 recording has
+ * `chat_only`) and may add enum values. `role`, `role_type` and `ticket_restriction` keep Zendesk's value
+ * whatever it is; the reports decide what an unknown one means.
+ */
 export const zendeskUserSchema = z.object({
   id: zendeskId,
-  name: z.string(),
-  email: z.string().nullish().transform((v) => v ?? null),
-  created_at: isoTimestamp,
-  updated_at: isoTimestamp,
-  last_login_at: nullableIsoTimestamp,
-  role: userRoleSchema,
-  role_type: z.number().int().min(0).max(5).nullish().transform((v) => v ?? null),
-  report_csv: z.boolean(),
-  chat_only: z.boolean(),
-  moderator: z.boolean(),
-  restricted_agent: z.boolean(),
-  shared: z.boolean(),
-  shared_agent: z.boolean(),
-  suspended: z.boolean(),
-  ticket_restriction: ticketRestrictionSchema.nullish().transform((v) => v ?? null),
-  two_factor_auth_enabled: z.boolean().nullish().transform((v) => v ?? null),
-  verified: z.boolean(),
-  active: z.boolean(),
+  name: text(),
+  email: text(),
+  created_at: timestampText(),
+  updated_at: timestampText(),
+  last_login_at: timestampText(),
+  role: text(),
+  role_type: smallInt(),
+  report_csv: flag(),
+  chat_only: flag(),
+  moderator: flag(),
+  restricted_agent: flag(),
+  shared: flag(),
+  shared_agent: flag(),
+  suspended: flag(),
+  ticket_restriction: text(),
+  two_factor_auth_enabled: flag(),
+  verified: flag(),
+  active: flag(),
 });
 export type ZendeskUserRecord = z.infer<typeof zendeskUserSchema>;
+
+/** The contract's user fields (every field of zendeskUserSchema but the id). */
+export const USER_RECORD_FIELDS = Object.keys(zendeskUserSchema.shape).filter((k) => k !== 'id') as Array<Exclude<keyof ZendeskUserRecord, 'id'>>;
+
+export const KNOWN_ROLES = ['end-user', 'agent', 'admin'] as const;
+export const KNOWN_TICKET_RESTRICTIONS = ['organization', 'groups', 'assigned', 'requested'] as const;
+/** role_type codes Zendesk documents: 0 custom agent … 5 billing admin. */
+export const KNOWN_ROLE_TYPE_MAX = 5;
 
 /**
  * GET /api/v2/users/me. Zendesk answers anonymous callers too, with `id: null`: a 200 here proves
@@ -75,37 +105,40 @@ export type ZendeskUserRecord = z.infer<typeof zendeskUserSchema>;
  */
 export const meResponseSchema = z.object({
   user: z.object({
-    id: zendeskId.nullable(),
-    name: z.string().nullish().transform((v) => v ?? null),
-    email: z.string().nullish().transform((v) => v ?? null),
-    role: userRoleSchema.nullish().transform((v) => v ?? null),
-    role_type: z.number().int().min(0).max(5).nullish().transform((v) => v ?? null),
-    active: z.boolean().nullish().transform((v) => v ?? null),
-    suspended: z.boolean().nullish().transform((v) => v ?? null),
+    id: zendeskId.nullish().transform((v) => v ?? null),
+    name: text(),
+    email: text(),
+    role: text(),
+    role_type: smallInt(),
+    active: flag(),
+    suspended: flag(),
   }),
 });
 export type MeResponse = z.infer<typeof meResponseSchema>;
 export type ZendeskMe = MeResponse['user'];
 
-/** GET /api/v2/incremental/users/cursor: top-level cursors, no meta/links. */
-export const usersCursorPageSchema = z.object({
-  users: z.array(zendeskUserSchema),
-  after_cursor: z.string().min(1).nullish().transform((v) => v ?? null),
-  before_cursor: z.string().min(1).nullish().transform((v) => v ?? null),
-  end_of_stream: z.boolean(),
-});
-export type UsersCursorPage = z.infer<typeof usersCursorPageSchema>;
+const cursorText = z.string().min(1).nullish().catch(null).transform((v) => v ?? null);
+
+/**
+ * GET /api/v2/incremental/users/cursor: top-level cursors, no meta/links. `users` entries are read one by
+ * one (records.ts). Without `end_of_stream` the stream ends where no next cursor is given.
+ */
+export const usersCursorPageSchema = z
+  .object({
+    users: z.array(z.unknown()),
+    after_cursor: cursorText,
+    before_cursor: cursorText,
+    end_of_stream: z.boolean().nullish().catch(null),
+  })
+  .transform((p) => ({ ...p, end_of_stream: p.end_of_stream ?? p.after_cursor === null }));
+export type UsersCursorPageEnvelope = z.output<typeof usersCursorPageSchema>;
 
 // ---------------------------------------------------------------------------------------- Ticket events
 
-export const ticketChildEventSchema = z.looseObject({
-  id: zendeskId.optional(),
-  event_type: z.string().optional(),
-  type: z.string().optional(),
-  author_id: zendeskId.nullish(),
-  public: z.boolean().nullish(),
-});
-
+/**
+ * A ticket event, requiring only what the sync uses. `created_at`, `via` and `child_events` are not read:
+ * they may be absent or shaped otherwise (`via` is a string at the top level, an object on comments).
+ */
 export const ticketEventSchema = z.object({
   id: zendeskId,
   ticket_id: zendeskId,
@@ -113,17 +146,32 @@ export const ticketEventSchema = z.object({
   timestamp: z.number().int().nonnegative(),
   /** The user who made the update; -1 for system updates. */
   updater_id: zendeskId,
-  created_at: isoTimestamp,
-  event_type: z.string().optional(),
-  child_events: z.array(ticketChildEventSchema).optional(),
 });
 export type TicketEvent = z.infer<typeof ticketEventSchema>;
 
 /** GET /api/v2/incremental/ticket_events: time-based; continue with start_time = end_time. */
 export const ticketEventsPageSchema = z.object({
-  ticket_events: z.array(ticketEventSchema),
+  ticket_events: z.array(z.unknown()),
   end_time: z.number().int().nonnegative(),
   end_of_stream: z.boolean(),
-  count: z.number().int().nonnegative(),
+  count: z.number().int().nonnegative().optional().catch(undefined),
 });
-export type TicketEventsPage = z.infer<typeof ticketEventsPageSchema>;
+export type TicketEventsPageEnvelope = z.output<typeof ticketEventsPageSchema>;
+
+// ---------------------------------------------------------------------------------------- Entitlements
+
+/** One product's entitlement as sent; both fields may be missing (read as unknown). */
+export const entitlementSchema = z.looseObject({
+  name: z.string().nullish().catch(null).transform((v) => v ?? null),
+  is_active: z.boolean().nullish().catch(null).transform((v) => v ?? null),
+});
+
+/**
+ * GET /api/v2/users/{id}/entitlements/full (2026-05 OpenAPI file): `{entitlements: {chat, explore, guide,
+ * talk: {name, is_active}}}`. Products are read by name, unknown ones kept; an entry that is not an object
+ * reads as no entitlement.
+ */
+export const entitlementsResponseSchema = z.object({
+  entitlements: z.record(z.string(), entitlementSchema.nullable().catch(null)),
+});
+export type EntitlementsResponse = z.output<typeof entitlementsResponseSchema>;

@@ -70,37 +70,72 @@ export async function seedLikeSync(system: System, tenant: { id: string; apiKey:
 // ------------------------------------------------------------------------------- independent model
 
 export const ROLE_TYPES = ['custom_agent', 'light_agent', 'chat_agent', 'contributor', 'admin', 'billing_admin'] as const;
+const ROLE_NAMES = ['end-user', 'agent', 'admin'];
+const RESTRICTIONS = ['organization', 'groups', 'assigned', 'requested'];
 const DAY = 86_400_000;
-const iso = (text: string | null) => (text === null ? null : new Date(text).toISOString());
+/** A field as the API must answer it: itself when Zendesk sent it with the documented type, else null (unknown). */
+const str = (v: unknown) => (typeof v === 'string' ? v.replaceAll('\u0000', '') : null);
+const bool = (v: unknown) => (typeof v === 'boolean' ? v : null);
+const int = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) ? v : null);
+const iso = (v: unknown) => (typeof v === 'string' && !Number.isNaN(Date.parse(v)) ? new Date(v).toISOString() : null);
 
 export interface ExpectedUser {
   id: number;
-  name: string;
+  name: string | null;
   email: string | null;
-  createdAt: string;
+  createdAt: string | null;
   lastLoginAt: string | null;
-  role: string;
+  role: string | null;
+  roleRaw: string | null;
   roleType: string | null;
-  canReportCsv: boolean;
-  chatOnly: boolean;
-  moderator: boolean;
-  restrictedAgent: boolean;
-  shared: boolean;
-  sharedAgent: boolean;
-  suspended: boolean;
+  roleTypeRaw: number | null;
+  canReportCsv: boolean | null;
+  chatOnly: boolean | null;
+  moderator: boolean | null;
+  restrictedAgent: boolean | null;
+  shared: boolean | null;
+  sharedAgent: boolean | null;
+  suspended: boolean | null;
   ticketRestriction: string | null;
+  ticketRestrictionRaw: string | null;
   twoFactorAuthEnabled: boolean | null;
-  verified: boolean;
-  deleted: boolean;
-  seat: 'none' | 'free' | 'paid';
+  verified: boolean | null;
+  deleted: boolean | null;
+  seat: 'none' | 'free' | 'paid' | 'unknown';
+  seatReason: string;
   ticketInteractions: number;
   lastTicketInteractionAt: string | null;
   lastActivityAt: string | null;
   usage: 'active' | 'inactive';
 }
 
+/**
+ * The contract's seat and its reason, straight from its definition: end users and deleted users hold none;
+ * what decides it (role, active, suspended) missing, or an undocumented role or role type, is unknown;
+ * light agents and contributors are free (entitlements, when synced, can make them paid: `paidThrough`).
+ */
+export function expectedSeat(
+  u: { role: string | null; roleTypeRaw: number | null; deleted: boolean | null; suspended: boolean | null },
+  paidThrough?: string,
+): { seat: ExpectedUser['seat']; seatReason: string } {
+  if (u.deleted === true) return { seat: 'none', seatReason: 'deleted user' };
+  if (u.role === 'end-user') return { seat: 'none', seatReason: 'end user' };
+  if (u.role === null) return { seat: 'unknown', seatReason: 'Zendesk did not send the role' };
+  if (u.role !== 'agent' && u.role !== 'admin') return { seat: 'unknown', seatReason: 'role not documented by Zendesk' };
+  if (u.deleted === null) return { seat: 'unknown', seatReason: 'Zendesk did not say whether the user is active' };
+  if (u.suspended === null) return { seat: 'unknown', seatReason: 'Zendesk did not say whether the user is suspended' };
+  const rt = u.roleTypeRaw;
+  if (rt === 1 || rt === 3) {
+    const what = rt === 1 ? 'light agent' : 'contributor';
+    return paidThrough ? { seat: 'paid', seatReason: `${what} with ${paidThrough}` } : { seat: 'free', seatReason: what };
+  }
+  if (rt !== null && (rt < 0 || rt > 5)) return { seat: 'unknown', seatReason: 'role type not documented by Zendesk' };
+  const names: Record<number, string> = { 0: 'agent with a custom role', 2: 'chat agent', 4: 'admin', 5: 'billing admin' };
+  return { seat: 'paid', seatReason: `${u.suspended ? 'suspended ' : ''}${rt === null ? u.role : names[rt]}` };
+}
+
 /** Every user as the contract defines the `User` object, judged at `asOf` with `inactiveDays`. */
-export function expectedUsers(users: ZendeskUser[], events: TicketEventSummary[], asOf: Date, inactiveDays: number): ExpectedUser[] {
+export function expectedUsers(users: object[], events: TicketEventSummary[], asOf: Date, inactiveDays: number): ExpectedUser[] {
   const byUser = new Map<number, number[]>();
   for (const e of events) {
     const list = byUser.get(e.updater_id) ?? [];
@@ -108,32 +143,42 @@ export function expectedUsers(users: ZendeskUser[], events: TicketEventSummary[]
     byUser.set(e.updater_id, list);
   }
   const from = asOf.getTime() - inactiveDays * DAY;
-  return users.map((u) => {
-    const times = byUser.get(u.id) ?? [];
+  return users.map((json) => {
+    const u = json as Record<string, unknown>;
+    const id = u.id as number;
+    const times = byUser.get(id) ?? [];
     const last = times.length ? Math.max(...times) : null;
-    const login = u.last_login_at === null ? null : Date.parse(u.last_login_at);
+    const lastLoginAt = iso(u.last_login_at);
+    const login = lastLoginAt === null ? null : Date.parse(lastLoginAt);
     const activity = last === null ? login : login === null ? last : Math.max(last, login);
-    const staff = u.role !== 'end-user';
+    const role = str(u.role);
+    const roleTypeRaw = int(u.role_type);
+    const restriction = str(u.ticket_restriction);
+    const deleted = typeof u.active === 'boolean' ? !u.active : null;
+    const suspended = bool(u.suspended);
     return {
-      id: u.id,
-      name: u.name,
-      email: u.email ?? null,
-      createdAt: iso(u.created_at)!,
-      lastLoginAt: iso(u.last_login_at),
-      role: u.role,
-      roleType: u.role_type === null ? null : ROLE_TYPES[u.role_type],
-      canReportCsv: u.report_csv,
-      chatOnly: u.chat_only,
-      moderator: u.moderator,
-      restrictedAgent: u.restricted_agent,
-      shared: u.shared,
-      sharedAgent: u.shared_agent,
-      suspended: u.suspended,
-      ticketRestriction: u.ticket_restriction,
-      twoFactorAuthEnabled: u.two_factor_auth_enabled,
-      verified: u.verified,
-      deleted: !u.active,
-      seat: !u.active || !staff ? 'none' : u.role_type === 1 || u.role_type === 3 ? 'free' : 'paid',
+      id,
+      name: str(u.name),
+      email: str(u.email),
+      createdAt: iso(u.created_at),
+      lastLoginAt,
+      role: role === null ? null : ROLE_NAMES.includes(role) ? role : 'unknown',
+      roleRaw: role,
+      roleType: roleTypeRaw === null ? null : (ROLE_TYPES[roleTypeRaw] ?? 'unknown'),
+      roleTypeRaw,
+      canReportCsv: bool(u.report_csv),
+      chatOnly: bool(u.chat_only),
+      moderator: bool(u.moderator),
+      restrictedAgent: bool(u.restricted_agent),
+      shared: bool(u.shared),
+      sharedAgent: bool(u.shared_agent),
+      suspended,
+      ticketRestriction: restriction === null ? null : RESTRICTIONS.includes(restriction) ? restriction : 'unknown',
+      ticketRestrictionRaw: restriction,
+      twoFactorAuthEnabled: bool(u.two_factor_auth_enabled),
+      verified: bool(u.verified),
+      deleted,
+      ...expectedSeat({ role, roleTypeRaw, deleted, suspended }),
       ticketInteractions: times.filter((t) => t >= from && t <= asOf.getTime()).length,
       lastTicketInteractionAt: last === null ? null : new Date(last).toISOString(),
       lastActivityAt: activity === null ? null : new Date(activity).toISOString(),
@@ -160,10 +205,10 @@ export function sortExpected(users: ExpectedUser[], sort: string): ExpectedUser[
     let c: number;
     switch (field) {
       case 'name':
-        c = sign * compareText(a.name, b.name);
+        c = sign * compareText(a.name ?? '', b.name ?? ''); // a missing name sorts as ''
         break;
       case 'createdAt':
-        c = sign * (Date.parse(a.createdAt) - Date.parse(b.createdAt));
+        c = cmpDate(a.createdAt, b.createdAt);
         break;
       case 'lastLoginAt':
         c = cmpDate(a.lastLoginAt, b.lastLoginAt);
@@ -194,10 +239,16 @@ export function expectedUtilization(users: ExpectedUser[]) {
   const split = (): ExpectedSplit => ({ total: 0, active: 0, inactive: 0, suspended: 0 });
   const paidSeats = split();
   const freeSeats = { total: 0, active: 0, inactive: 0 };
-  const byRoleType: Record<string, ExpectedSplit> = Object.fromEntries([...ROLE_TYPES, 'none'].map((k) => [k, split()]));
-  const reclaimable: Array<{ id: number; name: string; email: string | null; reason: string; lastActivityAt: string | null }> = [];
+  const byRoleType: Record<string, ExpectedSplit> = Object.fromEntries([...ROLE_TYPES, 'none', 'unknown'].map((k) => [k, split()]));
+  const unknownSeats = { total: 0, byReason: {} as Record<string, number> };
+  const reclaimable: Array<{ id: number; name: string | null; email: string | null; reason: string; seatReason: string; lastActivityAt: string | null }> = [];
   for (const u of users) {
-    if (u.deleted || u.role === 'end-user') continue;
+    if (u.deleted === true || u.role === 'end-user') continue;
+    if (u.seat === 'unknown') {
+      unknownSeats.total++;
+      unknownSeats.byReason[u.seatReason] = (unknownSeats.byReason[u.seatReason] ?? 0) + 1;
+      continue;
+    }
     const bucket = u.suspended ? 'suspended' : u.usage;
     const r = byRoleType[u.roleType ?? 'none'];
     r.total++;
@@ -205,7 +256,7 @@ export function expectedUtilization(users: ExpectedUser[]) {
     if (u.seat === 'paid') {
       paidSeats.total++;
       paidSeats[bucket]++;
-      if (bucket !== 'active') reclaimable.push({ id: u.id, name: u.name, email: u.email, reason: bucket, lastActivityAt: u.lastActivityAt });
+      if (bucket !== 'active') reclaimable.push({ id: u.id, name: u.name, email: u.email, reason: bucket, seatReason: u.seatReason, lastActivityAt: u.lastActivityAt });
     } else if (u.seat === 'free') {
       freeSeats.total++;
       freeSeats[u.usage]++;
@@ -220,7 +271,7 @@ export function expectedUtilization(users: ExpectedUser[]) {
     }
     return a.id - b.id;
   });
-  return { paidSeats, freeSeats, byRoleType, reclaimable: { count: reclaimable.length, users: reclaimable } };
+  return { paidSeats, freeSeats, byRoleType, unknownSeats, reclaimable: { count: reclaimable.length, users: reclaimable } };
 }
 
 // ------------------------------------------------------------------------------------------ CSV reader

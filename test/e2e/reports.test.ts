@@ -27,7 +27,7 @@ const AS_OF = 'report-as-of';
 const FIELDS = [
   'id', 'name', 'email', 'createdAt', 'lastLoginAt', 'role', 'roleType', 'canReportCsv', 'chatOnly', 'moderator', 'restrictedAgent', 'shared',
   'sharedAgent', 'suspended', 'ticketRestriction', 'twoFactorAuthEnabled', 'verified', 'deleted', 'seat', 'ticketInteractions',
-  'lastTicketInteractionAt', 'lastActivityAt', 'usage',
+  'lastTicketInteractionAt', 'lastActivityAt', 'usage', 'seatReason', 'roleRaw', 'roleTypeRaw', 'ticketRestrictionRaw',
 ] as const;
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
@@ -106,7 +106,7 @@ describe('GET /users', () => {
     for (const u of res.users) {
       assert.deepEqual(Object.keys(u), [...FIELDS], 'fields in contract order');
       assert.ok(Number.isSafeInteger(u.id));
-      assert.match(u.createdAt, ISO_UTC);
+      if (u.createdAt !== null) assert.match(u.createdAt, ISO_UTC);
       for (const f of ['lastLoginAt', 'lastTicketInteractionAt', 'lastActivityAt'] as const) if (u[f] !== null) assert.match(u[f]!, ISO_UTC);
     }
     // Nulls are there as nulls (not missing, not strings), and the data set exercises them.
@@ -121,30 +121,30 @@ describe('GET /users', () => {
   const today = () => new Date();
   const FILTERS: Array<[string, (params: { median: string }) => Record<string, string>, (u: ExpectedUser, ctx: { median: string }) => boolean]> = [
     ['role=agent', () => ({ role: 'agent' }), (u) => u.role === 'agent'],
-    ['role=agent,admin', () => ({ role: 'agent,admin' }), (u) => u.role !== 'end-user'],
+    ['role=agent,admin', () => ({ role: 'agent,admin' }), (u) => u.role === 'agent' || u.role === 'admin'],
     ['roleType=light_agent', () => ({ roleType: 'light_agent' }), (u) => u.roleType === 'light_agent'],
     ['roleType=custom_agent,contributor', () => ({ roleType: 'custom_agent,contributor' }), (u) => u.roleType === 'custom_agent' || u.roleType === 'contributor'],
     ['roleType=none', () => ({ roleType: 'none' }), (u) => u.roleType === null],
     ['roleType=admin,billing_admin,chat_agent', () => ({ roleType: 'admin,billing_admin,chat_agent' }), (u) => ['admin', 'billing_admin', 'chat_agent'].includes(u.roleType!)],
-    ['canReportCsv=true', () => ({ canReportCsv: 'true' }), (u) => u.canReportCsv],
-    ['chatOnly=true', () => ({ chatOnly: 'true' }), (u) => u.chatOnly],
-    ['moderator=false', () => ({ moderator: 'false' }), (u) => !u.moderator],
-    ['restrictedAgent=true', () => ({ restrictedAgent: 'true' }), (u) => u.restrictedAgent],
-    ['shared=true', () => ({ shared: 'true' }), (u) => u.shared],
-    ['sharedAgent=true', () => ({ sharedAgent: 'true' }), (u) => u.sharedAgent],
-    ['suspended=true', () => ({ suspended: 'true' }), (u) => u.suspended],
-    ['suspended=false', () => ({ suspended: 'false' }), (u) => !u.suspended],
+    ['canReportCsv=true', () => ({ canReportCsv: 'true' }), (u) => u.canReportCsv === true],
+    ['chatOnly=true', () => ({ chatOnly: 'true' }), (u) => u.chatOnly === true],
+    ['moderator=false', () => ({ moderator: 'false' }), (u) => u.moderator === false],
+    ['restrictedAgent=true', () => ({ restrictedAgent: 'true' }), (u) => u.restrictedAgent === true],
+    ['shared=true', () => ({ shared: 'true' }), (u) => u.shared === true],
+    ['sharedAgent=true', () => ({ sharedAgent: 'true' }), (u) => u.sharedAgent === true],
+    ['suspended=true', () => ({ suspended: 'true' }), (u) => u.suspended === true],
+    ['suspended=false', () => ({ suspended: 'false' }), (u) => u.suspended === false],
     ['ticketRestriction=groups', () => ({ ticketRestriction: 'groups' }), (u) => u.ticketRestriction === 'groups'],
     ['ticketRestriction=none', () => ({ ticketRestriction: 'none' }), (u) => u.ticketRestriction === null],
     ['ticketRestriction=assigned,requested,organization', () => ({ ticketRestriction: 'assigned,requested,organization' }), (u) => u.ticketRestriction !== null && u.ticketRestriction !== 'groups'],
     ['twoFactorAuthEnabled=true', () => ({ twoFactorAuthEnabled: 'true' }), (u) => u.twoFactorAuthEnabled === true],
     ['twoFactorAuthEnabled=false (null matches neither)', () => ({ twoFactorAuthEnabled: 'false' }), (u) => u.twoFactorAuthEnabled === false],
-    ['verified=false', () => ({ verified: 'false' }), (u) => !u.verified],
-    ['createdAfter=<date> (inclusive, midnight UTC)', (c) => ({ createdAfter: c.median.slice(0, 10) }), (u, c) => u.createdAt >= `${c.median.slice(0, 10)}T00:00:00.000Z`],
+    ['verified=false', () => ({ verified: 'false' }), (u) => u.verified === false],
+    ['createdAfter=<date> (inclusive, midnight UTC)', (c) => ({ createdAfter: c.median.slice(0, 10) }), (u, c) => u.createdAt !== null && u.createdAt >= `${c.median.slice(0, 10)}T00:00:00.000Z`],
     [
       'createdBefore=<date-time with offset> (exclusive)',
       (c) => ({ createdBefore: c.median.replace('.000Z', '+00:00') }),
-      (u, c) => Date.parse(u.createdAt) < Date.parse(c.median),
+      (u, c) => u.createdAt !== null && Date.parse(u.createdAt) < Date.parse(c.median),
     ],
     ['seat=paid', () => ({ seat: 'paid' }), (u) => u.seat === 'paid'],
     ['seat=free', () => ({ seat: 'free' }), (u) => u.seat === 'free'],
@@ -152,17 +152,17 @@ describe('GET /users', () => {
     ['usage=active', () => ({ usage: 'active' }), (u) => u.usage === 'active'],
     ['usage=inactive', () => ({ usage: 'inactive' }), (u) => u.usage === 'inactive'],
     ['usage=active,inactive', () => ({ usage: 'active,inactive' }), () => true],
-    ['q=O\'BRIEN (case-insensitive, name)', () => ({ q: "O'BRIEN" }), (u) => u.name.toLowerCase().includes("o'brien") || (u.email ?? '').toLowerCase().includes("o'brien")],
-    ['q=EXAMPLE.ORG (email)', () => ({ q: 'EXAMPLE.ORG' }), (u) => u.name.toLowerCase().includes('example.org') || (u.email ?? '').toLowerCase().includes('example.org')],
-    ['q=АННА (non-Latin, case-insensitive)', () => ({ q: 'АННА' }), (u) => u.name.toLowerCase().includes('анна') || (u.email ?? '').toLowerCase().includes('анна')],
-    ['q=_ (literal, not a wildcard)', () => ({ q: '_' }), (u) => u.name.includes('_') || (u.email ?? '').includes('_')],
-    ['q=% (literal, not a wildcard)', () => ({ q: '%' }), (u) => u.name.includes('%') || (u.email ?? '').includes('%')],
+    ['q=O\'BRIEN (case-insensitive, name)', () => ({ q: "O'BRIEN" }), (u) => (u.name ?? '').toLowerCase().includes("o'brien") || (u.email ?? '').toLowerCase().includes("o'brien")],
+    ['q=EXAMPLE.ORG (email)', () => ({ q: 'EXAMPLE.ORG' }), (u) => (u.name ?? '').toLowerCase().includes('example.org') || (u.email ?? '').toLowerCase().includes('example.org')],
+    ['q=АННА (non-Latin, case-insensitive)', () => ({ q: 'АННА' }), (u) => (u.name ?? '').toLowerCase().includes('анна') || (u.email ?? '').toLowerCase().includes('анна')],
+    ['q=_ (literal, not a wildcard)', () => ({ q: '_' }), (u) => (u.name ?? '').includes('_') || (u.email ?? '').includes('_')],
+    ['q=% (literal, not a wildcard)', () => ({ q: '%' }), (u) => (u.name ?? '').includes('%') || (u.email ?? '').includes('%')],
     ['q= (empty: no filter)', () => ({ q: '' }), () => true],
   ];
 
   for (const [label, params, predicate] of FILTERS) {
     test(`filter ${label}`, async () => {
-      const median = sortExpected(live(model(today())), 'createdAt')[1000].createdAt;
+      const median = sortExpected(live(model(today())), 'createdAt')[1000].createdAt!;
       const res = await walk(params({ median }));
       const expected = sortExpected(live(model(res.asOf)).filter((u) => predicate(u, { median })), 'name');
       assert.deepEqual(ids(res.users), ids(expected));
@@ -186,7 +186,7 @@ describe('GET /users', () => {
     const all = live(model(today()));
     for (const [label, params, predicate] of FILTERS) {
       if (label.startsWith('q=_') || label.startsWith('q=%')) continue;
-      const median = sortExpected(all, 'createdAt')[1000].createdAt;
+      const median = sortExpected(all, 'createdAt')[1000].createdAt!;
       void params;
       const n = all.filter((u) => predicate(u, { median })).length;
       assert.ok(n > 0 && (n < all.length || label.includes('active,inactive') || label.startsWith('q= ')), `${label} selects ${n} of ${all.length}`);
@@ -194,10 +194,10 @@ describe('GET /users', () => {
   });
 
   const COMBINED: Array<[Record<string, string>, (u: ExpectedUser) => boolean]> = [
-    [{ role: 'agent,admin', suspended: 'true', usage: 'inactive' }, (u) => u.role !== 'end-user' && u.suspended && u.usage === 'inactive'],
+    [{ role: 'agent,admin', suspended: 'true', usage: 'inactive' }, (u) => (u.role === 'agent' || u.role === 'admin') && u.suspended === true && u.usage === 'inactive'],
     [{ seat: 'paid', usage: 'inactive', twoFactorAuthEnabled: 'false' }, (u) => u.seat === 'paid' && u.usage === 'inactive' && u.twoFactorAuthEnabled === false],
-    [{ roleType: 'none,light_agent', verified: 'true', q: 'example.com', includeDeleted: 'true' }, (u) => (u.roleType === null || u.roleType === 'light_agent') && u.verified && ((u.email ?? '').includes('example.com') || u.name.toLowerCase().includes('example.com'))],
-    [{ seat: 'free,none', moderator: 'true', ticketRestriction: 'none', inactiveDays: '90' }, (u) => (u.seat === 'free' || u.seat === 'none') && u.moderator && u.ticketRestriction === null],
+    [{ roleType: 'none,light_agent', verified: 'true', q: 'example.com', includeDeleted: 'true' }, (u) => (u.roleType === null || u.roleType === 'light_agent') && u.verified === true && ((u.email ?? '').includes('example.com') || (u.name ?? '').toLowerCase().includes('example.com'))],
+    [{ seat: 'free,none', moderator: 'true', ticketRestriction: 'none', inactiveDays: '90' }, (u) => (u.seat === 'free' || u.seat === 'none') && u.moderator === true && u.ticketRestriction === null],
   ];
   for (const [params, predicate] of COMBINED) {
     test(`combined filters ${new URLSearchParams(params)}`, async () => {
@@ -226,7 +226,7 @@ describe('GET /users', () => {
     const res = await walk({}, { limit: 500 });
     for (let i = 1; i < res.users.length; i++) {
       const [a, b] = [res.users[i - 1], res.users[i]];
-      assert.ok(compareText(a.name, b.name) < 0 || (a.name === b.name && a.id < b.id), `${a.name}/${a.id} before ${b.name}/${b.id}`);
+      assert.ok(compareText(a.name ?? '', b.name ?? '') < 0 || (a.name === b.name && a.id < b.id), `${a.name}/${a.id} before ${b.name}/${b.id}`);
     }
     assert.ok(res.users.some((u, i) => i > 0 && res.users[i - 1].name === u.name), 'the data has duplicate names');
   });
@@ -316,6 +316,7 @@ describe('GET /utilization', () => {
     assert.deepEqual(body.freeSeats, expected.freeSeats);
     assert.deepEqual(body.byRoleType, expected.byRoleType);
     assert.deepEqual(body.reclaimable, expected.reclaimable);
+    assert.deepEqual(body.unknownSeats, expected.unknownSeats);
 
     const p = body.paidSeats;
     assert.equal(p.total, p.active + p.inactive + p.suspended);
@@ -325,7 +326,7 @@ describe('GET /utilization', () => {
     assert.equal(byRole.reduce((s, r) => s + r.total, 0), p.total + body.freeSeats.total, 'every agent and admin is in one role type');
     assert.equal(body.reclaimable.count, p.inactive + p.suspended);
     assert.ok(p.active > 0 && p.inactive > 0 && p.suspended > 0 && body.freeSeats.total > 0);
-    assert.deepEqual(Object.keys(body.byRoleType).sort(), ['admin', 'billing_admin', 'chat_agent', 'contributor', 'custom_agent', 'light_agent', 'none']);
+    assert.deepEqual(Object.keys(body.byRoleType).sort(), ['admin', 'billing_admin', 'chat_agent', 'contributor', 'custom_agent', 'light_agent', 'none', 'unknown']);
   });
 
   test('a suspended agent still holds a paid seat and is listed as reclaimable, even when active', async () => {

@@ -8,38 +8,46 @@ import type { SandboxWorkspace } from '../../src/sandbox';
  */
 export interface UserFields {
   id: number;
-  name: string;
+  name: string | null;
   email: string | null;
-  created_at: string;
+  created_at: string | null;
   last_login_at: string | null;
-  role: string;
+  role: string | null;
   role_type: number | null;
-  report_csv: boolean;
-  chat_only: boolean;
-  moderator: boolean;
-  restricted_agent: boolean;
-  shared: boolean;
-  shared_agent: boolean;
-  suspended: boolean;
+  report_csv: boolean | null;
+  chat_only: boolean | null;
+  moderator: boolean | null;
+  restricted_agent: boolean | null;
+  shared: boolean | null;
+  shared_agent: boolean | null;
+  suspended: boolean | null;
   ticket_restriction: string | null;
   two_factor_auth_enabled: boolean | null;
-  verified: boolean;
-  deleted: boolean;
+  verified: boolean | null;
+  deleted: boolean | null;
 }
 
-const iso = (s: string | null) => (s === null ? null : new Date(s).toISOString());
+const iso = (s: unknown) => (typeof s === 'string' ? new Date(s).toISOString() : null);
+/** What a field of the JSON the sandbox sent should be stored as: itself when of the expected type, else unknown. */
+const str = (v: unknown) => (typeof v === 'string' ? v.replaceAll('\u0000', '') : null);
+const bool = (v: unknown) => (typeof v === 'boolean' ? v : null);
+const int = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) ? v : null);
+
+/** The stored form of one user object as the sandbox serialises it (absent fields: null). */
+export function expectedUser(json: object): UserFields {
+  const u = json as Record<string, unknown>;
+  return {
+    id: u.id as number, name: str(u.name), email: str(u.email), created_at: iso(u.created_at), last_login_at: iso(u.last_login_at),
+    role: str(u.role), role_type: int(u.role_type), report_csv: bool(u.report_csv), chat_only: bool(u.chat_only), moderator: bool(u.moderator),
+    restricted_agent: bool(u.restricted_agent), shared: bool(u.shared), shared_agent: bool(u.shared_agent), suspended: bool(u.suspended),
+    ticket_restriction: str(u.ticket_restriction), two_factor_auth_enabled: bool(u.two_factor_auth_enabled), verified: bool(u.verified),
+    deleted: typeof u.active === 'boolean' ? !u.active : null,
+  };
+}
 
 export function expectedUsers(ws: SandboxWorkspace): Map<number, UserFields> {
   const map = new Map<number, UserFields>();
-  for (const u of ws.users()) {
-    map.set(u.id, {
-      id: u.id, name: u.name, email: u.email ?? null, created_at: iso(u.created_at)!, last_login_at: iso(u.last_login_at),
-      role: u.role, role_type: u.role_type, report_csv: u.report_csv, chat_only: u.chat_only, moderator: u.moderator,
-      restricted_agent: u.restricted_agent, shared: u.shared, shared_agent: u.shared_agent, suspended: u.suspended,
-      ticket_restriction: u.ticket_restriction, two_factor_auth_enabled: u.two_factor_auth_enabled, verified: u.verified,
-      deleted: !u.active,
-    });
-  }
+  for (const u of ws.users()) map.set(u.id, expectedUser(u));
   return map;
 }
 
@@ -49,7 +57,7 @@ export async function storedUsers(db: Kysely<Database>, integrationId: string): 
     rows.map((r) => [
       r.id,
       {
-        id: r.id, name: r.name, email: r.email, created_at: r.created_at.toISOString(), last_login_at: r.last_login_at?.toISOString() ?? null,
+        id: r.id, name: r.name, email: r.email, created_at: r.created_at?.toISOString() ?? null, last_login_at: r.last_login_at?.toISOString() ?? null,
         role: r.role, role_type: r.role_type, report_csv: r.report_csv, chat_only: r.chat_only, moderator: r.moderator,
         restricted_agent: r.restricted_agent, shared: r.shared, shared_agent: r.shared_agent, suspended: r.suspended,
         ticket_restriction: r.ticket_restriction, two_factor_auth_enabled: r.two_factor_auth_enabled, verified: r.verified,

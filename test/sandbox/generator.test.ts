@@ -20,7 +20,7 @@ describe('generated workspaces', () => {
     const ws = generateWorkspace({ subdomain: 'variety', users: 2000, ticketEvents: 0, seed: 1, now: NOW });
     const users = ws.users();
     const fields: Array<keyof ZendeskUser> = [
-      'name', 'email', 'created_at', 'last_login_at', 'role', 'role_type', 'report_csv', 'chat_only', 'moderator',
+      'name', 'email', 'created_at', 'last_login_at', 'role', 'role_type', 'report_csv', 'moderator', 'photo', 'details', 'alias',
       'restricted_agent', 'shared', 'shared_agent', 'suspended', 'ticket_restriction', 'two_factor_auth_enabled',
       'verified', 'active', 'updated_at',
     ];
@@ -33,13 +33,21 @@ describe('generated workspaces', () => {
     assert.deepEqual(set('role'), new Set(['end-user', 'agent', 'admin']));
     assert.deepEqual(set('role_type', (u) => u.role === 'end-user'), new Set([null]));
     assert.deepEqual(set('role_type', (u) => u.role === 'agent'), new Set([null, 0, 1, 2, 3]));
-    assert.ok(set('role_type', (u) => u.role === 'admin').has(4));
-    assert.ok(set('role_type', (u) => u.role === 'admin').has(5));
-    assert.ok(set('role_type', (u) => u.role === 'admin').has(null));
+    // Recorded admins have role_type 4 (5: billing admin) and the account's admin role as custom_role_id.
+    assert.deepEqual(set('role_type', (u) => u.role === 'admin'), new Set([4, 5]));
+    assert.equal(set('custom_role_id', (u) => u.role === 'admin').size, 1);
+    assert.ok(!set('custom_role_id', (u) => u.role === 'admin').has(null));
+    assert.deepEqual(set('custom_role_id', (u) => u.role === 'agent' && u.role_type !== 0), new Set([null]));
+    assert.ok(!set('custom_role_id', (u) => u.role_type === 0).has(null));
     assert.deepEqual(set('ticket_restriction'), new Set(['organization', 'groups', 'assigned', 'requested', null]));
     assert.deepEqual(set('two_factor_auth_enabled'), new Set([true, false, null]));
     assert.deepEqual(set('restricted_agent', (u) => u.role === 'admin'), new Set([false]));
-    assert.ok(users.filter((u) => u.chat_only).every((u) => u.role_type === 2));
+    // No real 2024–25 record has chat_only: the sandbox leaves it out unless legacyChatOnly.
+    assert.ok(users.every((u) => !('chat_only' in u)));
+    assert.ok(set('details').has(null) && set('details').has(''), 'details null as recorded, sometimes ""');
+    assert.ok(users.some((u) => u.photo !== null) && users.some((u) => u.photo === null), 'some users have a photo object');
+    assert.ok(users.some((u) => u.role === 'end-user' && u.email === null), 'end users without an email');
+    assert.ok(users.every((u) => u.role === 'end-user' || u.email !== null));
     assert.ok(users.some((u) => u.role === 'agent' && u.suspended), 'some agents suspended');
     assert.ok(users.some((u) => u.last_login_at === null));
     assert.ok(users.some((u) => u.role !== 'end-user' && u.last_login_at !== null && Date.parse(u.last_login_at) > NOW - 86_400_000 * 7));
@@ -51,7 +59,8 @@ describe('generated workspaces', () => {
     assert.ok(counts.admin > 10);
 
     assert.equal(new Set(users.map((u) => u.id)).size, users.length);
-    assert.equal(new Set(users.map((u) => u.email)).size, users.length);
+    const emails = users.map((u) => u.email).filter((e) => e !== null);
+    assert.equal(new Set(emails).size, emails.length);
     assert.ok(users.every((u) => u.id > 2 ** 32 && Number.isSafeInteger(u.id)));
     assert.ok(users.some((u) => u.name === `O'Brien, "Jr"`) || users.some((u) => u.name.includes("'")));
     assert.ok(users.some((u) => /[^\x00-\x7f]/.test(u.name)), 'unicode names');
@@ -95,6 +104,19 @@ describe('generated workspaces', () => {
     assert.ok(elapsed < 10_000, `generation took ${elapsed} ms`);
     assert.ok(grown < 150, `memory grew by ${grown} MB`);
     const u = ws.user(ws.userIds()[54_321])!;
-    assert.ok(u.email.includes('@'));
+    assert.ok(u.name.length > 0);
+  });
+
+  test('legacyChatOnly serialises chat_only before user_fields, true only for chat agents', () => {
+    const ws = generateWorkspace({ subdomain: 'legacy', users: 1000, ticketEvents: 0, seed: 1, now: NOW, legacyChatOnly: true });
+    const users = ws.users();
+    assert.ok(users.every((u) => typeof u.chat_only === 'boolean'));
+    assert.ok(users.filter((u) => u.chat_only).every((u) => u.role_type === 2));
+    assert.ok(users.some((u) => u.chat_only));
+    const keys = Object.keys(users[0]);
+    assert.deepEqual(keys.slice(-3), ['report_csv', 'chat_only', 'user_fields']);
+    // Same seed without the option: the same users, minus the field.
+    const modern = generateWorkspace({ subdomain: 'legacy', users: 1000, ticketEvents: 0, seed: 1, now: NOW });
+    assert.deepEqual(modern.users(), users.map(({ chat_only: _c, ...rest }) => rest));
   });
 });

@@ -76,7 +76,9 @@ describe('GET /api/v2/incremental/users/cursor', () => {
     const { users } = await drain(`/api/v2/incremental/users/cursor?start_time=${mid}`);
     assert.equal(users.length, all.filter((u) => Date.parse(u.updated_at) / 1000 >= mid).length);
     assert.equal((await api(sb, 'inc', '/api/v2/incremental/users/cursor', token)).status, 400);
-    assert.equal((await api(sb, 'inc', '/api/v2/incremental/users/cursor?cursor=bogus', token)).status, 400);
+    const bogus = await api(sb, 'inc', '/api/v2/incremental/users/cursor?cursor=bogus', token);
+    assert.equal(bogus.status, 400);
+    assert.equal(bogus.body.errors[0].code, 'InvalidCursor');
   });
 
   test('the cursor survives end_of_stream and then returns exactly the changed users', async () => {
@@ -126,7 +128,8 @@ describe('GET /api/v2/incremental/users/cursor', () => {
       assert.deepEqual(shown.users.map((x) => x.id), [u.id]);
       const recent = Math.floor(clock.now() / 1000) - 30;
       const r = await api(sb, 'inc', `/api/v2/incremental/users/cursor?start_time=${recent}`, token);
-      assert.equal(r.status, 400);
+      assert.equal(r.status, 422);
+      assert.deepEqual(r.body, { error: 'InvalidValue', description: 'Too recent start_time. Use a start_time older than 1 minute' });
     } finally {
       ws.setExclusionSeconds(0);
     }

@@ -100,6 +100,8 @@ describe('GET /api/v2/incremental/ticket_events', () => {
     for (const c of comments) {
       assert.equal(typeof c.author_id, 'number');
       assert.equal(typeof c.public, 'boolean');
+      // An object on comment events, a string on the audit (recorded).
+      assert.deepEqual(Object.keys(c.via), ['channel', 'source']);
     }
     const updaters = new Set(withComments.ticket_events.map((x) => x.updater_id));
     assert.ok(updaters.has(-1), 'system updates');
@@ -131,7 +133,8 @@ describe('GET /api/v2/incremental/ticket_events', () => {
       const p = await get(`/api/v2/incremental/ticket_events?start_time=${endTime}`);
       assert.ok(!p.ticket_events.some((e) => e.id === hidden[0].id));
       const tooRecent = await api(sb, 'events', `/api/v2/incremental/ticket_events?start_time=${Math.floor(clock.now() / 1000) - 5}`, token);
-      assert.equal(tooRecent.status, 400);
+      assert.equal(tooRecent.status, 422);
+      assert.equal(tooRecent.body.error, 'InvalidValue');
       clock.advance(60_000);
       const p2 = await get(`/api/v2/incremental/ticket_events?start_time=${endTime}`);
       assert.ok(p2.ticket_events.some((e) => e.id === hidden[0].id));

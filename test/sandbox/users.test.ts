@@ -39,14 +39,37 @@ describe('GET /api/v2/users', () => {
     assert.ok(ws.users().some((u) => !u.active), 'the fixture has deleted users');
   });
 
-  test('meta.has_more appears only with include_boundary_indicators=true', async () => {
+  test('meta.has_more is sent with or without include_boundary_indicators (recorded); links as recorded', async () => {
     const without = await get('/api/v2/users?page[size]=10');
-    assert.equal('has_more' in without.body.meta, false);
+    assert.equal(without.body.meta.has_more, true);
     assert.ok(without.body.meta.after_cursor);
     assert.ok(without.body.meta.before_cursor);
-    assert.ok(without.body.links.next);
     assert.ok(without.body.links.prev);
+    // No .json, the cursor first, brackets encoded.
+    assert.match(without.body.links.next, /\/api\/v2\/users\?page%5Bafter%5D=[^&]+&page%5Bsize%5D=10$/);
     const withFlag = await get('/api/v2/users?page[size]=10&include_boundary_indicators=true');
+    assert.equal(withFlag.body.meta.has_more, true);
+    // The recorded cursor encoding: {"o":"id","v":base64('i' + int64 LE)}.
+    const decoded = JSON.parse(Buffer.from(without.body.meta.after_cursor, 'base64').toString('utf8'));
+    const bytes = Buffer.from(decoded.v, 'base64');
+    assert.equal(decoded.o, 'id');
+    assert.equal(Number(bytes.readBigUInt64LE(1)), without.body.users[9].id);
+  });
+
+  test('an unknown parameter is ignored and named in X-Zendesk-API-Warn', async () => {
+    const r = await get('/api/v2/users?page[size]=5&roles=agent,admin');
+    assert.equal(r.status, 200);
+    assert.ok(r.body.users.some((u: ZendeskUser) => u.role === 'end-user'), 'the misspelt filter did nothing');
+    assert.match(r.headers.get('x-zendesk-api-warn') ?? '', /unpermitted_keys: \["roles"\]/);
+    assert.equal((await get('/api/v2/users?page[size]=5&role=agent')).headers.get('x-zendesk-api-warn'), null);
+  });
+
+  test('hasMoreOnlyWithBoundaryIndicators restores the older behaviour', async () => {
+    sb.createWorkspace({ subdomain: 'people-old', users: 30, ticketEvents: 0, consentMode: 'allow', rateLimits: false, hasMoreOnlyWithBoundaryIndicators: true });
+    const t = (await connect(sb, 'people-old')).access_token;
+    const without = await api(sb, 'people-old', '/api/v2/users?page[size]=10', t);
+    assert.equal('has_more' in without.body.meta, false);
+    const withFlag = await api(sb, 'people-old', '/api/v2/users?page[size]=10&include_boundary_indicators=true', t);
     assert.equal(withFlag.body.meta.has_more, true);
   });
 
@@ -92,7 +115,7 @@ describe('GET /api/v2/users', () => {
     assert.ok(staff.users.some((u) => u.role === 'admin'));
   });
 
-  test('offset pagination works and refuses pages past 10,000 records in text/plain', async () => {
+  test('offset pagination works and refuses pages past 10,000 records with InvalidPaginationDepth', async () => {
     const p1 = await get('/api/v2/users.json?page=1&per_page=50');
     assert.equal(p1.status, 200);
     assert.equal(p1.body.users.length, 50);
@@ -100,7 +123,8 @@ describe('GET /api/v2/users', () => {
     assert.ok(p1.body.next_page);
     const deep = await get('/api/v2/users.json?page=101&per_page=100');
     assert.equal(deep.status, 400);
-    assert.match(deep.headers.get('content-type') ?? '', /text\/plain/);
+    assert.match(deep.headers.get('content-type') ?? '', /application\/json/);
+    assert.equal(deep.body.errors[0].code, 'InvalidPaginationDepth');
     assert.equal((await get('/api/v2/users.json?page=100&per_page=100')).status, 200);
     assert.equal((await get('/api/v2/users.json?page=2&page[size]=10')).status, 400);
   });
@@ -137,8 +161,11 @@ describe('GET /api/v2/users', () => {
     const promoted = ws.setRole(target.id, 'admin');
     assert.equal(promoted.role_type, 4);
     assert.equal(promoted.restricted_agent, false);
+    assert.equal(promoted.custom_role_id, ws.user(ws.ownerId)!.custom_role_id, 'admins share the admin role');
+    assert.notEqual(promoted.custom_role_id, null);
     const demoted = ws.setRole(target.id, 'end-user');
     assert.equal(demoted.role_type, null);
+    assert.equal(demoted.custom_role_id, null);
     const added = ws.addUser({ name: `O'Brien, "Jr"`, email: 'obrien@example.com', role: 'agent' });
     const got = await get(`/api/v2/users/${added.id}`);
     assert.equal(got.body.user.name, `O'Brien, "Jr"`);

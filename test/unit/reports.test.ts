@@ -32,10 +32,10 @@ describe('CSV', () => {
     assert.equal(csvRow(['a', null, 1, false, '']), 'a,,1,false,""\r\n');
   });
 
-  test('the header is the User fields in contract order', () => {
+  test('the header is the User fields in contract order, later fields appended', () => {
     assert.equal(
       CSV_HEADER,
-      'id,name,email,createdAt,lastLoginAt,role,roleType,canReportCsv,chatOnly,moderator,restrictedAgent,shared,sharedAgent,suspended,ticketRestriction,twoFactorAuthEnabled,verified,deleted,seat,ticketInteractions,lastTicketInteractionAt,lastActivityAt,usage\r\n',
+      'id,name,email,createdAt,lastLoginAt,role,roleType,canReportCsv,chatOnly,moderator,restrictedAgent,shared,sharedAgent,suspended,ticketRestriction,twoFactorAuthEnabled,verified,deleted,seat,ticketInteractions,lastTicketInteractionAt,lastActivityAt,usage,seatReason,roleRaw,roleTypeRaw,ticketRestrictionRaw\r\n',
     );
   });
 
@@ -222,7 +222,8 @@ describe('model', () => {
     assert.equal(roleTypeName(null), null);
     assert.deepEqual([0, 1, 2, 3, 4, 5].map((c) => roleTypeName(c)), ['custom_agent', 'light_agent', 'chat_agent', 'contributor', 'admin', 'billing_admin']);
     assert.equal(roleTypeCode('billing_admin'), 5);
-    assert.throws(() => roleTypeName(6));
+    assert.equal(roleTypeName(6), 'unknown', 'an undocumented code is kept as unknown, never an error');
+    assert.equal(roleTypeName(-1), 'unknown');
   });
 
   test('sort parameters', () => {

@@ -22,3 +22,8 @@ export async function setCheckpoint(db: Db, integrationId: string, stream: Strea
     .onConflict((oc) => oc.columns(['integration_id', 'stream']).doUpdateSet({ position, updated_at: sql<Date>`now()` }))
     .execute();
 }
+
+/** Forgets a stream's position: its next page starts a fresh export. */
+export async function clearCheckpoint(db: Db, integrationId: string, stream: Stream): Promise<void> {
+  await db.deleteFrom('sync_checkpoints').where('integration_id', '=', integrationId).where('stream', '=', stream).execute();
+}

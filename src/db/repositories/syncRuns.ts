@@ -16,7 +16,11 @@ export async function runningSyncRuns(db: Db, integrationId: string): Promise<Sy
   return db.selectFrom('sync_runs').selectAll().where('integration_id', '=', integrationId).where('status', '=', 'running').forUpdate().execute();
 }
 
-export async function addSyncRunCounts(db: Db, syncRunId: string, counts: { users?: number; events?: number; requests?: number; rateLimited?: number }): Promise<void> {
+export async function addSyncRunCounts(
+  db: Db,
+  syncRunId: string,
+  counts: { users?: number; events?: number; requests?: number; rateLimited?: number; skipped?: number },
+): Promise<void> {
   await db
     .updateTable('sync_runs')
     .set((eb) => ({
@@ -24,7 +28,17 @@ export async function addSyncRunCounts(db: Db, syncRunId: string, counts: { user
       ticket_events_synced: eb('ticket_events_synced', '+', counts.events ?? 0),
       requests: eb('requests', '+', counts.requests ?? 0),
       rate_limited: eb('rate_limited', '+', counts.rateLimited ?? 0),
+      skipped_records: eb('skipped_records', '+', counts.skipped ?? 0),
     }))
+    .where('id', '=', syncRunId)
+    .execute();
+}
+
+/** Adds a sentence to the run's notes (what it had to work around). */
+export async function addSyncRunNote(db: Db, syncRunId: string, note: string): Promise<void> {
+  await db
+    .updateTable('sync_runs')
+    .set({ notes: sql<string[]>`array_append(notes, ${note})` })
     .where('id', '=', syncRunId)
     .execute();
 }

@@ -8,8 +8,10 @@ const UPDATABLE = [
 ] as const;
 
 /**
- * Upserts a page of users. Zendesk may send a user again (or an older copy of it); the newest
- * `updated_at` wins, so replaying a page is harmless. Returns how many rows were written.
+ * Upserts a page of users (one row per id: see uniqueUserRows). Zendesk may send a user again (or an older
+ * copy of it); the newest `updated_at` wins, so replaying a page is harmless. A copy without `updated_at`
+ * cannot be ordered and always overwrites, as does any copy over a stored one without it; every field is
+ * written as read, so a field Zendesk stopped sending becomes NULL. Returns how many rows were written.
  */
 export async function upsertZendeskUsers(db: Db, rows: NewZendeskUser[]): Promise<number> {
   if (rows.length === 0) return 0;
@@ -25,7 +27,13 @@ export async function upsertZendeskUsers(db: Db, rows: NewZendeskUser[]): Promis
             ...Object.fromEntries(UPDATABLE.map((c) => [c, eb.ref(`excluded.${c}`)])),
             synced_at: sql<Date>`now()`,
           }))
-          .where('zendesk_users.updated_at', '<=', (eb) => eb.ref('excluded.updated_at')),
+          .where((eb) =>
+            eb.or([
+              eb('excluded.updated_at', 'is', null),
+              eb('zendesk_users.updated_at', 'is', null),
+              eb('zendesk_users.updated_at', '<=', eb.ref('excluded.updated_at')),
+            ]),
+          ),
       )
       .executeTakeFirst();
     written += Number(result.numInsertedOrUpdatedRows ?? 0);
