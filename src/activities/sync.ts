@@ -16,6 +16,7 @@ import type { RecordAnomaly, SkippedRecord } from '../zendesk/records';
 import type { ActivityDeps } from './deps';
 import { FailureType } from '../shared/failureTypes';
 import { withZendeskFailures } from './failures';
+import { keepGrantAlive } from './grantKeepAlive';
 import { withHeartbeatPulse, type HeartbeatPulse } from './heartbeat';
 import { nextTicketEventsStart, ProgressGuard, toTicketEventRow, toUserRow, uniqueUserRows } from './syncMapping';
 
@@ -178,7 +179,10 @@ export function createSyncActivities(deps: ActivityDeps) {
       });
       try {
         const begun = await begin;
-        if ('syncRunId' in begun) recordSyncStarted(metrics);
+        if ('syncRunId' in begun) {
+          await keepGrantAlive(deps, input.integrationId, integration.workspace); // renews a grant about to lapse (never throws)
+          recordSyncStarted(metrics);
+        }
         return begun;
       } catch (err) {
         // The unique index on running runs: a concurrent start won the race.

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { refreshExpiries } from '../db/repositories/credentials';
 import { latestSyncRuns } from '../db/repositories/integrations';
 import type { Integration as IntegrationRow, SyncRun } from '../db/tables';
 import { nextSyncAt } from '../temporal/syncSchedule';
@@ -28,7 +29,8 @@ function lastSyncView(run: SyncRun | undefined): z.infer<typeof Integration>['la
 
 /** Integration rows as the API shows them, with their latest sync and the schedule's next run. */
 export async function integrationViews(deps: ApiDeps, rows: IntegrationRow[]): Promise<Array<z.infer<typeof Integration>>> {
-  const runs = await latestSyncRuns(deps.db, rows.map((r) => r.id));
+  const ids = rows.map((r) => r.id);
+  const [runs, refreshExpiresAt] = await Promise.all([latestSyncRuns(deps.db, ids), refreshExpiries(deps.db, ids)]);
   return Promise.all(
     rows.map(async (row) => {
       let next: Date | null = null;
@@ -51,6 +53,7 @@ export async function integrationViews(deps: ApiDeps, rows: IntegrationRow[]): P
         nextSyncAt: iso(next),
         error: row.error,
         entitlements: row.entitlements_status ?? ('unknown' as const),
+        refreshExpiresAt: iso(refreshExpiresAt.get(row.id) ?? null),
       };
     }),
   );
