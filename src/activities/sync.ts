@@ -109,6 +109,9 @@ export function createSyncActivities(deps: ActivityDeps) {
       subdomain: workspace,
       observer: { onRequest: (info) => (pulse.progress(), observer.onRequest?.(info)) },
       onWait: () => pulse.beat(),
+      // A cancelled chunk (the worker's grace time is over) stops its request and waits at once; the page
+      // already in hand was committed before (stopping() ends the loop after each page's transaction).
+      signal: Context.current().cancellationSignal,
     });
 
   /**

@@ -126,6 +126,9 @@ export class SandboxServer {
     const isApi = path.startsWith('/api/v2/');
     const counters = ws.counters;
     counters.request(endpointKey(method, path), isApi);
+    res.once('close', () => {
+      if (!res.writableFinished) counters.abandoned();
+    });
 
     let now = this.deps.now();
     const extraHeaders: Record<string, string> = {};

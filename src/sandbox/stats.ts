@@ -16,6 +16,7 @@ function emptyStats(): WorkspaceStats {
     tokensIssued: 0,
     refreshes: 0,
     revocations: 0,
+    abandoned: 0,
   };
 }
 
@@ -41,6 +42,11 @@ export class Stats {
   rateLimited(bucket: BucketName): void {
     this.s.rateLimited429++;
     this.s.rateLimited429ByBucket[bucket]++;
+  }
+
+  /** The client closed the connection before its answer was sent (a cancelled or timed-out request). */
+  abandoned(): void {
+    this.s.abandoned++;
   }
 
   fault(kind: FaultKind): void {

@@ -189,6 +189,8 @@ export interface WorkspaceStats {
   tokensIssued: number;
   refreshes: number;
   revocations: number;
+  /** Requests whose client hung up before the answer was sent (a cancelled request, a client timeout). */
+  abandoned: number;
 }
 
 /** Products of `GET /api/v2/users/{id}/entitlements/full` (OAS 2026-05 `UserEntitlementsFullResponse`). */

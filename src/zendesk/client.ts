@@ -48,6 +48,11 @@ export interface ZendeskClientDeps {
    * least every few seconds, so an activity can heartbeat. If it throws, the wait ends with that error.
    */
   onWait?: OnWait;
+  /**
+   * An activity's cancellation signal: aborts the request in flight and every wait (rate limits, backoffs)
+   * at once, with the signal's reason (a worker's grace time ended, or the activity was cancelled).
+   */
+  signal?: AbortSignal;
   /** Attempts for transient failures (5xx, network, timeout, malformed). Default 4. */
   maxAttempts?: number;
   /** Base of the exponential backoff: base × 2^n with ±25 % jitter. Default 500 ms. */
@@ -124,7 +129,7 @@ export class ZendeskClient {
         deps.observer?.onRequest?.(info);
       },
     };
-    this.limiter = new RateLimiter({ ...deps.limiter, db: deps.db, workspace: deps.subdomain });
+    this.limiter = new RateLimiter({ ...deps.limiter, db: deps.db, workspace: deps.subdomain, signal: deps.signal });
     this.tokens = new TokenProvider({
       db: deps.db,
       box: deps.box,
@@ -249,6 +254,7 @@ export class ZendeskClient {
           phase = 'request';
           sentAtMs = Date.now();
           const response = await zendeskRequest({
+            signal: this.deps.signal,
             baseUrl: this.baseUrl,
             method,
             path,
@@ -296,7 +302,7 @@ export class ZendeskClient {
 
   /** Sleeps `ms`, calling `onWait` first and then every WAIT_TICK_MS (an activity heartbeats meanwhile). */
   private pause(ms: number): Promise<void> {
-    return waitTicking(ms, WAIT_TICK_MS, this.deps.onWait);
+    return waitTicking(ms, WAIT_TICK_MS, this.deps.onWait, this.deps.signal);
   }
 
   private backoffMs(attempt: number): number {

@@ -28,7 +28,7 @@ export interface RequestInfo {
   status: number;
   durationMs: number;
   /** Set when no response arrived. */
-  failure?: 'timeout' | 'network';
+  failure?: 'timeout' | 'network' | 'cancelled';
 }
 
 export interface ZendeskObserver {
@@ -55,6 +55,11 @@ export interface ZendeskHttpRequest {
   subdomain?: string;
   /** Called with every response's status and headers before errors are mapped (rate-limit bookkeeping). */
   onResponse?(status: number, headers: Headers): void | Promise<void>;
+  /**
+   * Aborts the request at once (an activity's cancellation: a worker's grace time ended, or the sync was
+   * cancelled), rather than after its timeout; the request then rejects with the signal's reason.
+   */
+  signal?: AbortSignal;
 }
 
 export interface ZendeskHttpResponse {
@@ -205,7 +210,8 @@ export async function zendeskRequest(req: ZendeskHttpRequest): Promise<ZendeskHt
   }
   const info = { bucket, method, endpoint: endpointLabel(req.path) };
   const started = performance.now();
-  const signal = AbortSignal.timeout(req.timeoutMs);
+  const timeout = AbortSignal.timeout(req.timeoutMs);
+  const signal = req.signal ? AbortSignal.any([timeout, req.signal]) : timeout;
 
   let response: Response;
   let text: string;
@@ -221,6 +227,10 @@ export async function zendeskRequest(req: ZendeskHttpRequest): Promise<ZendeskHt
     text = await readText(response, response.ok ? Number.POSITIVE_INFINITY : MAX_ERROR_BODY_CHARS);
   } catch (err) {
     await observed?.catch(() => undefined);
+    if (req.signal?.aborted) {
+      notify(req.observer, { ...info, status: 0, durationMs: performance.now() - started, failure: 'cancelled' });
+      throw req.signal.reason ?? new Error('The request was cancelled');
+    }
     const timedOut = signal.aborted || (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError'));
     notify(req.observer, { ...info, status: 0, durationMs: performance.now() - started, failure: timedOut ? 'timeout' : 'network' });
     // The cause is not attached: undici errors can carry the request (and its Authorization header).

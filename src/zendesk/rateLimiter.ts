@@ -138,6 +138,8 @@ export interface RateLimiterOptions {
    * requests in flight). Default 2 s, so a sync chunk heartbeats every few seconds through every wait.
    */
   waitTickMs?: number;
+  /** Ends every wait at once when it aborts (an activity's cancellation), throwing its reason. */
+  signal?: AbortSignal;
 }
 
 export type OnWait = (remainingMs: number) => void | Promise<void>;
@@ -169,14 +171,17 @@ function key(workspace: string, bucket: string): string {
   return `${workspace}\u0000${bucket}`;
 }
 
-/** Sleeps `ms`, or less when `early` resolves first; never leaves a timer behind. */
-function sleepUnless(ms: number, early?: Promise<unknown>): Promise<void> {
+/** Sleeps `ms`, or less when `early` resolves first or `signal` aborts; never leaves a timer or listener behind. */
+function sleepUnless(ms: number, early?: Promise<unknown>, signal?: AbortSignal): Promise<void> {
   return new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    void early?.then(() => {
+    const wake = () => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', wake);
       resolve();
-    });
+    };
+    const timer = setTimeout(wake, ms);
+    signal?.addEventListener('abort', wake, { once: true });
+    void early?.then(wake);
   });
 }
 
@@ -193,13 +198,14 @@ function blockLeftMs(k: string, now: number): number {
  * Sleeps `ms`, calling `onWait` first and then every `tickMs`, so an activity heartbeats through the wait.
  * A cancelled activity's heartbeat may throw: that ends the wait and reaches the caller.
  */
-export async function waitTicking(ms: number, tickMs: number, onWait?: OnWait): Promise<void> {
+export async function waitTicking(ms: number, tickMs: number, onWait?: OnWait, signal?: AbortSignal): Promise<void> {
   const until = Date.now() + ms;
   for (;;) {
+    signal?.throwIfAborted();
     const left = until - Date.now();
     if (left <= 0) return;
     if (onWait) await onWait(left);
-    await sleepUnless(Math.min(left, tickMs));
+    await sleepUnless(Math.min(left, tickMs), undefined, signal);
   }
 }
 
@@ -225,8 +231,10 @@ export class RateLimiter {
   private readonly margin: number;
   private readonly reserve: Partial<Record<ZendeskBucket, number>>;
   private readonly tick: number;
+  private readonly signal: AbortSignal | undefined;
 
   constructor(options: RateLimiterOptions) {
+    this.signal = options.signal;
     this.db = options.db;
     this.workspace = options.workspace;
     this.maxInlineWaitMs = options.maxInlineWaitMs ?? 60_000;
@@ -290,6 +298,7 @@ export class RateLimiter {
   async enter(buckets: readonly ZendeskBucket[], onWait?: OnWait): Promise<Permit> {
     let lastTick = Date.now();
     for (;;) {
+      this.signal?.throwIfAborted();
       await this.loadBlocks(buckets);
       const { ms, bucket, inflightOnly } = this.localWait(buckets);
       if (ms <= 0 || bucket === undefined) return this.reserveSlot(buckets);
@@ -300,7 +309,7 @@ export class RateLimiter {
           lastTick = Date.now();
           await onWait(ms);
         }
-        await sleepUnless(ms, changed.promise);
+        await sleepUnless(ms, changed.promise, this.signal);
       } else {
         await this.wait(ms, onWait);
         lastTick = Date.now();
@@ -356,7 +365,7 @@ export class RateLimiter {
   }
 
   private wait(ms: number, onWait?: OnWait): Promise<void> {
-    return waitTicking(ms, this.tick, onWait);
+    return waitTicking(ms, this.tick, onWait, this.signal);
   }
 
   /** Blocks buckets for `delayMs` + the safety margin, in this process and for every other process. */
@@ -432,7 +441,7 @@ export class RateLimiter {
     const buckets = bucketsForPath(path);
     const endpoint = endpointBucket(path);
     const serialKey = endpoint === 'incremental' || endpoint === 'users-cursor' ? key(this.workspace, endpoint) : undefined;
-    const turn = serialKey ? await takeTurn(serialKey, onWait, this.tick) : undefined;
+    const turn = serialKey ? await takeTurn(serialKey, onWait, this.tick, this.signal) : undefined;
     try {
       const permit = await this.enter(buckets, onWait);
       try {
@@ -450,7 +459,7 @@ export class RateLimiter {
  * A tiny FIFO mutex per key. While waiting for its turn the caller's `onWait` keeps being called (so a
  * queued activity still heartbeats); if `onWait` throws, the caller leaves the queue without breaking it.
  */
-async function takeTurn(k: string, onWait: OnWait | undefined, tickMs: number): Promise<() => void> {
+async function takeTurn(k: string, onWait: OnWait | undefined, tickMs: number, signal?: AbortSignal): Promise<() => void> {
   const previous = bucketLocks.get(k) ?? Promise.resolve();
   let release!: () => void;
   const mine = new Promise<void>((resolve) => (release = resolve));
@@ -460,9 +469,12 @@ async function takeTurn(k: string, onWait: OnWait | undefined, tickMs: number): 
     release();
     if (bucketLocks.get(k) === tail) bucketLocks.delete(k);
   };
-  if (onWait) {
+  if (onWait || signal) {
     try {
-      while (!(await turnOrTick(previous, tickMs))) await onWait(tickMs);
+      while (!(await turnOrTick(previous, tickMs, signal))) {
+        signal?.throwIfAborted();
+        await onWait?.(tickMs);
+      }
     } catch (err) {
       // Give our turn away as soon as it comes, so the ones queued behind us are not stuck.
       void previous.then(done);
@@ -475,13 +487,17 @@ async function takeTurn(k: string, onWait: OnWait | undefined, tickMs: number): 
 }
 
 /** Resolves true when `turn` resolves, or false after `ms` (without leaving a timer behind). */
-function turnOrTick(turn: Promise<void>, ms: number): Promise<boolean> {
+function turnOrTick(turn: Promise<void>, ms: number, signal?: AbortSignal): Promise<boolean> {
   return new Promise<boolean>((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
-    void turn.then(() => {
+    const end = (value: boolean) => {
       clearTimeout(timer);
-      resolve(true);
-    });
+      signal?.removeEventListener('abort', aborted);
+      resolve(value);
+    };
+    const aborted = () => end(false);
+    const timer = setTimeout(() => end(false), ms);
+    signal?.addEventListener('abort', aborted, { once: true });
+    void turn.then(() => end(true));
   });
 }
 
