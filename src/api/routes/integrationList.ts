@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import type { z } from 'zod';
 import { listTenantIntegrationPage } from '../../db/repositories/integrations';
+import type { ApiCache } from '../cache/apiCache';
 import type { ApiDeps } from '../deps';
 import { decodeListCursor, encodeListCursor } from '../integrationCursor';
 import { integrationPageViews } from '../integrationView';
@@ -15,7 +16,7 @@ const DEFAULT_LIMIT = 50;
  * in SQL (status), keyset-paginated (`cursor`), and each page costs one query for its rows, one for their
  * latest syncs and one Temporal call for their next runs, whatever the tenant's size.
  */
-export function listIntegrations(deps: ApiDeps) {
+export function listIntegrations(deps: ApiDeps & { cache?: ApiCache }) {
   return async (req: Request, res: Response) => {
     const { limit = DEFAULT_LIMIT, cursor: token, status } = parseQuery(IntegrationListQuery, req.query);
     let after;

@@ -1,10 +1,16 @@
 import type { Client } from '@temporalio/client';
-import { optionalTsToDate } from '@temporalio/common/lib/time';
+import { tsToDate } from '@temporalio/common/lib/time';
 import { syncScheduleId } from './syncSchedule';
 
+/** The first of `times` after `now`, else null (every listed time passed, or none: paused, absent). */
+export const nextOf = (times: readonly Date[] | undefined, now = Date.now()): Date | null => times?.find((t) => t.getTime() > now) ?? null;
+
 /**
- * When each integration's sync schedule next starts a sync, for a page of integrations, in **one**
- * Temporal call (ListSchedules, a visibility query on the schedule ids) instead of one describe per row.
+ * When each integration's sync schedule will start its next syncs (the few next action times Temporal
+ * lists, soonest first; empty when paused), for a page of integrations, in **one** Temporal call
+ * (ListSchedules, a visibility query on the schedule ids) instead of one describe per row. An integration
+ * without a visible schedule is absent from the map; one whose schedule is listed before the scheduler has
+ * computed its first times (right after its creation) is absent too: neither is an answer to keep.
  *
  * Why Temporal's own answer and not a time computed or stored here: the next action time is the
  * interval's next boundary *plus the schedule's jitter*, which the server derives from a hash it does not
@@ -15,8 +21,8 @@ import { syncScheduleId } from './syncSchedule';
  * change); the price is visibility's eventual consistency: a schedule created a moment ago (milliseconds on
  * the dev server) may not be listed yet, and then shows null, like a schedule that cannot be read.
  */
-export async function nextSyncTimes(client: Client, integrationIds: readonly string[]): Promise<Map<string, Date | null>> {
-  const result = new Map<string, Date | null>();
+export async function scheduledSyncTimes(client: Client, integrationIds: readonly string[]): Promise<Map<string, Date[]>> {
+  const result = new Map<string, Date[]>();
   if (integrationIds.length === 0) return result;
   const byScheduleId = new Map(integrationIds.map((id) => [syncScheduleId(id), id] as const));
   // Integration ids are UUIDs read from our own rows: nothing in them needs escaping inside the quotes.
@@ -30,8 +36,9 @@ export async function nextSyncTimes(client: Client, integrationIds: readonly str
   for (const entry of response.schedules ?? []) {
     const integrationId = entry.scheduleId ? byScheduleId.get(entry.scheduleId) : undefined;
     if (!integrationId) continue;
-    const next = entry.info?.paused ? undefined : optionalTsToDate(entry.info?.futureActionTimes?.[0]);
-    result.set(integrationId, next ?? null);
+    const times = (entry.info?.futureActionTimes ?? []).map(tsToDate);
+    if (entry.info?.paused) result.set(integrationId, []);
+    else if (times.length > 0) result.set(integrationId, times);
   }
   return result;
 }
