@@ -256,6 +256,24 @@ describe('rules against PostgreSQL', () => {
     }
   });
 
+  test('an integration a sync is writing is left for the next run (ticket events, deleted users)', async () => {
+    const { integrationId } = await createTestIntegration(db, `hk-busy-${randomUUID()}`);
+    await user(integrationId, 1, { deleted: true, deleted_at: ago(40 * DAY) });
+    await events(integrationId, [{ id: 1, user: 1, at: ago(500 * DAY) }]);
+    const [run] = await db.insertInto('sync_runs').values({ integration_id: integrationId, workflow_id: `zendesk-sync-${integrationId}-busy`, run_id: 'r', status: 'running', error: null }).returning('id').execute();
+    const state = async () => ({
+      events: (await db.selectFrom('ticket_events').select('event_id').where('integration_id', '=', integrationId).execute()).length,
+      name: (await db.selectFrom('zendesk_users').select('name').where('integration_id', '=', integrationId).executeTakeFirstOrThrow()).name,
+    });
+    await runRule('pruneTicketEvents');
+    await runRule('scrubDeletedUsers');
+    assert.deepEqual(await state(), { events: 1, name: 'User 1' }, 'untouched while its sync runs');
+    await db.updateTable('sync_runs').set({ status: 'succeeded', finished_at: new Date() }).where('id', '=', run.id).execute();
+    await runRule('pruneTicketEvents');
+    await runRule('scrubDeletedUsers');
+    assert.deepEqual(await state(), { events: 0, name: null }, 'pruned by the next run');
+  });
+
   test('a retried rule resumes after its last heartbeat, and ignores another rule\'s', async () => {
     const { integrationId } = await createTestIntegration(db, `hk-resume-${randomUUID()}`);
     await user(integrationId, 1);

@@ -10,6 +10,15 @@ import type { Db } from '../database';
  * Periods are judged by PostgreSQL's clock (`now()`), like the rows' own timestamps.
  */
 
+/**
+ * Integrations a sync is writing right now are left for the next run by the rules that touch synced rows:
+ * their row locks would race the sync's page transactions (a deadlock aborts one of them), and deleting the
+ * last old events of an integration while a page adds its first new ones would let the activity summary's
+ * delete trigger, which takes "no event left" for a purge, drop the new rows' summary.
+ */
+const noRunningSync = (integrationId: ReturnType<typeof sql.ref>) =>
+  sql<boolean>`NOT EXISTS (SELECT 1 FROM sync_runs s WHERE s.integration_id = ${integrationId} AND s.status = 'running')`;
+
 /** `now() - ms`, as SQL. */
 const ago = (ms: number) => sql<Date>`now() - ${Math.max(0, Math.round(ms))} * interval '1 millisecond'`;
 
@@ -135,7 +144,7 @@ export async function purgeIntegrationDataBatch(db: Db, integrationId: string, b
 
 /**
  * Names and emails of users deleted in Zendesk, `retentionMs` after the worker first stored them as deleted
- * (`deleted_at`, migration 20261204T100000_housekeeping). The Zendesk id stays, and every other field: the
+ * (`deleted_at`, migration 20261204T100000_housekeeping), outside integrations a sync is writing. The Zendesk id stays, and every other field: the
  * reports' counts of deleted users do not change. A later sync that brings the deleted user again writes
  * what Zendesk sends, and the next run scrubs it again.
  */
@@ -146,6 +155,7 @@ export async function scrubDeletedUsers(db: Db, retentionMs: number, batchSize: 
        SELECT integration_id, id FROM zendesk_users
         WHERE deleted_at < ${ago(retentionMs)} AND deleted IS TRUE
           AND (name IS NOT NULL OR email IS NOT NULL)
+          AND ${noRunningSync(sql.ref('zendesk_users.integration_id'))}
         LIMIT ${batchSize})`.execute(db);
   return Number(result.numAffectedRows ?? 0);
 }
@@ -160,7 +170,8 @@ export interface UserPosition {
  * Ticket events older than the retention, for a slice of users (every user with events has a row in
  * `zendesk_user_activity`, kept by triggers; walked in its key order after `after`, `users` of them): per
  * user, one range scan of the index (integration_id, user_id, occurred_at), which already exists, rather
- * than a new index on `occurred_at` that every sync page would have to maintain. At most `batchSize` events
+ * than a new index on `occurred_at` that every sync page would have to maintain. Integrations a sync is
+ * writing are skipped (this run; the next one takes them). At most `batchSize` events
  * per call. Returns the events deleted and the slice's last user (`null` when no user was left); a full
  * batch means the same slice may have more.
  */
@@ -189,6 +200,7 @@ export async function deleteOldTicketEvents(
            WHERE integration_id = u.integration_id AND user_id = u.user_id AND occurred_at < ${ago(rule.retentionMs)}
            LIMIT ${rule.batchSize}
         ) e
+        WHERE ${noRunningSync(sql.ref('u.integration_id'))}
         LIMIT ${rule.batchSize})`.execute(db);
   return { deleted: Number(result.numAffectedRows ?? 0), last: users[users.length - 1] };
 }
