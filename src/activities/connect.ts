@@ -8,10 +8,8 @@ import { ZendeskClient } from '../zendesk/client';
 import { exchangeCode } from '../zendesk/oauth';
 import { workspaceBaseUrl } from '../zendesk/workspace';
 import type { ActivityDeps } from './deps';
-import { revokeAndForget } from './revoke';
+import { revokeAndForget, type RevocationResult } from './revoke';
 import { withZendeskFailures } from './failures';
-
-const ACCESS_TOKEN_TTL_SECONDS = 1800;
 
 /** Activities of the connect flow. Each is idempotent: a retry after a crash does the work once. */
 export function createConnectActivities(deps: ActivityDeps) {
@@ -45,8 +43,10 @@ export function createConnectActivities(deps: ActivityDeps) {
           code,
           codeVerifier,
           redirectUri: config.redirectUri,
-          // Ask for Zendesk's 30-minute default explicitly: the worker refreshes before expiry anyway.
-          expiresIn: ACCESS_TOKEN_TTL_SECONDS,
+          // Asked for explicitly (config, default 30 min / 30 days): without `expires_in` in the request Zendesk
+          // leaves it out of the response; every refresh asks again (TokenProvider).
+          expiresIn: config.zendesk.accessTokenExpiresIn,
+          refreshTokenExpiresIn: config.zendesk.refreshTokenExpiresIn,
           timeoutMs: config.zendesk.requestTimeoutMs,
           subdomain: integration.workspace,
           observer: zendeskObserver(deps.metrics, { tokenGrant: 'authorization_code' }),
@@ -71,9 +71,9 @@ export function createConnectActivities(deps: ActivityDeps) {
       });
     },
 
-    /** Revokes the grant at Zendesk (best effort) and forgets the tokens. */
-    async discardCredentials(input: { integrationId: string }): Promise<void> {
-      await revokeAndForget(deps, input.integrationId);
+    /** Revokes the grant at Zendesk when it can and forgets the tokens; says (and logs) what Zendesk did. */
+    async discardCredentials(input: { integrationId: string }): Promise<RevocationResult> {
+      return revokeAndForget(deps, input.integrationId);
     },
 
     async markConnected(input: { integrationId: string; zendeskUserId: number }): Promise<void> {

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { refreshExpiries } from '../db/repositories/credentials';
 import { latestSyncRuns } from '../db/repositories/integrations';
 import type { Integration as IntegrationRow, SyncRun } from '../db/tables';
 import { nextOf, scheduledSyncTimes } from '../temporal/scheduledSyncTimes';
@@ -28,7 +29,7 @@ function lastSyncView(run: SyncRun | undefined): z.infer<typeof Integration>['la
   };
 }
 
-function view(row: IntegrationRow, run: SyncRun | undefined, next: Date | null): z.infer<typeof Integration> {
+function view(row: IntegrationRow, run: SyncRun | undefined, next: Date | null, refreshExpiresAt: Date | null): z.infer<typeof Integration> {
   return {
     id: row.id,
     provider: 'zendesk' as const,
@@ -40,6 +41,7 @@ function view(row: IntegrationRow, run: SyncRun | undefined, next: Date | null):
     nextSyncAt: iso(next),
     error: row.error,
     entitlements: row.entitlements_status ?? ('unknown' as const),
+    refreshExpiresAt: iso(refreshExpiresAt),
   };
 }
 
@@ -53,8 +55,9 @@ function withinDeadline<T>(deps: ApiDeps, fn: () => Promise<T>): Promise<T> {
 
 /** One integration as the API shows it, with its latest sync and the schedule's next run (one describe). */
 export async function integrationView(deps: ApiDeps, row: IntegrationRow): Promise<z.infer<typeof Integration>> {
-  const [runs, next] = await Promise.all([
+  const [runs, refreshExpiresAt, next] = await Promise.all([
     latestSyncRuns(deps.db, [row.id]),
+    refreshExpiries(deps.db, [row.id]),
     row.status === 'connected'
       ? withinDeadline(deps, () => nextSyncAt(deps.temporal, row.id)).catch((err) => {
           deps.logger.warn({ integrationId: row.id, err: (err as Error).message }, 'could not read the sync schedule');
@@ -62,21 +65,23 @@ export async function integrationView(deps: ApiDeps, row: IntegrationRow): Promi
         })
       : null,
   ]);
-  return view(row, runs.get(row.id), next);
+  return view(row, runs.get(row.id), next, refreshExpiresAt.get(row.id) ?? null);
 }
 
 /**
- * A page of integrations as the API shows them: one query for their latest syncs and, side by side, the
+ * A page of integrations as the API shows them: one query for their latest syncs, one for their grants'
+ * expiry and, side by side, the
  * next runs of their schedules: from the API's `schedules` cache (src/api/cache/apiCache.ts), and for the
  * ones it lacks **one** Temporal call for the whole page (src/temporal/scheduledSyncTimes.ts), whatever the
  * page size. The cache keeps each schedule's next few action times, so an entry stays right as the
  * schedule's runs come and go (and every run's start drops it anyway).
  */
 export async function integrationPageViews(deps: ApiDeps & { cache?: ApiCache }, rows: IntegrationRow[]): Promise<Array<z.infer<typeof Integration>>> {
+  const ids = rows.map((r) => r.id);
   const connected = rows.filter((r) => r.status === 'connected').map((r) => r.id);
-  const [runs, times] = await Promise.all([latestSyncRuns(deps.db, rows.map((r) => r.id)), pageScheduleTimes(deps, connected)]);
+  const [runs, refreshExpiresAt, times] = await Promise.all([latestSyncRuns(deps.db, ids), refreshExpiries(deps.db, ids), pageScheduleTimes(deps, connected)]);
   const now = Date.now();
-  return rows.map((row) => view(row, runs.get(row.id), nextOf(times.get(row.id), now)));
+  return rows.map((row) => view(row, runs.get(row.id), nextOf(times.get(row.id), now), refreshExpiresAt.get(row.id) ?? null));
 }
 
 /**

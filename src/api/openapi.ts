@@ -1,13 +1,14 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { DEFAULT_ACTIVITY_RETENTION_DAYS } from '../config';
-import { reportQuerySchemas, User, UserList, Utilization } from './reportSchemas';
+import { reportQuerySchemas, User, UserList, UsersCsvQuery, UsersQuery, Utilization, UtilizationQuery } from './reportSchemas';
 import {
   ConflictProblem,
   CreatedIntegration,
   CreateIntegrationBody,
   CreateTenantBody,
   DeleteQuery,
+  DisconnectedIntegration,
   Health,
   Integration,
   IntegrationIdParams,
@@ -69,6 +70,7 @@ const OUTPUT_COMPONENTS: Record<string, z.ZodType> = {
   CreatedIntegration,
   Integration,
   IntegrationList,
+  DisconnectedIntegration,
   LastSync,
   Reconnect,
   SyncStarted,
@@ -113,211 +115,218 @@ const BAD_REQUEST = problem('Invalid parameters or body: `errors` names each one
 const UNAUTHORIZED = problem('Missing or invalid API key');
 const NOT_FOUND = problem('No such integration for this tenant (another tenant\'s id answers the same)');
 
-/** The route table; the reports' `inactiveDays` is capped by the server's ACTIVITY_RETENTION_DAYS. */
-function routeTable(maxInactiveDays: number): RouteSpec[] {
-  const { UsersQuery, UsersCsvQuery, UtilizationQuery } = reportQuerySchemas(maxInactiveDays);
-  return [
-    {
-      method: 'get',
-      path: '/healthz',
-      operationId: 'health',
-      summary: 'Liveness',
-      tag: 'operations',
-      security: 'none',
-      responses: { 200: { description: 'The process is up', body: Health } },
+const ROUTES: RouteSpec[] = [
+  {
+    method: 'get',
+    path: '/healthz',
+    operationId: 'health',
+    summary: 'Liveness',
+    tag: 'operations',
+    security: 'none',
+    responses: { 200: { description: 'The process is up', body: Health } },
+  },
+  {
+    method: 'get',
+    path: '/readyz',
+    operationId: 'readiness',
+    summary: 'Readiness: PostgreSQL and Temporal answer',
+    tag: 'operations',
+    security: 'none',
+    responses: { 200: { description: 'Ready', body: Readiness }, 503: { description: 'Not ready', body: Readiness } },
+  },
+  {
+    method: 'get',
+    path: '/metrics',
+    operationId: 'metrics',
+    summary: 'Prometheus metrics',
+    tag: 'operations',
+    security: 'none',
+    responses: { 200: { description: 'Prometheus text exposition format', body: { mediaType: 'text/plain', description: 'Prometheus text format' } } },
+  },
+  {
+    method: 'get',
+    path: '/openapi.json',
+    operationId: 'openapi',
+    summary: 'This document',
+    tag: 'operations',
+    security: 'none',
+    responses: { 200: { description: 'OpenAPI 3.1 document', body: z.looseObject({ openapi: z.string() }) } },
+  },
+  {
+    method: 'post',
+    path: '/v1/tenants',
+    operationId: 'createTenant',
+    summary: 'Create a tenant and its API key (admin key)',
+    description: 'The API key is shown once and stored hashed.',
+    tag: 'tenants',
+    security: 'admin',
+    body: CreateTenantBody,
+    responses: { 201: { description: 'Created', body: Tenant }, 400: BAD_REQUEST, 401: UNAUTHORIZED },
+  },
+  {
+    method: 'post',
+    path: '/v1/integrations/zendesk',
+    operationId: 'createZendeskIntegration',
+    summary: 'Start connecting a Zendesk workspace',
+    description:
+      '`workspace` accepts `acme`, `acme.zendesk.com` or `https://acme.zendesk.com/...` (all mean `acme`). Send the admin to `authorizeUrl` to grant read access.',
+    tag: 'integrations',
+    security: 'tenant',
+    body: CreateIntegrationBody,
+    responses: {
+      201: { description: 'Created, awaiting consent', body: CreatedIntegration },
+      400: BAD_REQUEST,
+      401: UNAUTHORIZED,
+      409: problem('The workspace is already connected for this tenant (`existingId`)', ConflictProblem),
     },
-    {
-      method: 'get',
-      path: '/readyz',
-      operationId: 'readiness',
-      summary: 'Readiness: PostgreSQL and Temporal answer',
-      tag: 'operations',
-      security: 'none',
-      responses: { 200: { description: 'Ready', body: Readiness }, 503: { description: 'Not ready', body: Readiness } },
+  },
+  {
+    method: 'get',
+    path: '/v1/oauth/zendesk/callback',
+    operationId: 'oauthCallback',
+    summary: 'OAuth redirect target (browser)',
+    description: 'Completes consent and answers with a small HTML page saying connected or why not. A forged, expired or reused `state` is 400 and changes nothing.',
+    tag: 'integrations',
+    security: 'none',
+    query: OAuthCallbackQuery,
+    responses: {
+      200: { description: 'Connected', body: { mediaType: 'text/html', description: 'A page saying the workspace is connected' } },
+      400: { description: 'Not connected (invalid link, denied, not an admin, expired)', body: { mediaType: 'text/html', description: 'A page saying why' } },
+      503: { description: 'Could not be completed now; reload to retry', body: { mediaType: 'text/html', description: 'A page asking to retry' } },
     },
-    {
-      method: 'get',
-      path: '/metrics',
-      operationId: 'metrics',
-      summary: 'Prometheus metrics',
-      tag: 'operations',
-      security: 'none',
-      responses: { 200: { description: 'Prometheus text exposition format', body: { mediaType: 'text/plain', description: 'Prometheus text format' } } },
-    },
-    {
-      method: 'get',
-      path: '/openapi.json',
-      operationId: 'openapi',
-      summary: 'This document',
-      tag: 'operations',
-      security: 'none',
-      responses: { 200: { description: 'OpenAPI 3.1 document', body: z.looseObject({ openapi: z.string() }) } },
-    },
-    {
-      method: 'post',
-      path: '/v1/tenants',
-      operationId: 'createTenant',
-      summary: 'Create a tenant and its API key (admin key)',
-      description: 'The API key is shown once and stored hashed.',
-      tag: 'tenants',
-      security: 'admin',
-      body: CreateTenantBody,
-      responses: { 201: { description: 'Created', body: Tenant }, 400: BAD_REQUEST, 401: UNAUTHORIZED },
-    },
-    {
-      method: 'post',
-      path: '/v1/integrations/zendesk',
-      operationId: 'createZendeskIntegration',
-      summary: 'Start connecting a Zendesk workspace',
-      description:
-        '`workspace` accepts `acme`, `acme.zendesk.com` or `https://acme.zendesk.com/...` (all mean `acme`). Send the admin to `authorizeUrl` to grant read access.',
-      tag: 'integrations',
-      security: 'tenant',
-      body: CreateIntegrationBody,
-      responses: {
-        201: { description: 'Created, awaiting consent', body: CreatedIntegration },
-        400: BAD_REQUEST,
-        401: UNAUTHORIZED,
-        409: problem('The workspace is already connected for this tenant (`existingId`)', ConflictProblem),
+  },
+  {
+    method: 'get',
+    path: '/v1/integrations',
+    operationId: 'listIntegrations',
+    summary: "The tenant's integrations, a page at a time",
+    description:
+      'Newest first. Keyset pagination: pass `nextCursor` back as `cursor` with the same `status`; integrations created or deleted between two pages never make another one skip or repeat. Disconnected integrations are not listed. `nextSyncAt` of a whole page comes from at most one Temporal visibility query (none when the API has the schedules cached, until their integration changes), so a schedule created a moment ago may show null for a moment. Unknown parameters and bad values are 400 naming each one.',
+    tag: 'integrations',
+    security: 'tenant',
+    query: IntegrationListQuery,
+    responses: { 200: { description: 'A page of integrations, newest first', body: IntegrationList }, 400: BAD_REQUEST, 401: UNAUTHORIZED },
+  },
+  {
+    method: 'get',
+    path: '/v1/integrations/{id}',
+    operationId: 'getIntegration',
+    summary: 'One integration',
+    tag: 'integrations',
+    security: 'tenant',
+    params: IntegrationIdParams,
+    responses: { 200: { description: 'The integration', body: Integration }, 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_FOUND },
+  },
+  {
+    method: 'delete',
+    path: '/v1/integrations/{id}',
+    operationId: 'deleteIntegration',
+    summary: 'Disconnect: stop syncing, revoke the grant at Zendesk when Zendesk allows it, delete stored tokens',
+    tag: 'integrations',
+    security: 'tenant',
+    params: IntegrationIdParams,
+    query: DeleteQuery,
+    responses: {
+      200: {
+        description:
+          'Disconnected (`purge=true`: synced data deleted too). `revocation` says whether Zendesk really revoked the grant: revoking needs the ' +
+          '`write` scope and the worker holds `read`, so Zendesk may refuse (403); the disconnect completes anyway, and `revocation.message` ' +
+          '(also the integration\'s `error`) says how a Zendesk admin removes the grant.',
+        body: DisconnectedIntegration,
       },
+      400: BAD_REQUEST,
+      401: UNAUTHORIZED,
+      404: NOT_FOUND,
     },
-    {
-      method: 'get',
-      path: '/v1/oauth/zendesk/callback',
-      operationId: 'oauthCallback',
-      summary: 'OAuth redirect target (browser)',
-      description: 'Completes consent and answers with a small HTML page saying connected or why not. A forged, expired or reused `state` is 400 and changes nothing.',
-      tag: 'integrations',
-      security: 'none',
-      query: OAuthCallbackQuery,
-      responses: {
-        200: { description: 'Connected', body: { mediaType: 'text/html', description: 'A page saying the workspace is connected' } },
-        400: { description: 'Not connected (invalid link, denied, not an admin, expired)', body: { mediaType: 'text/html', description: 'A page saying why' } },
-        503: { description: 'Could not be completed now; reload to retry', body: { mediaType: 'text/html', description: 'A page asking to retry' } },
-      },
+  },
+  {
+    method: 'post',
+    path: '/v1/integrations/{id}/sync',
+    operationId: 'syncIntegration',
+    summary: 'Sync now (joins a sync already running)',
+    tag: 'integrations',
+    security: 'tenant',
+    params: IntegrationIdParams,
+    responses: {
+      202: { description: 'Sync started or joined', body: SyncStarted },
+      400: BAD_REQUEST,
+      401: UNAUTHORIZED,
+      404: NOT_FOUND,
+      409: problem('The integration is not connected'),
+      503: problem('The sync could not be started; try again shortly'),
     },
-    {
-      method: 'get',
-      path: '/v1/integrations',
-      operationId: 'listIntegrations',
-      summary: "The tenant's integrations, a page at a time",
-      description:
-        'Newest first. Keyset pagination: pass `nextCursor` back as `cursor` with the same `status`; integrations created or deleted between two pages never make another one skip or repeat. Disconnected integrations are not listed. `nextSyncAt` of the whole page comes from one Temporal visibility query, so a schedule created a moment ago may show null for a moment. Unknown parameters and bad values are 400 naming each one.',
-      tag: 'integrations',
-      security: 'tenant',
-      query: IntegrationListQuery,
-      responses: { 200: { description: 'A page of integrations, newest first', body: IntegrationList }, 400: BAD_REQUEST, 401: UNAUTHORIZED },
+  },
+  {
+    method: 'post',
+    path: '/v1/integrations/{id}/reconnect',
+    operationId: 'reconnectIntegration',
+    summary: 'Ask for consent again',
+    tag: 'integrations',
+    security: 'tenant',
+    params: IntegrationIdParams,
+    responses: {
+      200: { description: 'A new consent URL', body: Reconnect },
+      400: BAD_REQUEST,
+      401: UNAUTHORIZED,
+      404: NOT_FOUND,
+      409: problem('A consent is being completed right now'),
     },
-    {
-      method: 'get',
-      path: '/v1/integrations/{id}',
-      operationId: 'getIntegration',
-      summary: 'One integration',
-      tag: 'integrations',
-      security: 'tenant',
-      params: IntegrationIdParams,
-      responses: { 200: { description: 'The integration', body: Integration }, 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_FOUND },
+  },
+  {
+    method: 'get',
+    path: '/v1/integrations/{id}/users',
+    operationId: 'listUsers',
+    summary: 'Zendesk users with seat and activity, filtered, sorted, paginated',
+    description: [
+      'Keyset pagination: pass `nextCursor` back as `cursor` with the same other parameters. Rows written by a sync between two pages',
+      'never make another row skip or repeat; a cursor also pins the as-of instant, so every page judges activity at the same moment',
+      '(a row whose own sort key changes meanwhile, e.g. a user who signs in during a `lastLoginAt` walk, is listed at its new place).',
+      '`lastTicketInteractionAt` is the newest synced ticket event of the user overall (not limited to the window); `ticketInteractions`',
+      'counts the events in [asOf − inactiveDays, asOf]. Unknown parameters and bad values are 400 naming each one.',
+      CACHING,
+    ].join(' '),
+    tag: 'reports',
+    security: 'tenant',
+    params: IntegrationIdParams,
+    query: UsersQuery,
+    responses: { 200: { description: 'A page of users', body: UserList, headers: CACHED_REPORT }, 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_FOUND },
+  },
+  {
+    method: 'get',
+    path: '/v1/integrations/{id}/users.csv',
+    operationId: 'exportUsersCsv',
+    summary: 'The same users as CSV: every page, streamed',
+    description: [
+      'RFC 4180: a header row with the User field names in order, CRLF line ends, UTF-8. Same filters and sort as /users (no `limit` or `cursor`).',
+      'Fields are quoted when they hold a comma, a quote, a line break or edge whitespace; null is an empty field, an empty string `""`;',
+      'booleans `true`/`false`; timestamps ISO-8601 UTC. If the export fails midway the connection is cut rather than ended, so a',
+      'download is either complete or visibly truncated. Never cached: every export reads the database.',
+    ].join(' '),
+    tag: 'reports',
+    security: 'tenant',
+    params: IntegrationIdParams,
+    query: UsersCsvQuery,
+    responses: {
+      200: { description: 'CSV of every matching user', body: { mediaType: 'text/csv', description: 'One row per user' }, headers: AS_OF },
+      400: BAD_REQUEST,
+      401: UNAUTHORIZED,
+      404: NOT_FOUND,
     },
-    {
-      method: 'delete',
-      path: '/v1/integrations/{id}',
-      operationId: 'deleteIntegration',
-      summary: 'Disconnect: stop syncing, revoke the token at Zendesk, delete stored tokens',
-      tag: 'integrations',
-      security: 'tenant',
-      params: IntegrationIdParams,
-      query: DeleteQuery,
-      responses: { 204: { description: 'Disconnected (`purge=true`: synced data deleted too)' }, 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_FOUND },
-    },
-    {
-      method: 'post',
-      path: '/v1/integrations/{id}/sync',
-      operationId: 'syncIntegration',
-      summary: 'Sync now (joins a sync already running)',
-      tag: 'integrations',
-      security: 'tenant',
-      params: IntegrationIdParams,
-      responses: {
-        202: { description: 'Sync started or joined', body: SyncStarted },
-        400: BAD_REQUEST,
-        401: UNAUTHORIZED,
-        404: NOT_FOUND,
-        409: problem('The integration is not connected'),
-        503: problem('The sync could not be started; try again shortly'),
-      },
-    },
-    {
-      method: 'post',
-      path: '/v1/integrations/{id}/reconnect',
-      operationId: 'reconnectIntegration',
-      summary: 'Ask for consent again',
-      tag: 'integrations',
-      security: 'tenant',
-      params: IntegrationIdParams,
-      responses: {
-        200: { description: 'A new consent URL', body: Reconnect },
-        400: BAD_REQUEST,
-        401: UNAUTHORIZED,
-        404: NOT_FOUND,
-        409: problem('A consent is being completed right now'),
-      },
-    },
-    {
-      method: 'get',
-      path: '/v1/integrations/{id}/users',
-      operationId: 'listUsers',
-      summary: 'Zendesk users with seat and activity, filtered, sorted, paginated',
-      description: [
-        'Keyset pagination: pass `nextCursor` back as `cursor` with the same other parameters. Rows written by a sync between two pages',
-        'never make another row skip or repeat; a cursor also pins the as-of instant, so every page judges activity at the same moment',
-        '(a row whose own sort key changes meanwhile, e.g. a user who signs in during a `lastLoginAt` walk, is listed at its new place).',
-        '`lastTicketInteractionAt` is the newest synced ticket event of the user overall (not limited to the window); `ticketInteractions`',
-        'counts the events in [asOf − inactiveDays, asOf]. Unknown parameters and bad values are 400 naming each one.',
-        CACHING,
-      ].join(' '),
-      tag: 'reports',
-      security: 'tenant',
-      params: IntegrationIdParams,
-      query: UsersQuery,
-      responses: { 200: { description: 'A page of users', body: UserList, headers: CACHED_REPORT }, 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_FOUND },
-    },
-    {
-      method: 'get',
-      path: '/v1/integrations/{id}/users.csv',
-      operationId: 'exportUsersCsv',
-      summary: 'The same users as CSV: every page, streamed',
-      description: [
-        'RFC 4180: a header row with the User field names in order, CRLF line ends, UTF-8. Same filters and sort as /users (no `limit` or `cursor`).',
-        'Fields are quoted when they hold a comma, a quote, a line break or edge whitespace; null is an empty field, an empty string `""`;',
-        'booleans `true`/`false`; timestamps ISO-8601 UTC. If the export fails midway the connection is cut rather than ended, so a',
-        'download is either complete or visibly truncated. Never cached: every export reads the database.',
-      ].join(' '),
-      tag: 'reports',
-      security: 'tenant',
-      params: IntegrationIdParams,
-      query: UsersCsvQuery,
-      responses: {
-        200: { description: 'CSV of every matching user', body: { mediaType: 'text/csv', description: 'One row per user' }, headers: AS_OF },
-        400: BAD_REQUEST,
-        401: UNAUTHORIZED,
-        404: NOT_FOUND,
-      },
-    },
-    {
-      method: 'get',
-      path: '/v1/integrations/{id}/utilization',
-      operationId: 'getUtilization',
-      summary: 'License utilization: paid and free seats, by role type, reclaimable seats',
-      description:
-        `Over agents and admins that are not deleted. A suspended agent still holds a paid seat until downgraded to end user: it is counted in \`paidSeats.suspended\` and listed as reclaimable with reason \`suspended\`. ${CACHING}`,
-      tag: 'reports',
-      security: 'tenant',
-      params: IntegrationIdParams,
-      query: UtilizationQuery,
-      responses: { 200: { description: 'Utilization', body: Utilization, headers: CACHED_REPORT }, 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_FOUND },
-    },
-  ];
-}
+  },
+  {
+    method: 'get',
+    path: '/v1/integrations/{id}/utilization',
+    operationId: 'getUtilization',
+    summary: 'License utilization: paid and free seats, by role type, reclaimable seats',
+    description:
+      `Over agents and admins that are not deleted. A suspended agent still holds a paid seat until downgraded to end user: it is counted in \`paidSeats.suspended\` and listed as reclaimable with reason \`suspended\`. ${CACHING}`,
+    tag: 'reports',
+    security: 'tenant',
+    params: IntegrationIdParams,
+    query: UtilizationQuery,
+    responses: { 200: { description: 'Utilization', body: Utilization, headers: CACHED_REPORT }, 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_FOUND },
+  },
+];
 
 // ------------------------------------------------------------------------------------------ generator
 
@@ -389,7 +398,22 @@ function operation(route: RouteSpec): JsonSchema {
   };
 }
 
-/** The document; `serverUrl` is the API's public URL. */
+/**
+ * The route table of a server whose ACTIVITY_RETENTION_DAYS is `maxInactiveDays`: the reports' query
+ * schemas with that cap on `inactiveDays` instead of the default one.
+ */
+function routeTable(maxInactiveDays: number): RouteSpec[] {
+  if (maxInactiveDays === DEFAULT_ACTIVITY_RETENTION_DAYS) return ROUTES;
+  const capped = reportQuerySchemas(maxInactiveDays);
+  const swap = new Map<ZodObjectLike | undefined, ZodObjectLike>([
+    [UsersQuery, capped.UsersQuery],
+    [UsersCsvQuery, capped.UsersCsvQuery],
+    [UtilizationQuery, capped.UtilizationQuery],
+  ] as Array<[ZodObjectLike, ZodObjectLike]>);
+  return ROUTES.map((route) => (swap.has(route.query) ? { ...route, query: swap.get(route.query) } : route));
+}
+
+/** The document; `serverUrl` is the API's public URL, `maxInactiveDays` its ACTIVITY_RETENTION_DAYS. */
 export function buildOpenApiDocument(serverUrl?: string, options: { maxInactiveDays?: number } = {}): JsonSchema {
   const paths: Record<string, Record<string, JsonSchema>> = {};
   for (const route of routeTable(options.maxInactiveDays ?? DEFAULT_ACTIVITY_RETENTION_DAYS)) (paths[route.path] ??= {})[route.method] = operation(route);
@@ -421,7 +445,7 @@ export function buildOpenApiDocument(serverUrl?: string, options: { maxInactiveD
 }
 
 /** The route table, for tests that check every route of the app is documented. */
-export const documentedRoutes = (): Array<{ method: string; path: string }> => routeTable(DEFAULT_ACTIVITY_RETENTION_DAYS).map((r) => ({ method: r.method, path: r.path }));
+export const documentedRoutes = (): Array<{ method: string; path: string }> => ROUTES.map((r) => ({ method: r.method, path: r.path }));
 
 /** `GET /openapi.json`, public. */
 export function openApiRouter(serverUrl?: string, options: { maxInactiveDays?: number } = {}): Router {

@@ -55,6 +55,30 @@ export const Integration = z.object({
   entitlements: z
     .enum(['unknown', 'available', 'forbidden'])
     .describe('Whether the worker can read user entitlements (`GET /api/v2/users/{id}/entitlements/full`) to tell light agents and contributors who hold a paid seat through a Chat, Guide or Explore role: `available`; `forbidden` (Zendesk refused, e.g. an older plan: those users are counted as free seats, Zendesk\'s Support rule); `unknown` until a sync has tried'),
+  refreshExpiresAt: isoDateTime
+    .nullable()
+    .describe(
+      'When Zendesk\'s grant lapses unless renewed: the refresh token\'s expiry (about 30 days after the last refresh; ' +
+        'every sync renews it ahead of time, and the worker logs a warning when it is days away). null when Zendesk did not say, or no tokens are stored.',
+    ),
+});
+
+export const Revocation = z
+  .object({
+    outcome: z
+      .enum(['revoked', 'already_invalid', 'refused', 'failed', 'no_tokens'])
+      .describe(
+        '`revoked`: Zendesk confirmed it. `already_invalid`: the grant was already revoked or expired. `refused`: Zendesk answered 403 ' +
+          '(revoking needs the `write` scope; the worker holds `read`), so the grant is still live. `failed`: Zendesk could not be reached. `no_tokens`: nothing was stored.',
+      ),
+    revokedAtZendesk: z.boolean().describe('True only when Zendesk confirmed the revocation'),
+    grantMayBeLive: z.boolean().describe('The grant may still work at Zendesk: `message` says how a Zendesk admin removes it'),
+    message: z.string().describe('What happened, and how to remove the grant by hand when needed'),
+  })
+  .describe('What became of the Zendesk grant. The stored tokens are deleted whatever the outcome.');
+
+export const DisconnectedIntegration = Integration.extend({
+  revocation: Revocation.nullable().describe('null for a disconnect recorded before revocations were reported'),
 });
 
 export const CreatedIntegration = z.object({

@@ -8,6 +8,7 @@ import {
   setHandler,
 } from '@temporalio/workflow';
 import type { ConnectActivities } from '../activities/connect';
+import { FailureType } from '../shared/failureTypes';
 import { connectProgressQuery, submitConsentUpdate, type ConnectOutcome, type ConnectProgress, type ConsentDecision } from './messages';
 
 export interface ConnectInput {
@@ -97,7 +98,7 @@ export async function zendeskConnect(input: ConnectInput): Promise<ConnectOutcom
     return finish({ status: 'connected', message: null });
   } catch (err) {
     const cause = err instanceof ActivityFailure ? err.cause : err;
-    if (cause instanceof ApplicationFailure && cause.type === 'ZendeskAuthLost') {
+    if (cause instanceof ApplicationFailure && cause.type === FailureType.AuthLost) {
       const message = cause.message;
       await closeAttempt('needs_reauth', message);
       return finish({ status: 'needs_reauth', message });

@@ -9,6 +9,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities/sync';
+import { FailureType } from '../shared/failureTypes';
 import { syncProgressQuery, type StreamProgress, type SyncProgress } from './messages';
 
 export interface SyncInput {
@@ -27,8 +28,6 @@ export interface SyncInput {
 const CHUNKS_PER_RUN = 100;
 const CHUNK_MS = 30_000;
 
-const AUTH_LOST = 'ZendeskAuthLost';
-const NOT_CONNECTED = 'IntegrationNotConnected';
 
 const acts = proxyActivities<SyncActivities>({
   startToCloseTimeout: '5 minutes',
@@ -40,7 +39,7 @@ const acts = proxyActivities<SyncActivities>({
     backoffCoefficient: 2,
     maximumInterval: '1 minute',
     maximumAttempts: 30,
-    nonRetryableErrorTypes: [AUTH_LOST, NOT_CONNECTED],
+    nonRetryableErrorTypes: [FailureType.AuthLost, FailureType.NotConnected],
   },
 });
 
@@ -138,11 +137,11 @@ export async function zendeskSync(input: SyncInput): Promise<SyncProgress> {
     const message = cause instanceof Error ? cause.message : 'The sync failed.';
     progress.step = 'failed';
     setCurrentDetails(`Failed: ${message}`);
-    if (cause instanceof ApplicationFailure && cause.type === AUTH_LOST) {
+    if (cause instanceof ApplicationFailure && cause.type === FailureType.AuthLost) {
       await bookkeeping.markNeedsReauth.executeWithOptions({ summary: 'Mark needs_reauth and pause the schedule' }, [{ integrationId: input.integrationId, message }]);
     }
     await bookkeeping.finishSync.executeWithOptions({ summary: 'Record the run as failed' }, [{ syncRunId: syncRunId!, status: 'failed', error: message }]);
-    if (cause instanceof ApplicationFailure && (cause.type === AUTH_LOST || cause.type === NOT_CONNECTED)) return progress;
+    if (cause instanceof ApplicationFailure && (cause.type === FailureType.AuthLost || cause.type === FailureType.NotConnected)) return progress;
     throw err;
   }
 

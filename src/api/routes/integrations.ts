@@ -111,16 +111,19 @@ export function integrationsRouter(deps: ApiDeps & { cache?: ApiCache }): Router
       .catch((err) => {
         if (!(err instanceof WorkflowNotFoundError)) throw err;
       });
-    // Revoking at Zendesk is the worker's job (the API never calls Zendesk); wait for it so 204 means done.
-    await deps.temporal.workflow.execute(zendeskDisconnect, {
+    // Revoking at Zendesk is the worker's job (the API never calls Zendesk); wait for it, so the answer says
+    // what really happened there (DisconnectResult.revocation).
+    const result = await deps.temporal.workflow.execute(zendeskDisconnect, {
       taskQueue: deps.config.temporal.taskQueue,
       workflowId: disconnectWorkflowId(integration.id),
       args: [{ integrationId: integration.id, purge: purge === 'true' }],
       typedSearchAttributes: searchAttributesFor({ tenantId: integration.tenant_id, integrationId: integration.id, workspace: integration.workspace }),
       staticSummary: `Disconnect Zendesk workspace ${integration.workspace}${purge === 'true' ? ' and purge its data' : ''}`,
     });
-    deps.logger.info({ tenantId: integration.tenant_id, integrationId: integration.id, purge: purge === 'true' }, 'integration disconnected');
-    res.status(204).end();
+    const revocation = result?.revocation ?? null;
+    deps.logger.info({ tenantId: integration.tenant_id, integrationId: integration.id, purge: purge === 'true', revocation: revocation?.outcome }, 'integration disconnected');
+    const [view] = await integrationViews(deps, [(await findTenantIntegration(db, integration.tenant_id, integration.id)) ?? integration]);
+    res.status(200).json({ ...view, revocation });
   });
 
   return router;
