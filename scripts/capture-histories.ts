@@ -21,6 +21,7 @@ import { NativeConnection, Runtime, Worker, makeTelemetryFilterString } from '@t
 import { startDevServer } from '../src/temporal/devServer';
 import { zendeskConnect, type ConnectInput } from '../src/workflows/connect';
 import { zendeskDisconnect } from '../src/workflows/disconnect';
+import { housekeeping, HOUSEKEEPING_RULES } from '../src/workflows/housekeeping';
 import { submitConsentUpdate } from '../src/workflows/messages';
 import { zendeskSync, type SyncInput } from '../src/workflows/sync';
 import { productionWorkflowBundle } from '../test/replay/workflowBundle';
@@ -73,6 +74,26 @@ function syncStubs(chunks: { users: number; events: number }, overrides: Stubs =
     ...overrides,
   };
 }
+
+/** Housekeeping stubs: each rule reports a small count; `failing` fails at once (not retried). */
+function housekeepingStubs(failing?: string): Stubs {
+  return Object.fromEntries(
+    HOUSEKEEPING_RULES.map((rule, i) => [
+      rule.activity,
+      async () => {
+        if (rule.activity === failing) throw ApplicationFailure.nonRetryable('canceling statement due to lock timeout', 'HousekeepingRuleFailed');
+        return i + 1;
+      },
+    ]),
+  );
+}
+
+/** Runs the housekeeping workflow to its end, success or failure. */
+const runHousekeeping = async (client: Client, taskQueue: string, workflowId: string) => {
+  const handle = await client.workflow.start(housekeeping, { taskQueue, workflowId });
+  await handle.result().catch(() => undefined);
+  return handle;
+};
 
 /** Starts the connect workflow, answers its consent update, waits for the end. */
 const consent = (outcome: 'approved' | 'denied') => async (client: Client, taskQueue: string, workflowId: string) => {
@@ -142,6 +163,10 @@ export const SCENARIOS: Scenario[] = [
       return handle;
     },
   },
+  // Every rule, one after the other.
+  { name: 'zendesk-housekeeping', activities: housekeepingStubs(), run: runHousekeeping },
+  // A rule that fails: the others still run, then the run fails naming it.
+  { name: 'zendesk-housekeeping-rule-failed', activities: housekeepingStubs('pruneSyncRuns'), run: runHousekeeping },
 ];
 
 /** Every run of a workflow execution chain, first to last (continue-as-new links them). */

@@ -6,6 +6,10 @@ import { z } from 'zod';
  */
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const DAY_MS = 86_400_000;
+
+/** ACTIVITY_RETENTION_DAYS by default (also the cap of `inactiveDays` the OpenAPI schemas show by default). */
+export const DEFAULT_ACTIVITY_RETENTION_DAYS = 400;
 
 /** Parses durations like `30s`, `6h`, `7d`, `1500ms` into milliseconds. */
 export function parseDuration(text: string): number | undefined {
@@ -120,6 +124,24 @@ const envSchema = z.object({
     .default(1000),
   /** Workflow task slots (at most the cache size, unless the cache is off). */
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: intString(2, 1000).default(40),
+  // Housekeeping (src/workflows/housekeeping.ts): what is kept, for how long. Each is a period after which
+  // a row is deleted (or its personal fields scrubbed) by the housekeeping schedule's next run.
+  /** How often the deployment's housekeeping schedule runs; `off` creates none (tests, or a deployment that runs it elsewhere). */
+  HOUSEKEEPING_INTERVAL: z.union([z.literal('off'), duration(60_000, 7 * 86_400_000, '1m and 7d')]).default(86_400_000),
+  /** Rows deleted (or updated) per statement: each batch is its own short transaction, so syncs never wait long behind one. */
+  HOUSEKEEPING_BATCH_SIZE: intString(1, 100_000).default(5000),
+  /** Ticket events older than this are deleted; also the largest `inactiveDays` the reports accept. */
+  ACTIVITY_RETENTION_DAYS: intString(1, 3650).default(DEFAULT_ACTIVITY_RETENTION_DAYS),
+  /** A disconnected integration's synced users and ticket events are deleted this long after the disconnect (0: at the next run). */
+  DISCONNECTED_DATA_RETENTION_DAYS: intString(0, 3650).default(30),
+  /** Sync runs are kept this long… */
+  SYNC_RUN_RETENTION_DAYS: intString(0, 3650).default(180),
+  /** …or, per integration, this many newest runs, whichever keeps more. */
+  SYNC_RUN_RETENTION_RUNS: intString(1, 1_000_000).default(1000),
+  /** An OAuth flow (consent attempt) is deleted this long after it expired or was exchanged, whichever is later. */
+  OAUTH_FLOW_RETENTION: duration(1_000, 30 * 86_400_000, '1s and 30d').default(86_400_000),
+  /** A Zendesk rate-limit block is deleted this long after it ended. */
+  RATE_LIMIT_BLOCK_RETENTION: duration(0, 7 * 86_400_000, '0s and 7d').default(3_600_000),
 });
 
 /** Every environment variable this module reads (the deployment test checks docker-compose.yml against it). */
@@ -177,6 +199,26 @@ export interface Config {
   reportCache: { ttlMs: number; maxBytes: number };
   /** The worker's capacity (WORKER_MAX_*). */
   workerTuning: WorkerTuning;
+  /** Ticket events older than this many days are deleted, and `inactiveDays` may not exceed it (ACTIVITY_RETENTION_DAYS). */
+  activityRetentionDays: number;
+  /** The housekeeping schedule and what it keeps (HOUSEKEEPING_*, *_RETENTION*). */
+  housekeeping: HousekeepingSettings;
+}
+
+/**
+ * What housekeeping keeps. Periods are milliseconds, whatever unit their variable is in, so tests can pass
+ * seconds (a config object of their own) where the environment speaks in days.
+ */
+export interface HousekeepingSettings {
+  /** How often the schedule runs; undefined: no schedule. */
+  intervalMs: number | undefined;
+  batchSize: number;
+  activityRetentionMs: number;
+  disconnectedDataRetentionMs: number;
+  syncRunRetentionMs: number;
+  syncRunRetentionRuns: number;
+  oauthFlowRetentionMs: number;
+  rateLimitBlockRetentionMs: number;
 }
 
 /** What each process needs beyond the defaults. */
@@ -208,6 +250,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (parsed.success) {
     for (const key of REQUIRED[role]) {
       if (parsed.data[key] === undefined) problems.push(`${key}: required for ${role}`);
+    }
+    // The default report window must be one the reports accept (inactiveDays is capped by the retention).
+    if (parsed.data.INACTIVE_AFTER_DAYS > parsed.data.ACTIVITY_RETENTION_DAYS) {
+      problems.push(`INACTIVE_AFTER_DAYS: must not exceed ACTIVITY_RETENTION_DAYS (${parsed.data.ACTIVITY_RETENTION_DAYS}): older ticket activity is deleted`);
     }
     // Zendesk refuses an access token that would outlive its refresh token (always true within the bounds
     // above today; checked so that widening one bound cannot make every token request fail).
@@ -250,6 +296,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       // The SDK refuses more concurrent workflow tasks than cached workflows (unless the cache is off).
       maxConcurrentWorkflowTaskExecutions:
         e.WORKER_MAX_CACHED_WORKFLOWS > 0 ? Math.min(e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS, e.WORKER_MAX_CACHED_WORKFLOWS) : e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+    },
+    activityRetentionDays: e.ACTIVITY_RETENTION_DAYS,
+    housekeeping: {
+      intervalMs: e.HOUSEKEEPING_INTERVAL === 'off' ? undefined : e.HOUSEKEEPING_INTERVAL,
+      batchSize: e.HOUSEKEEPING_BATCH_SIZE,
+      activityRetentionMs: e.ACTIVITY_RETENTION_DAYS * DAY_MS,
+      disconnectedDataRetentionMs: e.DISCONNECTED_DATA_RETENTION_DAYS * DAY_MS,
+      syncRunRetentionMs: e.SYNC_RUN_RETENTION_DAYS * DAY_MS,
+      syncRunRetentionRuns: e.SYNC_RUN_RETENTION_RUNS,
+      oauthFlowRetentionMs: e.OAUTH_FLOW_RETENTION,
+      rateLimitBlockRetentionMs: e.RATE_LIMIT_BLOCK_RETENTION,
     },
   };
 }

@@ -21,6 +21,7 @@ import { installSdkLogger } from './observability/sdkLogger';
 import { startSandbox } from './sandbox';
 import { createTemporalClient } from './temporal/client';
 import { startDevServer } from './temporal/devServer';
+import { keepHousekeepingSchedule } from './temporal/housekeepingSchedule';
 import { createWorker } from './temporal/worker';
 
 const DATA_DIR = path.resolve(process.env.DEV_DATA_DIR ?? '.data');
@@ -172,6 +173,9 @@ async function main(): Promise<void> {
   const metrics = createMetrics();
   const worker = await createWorker({ deps: { db, box, config, logger: logger.child({ process: 'worker' }), temporal, metrics } });
   const workerDone = worker.run().catch((err) => logger.error({ err }, 'the worker stopped with an error'));
+  // The deployment's housekeeping schedule, as a production worker makes it at start (src/temporal/housekeepingSchedule.ts).
+  const housekeeping = keepHousekeepingSchedule(temporal, config.housekeeping.intervalMs ? { taskQueue: config.temporal.taskQueue, intervalMs: config.housekeeping.intervalMs } : undefined, logger.child({ process: 'worker' }));
+  stops.push(async () => housekeeping.stop());
   stops.push(async () => {
     // Already shutting down when the SDK's own signal handler got Ctrl-C first.
     if (worker.getState() === 'RUNNING') worker.shutdown();

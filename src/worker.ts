@@ -7,6 +7,7 @@ import { createLogger } from './logger';
 import { createMetrics, startMetricsServer } from './observability/metrics';
 import { installSdkLogger } from './observability/sdkLogger';
 import { createTemporalClient } from './temporal/client';
+import { keepHousekeepingSchedule } from './temporal/housekeepingSchedule';
 import { createWorker } from './temporal/worker';
 
 /** Above this V8 heap limit the worker runs without a heap cap (V8's default is a quarter of the machine's memory, up to 4 GiB). */
@@ -45,7 +46,11 @@ async function main(): Promise<void> {
     },
     'worker started',
   );
+  // The deployment's housekeeping schedule (made here, by every worker, idempotently: src/temporal/housekeepingSchedule.ts).
+  const { housekeeping } = config;
+  const housekeepingSchedule = keepHousekeepingSchedule(temporal, housekeeping.intervalMs ? { taskQueue: config.temporal.taskQueue, intervalMs: housekeeping.intervalMs } : undefined, logger);
   await worker.run(); // resolves after shutdown (the SDK handles SIGTERM/SIGINT by draining)
+  housekeepingSchedule.stop();
   await metricsServer.close();
   await connection.close();
   await temporal.connection.close();

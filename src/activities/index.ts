@@ -4,6 +4,7 @@ import { contextualLogger, integrationIdFromWorkflowId, knownTenant, rememberTen
 import { createConnectActivities } from './connect';
 import type { ActivityDeps } from './deps';
 import { createDisconnectActivities } from './disconnect';
+import { createHousekeepingActivities } from './housekeeping';
 import { createSyncActivities } from './sync';
 
 /** Every activity the worker registers, built once from their dependencies. */
@@ -14,6 +15,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createConnectActivities(logged),
     ...createDisconnectActivities(logged),
     ...createSyncActivities(logged),
+    ...createHousekeepingActivities(logged),
   };
   return withActivityLogContext(deps, activities);
 }

@@ -37,7 +37,7 @@ export function createApp(deps: ApiDeps & { metrics?: Metrics; cache?: ApiCache 
   app.get('/metrics', metricsHandler(metrics.registry));
   app.use(healthRouter(deps));
   app.use(express.json({ limit: '64kb', strict: true, type: ['application/json', 'application/*+json'] }));
-  app.use(openApiRouter(deps.config.publicUrl));
+  app.use(openApiRouter(deps.config.publicUrl, { maxInactiveDays: deps.config.activityRetentionDays }));
   app.use(oauthCallbackRouter(deps));
   app.use(tenantsRouter(deps));
   app.use(integrationsRouter({ ...deps, cache }));

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { User, UserList, UsersCsvQuery, UsersQuery, Utilization, UtilizationQuery } from './reportSchemas';
+import { DEFAULT_ACTIVITY_RETENTION_DAYS } from '../config';
+import { reportQuerySchemas, User, UserList, UsersCsvQuery, UsersQuery, Utilization, UtilizationQuery } from './reportSchemas';
 import {
   ConflictProblem,
   CreatedIntegration,
@@ -12,6 +13,7 @@ import {
   Integration,
   IntegrationIdParams,
   IntegrationList,
+  IntegrationListQuery,
   LastSync,
   OAuthCallbackQuery,
   Problem,
@@ -197,10 +199,13 @@ const ROUTES: RouteSpec[] = [
     method: 'get',
     path: '/v1/integrations',
     operationId: 'listIntegrations',
-    summary: "The tenant's integrations",
+    summary: "The tenant's integrations, a page at a time",
+    description:
+      'Newest first. Keyset pagination: pass `nextCursor` back as `cursor` with the same `status`; integrations created or deleted between two pages never make another one skip or repeat. Disconnected integrations are not listed. `nextSyncAt` of a whole page comes from at most one Temporal visibility query (none when the API has the schedules cached, until their integration changes), so a schedule created a moment ago may show null for a moment. Unknown parameters and bad values are 400 naming each one.',
     tag: 'integrations',
     security: 'tenant',
-    responses: { 200: { description: 'Integrations, newest first', body: IntegrationList }, 401: UNAUTHORIZED },
+    query: IntegrationListQuery,
+    responses: { 200: { description: 'A page of integrations, newest first', body: IntegrationList }, 400: BAD_REQUEST, 401: UNAUTHORIZED },
   },
   {
     method: 'get',
@@ -400,10 +405,25 @@ function operation(route: RouteSpec): JsonSchema {
   };
 }
 
-/** The document; `serverUrl` is the API's public URL. */
-export function buildOpenApiDocument(serverUrl?: string): JsonSchema {
+/**
+ * The route table of a server whose ACTIVITY_RETENTION_DAYS is `maxInactiveDays`: the reports' query
+ * schemas with that cap on `inactiveDays` instead of the default one.
+ */
+function routeTable(maxInactiveDays: number): RouteSpec[] {
+  if (maxInactiveDays === DEFAULT_ACTIVITY_RETENTION_DAYS) return ROUTES;
+  const capped = reportQuerySchemas(maxInactiveDays);
+  const swap = new Map<ZodObjectLike | undefined, ZodObjectLike>([
+    [UsersQuery, capped.UsersQuery],
+    [UsersCsvQuery, capped.UsersCsvQuery],
+    [UtilizationQuery, capped.UtilizationQuery],
+  ] as Array<[ZodObjectLike, ZodObjectLike]>);
+  return ROUTES.map((route) => (swap.has(route.query) ? { ...route, query: swap.get(route.query) } : route));
+}
+
+/** The document; `serverUrl` is the API's public URL, `maxInactiveDays` its ACTIVITY_RETENTION_DAYS. */
+export function buildOpenApiDocument(serverUrl?: string, options: { maxInactiveDays?: number } = {}): JsonSchema {
   const paths: Record<string, Record<string, JsonSchema>> = {};
-  for (const route of ROUTES) (paths[route.path] ??= {})[route.method] = operation(route);
+  for (const route of routeTable(options.maxInactiveDays ?? DEFAULT_ACTIVITY_RETENTION_DAYS)) (paths[route.path] ??= {})[route.method] = operation(route);
   return {
     openapi: '3.1.0',
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
@@ -435,11 +455,11 @@ export function buildOpenApiDocument(serverUrl?: string): JsonSchema {
 export const documentedRoutes = (): Array<{ method: string; path: string }> => ROUTES.map((r) => ({ method: r.method, path: r.path }));
 
 /** `GET /openapi.json`, public. */
-export function openApiRouter(serverUrl?: string): Router {
+export function openApiRouter(serverUrl?: string, options: { maxInactiveDays?: number } = {}): Router {
   const router = Router();
   let document: string | undefined;
   router.get('/openapi.json', (_req, res) => {
-    document ??= JSON.stringify(buildOpenApiDocument(serverUrl));
+    document ??= JSON.stringify(buildOpenApiDocument(serverUrl, options));
     res.type('application/json').send(document);
   });
   return router;

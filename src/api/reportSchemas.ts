@@ -16,6 +16,8 @@ import {
   type TicketRestrictionFilter,
   type Usage,
 } from '../reports/model';
+import { DEFAULT_ACTIVITY_RETENTION_DAYS } from '../config';
+import { booleanParam, instantParam, listParam, onceOr, wholeNumberParam } from './queryParams';
 
 /**
  * Query parameters and response bodies of the reports (`/users`, `/users.csv`, `/utilization`). The same
@@ -24,70 +26,27 @@ import {
  * which every parameter here rejects).
  */
 
-const ONCE = 'must be given only once';
-
 const SEAT_TEXT =
   '`none` (end users, deleted users); `free` (light agents and contributors without a seat-requiring role in another product); `paid` (every other agent or admin, suspended ones included, and light agents or contributors whose entitlements give them a Chat agent, Guide agent/admin or Explore admin/editor role); `unknown` (Zendesk did not send the role, `active` or `suspended`, or sent a role or role type it does not document: such users are counted apart, never guessed into a class). `seatReason` says which case applies.';
-
-/** The message of a failed string check, or ONCE when the parameter was repeated. */
-const onceOr = (message: string) => (issue: { input?: unknown }) => (Array.isArray(issue.input) ? ONCE : message);
-
-/** Escapes regex syntax outside character classes (`-` needs none, and JSON Schema's unicode regexes reject `\-`). */
-const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-
-function booleanParam(description: string) {
-  return z
-    .enum(['true', 'false'], { error: onceOr('must be true or false') })
-    .transform((v) => v === 'true')
-    .optional()
-    .describe(description);
-}
-
-/** A comma-separated list of known values (duplicates ignored). */
-function listParam<T extends string>(values: readonly T[], description: string) {
-  const item = `(?:${values.map(escapeRegex).join('|')})`;
-  const pattern = new RegExp(`^${item}(?:,${item})*$`);
-  const expected = `one or more of ${values.join(', ')}, separated by commas`;
-  return z
-    .string({ error: onceOr(`must be ${expected}`) })
-    .regex(pattern, {
-      error: (issue) => {
-        const unknown = String(issue.input)
-          .split(',')
-          .filter((v) => !(values as readonly string[]).includes(v));
-        return unknown.length > 0 ? `has unknown value${unknown.length > 1 ? 's' : ''} ${unknown.map((v) => JSON.stringify(v)).join(', ')}: must be ${expected}` : `must be ${expected}`;
-      },
-    })
-    .transform((s) => [...new Set(s.split(','))] as T[])
-    .optional()
-    .describe(`${description} Comma-separated list of: ${values.join(', ')}.`);
-}
-
-function wholeNumberParam(min: number, max: number, description: string) {
-  const message = `must be a whole number from ${min} to ${max}`;
-  return z
-    .string({ error: onceOr(message) })
-    .regex(/^\d{1,9}$/, message)
-    .transform(Number)
-    .pipe(z.number().int().min(min, message).max(max, message))
-    .optional()
-    .describe(description);
-}
-
-function instantParam(description: string) {
-  const message = 'must be an ISO-8601 date (2024-05-01) or date-time with a zone (2024-05-01T12:00:00Z)';
-  return z
-    .union([z.iso.date(), z.iso.datetime({ offset: true })], { error: onceOr(message) })
-    .transform((s) => new Date(s))
-    .optional()
-    .describe(description);
-}
 
 /**
  * What a boolean filter does with unknowns: Zendesk may leave a field out (docs/zendesk.md), and an absent
  * field is stored as unknown (null), so `true` and `false` match only users Zendesk said it of.
  */
 const STRICT = 'Users for whom Zendesk sent no value (null, unknown) match neither true nor false.';
+
+/**
+ * `inactiveDays`, capped by the activity retention: ticket events older than ACTIVITY_RETENTION_DAYS are
+ * deleted by housekeeping, so a longer window would count less than it says.
+ */
+function inactiveDaysParam(maxDays: number) {
+  return wholeNumberParam(
+    1,
+    maxDays,
+    `Activity window in days for \`ticketInteractions\`, \`usage\` and the \`usage\` filter (default: the server's INACTIVE_AFTER_DAYS, 30 unless configured). At most the server's ACTIVITY_RETENTION_DAYS (${DEFAULT_ACTIVITY_RETENTION_DAYS} unless configured; this server: ${maxDays}): older ticket activity is not kept.`,
+    `must be at most ${maxDays}: ticket activity is kept for ${maxDays} days (ACTIVITY_RETENTION_DAYS)`,
+  );
+}
 
 /** The filters of `/users` and `/users.csv`: one per user-metadata field, plus the derived ones. */
 export const userFilterParams = {
@@ -115,7 +74,7 @@ export const userFilterParams = {
   createdBefore: instantParam('Created strictly before this instant (a date means its midnight UTC).'),
   seat: listParam<Seat>(SEATS, `Seat (see \`User.seat\`): ${SEAT_TEXT}`),
   usage: listParam<Usage>(USAGES, '`active`: last activity within `inactiveDays` days; `inactive` otherwise (never active included).'),
-  inactiveDays: wholeNumberParam(1, 3650, 'Activity window in days for `ticketInteractions`, `usage` and the `usage` filter (default: the server\'s INACTIVE_AFTER_DAYS, 30 unless configured).'),
+  inactiveDays: inactiveDaysParam(DEFAULT_ACTIVITY_RETENTION_DAYS),
   q: z
     .string({ error: onceOr('must be text') })
     .max(200, 'must be at most 200 characters')
@@ -132,20 +91,27 @@ export const userFilterParams = {
     ),
 };
 
-export const UsersQuery = z.strictObject({
-  ...userFilterParams,
-  limit: wholeNumberParam(1, 500, 'Page size (default 100).'),
-  cursor: z
-    .string({ error: onceOr('is not a cursor issued by this API') })
-    .min(1, 'must not be empty')
-    .max(4096, 'is not a cursor issued by this API')
-    .optional()
-    .describe('`nextCursor` of the previous page, with the same other parameters (another sort or other filters: 400).'),
-});
+/** The query schemas of the reports for a server whose ACTIVITY_RETENTION_DAYS is `maxInactiveDays`. */
+export function reportQuerySchemas(maxInactiveDays: number) {
+  const filters = { ...userFilterParams, inactiveDays: inactiveDaysParam(maxInactiveDays) };
+  return {
+    UsersQuery: z.strictObject({
+      ...filters,
+      limit: wholeNumberParam(1, 500, 'Page size (default 100).'),
+      cursor: z
+        .string({ error: onceOr('is not a cursor issued by this API') })
+        .min(1, 'must not be empty')
+        .max(4096, 'is not a cursor issued by this API')
+        .optional()
+        .describe('`nextCursor` of the previous page, with the same other parameters (another sort or other filters: 400).'),
+    }),
+    UsersCsvQuery: z.strictObject(filters),
+    UtilizationQuery: z.strictObject({ inactiveDays: filters.inactiveDays }),
+  };
+}
 
-export const UsersCsvQuery = z.strictObject(userFilterParams);
-
-export const UtilizationQuery = z.strictObject({ inactiveDays: userFilterParams.inactiveDays });
+/** With the default retention (the OpenAPI document is built with the server's own, see openapi.ts). */
+export const { UsersQuery, UsersCsvQuery, UtilizationQuery } = reportQuerySchemas(DEFAULT_ACTIVITY_RETENTION_DAYS);
 
 // ------------------------------------------------------------------------------------------ responses
 

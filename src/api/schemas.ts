@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { listParam, onceOr, wholeNumberParam } from './queryParams';
 
 /**
  * Request and response shapes of the HTTP API. The same schemas validate requests, shape responses
@@ -88,7 +89,24 @@ export const CreatedIntegration = z.object({
   authorizeUrl: z.url(),
 });
 
-export const IntegrationList = z.object({ integrations: z.array(Integration) });
+/** The statuses `GET /v1/integrations` lists: every one but `disconnected` (a deleted integration is gone). */
+export const LISTED_STATUSES = IntegrationStatus.options.filter((s): s is Exclude<typeof s, 'disconnected'> => s !== 'disconnected');
+
+export const IntegrationListQuery = z.strictObject({
+  limit: wholeNumberParam(1, 200, 'Page size (default 50).'),
+  cursor: z
+    .string({ error: onceOr('is not a cursor issued by this API') })
+    .min(1, 'must not be empty')
+    .max(1024, 'is not a cursor issued by this API')
+    .optional()
+    .describe('`nextCursor` of the previous page, with the same `status` (another filter: 400).'),
+  status: listParam(LISTED_STATUSES, 'Only integrations in these states (default: all; disconnected integrations are never listed).'),
+});
+
+export const IntegrationList = z.object({
+  integrations: z.array(Integration).describe('Newest first (by `createdAt`, then id)'),
+  nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page'),
+});
 export const Reconnect = z.object({ authorizeUrl: z.url() });
 export const SyncStarted = z.object({ workflowId: z.string(), runId: z.string() });
 

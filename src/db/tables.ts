@@ -39,6 +39,8 @@ export interface IntegrationsTable {
   connected_at: NullableTimestamp;
   /** Whether the account lets the worker read user entitlements; NULL until tried. */
   entitlements_status: ColumnType<'available' | 'forbidden' | null, 'available' | 'forbidden' | null | undefined, 'available' | 'forbidden' | null>;
+  /** When the status became `disconnected`; set by a trigger (migration 20261204T100000_housekeeping). */
+  disconnected_at: NullableTimestamp;
 }
 
 export interface OAuthFlowsTable {
@@ -96,6 +98,8 @@ export interface ZendeskUsersTable {
   entitlement_reason: ColumnType<string | null, string | null | undefined, string | null>;
   entitlements_checked_at: NullableTimestamp;
   entitlements_user_updated_at: NullableTimestamp;
+  /** When the worker first stored the user as deleted; kept by triggers (migration 20261204T100000_housekeeping). */
+  deleted_at: NullableTimestamp;
 }
 
 

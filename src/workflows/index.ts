@@ -2,3 +2,4 @@
 export { zendeskConnect } from './connect';
 export { zendeskDisconnect } from './disconnect';
 export { zendeskSync } from './sync';
+export { housekeeping } from './housekeeping';

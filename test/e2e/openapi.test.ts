@@ -5,6 +5,7 @@ import addFormats from 'ajv-formats';
 import { createApp } from '../../src/api/app';
 import { documentedRoutes } from '../../src/api/openapi';
 import { UsersCsvQuery, UsersQuery } from '../../src/api/reportSchemas';
+import { IntegrationListQuery } from '../../src/api/schemas';
 import { api, connectAndSync, createTenant, startSystem, type System } from '../helpers/system';
 
 /**
@@ -92,6 +93,7 @@ describe('the document', () => {
     const names = (path: string) => doc.paths[path].get.parameters.filter((p: any) => p.in === 'query').map((p: any) => p.name);
     assert.deepEqual(names('/v1/integrations/{id}/users'), Object.keys(UsersQuery.shape));
     assert.deepEqual(names('/v1/integrations/{id}/users.csv'), Object.keys(UsersCsvQuery.shape));
+    assert.deepEqual(names('/v1/integrations'), Object.keys(IntegrationListQuery.shape));
     const sort = doc.paths['/v1/integrations/{id}/users'].get.parameters.find((p: any) => p.name === 'sort');
     assert.equal(sort.schema.enum.length, 10);
     assert.equal(sort.required, false);
@@ -127,6 +129,10 @@ describe('real responses conform', () => {
     const key = tenant.apiKey;
     conforms('GET', '/v1/integrations', await api(system, 'GET', '/v1/integrations', { key }));
     conforms('GET', '/v1/integrations', await api(system, 'GET', '/v1/integrations'));
+    const page = await api(system, 'GET', '/v1/integrations?limit=1&status=connected,needs_reauth', { key });
+    conforms('GET', '/v1/integrations', page);
+    conforms('GET', '/v1/integrations', await api(system, 'GET', `/v1/integrations?limit=1&status=connected,needs_reauth&cursor=${page.json.nextCursor ?? ''}`, { key }));
+    conforms('GET', '/v1/integrations', await api(system, 'GET', '/v1/integrations?limit=0&status=disconnected', { key }));
     conforms('GET', '/v1/integrations/{id}', await api(system, 'GET', `/v1/integrations/${integrationId}`, { key }));
     conforms('GET', '/v1/integrations/{id}', await api(system, 'GET', '/v1/integrations/00000000-0000-4000-8000-000000000000', { key }));
     conforms('GET', '/v1/integrations/{id}', await api(system, 'GET', '/v1/integrations/nope', { key }));

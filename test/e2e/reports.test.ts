@@ -433,6 +433,8 @@ describe('bad requests', () => {
     ['users', 'inactiveDays=0', ['inactiveDays']],
     ['users', 'inactiveDays=-1', ['inactiveDays']],
     ['users', 'inactiveDays=3651', ['inactiveDays']],
+    ['users', 'inactiveDays=401', ['inactiveDays']],
+    ['users.csv', 'inactiveDays=401', ['inactiveDays']],
     ['users', 'inactiveDays=1.5', ['inactiveDays']],
     ['users', 'inactiveDays=abc', ['inactiveDays']],
     ['users', `q=${'x'.repeat(201)}`, ['q']],
@@ -450,6 +452,7 @@ describe('bad requests', () => {
     ['users.csv', 'cursor=abc', ['cursor']],
     ['users.csv', 'seat=gold&verified=perhaps', ['seat', 'verified']],
     ['utilization', 'inactiveDays=0', ['inactiveDays']],
+    ['utilization', 'inactiveDays=401', ['inactiveDays']],
     ['utilization', 'role=agent', ['role']],
     ['utilization', 'inactiveDays=7&inactiveDays=8', ['inactiveDays']],
   ];

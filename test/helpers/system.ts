@@ -81,6 +81,8 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
       ZENDESK_CLIENT_SECRET: CLIENT_SECRET,
       ZENDESK_BASE_URL: sandbox.baseUrlTemplate,
       LOG_LEVEL: 'debug',
+      // Worker processes (src/worker.ts) make no housekeeping schedule unless a test asks for one.
+      HOUSEKEEPING_INTERVAL: 'off',
       ...opts.env,
   };
   const config = loadConfig(env, 'api');

@@ -28,6 +28,8 @@ const EXPECTED = [
   'zendesk-connect-not-admin.json',
   'zendesk-disconnect-owned.json',
   'zendesk-disconnect-purge.json',
+  'zendesk-housekeeping-rule-failed.json',
+  'zendesk-housekeeping.json',
   'zendesk-sync-auth-lost.json',
   'zendesk-sync-both-streams.json',
   'zendesk-sync-continue-as-new.run1.json',

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { HttpProblem } from '../../src/api/problems';
-import { UsersCsvQuery, UsersQuery, UtilizationQuery } from '../../src/api/reportSchemas';
+import { reportQuerySchemas, UsersCsvQuery, UsersQuery, UtilizationQuery } from '../../src/api/reportSchemas';
 import { parseQuery } from '../../src/api/routes/reports';
 import { CSV_HEADER, csvField, csvRow } from '../../src/reports/csv';
 import { decodeCursor, encodeCursor, queryFingerprint, type Cursor } from '../../src/reports/cursor';
@@ -193,7 +193,7 @@ describe('query parameters', () => {
     assert.match(reasons.role, /unknown values "owner", "boss"/);
     assert.equal(reasons.suspended, 'must be given only once');
     assert.match(reasons.createdAfter, /ISO-8601/);
-    assert.match(reasons.inactiveDays, /1 to 3650/);
+    assert.match(reasons.inactiveDays, /at most 400: .*ACTIVITY_RETENTION_DAYS/);
     assert.match(reasons.sort, /must be one of name, -name/);
     assert.equal(bad(UsersQuery, { foo: 'x' }).foo, 'is not a known parameter');
   });
@@ -209,8 +209,14 @@ describe('query parameters', () => {
   test('bounds', () => {
     for (const limit of ['1', '500', '007']) assert.equal(parseQuery(UsersQuery, { limit }).limit, Number(limit));
     for (const limit of ['0', '501', '-1', '1e2', '1.0', ' 5', '']) assert.ok(bad(UsersQuery, { limit }).limit, limit);
-    for (const inactiveDays of ['1', '3650']) assert.equal(parseQuery(UsersQuery, { inactiveDays }).inactiveDays, Number(inactiveDays));
-    for (const inactiveDays of ['0', '3651', '99999999999']) assert.ok(bad(UsersQuery, { inactiveDays }).inactiveDays, inactiveDays);
+    // inactiveDays is capped by ACTIVITY_RETENTION_DAYS (400 by default): older ticket events are deleted.
+    for (const inactiveDays of ['1', '400']) assert.equal(parseQuery(UsersQuery, { inactiveDays }).inactiveDays, Number(inactiveDays));
+    for (const inactiveDays of ['0', '401', '3651', '99999999999']) assert.ok(bad(UsersQuery, { inactiveDays }).inactiveDays, inactiveDays);
+    assert.equal(bad(UsersQuery, { inactiveDays: '401' }).inactiveDays, 'must be at most 400: ticket activity is kept for 400 days (ACTIVITY_RETENTION_DAYS)');
+    const wide = reportQuerySchemas(3650);
+    assert.equal(parseQuery(wide.UsersQuery, { inactiveDays: '3650' }).inactiveDays, 3650);
+    assert.equal(parseQuery(wide.UtilizationQuery, { inactiveDays: '3650' }).inactiveDays, 3650);
+    assert.ok(bad(reportQuerySchemas(30).UsersCsvQuery, { inactiveDays: '31' }).inactiveDays);
     assert.equal(parseQuery(UsersQuery, { q: 'x'.repeat(200) }).q?.length, 200);
     assert.ok(bad(UsersQuery, { q: 'x'.repeat(201) }).q);
     assert.match(bad(UsersQuery, { q: 'a\u0000b' }).q, /NUL/);

@@ -24,7 +24,7 @@ export const tenantTag = (id: string) => `tenant:${id}`;
 /** The payload of a running sync's page transactions (migration 20261202T090000_report_change_progress). */
 const PROGRESS_PREFIX = 'progress:';
 
-const CACHES = ['reports', 'tenants', 'integrations'] as const;
+const CACHES = ['reports', 'tenants', 'integrations', 'schedules'] as const;
 type CacheName = (typeof CACHES)[number];
 
 export interface ApiCacheOptions {
@@ -42,19 +42,26 @@ export interface ApiCacheOptions {
  * 20261201T120000_report_change_notify, `ChangeFeed`), all disabled until the feed is up:
  * - `reports`: `/users` and `/utilization` response bodies by tenant, integration and canonical query;
  * - `tenants`: API key hash → tenant (`requireTenant`);
- * - `integrations`: (tenant, id) → integration row (the reports' ownership check).
+ * - `integrations`: (tenant, id) → integration row (the reports' ownership check);
+ * - `schedules`: integration id → its sync schedule's next action times (`GET /v1/integrations`,
+ *   src/api/integrationView.ts). Dropped with every change of the integration (its row: a connect,
+ *   reconnect, lost grant or disconnect, which are what change its schedule; and its sync runs: each sync
+ *   the schedule starts), so only an operator's change in the Temporal UI can go unseen, for at most the TTL.
+ *   No refresh ahead: a refresh is per key, and this cache is filled a page (one Temporal call) at a time.
  * Every entry is tagged with its integration and/or tenant; a notification drops what carries its tag.
  */
 export class ApiCache {
   readonly reports: CachedLoader<CachedReport>;
   readonly tenants: CachedLoader<Tenant>;
   readonly integrations: CachedLoader<Integration>;
+  readonly schedules: CachedLoader<Date[]>;
   private feed: ChangeFeed | undefined;
 
   constructor(private readonly options: ApiCacheOptions) {
     const { metrics } = options;
-    const make = <V>(name: CacheName, maxBytes: number) =>
+    const make = <V>(name: CacheName, maxBytes: number, refreshAfterMs?: number) =>
       new CachedLoader<V>({
+        refreshAfterMs,
         maxEntries: options.maxEntries ?? 10_000,
         maxBytes,
         ttlMs: options.ttlMs,
@@ -68,6 +75,7 @@ export class ApiCache {
     // Keys and integrations are counted as one unit each: bounded by count.
     this.tenants = make('tenants', Number.MAX_SAFE_INTEGER);
     this.integrations = make('integrations', Number.MAX_SAFE_INTEGER);
+    this.schedules = make('schedules', Number.MAX_SAFE_INTEGER, Number.POSITIVE_INFINITY);
     metrics?.apiCacheEnabled.set(0);
   }
 
@@ -144,7 +152,7 @@ export class ApiCache {
   }
 
   private all(): Array<CachedLoader<unknown>> {
-    return [this.reports, this.tenants, this.integrations] as Array<CachedLoader<unknown>>;
+    return [this.reports, this.tenants, this.integrations, this.schedules] as Array<CachedLoader<unknown>>;
   }
 }
 

@@ -1,6 +1,6 @@
 import { Router, type Request } from 'express';
 import { ScheduleNotFoundError } from '@temporalio/client';
-import { findLiveIntegration, findTenantIntegration, insertIntegration, listTenantIntegrations, setIntegrationStatus } from '../../db/repositories/integrations';
+import { findLiveIntegration, findTenantIntegration, insertIntegration, setIntegrationStatus } from '../../db/repositories/integrations';
 import { runningSyncRun } from '../../db/repositories/syncRuns';
 import { syncChainRunning } from '../../temporal/syncChain';
 import { ensureSyncSchedule, triggerSync } from '../../temporal/syncSchedule';
@@ -11,6 +11,7 @@ import { integrationTag, type ApiCache } from '../cache/apiCache';
 import { beginConsent } from '../consent';
 import type { ApiDeps } from '../deps';
 import { integrationViews } from '../integrationView';
+import { listIntegrations } from './integrationList';
 import { badRequest, conflict, HttpProblem, notFound } from '../problems';
 import { CreateIntegrationBody, DeleteQuery, IntegrationIdParams } from '../schemas';
 import { parseOr400 } from '../validate';
@@ -59,10 +60,7 @@ export function integrationsRouter(deps: ApiDeps & { cache?: ApiCache }): Router
     res.status(201).json({ id: integration.id, workspace: integration.workspace, status: 'awaiting_consent', authorizeUrl });
   });
 
-  router.get('/v1/integrations', async (req, res) => {
-    const rows = (await listTenantIntegrations(db, req.tenant!.id)).filter((r) => r.status !== 'disconnected');
-    res.json({ integrations: await integrationViews(deps, rows) });
-  });
+  router.get('/v1/integrations', listIntegrations(deps));
 
   router.get('/v1/integrations/:id', async (req, res) => {
     const [view] = await integrationViews(deps, [await ownIntegration(req)]);

@@ -15,7 +15,7 @@ import { ParsedQueries } from '../cache/parsedQueries';
 import { reportCacheKey } from '../cache/reportKey';
 import type { ApiDeps } from '../deps';
 import { badRequest, notFound, type FieldError } from '../problems';
-import { UsersCsvQuery, UsersQuery, UtilizationQuery, type UserList, type Utilization } from '../reportSchemas';
+import { reportQuerySchemas, type UsersCsvQuery, type UserList, type Utilization } from '../reportSchemas';
 import { IntegrationIdParams } from '../schemas';
 import { parseOr400 } from '../validate';
 
@@ -119,6 +119,8 @@ function sendReport(req: Request, res: Response, report: CachedReport): void {
 export function reportsRouter(deps: ApiDeps & { cache: ApiCache }): Router {
   const router = Router();
   const { db, config, cache } = deps;
+  // `inactiveDays` is capped by this server's activity retention (older events are deleted).
+  const { UsersQuery, UsersCsvQuery, UtilizationQuery } = reportQuerySchemas(config.activityRetentionDays);
 
   const ownIntegration = async (req: Request) => {
     const { id } = parseOr400(IntegrationIdParams, req.params, 'path');

@@ -30,8 +30,41 @@ export async function findIntegration(db: Db, id: string): Promise<Integration |
   return db.selectFrom('integrations').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export async function listTenantIntegrations(db: Db, tenantId: string): Promise<Integration[]> {
-  return db.selectFrom('integrations').selectAll().where('tenant_id', '=', tenantId).orderBy('created_at', 'desc').orderBy('id').execute();
+/** Where a listing of integrations stopped: the last row's `created_at` (exact UTC text, microseconds) and id. */
+export interface IntegrationPosition {
+  createdAt: string;
+  id: string;
+}
+
+export interface IntegrationPageQuery {
+  tenantId: string;
+  /** Only these statuses (never `disconnected`, which is not listed); all live ones when absent. */
+  statuses?: readonly IntegrationStatus[];
+  after?: IntegrationPosition;
+  limit: number;
+}
+
+/**
+ * One page of a tenant's live integrations, newest first (`created_at DESC, id DESC`), filtered in SQL, and
+ * where the next page starts (absent on the last). A keyset walk on the partial index
+ * `integrations_tenant_listing`: every page costs the same, and a row created or deleted between two pages
+ * never makes another one skip or repeat. The position is PostgreSQL's own text of `created_at` (a JS Date
+ * would drop the microseconds and skip or repeat rows created in the same millisecond).
+ */
+export async function listTenantIntegrationPage(db: Db, q: IntegrationPageQuery): Promise<{ rows: Integration[]; next?: IntegrationPosition }> {
+  let query = db
+    .selectFrom('integrations')
+    .selectAll()
+    .select(sql<string>`to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('position_created_at'))
+    .where('tenant_id', '=', q.tenantId)
+    .where('status', '<>', 'disconnected');
+  if (q.statuses) query = query.where('status', 'in', [...q.statuses]);
+  if (q.after) query = query.where(sql<boolean>`(created_at, id) < (${q.after.createdAt}::timestamptz, ${q.after.id}::uuid)`);
+  const found = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(q.limit + 1).execute();
+  const page = found.slice(0, q.limit);
+  const rows = page.map(({ position_created_at: _p, ...row }) => row as Integration);
+  const last = page.at(-1);
+  return { rows, next: found.length > q.limit && last ? { createdAt: last.position_created_at, id: last.id } : undefined };
 }
 
 export interface StatusChange {
