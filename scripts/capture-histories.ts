@@ -55,6 +55,10 @@ function connectStubs(overrides: Stubs = {}): Stubs {
     markConnected: nothing,
     closeConsentAttempt: nothing,
     startSyncing: nothing,
+    exchangeCodeForStagedTokens: nothing,
+    verifyStagedAdmin: async () => ({ isAdmin: true, userId: 7, role: 'admin' }),
+    promoteStagedCredentials: nothing,
+    revokeStagedCredentials: nothing,
     ...overrides,
   };
 }
@@ -77,7 +81,7 @@ function syncStubs(chunks: { users: number; events: number }, overrides: Stubs =
 /** Starts the connect workflow, answers its consent update, waits for the end. */
 const consent = (outcome: 'approved' | 'denied') => async (client: Client, taskQueue: string, workflowId: string) => {
   const handle = await client.workflow.start(zendeskConnect, { taskQueue, workflowId, args: [connectInput()] });
-  await handle.executeUpdate(submitConsentUpdate, { args: [{ flowId: FLOW, outcome }] });
+  await handle.executeUpdate(submitConsentUpdate, { args: [{ flowId: FLOW, outcome }], updateId: FLOW });
   await handle.result();
   return handle;
 };
@@ -102,7 +106,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'zendesk-connect-not-admin',
-    activities: connectStubs({ verifyAdmin: async () => ({ isAdmin: false, userId: 9, role: 'agent' }) }),
+    activities: connectStubs({ verifyStagedAdmin: async () => ({ isAdmin: false, userId: 9, role: 'agent' }) }),
     run: consent('approved'),
   },
   // Both streams side by side: users in 3 chunks, ticket events in 2.

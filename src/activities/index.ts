@@ -4,6 +4,7 @@ import { contextualLogger, integrationIdFromWorkflowId, knownTenant, rememberTen
 import { createConnectActivities } from './connect';
 import type { ActivityDeps } from './deps';
 import { createDisconnectActivities } from './disconnect';
+import { createStagedConnectActivities } from './stagedConnect';
 import { createSyncActivities } from './sync';
 
 /** Every activity the worker registers, built once from their dependencies. */
@@ -12,6 +13,7 @@ export function createActivities(deps: ActivityDeps) {
   const logged: ActivityDeps = { ...deps, logger: contextualLogger(deps.logger) };
   const activities = {
     ...createConnectActivities(logged),
+    ...createStagedConnectActivities(logged),
     ...createDisconnectActivities(logged),
     ...createSyncActivities(logged),
   };

@@ -1,8 +1,10 @@
 import type { z } from 'zod';
 import { latestSyncRuns } from '../db/repositories/integrations';
+import { latestFlows } from '../db/repositories/oauthFlows';
 import type { Integration as IntegrationRow, SyncRun } from '../db/tables';
 import { nextSyncAt } from '../temporal/syncSchedule';
 import type { ApiDeps } from './deps';
+import { reconnectView } from './reconnectView';
 import type { Integration } from './schemas';
 
 /** How long a view waits for the schedule's next run before showing `nextSyncAt: null`. */
@@ -28,7 +30,8 @@ function lastSyncView(run: SyncRun | undefined): z.infer<typeof Integration>['la
 
 /** Integration rows as the API shows them, with their latest sync and the schedule's next run. */
 export async function integrationViews(deps: ApiDeps, rows: IntegrationRow[]): Promise<Array<z.infer<typeof Integration>>> {
-  const runs = await latestSyncRuns(deps.db, rows.map((r) => r.id));
+  const ids = rows.map((r) => r.id);
+  const [runs, flows] = await Promise.all([latestSyncRuns(deps.db, ids), latestFlows(deps.db, ids)]);
   return Promise.all(
     rows.map(async (row) => {
       let next: Date | null = null;
@@ -51,6 +54,7 @@ export async function integrationViews(deps: ApiDeps, rows: IntegrationRow[]): P
         nextSyncAt: iso(next),
         error: row.error,
         entitlements: row.entitlements_status ?? ('unknown' as const),
+        reconnect: reconnectView(flows.get(row.id)),
       };
     }),
   );

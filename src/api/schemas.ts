@@ -41,6 +41,22 @@ export const LastSync = z.object({
   error: z.string().nullable(),
 });
 
+export const ReconnectAttemptStatus = z.enum(['pending', 'denied', 'not_admin', 'expired', 'failed', 'completed']);
+
+export const ReconnectAttempt = z
+  .object({
+    status: ReconnectAttemptStatus.describe(
+      '`pending`: the consent link waits for an admin (or their consent is being completed); `completed`: an admin approved and the new grant replaced the old one, which was then revoked at Zendesk; `denied`, `not_admin` (the approving user is not a Zendesk admin: their grant was revoked), `expired` (nobody approved within CONSENT_TIMEOUT), `failed`: the old grant was kept as it was',
+    ),
+    requestedAt: isoDateTime,
+    expiresAt: isoDateTime.describe('When the consent link stops working'),
+    finishedAt: isoDateTime.nullable(),
+    error: z.string().nullable().describe('Why the attempt did not replace the grant, a sentence a person can act on; null while pending and once completed'),
+  })
+  .describe(
+    'The newest reconnect of a connected integration. The integration stays `connected` and keeps syncing with its current grant while it is pending and whatever its outcome; only an admin\'s approval replaces the grant',
+  );
+
 export const Integration = z.object({
   id: z.uuid(),
   provider: z.literal('zendesk'),
@@ -54,6 +70,9 @@ export const Integration = z.object({
   entitlements: z
     .enum(['unknown', 'available', 'forbidden'])
     .describe('Whether the worker can read user entitlements (`GET /api/v2/users/{id}/entitlements/full`) to tell light agents and contributors who hold a paid seat through a Chat, Guide or Explore role: `available`; `forbidden` (Zendesk refused, e.g. an older plan: those users are counted as free seats, Zendesk\'s Support rule); `unknown` until a sync has tried'),
+  reconnect: ReconnectAttempt.nullable().describe(
+    'A reconnect requested while the integration was connected (POST /v1/integrations/{id}/reconnect), as long as it is the newest consent attempt; null otherwise (a reconnect of an integration that is not connected shows in `status`)',
+  ),
 });
 
 export const CreatedIntegration = z.object({
