@@ -7,7 +7,9 @@ import { Kysely, sql } from 'kysely';
  *   stays so, syncing with its current grant, until the new grant is verified and swapped in);
  * - `decision`: what the callback received (`approved`, `denied`), so a reload re-sends the same update;
  * - `outcome`, `outcome_message`, `finished_at`: how the attempt ended (`completed`, `denied`, `not_admin`,
- *   `expired`, `failed`) and why, in a sentence; NULL while pending.
+ *   `expired`, `failed`) and why, in a sentence; NULL while pending;
+ * - `revocation`: what Zendesk did when the grant the attempt let go (the replaced one, or a non-admin's) was
+ *   revoked (`revoked`, `already_invalid`, `refused`, `failed`); NULL when it let none go.
  * `oauth_staged_credentials` holds, per attempt, tokens that are not the integration's working ones:
  * `incoming` (just exchanged, their user not yet verified as an admin) or `replaced` (the grant the swap took
  * out, kept only until it is revoked at Zendesk). Sealed like `oauth_credentials`, bound to the flow.
@@ -19,7 +21,8 @@ export async function up(db: Kysely<any>): Promise<void> {
       ADD COLUMN decision text,
       ADD COLUMN outcome text,
       ADD COLUMN outcome_message text,
-      ADD COLUMN finished_at timestamptz`.execute(db);
+      ADD COLUMN finished_at timestamptz,
+      ADD COLUMN revocation text`.execute(db);
   // The integration view reads each integration's newest attempt.
   await db.schema.createIndex('oauth_flows_integration_created').on('oauth_flows').columns(['integration_id', 'created_at']).execute();
 
@@ -43,5 +46,5 @@ export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropIndex('oauth_flows_integration_created').ifExists().execute();
   await sql`
     ALTER TABLE oauth_flows
-      DROP COLUMN purpose, DROP COLUMN decision, DROP COLUMN outcome, DROP COLUMN outcome_message, DROP COLUMN finished_at`.execute(db);
+      DROP COLUMN purpose, DROP COLUMN decision, DROP COLUMN outcome, DROP COLUMN outcome_message, DROP COLUMN finished_at, DROP COLUMN revocation`.execute(db);
 }

@@ -12,7 +12,7 @@ import { createTemporalClient } from './temporal/client';
 async function main(): Promise<void> {
   const config = loadConfigOrExit('api');
   const logger = createLogger(config.logLevel).child({ process: 'api' });
-  const db = createDb(config.databaseUrl!, 20);
+  const db = createDb(config.databaseUrl!, 20, {}, (err) => logger.warn({ err }, 'PostgreSQL connection error (the pool reconnects)'));
   const temporal = await createTemporalClient(config);
   const metrics = createMetrics({ defaultLabels: { process: 'api' } });
   // The report cache and its LISTEN connection (off with REPORT_CACHE_TTL_SECONDS=0).

@@ -35,6 +35,24 @@ const intString = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().int().min(min).max(max));
 
+/** A whole number strictly between `above` and `below` (Zendesk states its token-lifetime bounds exclusively). */
+const intBetween = (above: number, below: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number of seconds')
+    .transform(Number)
+    .pipe(z.number().int().gt(above, `must be more than ${above}`).lt(below, `must be less than ${below}`));
+
+/**
+ * Token lifetimes the worker asks Zendesk for, on the code exchange and on every refresh (POST /oauth/tokens
+ * `expires_in` / `refresh_token_expires_in`). Zendesk's bounds: an access token lives more than 300 s and less
+ * than 172,800 s (2 days), a refresh token more than 604,800 s (7 days) and less than 7,776,000 s (90 days), and
+ * longer than the access token. Sending `expires_in` is also what makes Zendesk's response carry it at all
+ * (docs/zendesk.md, "OAuth tokens and revocation").
+ */
+export const DEFAULT_ACCESS_TOKEN_EXPIRES_IN = 1800;
+export const DEFAULT_REFRESH_TOKEN_EXPIRES_IN = 2_592_000;
+
 const encryptionKey = z.string().transform((text, ctx) => {
   const bytes = Buffer.from(text, 'base64');
   if (bytes.length !== 32 || bytes.toString('base64').replace(/=+$/, '') !== text.trim().replace(/=+$/, '')) {
@@ -69,6 +87,10 @@ const envSchema = z.object({
   ZENDESK_CLIENT_SECRET: z.string().min(1).optional(),
   ZENDESK_BASE_URL: baseUrlTemplate.default('https://{subdomain}.zendesk.com'),
   SYNC_INTERVAL: duration(30_000, 7 * 86_400_000, '30s and 7d').default(6 * 3_600_000),
+  /** How long one sync chunk (activity) works before it reports progress; the checkpoint carries on. */
+  SYNC_CHUNK_SECONDS: intString(1, 240).default(30),
+  /** Chunks per workflow run before a sync continues as new (keeps every history small). */
+  SYNC_CHUNKS_PER_RUN: intString(2, 1000).default(100),
   ACTIVITY_BACKFILL_DAYS: intString(1, 3650).default(90),
   INACTIVE_AFTER_DAYS: intString(1, 3650).default(30),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -81,6 +103,10 @@ const envSchema = z.object({
   OAUTH_CALLBACK_WAIT: duration(1_000, 300_000, '1s and 5m').default(90_000),
   /** Timeout of one HTTP request to Zendesk. */
   ZENDESK_REQUEST_TIMEOUT: duration(1_000, 300_000, '1s and 5m').default(30_000),
+  /** Access-token lifetime asked of Zendesk, in seconds (300 < n < 172800). */
+  ZENDESK_ACCESS_TOKEN_EXPIRES_IN: intBetween(300, 172_800).default(DEFAULT_ACCESS_TOKEN_EXPIRES_IN),
+  /** Refresh-token lifetime asked of Zendesk, in seconds (604800 < n < 7776000). */
+  ZENDESK_REFRESH_TOKEN_EXPIRES_IN: intBetween(604_800, 7_776_000).default(DEFAULT_REFRESH_TOKEN_EXPIRES_IN),
   /** Port of the worker's own HTTP server: GET /metrics (Prometheus text), /healthz, /readyz. */
   METRICS_PORT: intString(0, 65535).default(9464),
   /** When set, the Temporal SDK's Rust core serves its own worker metrics (Prometheus) on 0.0.0.0:<port>/metrics. */
@@ -129,8 +155,19 @@ export interface Config {
   redirectUri: string;
   adminApiKey: string | undefined;
   encryptionKey: Buffer | undefined;
-  zendesk: { clientId: string | undefined; clientSecret: string | undefined; baseUrlTemplate: string; requestTimeoutMs: number };
+  zendesk: {
+    clientId: string | undefined;
+    clientSecret: string | undefined;
+    baseUrlTemplate: string;
+    requestTimeoutMs: number;
+    /** Seconds, sent as `expires_in` on the code exchange and every refresh (ZENDESK_ACCESS_TOKEN_EXPIRES_IN). */
+    accessTokenExpiresIn: number;
+    /** Seconds, sent as `refresh_token_expires_in` likewise (ZENDESK_REFRESH_TOKEN_EXPIRES_IN). */
+    refreshTokenExpiresIn: number;
+  };
   syncIntervalMs: number;
+  /** The shape of a sync's workflow runs (SyncInput.chunkMs / chunksPerRun). */
+  syncRun: { chunkMs: number; chunksPerRun: number };
   activityBackfillDays: number;
   inactiveAfterDays: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -179,6 +216,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     for (const key of REQUIRED[role]) {
       if (parsed.data[key] === undefined) problems.push(`${key}: required for ${role}`);
     }
+    // Zendesk refuses an access token that would outlive its refresh token (always true within the bounds
+    // above today; checked so that widening one bound cannot make every token request fail).
+    if (parsed.data.ZENDESK_ACCESS_TOKEN_EXPIRES_IN >= parsed.data.ZENDESK_REFRESH_TOKEN_EXPIRES_IN) {
+      problems.push('ZENDESK_ACCESS_TOKEN_EXPIRES_IN: must be less than ZENDESK_REFRESH_TOKEN_EXPIRES_IN');
+    }
   }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   const e = parsed.data;
@@ -196,8 +238,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       clientSecret: e.ZENDESK_CLIENT_SECRET,
       baseUrlTemplate: e.ZENDESK_BASE_URL,
       requestTimeoutMs: e.ZENDESK_REQUEST_TIMEOUT,
+      accessTokenExpiresIn: e.ZENDESK_ACCESS_TOKEN_EXPIRES_IN,
+      refreshTokenExpiresIn: e.ZENDESK_REFRESH_TOKEN_EXPIRES_IN,
     },
     syncIntervalMs: e.SYNC_INTERVAL,
+    syncRun: { chunkMs: e.SYNC_CHUNK_SECONDS * 1000, chunksPerRun: e.SYNC_CHUNKS_PER_RUN },
     activityBackfillDays: e.ACTIVITY_BACKFILL_DAYS,
     inactiveAfterDays: e.INACTIVE_AFTER_DAYS,
     logLevel: e.LOG_LEVEL,

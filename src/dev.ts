@@ -162,7 +162,7 @@ async function main(): Promise<void> {
     'api',
   );
 
-  const db = createDb(config.databaseUrl!);
+  const db = createDb(config.databaseUrl!, 10, {}, (err) => logger.warn({ err }, 'PostgreSQL connection error (the pool reconnects)'));
   stops.push(() => db.destroy());
   await migrateToLatest(db);
 

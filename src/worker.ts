@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   }
   // The SDK's logs (worker, workflows, activities, its core) as pino JSON, before anything connects.
   installSdkLogger(logger, { temporalMetricsPort: config.temporalMetricsPort });
-  const db = createDb(config.databaseUrl!, 20);
+  const db = createDb(config.databaseUrl!, 20, {}, (err) => logger.warn({ err }, 'PostgreSQL connection error (the pool reconnects)'));
   const temporal = await createTemporalClient(config);
   const metrics = createMetrics({ defaultLabels: { process: 'worker' } });
   // Closed after the worker stops: the SDK runtime (and its log forwarding) winds down only once no connection is left.

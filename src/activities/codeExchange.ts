@@ -10,8 +10,6 @@ import { workspaceBaseUrl } from '../zendesk/workspace';
 import type { ActivityDeps } from './deps';
 import { withZendeskFailures } from './failures';
 
-const ACCESS_TOKEN_TTL_SECONDS = 1800;
-
 /**
  * Spends a consent attempt's authorization code (kept encrypted in its flow row) for tokens and hands them to
  * `store`, in the transaction that marks the flow exchanged (and drops the code and verifier). A retry after
@@ -44,8 +42,10 @@ export async function exchangeFlowCode(
       code,
       codeVerifier,
       redirectUri: config.redirectUri,
-      // Ask for Zendesk's 30-minute default explicitly: the worker refreshes before expiry anyway.
-      expiresIn: ACCESS_TOKEN_TTL_SECONDS,
+      // Asked for explicitly (config, default 30 min / 30 days): without `expires_in` in the request Zendesk
+      // leaves it out of the response; every refresh asks again (TokenProvider).
+      expiresIn: config.zendesk.accessTokenExpiresIn,
+      refreshTokenExpiresIn: config.zendesk.refreshTokenExpiresIn,
       timeoutMs: config.zendesk.requestTimeoutMs,
       subdomain: integration.workspace,
       observer: zendeskObserver(deps.metrics, { tokenGrant: 'authorization_code' }),

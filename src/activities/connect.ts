@@ -7,7 +7,7 @@ import { zendeskObserver } from '../observability/metrics';
 import { ensureSyncSchedule, type SyncTarget } from '../temporal/syncSchedule';
 import { ZendeskClient } from '../zendesk/client';
 import type { ActivityDeps } from './deps';
-import { revokeAndForget } from './revoke';
+import { revokeAndForget, type RevocationResult } from './revoke';
 import { exchangeFlowCode } from './codeExchange';
 import { withZendeskFailures } from './failures';
 
@@ -47,9 +47,9 @@ export function createConnectActivities(deps: ActivityDeps) {
       });
     },
 
-    /** Revokes the grant at Zendesk (best effort) and forgets the tokens. */
-    async discardCredentials(input: { integrationId: string }): Promise<void> {
-      await revokeAndForget(deps, input.integrationId);
+    /** Revokes the grant at Zendesk when it can and forgets the tokens; says (and logs) what Zendesk did. */
+    async discardCredentials(input: { integrationId: string }): Promise<RevocationResult> {
+      return revokeAndForget(deps, input.integrationId);
     },
 
     /** Runs begun before staging: the tokens are already the working ones. */
@@ -89,7 +89,7 @@ export function createConnectActivities(deps: ActivityDeps) {
 
     /** Creates (or resumes) the sync schedule and starts the first sync now. */
     async startSyncing(target: SyncTarget): Promise<void> {
-      await ensureSyncSchedule(deps.temporal, target, { taskQueue: config.temporal.taskQueue, intervalMs: config.syncIntervalMs });
+      await ensureSyncSchedule(deps.temporal, target, { taskQueue: config.temporal.taskQueue, intervalMs: config.syncIntervalMs, run: config.syncRun });
     },
   };
 }

@@ -1,5 +1,6 @@
+import { setIntegrationStatus } from '../db/repositories/integrations';
 import type { ActivityDeps } from './deps';
-import { revokeAndForget } from './revoke';
+import { revokeAndForget, type RevocationResult } from './revoke';
 
 export function createDisconnectActivities(deps: ActivityDeps) {
   const { db, temporal } = deps;
@@ -15,9 +16,17 @@ export function createDisconnectActivities(deps: ActivityDeps) {
       return stopped;
     },
 
-    /** Best-effort revocation (the grant may already be dead), then the tokens are deleted whatever happened. */
-    async revokeAndDeleteCredentials(input: { integrationId: string }): Promise<void> {
-      await revokeAndForget(deps, input.integrationId);
+    /**
+     * Revocation at Zendesk when it can be had (the grant may already be dead, or Zendesk may refuse: 403),
+     * then the tokens are deleted whatever happened. Returns what happened; when the grant may still be live
+     * the sentence saying so (and how an admin removes it) is also kept as the disconnected integration's error.
+     */
+    async revokeAndDeleteCredentials(input: { integrationId: string }): Promise<RevocationResult> {
+      const revocation = await revokeAndForget(deps, input.integrationId);
+      if (revocation.grantMayBeLive) {
+        await setIntegrationStatus(db, input.integrationId, { status: 'disconnected', error: revocation.message, onlyFrom: ['disconnected'] });
+      }
+      return revocation;
     },
 
     async purgeSyncedData(input: { integrationId: string }): Promise<void> {

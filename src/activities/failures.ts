@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../shared/failureTypes';
 import {
   ZendeskAuthError,
   ZendeskBadResponseError,
@@ -9,9 +10,6 @@ import {
   ZendeskTransientError,
 } from '../zendesk/errors';
 
-/** Failure types workflows branch on. */
-export const AUTH_LOST = 'ZendeskAuthLost';
-export const RATE_LIMITED = 'ZendeskRateLimited';
 
 /**
  * Turns a Zendesk error into the Temporal failure that makes the retry do the right thing: wait exactly
@@ -20,34 +18,34 @@ export const RATE_LIMITED = 'ZendeskRateLimited';
 export function toActivityFailure(err: unknown): unknown {
   if (err instanceof ZendeskAuthError) {
     // The client already refreshed once on invalid_token; anything still refused means the grant is gone.
-    return ApplicationFailure.nonRetryable(err.actionableMessage, AUTH_LOST);
+    return ApplicationFailure.nonRetryable(err.actionableMessage, FailureType.AuthLost);
   }
   if (err instanceof ZendeskRateLimitedError) {
     return ApplicationFailure.create({
-      type: RATE_LIMITED,
+      type: FailureType.RateLimited,
       message: `Zendesk rate limit reached on the ${err.bucket} bucket; retrying after ${Math.ceil(err.retryAfterMs / 1000)} s`,
       nextRetryDelay: err.retryAfterMs,
     });
   }
   if (err instanceof ZendeskTransientError) {
     return ApplicationFailure.create({
-      type: 'ZendeskUnavailable',
+      type: FailureType.Unavailable,
       message: err.message,
       ...(err.retryAfterMs ? { nextRetryDelay: err.retryAfterMs } : {}),
     });
   }
   if (err instanceof ZendeskBadResponseError) {
-    return ApplicationFailure.retryable(err.message, 'ZendeskBadResponse');
+    return ApplicationFailure.retryable(err.message, FailureType.BadResponse);
   }
   if (err instanceof ZendeskRequestError) {
     // Zendesk refused the request itself (400, 422): the same request would be refused again.
-    return ApplicationFailure.nonRetryable(err.message, 'ZendeskRequestRefused');
+    return ApplicationFailure.nonRetryable(err.message, FailureType.RequestRefused);
   }
   if (err instanceof ZendeskStalledExportError) {
-    return ApplicationFailure.nonRetryable(err.message, 'ZendeskExportStalled');
+    return ApplicationFailure.nonRetryable(err.message, FailureType.ExportStalled);
   }
   if (err instanceof ZendeskNotFoundError) {
-    return ApplicationFailure.nonRetryable(err.message, 'ZendeskWorkspaceNotFound');
+    return ApplicationFailure.nonRetryable(err.message, FailureType.WorkspaceNotFound);
   }
   return err;
 }

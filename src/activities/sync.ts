@@ -1,6 +1,5 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { clearCheckpoint, getCheckpoint, setCheckpoint, type Stream } from '../db/repositories/checkpoints';
 import { findIntegration, setIntegrationStatus } from '../db/repositories/integrations';
 import { addSyncRunCounts, addSyncRunNote, finishSyncRun, runningSyncRuns, startSyncRun } from '../db/repositories/syncRuns';
@@ -9,12 +8,15 @@ import { upsertZendeskUsers } from '../db/repositories/zendeskUsers';
 import { dueEntitlementChecks, saveEntitlements, setEntitlementsStatus } from '../db/repositories/entitlements';
 import { classifyEntitlements } from '../zendesk/entitlements';
 import { recordSyncFinished, recordSyncStarted, zendeskObserver } from '../observability/metrics';
+import { syncChainRunning } from '../temporal/syncChain';
 import { pauseSyncSchedule } from '../temporal/syncSchedule';
 import { ZendeskClient } from '../zendesk/client';
 import { ZendeskAuthError, ZendeskRequestError } from '../zendesk/errors';
 import type { RecordAnomaly, SkippedRecord } from '../zendesk/records';
 import type { ActivityDeps } from './deps';
+import { FailureType } from '../shared/failureTypes';
 import { withZendeskFailures } from './failures';
+import { keepGrantAlive } from './grantKeepAlive';
 import { withHeartbeatPulse, type HeartbeatPulse } from './heartbeat';
 import { nextTicketEventsStart, ProgressGuard, toTicketEventRow, toUserRow, uniqueUserRows } from './syncMapping';
 
@@ -31,7 +33,6 @@ export interface ChunkResult {
   records: number;
 }
 
-export const NOT_CONNECTED = 'IntegrationNotConnected';
 
 /**
  * Starts a page request now, to be awaited later. Each stream asks for its next page while the current one
@@ -71,7 +72,7 @@ export function createSyncActivities(deps: ActivityDeps) {
   const connectedIntegration = async (integrationId: string) => {
     const integration = await findIntegration(db, integrationId);
     if (!integration || integration.status !== 'connected') {
-      throw ApplicationFailure.nonRetryable(`The integration is ${integration?.status ?? 'gone'}; the sync stops.`, NOT_CONNECTED);
+      throw ApplicationFailure.nonRetryable(`The integration is ${integration?.status ?? 'gone'}; the sync stops.`, FailureType.NotConnected);
     }
     return integration;
   };
@@ -126,15 +127,23 @@ export function createSyncActivities(deps: ActivityDeps) {
       const client = clientFor(input.integrationId, integration.workspace, pulse);
       // Tenant, integration, workflow and activity come from the log context (activities/index.ts).
       const log = logger.child({ stream });
+      let failed = false;
       try {
         const result = await withZendeskFailures(() => body(client, Date.now() + input.maxMs, pulse));
         log.debug(result, 'sync chunk done');
         return result;
       } catch (err) {
+        failed = true;
         log.warn({ error: (err as Error).message }, 'sync chunk failed');
         throw err;
       } finally {
-        await addSyncRunCounts(db, input.syncRunId, { requests: client.stats.requests, rateLimited: client.stats.rateLimited });
+        try {
+          await addSyncRunCounts(db, input.syncRunId, { requests: client.stats.requests, rateLimited: client.stats.rateLimited });
+        } catch (bookkeeping) {
+          // Never let this replace the chunk's own failure: a lost grant must stay a lost grant.
+          if (!failed) throw bookkeeping;
+          log.warn({ error: (bookkeeping as Error).message }, "could not book the chunk's requests on the run; the chunk's own failure stands");
+        }
       }
     });
 
@@ -142,27 +151,38 @@ export function createSyncActivities(deps: ActivityDeps) {
     /**
      * Opens a run record; refuses when another sync of the integration is still running. A run left
      * "running" by a sync that no longer exists (terminated, timed out) is closed as interrupted.
+     *
+     * Liveness is judged on the workflow chain (syncChain.ts), so a sync that continued as new is still
+     * alive. Temporal is asked before any row is locked; the transaction then re-checks that nothing
+     * changed meanwhile.
      */
     async beginSync(input: { integrationId: string; workflowId: string; runId: string }): Promise<{ syncRunId: string } | { skipped: string }> {
       const integration = await findIntegration(db, input.integrationId);
       if (!integration || integration.status !== 'connected') return { skipped: `the integration is ${integration?.status ?? 'gone'}` };
+      const seen = await runningSyncRuns(db, input.integrationId, { lock: false });
+      const own = seen.find((r) => r.workflow_id === input.workflowId && r.run_id === input.runId);
+      if (own) return { syncRunId: own.id };
+      const dead: string[] = [];
+      for (const run of seen) {
+        if (await syncChainRunning(temporal, run.workflow_id, run.run_id)) return { skipped: `sync ${run.workflow_id} is still running` };
+        dead.push(run.id);
+      }
       const begin = db.transaction().execute(async (trx) => {
-        for (const run of await runningSyncRuns(trx, input.integrationId)) {
-          if (run.workflow_id === input.workflowId && run.run_id === input.runId) return { syncRunId: run.id };
-          const stillRunning = await temporal.workflow
-            .getHandle(run.workflow_id, run.run_id)
-            .describe()
-            .then((d) => d.status.name === 'RUNNING')
-            .catch((err) => (err instanceof WorkflowNotFoundError ? false : Promise.reject(err)));
-          if (stillRunning) return { skipped: `sync ${run.workflow_id} is still running` };
-          await finishSyncRun(trx, run.id, 'failed', 'Interrupted: the sync ended before it finished.');
-        }
+        const now = await runningSyncRuns(trx, input.integrationId, { lock: true });
+        const own = now.find((r) => r.workflow_id === input.workflowId && r.run_id === input.runId);
+        if (own) return { syncRunId: own.id };
+        const appeared = now.find((r) => !dead.includes(r.id));
+        if (appeared) return { skipped: `sync ${appeared.workflow_id} has just started` };
+        for (const id of dead) await finishSyncRun(trx, id, 'failed', 'Interrupted: the sync ended before it finished.');
         const run = await startSyncRun(trx, input);
         return { syncRunId: run.id };
       });
       try {
         const begun = await begin;
-        recordSyncStarted(metrics);
+        if ('syncRunId' in begun) {
+          await keepGrantAlive(deps, input.integrationId, integration.workspace); // renews a grant about to lapse (never throws)
+          recordSyncStarted(metrics);
+        }
         return begun;
       } catch (err) {
         // The unique index on running runs: a concurrent start won the race.

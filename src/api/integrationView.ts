@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { refreshExpiries } from '../db/repositories/credentials';
 import { latestSyncRuns } from '../db/repositories/integrations';
 import { latestFlows } from '../db/repositories/oauthFlows';
 import type { Integration as IntegrationRow, SyncRun } from '../db/tables';
@@ -31,7 +32,7 @@ function lastSyncView(run: SyncRun | undefined): z.infer<typeof Integration>['la
 /** Integration rows as the API shows them, with their latest sync and the schedule's next run. */
 export async function integrationViews(deps: ApiDeps, rows: IntegrationRow[]): Promise<Array<z.infer<typeof Integration>>> {
   const ids = rows.map((r) => r.id);
-  const [runs, flows] = await Promise.all([latestSyncRuns(deps.db, ids), latestFlows(deps.db, ids)]);
+  const [runs, refreshExpiresAt, flows] = await Promise.all([latestSyncRuns(deps.db, ids), refreshExpiries(deps.db, ids), latestFlows(deps.db, ids)]);
   return Promise.all(
     rows.map(async (row) => {
       let next: Date | null = null;
@@ -54,6 +55,7 @@ export async function integrationViews(deps: ApiDeps, rows: IntegrationRow[]): P
         nextSyncAt: iso(next),
         error: row.error,
         entitlements: row.entitlements_status ?? ('unknown' as const),
+        refreshExpiresAt: iso(refreshExpiresAt.get(row.id) ?? null),
         reconnect: reconnectView(flows.get(row.id)),
       };
     }),

@@ -7,6 +7,7 @@ import {
   CreateIntegrationBody,
   CreateTenantBody,
   DeleteQuery,
+  DisconnectedIntegration,
   Health,
   Integration,
   IntegrationIdParams,
@@ -68,6 +69,7 @@ const OUTPUT_COMPONENTS: Record<string, z.ZodType> = {
   CreatedIntegration,
   Integration,
   IntegrationList,
+  DisconnectedIntegration,
   LastSync,
   ReconnectAttempt,
   Reconnect,
@@ -229,12 +231,23 @@ const ROUTES: RouteSpec[] = [
     method: 'delete',
     path: '/v1/integrations/{id}',
     operationId: 'deleteIntegration',
-    summary: 'Disconnect: stop syncing, revoke the token at Zendesk, delete stored tokens',
+    summary: 'Disconnect: stop syncing, revoke the grant at Zendesk when Zendesk allows it, delete stored tokens',
     tag: 'integrations',
     security: 'tenant',
     params: IntegrationIdParams,
     query: DeleteQuery,
-    responses: { 204: { description: 'Disconnected (`purge=true`: synced data deleted too)' }, 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_FOUND },
+    responses: {
+      200: {
+        description:
+          'Disconnected (`purge=true`: synced data deleted too). `revocation` says whether Zendesk really revoked the grant: revoking needs the ' +
+          '`write` scope and the worker holds `read`, so Zendesk may refuse (403); the disconnect completes anyway, and `revocation.message` ' +
+          '(also the integration\'s `error`) says how a Zendesk admin removes the grant.',
+        body: DisconnectedIntegration,
+      },
+      400: BAD_REQUEST,
+      401: UNAUTHORIZED,
+      404: NOT_FOUND,
+    },
   },
   {
     method: 'post',

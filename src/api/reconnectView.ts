@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { revocationResult } from '../activities/revoke';
 import type { OAuthFlow } from '../db/tables';
 import type { ReconnectAttempt } from './schemas';
 
@@ -21,5 +22,6 @@ export function reconnectView(newest: OAuthFlow | undefined, now = new Date()): 
     expiresAt: newest.expires_at.toISOString(),
     finishedAt: iso(newest.finished_at),
     error,
+    revocation: newest.revocation ? revocationResult(newest.revocation) : null,
   };
 }

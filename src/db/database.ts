@@ -10,19 +10,25 @@ export type Db = Kysely<Database> | Transaction<Database>;
 
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/zendesk_integration';
 
-export function createDb(connectionString: string, poolSize = 10, extra: Partial<pg.PoolConfig> = {}): Kysely<Database> {
+/** Told of connection errors nobody else sees (a dropped idle connection); given a message, never a secret. */
+export type PoolErrorListener = (error: { message: string; code?: string }) => void;
+
+export function createDb(connectionString: string, poolSize = 10, extra: Partial<pg.PoolConfig> = {}, onPoolError?: PoolErrorListener): Kysely<Database> {
   const pool = new pg.Pool({ connectionString, max: poolSize, idleTimeoutMillis: 10_000, ...extra });
+  // Only the message and SQLSTATE: a pg error can carry the connection parameters.
+  const report = (err: Error & { code?: string }) => onPoolError?.({ message: err.message, code: err.code });
   pool.on('connect', (client) => {
     // A connection that PostgreSQL closes (a restart, a failover, pg_terminate_backend) emits 'error' on its
     // client; unless a query is running, nobody listens, and the uncaught exception killed the whole process
     // (API or worker). A checked-out client (between the statements of a transaction) reports it to the
     // caller as a failed query instead, and the pool discards it on release (found by test/chaos/postgres).
-    client.on('error', () => undefined);
+    client.on('error', report);
     // JIT compilation adds 25-100 ms to the report queries and saves nothing at these sizes.
     client.query('SET jit = off').catch(() => undefined);
   });
   // The same for idle pooled connections, which the pool reports as its own 'error': pg has already
-  // dropped the broken client, and the next query opens a new connection.
-  pool.on('error', () => undefined);
+  // dropped the broken client, and the next query opens a new connection. Either way it is logged (warn):
+  // a database that keeps dropping connections is something an operator must see.
+  pool.on('error', report);
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }

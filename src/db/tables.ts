@@ -60,7 +60,11 @@ export interface OAuthFlowsTable {
   outcome: ColumnType<FlowOutcome | null, FlowOutcome | null | undefined, FlowOutcome | null>;
   outcome_message: ColumnType<string | null, string | null | undefined, string | null>;
   finished_at: NullableTimestamp;
+  /** What Zendesk did with the grant the attempt let go (the replaced one, or a non-admin's); NULL when none. */
+  revocation: ColumnType<FlowRevocation | null, FlowRevocation | null | undefined, FlowRevocation | null>;
 }
+
+export type FlowRevocation = 'revoked' | 'already_invalid' | 'refused' | 'failed';
 
 /**
  * Tokens of one consent attempt that are not the integration's working ones: `incoming` (exchanged, their

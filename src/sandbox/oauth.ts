@@ -1,5 +1,6 @@
 // The OAuth authorization-code flow as Zendesk runs it: consent page, redirect with a 120 s
-// single-use code, and POST /oauth/tokens (201, rotating refresh tokens, PKCE S256).
+// single-use code, and POST /oauth/tokens (201, rotating refresh tokens, PKCE S256). Token responses
+// follow the workspace's OAuthBehaviour (tokens.ts): by default `expires_in` only when it was requested.
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { renderConsentPage, renderErrorPage } from './consentPage';
@@ -231,7 +232,7 @@ export function tokenEndpoint(ctx: RequestContext): Reply {
     const grant = oauth.createGrant(client.clientId, record.userId, record.scope, ctx.now);
     const pair = oauth.issuePair(grant, ttl.access, ttl.refresh, ctx.now);
     ctx.ws.counters.tokenIssued(false);
-    return tokenReply(pair.access.token, pair.refresh.token, grant.scope, ttl);
+    return tokenReply(ctx, p, pair.access.token, pair.refresh.token, grant.scope, ttl);
   }
 
   if (grantType === 'refresh_token') {
@@ -253,13 +254,24 @@ export function tokenEndpoint(ctx: RequestContext): Reply {
     if ('status' in ttl) return ttl;
     const pair = oauth.issuePair(grant, ttl.access, ttl.refresh, ctx.now); // kills the previous pair
     ctx.ws.counters.tokenIssued(true);
-    return tokenReply(pair.access.token, pair.refresh.token, grant.scope, ttl);
+    return tokenReply(ctx, p, pair.access.token, pair.refresh.token, grant.scope, ttl);
   }
 
   return oauthError(400, 'unsupported_grant_type', 'The authorization grant type is not supported by the authorization server.');
 }
 
-function tokenReply(access: string, refresh: string, scope: string, ttl: { access: number | null; refresh: number }): Reply {
+/**
+ * Whether the response names the access token's lifetime. A token that never expires says `expires_in: null`
+ * (the documented default before expiry was enforced); an expiring one, per the workspace's behaviour: for
+ * global clients with enforced expiry Zendesk leaves `expires_in` out unless the request sent it.
+ */
+function sendsExpiresIn(ctx: RequestContext, p: Params, access: number | null): boolean {
+  if (access === null) return true;
+  const mode = ctx.ws.oauth.behaviour.expiresIn;
+  return mode === 'always' || (mode === 'requested' && p.expires_in !== undefined && p.expires_in !== '');
+}
+
+function tokenReply(ctx: RequestContext, p: Params, access: string, refresh: string, scope: string, ttl: { access: number | null; refresh: number }): Reply {
   return json(
     201,
     {
@@ -267,7 +279,7 @@ function tokenReply(access: string, refresh: string, scope: string, ttl: { acces
       token_type: 'bearer',
       scope,
       refresh_token: refresh,
-      expires_in: ttl.access,
+      ...(sendsExpiresIn(ctx, p, ttl.access) ? { expires_in: ttl.access } : {}),
       refresh_token_expires_in: ttl.refresh,
     },
     { 'Cache-Control': 'no-store', Pragma: 'no-cache' },

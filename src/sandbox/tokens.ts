@@ -1,5 +1,6 @@
 // OAuth state of one workspace: authorization codes, grants (one per consent) and the rotating
-// access/refresh token pairs issued under each grant.
+// access/refresh token pairs issued under each grant, and how this workspace's OAuth server behaves
+// where real accounts differ (see OAuthBehaviour).
 
 import { randomBytes } from 'node:crypto';
 
@@ -64,6 +65,11 @@ export function isValidScope(scope: string): boolean {
   });
 }
 
+/** Whether the grant may call DELETE endpoints such as revocation (the global `write` scope). */
+export function scopeAllowsDelete(scope: string): boolean {
+  return scope.split(' ').includes('write');
+}
+
 /** Whether the grant may read the resource (global `read` or `<resource>:read`). */
 export function scopeAllowsRead(scope: string, resource: 'users' | 'tickets'): boolean {
   const parts = scope.split(' ');
@@ -72,6 +78,53 @@ export function scopeAllowsRead(scope: string, resource: 'users' | 'tickets'): b
 
 function secret(bytes: number): string {
   return randomBytes(bytes).toString('hex');
+}
+
+/**
+ * Where real Zendesk OAuth servers differ from the documentation, or from one account to another. The
+ * defaults are what a global client with enforced token expiry gets in 2026 (docs/zendesk.md, "OAuth tokens
+ * and revocation"; fixtures in test/fixtures/zendesk/oauth/).
+ */
+export interface OAuthBehaviour {
+  /**
+   * When a token response carries `expires_in`: `requested` (default) only when the token request sent
+   * `expires_in` — what Zendesk does for global clients with enforced expiry [obs: NangoHQ/nango#6775];
+   * `always` as the documentation's examples show; `never` leaves the JWT's `exp` (or a 401) as the only
+   * signal. A token that never expires always says `expires_in: null`.
+   */
+  expiresIn: 'requested' | 'always' | 'never';
+  /** `jwt` (default): `header.payload.signature` access tokens (`typ: at+jwt`) with `exp`; `opaque`: random hex. */
+  accessTokenFormat: 'jwt' | 'opaque';
+  /**
+   * Revoking a token (DELETE /api/v2/oauth/tokens/{id} or …/current) needs the `write` scope (default true):
+   * Zendesk's OpenAPI file says "The 'write' scope gives access to POST, PUT, and DELETE endpoints", so a
+   * `read` token is answered 403.
+   */
+  revokeNeedsWrite: boolean;
+}
+
+export const DEFAULT_OAUTH_BEHAVIOUR: OAuthBehaviour = { expiresIn: 'requested', accessTokenFormat: 'jwt', revokeNeedsWrite: true };
+
+const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+/**
+ * A JWT-shaped access token as enforced-expiry clients get them: header `{"typ":"at+jwt","alg":"RS256"}`, a
+ * payload with `exp` (absent for a token that never expires), `iat` and the grant's scopes, and a random
+ * signature (nobody verifies it: the sandbox looks tokens up by their whole string). Only `typ: at+jwt` and
+ * `exp` are known of real tokens; the other claims are a guess at what an RFC 9068 token carries.
+ */
+function jwtAccessToken(grant: Grant, tokenId: number, now: number, expiresAt: number | null): string {
+  const iat = Math.floor(now / 1000);
+  const payload: Record<string, unknown> = {
+    iss: 'zendesk-sandbox',
+    sub: String(grant.userId),
+    client_id: grant.clientId,
+    jti: `${tokenId}-${secret(8)}`,
+    iat,
+    ...(expiresAt === null ? {} : { exp: Math.floor(expiresAt / 1000) }),
+    scopes: grant.scope.split(' ').filter(Boolean),
+  };
+  return `${b64url({ typ: 'at+jwt', alg: 'RS256' })}.${b64url(payload)}.${randomBytes(32).toString('base64url')}`;
 }
 
 /**
@@ -85,11 +138,14 @@ export interface OAuthSnapshot {
   refreshTokens: RefreshTokenRecord[];
   nextGrantId: number;
   nextTokenId: number;
+  /** Absent in snapshots written before it existed: the defaults. */
+  behaviour?: OAuthBehaviour;
 }
 
 export class OAuthState {
   /** Called after every change (codes, grants, tokens): the sandbox persists its state then. */
   onChange: (() => void) | undefined;
+  behaviour: OAuthBehaviour = { ...DEFAULT_OAUTH_BEHAVIOUR };
 
   private readonly codes = new Map<string, AuthCode>();
   private readonly grants = new Map<number, Grant>();
@@ -103,6 +159,11 @@ export class OAuthState {
 
   constructor(idBase: number) {
     this.nextTokenId = idBase;
+  }
+
+  configure(behaviour: Partial<OAuthBehaviour> | undefined): void {
+    this.behaviour = { ...this.behaviour, ...behaviour };
+    this.changed();
   }
 
   createCode(c: Omit<AuthCode, 'code' | 'used'>): AuthCode {
@@ -141,12 +202,13 @@ export class OAuthState {
   /** Issues a new pair under the grant; any pair issued before under it dies (rotation). */
   issuePair(grant: Grant, accessTtlSeconds: number | null, refreshTtlSeconds: number, now: number) {
     this.killPairs(grant.id);
+    const expiresAt = accessTtlSeconds === null ? null : now + accessTtlSeconds * 1000;
     const access: AccessTokenRecord = {
       id: this.nextTokenId,
-      token: secret(32),
+      token: this.behaviour.accessTokenFormat === 'jwt' ? jwtAccessToken(grant, this.nextTokenId, now, expiresAt) : secret(32),
       grantId: grant.id,
       createdAt: now,
-      expiresAt: accessTtlSeconds === null ? null : now + accessTtlSeconds * 1000,
+      expiresAt,
       revoked: false,
       refreshToken: null,
       usedAt: null,
@@ -215,6 +277,7 @@ export class OAuthState {
       refreshTokens: [...this.refreshByToken.values()].filter((r) => !r.dead && r.expiresAt > now).map((r) => ({ ...r })),
       nextGrantId: this.nextGrantId,
       nextTokenId: this.nextTokenId,
+      behaviour: { ...this.behaviour },
     };
   }
 
@@ -237,6 +300,7 @@ export class OAuthState {
     this.issuedCodes.push(...s.codes.map((c) => c.code));
     this.nextGrantId = Math.max(this.nextGrantId, s.nextGrantId);
     this.nextTokenId = Math.max(this.nextTokenId, s.nextTokenId);
+    this.behaviour = { ...DEFAULT_OAUTH_BEHAVIOUR, ...s.behaviour };
   }
 
   private changed(): void {

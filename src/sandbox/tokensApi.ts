@@ -1,10 +1,11 @@
 // The OAuth Tokens API under /api/v2/oauth/tokens: introspect the current token and revoke tokens.
-// Revoking a token kills its whole grant (the access token and its refresh token).
+// Revoking a token kills its whole grant (the access token and its refresh token). Revoking is a DELETE,
+// which needs the `write` scope (OAuthBehaviour.revokeNeedsWrite): a `read` token is answered 403.
 
 import { authenticate } from './auth';
 import { hash32 } from './prng';
 import { forbidden, invalidToken, json, recordNotFound, type Reply, type RequestContext } from './http';
-import type { AccessTokenRecord } from './tokens';
+import { scopeAllowsDelete, type AccessTokenRecord } from './tokens';
 
 function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
@@ -38,6 +39,15 @@ function caller(ctx: RequestContext) {
   return { auth };
 }
 
+/** A revoking caller: authenticated, and (by default) holding the `write` scope DELETE endpoints need. */
+function revoker(ctx: RequestContext) {
+  const c = caller(ctx);
+  if (!c.auth) return c;
+  if (!c.auth.grant.scopeValid) return { reply: forbidden() };
+  if (ctx.ws.oauth.behaviour.revokeNeedsWrite && !scopeAllowsDelete(c.auth.grant.scope)) return { reply: forbidden() };
+  return c;
+}
+
 /** GET /api/v2/oauth/tokens/current */
 export function showCurrentToken(ctx: RequestContext): Reply {
   const c = caller(ctx);
@@ -60,7 +70,7 @@ export function showToken(ctx: RequestContext, id: number): Reply {
 
 /** DELETE /api/v2/oauth/tokens/current: works in the sandbox (real Zendesk reportedly ignores it sometimes). */
 export function revokeCurrentToken(ctx: RequestContext): Reply {
-  const c = caller(ctx);
+  const c = revoker(ctx);
   if (!c.auth) return c.reply;
   ctx.ws.oauth.revokeGrant(c.auth.grant.id);
   ctx.ws.counters.revoked();
@@ -69,7 +79,7 @@ export function revokeCurrentToken(ctx: RequestContext): Reply {
 
 /** DELETE /api/v2/oauth/tokens/{id}: your own tokens; admins may revoke anyone's. */
 export function revokeToken(ctx: RequestContext, id: number): Reply {
-  const c = caller(ctx);
+  const c = revoker(ctx);
   if (!c.auth) return c.reply;
   const t = ctx.ws.oauth.accessTokenById(id);
   if (!t || t.revoked) return recordNotFound();

@@ -10,7 +10,7 @@ import { FaultController } from './faults';
 import { hash32, Prng } from './prng';
 import { RateLimiter } from './rateLimiter';
 import { Stats } from './stats';
-import { OAuthState, type Grant, type OAuthSnapshot } from './tokens';
+import { OAuthState, type Grant, type OAuthBehaviour, type OAuthSnapshot } from './tokens';
 import { RawUserEdits } from './rawUserEdits';
 import { ADMIN_ROLE_ID, blankUser, customRoleIdFor } from './userGenerator';
 import type { UserStore } from './userStore';
@@ -63,6 +63,8 @@ export interface WorkspaceOptions {
   accessTokenTtlSeconds?: number | null;
   refreshTokenTtlSeconds?: number;
   codeTtlSeconds?: number;
+  /** How the OAuth server answers where real accounts differ (tokens.ts; default: enforced-expiry global client). */
+  oauth?: Partial<OAuthBehaviour>;
   /** OAuth clients known only to this workspace (the sandbox's clients are known to all). */
   clients?: OAuthClient[];
   /** Serialise `chat_only` on users, as accounts did until late 2023 (default: absent, as recorded since). */
@@ -206,6 +208,7 @@ export class SandboxWorkspace {
     this.legacyChatOnly = opts.legacyChatOnly ?? false;
     this.hasMoreOnlyWithBoundaryIndicators = opts.hasMoreOnlyWithBoundaryIndicators ?? false;
     this.entitlementsReadable = !(opts.entitlementsForbidden ?? false);
+    this.oauth.configure(opts.oauth);
     this.oauth.onChange = () => this.changed();
   }
 
@@ -614,6 +617,11 @@ export class SandboxWorkspace {
     }
     if (t.codeTtlSeconds !== undefined) this.tokens.codeTtlSeconds = t.codeTtlSeconds;
     this.changed();
+  }
+
+  /** Changes how the OAuth server answers (expires_in, token format, revocation scope); see OAuthBehaviour. */
+  setOAuthBehaviour(behaviour: Partial<OAuthBehaviour>): void {
+    this.oauth.configure(behaviour);
   }
 
   /** @internal */

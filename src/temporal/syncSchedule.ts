@@ -18,6 +18,8 @@ export const syncScheduleId = (integrationId: string) => `zendesk-sync-${integra
 export interface ScheduleSettings {
   taskQueue: string;
   intervalMs: number;
+  /** The sync workflow's run shape (SyncInput); defaults to the workflow's own. */
+  run?: { chunkMs: number; chunksPerRun: number };
 }
 
 /** Creates the schedule (or updates and unpauses an existing one) and starts a sync now. Idempotent. */
@@ -26,7 +28,7 @@ export async function ensureSyncSchedule(client: Client, target: SyncTarget, set
   const action = {
     type: 'startWorkflow' as const,
     workflowType: SYNC_WORKFLOW_TYPE,
-    args: [target],
+    args: [{ ...target, ...settings.run }],
     taskQueue: settings.taskQueue,
     workflowId: scheduleId,
     typedSearchAttributes: searchAttributesFor(target),
@@ -48,9 +50,19 @@ export async function ensureSyncSchedule(client: Client, target: SyncTarget, set
     if (!(err instanceof ScheduleAlreadyRunning)) throw err;
   }
   const handle = client.schedule.getHandle(scheduleId);
-  await handle.update((previous) => ({ ...previous, spec, action, policies: { ...previous.policies, ...policies } }));
+  // The update carries the schedule's state too: unpaused here, because the scheduler applies a pending patch
+  // (the unpause below) before a pending update, and an update that copied `paused: true` from `previous` then
+  // paused it again (a reconnect from needs_reauth left the schedule paused; test/e2e/reconnect.test.ts).
+  await handle.update((previous) => ({
+    ...previous,
+    spec,
+    action,
+    policies: { ...previous.policies, ...policies },
+    state: { ...previous.state, paused: false, note: 'Integration connected again' },
+  }));
   await handle.unpause('Integration connected again');
-  await handle.trigger();
+  // SKIP: the SDK's default for a trigger is ALLOW_ALL, which would start a sync beside a running one.
+  await handle.trigger(ScheduleOverlapPolicy.SKIP);
 }
 
 export async function pauseSyncSchedule(client: Client, integrationId: string, note: string): Promise<void> {

@@ -10,6 +10,7 @@ import {
 } from '@temporalio/workflow';
 import type { ConnectActivities } from '../activities/connect';
 import type { StagedConnectActivities } from '../activities/stagedConnect';
+import { FailureType } from '../shared/failureTypes';
 import { connectProgressQuery, submitConsentUpdate, type ConnectOutcome, type ConnectProgress, type ConsentDecision } from './messages';
 
 export interface ConnectInput {
@@ -132,7 +133,7 @@ export async function zendeskConnect(input: ConnectInput): Promise<ConnectOutcom
     const cause = err instanceof ActivityFailure ? err.cause : err;
     // Whatever the attempt staged is of no use now; the working grant (if any) stays.
     if (staged) await revokeStaged('Revoke the new grant of the failed attempt');
-    if (cause instanceof ApplicationFailure && cause.type === 'ZendeskAuthLost') {
+    if (cause instanceof ApplicationFailure && cause.type === FailureType.AuthLost) {
       const message = cause.message;
       await closeAttempt('needs_reauth', message);
       return finish({ status: 'needs_reauth', message });

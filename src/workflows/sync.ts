@@ -9,6 +9,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities/sync';
+import { FailureType } from '../shared/failureTypes';
 import { syncProgressQuery, type StreamProgress, type SyncProgress } from './messages';
 
 export interface SyncInput {
@@ -17,16 +18,16 @@ export interface SyncInput {
   workspace: string;
   /** Set when a long sync continues as new: the run record and the progress so far. */
   resume?: { syncRunId: string; progress: SyncProgress };
-  /** Chunks per workflow run before continuing as new (tests lower it). */
+  /** Chunks per workflow run before continuing as new (SYNC_CHUNKS_PER_RUN; tests lower it). */
   chunksPerRun?: number;
+  /** How long one chunk works before it reports progress (SYNC_CHUNK_SECONDS). */
+  chunkMs?: number;
 }
 
 /** Chunks per workflow run before continuing as new, which keeps every history small. */
 const CHUNKS_PER_RUN = 100;
 const CHUNK_MS = 30_000;
 
-const AUTH_LOST = 'ZendeskAuthLost';
-const NOT_CONNECTED = 'IntegrationNotConnected';
 
 const acts = proxyActivities<SyncActivities>({
   startToCloseTimeout: '5 minutes',
@@ -38,7 +39,7 @@ const acts = proxyActivities<SyncActivities>({
     backoffCoefficient: 2,
     maximumInterval: '1 minute',
     maximumAttempts: 30,
-    nonRetryableErrorTypes: [AUTH_LOST, NOT_CONNECTED],
+    nonRetryableErrorTypes: [FailureType.AuthLost, FailureType.NotConnected],
   },
 });
 
@@ -92,7 +93,7 @@ export async function zendeskSync(input: SyncInput): Promise<SyncProgress> {
     const state = progress[which];
     while (!state.done && budgetLeft()) {
       chunks++;
-      const args = { integrationId: input.integrationId, syncRunId: syncRunId!, maxMs: CHUNK_MS };
+      const args = { integrationId: input.integrationId, syncRunId: syncRunId!, maxMs: input.chunkMs ?? CHUNK_MS };
       const what = which === 'users' ? 'users' : 'ticket events';
       const summary = state.pages === 0
         ? `Fetch ${what} (from the saved ${which === 'users' ? 'cursor' : 'position'})`
@@ -115,7 +116,7 @@ export async function zendeskSync(input: SyncInput): Promise<SyncProgress> {
     const state = (progress.entitlements ??= { pages: 0, records: 0, done: false });
     while (!state.done && budgetLeft()) {
       chunks++;
-      const args = { integrationId: input.integrationId, syncRunId: syncRunId!, maxMs: CHUNK_MS };
+      const args = { integrationId: input.integrationId, syncRunId: syncRunId!, maxMs: input.chunkMs ?? CHUNK_MS };
       const result = await acts.syncEntitlementsChunk.executeWithOptions({ summary: 'Read entitlements of light agents and contributors' }, [args]).catch((err) => {
         failed = true;
         throw err;
@@ -136,11 +137,11 @@ export async function zendeskSync(input: SyncInput): Promise<SyncProgress> {
     const message = cause instanceof Error ? cause.message : 'The sync failed.';
     progress.step = 'failed';
     setCurrentDetails(`Failed: ${message}`);
-    if (cause instanceof ApplicationFailure && cause.type === AUTH_LOST) {
+    if (cause instanceof ApplicationFailure && cause.type === FailureType.AuthLost) {
       await bookkeeping.markNeedsReauth.executeWithOptions({ summary: 'Mark needs_reauth and pause the schedule' }, [{ integrationId: input.integrationId, message }]);
     }
     await bookkeeping.finishSync.executeWithOptions({ summary: 'Record the run as failed' }, [{ syncRunId: syncRunId!, status: 'failed', error: message }]);
-    if (cause instanceof ApplicationFailure && (cause.type === AUTH_LOST || cause.type === NOT_CONNECTED)) return progress;
+    if (cause instanceof ApplicationFailure && (cause.type === FailureType.AuthLost || cause.type === FailureType.NotConnected)) return progress;
     throw err;
   }
 

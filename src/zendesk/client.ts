@@ -1,12 +1,12 @@
 import type { Kysely } from 'kysely';
 import type { z } from 'zod';
-import type { Config } from '../config';
+import { DEFAULT_ACCESS_TOKEN_EXPIRES_IN, DEFAULT_REFRESH_TOKEN_EXPIRES_IN, type Config } from '../config';
 import type { SecretBox } from '../crypto/secretBox';
 import { loadCredentials } from '../db/repositories/credentials';
 import type { Database } from '../db/tables';
 import { ZendeskAuthError, ZendeskBadResponseError, ZendeskRateLimitedError, ZendeskTransientError } from './errors';
 import { parseBody, zendeskRequest, type QueryValue, type RequestInfo, type ZendeskObserver } from './http';
-import { revokeToken } from './oauth';
+import { revokeToken, type RevokeResult } from './oauth';
 import { RateLimiter, waitTicking, type OnWait, type RateLimiterOptions } from './rateLimiter';
 import { readTicketEvents, readUsers, type RecordAnomaly, type SkippedRecord } from './records';
 import {
@@ -20,22 +20,26 @@ import {
   type ZendeskUserRecord,
 } from './schemas';
 import { TokenProvider } from './tokens';
+import { Unauthorized401s } from './unauthorized';
 import { workspaceBaseUrl } from './workspace';
 
 /**
  * The Zendesk client of one integration's workspace. Every call: rate-limit gate → access token → request →
- * on 401 invalid_token refresh once and retry → on 429 / 503-with-Retry-After wait exactly Retry-After
- * (through the limiter, so the block is shared) and retry → on other 5xx, network errors, timeouts and
- * malformed bodies back off exponentially, up to `maxAttempts`, then throw (Temporal retries the activity).
+ * on 401 invalid_token recover (Unauthorized401s: the current token when someone else rotated the pair, else
+ * a refresh) and retry → on 429 / 503-with-Retry-After wait exactly Retry-After (through the limiter, so the
+ * block is shared) and retry → on other 5xx, network errors, timeouts and malformed bodies back off
+ * exponentially, up to `maxAttempts`, then throw (Temporal retries the activity).
  */
 
-export type ZendeskConfig = Config['zendesk'];
+/** The `zendesk` part of Config; the token lifetimes default to config's defaults (tests build it by hand). */
+export type ZendeskConfig = Omit<Config['zendesk'], 'accessTokenExpiresIn' | 'refreshTokenExpiresIn'> &
+  Partial<Pick<Config['zendesk'], 'accessTokenExpiresIn' | 'refreshTokenExpiresIn'>>;
 
 export interface ZendeskClientDeps {
   db: Kysely<Database>;
   box: SecretBox;
   /** The whole Config or just its `zendesk` part. */
-  config: Pick<Config, 'zendesk'> | ZendeskConfig;
+  config: { zendesk: ZendeskConfig } | ZendeskConfig;
   integrationId: string;
   subdomain: string;
   observer?: ZendeskObserver;
@@ -130,6 +134,8 @@ export class ZendeskClient {
       clientSecret: zendesk.clientSecret,
       timeoutMs: this.timeoutMs,
       refreshMarginMs: deps.tokenRefreshMarginMs,
+      accessTokenExpiresIn: zendesk.accessTokenExpiresIn ?? DEFAULT_ACCESS_TOKEN_EXPIRES_IN,
+      refreshTokenExpiresIn: zendesk.refreshTokenExpiresIn ?? DEFAULT_REFRESH_TOKEN_EXPIRES_IN,
       observer: this.observer,
       subdomain: deps.subdomain,
     });
@@ -180,13 +186,14 @@ export class ZendeskClient {
 
   /**
    * Revokes this integration's grant at Zendesk (GET the current token's id, DELETE it by id), with a fresh
-   * access token (refreshed first if needed, so an expired access token does not hide a live grant).
-   * A grant Zendesk already refuses counts as revoked. Returns whether a grant was revoked now. Stored
-   * credentials are left for the caller to delete.
+   * access token (refreshed first if needed, so an expired access token does not hide a live grant). Says what
+   * Zendesk did (RevokeResult): a grant Zendesk already refuses is `already_invalid`, a 403 is `refused` (the
+   * grant is still live), and only a successful DELETE is `revoked`. Undefined when no tokens are stored.
+   * Stored credentials are left for the caller to delete; Zendesk being unreachable is thrown.
    */
-  async revokeAccess(): Promise<boolean> {
+  async revokeAccess(): Promise<RevokeResult | undefined> {
     const stored = await loadCredentials(this.deps.db, this.deps.box, this.deps.integrationId);
-    if (!stored) return false;
+    if (!stored) return undefined;
     try {
       return await revokeToken({
         baseUrl: this.baseUrl,
@@ -194,7 +201,8 @@ export class ZendeskClient {
         request: ({ method, path }) => this.send(method === 'DELETE' ? 'DELETE' : 'GET', path, {}, undefined, true),
       });
     } catch (err) {
-      if (err instanceof ZendeskAuthError && (err.kind === 'invalid_grant' || err.kind === 'invalid_token')) return false;
+      // The refresh before the lookup found the grant dead.
+      if (err instanceof ZendeskAuthError && (err.kind === 'invalid_grant' || err.kind === 'invalid_token')) return { outcome: 'already_invalid' };
       throw err;
     }
   }
@@ -205,8 +213,8 @@ export class ZendeskClient {
 
   /**
    * The retry loop. `fixedToken` sends with that token and no refresh (revocation); otherwise the token
-   * provider's token is used and refreshed once after a 401. `parse` runs inside the loop so a malformed
-   * body is retried like a 5xx.
+   * provider's token is used and, after a 401, recovered as Unauthorized401s decides. `parse` runs inside the
+   * loop so a malformed body is retried like a 5xx.
    */
   private async send<T = unknown>(
     method: 'GET' | 'DELETE',
@@ -218,16 +226,17 @@ export class ZendeskClient {
   ): Promise<T> {
     let attempt = 0;
     let rateLimitRetries = 0;
-    let refreshed = false;
-    let staleToken: string | undefined;
+    const unauthorized = new Unauthorized401s(this.tokens);
+    let rejected: { token: string; sentAtMs: number } | undefined;
     for (;;) {
       let token: string | undefined = fixedToken;
-      let phase: 'token' | 'request' = 'token';
+      let sentAtMs = 0;
+      let phase = 'token' as 'token' | 'request';
       try {
-        if (staleToken !== undefined) {
-          // After a 401: a new token (someone else's fresh one, or a refresh grant, serialized across processes).
-          await this.tokens.forceRefresh(staleToken);
-          staleToken = undefined;
+        if (rejected !== undefined) {
+          // After a 401: the token to retry with (someone else's fresh one, or a refresh, serialized across processes).
+          await unauthorized.recover(rejected.token, rejected.sentAtMs);
+          rejected = undefined;
         }
         return await this.limiter.withPermit(path, this.deps.onWait, async (permit) => {
           token = token ?? (await this.tokens.getAccessToken());
@@ -238,6 +247,7 @@ export class ZendeskClient {
             if (fixedToken === undefined) token = await this.tokens.getAccessToken();
           }
           phase = 'request';
+          sentAtMs = Date.now();
           const response = await zendeskRequest({
             baseUrl: this.baseUrl,
             method,
@@ -254,9 +264,8 @@ export class ZendeskClient {
           return parse(response.body, response.status);
         });
       } catch (err) {
-        if (err instanceof ZendeskAuthError && err.kind === 'invalid_token' && refreshOn401 && !refreshed && token !== undefined) {
-          refreshed = true;
-          staleToken = token;
+        if (err instanceof ZendeskAuthError && err.kind === 'invalid_token' && refreshOn401 && phase === 'request' && token !== undefined) {
+          rejected = { token, sentAtMs };
           continue;
         }
         if (phase === 'token' && (err instanceof ZendeskRateLimitedError || err instanceof ZendeskTransientError) && err.status !== undefined) {

@@ -54,6 +54,8 @@ export {
   type TokenSet,
   type RevokeTokenOptions,
   type RevokeRequester,
+  type RevokeResult,
 } from './oauth';
+export { accessTokenExpiry, jwtClaims, ASSUMED_ACCESS_TOKEN_LIFETIME_S, type AccessTokenExpiry } from './tokenExpiry';
 export { TokenProvider, type TokenProviderOptions } from './tokens';
 export { ZendeskClient, type ZendeskClientDeps, type ZendeskClientStats, type UsersPageParams } from './client';

@@ -13,13 +13,27 @@ const isoTimestamp = z.iso.datetime({ offset: true });
 
 // ---------------------------------------------------------------------------------------------- OAuth
 
-export const tokenResponseSchema = z.object({
+/** A positive whole number of seconds, also as a numeric string; anything else reads as absent (null). */
+const lifetimeSeconds = z.unknown().optional().transform((v): number | null => {
+  const n = typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v) : v;
+  return typeof n === 'number' && Number.isSafeInteger(n) && n > 0 ? n : null;
+});
+/** A non-empty string, or null for anything else. */
+const optionalText = z.unknown().optional().transform((v): string | null => (typeof v === 'string' && v.trim() !== '' ? v : null));
+
+/**
+ * POST /oauth/tokens. Only `access_token` is required: when Zendesk answers a refresh, the refresh token we
+ * sent is already dead, so a missing `scope`, an odd `token_type` or an unreadable lifetime must never make us
+ * drop the rotated pair. Optional fields that are absent or malformed read as null and fall back (tokenSetFromResponse):
+ * the requested scope, the JWT's `exp`, the old refresh token (RFC 6749 §6).
+ */
+export const tokenResponseSchema = z.looseObject({
   access_token: z.string().min(1),
-  token_type: z.string().refine((t) => t.toLowerCase() === 'bearer', 'token_type must be bearer'),
-  scope: z.string(),
-  refresh_token: z.string().min(1).nullish().transform((v) => v ?? null),
-  expires_in: z.number().int().positive().nullish().transform((v) => v ?? null),
-  refresh_token_expires_in: z.number().int().positive().nullish().transform((v) => v ?? null),
+  token_type: optionalText,
+  scope: optionalText,
+  refresh_token: optionalText,
+  expires_in: lifetimeSeconds,
+  refresh_token_expires_in: lifetimeSeconds,
 });
 export type TokenResponse = z.infer<typeof tokenResponseSchema>;
 

@@ -180,13 +180,22 @@ describe('connect flow', () => {
     assert.equal(await countSandboxRequests(system), requestsBefore);
   });
 
-  test('DELETE revokes the token at Zendesk and deletes the stored tokens', async () => {
-    const ws = system.sandbox.createWorkspace({ subdomain: 'leaving', users: 10, ticketEvents: 10, seed: 5, consentMode: 'allow' });
+  test('DELETE revokes the token at Zendesk (where a read token may revoke itself) and deletes the stored tokens', async () => {
+    const ws = system.sandbox.createWorkspace({ subdomain: 'leaving', users: 10, ticketEvents: 10, seed: 5, consentMode: 'allow', oauth: { revokeNeedsWrite: false } });
     const created = await createIntegration(tenant.apiKey, 'leaving');
     assert.equal((await followConsent(created.authorizeUrl)).status, 200);
     const [accessToken] = ws.issuedTokens();
     const res = await api(system, 'DELETE', `/v1/integrations/${created.id}`, { key: tenant.apiKey });
-    assert.equal(res.status, 204, res.text);
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json.status, 'disconnected');
+    assert.deepEqual(res.json.revocation, {
+      outcome: 'revoked',
+      revokedAtZendesk: true,
+      grantMayBeLive: false,
+      message: 'Access was revoked at Zendesk and the stored tokens were deleted.',
+    });
+    assert.equal(res.json.error, null);
+    assert.equal(res.json.refreshExpiresAt, null);
     assert.equal((await api(system, 'GET', `/v1/integrations/${created.id}`, { key: tenant.apiKey })).status, 404);
     const stored = await system.db.selectFrom('oauth_credentials').selectAll().where('integration_id', '=', created.id).execute();
     assert.equal(stored.length, 0);

@@ -63,8 +63,11 @@ async function snapshot(id: string, ws: SandboxWorkspace) {
 
 describe('reconnect of a connected integration', () => {
   test('approved by an admin: stays connected and syncing throughout, tokens swapped, old grant revoked', { timeout: 240_000 }, async () => {
-    // Slow enough that a sync is still running when the new grant is swapped in and the old one revoked.
-    const ws = system.sandbox.createWorkspace({ subdomain: 'swap-co', users: 1_500, ticketEvents: 12_000, seed: 21, consentMode: 'allow', incrementalLimit: 3 });
+    // Slow enough that a sync is still running when the new grant is swapped in and the old one revoked. A
+    // `read` token may revoke itself here (real Zendesk may refuse: see the test below).
+    const ws = system.sandbox.createWorkspace({
+      subdomain: 'swap-co', users: 1_500, ticketEvents: 12_000, seed: 21, consentMode: 'allow', incrementalLimit: 3, oauth: { revokeNeedsWrite: false },
+    });
     const { integrationId: id } = await connectAndSync(system, tenant.apiKey, 'swap-co');
     const [oldGrant] = liveGrants(ws);
     const old = await snapshot(id, ws);
@@ -101,6 +104,9 @@ describe('reconnect of a connected integration', () => {
     assert.ok(swapped && swapped.accessToken !== old.accessToken, 'the new tokens are in use');
     await waitFor('the old grant to be revoked', async () => ws.grants().find((g) => g.id === oldGrant)?.revoked === true);
     assert.equal(liveGrants(ws).length, 1, 'exactly the new grant is alive');
+    const revoked = await waitFor('the revocation to be recorded', async () => (await view(id)).reconnect?.revocation);
+    assert.equal(revoked.outcome, 'revoked');
+    assert.equal(revoked.grantMayBeLive, false);
     assert.equal(await schedulePaused(id), false);
 
     // Every run since the reconnect succeeded: the one in flight, and any the completed reconnect started.
@@ -134,7 +140,7 @@ describe('reconnect of a connected integration', () => {
   });
 
   test('approved by a non-admin: the new grant is revoked, the old one stays, the attempt says why', async () => {
-    const ws = system.sandbox.createWorkspace({ subdomain: 'agent-co', users: 30, ticketEvents: 50, seed: 23, consentMode: 'allow' });
+    const ws = system.sandbox.createWorkspace({ subdomain: 'agent-co', users: 30, ticketEvents: 50, seed: 23, consentMode: 'allow', oauth: { revokeNeedsWrite: false } });
     const { integrationId: id } = await connectAndSync(system, tenant.apiKey, 'agent-co');
     const old = await snapshot(id, ws);
     const authorizeUrl = await reconnect(id);
@@ -151,7 +157,31 @@ describe('reconnect of a connected integration', () => {
     const agentGrants = ws.grants().filter((g) => g.userId === agent.id);
     assert.equal(agentGrants.length, 1);
     assert.equal(agentGrants[0].revoked, true, "the non-admin's grant is still alive at Zendesk");
+    assert.equal(after.reconnect.revocation?.outcome, 'revoked');
     await assertUntouched(id, ws, old);
+  });
+
+  test('approved where Zendesk refuses to revoke a read grant: swapped anyway, and the old grant is reported live', async () => {
+    // The sandbox's default, as Zendesk documents it: revoking is a DELETE, which needs the `write` scope.
+    const ws = system.sandbox.createWorkspace({ subdomain: 'refuse-co', users: 20, ticketEvents: 20, seed: 26, consentMode: 'allow' });
+    const { integrationId: id } = await connectAndSync(system, tenant.apiKey, 'refuse-co');
+    const [oldGrant] = liveGrants(ws);
+    const old = await snapshot(id, ws);
+    assert.equal((await followConsent(await reconnect(id))).status, 200);
+    const done = await waitFor('the revocation to be recorded', async () => {
+      const v = await view(id);
+      return v.reconnect?.revocation ? v : undefined;
+    });
+    assert.equal(done.status, 'connected');
+    assert.equal(done.reconnect.status, 'completed');
+    assert.equal(done.reconnect.revocation.outcome, 'refused');
+    assert.equal(done.reconnect.revocation.grantMayBeLive, true);
+    assert.match(done.reconnect.revocation.message, /Admin Center/);
+    assert.notEqual((await stored(id))?.accessToken, old.accessToken);
+    assert.ok(liveGrants(ws).includes(oldGrant), 'the sandbox refused, so the old grant lives on (the worker forgot it)');
+    assert.equal((await system.db.selectFrom('oauth_staged_credentials').selectAll().where('integration_id', '=', id).execute()).length, 0);
+    const run = await syncNow(id);
+    assert.equal(run.status, 'succeeded', run.error ?? '');
   });
 
   test('a second reconnect replaces a pending one; the view shows the newest attempt', async () => {

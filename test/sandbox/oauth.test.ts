@@ -131,8 +131,15 @@ describe('OAuth token endpoint', () => {
     assert.equal(r.body.scope, 'read');
     assert.equal(typeof r.body.access_token, 'string');
     assert.equal(typeof r.body.refresh_token, 'string');
-    assert.equal(r.body.expires_in, 1800);
+    // A global client with enforced expiry: no expires_in unless the request sent one; the JWT says when.
+    assert.equal('expires_in' in r.body, false);
     assert.equal(r.body.refresh_token_expires_in, 2_592_000);
+    const [header, payload, signature] = r.body.access_token.split('.');
+    assert.deepEqual(JSON.parse(Buffer.from(header, 'base64url').toString()), { typ: 'at+jwt', alg: 'RS256' });
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+    assert.equal(claims.exp - claims.iat, 1800);
+    assert.deepEqual(claims.scopes, ['read']);
+    assert.ok(signature.length >= 40);
     assert.ok(ws.issuedTokens().includes(r.body.access_token));
     assert.ok(ws.issuedTokens().includes(r.body.refresh_token));
     const me = await api(sb, 'tokens', '/api/v2/users/me.json', r.body.access_token);
@@ -261,6 +268,7 @@ describe('OAuth token endpoint', () => {
       refresh_token: t.refresh_token,
       client_id: CLIENT.clientId,
       client_secret: CLIENT.clientSecret,
+      expires_in: 1800,
     });
     assert.equal(fresh.status, 201);
     assert.equal(fresh.body.expires_in, 2);
@@ -302,8 +310,31 @@ describe('token introspection, revocation and authorisation', () => {
     assert.ok(r.body.token.created_at);
   });
 
-  test('DELETE /oauth/tokens/{id} revokes the access token and its refresh token', async () => {
+  test('revoking needs the write scope: a read token is 403 and keeps working', async () => {
     const t = await connect(sb, 'revoke');
+    const cur = await api(sb, 'revoke', '/api/v2/oauth/tokens/current.json', t.access_token);
+    assert.equal(cur.status, 200);
+    for (const path of [`/api/v2/oauth/tokens/${cur.body.token.id}.json`, '/api/v2/oauth/tokens/current.json']) {
+      const del = await api(sb, 'revoke', path, t.access_token, 'DELETE');
+      assert.equal(del.status, 403, path);
+      assert.deepEqual(del.body, {
+        error: 'Forbidden',
+        description: 'You do not have access to this page. Please contact the account owner of this help desk for further help.',
+      });
+    }
+    assert.equal((await api(sb, 'revoke', '/api/v2/users', t.access_token)).status, 200);
+    // A workspace that lets any token revoke itself (revokeNeedsWrite: false).
+    ws.setOAuthBehaviour({ revokeNeedsWrite: false });
+    try {
+      assert.equal((await api(sb, 'revoke', `/api/v2/oauth/tokens/${cur.body.token.id}.json`, t.access_token, 'DELETE')).status, 204);
+      assert.equal((await api(sb, 'revoke', '/api/v2/users', t.access_token)).status, 401);
+    } finally {
+      ws.setOAuthBehaviour({ revokeNeedsWrite: true });
+    }
+  });
+
+  test('DELETE /oauth/tokens/{id} revokes the access token and its refresh token', async () => {
+    const t = await connect(sb, 'revoke', 'read write');
     const cur = await api(sb, 'revoke', '/api/v2/oauth/tokens/current.json', t.access_token);
     const del = await api(sb, 'revoke', `/api/v2/oauth/tokens/${cur.body.token.id}.json`, t.access_token, 'DELETE');
     assert.equal(del.status, 204);
@@ -318,7 +349,7 @@ describe('token introspection, revocation and authorisation', () => {
   });
 
   test('DELETE /oauth/tokens/current.json works in the sandbox', async () => {
-    const t = await connect(sb, 'revoke');
+    const t = await connect(sb, 'revoke', 'read write');
     assert.equal((await api(sb, 'revoke', '/api/v2/oauth/tokens/current', t.access_token, 'DELETE')).status, 204);
     assert.equal((await api(sb, 'revoke', '/api/v2/users', t.access_token)).status, 401);
   });

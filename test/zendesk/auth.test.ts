@@ -180,24 +180,31 @@ test('a refresh that meets a 503 waits Retry-After and tries again', async () =>
   assert.equal(c.ws.stats().refreshes, 1);
 });
 
-test('revokeAccess revokes the grant at Zendesk; a second call finds it already revoked', async () => {
+test('revokeAccess says what Zendesk did: revoked, already invalid, refused (403 for a read token), nothing stored', async () => {
   const db = testDb();
-  const c = await connectWorkspace(db, sandbox, 'revoke');
+  // An account that lets a read token revoke itself.
+  const c = await connectWorkspace(db, sandbox, 'revoke', { oauth: { revokeNeedsWrite: false } });
   const client = makeClient(db, sandbox, c);
-  assert.equal(await client.revokeAccess(), true);
+  assert.deepEqual(await client.revokeAccess(), { outcome: 'revoked' });
   const stats = c.ws.stats();
   assert.equal(stats.revocations, 1);
   assert.equal(stats.byEndpoint['DELETE /api/v2/oauth/tokens/:id'], 1);
   assert.equal(c.ws.grants()[0].revoked, true);
-  assert.equal(await client.revokeAccess(), false);
+  assert.deepEqual(await client.revokeAccess(), { outcome: 'already_invalid' });
   // An expired access token does not hide a live grant: it is refreshed, then revoked.
-  const expired = await connectWorkspace(db, sandbox, 'revoke3');
+  const expired = await connectWorkspace(db, sandbox, 'revoke3', { oauth: { revokeNeedsWrite: false } });
   await saveCredentials(db, box, expired.integrationId, { ...expired.tokens, accessExpiresAt: new Date(Date.now() - 1_000) });
-  assert.equal(await makeClient(db, sandbox, expired).revokeAccess(), true);
+  assert.deepEqual(await makeClient(db, sandbox, expired).revokeAccess(), { outcome: 'revoked' });
   assert.equal(expired.ws.stats().refreshes, 1);
   assert.equal(expired.ws.grants()[0].revoked, true);
+  // Zendesk's default: revoking is a DELETE, which needs the write scope; the worker holds read. Refused, grant live.
+  const readOnly = await connectWorkspace(db, sandbox, 'revoke403');
+  assert.deepEqual(await makeClient(db, sandbox, readOnly).revokeAccess(), { outcome: 'refused', status: 403 });
+  assert.equal(readOnly.ws.grants()[0].revoked, false);
+  assert.equal(readOnly.ws.stats().revocations, 0);
+  assert.equal(readOnly.ws.stats().byStatus['403'], 1);
   // No stored credentials: nothing to do.
   const other = await connectWorkspace(db, sandbox, 'revoke2');
   await db.deleteFrom('oauth_credentials').where('integration_id', '=', other.integrationId).execute();
-  assert.equal(await makeClient(db, sandbox, other).revokeAccess(), false);
+  assert.equal(await makeClient(db, sandbox, other).revokeAccess(), undefined);
 });

@@ -174,7 +174,7 @@ test('authorize URL', () => {
   assert.equal(scoped.searchParams.get('scope'), 'users:read tickets:read');
 });
 
-test('token responses: full, minimal, null lifetimes, wrong type', () => {
+test('token responses: full, minimal, null lifetimes, odd types (details in tokenExpiry.test.ts)', () => {
   const issued = Date.parse('2026-01-01T00:00:00Z');
   const full = tokenSetFromResponse(
     tokenResponseSchema.parse({ access_token: 'a', token_type: 'bearer', scope: 'read', refresh_token: 'r', expires_in: 1800, refresh_token_expires_in: 604800, extra: 1 }),
@@ -187,11 +187,13 @@ test('token responses: full, minimal, null lifetimes, wrong type', () => {
     refreshExpiresAt: new Date(issued + 604_800_000),
     scope: 'read',
   });
+  // No expires_in never means "does not expire": an opaque token is assumed to live 30 minutes.
   const minimal = tokenSetFromResponse(tokenResponseSchema.parse({ access_token: 'a', token_type: 'Bearer', scope: 'read' }), issued);
-  assert.deepEqual(minimal, { accessToken: 'a', refreshToken: null, accessExpiresAt: null, refreshExpiresAt: null, scope: 'read' });
+  assert.deepEqual(minimal, { accessToken: 'a', refreshToken: null, accessExpiresAt: new Date(issued + 1_800_000), refreshExpiresAt: null, scope: 'read' });
   const nulls = tokenResponseSchema.parse({ access_token: 'a', token_type: 'bearer', scope: 'read', refresh_token: null, expires_in: null, refresh_token_expires_in: null });
   assert.equal(nulls.expires_in, null);
-  assert.equal(tokenResponseSchema.safeParse({ access_token: 'a', token_type: 'mac', scope: 'read' }).success, false);
+  // A rotated pair is never refused for an optional field: only an access token is required.
+  assert.equal(tokenResponseSchema.safeParse({ access_token: 'a', token_type: 'mac', scope: 'read' }).success, true);
   assert.equal(tokenResponseSchema.safeParse({ access_token: '', token_type: 'bearer', scope: 'read' }).success, false);
 });
 

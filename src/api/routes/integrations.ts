@@ -2,6 +2,8 @@ import { Router, type Request } from 'express';
 import { ScheduleNotFoundError, WorkflowNotFoundError } from '@temporalio/client';
 import { findLiveIntegration, findTenantIntegration, insertIntegration, listTenantIntegrations, setIntegrationStatus } from '../../db/repositories/integrations';
 import { expireOpenFlows } from '../../db/repositories/oauthFlows';
+import { runningSyncRun } from '../../db/repositories/syncRuns';
+import { syncChainRunning } from '../../temporal/syncChain';
 import { deleteSyncSchedule, ensureSyncSchedule, triggerSync } from '../../temporal/syncSchedule';
 import { connectWorkflowId } from '../../workflows/connect';
 import { disconnectWorkflowId, zendeskDisconnect } from '../../workflows/disconnect';
@@ -86,11 +88,17 @@ export function integrationsRouter(deps: ApiDeps & { cache?: ApiCache }): Router
     if (integration.status !== 'connected') {
       throw conflict(`The integration is ${integration.status}; only a connected integration can sync.`);
     }
+    // A sync at work joins, even one that continued as new (the schedule no longer sees it as running).
+    const running = await runningSyncRun(deps.db, integration.id);
+    if (running && (await syncChainRunning(deps.temporal, running.workflow_id, running.run_id))) {
+      res.status(202).json({ workflowId: running.workflow_id, runId: running.run_id });
+      return;
+    }
     const started = await triggerSync(deps.temporal, integration.id).catch(async (err) => {
       if (!(err instanceof ScheduleNotFoundError)) throw err;
       // A connected integration always has a schedule; if it was removed by hand, put it back.
       const target = { integrationId: integration.id, tenantId: integration.tenant_id, workspace: integration.workspace };
-      await ensureSyncSchedule(deps.temporal, target, { taskQueue: deps.config.temporal.taskQueue, intervalMs: deps.config.syncIntervalMs });
+      await ensureSyncSchedule(deps.temporal, target, { taskQueue: deps.config.temporal.taskQueue, intervalMs: deps.config.syncIntervalMs, run: deps.config.syncRun });
       return triggerSync(deps.temporal, integration.id);
     });
     if (!started) throw new HttpProblem(503, 'Unavailable', 'The sync could not be started; try again shortly.');
@@ -111,16 +119,19 @@ export function integrationsRouter(deps: ApiDeps & { cache?: ApiCache }): Router
       .catch((err) => {
         if (!(err instanceof WorkflowNotFoundError)) throw err;
       });
-    // Revoking at Zendesk is the worker's job (the API never calls Zendesk); wait for it so 204 means done.
-    await deps.temporal.workflow.execute(zendeskDisconnect, {
+    // Revoking at Zendesk is the worker's job (the API never calls Zendesk); wait for it, so the answer says
+    // what really happened there (DisconnectResult.revocation).
+    const result = await deps.temporal.workflow.execute(zendeskDisconnect, {
       taskQueue: deps.config.temporal.taskQueue,
       workflowId: disconnectWorkflowId(integration.id),
       args: [{ integrationId: integration.id, purge: purge === 'true' }],
       typedSearchAttributes: searchAttributesFor({ tenantId: integration.tenant_id, integrationId: integration.id, workspace: integration.workspace }),
       staticSummary: `Disconnect Zendesk workspace ${integration.workspace}${purge === 'true' ? ' and purge its data' : ''}`,
     });
-    deps.logger.info({ tenantId: integration.tenant_id, integrationId: integration.id, purge: purge === 'true' }, 'integration disconnected');
-    res.status(204).end();
+    const revocation = result?.revocation ?? null;
+    deps.logger.info({ tenantId: integration.tenant_id, integrationId: integration.id, purge: purge === 'true', revocation: revocation?.outcome }, 'integration disconnected');
+    const [view] = await integrationViews(deps, [(await findTenantIntegration(db, integration.tenant_id, integration.id)) ?? integration]);
+    res.status(200).json({ ...view, revocation });
   });
 
   return router;

@@ -86,6 +86,17 @@ export async function loadCredentials(
   };
 }
 
+/** When each integration's refresh token expires (no secret is read): for the API's integration view. */
+export async function refreshExpiries(db: Db, integrationIds: string[]): Promise<Map<string, Date | null>> {
+  if (integrationIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('oauth_credentials')
+    .select(['integration_id', 'refresh_expires_at'])
+    .where('integration_id', 'in', integrationIds)
+    .execute();
+  return new Map(rows.map((r) => [r.integration_id, r.refresh_expires_at]));
+}
+
 /** Deletes the integration's tokens; true when there were some. */
 export async function deleteCredentials(db: Db, integrationId: string): Promise<boolean> {
   const result = await db.deleteFrom('oauth_credentials').where('integration_id', '=', integrationId).executeTakeFirst();

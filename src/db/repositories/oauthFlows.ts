@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../database';
-import type { ConsentDecisionValue, FlowOutcome, FlowPurpose, OAuthFlow } from '../tables';
+import type { ConsentDecisionValue, FlowOutcome, FlowPurpose, FlowRevocation, OAuthFlow } from '../tables';
 
 /** The id is chosen by the caller so the verifier can be encrypted bound to it. */
 export async function insertOAuthFlow(
@@ -79,6 +79,11 @@ export async function recordFlowOutcome(db: Db, flowId: string, outcome: FlowOut
     .where('outcome', 'is', null)
     .executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
+}
+
+/** What Zendesk did when the grant the attempt let go was revoked. */
+export async function recordFlowRevocation(db: Db, flowId: string, revocation: FlowRevocation): Promise<void> {
+  await db.updateTable('oauth_flows').set({ revocation }).where('id', '=', flowId).execute();
 }
 
 /** The newest consent attempt of each integration (for the integration view). */

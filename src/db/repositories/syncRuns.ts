@@ -12,8 +12,15 @@ export async function startSyncRun(db: Db, run: { integrationId: string; workflo
   return db.selectFrom('sync_runs').selectAll().where('workflow_id', '=', run.workflowId).where('run_id', '=', run.runId).executeTakeFirstOrThrow();
 }
 
-export async function runningSyncRuns(db: Db, integrationId: string): Promise<SyncRun[]> {
-  return db.selectFrom('sync_runs').selectAll().where('integration_id', '=', integrationId).where('status', '=', 'running').forUpdate().execute();
+/** The integration's newest running run, if any (a unique index allows one). */
+export async function runningSyncRun(db: Db, integrationId: string): Promise<SyncRun | undefined> {
+  return db.selectFrom('sync_runs').selectAll().where('integration_id', '=', integrationId).where('status', '=', 'running').orderBy('started_at', 'desc').executeTakeFirst();
+}
+
+/** The integration's running runs; `lock` takes their row locks (inside a transaction). */
+export async function runningSyncRuns(db: Db, integrationId: string, options: { lock: boolean }): Promise<SyncRun[]> {
+  const query = db.selectFrom('sync_runs').selectAll().where('integration_id', '=', integrationId).where('status', '=', 'running');
+  return (options.lock ? query.forUpdate() : query).execute();
 }
 
 export async function addSyncRunCounts(

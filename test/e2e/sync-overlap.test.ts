@@ -1,0 +1,106 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ScheduleOverlapPolicy } from '@temporalio/client';
+import { syncProgressQuery } from '../../src/workflows/messages';
+import { ensureSyncSchedule, syncScheduleId } from '../../src/temporal/syncSchedule';
+import { api, createTenant, followConsent, startSystem, waitFor, type System } from '../helpers/system';
+import { differences } from '../helpers/expectations';
+
+/**
+ * A sync long enough to continue as new many times (1 s chunks, 2 chunks per run), and every way another
+ * sync can be asked for while it runs: POST /sync, what a completed reconnect does to the schedule, and
+ * direct schedule triggers (the SDK's default overlap for a trigger is ALLOW_ALL). At every moment at most
+ * one sync of the integration is at work; the ticket-events position only moves forward; the data ends exact.
+ */
+let system: System;
+
+before(async () => {
+  system = await startSystem({ env: { SYNC_CHUNK_SECONDS: '1', SYNC_CHUNKS_PER_RUN: '2' } });
+});
+after(() => system?.stop());
+
+/** zendeskSync workflows of the integration that are running and past beginSync (step "syncing"). */
+async function syncsAtWork(integrationId: string): Promise<string[]> {
+  const atWork: string[] = [];
+  const query = `WorkflowType = "zendeskSync" AND IntegrationId = "${integrationId}" AND ExecutionStatus = "Running"`;
+  for await (const wf of system.temporal.workflow.list({ query })) {
+    const progress = await system.temporal.workflow
+      .getHandle(wf.workflowId)
+      .query(syncProgressQuery)
+      .catch(() => undefined);
+    if (progress?.step === 'syncing') atWork.push(wf.workflowId);
+  }
+  return atWork;
+}
+
+test('a sync that continues as new is never joined by a second one: POST /sync, a reconnect, direct triggers', async () => {
+  const ws = system.sandbox.createWorkspace({
+    subdomain: 'longsync',
+    users: 6_000,
+    ticketEvents: 40_000,
+    seed: 41,
+    consentMode: 'allow',
+    usersCursorLimit: 2,
+    incrementalLimit: 2,
+  });
+  const tenant = await createTenant(system);
+  const created = await api(system, 'POST', '/v1/integrations/zendesk', { key: tenant.apiKey, body: { workspace: 'longsync' } });
+  assert.equal(created.status, 201, created.text);
+  const id: string = created.json.id;
+  assert.equal((await followConsent(created.json.authorizeUrl)).status, 200);
+
+  // Wait until the first sync has continued as new at least once.
+  const first = await waitFor('the first sync to continue as new', async () => {
+    const run = await system.db.selectFrom('sync_runs').selectAll().where('integration_id', '=', id).where('status', '=', 'running').executeTakeFirst();
+    if (!run) return undefined;
+    const d = await system.temporal.workflow.getHandle(run.workflow_id).describe();
+    return d.runId !== run.run_id ? run : undefined;
+  });
+
+  const samples: number[] = [];
+  const positions: number[] = [];
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      samples.push((await syncsAtWork(id)).length);
+      const cp = await system.db.selectFrom('sync_checkpoints').select('position').where('integration_id', '=', id).where('stream', '=', 'ticket_events').executeTakeFirst();
+      if (cp) positions.push(Number(cp.position));
+      await new Promise((r) => setTimeout(r, 150));
+    }
+  })();
+
+  const schedule = system.temporal.schedule.getHandle(syncScheduleId(id));
+  const viaApi = await api(system, 'POST', `/v1/integrations/${id}/sync`, { key: tenant.apiKey });
+  assert.equal(viaApi.status, 202, viaApi.text);
+  assert.equal(viaApi.json.workflowId, first.workflow_id, `POST /sync joins the running sync (${JSON.stringify(viaApi.json)} vs ${first.workflow_id})`);
+  // What a reconnect that completes does (connect workflow → startSyncing), then raw triggers.
+  await ensureSyncSchedule(system.temporal, { integrationId: id, tenantId: tenant.id, workspace: 'longsync' }, {
+    taskQueue: system.config.temporal.taskQueue,
+    intervalMs: system.config.syncIntervalMs,
+    run: system.config.syncRun,
+  });
+  await schedule.trigger(ScheduleOverlapPolicy.ALLOW_ALL);
+  await new Promise((r) => setTimeout(r, 1_500));
+  await schedule.trigger(ScheduleOverlapPolicy.ALLOW_ALL);
+
+  await waitFor(
+    'every sync to end',
+    async () => {
+      const running = await system.db.selectFrom('sync_runs').select('id').where('integration_id', '=', id).where('status', '=', 'running').execute();
+      return running.length === 0 && (await syncsAtWork(id)).length === 0;
+    },
+    180_000,
+  );
+  sampling = false;
+  await sampler;
+
+  assert.ok(samples.length > 5, `sampled ${samples.length} times`);
+  assert.ok(Math.max(...samples) <= 1, `two syncs at work at once: ${JSON.stringify(samples)}`);
+  for (let i = 1; i < positions.length; i++) assert.ok(positions[i] >= positions[i - 1], `the ticket-events position went back: ${positions[i - 1]} → ${positions[i]}`);
+  const runs = await system.db.selectFrom('sync_runs').selectAll().where('integration_id', '=', id).orderBy('started_at').execute();
+  assert.deepEqual(runs.filter((r) => /Interrupted/.test(r.error ?? '')).map((r) => r.workflow_id), [], 'a live sync was closed as interrupted');
+  const firstRun = runs.find((r) => r.id === first.id)!;
+  assert.equal(firstRun.status, 'succeeded', firstRun.error ?? '');
+  for (let i = 1; i < runs.length; i++) assert.ok(runs[i].started_at >= runs[i - 1].finished_at!, `run ${i} started before run ${i - 1} finished`);
+  assert.deepEqual(await differences(system.db, id, ws), []);
+});
