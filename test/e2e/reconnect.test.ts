@@ -37,8 +37,9 @@ const stored = (id: string) => loadCredentials(system.db, system.box, id);
 const schedulePaused = async (id: string) => (await system.temporal.schedule.getHandle(syncScheduleId(id)).describe()).state.paused;
 const liveGrants = (ws: SandboxWorkspace) => ws.grants().filter((g) => !g.revoked).map((g) => g.id);
 
+/** A sync now (or the one already running, which POST /sync joins), once finished. */
 async function syncNow(id: string) {
-  const previous = (await system.db.selectFrom('sync_runs').select('id').where('integration_id', '=', id).execute()).map((r) => r.id);
+  const previous = (await system.db.selectFrom('sync_runs').select('id').where('integration_id', '=', id).where('status', '<>', 'running').execute()).map((r) => r.id);
   const res = await api(system, 'POST', `/v1/integrations/${id}/sync`, { key: tenant.apiKey });
   assert.equal(res.status, 202, res.text);
   return waitForSync(system, id, { notIds: previous });
