@@ -2,18 +2,16 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { loadCredentials, saveCredentials, type TokenSet } from '../db/repositories/credentials';
 import { findIntegration, lockIntegration, setIntegrationStatus } from '../db/repositories/integrations';
-import { findOAuthFlow, recordFlowOutcome, recordFlowRevocation } from '../db/repositories/oauthFlows';
+import { findOAuthFlow, recordFlowOutcome } from '../db/repositories/oauthFlows';
 import { deleteStagedCredentials, loadStagedCredentials, stageIncomingCredentials, stageReplacedCredentials } from '../db/repositories/stagedCredentials';
-import type { FlowRevocation, IntegrationStatus } from '../db/tables';
+import type { IntegrationStatus } from '../db/tables';
 import { zendeskObserver } from '../observability/metrics';
-import { isZendeskError } from '../zendesk/errors';
 import { grantUser } from '../zendesk/grantUser';
 import { workspaceBaseUrl } from '../zendesk/workspace';
 import { exchangeFlowCode } from './codeExchange';
 import type { ActivityDeps } from './deps';
-import { toActivityFailure, withZendeskFailures } from './failures';
-import { revocationResult } from './revoke';
-import { revokeStagedGrant } from './revokeStaged';
+import { withZendeskFailures } from './failures';
+import { forgetStagedGrant } from './revokeStaged';
 
 /**
  * The connect flow with staged tokens (issue 13 §2): the code is exchanged into `oauth_staged_credentials`,
@@ -108,28 +106,7 @@ export function createStagedConnectActivities(deps: ActivityDeps) {
      * a transient Zendesk failure is retried a few times, then the tokens are deleted anyway.
      */
     async revokeStagedCredentials(input: { integrationId: string; flowId: string }): Promise<void> {
-      const staged = await loadStagedCredentials(db, box, input.flowId);
-      if (!staged) return;
-      const integration = await findIntegration(db, input.integrationId);
-      let revocation: FlowRevocation = 'failed';
-      const fields = { integrationId: input.integrationId, grant: staged.kind };
-      if (integration) {
-        try {
-          revocation = (await revokeStagedGrant(deps, integration.workspace, staged)).outcome;
-        } catch (err) {
-          if (isZendeskError(err) && err.retryable && activityAttempt() < REVOKE_ATTEMPTS) throw toActivityFailure(err);
-          // Only our own class names and messages: they never carry a token or a Zendesk body.
-          logger.warn({ ...fields, error: isZendeskError(err) ? err.message : (err as Error).name }, 'revoking a grant the integration no longer uses failed');
-        }
-      }
-      const result = revocationResult(revocation);
-      if (result.grantMayBeLive) logger.warn({ ...fields, revocation }, `Grant the integration no longer uses not revoked; its tokens deleted. ${result.message}`);
-      else logger.info({ ...fields, revocation }, 'grant the integration no longer uses revoked at Zendesk; its tokens deleted');
-      // Forgotten and recorded together: a retry finds nothing staged and changes nothing.
-      await db.transaction().execute(async (trx) => {
-        await recordFlowRevocation(trx, input.flowId, revocation);
-        await deleteStagedCredentials(trx, input.flowId);
-      });
+      await forgetStagedGrant(deps, input.integrationId, input.flowId, { retryTransient: activityAttempt() < REVOKE_ATTEMPTS });
     },
   };
 }

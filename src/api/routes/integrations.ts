@@ -71,7 +71,7 @@ export function integrationsRouter(deps: ApiDeps & { cache?: ApiCache }): Router
 
   router.post('/v1/integrations/:id/reconnect', async (req, res) => {
     const integration = await ownIntegration(req);
-    if (integration.status === 'connecting' || (await consentBeingCompleted(deps, integration.id))) {
+    if (await consentBeingCompleted(deps, integration)) {
       throw conflict('A consent for this integration is being completed right now; try again in a moment.');
     }
     // A connected integration stays connected, and keeps syncing with its grant, until an admin's new grant

@@ -66,3 +66,9 @@ export async function loadStagedCredentials(db: Db, box: SecretBox, flowId: stri
 export async function deleteStagedCredentials(db: Db, flowId: string): Promise<void> {
   await db.deleteFrom('oauth_staged_credentials').where('flow_id', '=', flowId).execute();
 }
+
+/** The consent attempts of an integration that still hold staged tokens. */
+export async function stagedFlowIds(db: Db, integrationId: string): Promise<string[]> {
+  const rows = await db.selectFrom('oauth_staged_credentials').select('flow_id').where('integration_id', '=', integrationId).execute();
+  return rows.map((r) => r.flow_id);
+}
