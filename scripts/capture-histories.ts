@@ -57,7 +57,8 @@ function connectStubs(overrides: Stubs = {}): Stubs {
     startSyncing: nothing,
     exchangeCodeForStagedTokens: nothing,
     verifyStagedAdmin: async () => ({ isAdmin: true, userId: 7, role: 'admin' }),
-    promoteStagedCredentials: nothing,
+    // A reconnect: the swap replaced a grant, which is then revoked.
+    promoteStagedCredentials: async () => ({ replaced: true }),
     revokeStagedCredentials: nothing,
     ...overrides,
   };

@@ -77,14 +77,16 @@ export function createStagedConnectActivities(deps: ActivityDeps) {
      * staged row as `replaced` (to be revoked next), the integration is connected and the attempt completed.
      * Row locks on the integration and on its credentials serialize it with token refreshes of running syncs:
      * a refresh either rotated the old pair before (and the rotated pair is what gets replaced) or finds the
-     * new pair after. A retry after the commit finds the attempt completed and does nothing.
+     * new pair after. A retry after the commit finds the attempt completed and does nothing. Says whether a grant
+     * was replaced (a first connect replaces none).
      */
-    async promoteStagedCredentials(input: { integrationId: string; flowId: string; zendeskUserId: number }): Promise<void> {
-      await db.transaction().execute(async (trx) => {
+    async promoteStagedCredentials(input: { integrationId: string; flowId: string; zendeskUserId: number }): Promise<{ replaced: boolean }> {
+      const replaced = await db.transaction().execute(async (trx) => {
         const integration = await lockIntegration(trx, input.integrationId);
         const staged = await loadStagedCredentials(trx, box, input.flowId, { forUpdate: true });
         if (!staged || staged.kind !== 'incoming') {
-          if ((await findOAuthFlow(trx, input.flowId))?.outcome === 'completed') return;
+          // An earlier attempt of this activity committed the swap; what it replaced waits to be revoked.
+          if ((await findOAuthFlow(trx, input.flowId))?.outcome === 'completed') return staged?.kind === 'replaced';
           throw unknownAttempt('new tokens to swap in');
         }
         if (!integration || !PROMOTABLE.includes(integration.status)) {
@@ -96,8 +98,10 @@ export function createStagedConnectActivities(deps: ActivityDeps) {
         else await deleteStagedCredentials(trx, input.flowId);
         await setIntegrationStatus(trx, input.integrationId, { status: 'connected', error: null, zendeskUserId: input.zendeskUserId, onlyFrom: PROMOTABLE });
         await recordFlowOutcome(trx, input.flowId, 'completed', null);
+        return current !== undefined;
       });
-      logger.info({ integrationId: input.integrationId }, 'new Zendesk grant swapped in');
+      logger.info({ integrationId: input.integrationId, replaced }, 'new Zendesk grant swapped in');
+      return { replaced };
     },
 
     /**

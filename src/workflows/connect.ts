@@ -120,9 +120,11 @@ export async function zendeskConnect(input: ConnectInput): Promise<ConnectOutcom
     progress.step = 'finishing';
     if (staged) {
       setCurrentDetails('Verified; swapping the new grant in and resuming syncs');
-      await acts.promoteStagedCredentials.executeWithOptions({ summary: 'Swap the new tokens in and mark the integration connected' }, [{ integrationId, flowId, zendeskUserId: me.userId! }]);
+      const { replaced } = await acts.promoteStagedCredentials.executeWithOptions({ summary: 'Swap the new tokens in and mark the integration connected' }, [
+        { integrationId, flowId, zendeskUserId: me.userId! },
+      ]);
       await startSyncing();
-      await revokeStaged('Revoke the grant the new one replaced');
+      if (replaced) await revokeStaged('Revoke the grant the new one replaced');
     } else {
       setCurrentDetails('Connected; scheduling the first sync');
       await acts.markConnected.executeWithOptions({ summary: 'Mark the integration connected' }, [{ integrationId, zendeskUserId: me.userId!, flowId }]);

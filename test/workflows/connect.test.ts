@@ -21,7 +21,7 @@ function stubs(overrides: Record<string, (...args: any[]) => Promise<unknown>> =
     markConnected: record('markConnected'),
     exchangeCodeForStagedTokens: record('exchangeCodeForStagedTokens'),
     verifyStagedAdmin: record('verifyStagedAdmin', { isAdmin: true, userId: 7, role: 'admin' }),
-    promoteStagedCredentials: record('promoteStagedCredentials'),
+    promoteStagedCredentials: record('promoteStagedCredentials', { replaced: true }),
     revokeStagedCredentials: record('revokeStagedCredentials'),
     closeConsentAttempt: record('closeConsentAttempt'),
     startSyncing: record('startSyncing'),
@@ -55,6 +55,20 @@ test('approval stages the tokens, checks the admin, swaps them in, starts syncin
   assert.deepEqual(s.calls[1][1], flow);
   assert.deepEqual(s.calls[2][1], { ...flow, zendeskUserId: 7 });
   assert.deepEqual(s.calls[4][1], flow);
+});
+
+test('a first connect replaces no grant, so there is nothing to revoke', async () => {
+  const s = stubs();
+  (s.activities as Record<string, (arg: any) => Promise<unknown>>).promoteStagedCredentials = async (arg) => {
+    s.calls.push(['promoteStagedCredentials', arg]);
+    return { replaced: false };
+  };
+  const args = input();
+  await withStubWorker(s.activities, async (taskQueue, client) => {
+    const handle = await client.workflow.start(zendeskConnect, { taskQueue, workflowId: `t-${args.integrationId}`, args: [args] });
+    assert.equal((await handle.executeUpdate(submitConsentUpdate, { args: [{ flowId: args.flowId, outcome: 'approved' }] })).status, 'connected');
+  });
+  assert.deepEqual(s.names(), ['exchangeCodeForStagedTokens', 'verifyStagedAdmin', 'promoteStagedCredentials', 'startSyncing']);
 });
 
 test('the same update id twice is one consent: the second call gets the same outcome, nothing runs twice', async () => {
