@@ -112,6 +112,9 @@ export const SCENARIOS: Scenario[] = [
   },
   // Both streams side by side: users in 3 chunks, ticket events in 2.
   { name: 'zendesk-sync-both-streams', activities: syncStubs({ users: 3, events: 2 }), run: runSync(syncInput()) },
+  // The current path: users, then the entitlements of light agents and contributors (patch
+  // `entitlements-after-users`), beside the ticket events. The histories above predate it and still replay.
+  { name: 'zendesk-sync-with-entitlements', activities: syncStubs({ users: 2, events: 2 }), run: runSync(syncInput()) },
   // chunksPerRun 2 (production: 100): the first run's two chunks leave users unfinished, so it continues as
   // new; the second run (resume input) finishes users and records the run as succeeded.
   { name: 'zendesk-sync-continue-as-new', activities: syncStubs({ users: 3, events: 1 }), run: runSync(syncInput({ chunksPerRun: 2 })) },
@@ -123,9 +126,21 @@ export const SCENARIOS: Scenario[] = [
     ),
     run: runSync(syncInput()),
   },
+  // `zendesk-disconnect-purge.json` was captured before the disconnect workflow owned the whole operation
+  // (patch `disconnect-owns-the-operation`); it stays as the proof that such runs still replay, and is no
+  // longer re-captured. This is the current path, with a purge that takes two slices.
   {
-    name: 'zendesk-disconnect-purge',
-    activities: { stopRunningSyncs: async () => 1, revokeAndDeleteCredentials: async () => undefined, purgeSyncedData: async () => undefined },
+    name: 'zendesk-disconnect-owned',
+    activities: (() => {
+      let slices = 0;
+      return {
+        beginDisconnect: async () => undefined,
+        stopSyncing: async () => ({ syncsStopped: 1 }),
+        revokeGrant: async () => ({ outcome: 'refused', revokedAtZendesk: false, grantMayBeLive: true, message: 'Zendesk refused to revoke the grant.' }),
+        purgeSyncedDataSlice: async () => ({ done: ++slices >= 2, deleted: 20_000 }),
+        finishDisconnect: async () => undefined,
+      };
+    })(),
     run: async (client, taskQueue, workflowId) => {
       const handle = await client.workflow.start(zendeskDisconnect, { taskQueue, workflowId, args: [{ integrationId: INTEGRATION, purge: true }] });
       await handle.result();

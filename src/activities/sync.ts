@@ -5,13 +5,13 @@ import { findIntegration, setIntegrationStatus } from '../db/repositories/integr
 import { addSyncRunCounts, addSyncRunNote, finishSyncRun, runningSyncRuns, startSyncRun } from '../db/repositories/syncRuns';
 import { insertTicketEvents } from '../db/repositories/ticketEvents';
 import { upsertZendeskUsers } from '../db/repositories/zendeskUsers';
-import { dueEntitlementChecks, saveEntitlements, setEntitlementsStatus } from '../db/repositories/entitlements';
+import { dueEntitlementChecks, saveEntitlements, setEntitlementsStatus, type DueEntitlementCheck } from '../db/repositories/entitlements';
 import { classifyEntitlements } from '../zendesk/entitlements';
 import { recordSyncFinished, recordSyncStarted, zendeskObserver } from '../observability/metrics';
 import { syncChainRunning } from '../temporal/syncChain';
 import { pauseSyncSchedule } from '../temporal/syncSchedule';
 import { ZendeskClient } from '../zendesk/client';
-import { ZendeskAuthError, ZendeskRequestError } from '../zendesk/errors';
+import { ZendeskAuthError, ZendeskBadResponseError, ZendeskRequestError, ZendeskTransientError } from '../zendesk/errors';
 import type { RecordAnomaly, SkippedRecord } from '../zendesk/records';
 import type { ActivityDeps } from './deps';
 import { FailureType } from '../shared/failureTypes';
@@ -25,6 +25,28 @@ export interface ChunkInput {
   syncRunId: string;
   /** Stop after this much work so the workflow can report progress; the checkpoint carries on. */
   maxMs: number;
+}
+
+/** Entitlement requests a chunk keeps in flight. */
+const ENTITLEMENT_READS_AT_ONCE = 8;
+
+/**
+ * Runs `fn` over `items` with at most `concurrency` at once, taking no new item once `stop()` says so; the
+ * first failure stops the others from taking more and is thrown. (Ten lines, so no ESM-only dependency.)
+ */
+async function forEachConcurrently<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>, stop: () => boolean): Promise<void> {
+  let next = 0;
+  let failed = false;
+  const lane = async () => {
+    while (!failed && !stop() && next < items.length) {
+      const item = items[next++]!;
+      await fn(item).catch((err: unknown) => {
+        failed = true;
+        throw err;
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, lane));
 }
 
 export interface ChunkResult {
@@ -300,37 +322,57 @@ export function createSyncActivities(deps: ActivityDeps) {
     async syncEntitlementsChunk(input: ChunkInput): Promise<ChunkResult> {
       return chunk(input, 'entitlements', async (client, deadline, pulse) => {
         const result: ChunkResult = { done: false, pages: 0, records: 0 };
-        for (;;) {
-          const due = await dueEntitlementChecks(db, input.integrationId, 100);
-          if (due.length === 0) return { ...result, done: true };
-          for (const user of due) {
-            let response;
-            try {
-              response = await client.userEntitlements(user.id);
-            } catch (err) {
-              if (err instanceof ZendeskAuthError && err.kind === 'forbidden') {
-                await setEntitlementsStatus(db, input.integrationId, 'forbidden');
-                logger.warn({}, 'Zendesk refused to show user entitlements (403); light agents and contributors are counted as free seats');
-                return { ...result, done: true };
-              }
-              if (err instanceof ZendeskRequestError && err.status === 404) {
-                // The user is gone since the users page: nothing to read; the users stream will say more.
-                await saveEntitlements(db, input.integrationId, user.id, { entitlements: null, seat: null, reason: null, userUpdatedAt: user.updatedAt });
-                continue;
-              }
-              throw err;
+        let forbidden = false;
+        const over = () => forbidden || Date.now() >= deadline || stopping();
+        // Users whose read failed for a passing reason (after the client's own retries): left for the next
+        // sync rather than failing the chunk, so one flaky request among hundreds costs one user, not all.
+        const postponed = new Set<number>();
+        let lastFailure: unknown;
+        const readOne = async (user: DueEntitlementCheck) => {
+          let response;
+          try {
+            response = await client.userEntitlements(user.id);
+          } catch (err) {
+            if (err instanceof ZendeskAuthError && err.kind === 'forbidden') {
+              forbidden = true;
+              return;
             }
-            const verdict = classifyEntitlements(response);
-            await saveEntitlements(db, input.integrationId, user.id, { entitlements: response.entitlements, ...verdict, userUpdatedAt: user.updatedAt });
-            result.records++;
-            pulse.beat(result);
-            if (Date.now() >= deadline || stopping()) {
-              await setEntitlementsStatus(db, input.integrationId, 'available');
-              return result;
+            if (err instanceof ZendeskRequestError && err.status === 404) {
+              // The user is gone since the users page: nothing to read; the users stream will say more.
+              await saveEntitlements(db, input.integrationId, user.id, { entitlements: null, seat: null, reason: null, userUpdatedAt: user.updatedAt });
+              return;
             }
+            if (!(err instanceof ZendeskTransientError || err instanceof ZendeskBadResponseError)) throw err;
+            postponed.add(user.id);
+            lastFailure = err;
+            return;
           }
+          const verdict = classifyEntitlements(response);
+          await saveEntitlements(db, input.integrationId, user.id, { entitlements: response.entitlements, ...verdict, userUpdatedAt: user.updatedAt });
+          result.records++;
+          pulse.beat(result);
+        };
+        for (;;) {
+          const due = await dueEntitlementChecks(db, input.integrationId, 100, [...postponed]);
+          if (due.length === 0) {
+            if (postponed.size > 0) logger.warn({ users: postponed.size }, 'entitlements of some users could not be read this time (Zendesk errors); the next sync tries them again');
+            return { ...result, done: true };
+          }
+          const before = result.records;
+          const postponedBefore = postponed.size;
+          // A few at a time: one request per user, and Zendesk's latency (not its rate limit, which the
+          // client's limiter paces) would otherwise bound a large account to a few users a second.
+          await forEachConcurrently(due, ENTITLEMENT_READS_AT_ONCE, readOne, over);
+          if (forbidden) {
+            await setEntitlementsStatus(db, input.integrationId, 'forbidden');
+            logger.warn({}, 'Zendesk refused to show user entitlements (403); light agents and contributors are counted as free seats');
+            return { ...result, done: true };
+          }
+          // Nothing but failures: Zendesk is in trouble; let Temporal back off and retry the chunk.
+          if (result.records === before && postponed.size - postponedBefore === due.length) throw lastFailure;
           await setEntitlementsStatus(db, input.integrationId, 'available');
           result.pages++;
+          if (over()) return result;
         }
       });
     },

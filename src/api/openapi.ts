@@ -239,11 +239,18 @@ const ROUTES: RouteSpec[] = [
     responses: {
       200: {
         description:
-          'Disconnected (`purge=true`: synced data deleted too). `revocation` says whether Zendesk really revoked the grant: revoking needs the ' +
+          'Disconnected (`purge=true`: synced data deleted too). The disconnect is one durable workflow (status, schedule, connect flow, syncs, revocation, purge in batches): a failure halfway only delays it. `revocation` says whether Zendesk really revoked the grant: revoking needs the ' +
           '`write` scope and the worker holds `read`, so Zendesk may refuse (403); the disconnect completes anyway, and `revocation.message` ' +
           '(also the integration\'s `error`) says how a Zendesk admin removes the grant.',
         body: DisconnectedIntegration,
       },
+      202: {
+        description:
+          'Accepted: the disconnect did not finish within a few seconds (a large purge) and goes on in workflow `workflowId`; the integration shows ' +
+          '`disconnecting` (its reports already answer 404) until it is `disconnected`. A repeated DELETE joins the same disconnect.',
+        body: DisconnectedIntegration,
+      },
+      503: problem('The workflow service is unreachable: nothing was changed; try again'),
       400: BAD_REQUEST,
       401: UNAUTHORIZED,
       404: NOT_FOUND,

@@ -23,7 +23,7 @@ export const CreateIntegrationBody = z.strictObject({
   workspace: z.string().max(2048, 'must be at most 2048 characters').describe('`acme`, `acme.zendesk.com` or `https://acme.zendesk.com/...`'),
 });
 
-export const IntegrationStatus = z.enum(['awaiting_consent', 'connecting', 'connected', 'consent_denied', 'expired', 'needs_reauth', 'failed', 'disconnected']);
+export const IntegrationStatus = z.enum(['awaiting_consent', 'connecting', 'connected', 'consent_denied', 'expired', 'needs_reauth', 'failed', 'disconnecting', 'disconnected']);
 
 export const LastSync = z.object({
   status: z.enum(['running', 'succeeded', 'failed']),
@@ -99,7 +99,8 @@ export const Integration = z.object({
 });
 
 export const DisconnectedIntegration = Integration.extend({
-  revocation: Revocation.nullable().describe('null for a disconnect recorded before revocations were reported'),
+  revocation: Revocation.nullable().describe('null while the disconnect is still under way (202), and for a disconnect recorded before revocations were reported'),
+  workflowId: z.string().describe('The disconnect workflow (`zendesk-disconnect-<id>`), to follow in the Temporal Web UI'),
 });
 
 export const CreatedIntegration = z.object({

@@ -15,6 +15,8 @@ export type IntegrationStatus =
   | 'expired'
   | 'needs_reauth'
   | 'failed'
+  /** DELETE accepted: the disconnect workflow is stopping syncs, revoking and (on purge) deleting data. */
+  | 'disconnecting'
   | 'disconnected';
 
 export interface TenantsTable {

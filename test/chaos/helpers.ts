@@ -88,8 +88,21 @@ export interface ExchangeLog {
    * requests that were already on the wire when another request's 429 was sent, which no client can avoid.
    */
   sentAfterA429(): Array<{ path: string; sentAt: number; blockedUntil: number }>;
+  /**
+   * Requests that were already on the wire (sent, not yet answered) when a 429 of their bucket was answered:
+   * the most the sandbox can count as early without the product having sent anything it knew was blocked.
+   */
+  inFlightAtA429(): number;
   stop(): void;
 }
+
+/** The rate-limit bucket of an API path: a 429 of `account` blocks every API request, an endpoint bucket's only its own. */
+function bucketOf(path: string): 'account' | 'incremental' | 'usersCursor' {
+  if (path.includes('/incremental/users/cursor')) return 'usersCursor';
+  if (path.includes('/incremental/')) return 'incremental';
+  return 'account';
+}
+const blocks = (blocking: string, blocked: string) => bucketOf(blocking) === 'account' || bucketOf(blocking) === bucketOf(blocked);
 
 /** Every fetch of this process to URLs starting with `prefix`: when sent, when and how answered. */
 export function watchExchanges(prefix: string): ExchangeLog {
@@ -118,13 +131,23 @@ export function watchExchanges(prefix: string): ExchangeLog {
   return {
     exchanges,
     sentAfterA429() {
-      const blocks = exchanges.filter((e) => e.path.includes('/api/v2/') && e.status === 429 && e.answeredAt !== undefined).map((e) => ({ from: e.answeredAt!, until: e.answeredAt! + (e.retryAfterMs ?? 0) - 100 }));
+      const blocked = exchanges
+        .filter((e) => e.path.includes('/api/v2/') && e.status === 429 && e.answeredAt !== undefined)
+        .map((e) => ({ path: e.path, from: e.answeredAt!, until: e.answeredAt! + (e.retryAfterMs ?? 0) - 100 }));
       const out: Array<{ path: string; sentAt: number; blockedUntil: number }> = [];
       for (const e of exchanges.filter((x) => x.path.includes('/api/v2/'))) {
-        const block = blocks.find((b) => e.sentAt > b.from && e.sentAt < b.until);
+        const block = blocked.find((b) => blocks(b.path, e.path) && e.sentAt > b.from && e.sentAt < b.until);
         if (block) out.push({ path: e.path.split('?')[0], sentAt: e.sentAt, blockedUntil: block.until });
       }
       return out;
+    },
+    inFlightAtA429() {
+      const api = exchanges.filter((x) => x.path.includes('/api/v2/'));
+      let n = 0;
+      for (const e of api.filter((x) => x.status === 429 && x.answeredAt !== undefined)) {
+        n += api.filter((x) => x !== e && blocks(e.path, x.path) && x.sentAt <= e.answeredAt! && (x.answeredAt ?? Number.POSITIVE_INFINITY) >= e.answeredAt!).length;
+      }
+      return n;
     },
     stop() {
       dc.unsubscribe('undici:request:create', onCreate);

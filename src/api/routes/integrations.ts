@@ -1,11 +1,9 @@
 import { Router, type Request } from 'express';
-import { ScheduleNotFoundError, WorkflowNotFoundError } from '@temporalio/client';
+import { ScheduleNotFoundError } from '@temporalio/client';
 import { findLiveIntegration, findTenantIntegration, insertIntegration, listTenantIntegrations, setIntegrationStatus } from '../../db/repositories/integrations';
-import { expireOpenFlows } from '../../db/repositories/oauthFlows';
 import { runningSyncRun } from '../../db/repositories/syncRuns';
 import { syncChainRunning } from '../../temporal/syncChain';
-import { deleteSyncSchedule, ensureSyncSchedule, triggerSync } from '../../temporal/syncSchedule';
-import { connectWorkflowId } from '../../workflows/connect';
+import { ensureSyncSchedule, triggerSync } from '../../temporal/syncSchedule';
 import { disconnectWorkflowId, zendeskDisconnect } from '../../workflows/disconnect';
 import { parseWorkspaceInput } from '../../zendesk/workspace';
 import { searchAttributesFor } from '../../temporal/searchAttributes';
@@ -17,6 +15,9 @@ import { integrationViews } from '../integrationView';
 import { badRequest, conflict, HttpProblem, notFound } from '../problems';
 import { CreateIntegrationBody, DeleteQuery, IntegrationIdParams } from '../schemas';
 import { parseOr400 } from '../validate';
+
+/** How long DELETE waits for its disconnect to finish before answering 202 (it goes on regardless). */
+const DISCONNECT_WAIT_MS = 5_000;
 
 /** Integrations of the calling tenant. Another tenant's id answers exactly like an unknown one. */
 export function integrationsRouter(deps: ApiDeps & { cache?: ApiCache }): Router {
@@ -108,30 +109,36 @@ export function integrationsRouter(deps: ApiDeps & { cache?: ApiCache }): Router
   router.delete('/v1/integrations/:id', async (req, res) => {
     const { purge } = parseOr400(DeleteQuery, req.query, 'query');
     const integration = await ownIntegration(req);
-    await setIntegrationStatus(db, integration.id, { status: 'disconnected', error: null });
+    const workflowId = disconnectWorkflowId(integration.id);
+    // The disconnect workflow owns the whole operation, so a failure halfway can only leave it to be
+    // retried, never half done. USE_EXISTING: a repeated DELETE joins the disconnect under way.
+    const handle = await deps.temporal.workflow
+      .start(zendeskDisconnect, {
+        taskQueue: deps.config.temporal.taskQueue,
+        workflowId,
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        args: [{ integrationId: integration.id, purge: purge === 'true' }],
+        typedSearchAttributes: searchAttributesFor({ tenantId: integration.tenant_id, integrationId: integration.id, workspace: integration.workspace }),
+        staticSummary: `Disconnect Zendesk workspace ${integration.workspace}${purge === 'true' ? ' and purge its data' : ''}`,
+      })
+      .catch((err: unknown) => {
+        deps.logger.warn({ integrationId: integration.id, err: (err as Error).message }, 'could not start the disconnect');
+        throw new HttpProblem(503, 'Unavailable', 'The disconnect could not be started (the workflow service is unreachable); nothing was changed. Try again shortly.');
+      });
     // Its reports answer 404 from now on, in this process at once (the others on the notification).
     deps.cache?.invalidate(integrationTag(integration.id), 'local');
-    await expireOpenFlows(db, integration.id);
-    await deleteSyncSchedule(deps.temporal, integration.id);
-    await deps.temporal.workflow
-      .getHandle(connectWorkflowId(integration.id))
-      .terminate('Integration deleted')
-      .catch((err) => {
-        if (!(err instanceof WorkflowNotFoundError)) throw err;
-      });
-    // Revoking at Zendesk is the worker's job (the API never calls Zendesk); wait for it, so the answer says
-    // what really happened there (DisconnectResult.revocation).
-    const result = await deps.temporal.workflow.execute(zendeskDisconnect, {
-      taskQueue: deps.config.temporal.taskQueue,
-      workflowId: disconnectWorkflowId(integration.id),
-      args: [{ integrationId: integration.id, purge: purge === 'true' }],
-      typedSearchAttributes: searchAttributesFor({ tenantId: integration.tenant_id, integrationId: integration.id, workspace: integration.workspace }),
-      staticSummary: `Disconnect Zendesk workspace ${integration.workspace}${purge === 'true' ? ' and purge its data' : ''}`,
-    });
-    const revocation = result?.revocation ?? null;
+    // Revoking at Zendesk is the worker's job (the API never calls Zendesk): wait a little, so the answer
+    // usually says what really happened there; a longer disconnect (a large purge) answers 202.
+    const result = await Promise.race([handle.result(), new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), DISCONNECT_WAIT_MS).unref())]);
+    const row = (await findTenantIntegration(db, integration.tenant_id, integration.id)) ?? integration;
+    const [view] = await integrationViews(deps, [row]);
+    if (result === undefined) {
+      res.status(202).json({ ...view, status: row.status === 'disconnected' ? row.status : 'disconnecting', revocation: null, workflowId });
+      return;
+    }
+    const revocation = result.revocation ?? null;
     deps.logger.info({ tenantId: integration.tenant_id, integrationId: integration.id, purge: purge === 'true', revocation: revocation?.outcome }, 'integration disconnected');
-    const [view] = await integrationViews(deps, [(await findTenantIntegration(db, integration.tenant_id, integration.id)) ?? integration]);
-    res.status(200).json({ ...view, revocation });
+    res.status(200).json({ ...view, revocation, workflowId });
   });
 
   return router;

@@ -129,7 +129,8 @@ export function reportsRouter(deps: ApiDeps & { cache: ApiCache }): Router {
         if (!row) throw notFound(`No integration ${id}.`);
         return { value: row, bytes: 1 };
       });
-    if (integration.status === 'disconnected') throw notFound(`No integration ${id}.`);
+    // A disconnect under way serves no more reports: the customer asked for its data to be let go.
+    if (integration.status === 'disconnected' || integration.status === 'disconnecting') throw notFound(`No integration ${id}.`);
     return integration;
   };
 

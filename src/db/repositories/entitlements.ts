@@ -12,10 +12,11 @@ export interface DueEntitlementCheck {
 
 /**
  * The light agents and contributors (not deleted) whose entitlements were never read, whose user record
- * changed since, or whose last reading is older than ENTITLEMENTS_MAX_AGE_DAYS; by id.
+ * changed since, or whose last reading is older than ENTITLEMENTS_MAX_AGE_DAYS; by id, leaving out
+ * `excludeIds` (those a chunk postponed).
  */
-export async function dueEntitlementChecks(db: Db, integrationId: string, limit: number): Promise<DueEntitlementCheck[]> {
-  const rows = await db
+export async function dueEntitlementChecks(db: Db, integrationId: string, limit: number, excludeIds: number[] = []): Promise<DueEntitlementCheck[]> {
+  let query = db
     .selectFrom('zendesk_users')
     .select(['id', 'updated_at'])
     .where('integration_id', '=', integrationId)
@@ -30,8 +31,9 @@ export async function dueEntitlementChecks(db: Db, integrationId: string, limit:
       ]),
     )
     .orderBy('id')
-    .limit(limit)
-    .execute();
+    .limit(limit);
+  if (excludeIds.length > 0) query = query.where('id', 'not in', excludeIds);
+  const rows = await query.execute();
   return rows.map((r) => ({ id: r.id, updatedAt: r.updated_at }));
 }
 

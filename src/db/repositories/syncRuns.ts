@@ -60,3 +60,14 @@ export async function finishSyncRun(db: Db, syncRunId: string, status: 'succeede
     .returningAll()
     .executeTakeFirst();
 }
+
+/** Closes every run of the integration still recorded as running (its syncs were stopped). */
+export async function closeRunningSyncRuns(db: Db, integrationId: string, error: string): Promise<number> {
+  const result = await db
+    .updateTable('sync_runs')
+    .set({ status: 'failed', error, finished_at: sql<Date>`now()` })
+    .where('integration_id', '=', integrationId)
+    .where('status', '=', 'running')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
