@@ -24,7 +24,7 @@ import { Kysely, sql } from 'kysely';
  */
 export async function up(db: Kysely<any>): Promise<void> {
   await sql`CREATE INDEX integrations_tenant_listing ON integrations (tenant_id, created_at DESC, id DESC) WHERE status <> 'disconnected'`.execute(db);
-  await sql`CREATE INDEX oauth_flows_integration ON oauth_flows (integration_id, created_at)`.execute(db);
+  // oauth_flows (integration_id, created_at) is indexed by 20261204T090000_reconnect_attempts.
 
   await sql`ALTER TABLE integrations ADD COLUMN disconnected_at timestamptz`.execute(db);
   await sql`UPDATE integrations SET disconnected_at = updated_at WHERE status = 'disconnected'`.execute(db);
@@ -81,6 +81,5 @@ export async function down(db: Kysely<any>): Promise<void> {
   await sql`DROP TRIGGER IF EXISTS integrations_disconnected_at_insert ON integrations`.execute(db);
   await sql`DROP FUNCTION IF EXISTS integrations_disconnected_at()`.execute(db);
   await sql`ALTER TABLE integrations DROP COLUMN IF EXISTS disconnected_at`.execute(db);
-  await sql`DROP INDEX IF EXISTS oauth_flows_integration`.execute(db);
   await sql`DROP INDEX IF EXISTS integrations_tenant_listing`.execute(db);
 }

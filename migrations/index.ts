@@ -6,6 +6,7 @@ import * as reportChangeNotify from './20261201T120000_report_change_notify';
 import * as reportChangeProgress from './20261202T090000_report_change_progress';
 import * as tolerantUsers from './20261203T090000_tolerant_users';
 import * as userEntitlements from './20261203T100000_user_entitlements';
+import * as reconnectAttempts from './20261204T090000_reconnect_attempts';
 import * as housekeeping from './20261204T100000_housekeeping';
 
 /**
@@ -20,5 +21,6 @@ export const migrations: Record<string, Migration> = {
   '20261202T090000_report_change_progress': reportChangeProgress,
   '20261203T090000_tolerant_users': tolerantUsers,
   '20261203T100000_user_entitlements': userEntitlements,
+  '20261204T090000_reconnect_attempts': reconnectAttempts,
   '20261204T100000_housekeeping': housekeeping,
 };

@@ -56,6 +56,11 @@ function connectStubs(overrides: Stubs = {}): Stubs {
     markConnected: nothing,
     closeConsentAttempt: nothing,
     startSyncing: nothing,
+    exchangeCodeForStagedTokens: nothing,
+    verifyStagedAdmin: async () => ({ isAdmin: true, userId: 7, role: 'admin' }),
+    // A reconnect: the swap replaced a grant, which is then revoked.
+    promoteStagedCredentials: async () => ({ replaced: true }),
+    revokeStagedCredentials: nothing,
     ...overrides,
   };
 }
@@ -98,7 +103,7 @@ const runHousekeeping = async (client: Client, taskQueue: string, workflowId: st
 /** Starts the connect workflow, answers its consent update, waits for the end. */
 const consent = (outcome: 'approved' | 'denied') => async (client: Client, taskQueue: string, workflowId: string) => {
   const handle = await client.workflow.start(zendeskConnect, { taskQueue, workflowId, args: [connectInput()] });
-  await handle.executeUpdate(submitConsentUpdate, { args: [{ flowId: FLOW, outcome }] });
+  await handle.executeUpdate(submitConsentUpdate, { args: [{ flowId: FLOW, outcome }], updateId: FLOW });
   await handle.result();
   return handle;
 };
@@ -123,7 +128,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'zendesk-connect-not-admin',
-    activities: connectStubs({ verifyAdmin: async () => ({ isAdmin: false, userId: 9, role: 'agent' }) }),
+    activities: connectStubs({ verifyStagedAdmin: async () => ({ isAdmin: false, userId: 9, role: 'agent' }) }),
     run: consent('approved'),
   },
   // Both streams side by side: users in 3 chunks, ticket events in 2.

@@ -100,6 +100,11 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   /** How long a connect flow waits for the admin's consent (contract: 30 minutes). Tests shorten it. */
   CONSENT_TIMEOUT: duration(1_000, 86_400_000, '1s and 24h').default(30 * 60_000),
+  /**
+   * How long the OAuth callback waits for the connect workflow's answer before it shows a page that reloads
+   * itself (the workflow carries on; a reload re-attaches to the same update). Tests shorten it.
+   */
+  OAUTH_CALLBACK_WAIT: duration(1_000, 300_000, '1s and 5m').default(90_000),
   /** Timeout of one HTTP request to Zendesk. */
   ZENDESK_REQUEST_TIMEOUT: duration(1_000, 300_000, '1s and 5m').default(30_000),
   /** Access-token lifetime asked of Zendesk, in seconds (300 < n < 172800). */
@@ -189,6 +194,8 @@ export interface Config {
   inactiveAfterDays: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   consentTimeoutMs: number;
+  /** How long the OAuth callback waits for the workflow's outcome (OAUTH_CALLBACK_WAIT). */
+  oauthCallbackWaitMs: number;
   /** The worker's metrics/health server port (METRICS_PORT). */
   metricsPort: number;
   /** The Temporal SDK core's Prometheus exporter port (TEMPORAL_METRICS_PORT), off when undefined. */
@@ -286,6 +293,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     inactiveAfterDays: e.INACTIVE_AFTER_DAYS,
     logLevel: e.LOG_LEVEL,
     consentTimeoutMs: e.CONSENT_TIMEOUT,
+    oauthCallbackWaitMs: e.OAUTH_CALLBACK_WAIT,
     metricsPort: e.METRICS_PORT,
     temporalMetricsPort: e.TEMPORAL_METRICS_PORT,
     workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,

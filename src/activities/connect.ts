@@ -1,19 +1,27 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { saveCredentials } from '../db/repositories/credentials';
 import { findIntegration, setIntegrationStatus } from '../db/repositories/integrations';
-import { findOAuthFlow, markFlowExchanged } from '../db/repositories/oauthFlows';
+import { recordFlowOutcome } from '../db/repositories/oauthFlows';
+import type { FlowOutcome } from '../db/tables';
 import { zendeskObserver } from '../observability/metrics';
 import { ensureSyncSchedule, type SyncTarget } from '../temporal/syncSchedule';
 import { ZendeskClient } from '../zendesk/client';
-import { exchangeCode } from '../zendesk/oauth';
-import { workspaceBaseUrl } from '../zendesk/workspace';
 import type { ActivityDeps } from './deps';
 import { revokeAndForget, type RevocationResult } from './revoke';
+import { exchangeFlowCode } from './codeExchange';
 import { withZendeskFailures } from './failures';
+
+/** How a closed attempt reads on its flow when the workflow did not say (runs begun before outcomes were recorded). */
+const OUTCOME_OF_STATUS: Record<'expired' | 'consent_denied' | 'needs_reauth' | 'failed', FlowOutcome> = {
+  expired: 'expired',
+  consent_denied: 'denied',
+  needs_reauth: 'failed',
+  failed: 'failed',
+};
 
 /** Activities of the connect flow. Each is idempotent: a retry after a crash does the work once. */
 export function createConnectActivities(deps: ActivityDeps) {
-  const { db, box, config, logger } = deps;
+  const { db, box, config } = deps;
 
   const integrationOrFail = async (integrationId: string) => {
     const integration = await findIntegration(db, integrationId);
@@ -22,41 +30,9 @@ export function createConnectActivities(deps: ActivityDeps) {
   };
 
   return {
-    /** Spends the authorization code (kept encrypted in the flow row) for tokens, stored encrypted. */
+    /** Spends the authorization code for tokens, stored encrypted as the integration's working ones (runs begun before staging). */
     async exchangeAuthorizationCode(input: { integrationId: string; flowId: string }): Promise<void> {
-      const flow = await findOAuthFlow(db, input.flowId);
-      if (!flow || flow.integration_id !== input.integrationId) {
-        throw ApplicationFailure.nonRetryable('The consent attempt is unknown', 'ConsentAttemptUnknown');
-      }
-      if (flow.exchanged_at) return; // done by an earlier attempt of this activity
-      if (!flow.code_enc || !flow.pkce_verifier_enc) {
-        throw ApplicationFailure.nonRetryable('The consent attempt has no authorization code', 'ConsentAttemptUnknown');
-      }
-      const integration = await integrationOrFail(input.integrationId);
-      const code = box.decrypt(flow.code_enc, flow.id);
-      const codeVerifier = box.decrypt(flow.pkce_verifier_enc, flow.id);
-      await withZendeskFailures(async () => {
-        const tokens = await exchangeCode({
-          baseUrl: workspaceBaseUrl(config.zendesk.baseUrlTemplate, integration.workspace),
-          clientId: config.zendesk.clientId!,
-          clientSecret: config.zendesk.clientSecret!,
-          code,
-          codeVerifier,
-          redirectUri: config.redirectUri,
-          // Asked for explicitly (config, default 30 min / 30 days): without `expires_in` in the request Zendesk
-          // leaves it out of the response; every refresh asks again (TokenProvider).
-          expiresIn: config.zendesk.accessTokenExpiresIn,
-          refreshTokenExpiresIn: config.zendesk.refreshTokenExpiresIn,
-          timeoutMs: config.zendesk.requestTimeoutMs,
-          subdomain: integration.workspace,
-          observer: zendeskObserver(deps.metrics, { tokenGrant: 'authorization_code' }),
-        });
-        await db.transaction().execute(async (trx) => {
-          await saveCredentials(trx, box, input.integrationId, tokens);
-          await markFlowExchanged(trx, input.flowId);
-        });
-      });
-      logger.info({ integrationId: input.integrationId, workspace: integration.workspace }, 'authorization code exchanged');
+      await exchangeFlowCode(deps, input, (trx, tokens) => saveCredentials(trx, box, input.integrationId, tokens).then(() => undefined));
     },
 
     /** Who approved access? Exports are admin-only, so only an admin's grant is useful. */
@@ -76,20 +52,38 @@ export function createConnectActivities(deps: ActivityDeps) {
       return revokeAndForget(deps, input.integrationId);
     },
 
-    async markConnected(input: { integrationId: string; zendeskUserId: number }): Promise<void> {
-      await setIntegrationStatus(db, input.integrationId, {
-        status: 'connected',
-        zendeskUserId: input.zendeskUserId,
-        onlyFrom: ['awaiting_consent', 'connecting', 'connected'],
+    /** Runs begun before staging: the tokens are already the working ones. */
+    async markConnected(input: { integrationId: string; zendeskUserId: number; flowId?: string }): Promise<void> {
+      await db.transaction().execute(async (trx) => {
+        await setIntegrationStatus(trx, input.integrationId, {
+          status: 'connected',
+          zendeskUserId: input.zendeskUserId,
+          onlyFrom: ['awaiting_consent', 'connecting', 'connected'],
+        });
+        if (input.flowId) await recordFlowOutcome(trx, input.flowId, 'completed', null);
       });
     },
 
-    /** Ends a consent attempt that did not connect; never overrides a later disconnect. */
-    async closeConsentAttempt(input: { integrationId: string; status: 'expired' | 'consent_denied' | 'needs_reauth' | 'failed'; message: string }): Promise<void> {
-      await setIntegrationStatus(db, input.integrationId, {
-        status: input.status,
-        error: input.message,
-        onlyFrom: ['awaiting_consent', 'connecting'],
+    /**
+     * Ends a consent attempt that did not connect, and says why on its flow (a reconnect's attempt shows it
+     * on the integration). Never overrides a later disconnect, nor a connected integration: a reconnect that
+     * is denied, expires or fails leaves a working integration as it was.
+     */
+    async closeConsentAttempt(input: {
+      integrationId: string;
+      status: 'expired' | 'consent_denied' | 'needs_reauth' | 'failed';
+      message: string;
+      /** Absent in activities scheduled before outcomes were recorded. */
+      flowId?: string;
+      outcome?: FlowOutcome;
+    }): Promise<void> {
+      await db.transaction().execute(async (trx) => {
+        await setIntegrationStatus(trx, input.integrationId, {
+          status: input.status,
+          error: input.message,
+          onlyFrom: ['awaiting_consent', 'connecting'],
+        });
+        if (input.flowId) await recordFlowOutcome(trx, input.flowId, input.outcome ?? OUTCOME_OF_STATUS[input.status], input.message);
       });
     },
 

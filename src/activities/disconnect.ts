@@ -8,6 +8,7 @@ import { deleteSyncSchedule } from '../temporal/syncSchedule';
 import { connectWorkflowId } from '../workflows/connect';
 import type { ActivityDeps } from './deps';
 import { revokeAndForget, type RevocationResult } from './revoke';
+import { forgetStagedGrants } from './revokeStaged';
 
 /** Rows per purge statement: small enough for short locks and WAL bursts, large enough to be quick. */
 const PURGE_BATCH = 20_000;
@@ -56,8 +57,12 @@ export function createDisconnectActivities(deps: ActivityDeps) {
       return { syncsStopped };
     },
 
-    /** Revocation at Zendesk when it can be had, then the tokens are deleted whatever happened (revoke.ts). */
+    /**
+     * Revocation at Zendesk when it can be had, then the tokens are deleted whatever happened (revoke.ts);
+     * also the tokens of a consent attempt the disconnect cut short (staged, never put to use).
+     */
     async revokeGrant(input: { integrationId: string }): Promise<RevocationResult> {
+      await forgetStagedGrants(deps, input.integrationId);
       return revokeAndForget(deps, input.integrationId);
     },
 

@@ -5,6 +5,7 @@ import { createConnectActivities } from './connect';
 import type { ActivityDeps } from './deps';
 import { createDisconnectActivities } from './disconnect';
 import { createHousekeepingActivities } from './housekeeping';
+import { createStagedConnectActivities } from './stagedConnect';
 import { createSyncActivities } from './sync';
 
 /** Every activity the worker registers, built once from their dependencies. */
@@ -13,6 +14,7 @@ export function createActivities(deps: ActivityDeps) {
   const logged: ActivityDeps = { ...deps, logger: contextualLogger(deps.logger) };
   const activities = {
     ...createConnectActivities(logged),
+    ...createStagedConnectActivities(logged),
     ...createDisconnectActivities(logged),
     ...createSyncActivities(logged),
     ...createHousekeepingActivities(logged),

@@ -41,7 +41,8 @@ export const MANUAL_REMOVAL =
 
 const STILL_LIVE = 'The worker deleted its copy of the tokens and will not use the grant again, but the grant itself may still be active in Zendesk.';
 
-function result(outcome: RevocationResult['outcome']): RevocationResult {
+/** The result of an outcome, with its sentence (also for grants other than the working one: see stagedConnect.ts). */
+export function revocationResult(outcome: RevocationResult['outcome']): RevocationResult {
   const grantMayBeLive = outcome === 'refused' || outcome === 'failed';
   const message = {
     revoked: 'Access was revoked at Zendesk and the stored tokens were deleted.',
@@ -60,16 +61,16 @@ function result(outcome: RevocationResult['outcome']): RevocationResult {
  */
 export async function revokeAndForget(deps: ActivityDeps, integrationId: string): Promise<RevocationResult> {
   const integration = await findIntegration(deps.db, integrationId);
-  let revocation = result('no_tokens');
+  let revocation = revocationResult('no_tokens');
   if (integration) {
     try {
       const client = new ZendeskClient({ db: deps.db, box: deps.box, config: deps.config, integrationId, subdomain: integration.workspace, maxAttempts: 2, observer: zendeskObserver(deps.metrics) });
       const revoked = await client.revokeAccess();
-      if (revoked) revocation = result(revoked.outcome);
+      if (revoked) revocation = revocationResult(revoked.outcome);
     } catch (err) {
       // Only our own class names and messages: they never carry a token or a Zendesk body.
       deps.logger.warn({ integrationId, error: isZendeskError(err) ? err.message : (err as Error).name }, 'revoking the Zendesk grant failed');
-      revocation = result('failed');
+      revocation = revocationResult('failed');
     }
   }
   await deleteCredentials(deps.db, integrationId);

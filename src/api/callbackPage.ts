@@ -2,11 +2,20 @@
 const escapeHtml = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-export function callbackPage(title: string, message: string, ok: boolean): string {
+export interface CallbackPageOptions {
+  /** The page reloads itself after this many seconds (the outcome is not known yet). */
+  reloadAfterSeconds?: number;
+}
+
+export function callbackPage(title: string, message: string, ok: boolean, options: CallbackPageOptions = {}): string {
+  const reload = options.reloadAfterSeconds;
+  // A meta refresh reloads the same URL (same state and code): the callback re-attaches to the same update.
+  const refresh = reload === undefined ? '' : `\n<meta http-equiv="refresh" content="${Math.max(1, Math.round(reload))}">`;
+  const closing = reload === undefined ? 'You can close this window.' : 'This page reloads itself; please keep it open.';
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>${refresh}
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#1f2933}
-h1{color:${ok ? '#0b7a3e' : '#b42318'};font-size:1.5rem}</style></head>
-<body><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p><p>You can close this window.</p></body></html>`;
+h1{color:${ok ? '#0b7a3e' : reload === undefined ? '#b42318' : '#1f2933'};font-size:1.5rem}</style></head>
+<body><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p><p>${closing}</p></body></html>`;
 }

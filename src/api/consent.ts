@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowIdConflictPolicy } from '@temporalio/client';
 import { signState } from '../crypto/oauthState';
 import { createPkcePair } from '../crypto/pkce';
-import { expireOpenFlows, insertOAuthFlow } from '../db/repositories/oauthFlows';
-import type { Integration } from '../db/tables';
+import { expireOpenFlows, insertOAuthFlow, recordFlowOutcome } from '../db/repositories/oauthFlows';
+import type { FlowPurpose, Integration } from '../db/tables';
 import { searchAttributesFor } from '../temporal/searchAttributes';
 import { connectWorkflowId, zendeskConnect } from '../workflows/connect';
 import { buildAuthorizeUrl } from '../zendesk/oauth';
@@ -13,16 +13,34 @@ import type { ApiDeps } from './deps';
 /**
  * Opens a consent attempt: a single-use signed state, a PKCE pair whose verifier stays encrypted in the
  * database, and a connect workflow waiting for the callback. Returns the Zendesk consent URL.
+ * `purpose: 'reconnect'` marks an attempt on a connected integration, which stays connected meanwhile
+ * (the integration view shows the attempt as `reconnect`).
  */
-export async function beginConsent(deps: ApiDeps, integration: Integration): Promise<string> {
-  const { db, box, config, temporal } = deps;
+export async function beginConsent(deps: ApiDeps, integration: Integration, options: { purpose?: FlowPurpose } = {}): Promise<string> {
+  const { db, box, config } = deps;
   const flowId = randomUUID();
   const pkce = createPkcePair();
   const expiresAt = new Date(Date.now() + config.consentTimeoutMs);
   await db.transaction().execute(async (trx) => {
     await expireOpenFlows(trx, integration.id);
-    await insertOAuthFlow(trx, { id: flowId, integrationId: integration.id, pkceVerifierEnc: box.encrypt(pkce.verifier, flowId), expiresAt });
+    await insertOAuthFlow(trx, { id: flowId, integrationId: integration.id, pkceVerifierEnc: box.encrypt(pkce.verifier, flowId), expiresAt, purpose: options.purpose });
   });
+  await startConnectWorkflow(deps, integration, flowId).catch(async (err) => {
+    // No workflow waits for this attempt: say so on it (a reconnect shows it) rather than leave it "pending".
+    await recordFlowOutcome(db, flowId, 'failed', 'The consent attempt could not be started. Try Reconnect again in a moment.').catch(() => undefined);
+    throw err;
+  });
+  return buildAuthorizeUrl({
+    baseUrl: workspaceBaseUrl(config.zendesk.baseUrlTemplate, integration.workspace),
+    clientId: config.zendesk.clientId ?? '',
+    redirectUri: config.redirectUri,
+    state: signState(box, { flowId, integrationId: integration.id, expiresAt }),
+    codeChallenge: pkce.challenge,
+  });
+}
+
+async function startConnectWorkflow(deps: ApiDeps, integration: Integration, flowId: string): Promise<void> {
+  const { config, temporal } = deps;
   await temporal.workflow.start(zendeskConnect, {
     taskQueue: config.temporal.taskQueue,
     workflowId: connectWorkflowId(integration.id),
@@ -32,12 +50,5 @@ export async function beginConsent(deps: ApiDeps, integration: Integration): Pro
     typedSearchAttributes: searchAttributesFor({ tenantId: integration.tenant_id, integrationId: integration.id, workspace: integration.workspace }),
     staticSummary: `Connect Zendesk workspace ${integration.workspace}`,
     staticDetails: `Waits up to ${Math.round(config.consentTimeoutMs / 60_000)} min for an admin's consent, then exchanges the code and checks the user is an admin.`,
-  });
-  return buildAuthorizeUrl({
-    baseUrl: workspaceBaseUrl(config.zendesk.baseUrlTemplate, integration.workspace),
-    clientId: config.zendesk.clientId ?? '',
-    redirectUri: config.redirectUri,
-    state: signState(box, { flowId, integrationId: integration.id, expiresAt }),
-    codeChallenge: pkce.challenge,
   });
 }

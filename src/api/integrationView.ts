@@ -1,11 +1,13 @@
 import type { z } from 'zod';
 import { refreshExpiries } from '../db/repositories/credentials';
 import { latestSyncRuns } from '../db/repositories/integrations';
-import type { Integration as IntegrationRow, SyncRun } from '../db/tables';
+import { latestFlows } from '../db/repositories/oauthFlows';
+import type { Integration as IntegrationRow, OAuthFlow, SyncRun } from '../db/tables';
 import { nextOf, scheduledSyncTimes } from '../temporal/scheduledSyncTimes';
 import { nextSyncAt } from '../temporal/syncSchedule';
 import { integrationTag, type ApiCache } from './cache/apiCache';
 import type { ApiDeps } from './deps';
+import { reconnectView } from './reconnectView';
 import type { Integration } from './schemas';
 
 /** How long a view waits for the schedule's next run before showing `nextSyncAt: null`. */
@@ -29,7 +31,7 @@ function lastSyncView(run: SyncRun | undefined): z.infer<typeof Integration>['la
   };
 }
 
-function view(row: IntegrationRow, run: SyncRun | undefined, next: Date | null, refreshExpiresAt: Date | null): z.infer<typeof Integration> {
+function view(row: IntegrationRow, run: SyncRun | undefined, next: Date | null, refreshExpiresAt: Date | null, flow: OAuthFlow | undefined): z.infer<typeof Integration> {
   return {
     id: row.id,
     provider: 'zendesk' as const,
@@ -42,6 +44,7 @@ function view(row: IntegrationRow, run: SyncRun | undefined, next: Date | null, 
     error: row.error,
     entitlements: row.entitlements_status ?? ('unknown' as const),
     refreshExpiresAt: iso(refreshExpiresAt),
+    reconnect: reconnectView(flow),
   };
 }
 
@@ -55,9 +58,10 @@ function withinDeadline<T>(deps: ApiDeps, fn: () => Promise<T>): Promise<T> {
 
 /** One integration as the API shows it, with its latest sync and the schedule's next run (one describe). */
 export async function integrationView(deps: ApiDeps, row: IntegrationRow): Promise<z.infer<typeof Integration>> {
-  const [runs, refreshExpiresAt, next] = await Promise.all([
+  const [runs, refreshExpiresAt, flows, next] = await Promise.all([
     latestSyncRuns(deps.db, [row.id]),
     refreshExpiries(deps.db, [row.id]),
+    latestFlows(deps.db, [row.id]),
     row.status === 'connected'
       ? withinDeadline(deps, () => nextSyncAt(deps.temporal, row.id)).catch((err) => {
           deps.logger.warn({ integrationId: row.id, err: (err as Error).message }, 'could not read the sync schedule');
@@ -65,7 +69,7 @@ export async function integrationView(deps: ApiDeps, row: IntegrationRow): Promi
         })
       : null,
   ]);
-  return view(row, runs.get(row.id), next, refreshExpiresAt.get(row.id) ?? null);
+  return view(row, runs.get(row.id), next, refreshExpiresAt.get(row.id) ?? null, flows.get(row.id));
 }
 
 /**
@@ -79,9 +83,14 @@ export async function integrationView(deps: ApiDeps, row: IntegrationRow): Promi
 export async function integrationPageViews(deps: ApiDeps & { cache?: ApiCache }, rows: IntegrationRow[]): Promise<Array<z.infer<typeof Integration>>> {
   const ids = rows.map((r) => r.id);
   const connected = rows.filter((r) => r.status === 'connected').map((r) => r.id);
-  const [runs, refreshExpiresAt, times] = await Promise.all([latestSyncRuns(deps.db, ids), refreshExpiries(deps.db, ids), pageScheduleTimes(deps, connected)]);
+  const [runs, refreshExpiresAt, flows, times] = await Promise.all([
+    latestSyncRuns(deps.db, ids),
+    refreshExpiries(deps.db, ids),
+    latestFlows(deps.db, ids),
+    pageScheduleTimes(deps, connected),
+  ]);
   const now = Date.now();
-  return rows.map((row) => view(row, runs.get(row.id), nextOf(times.get(row.id), now), refreshExpiresAt.get(row.id) ?? null));
+  return rows.map((row) => view(row, runs.get(row.id), nextOf(times.get(row.id), now), refreshExpiresAt.get(row.id) ?? null, flows.get(row.id)));
 }
 
 /**

@@ -19,6 +19,7 @@ import {
   Problem,
   Readiness,
   Reconnect,
+  ReconnectAttempt,
   SyncStarted,
   Tenant,
 } from './schemas';
@@ -72,6 +73,7 @@ const OUTPUT_COMPONENTS: Record<string, z.ZodType> = {
   IntegrationList,
   DisconnectedIntegration,
   LastSync,
+  ReconnectAttempt,
   Reconnect,
   SyncStarted,
   User,
@@ -185,14 +187,27 @@ const ROUTES: RouteSpec[] = [
     path: '/v1/oauth/zendesk/callback',
     operationId: 'oauthCallback',
     summary: 'OAuth redirect target (browser)',
-    description: 'Completes consent and answers with a small HTML page saying connected or why not. A forged, expired or reused `state` is 400 and changes nothing.',
+    description:
+      'Completes consent and answers with a small HTML page saying connected or why not. A forged or expired `state` is 400 and changes nothing. ' +
+      'The consent is handed to the connect workflow as an update whose id is the consent attempt, and the page waits at most OAUTH_CALLBACK_WAIT (90 s) ' +
+      'for its outcome; past that (a slow code exchange, Temporal down) it answers 202 or 503 with a page that says the connection is still being completed ' +
+      'and reloads itself. A reload of the same URL (its state is spent) never starts anything new: it shows the attempt\'s recorded outcome, or re-attaches ' +
+      'to the same update (after a Temporal outage, delivers it), and so shows the real result.',
     tag: 'integrations',
     security: 'none',
     query: OAuthCallbackQuery,
     responses: {
       200: { description: 'Connected', body: { mediaType: 'text/html', description: 'A page saying the workspace is connected' } },
+      202: {
+        description: 'The workflow has not answered within OAUTH_CALLBACK_WAIT; it carries on',
+        body: { mediaType: 'text/html', description: 'A page saying the connection is still being completed; it reloads itself (meta refresh)' },
+      },
       400: { description: 'Not connected (invalid link, denied, not an admin, expired)', body: { mediaType: 'text/html', description: 'A page saying why' } },
-      503: { description: 'Could not be completed now; reload to retry', body: { mediaType: 'text/html', description: 'A page asking to retry' } },
+      503: {
+        description: 'Temporal could not be reached; the consent is kept and a reload delivers it',
+        body: { mediaType: 'text/html', description: 'A page saying the connection is still being completed; it reloads itself (meta refresh)' },
+        headers: { 'Retry-After': { description: 'Seconds until the page reloads itself', schema: { type: 'integer' } } },
+      },
     },
   },
   {
@@ -268,6 +283,11 @@ const ROUTES: RouteSpec[] = [
     path: '/v1/integrations/{id}/reconnect',
     operationId: 'reconnectIntegration',
     summary: 'Ask for consent again',
+    description:
+      'A connected integration stays `connected` and keeps syncing with its current grant while the new consent is pending (shown as `reconnect` on the integration); ' +
+      'only an admin\'s approval replaces the grant (in one transaction, after which the old grant is revoked at Zendesk). A denied, non-admin or unanswered ' +
+      'reconnect leaves the grant and the schedule as they were. Any other integration (`needs_reauth`, `consent_denied`, `expired`, `failed`, `awaiting_consent`) ' +
+      'moves to `awaiting_consent`, as on its first connect. A newer reconnect replaces a pending one.',
     tag: 'integrations',
     security: 'tenant',
     params: IntegrationIdParams,
@@ -276,7 +296,7 @@ const ROUTES: RouteSpec[] = [
       400: BAD_REQUEST,
       401: UNAUTHORIZED,
       404: NOT_FOUND,
-      409: problem('A consent is being completed right now'),
+      409: problem('A consent is being completed right now (the code is being exchanged or the user checked)'),
     },
   },
   {

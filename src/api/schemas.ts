@@ -42,6 +42,39 @@ export const LastSync = z.object({
   error: z.string().nullable(),
 });
 
+export const Revocation = z
+  .object({
+    outcome: z
+      .enum(['revoked', 'already_invalid', 'refused', 'failed', 'no_tokens'])
+      .describe(
+        '`revoked`: Zendesk confirmed it. `already_invalid`: the grant was already revoked or expired. `refused`: Zendesk answered 403 ' +
+          '(revoking needs the `write` scope; the worker holds `read`), so the grant is still live. `failed`: Zendesk could not be reached. `no_tokens`: nothing was stored.',
+      ),
+    revokedAtZendesk: z.boolean().describe('True only when Zendesk confirmed the revocation'),
+    grantMayBeLive: z.boolean().describe('The grant may still work at Zendesk: `message` says how a Zendesk admin removes it'),
+    message: z.string().describe('What happened, and how to remove the grant by hand when needed'),
+  })
+  .describe('What became of the Zendesk grant. The stored tokens are deleted whatever the outcome.');
+
+export const ReconnectAttemptStatus = z.enum(['pending', 'denied', 'not_admin', 'expired', 'failed', 'completed']);
+
+export const ReconnectAttempt = z
+  .object({
+    status: ReconnectAttemptStatus.describe(
+      '`pending`: the consent link waits for an admin (or their consent is being completed); `completed`: an admin approved and the new grant replaced the old one, which is then revoked at Zendesk (`revocation`); `denied`, `not_admin` (the approving user is not a Zendesk admin: their new grant is revoked, see `revocation`), `expired` (nobody approved within CONSENT_TIMEOUT), `failed`: the old grant was kept as it was',
+    ),
+    requestedAt: isoDateTime,
+    expiresAt: isoDateTime.describe('When the consent link stops working'),
+    finishedAt: isoDateTime.nullable(),
+    error: z.string().nullable().describe('Why the attempt did not replace the grant, a sentence a person can act on; null while pending and once completed'),
+    revocation: Revocation.nullable().describe(
+      'What became of the grant the attempt let go: once `completed`, the replaced (old) grant; for `not_admin`, the non-admin\'s new grant. null when it let none go (pending, denied, expired)',
+    ),
+  })
+  .describe(
+    'The newest reconnect of a connected integration. The integration stays `connected` and keeps syncing with its current grant while it is pending and whatever its outcome; only an admin\'s approval replaces the grant',
+  );
+
 export const Integration = z.object({
   id: z.uuid(),
   provider: z.literal('zendesk'),
@@ -61,21 +94,10 @@ export const Integration = z.object({
       'When Zendesk\'s grant lapses unless renewed: the refresh token\'s expiry (about 30 days after the last refresh; ' +
         'every sync renews it ahead of time, and the worker logs a warning when it is days away). null when Zendesk did not say, or no tokens are stored.',
     ),
+  reconnect: ReconnectAttempt.nullable().describe(
+    'A reconnect requested while the integration was connected (POST /v1/integrations/{id}/reconnect), as long as it is the newest consent attempt; null otherwise (a reconnect of an integration that is not connected shows in `status`)',
+  ),
 });
-
-export const Revocation = z
-  .object({
-    outcome: z
-      .enum(['revoked', 'already_invalid', 'refused', 'failed', 'no_tokens'])
-      .describe(
-        '`revoked`: Zendesk confirmed it. `already_invalid`: the grant was already revoked or expired. `refused`: Zendesk answered 403 ' +
-          '(revoking needs the `write` scope; the worker holds `read`), so the grant is still live. `failed`: Zendesk could not be reached. `no_tokens`: nothing was stored.',
-      ),
-    revokedAtZendesk: z.boolean().describe('True only when Zendesk confirmed the revocation'),
-    grantMayBeLive: z.boolean().describe('The grant may still work at Zendesk: `message` says how a Zendesk admin removes it'),
-    message: z.string().describe('What happened, and how to remove the grant by hand when needed'),
-  })
-  .describe('What became of the Zendesk grant. The stored tokens are deleted whatever the outcome.');
 
 export const DisconnectedIntegration = Integration.extend({
   revocation: Revocation.nullable().describe('null while the disconnect is still under way (202), and for a disconnect recorded before revocations were reported'),

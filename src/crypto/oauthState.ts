@@ -20,7 +20,11 @@ export type StateCheck = { ok: true; claims: StateClaims } | { ok: false; reason
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-export function verifyState(box: SecretBox, state: string, now = new Date()): StateCheck {
+/**
+ * Checks the signature only: the claims of a state this API issued, expired or not. The callback uses it for a
+ * reload of a consent that arrived in time (its outcome is shown even after the link expired).
+ */
+export function verifyStateSignature(box: SecretBox, state: string): StateCheck {
   const parts = state.split('.');
   if (parts.length !== 4) return { ok: false, reason: 'The state parameter is malformed.' };
   const [flowId, integrationId, exp, signature] = parts;
@@ -32,7 +36,13 @@ export function verifyState(box: SecretBox, state: string, now = new Date()): St
   if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
     return { ok: false, reason: 'The state parameter is not valid.' };
   }
-  const expiresAt = new Date(Number(exp) * 1000);
-  if (expiresAt <= now) return { ok: false, reason: 'This consent link has expired. Start the connection again.' };
-  return { ok: true, claims: { flowId, integrationId, expiresAt } };
+  return { ok: true, claims: { flowId, integrationId, expiresAt: new Date(Number(exp) * 1000) } };
+}
+
+export const EXPIRED_STATE = 'This consent link has expired. Start the connection again.';
+
+export function verifyState(box: SecretBox, state: string, now = new Date()): StateCheck {
+  const check = verifyStateSignature(box, state);
+  if (check.ok && check.claims.expiresAt <= now) return { ok: false, reason: EXPIRED_STATE };
+  return check;
 }

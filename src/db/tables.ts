@@ -43,6 +43,12 @@ export interface IntegrationsTable {
   disconnected_at: NullableTimestamp;
 }
 
+/** `connect`: the integration waits for this consent; `reconnect`: it stays connected meanwhile (migration 20261204T090000). */
+export type FlowPurpose = 'connect' | 'reconnect';
+export type ConsentDecisionValue = 'approved' | 'denied';
+/** How a consent attempt ended; NULL while it is pending. */
+export type FlowOutcome = 'completed' | 'denied' | 'not_admin' | 'expired' | 'failed';
+
 export interface OAuthFlowsTable {
   id: Generated<string>;
   integration_id: string;
@@ -51,6 +57,35 @@ export interface OAuthFlowsTable {
   expires_at: Timestamp;
   used_at: NullableTimestamp;
   exchanged_at: NullableTimestamp;
+  created_at: CreatedAt;
+  purpose: ColumnType<FlowPurpose, FlowPurpose | undefined, FlowPurpose>;
+  /** What the callback received; a reload re-sends the same update with it. */
+  decision: ColumnType<ConsentDecisionValue | null, ConsentDecisionValue | null | undefined, ConsentDecisionValue | null>;
+  outcome: ColumnType<FlowOutcome | null, FlowOutcome | null | undefined, FlowOutcome | null>;
+  outcome_message: ColumnType<string | null, string | null | undefined, string | null>;
+  finished_at: NullableTimestamp;
+  /** What Zendesk did with the grant the attempt let go (the replaced one, or a non-admin's); NULL when none. */
+  revocation: ColumnType<FlowRevocation | null, FlowRevocation | null | undefined, FlowRevocation | null>;
+}
+
+export type FlowRevocation = 'revoked' | 'already_invalid' | 'refused' | 'failed';
+
+/**
+ * Tokens of one consent attempt that are not the integration's working ones: `incoming` (exchanged, their
+ * user not yet verified as an admin) or `replaced` (taken out by the swap, kept until revoked at Zendesk).
+ * Sealed with SecretBox bound to the flow (see stagedCredentials.ts).
+ */
+export type StagedKind = 'incoming' | 'replaced';
+
+export interface OAuthStagedCredentialsTable {
+  flow_id: string;
+  integration_id: string;
+  kind: StagedKind;
+  access_token_enc: string;
+  refresh_token_enc: string | null;
+  access_expires_at: NullableTimestamp;
+  refresh_expires_at: NullableTimestamp;
+  scope: string;
   created_at: CreatedAt;
 }
 
@@ -150,6 +185,7 @@ export interface Database {
   integrations: IntegrationsTable;
   oauth_flows: OAuthFlowsTable;
   oauth_credentials: OAuthCredentialsTable;
+  oauth_staged_credentials: OAuthStagedCredentialsTable;
   zendesk_users: ZendeskUsersTable;
   ticket_events: TicketEventsTable;
   sync_checkpoints: SyncCheckpointsTable;

@@ -50,7 +50,16 @@ export async function ensureSyncSchedule(client: Client, target: SyncTarget, set
     if (!(err instanceof ScheduleAlreadyRunning)) throw err;
   }
   const handle = client.schedule.getHandle(scheduleId);
-  await handle.update((previous) => ({ ...previous, spec, action, policies: { ...previous.policies, ...policies } }));
+  // The update carries the schedule's state too: unpaused here, because the scheduler applies a pending patch
+  // (the unpause below) before a pending update, and an update that copied `paused: true` from `previous` then
+  // paused it again (a reconnect from needs_reauth left the schedule paused; test/e2e/reconnect.test.ts).
+  await handle.update((previous) => ({
+    ...previous,
+    spec,
+    action,
+    policies: { ...previous.policies, ...policies },
+    state: { ...previous.state, paused: false, note: 'Integration connected again' },
+  }));
   await handle.unpause('Integration connected again');
   // SKIP: the SDK's default for a trigger is ALLOW_ALL, which would start a sync beside a running one.
   await handle.trigger(ScheduleOverlapPolicy.SKIP);

@@ -66,7 +66,8 @@ test('a connect and sync logs structured lines with their ids, and no secret', a
   }
   // Activity lines (ours and the SDK's) name the workflow, and ours the tenant.
   const activityLines = about.filter((l) => l.activityType !== undefined && l.sdk !== true);
-  assert.ok(activityLines.some((l) => l.activityType === 'exchangeAuthorizationCode'), 'the code exchange is logged');
+  assert.ok(activityLines.some((l) => l.activityType === 'exchangeCodeForStagedTokens' && l.msg === 'authorization code exchanged'), 'the code exchange is logged');
+  assert.ok(activityLines.some((l) => l.activityType === 'promoteStagedCredentials' && l.msg === 'new Zendesk grant swapped in'), 'the swap is logged');
   assert.ok(lines.some((l) => l.sdk === true && l.workflowId !== undefined), 'the SDK logs through pino with workflow ids');
   // Every line the SDK writes for a connect or sync workflow of the integration (its own "Workflow started",
   // "Workflow completed"… and the workflows' log calls) carries the tenant and integration, from the first.

@@ -147,6 +147,12 @@ describe('real responses conform', () => {
     conforms('DELETE', '/v1/integrations/{id}', await api(system, 'DELETE', `/v1/integrations/${created.json.id}?purge=maybe`, { key }));
     conforms('DELETE', '/v1/integrations/{id}', await api(system, 'DELETE', `/v1/integrations/${created.json.id}?purge=true`, { key }));
     conforms('GET', '/v1/oauth/zendesk/callback', await api(system, 'GET', '/v1/oauth/zendesk/callback?state=forged&code=x'));
+    // A reconnect of the connected integration: it stays connected and its view shows the pending attempt.
+    conforms('POST', '/v1/integrations/{id}/reconnect', await api(system, 'POST', `/v1/integrations/${integrationId}/reconnect`, { key }));
+    const pending = await api(system, 'GET', `/v1/integrations/${integrationId}`, { key });
+    conforms('GET', '/v1/integrations/{id}', pending);
+    assert.equal(pending.json.status, 'connected');
+    assert.equal(pending.json.reconnect.status, 'pending');
   });
 
   test('reports', async () => {

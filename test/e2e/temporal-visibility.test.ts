@@ -94,9 +94,9 @@ test("a tenant's connect flow and syncs are found by TenantId, with summaries, a
       .map((e) => defaultPayloadConverter.fromPayload<string>(e.userMetadata!.summary!));
   };
   assert.deepEqual(await summaries(connectId), [
-    'Exchange the authorization code for tokens',
+    'Exchange the authorization code for tokens (kept apart until checked)',
     'Check that the approving user is a Zendesk admin',
-    'Mark the integration connected',
+    'Swap the new tokens in and mark the integration connected',
     'Create the sync schedule and start the first sync',
   ]);
   const syncSummaries = await summaries(syncId);

@@ -26,6 +26,11 @@ const EXPECTED = [
   'zendesk-connect-denied.json',
   'zendesk-connect-expired.json',
   'zendesk-connect-not-admin.json',
+  // Captured before the staged-grant patch (issue 13 §2): connect flows in flight at its deploy look like these.
+  'zendesk-connect-allowed.v1.json',
+  'zendesk-connect-denied.v1.json',
+  'zendesk-connect-expired.v1.json',
+  'zendesk-connect-not-admin.v1.json',
   'zendesk-disconnect-owned.json',
   'zendesk-disconnect-purge.json',
   'zendesk-housekeeping-rule-failed.json',

@@ -9,6 +9,7 @@ import { parseWorkspaceInput } from '../../zendesk/workspace';
 import { searchAttributesFor } from '../../temporal/searchAttributes';
 import { integrationTag, type ApiCache } from '../cache/apiCache';
 import { beginConsent } from '../consent';
+import { consentBeingCompleted } from '../consentInProgress';
 import type { ApiDeps } from '../deps';
 import { integrationViews } from '../integrationView';
 import { listIntegrations } from './integrationList';
@@ -69,10 +70,15 @@ export function integrationsRouter(deps: ApiDeps & { cache?: ApiCache }): Router
 
   router.post('/v1/integrations/:id/reconnect', async (req, res) => {
     const integration = await ownIntegration(req);
-    if (integration.status === 'connecting') throw conflict('A consent for this integration is being completed right now; try again in a moment.');
-    await setIntegrationStatus(db, integration.id, { status: 'awaiting_consent', error: null, onlyFrom: [integration.status] });
-    const authorizeUrl = await beginConsent(deps, integration);
-    deps.logger.info({ tenantId: integration.tenant_id, integrationId: integration.id }, 'reconnect requested');
+    if (await consentBeingCompleted(deps, integration)) {
+      throw conflict('A consent for this integration is being completed right now; try again in a moment.');
+    }
+    // A connected integration stays connected, and keeps syncing with its grant, until an admin's new grant
+    // replaces it; any other one waits for the consent as on its first connect.
+    const keepsWorking = integration.status === 'connected';
+    if (!keepsWorking) await setIntegrationStatus(db, integration.id, { status: 'awaiting_consent', error: null, onlyFrom: [integration.status] });
+    const authorizeUrl = await beginConsent(deps, integration, { purpose: keepsWorking ? 'reconnect' : 'connect' });
+    deps.logger.info({ tenantId: integration.tenant_id, integrationId: integration.id, keepsWorking }, 'reconnect requested');
     res.json({ authorizeUrl });
   });
 

@@ -1,33 +1,33 @@
 import { Router, type Response } from 'express';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { verifyState } from '../../crypto/oauthState';
+import { EXPIRED_STATE, verifyStateSignature } from '../../crypto/oauthState';
 import { setRequestLogIds } from '../../observability/requestLog';
 import { findIntegration, setIntegrationStatus } from '../../db/repositories/integrations';
-import { consumeOAuthFlow } from '../../db/repositories/oauthFlows';
+import { consumeOAuthFlow, findOAuthFlow } from '../../db/repositories/oauthFlows';
+import type { OAuthFlow } from '../../db/tables';
 import { connectWorkflowId } from '../../workflows/connect';
-import { submitConsentUpdate, type ConnectOutcome } from '../../workflows/messages';
 import { callbackPage } from '../callbackPage';
+import { deliverConsent } from '../consentDelivery';
+import { outcomePage, storedOutcome } from '../consentOutcome';
 import type { ApiDeps } from '../deps';
 import { OAuthCallbackQuery } from '../schemas';
 
-const TITLES: Record<ConnectOutcome['status'], string> = {
-  connected: 'Zendesk is connected',
-  needs_reauth: 'Zendesk was not connected',
-  consent_denied: 'Access was denied',
-  expired: 'This consent link has expired',
-  failed: 'Zendesk could not be connected',
-};
-
-const connectedMessage = (workspace: string) => `Workspace ${workspace} is connected. Its users will appear after the first sync.`;
+/** How soon the "still being completed" page reloads itself. */
+const RELOAD_AFTER_SECONDS = 3;
 
 /**
  * GET /v1/oauth/zendesk/callback: Zendesk redirects the admin's browser here. The state is checked and
  * spent once; the code is kept encrypted in the database and the connect workflow is told through an
- * update, whose answer (the real outcome) becomes the page the admin sees.
+ * update (id: the flow id), whose answer (the real outcome) becomes the page the admin sees.
+ *
+ * When the answer does not come in time (a slow exchange, Temporal down) nothing is undone — the workflow
+ * may be spending the code right now — and the page says the connection is still being completed and
+ * reloads itself. A reload is the same URL: its state is spent already, so it reads the attempt's stored
+ * outcome, or re-attaches to the same update (and, after an outage, delivers it). It never changes anything
+ * the first arrival did not.
  */
 export function oauthCallbackRouter(deps: ApiDeps): Router {
   const router = Router();
-  const { db, box, temporal, logger } = deps;
+  const { db, box, logger } = deps;
 
   const page = (res: Response, status: number, title: string, message: string, ok = false) =>
     res.status(status).type('html').send(callbackPage(title, message, ok));
@@ -38,43 +38,70 @@ export function oauthCallbackRouter(deps: ApiDeps): Router {
     const { state, code, error } = query.data;
     if (!code && !error) return page(res, 400, 'Invalid consent link', 'The link carries neither an authorization code nor an error.');
 
-    const check = verifyState(box, state);
+    const check = verifyStateSignature(box, state);
     if (!check.ok) return page(res, 400, 'Invalid consent link', check.reason);
-    const { flowId, integrationId } = check.claims;
+    const { flowId, integrationId, expiresAt } = check.claims;
     const integration = await findIntegration(db, integrationId);
     // The state is signed: from here on the request's log line names the tenant and integration.
     if (integration) setRequestLogIds(res, { tenantId: integration.tenant_id, integrationId });
     if (!integration || integration.status === 'disconnected') return page(res, 400, 'Invalid consent link', 'This integration no longer exists.');
 
-    const outcome = code && !error ? 'approved' : 'denied';
-    const flow = await consumeOAuthFlow(db, flowId, integrationId, outcome === 'approved' ? box.encrypt(code!, flowId) : null);
-    if (!flow) return page(res, 400, 'Invalid consent link', 'This consent link was already used, was replaced by a newer one, or has expired.');
-    if (outcome === 'approved') await setIntegrationStatus(db, integrationId, { status: 'connecting', onlyFrom: ['awaiting_consent'] });
+    const decision = code && !error ? 'approved' : 'denied';
+    const live = expiresAt > new Date();
+    let flow: OAuthFlow | undefined = live ? await consumeOAuthFlow(db, flowId, integrationId, decision === 'approved' ? box.encrypt(code!, flowId) : null, decision) : undefined;
+    if (flow) {
+      if (decision === 'approved') await setIntegrationStatus(db, integrationId, { status: 'connecting', onlyFrom: ['awaiting_consent'] });
+    } else {
+      // Not the first arrival of this consent: a reload of this page (or a replay of the link). Only a consent
+      // that did arrive is looked at; the stored decision, not this request's, is what gets delivered.
+      const spent = await findOAuthFlow(db, flowId);
+      if (!spent || spent.integration_id !== integrationId || !spent.used_at) {
+        return page(res, 400, 'Invalid consent link', live ? 'This consent link was already used, was replaced by a newer one, or has expired.' : EXPIRED_STATE);
+      }
+      flow = spent;
+    }
+
+    const show = (outcome: NonNullable<ReturnType<typeof storedOutcome>>) => {
+      const p = outcomePage(outcome, integration.workspace, flow!.purpose);
+      return page(res, p.httpStatus, p.title, p.message, p.ok);
+    };
+    const recorded = storedOutcome(flow);
+    if (recorded) return show(recorded);
 
     const log = logger.child({ tenantId: integration.tenant_id, integrationId, workflowId: connectWorkflowId(integrationId) });
-    try {
-      const result = await temporal.withDeadline(Date.now() + 90_000, () =>
-        temporal.workflow.getHandle(connectWorkflowId(integrationId)).executeUpdate(submitConsentUpdate, { args: [{ flowId, outcome }] }),
-      );
-      log.info({ outcome: result.status }, 'consent processed');
-      return page(res, result.status === 'connected' ? 200 : 400, TITLES[result.status], result.message ?? connectedMessage(integration.workspace), result.status === 'connected');
-    } catch (err) {
-      if (err instanceof WorkflowUpdateFailedError || err instanceof WorkflowNotFoundError) {
-        log.info({ error: (err as Error).name }, 'consent arrived for a finished attempt');
-        // Nothing will exchange this code: do not keep it.
-        await db.updateTable('oauth_flows').set({ code_enc: null }).where('id', '=', flowId).execute();
-        // A reload after our 503: the update we gave up waiting for may have connected the integration after all.
-        if ((await findIntegration(db, integrationId))?.status === 'connected') {
-          return page(res, 200, TITLES.connected, connectedMessage(integration.workspace), true);
-        }
-        return page(res, 400, 'This consent link has expired', 'This consent attempt is over. Start again with Reconnect.');
-      }
-      // Temporal unreachable or too slow: let the admin retry the same link while the code is still valid.
-      await db.updateTable('oauth_flows').set({ used_at: null, code_enc: null }).where('id', '=', flowId).execute();
-      await setIntegrationStatus(db, integrationId, { status: 'awaiting_consent', onlyFrom: ['connecting'] });
-      log.error({ error: (err as Error).message }, 'could not deliver consent to the connect workflow');
-      return page(res, 503, 'Please try again', 'The connection could not be completed just now. Reload this page in a few seconds.');
+    const delivery = await deliverConsent(deps, flow, flow.decision ?? decision);
+    if (delivery.kind === 'outcome') {
+      log.info({ outcome: delivery.outcome.status }, 'consent processed');
+      return show(delivery.outcome);
     }
+    if (delivery.kind === 'refused') {
+      log.info({ error: delivery.reason }, 'consent arrived for a finished attempt');
+      const latest = await findOAuthFlow(db, flowId);
+      const outcome = latest && storedOutcome(latest);
+      if (outcome) return show(outcome);
+      // Nothing will exchange this code: do not keep it.
+      await db.updateTable('oauth_flows').set({ code_enc: null }).where('id', '=', flowId).execute();
+      // An attempt begun before outcomes were recorded: a connected integration is its outcome.
+      if (flow.purpose === 'connect' && (await findIntegration(db, integrationId))?.status === 'connected') {
+        return show({ status: 'connected', message: null });
+      }
+      return page(res, 400, 'This consent link has expired', 'This consent attempt is over. Start again with Reconnect.');
+    }
+    // No answer in time. The state stays spent and the code stored: the workflow may be exchanging it, and only
+    // a reload of this very page (same update id) may deliver the consent again.
+    log.warn({ error: delivery.error, temporalReachable: delivery.temporalReachable }, 'consent not answered in time; the callback page reloads itself');
+    if (!delivery.temporalReachable) res.set('Retry-After', String(RELOAD_AFTER_SECONDS));
+    return res
+      .status(delivery.temporalReachable ? 202 : 503)
+      .type('html')
+      .send(
+        callbackPage(
+          'Still connecting…',
+          `The connection to Zendesk workspace ${integration.workspace} is still being completed. This page reloads itself and shows the result as soon as it is known.`,
+          false,
+          { reloadAfterSeconds: RELOAD_AFTER_SECONDS },
+        ),
+      );
   });
   return router;
 }

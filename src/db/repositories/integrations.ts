@@ -105,3 +105,8 @@ export async function latestSyncRuns(db: Db, integrationIds: string[]): Promise<
     .execute();
   return new Map(rows.map((r) => [r.integration_id, r]));
 }
+
+/** The integration's row, locked until the surrounding transaction ends (pass a transaction as `db`). */
+export async function lockIntegration(db: Db, id: string): Promise<Integration | undefined> {
+  return db.selectFrom('integrations').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+}
