@@ -73,7 +73,12 @@ test('a sync that continues as new is never joined by a second one: POST /sync, 
   const viaApi = await api(system, 'POST', `/v1/integrations/${id}/sync`, { key: tenant.apiKey });
   assert.equal(viaApi.status, 202, viaApi.text);
   assert.equal(viaApi.json.workflowId, first.workflow_id, `POST /sync joins the running sync (${JSON.stringify(viaApi.json)} vs ${first.workflow_id})`);
-  // What a reconnect that completes does (connect workflow → startSyncing), then raw triggers.
+  // A reconnect that completes (connect workflow → tokens swapped → startSyncing), then raw triggers.
+  const reconnect = await api(system, 'POST', `/v1/integrations/${id}/reconnect`, { key: tenant.apiKey });
+  assert.equal(reconnect.status, 200, reconnect.text);
+  assert.equal((await followConsent(reconnect.json.authorizeUrl)).status, 200);
+  await waitFor('the reconnect to complete', async () => (await api(system, 'GET', `/v1/integrations/${id}`, { key: tenant.apiKey })).json.reconnect?.status === 'completed');
+  // What it does to the schedule, once more by hand (a retried startSyncing).
   await ensureSyncSchedule(system.temporal, { integrationId: id, tenantId: tenant.id, workspace: 'longsync' }, {
     taskQueue: system.config.temporal.taskQueue,
     intervalMs: system.config.syncIntervalMs,
