@@ -105,5 +105,5 @@ test("a tenant's connect flow and syncs are found by TenantId, with summaries, a
   assert.ok(syncSummaries.includes('Fetch ticket events (from the saved position)'), syncSummaries.join(' | '));
   assert.equal(syncSummaries.at(-1), 'Record the run as succeeded');
   const finished = await system.temporal.workflow.getHandle(syncId).query<{ currentDetails?: string }>('__temporal_workflow_metadata');
-  assert.match(finished.currentDetails ?? '', /^Step: succeeded\. users: 3,000 in 3 pages \(done\); new ticket events: [\d,]+ in \d+ pages \(done\)$/);
+  assert.match(finished.currentDetails ?? '', /^Step: succeeded\. users: 3,000 in 3 pages \(done\); new ticket events: [\d,]+ in \d+ pages \(done\); entitlements read: [\d,]+ \(done\)$/);
 });
