@@ -110,8 +110,8 @@ describe('rules against PostgreSQL', () => {
     assert.deepEqual([only.pkce_verifier_enc, only.code_enc], [null, null], 'the kept newest flow lost its secrets');
     assert.equal(left.find((r) => r.id === flows.open)!.pkce_verifier_enc, 'enc-verifier', 'a live flow keeps its verifier');
     assert.ok(changed >= 5, `${changed} flows deleted or scrubbed`);
-    // Found by integration through their index (migration 20261204T100000_housekeeping).
-    const index = await db.selectFrom('pg_indexes' as never).select('indexdef' as never).where('indexname' as never, '=', 'oauth_flows_integration' as never).executeTakeFirst();
+    // Found by integration through their index (migration 20261204T090000_reconnect_attempts).
+    const index = await db.selectFrom('pg_indexes' as never).select('indexdef' as never).where('indexname' as never, '=', 'oauth_flows_integration_created' as never).executeTakeFirst();
     assert.match(String((index as { indexdef?: string } | undefined)?.indexdef), /ON public\.oauth_flows USING btree \(integration_id, created_at\)/);
     assert.ok(beats.length >= 2, 'heartbeats after each batch');
   });
