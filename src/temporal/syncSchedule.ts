@@ -13,6 +13,8 @@ export interface SyncTarget {
 }
 
 export const SYNC_WORKFLOW_TYPE = 'zendeskSync';
+/** How long POST /sync waits for a sync that has closed its run but not yet its workflow. */
+const WRAP_UP_WAIT_MS = 5_000;
 export const syncScheduleId = (integrationId: string) => `zendesk-sync-${integrationId}`;
 
 export interface ScheduleSettings {
@@ -81,12 +83,33 @@ export async function deleteSyncSchedule(client: Client, integrationId: string):
   }
 }
 
-/** The running sync if there is one, else a new one through the schedule (so overlap rules still apply). */
-export async function triggerSync(client: Client, integrationId: string): Promise<{ workflowId: string; runId: string } | undefined> {
+/**
+ * The running sync if there is one, else a new one through the schedule (so overlap rules still apply).
+ * `noRunOpen`: the caller knows no sync run is open (its run record is closed), so a sync the schedule still
+ * shows as running is only wrapping up: it is waited for (briefly), and a new one started, instead of being
+ * joined and the caller left waiting for a sync that has already ended.
+ */
+export async function triggerSync(client: Client, integrationId: string, options: { noRunOpen?: boolean } = {}): Promise<{ workflowId: string; runId: string } | undefined> {
   const handle = client.schedule.getHandle(syncScheduleId(integrationId));
-  const before = await handle.describe();
+  let before = await handle.describe();
   const current = before.info.runningActions[0];
-  if (current) return { workflowId: current.workflow.workflowId, runId: current.workflow.firstExecutionRunId };
+  let ended: string | undefined;
+  if (current && options.noRunOpen) {
+    const done = await Promise.race([
+      client.workflow.getHandle(current.workflow.workflowId).result().then(() => true, () => true),
+      new Promise<false>((resolve) => setTimeout(() => resolve(false), WRAP_UP_WAIT_MS).unref()),
+    ]);
+    // The schedule learns of the end a moment later; a sync seen ending is not joined.
+    if (done) ended = current.workflow.workflowId;
+    before = await handle.describe();
+    // Until the schedule has noticed too: its SKIP would otherwise skip our trigger.
+    for (let i = 0; i < 30 && ended && before.info.runningActions.some((a) => a.workflow.workflowId === ended); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      before = await handle.describe();
+    }
+  }
+  const still = before.info.runningActions.find((a) => a.workflow.workflowId !== ended);
+  if (still) return { workflowId: still.workflow.workflowId, runId: still.workflow.firstExecutionRunId };
   // Actions the schedule took before our trigger: a new one in `recentActions` is ours even when it already
   // finished between two looks (a sync that finds another sync running ends at once as "skipped").
   const known = new Set(before.info.recentActions.map((a) => a.action.workflow.workflowId));

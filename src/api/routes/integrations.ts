@@ -93,7 +93,7 @@ export function integrationsRouter(deps: ApiDeps & { cache?: ApiCache }): Router
       res.status(202).json({ workflowId: running.workflow_id, runId: running.run_id });
       return;
     }
-    const started = await triggerSync(deps.temporal, integration.id).catch(async (err) => {
+    const started = await triggerSync(deps.temporal, integration.id, { noRunOpen: running === undefined }).catch(async (err) => {
       if (!(err instanceof ScheduleNotFoundError)) throw err;
       // A connected integration always has a schedule; if it was removed by hand, put it back.
       const target = { integrationId: integration.id, tenantId: integration.tenant_id, workspace: integration.workspace };
