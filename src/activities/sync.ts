@@ -326,6 +326,8 @@ export function createSyncActivities(deps: ActivityDeps) {
       return chunk(input, 'entitlements', async (client, deadline, pulse) => {
         const result: ChunkResult = { done: false, pages: 0, records: 0 };
         let forbidden = false;
+        let probed = false;
+        const integration = await connectedIntegration(input.integrationId);
         const over = () => forbidden || Date.now() >= deadline || stopping();
         // Users whose read failed for a passing reason (after the client's own retries): left for the next
         // sync rather than failing the chunk, so one flaky request among hundreds costs one user, not all.
@@ -363,16 +365,21 @@ export function createSyncActivities(deps: ActivityDeps) {
           }
           const before = result.records;
           const postponedBefore = postponed.size;
-          // A few at a time: one request per user, and Zendesk's latency (not its rate limit, which the
+          // Until the account has answered once, one request alone: an account that refuses (403) costs
+          // one request per sync, not a burst of them.
+          const probe = !probed && integration.entitlements_status !== 'available';
+          probed = true;
+          // Then a few at a time: one request per user, and Zendesk's latency (not its rate limit, which the
           // client's limiter paces) would otherwise bound a large account to a few users a second.
-          await forEachConcurrently(due, ENTITLEMENT_READS_AT_ONCE, readOne, over);
+          await forEachConcurrently(probe ? due.slice(0, 1) : due, probe ? 1 : ENTITLEMENT_READS_AT_ONCE, readOne, over);
           if (forbidden) {
             await setEntitlementsStatus(db, input.integrationId, 'forbidden');
             logger.warn({}, 'Zendesk refused to show user entitlements (403); light agents and contributors are counted as free seats');
             return { ...result, done: true };
           }
           // Nothing but failures: Zendesk is in trouble; let Temporal back off and retry the chunk.
-          if (result.records === before && postponed.size - postponedBefore === due.length) throw lastFailure;
+          const attempted = probe ? 1 : due.length;
+          if (result.records === before && postponed.size - postponedBefore === attempted) throw lastFailure;
           await setEntitlementsStatus(db, input.integrationId, 'available');
           result.pages++;
           if (over()) return result;

@@ -97,7 +97,7 @@ describe('sync', () => {
     const result = await connectAndSync(system, tenant.apiKey, 'flaky');
     assert.deepEqual(await differences(system.db, result.integrationId, ws), []);
     const stats = ws.stats();
-    assert.deepEqual(stats.earlyRequests, { account: 0, incremental: 0, usersCursor: 0 });
+    assert.deepEqual(stats.earlyRequests, { account: 0, incremental: 0, usersCursor: 0 }, JSON.stringify(stats));
     const injected = Object.values(stats.faults).reduce((a, b) => a + b, 0);
     assert.ok(injected >= 5, `faults injected: ${JSON.stringify(stats.faults)}`);
     assert.ok(stats.rateLimited429 > 0, 'rate limits were hit');
