@@ -89,7 +89,7 @@ export interface ExchangeLog {
    */
   sentAfterA429(): Array<{ path: string; sentAt: number; blockedUntil: number }>;
   /**
-   * Requests that were already on the wire (sent, not yet answered) when a 429 of their bucket was answered:
+   * Requests that were already on the wire (sent before the 429 reached this process, not answered before it was sent):
    * the most the sandbox can count as early without the product having sent anything it knew was blocked.
    */
   inFlightAtA429(): number;
@@ -145,7 +145,9 @@ export function watchExchanges(prefix: string): ExchangeLog {
       const api = exchanges.filter((x) => x.path.includes('/api/v2/'));
       let n = 0;
       for (const e of api.filter((x) => x.status === 429 && x.answeredAt !== undefined)) {
-        n += api.filter((x) => x !== e && blocks(e.path, x.path) && x.sentAt <= e.answeredAt! && (x.answeredAt ?? Number.POSITIVE_INFINITY) >= e.answeredAt!).length;
+        // Sent before this process had the 429, still unanswered when the 429 was on its way (the sandbox
+        // counts a request early from the moment it *sent* the 429, which lies between e.sentAt and e.answeredAt).
+        n += api.filter((x) => x !== e && blocks(e.path, x.path) && x.sentAt <= e.answeredAt! && (x.answeredAt ?? Number.POSITIVE_INFINITY) >= e.sentAt).length;
       }
       return n;
     },
