@@ -85,16 +85,21 @@ export async function deleteSyncSchedule(client: Client, integrationId: string):
 
 /**
  * The running sync if there is one, else a new one through the schedule (so overlap rules still apply).
- * `noRunOpen`: the caller knows no sync run is open (its run record is closed), so a sync the schedule still
- * shows as running is only wrapping up: it is waited for (briefly), and a new one started, instead of being
- * joined and the caller left waiting for a sync that has already ended.
+ * `wrappingUp(workflowId)`: whether that sync has already closed its run record. A sync the schedule still
+ * shows as running but whose run is closed is only wrapping up: it is waited for (briefly), and a new one
+ * started, instead of being joined and the caller left waiting for a sync that has already ended. (A sync
+ * with no run record yet has just started: it is joined.)
  */
-export async function triggerSync(client: Client, integrationId: string, options: { noRunOpen?: boolean } = {}): Promise<{ workflowId: string; runId: string } | undefined> {
+export async function triggerSync(
+  client: Client,
+  integrationId: string,
+  options: { wrappingUp?: (workflowId: string) => Promise<boolean> } = {},
+): Promise<{ workflowId: string; runId: string } | undefined> {
   const handle = client.schedule.getHandle(syncScheduleId(integrationId));
   let before = await handle.describe();
   const current = before.info.runningActions[0];
   let ended: string | undefined;
-  if (current && options.noRunOpen) {
+  if (current && (await options.wrappingUp?.(current.workflow.workflowId))) {
     const done = await Promise.race([
       client.workflow.getHandle(current.workflow.workflowId).result().then(() => true, () => true),
       new Promise<false>((resolve) => setTimeout(() => resolve(false), WRAP_UP_WAIT_MS).unref()),

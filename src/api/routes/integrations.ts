@@ -1,7 +1,7 @@
 import { Router, type Request } from 'express';
 import { ScheduleNotFoundError } from '@temporalio/client';
 import { findLiveIntegration, findTenantIntegration, insertIntegration, setIntegrationStatus } from '../../db/repositories/integrations';
-import { runningSyncRun } from '../../db/repositories/syncRuns';
+import { runningSyncRun, syncRunClosed } from '../../db/repositories/syncRuns';
 import { syncChainRunning } from '../../temporal/syncChain';
 import { ensureSyncSchedule, triggerSync } from '../../temporal/syncSchedule';
 import { disconnectWorkflowId, zendeskDisconnect } from '../../workflows/disconnect';
@@ -93,7 +93,7 @@ export function integrationsRouter(deps: ApiDeps & { cache?: ApiCache }): Router
       res.status(202).json({ workflowId: running.workflow_id, runId: running.run_id });
       return;
     }
-    const started = await triggerSync(deps.temporal, integration.id, { noRunOpen: running === undefined }).catch(async (err) => {
+    const started = await triggerSync(deps.temporal, integration.id, { wrappingUp: (workflowId) => syncRunClosed(deps.db, workflowId) }).catch(async (err) => {
       if (!(err instanceof ScheduleNotFoundError)) throw err;
       // A connected integration always has a schedule; if it was removed by hand, put it back.
       const target = { integrationId: integration.id, tenantId: integration.tenant_id, workspace: integration.workspace };

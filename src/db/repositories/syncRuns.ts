@@ -71,3 +71,9 @@ export async function closeRunningSyncRuns(db: Db, integrationId: string, error:
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
 }
+
+/** Whether the sync workflow `workflowId` has a run record and it is closed. */
+export async function syncRunClosed(db: Db, workflowId: string): Promise<boolean> {
+  const row = await db.selectFrom('sync_runs').select('status').where('workflow_id', '=', workflowId).orderBy('started_at', 'desc').executeTakeFirst();
+  return row !== undefined && row.status !== 'running';
+}
