@@ -39,6 +39,9 @@ export interface IntegrationsTable {
   connected_at: NullableTimestamp;
   /** Whether the account lets the worker read user entitlements; NULL until tried. */
   entitlements_status: ColumnType<'available' | 'forbidden' | null, 'available' | 'forbidden' | null | undefined, 'available' | 'forbidden' | null>;
+  /** Settings (PATCH …/settings): sync end users too; the share of the account's Zendesk budget to use. */
+  sync_end_users: Generated<boolean>;
+  max_budget_share: Generated<number>;
   /** When the status became `disconnected`; set by a trigger (migration 20261204T100000_housekeeping). */
   disconnected_at: NullableTimestamp;
 }
@@ -135,6 +138,8 @@ export interface ZendeskUsersTable {
   entitlements_user_updated_at: NullableTimestamp;
   /** When the worker first stored the user as deleted; kept by triggers (migration 20261204T100000_housekeeping). */
   deleted_at: NullableTimestamp;
+  /** The sync run whose listing of agents and admins last returned the user (seat-holder scan). */
+  seat_scan_run: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 
@@ -148,7 +153,8 @@ export interface TicketEventsTable {
 
 export interface SyncCheckpointsTable {
   integration_id: string;
-  stream: 'users' | 'ticket_events';
+  /** `users`: the incremental users export (end users and everyone); `seat_holders`: this run's listing. */
+  stream: 'users' | 'ticket_events' | 'seat_holders';
   position: string;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
@@ -180,6 +186,19 @@ export interface ZendeskRateLimitsTable {
   blocked_until: Timestamp;
 }
 
+/** Streams of a sync as the reports and the integration describe them. */
+export type SyncStream = 'seat_holders' | 'end_users' | 'ticket_events';
+
+export interface IntegrationStreamsTable {
+  integration_id: string;
+  stream: SyncStream;
+  /** When the stream was last complete (null: never yet). */
+  completed_at: NullableTimestamp;
+  /** What the stream knows of its progress (StreamProgressRecord). */
+  progress: ColumnType<Record<string, unknown>, string | undefined, string>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface Database {
   tenants: TenantsTable;
   integrations: IntegrationsTable;
@@ -191,6 +210,7 @@ export interface Database {
   sync_checkpoints: SyncCheckpointsTable;
   sync_runs: SyncRunsTable;
   zendesk_rate_limits: ZendeskRateLimitsTable;
+  integration_streams: IntegrationStreamsTable;
 }
 
 export type Tenant = Selectable<TenantsTable>;

@@ -20,6 +20,8 @@ export const FailureType = {
   WorkspaceNotFound: 'ZendeskWorkspaceNotFound',
   /** An export that stopped moving forward. */
   ExportStalled: 'ZendeskExportStalled',
+  /** A filtered list that came back unfiltered (a parameter Zendesk ignored). */
+  FilterIgnored: 'ZendeskFilterIgnored',
 } as const;
 
 export type FailureTypeName = (typeof FailureType)[keyof typeof FailureType];

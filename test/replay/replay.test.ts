@@ -39,6 +39,7 @@ const EXPECTED = [
   'zendesk-sync-both-streams.json',
   'zendesk-sync-continue-as-new.run1.json',
   'zendesk-sync-continue-as-new.run2.json',
+  'zendesk-sync-seat-holders-first.json',
   'zendesk-sync-with-entitlements.json',
 ];
 
