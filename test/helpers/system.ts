@@ -68,7 +68,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
     ...opts.sandbox,
     clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUris: [redirectUri] }],
   });
-  const adminKey = `admin-${randomBytes(16).toString('hex')}`;
+  const adminKey = randomBytes(32).toString('base64url');
   const env: Record<string, string> = {
       DATABASE_URL: opts.databaseUrl ?? process.env.DATABASE_URL!,
       TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS!,
@@ -99,7 +99,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
   if (opts.sdkLogs) installSdkLogger(logger);
   const ownDb = opts.databaseUrl ? createDb(opts.databaseUrl, 5, { allowExitOnIdle: true }) : undefined;
   const db = ownDb ?? testDb();
-  const box = new SecretBox(config.encryptionKey!);
+  const box = new SecretBox(config.encryptionKeys!);
   const temporal = await createTemporalClient(config);
   bundle ??= await bundleWorkflows();
   const metrics = createMetrics();
