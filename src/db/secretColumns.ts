@@ -6,6 +6,7 @@ import type { SecretBinding, SecretTable } from '../crypto/secretBinding';
  * `npm run rotate-keys` (src/crypto/rotation.ts) walks this list, so a new encrypted column is rotated once
  * it is listed here.
  */
+/** Every key is a uuid (rotation pages by it). */
 export const SECRET_COLUMNS = {
   oauth_credentials: { key: 'integration_id', columns: ['access_token_enc', 'refresh_token_enc'] },
   oauth_staged_credentials: { key: 'flow_id', columns: ['access_token_enc', 'refresh_token_enc'] },
