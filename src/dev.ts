@@ -10,7 +10,8 @@ import path from 'node:path';
 import pg from 'pg';
 import { createApp } from './api/app';
 import { loadConfig } from './config';
-import { generateApiKey, hashApiKey } from './crypto/apiKeys';
+import { apiKeyHint, generateApiKey, hashApiKey } from './crypto/apiKeys';
+import { insertTenant } from './db/repositories/tenants';
 import { looksLike32RandomBytes } from './crypto/keyStrength';
 import { SecretBox } from './crypto/secretBox';
 import { createDb, DEFAULT_DATABASE_URL } from './db/database';
@@ -195,7 +196,7 @@ async function main(): Promise<void> {
 
   // A ready tenant so the demo needs no admin call.
   const tenantKey = generateApiKey();
-  await db.insertInto('tenants').values({ name: `dev tenant ${new Date().toISOString()}`, api_key_hash: hashApiKey(tenantKey) }).execute();
+  await insertTenant(db, `dev tenant ${new Date().toISOString()}`, { keyHash: hashApiKey(tenantKey), hint: apiKeyHint(tenantKey), createdBy: 'admin' });
 
   const lines = [
     '',

@@ -24,7 +24,7 @@ export function testDb(): Kysely<Database> {
 export async function createTestIntegration(db: Kysely<Database>, workspace: string, status: Database['integrations']['status'] = 'connected') {
   const tenant = await db
     .insertInto('tenants')
-    .values({ name: `tenant for ${workspace}`, api_key_hash: `test-${workspace}-${Math.random()}` })
+    .values({ name: `tenant for ${workspace}` })
     .returning('id')
     .executeTakeFirstOrThrow();
   const integration = await db
