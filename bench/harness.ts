@@ -270,7 +270,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     cleanups.push(() => sandbox.close());
 
     // 4. API process.
-    const adminKey = `admin-${randomBytes(16).toString('hex')}`;
+    const adminKey = randomBytes(32).toString('base64url');
     const env: Record<string, string> = {
       DATABASE_URL: databaseUrl,
       TEMPORAL_ADDRESS: temporal.address,

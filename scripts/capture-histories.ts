@@ -23,6 +23,7 @@ import { zendeskConnect, type ConnectInput } from '../src/workflows/connect';
 import { zendeskDisconnect } from '../src/workflows/disconnect';
 import { housekeeping, HOUSEKEEPING_RULES } from '../src/workflows/housekeeping';
 import { submitConsentUpdate } from '../src/workflows/messages';
+import { zendeskOffboard } from '../src/workflows/offboard';
 import { zendeskSync, type SyncInput } from '../src/workflows/sync';
 import { productionWorkflowBundle } from '../test/replay/workflowBundle';
 import { freePort } from './test';
@@ -167,6 +168,22 @@ export const SCENARIOS: Scenario[] = [
     })(),
     run: async (client, taskQueue, workflowId) => {
       const handle = await client.workflow.start(zendeskDisconnect, { taskQueue, workflowId, args: [{ integrationId: INTEGRATION, purge: true }] });
+      await handle.result();
+      return handle;
+    },
+  },
+  // A tenant's offboarding: keys refused, its integrations (three) disconnected and purged, keys revoked, offboarded.
+  {
+    name: 'zendesk-offboard',
+    activities: {
+      beginOffboard: async () => undefined,
+      listTenantIntegrations: async () => ({ integrationIds: [INTEGRATION, FLOW, '00000000-0000-4000-8000-000000000004'], next: undefined }),
+      disconnectAndPurge: async (input: { integrationId: string }) => ({ skipped: input.integrationId === FLOW, revocation: 'revoked' }),
+      revokeTenantKeys: async () => ({ revoked: 2 }),
+      finishOffboard: async () => undefined,
+    },
+    run: async (client, taskQueue, workflowId) => {
+      const handle = await client.workflow.start(zendeskOffboard, { taskQueue, workflowId, args: [{ tenantId: TENANT }] });
       await handle.result();
       return handle;
     },

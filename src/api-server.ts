@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   const metrics = createMetrics({ defaultLabels: { process: 'api' } });
   // The report cache and its LISTEN connection (off with REPORT_CACHE_TTL_SECONDS=0).
   const cache = createApiCache({ config, db, logger, metrics });
-  const app = createApp({ db, box: new SecretBox(config.encryptionKey!), config, temporal, logger, metrics, cache });
+  const app = createApp({ db, box: new SecretBox(config.encryptionKeys!), config, temporal, logger, metrics, cache });
   const server = createServer(app);
   server.listen(config.port, () => logger.info({ port: config.port, publicUrl: config.publicUrl }, 'API listening'));
   const shutdown = (signal: string) => {

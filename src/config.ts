@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { decodeKey, parseEncryptionKeys, keyId, type EncryptionKey } from './crypto/keyring';
+import { looksLike32RandomBytes } from './crypto/keyStrength';
 
 /**
  * The one configuration module. Every variable of the contract is validated here, once, at start;
@@ -58,13 +60,28 @@ export const DEFAULT_ACCESS_TOKEN_EXPIRES_IN = 1800;
 export const DEFAULT_REFRESH_TOKEN_EXPIRES_IN = 2_592_000;
 
 const encryptionKey = z.string().transform((text, ctx) => {
-  const bytes = Buffer.from(text, 'base64');
-  if (bytes.length !== 32 || bytes.toString('base64').replace(/=+$/, '') !== text.trim().replace(/=+$/, '')) {
+  const bytes = decodeKey(text);
+  if (!bytes) {
     ctx.addIssue({ code: 'custom', message: 'must be 32 random bytes encoded as base64 (e.g. `openssl rand -base64 32`)' });
     return z.NEVER;
   }
   return bytes;
 });
+
+/** `label:base64,label:base64,…`, the first one current (src/crypto/keyring.ts). */
+const encryptionKeyList = z.string().transform((text, ctx) => {
+  const parsed = parseEncryptionKeys(text);
+  if (!parsed.ok) {
+    for (const message of parsed.problems) ctx.addIssue({ code: 'custom', message });
+    return z.NEVER;
+  }
+  return parsed.keys;
+});
+
+/** Guards every tenant's keys and lifecycle: refuse what is certainly weaker than 32 random bytes. */
+const adminApiKey = z
+  .string()
+  .refine(looksLike32RandomBytes, 'must be at least 32 random bytes, e.g. `openssl rand -base64 32` (43 or more characters, 64 or more hex digits; this one is too short or too regular)');
 
 const baseUrlTemplate = z
   .string()
@@ -85,8 +102,11 @@ const envSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('zendesk-integration'),
   PORT: intString(0, 65535).default(3000),
   PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
-  ADMIN_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  ADMIN_API_KEY: adminApiKey.optional(),
+  /** One key: the same as ENCRYPTION_KEYS with that key alone. */
   ENCRYPTION_KEY: encryptionKey.optional(),
+  /** The key ring: `label:base64,…`, the first current (encrypts), every one decrypts (README, "Secrets at rest"). */
+  ENCRYPTION_KEYS: encryptionKeyList.optional(),
   ZENDESK_CLIENT_ID: z.string().min(1).optional(),
   ZENDESK_CLIENT_SECRET: z.string().min(1).optional(),
   ZENDESK_BASE_URL: baseUrlTemplate.default('https://{subdomain}.zendesk.com'),
@@ -176,7 +196,8 @@ export interface Config {
   publicUrl: string;
   redirectUri: string;
   adminApiKey: string | undefined;
-  encryptionKey: Buffer | undefined;
+  /** The key ring, current first (ENCRYPTION_KEYS, or ENCRYPTION_KEY alone); undefined when neither is set. */
+  encryptionKeys: EncryptionKey[] | undefined;
   zendesk: {
     clientId: string | undefined;
     clientSecret: string | undefined;
@@ -229,14 +250,29 @@ export interface HousekeepingSettings {
 }
 
 /** What each process needs beyond the defaults. */
-export type Role = 'api' | 'worker' | 'migrate' | 'any';
+export type Role = 'api' | 'worker' | 'migrate' | 'rotate-keys' | 'any';
 
 const REQUIRED: Record<Role, Array<keyof z.output<typeof envSchema>>> = {
-  api: ['ADMIN_API_KEY', 'ENCRYPTION_KEY', 'DATABASE_URL'],
-  worker: ['ENCRYPTION_KEY', 'ZENDESK_CLIENT_ID', 'ZENDESK_CLIENT_SECRET', 'DATABASE_URL'],
+  api: ['ADMIN_API_KEY', 'DATABASE_URL'],
+  worker: ['ZENDESK_CLIENT_ID', 'ZENDESK_CLIENT_SECRET', 'DATABASE_URL'],
   migrate: ['DATABASE_URL'],
+  'rotate-keys': ['DATABASE_URL'],
   any: [],
 };
+/** Roles that read or write stored secrets: they need ENCRYPTION_KEY or ENCRYPTION_KEYS. */
+const NEEDS_KEYS: Role[] = ['api', 'worker', 'rotate-keys'];
+
+/**
+ * The key ring from ENCRYPTION_KEYS or ENCRYPTION_KEY. Both may be set (docker-compose.yml always passes
+ * ENCRYPTION_KEY) only when ENCRYPTION_KEY is one of the ring's keys: a value that would be silently
+ * ignored is refused, so nobody believes a key is in use that is not.
+ */
+function keyRing(single: Buffer | undefined, list: EncryptionKey[] | undefined, problems: string[]): EncryptionKey[] | undefined {
+  if (list && single && !list.some((k) => keyId(k.key) === keyId(single))) {
+    problems.push('ENCRYPTION_KEY: is not one of the keys of ENCRYPTION_KEYS; when both are set ENCRYPTION_KEYS is used, so set ENCRYPTION_KEY to one of its keys (or unset it)');
+  }
+  return list ?? (single ? [{ label: 'default', key: single }] : undefined);
+}
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -258,6 +294,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     for (const key of REQUIRED[role]) {
       if (parsed.data[key] === undefined) problems.push(`${key}: required for ${role}`);
     }
+    if (NEEDS_KEYS.includes(role) && !parsed.data.ENCRYPTION_KEY && !parsed.data.ENCRYPTION_KEYS) {
+      problems.push(`ENCRYPTION_KEY: required for ${role} (or ENCRYPTION_KEYS)`);
+    }
     // The default report window must be one the reports accept (inactiveDays is capped by the retention).
     if (parsed.data.INACTIVE_AFTER_DAYS > parsed.data.ACTIVITY_RETENTION_DAYS) {
       problems.push(`INACTIVE_AFTER_DAYS: must not exceed ACTIVITY_RETENTION_DAYS (${parsed.data.ACTIVITY_RETENTION_DAYS}): older ticket activity is deleted`);
@@ -268,6 +307,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       problems.push('ZENDESK_ACCESS_TOKEN_EXPIRES_IN: must be less than ZENDESK_REFRESH_TOKEN_EXPIRES_IN');
     }
   }
+  const encryptionKeys = parsed.success ? keyRing(parsed.data.ENCRYPTION_KEY, parsed.data.ENCRYPTION_KEYS, problems) : undefined;
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   const e = parsed.data;
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
@@ -278,7 +318,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     publicUrl,
     redirectUri: `${publicUrl}/v1/oauth/zendesk/callback`,
     adminApiKey: e.ADMIN_API_KEY,
-    encryptionKey: e.ENCRYPTION_KEY,
+    encryptionKeys,
     zendesk: {
       clientId: e.ZENDESK_CLIENT_ID,
       clientSecret: e.ZENDESK_CLIENT_SECRET,

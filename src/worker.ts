@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   const metrics = createMetrics({ defaultLabels: { process: 'worker' } });
   // Closed after the worker stops: the SDK runtime (and its log forwarding) winds down only once no connection is left.
   const connection = await NativeConnection.connect({ address: config.temporal.address });
-  const worker = await createWorker({ deps: { db, box: new SecretBox(config.encryptionKey!), config, logger, temporal, metrics }, connection });
+  const worker = await createWorker({ deps: { db, box: new SecretBox(config.encryptionKeys!), config, logger, temporal, metrics }, connection });
   // GET /metrics, /healthz, and /readyz (200 while the worker polls its task queue).
   const metricsServer = await startMetricsServer({ registry: metrics.registry, port: config.metricsPort, ready: () => worker.getState() === 'RUNNING' });
   logger.info(

@@ -9,13 +9,16 @@ import { notFoundHandler, problemHandler } from './problems';
 import { healthRouter } from './routes/health';
 import { integrationsRouter } from './routes/integrations';
 import { oauthCallbackRouter } from './routes/oauthCallback';
+import { offboardRouter } from './routes/offboard';
 import { reportsRouter } from './routes/reports';
+import { tenantKeysRouter } from './routes/tenantKeys';
 import { tenantsRouter } from './routes/tenants';
 
 /**
  * The Express application: request metrics and logs, then everything under `/v1/integrations` behind
  * tenant authentication (reports first), the probes, the JSON body parser and the other routes (OpenAPI,
- * the OAuth callback, admin), then problem handling. `metrics` defaults to a registry of its own, served on the public `GET /metrics`.
+ * the OAuth callback, a tenant's own `/v1/tenant…` behind tenant authentication, the admin's `/v1/tenants…`),
+ * then problem handling. `metrics` defaults to a registry of its own, served on the public `GET /metrics`.
  * `cache` defaults to the configured caches (listening on their own PostgreSQL connection, which never
  * keeps the process alive); pass one to close it on shutdown (`app.locals.cache` holds it either way).
  */
@@ -39,7 +42,11 @@ export function createApp(deps: ApiDeps & { metrics?: Metrics; cache?: ApiCache 
   app.use(express.json({ limit: '64kb', strict: true, type: ['application/json', 'application/*+json'] }));
   app.use(openApiRouter(deps.config.publicUrl, { maxInactiveDays: deps.config.activityRetentionDays }));
   app.use(oauthCallbackRouter(deps));
+  // A tenant's own routes (`/v1/tenant`, `/v1/tenant/keys…`); the admin's are `/v1/tenants…` (admin key).
+  app.use('/v1/tenant', requireTenant(deps.db, cache));
   app.use(tenantsRouter(deps));
+  app.use(tenantKeysRouter(deps));
+  app.use(offboardRouter(deps));
   app.use(integrationsRouter({ ...deps, cache }));
 
   app.use(notFoundHandler);

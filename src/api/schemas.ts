@@ -18,7 +18,12 @@ export const CreateTenantBody = z.strictObject({
     .refine((name) => !name.includes('\u0000'), 'must not contain NUL characters'),
 });
 
-export const Tenant = z.object({ id: z.uuid(), name: z.string(), apiKey: z.string().describe('Shown once; stored hashed') });
+export const Tenant = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  apiKey: z.string().describe('Shown once; stored hashed'),
+  keyId: z.uuid().describe('The key\'s id, to revoke it or tell it apart in `/v1/tenants/{id}/keys`'),
+});
 
 export const CreateIntegrationBody = z.strictObject({
   workspace: z.string().max(2048, 'must be at most 2048 characters').describe('`acme`, `acme.zendesk.com` or `https://acme.zendesk.com/...`'),

@@ -19,11 +19,33 @@ export type IntegrationStatus =
   | 'disconnecting'
   | 'disconnected';
 
+/** `offboarding`: the offboard workflow is at work (keys already refused); `offboarded`: done (migration 20261205T090000). */
+export type TenantStatus = 'active' | 'offboarding' | 'offboarded';
+
 export interface TenantsTable {
   id: Generated<string>;
   name: string;
-  api_key_hash: string;
+  /** Legacy (before tenant_api_keys): read only by the previous release during a rolling deploy; nulled on every rotation or revocation. */
+  api_key_hash: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
+  status: ColumnType<TenantStatus, TenantStatus | undefined, TenantStatus>;
+  offboarded_at: NullableTimestamp;
+}
+
+export type ApiKeyCreator = 'admin' | 'tenant' | 'migration';
+
+/** A tenant API key, stored as its SHA-256 (src/crypto/apiKeys.ts); usable while neither expired nor revoked. */
+export interface TenantApiKeysTable {
+  id: Generated<string>;
+  tenant_id: string;
+  key_hash: string;
+  /** The key's last characters, to tell keys apart (null for keys copied from before this table). */
+  hint: string | null;
+  created_by: ApiKeyCreator;
+  created_at: CreatedAt;
+  /** The end of the grace period a rotation gave it; null: no end. */
+  expires_at: NullableTimestamp;
+  revoked_at: NullableTimestamp;
 }
 
 export interface IntegrationsTable {
@@ -201,6 +223,7 @@ export interface IntegrationStreamsTable {
 
 export interface Database {
   tenants: TenantsTable;
+  tenant_api_keys: TenantApiKeysTable;
   integrations: IntegrationsTable;
   oauth_flows: OAuthFlowsTable;
   oauth_credentials: OAuthCredentialsTable;
@@ -214,6 +237,7 @@ export interface Database {
 }
 
 export type Tenant = Selectable<TenantsTable>;
+export type TenantApiKey = Selectable<TenantApiKeysTable>;
 export type Integration = Selectable<IntegrationsTable>;
 export type NewIntegration = Insertable<IntegrationsTable>;
 export type IntegrationUpdate = Updateable<IntegrationsTable>;

@@ -145,7 +145,7 @@ describe('secrets', () => {
       for (const c of ws.issuedAuthorizationCodes()) secrets.set(c, `authorization code of ${ws.subdomain}`);
     }
     secrets.set(CLIENT_SECRET, 'client secret');
-    secrets.set(system.config.encryptionKey!.toString('base64'), 'encryption key');
+    for (const { label, key } of system.config.encryptionKeys!) secrets.set(key.toString('base64'), `encryption key ${label}`);
     for (const [name, key] of [['tenant A', tenantA.apiKey], ['tenant B', tenantB.apiKey], ['admin', system.adminKey]]) secrets.set(key, `API key of ${name}`);
     assert.ok(secrets.size >= 12, `only ${secrets.size} secrets to look for`);
 

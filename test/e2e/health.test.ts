@@ -35,7 +35,7 @@ async function startApi(opts: { databaseUrl: string; temporalAddress: string }):
     {
       DATABASE_URL: opts.databaseUrl,
       TEMPORAL_ADDRESS: opts.temporalAddress,
-      ADMIN_API_KEY: 'admin-key-for-health-test',
+      ADMIN_API_KEY: 'mR3v9QeXk2LpZ7wYtB4nHs8cJf6uVa1dGo0iKqEzTxU',
       ENCRYPTION_KEY: TEST_ENCRYPTION_KEY.toString('base64'),
     },
     'api',
@@ -46,7 +46,7 @@ async function startApi(opts: { databaseUrl: string; temporalAddress: string }):
   const connection = Connection.lazy({ address: opts.temporalAddress, connectTimeout: 1_000 });
   cleanups.push(() => connection.close());
   const temporal = new Client({ connection });
-  const app = createApp({ db, box: new SecretBox(config.encryptionKey!), config, temporal, logger: createLogger('error') });
+  const app = createApp({ db, box: new SecretBox(config.encryptionKeys!), config, temporal, logger: createLogger('error') });
   const server = createServer(app);
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -33,6 +33,11 @@ export interface System {
   metrics: Metrics;
   /** The environment a separate worker process of this system needs. */
   env: Record<string, string>;
+  /**
+   * A rolling deploy of the API with `env` over the system's (e.g. another ENCRYPTION_KEYS): a new app on the
+   * same port takes every new request. Returns the new app's box. `system.box` and `config` stay the first.
+   */
+  redeployApi(env: Record<string, string>): SecretBox;
   stop(): Promise<void>;
 }
 
@@ -68,7 +73,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
     ...opts.sandbox,
     clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUris: [redirectUri] }],
   });
-  const adminKey = `admin-${randomBytes(16).toString('hex')}`;
+  const adminKey = randomBytes(32).toString('base64url');
   const env: Record<string, string> = {
       DATABASE_URL: opts.databaseUrl ?? process.env.DATABASE_URL!,
       TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS!,
@@ -99,7 +104,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
   if (opts.sdkLogs) installSdkLogger(logger);
   const ownDb = opts.databaseUrl ? createDb(opts.databaseUrl, 5, { allowExitOnIdle: true }) : undefined;
   const db = ownDb ?? testDb();
-  const box = new SecretBox(config.encryptionKey!);
+  const box = new SecretBox(config.encryptionKeys!);
   const temporal = await createTemporalClient(config);
   bundle ??= await bundleWorkflows();
   const metrics = createMetrics();
@@ -107,7 +112,16 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
   const nativeConnection = opts.inProcessWorker === false ? undefined : await NativeConnection.connect({ address: config.temporal.address });
   const worker = nativeConnection ? await createWorker({ deps: { db, box, config, logger, temporal, metrics }, connection: nativeConnection, workflowBundle: bundle }) : undefined;
   const running = worker?.run();
-  server.on('request', createApp({ db, box, config, temporal, logger, metrics }));
+  let app = createApp({ db, box, config, temporal, logger, metrics });
+  server.on('request', (req, res) => app(req, res));
+  const apps = [app];
+  const redeployApi = (overrides: Record<string, string>) => {
+    const next = loadConfig({ ...env, ...overrides }, 'api');
+    const nextBox = new SecretBox(next.encryptionKeys!);
+    app = createApp({ db, box: nextBox, config: next, temporal, logger, metrics: createMetrics() });
+    apps.push(app);
+    return nextBox;
+  };
 
   let stopped = false;
   const stop = async () => {
@@ -115,6 +129,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
     stopped = true;
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const a of apps.slice(1)) await (a.locals.cache as { close(): Promise<void> } | undefined)?.close();
     worker?.shutdown();
     await running;
     await nativeConnection?.close();
@@ -122,7 +137,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
     await sandbox.close();
     await ownDb?.destroy();
   };
-  return { apiUrl: `http://127.0.0.1:${port}`, sandbox, config, temporal, db, box, logs, adminKey, worker, metrics, env, stop };
+  return { apiUrl: `http://127.0.0.1:${port}`, sandbox, config, temporal, db, box, logs, adminKey, worker, metrics, env, redeployApi, stop };
 }
 
 /** JSON over HTTP with a bearer key. */

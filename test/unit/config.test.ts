@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { ConfigError, loadConfig, parseDuration } from '../../src/config';
 
 const KEY = Buffer.alloc(32, 7).toString('base64');
+const ADMIN_KEY = 'mR3v9QeXk2LpZ7wYtB4nHs8cJf6uVa1dGo0iKqEzTxU';
 
 test('defaults follow the contract', () => {
   const config = loadConfig({});
@@ -40,8 +41,9 @@ test('roles require their variables', () => {
     assert.deepEqual(err.problems.map((p) => p.split(':')[0]).sort(), ['ADMIN_API_KEY', 'DATABASE_URL', 'ENCRYPTION_KEY']);
     return true;
   });
-  const config = loadConfig({ ADMIN_API_KEY: 'a'.repeat(20), ENCRYPTION_KEY: KEY, DATABASE_URL: 'postgres://x/y' }, 'api');
-  assert.equal(config.encryptionKey?.length, 32);
+  const config = loadConfig({ ADMIN_API_KEY: ADMIN_KEY, ENCRYPTION_KEY: KEY, DATABASE_URL: 'postgres://x/y' }, 'api');
+  assert.equal(config.encryptionKeys?.length, 1);
+  assert.equal(config.encryptionKeys?.[0].key.length, 32);
 });
 
 test('durations', () => {

@@ -39,7 +39,7 @@ const services = compose.services;
 /** Compose interpolation with the values a user would put in .env: `$$`, `${X}`, `${X:-default}`, `${X:?message}`. */
 const USER_ENV: Record<string, string> = {
   POSTGRES_PASSWORD: 'pgpassword',
-  ADMIN_API_KEY: 'admin-key-0123456789abcdef',
+  ADMIN_API_KEY: 'mR3v9QeXk2LpZ7wYtB4nHs8cJf6uVa1dGo0iKqEzTxU',
   ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64'),
   ZENDESK_CLIENT_ID: 'client-id',
   ZENDESK_CLIENT_SECRET: 'client-secret',

@@ -141,7 +141,7 @@ describe('HTTP metrics middleware', () => {
   });
 
   test('the API serves GET /metrics publicly and labels its routes', async () => {
-    const config = loadConfig({ ADMIN_API_KEY: 'a'.repeat(24), ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64') });
+    const config = loadConfig({ ADMIN_API_KEY: 'mR3v9QeXk2LpZ7wYtB4nHs8cJf6uVa1dGo0iKqEzTxU', ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64') });
     const metrics = createMetrics({ defaultLabels: { process: 'api' } });
     const deps = { db: {} as any, box: {} as any, temporal: {} as any, config, logger: pino({ level: 'silent' }), metrics };
     const base = await listen(createApp(deps));
@@ -164,7 +164,7 @@ describe('HTTP metrics middleware', () => {
   });
 
   test('createApp builds its own registry when none is given, and registries do not collide', async () => {
-    const config = loadConfig({ ADMIN_API_KEY: 'a'.repeat(24) });
+    const config = loadConfig({ ADMIN_API_KEY: 'mR3v9QeXk2LpZ7wYtB4nHs8cJf6uVa1dGo0iKqEzTxU' });
     const deps = { db: {} as any, box: {} as any, temporal: {} as any, config, logger: pino({ level: 'silent' }) };
     const a = await listen(createApp(deps));
     const b = await listen(createApp(deps));

@@ -2,7 +2,7 @@ import { Router, type Response } from 'express';
 import { EXPIRED_STATE, verifyStateSignature } from '../../crypto/oauthState';
 import { setRequestLogIds } from '../../observability/requestLog';
 import { findIntegration, setIntegrationStatus } from '../../db/repositories/integrations';
-import { consumeOAuthFlow, findOAuthFlow } from '../../db/repositories/oauthFlows';
+import { consumeOAuthFlow, findOAuthFlow, sealCode } from '../../db/repositories/oauthFlows';
 import type { OAuthFlow } from '../../db/tables';
 import { connectWorkflowId } from '../../workflows/connect';
 import { callbackPage } from '../callbackPage';
@@ -48,7 +48,7 @@ export function oauthCallbackRouter(deps: ApiDeps): Router {
 
     const decision = code && !error ? 'approved' : 'denied';
     const live = expiresAt > new Date();
-    let flow: OAuthFlow | undefined = live ? await consumeOAuthFlow(db, flowId, integrationId, decision === 'approved' ? box.encrypt(code!, flowId) : null, decision) : undefined;
+    let flow: OAuthFlow | undefined = live ? await consumeOAuthFlow(db, flowId, integrationId, decision === 'approved' ? sealCode(box, flowId, code!) : null, decision) : undefined;
     if (flow) {
       if (decision === 'approved') await setIntegrationStatus(db, integrationId, { status: 'connecting', onlyFrom: ['awaiting_consent'] });
     } else {
