@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { httpsUnlessLoopback } from './shared/loopback';
+import { resolveTemporalConnection, temporalConnectionEnvShape, type TemporalConnectionSettings } from './temporal/connectionSettings';
 
 /**
  * The one configuration module. Every variable of the contract is validated here, once, at start;
@@ -66,25 +68,49 @@ const encryptionKey = z.string().transform((text, ctx) => {
   return bytes;
 });
 
+/** A URL that must be https unless its host is loopback (src/shared/loopback.ts says why). */
+const httpsUrl = z.string().transform((text, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'must be an absolute URL such as https://integrations.example.com' });
+    return z.NEVER;
+  }
+  const problem = httpsUnlessLoopback(url);
+  if (problem) {
+    ctx.addIssue({ code: 'custom', message: problem });
+    return z.NEVER;
+  }
+  return text;
+});
+
 const baseUrlTemplate = z
   .string()
   .refine((t) => t.includes('{subdomain}'), 'must contain {subdomain}')
-  .refine((t) => {
+  .superRefine((t, ctx) => {
+    let url: URL;
     try {
-      const url = new URL(t.replace('{subdomain}', 'example'));
-      return url.protocol === 'https:' || url.protocol === 'http:';
+      url = new URL(t.replace('{subdomain}', 'example'));
     } catch {
-      return false;
+      ctx.addIssue({ code: 'custom', message: 'must be a URL template such as https://{subdomain}.zendesk.com' });
+      return;
     }
-  }, 'must be an http(s) URL template such as https://{subdomain}.zendesk.com');
+    // The tokens travel to this host: https, except a sandbox on this machine.
+    const problem = httpsUnlessLoopback(url, t);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 const envSchema = z.object({
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection string').optional(),
   TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('zendesk-integration'),
+  // TLS / mTLS / API key (Temporal Cloud): src/temporal/connectionSettings.ts.
+  ...temporalConnectionEnvShape,
   PORT: intString(0, 65535).default(3000),
-  PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** https, except a loopback host (the OAuth redirect URI, and the code it carries, is built from it). */
+  PUBLIC_URL: httpsUrl.optional(),
   ADMIN_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   ENCRYPTION_KEY: encryptionKey.optional(),
   ZENDESK_CLIENT_ID: z.string().min(1).optional(),
@@ -171,7 +197,8 @@ export interface WorkerTuning {
 
 export interface Config {
   databaseUrl: string | undefined;
-  temporal: { address: string; namespace: string; taskQueue: string };
+  /** `connection`: TLS and API key (TEMPORAL_TLS*, TEMPORAL_API_KEY); absent or empty means plaintext. */
+  temporal: { address: string; namespace: string; taskQueue: string; connection?: TemporalConnectionSettings };
   port: number;
   publicUrl: string;
   redirectUri: string;
@@ -254,7 +281,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!parsed.success) {
     for (const issue of parsed.error.issues) problems.push(`${issue.path.join('.')}: ${issue.message}`);
   }
+  let temporalConnection: TemporalConnectionSettings = {};
   if (parsed.success) {
+    const resolved = resolveTemporalConnection(parsed.data, cleaned);
+    problems.push(...resolved.problems);
+    temporalConnection = resolved.settings;
     for (const key of REQUIRED[role]) {
       if (parsed.data[key] === undefined) problems.push(`${key}: required for ${role}`);
     }
@@ -273,7 +304,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   return {
     databaseUrl: e.DATABASE_URL,
-    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE },
+    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE, connection: temporalConnection },
     port: e.PORT,
     publicUrl,
     redirectUri: `${publicUrl}/v1/oauth/zendesk/callback`,

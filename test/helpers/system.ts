@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { Writable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { Worker } from '@temporalio/worker';
 import { createApp } from '../../src/api/app';
 import { loadConfig, type Config } from '../../src/config';
 import { SecretBox } from '../../src/crypto/secretBox';
@@ -12,6 +12,7 @@ import { installSdkLogger } from '../../src/observability/sdkLogger';
 import { createMetrics, type Metrics } from '../../src/observability/metrics';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox';
 import { createTemporalClient } from '../../src/temporal/client';
+import { connectNativeTemporal } from '../../src/temporal/nativeConnection';
 import { bundleWorkflows, createWorker } from '../../src/temporal/worker';
 import { testDb } from './db';
 
@@ -104,7 +105,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
   bundle ??= await bundleWorkflows();
   const metrics = createMetrics();
   // Our own native connection, closed on stop: the SDK runtime stays up (and, forwarding logs, keeps the process alive) while one is open.
-  const nativeConnection = opts.inProcessWorker === false ? undefined : await NativeConnection.connect({ address: config.temporal.address });
+  const nativeConnection = opts.inProcessWorker === false ? undefined : await connectNativeTemporal(config);
   const worker = nativeConnection ? await createWorker({ deps: { db, box, config, logger, temporal, metrics }, connection: nativeConnection, workflowBundle: bundle }) : undefined;
   const running = worker?.run();
   server.on('request', createApp({ db, box, config, temporal, logger, metrics }));
