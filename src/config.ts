@@ -137,6 +137,11 @@ const envSchema = z.object({
   ZENDESK_ACCESS_TOKEN_EXPIRES_IN: intBetween(300, 172_800).default(DEFAULT_ACCESS_TOKEN_EXPIRES_IN),
   /** Refresh-token lifetime asked of Zendesk, in seconds (604800 < n < 7776000). */
   ZENDESK_REFRESH_TOKEN_EXPIRES_IN: intBetween(604_800, 7_776_000).default(DEFAULT_REFRESH_TOKEN_EXPIRES_IN),
+  /**
+   * The API's internal port: GET /metrics, /healthz, /readyz, for Prometheus and the orchestrator's probes,
+   * kept off the public port (PORT) so the internet sees neither our metrics nor our dependencies' state.
+   */
+  INTERNAL_PORT: intString(0, 65535).default(9463),
   /** Port of the worker's own HTTP server: GET /metrics (Prometheus text), /healthz, /readyz. */
   METRICS_PORT: intString(0, 65535).default(9464),
   /** When set, the Temporal SDK's Rust core serves its own worker metrics (Prometheus) on 0.0.0.0:<port>/metrics. */
@@ -223,6 +228,8 @@ export interface Config {
   consentTimeoutMs: number;
   /** How long the OAuth callback waits for the workflow's outcome (OAUTH_CALLBACK_WAIT). */
   oauthCallbackWaitMs: number;
+  /** The API's internal server port: /metrics, /healthz, /readyz (INTERNAL_PORT). */
+  internalPort: number;
   /** The worker's metrics/health server port (METRICS_PORT). */
   metricsPort: number;
   /** The Temporal SDK core's Prometheus exporter port (TEMPORAL_METRICS_PORT), off when undefined. */
@@ -325,6 +332,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     consentTimeoutMs: e.CONSENT_TIMEOUT,
     oauthCallbackWaitMs: e.OAUTH_CALLBACK_WAIT,
+    internalPort: e.INTERNAL_PORT,
     metricsPort: e.METRICS_PORT,
     temporalMetricsPort: e.TEMPORAL_METRICS_PORT,
     workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,

@@ -17,7 +17,6 @@ import {
   LastSync,
   OAuthCallbackQuery,
   Problem,
-  Readiness,
   Reconnect,
   ReconnectAttempt,
   SyncStarted,
@@ -82,7 +81,6 @@ const OUTPUT_COMPONENTS: Record<string, z.ZodType> = {
   Problem,
   ConflictProblem,
   Health,
-  Readiness,
 };
 
 const AS_OF = {
@@ -123,27 +121,10 @@ const ROUTES: RouteSpec[] = [
     path: '/healthz',
     operationId: 'health',
     summary: 'Liveness',
+    description: 'The process answers HTTP; nothing more. Readiness (`/readyz`) and metrics (`/metrics`) are served on the internal port (INTERNAL_PORT), not here.',
     tag: 'operations',
     security: 'none',
     responses: { 200: { description: 'The process is up', body: Health } },
-  },
-  {
-    method: 'get',
-    path: '/readyz',
-    operationId: 'readiness',
-    summary: 'Readiness: PostgreSQL and Temporal answer',
-    tag: 'operations',
-    security: 'none',
-    responses: { 200: { description: 'Ready', body: Readiness }, 503: { description: 'Not ready', body: Readiness } },
-  },
-  {
-    method: 'get',
-    path: '/metrics',
-    operationId: 'metrics',
-    summary: 'Prometheus metrics',
-    tag: 'operations',
-    security: 'none',
-    responses: { 200: { description: 'Prometheus text exposition format', body: { mediaType: 'text/plain', description: 'Prometheus text format' } } },
   },
   {
     method: 'get',

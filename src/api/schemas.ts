@@ -155,7 +155,3 @@ export const ConflictProblem = Problem.extend({ existingId: z.uuid().optional().
 
 export const Health = z.object({ status: z.literal('ok') });
 
-export const Readiness = z.object({
-  status: z.enum(['ready', 'not ready']),
-  checks: z.object({ postgres: z.enum(['ok', 'unreachable']), temporal: z.enum(['ok', 'unreachable']) }),
-});

@@ -154,7 +154,7 @@ describe('secrets', () => {
       histories: await histories(),
       schedules: await schedules(),
       database: await databaseDump(system.db),
-      metrics: await (await fetch(`${system.apiUrl}/metrics`)).text(),
+      metrics: await (await fetch(`${system.internalUrl}/metrics`)).text(),
     };
     assert.ok(haystacks.histories.length > 10_000 && haystacks.logs.length > 10_000, 'too little history or logs to be a meaningful scan');
     const found: string[] = [];

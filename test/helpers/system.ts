@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { createApp } from '../../src/api/app';
+import { startInternalServer } from '../../src/api/internalServer';
 import { loadConfig, type Config } from '../../src/config';
 import { SecretBox } from '../../src/crypto/secretBox';
 import { createDb } from '../../src/db/database';
@@ -23,6 +24,8 @@ import { testDb } from './db';
  */
 export interface System {
   apiUrl: string;
+  /** The API's internal server (/metrics, /healthz, /readyz), as INTERNAL_PORT serves it in production. */
+  internalUrl: string;
   sandbox: Sandbox;
   config: Config;
   temporal: Client;
@@ -84,6 +87,8 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
       LOG_LEVEL: 'debug',
       // Worker processes (src/worker.ts) make no housekeeping schedule unless a test asks for one.
       HOUSEKEEPING_INTERVAL: 'off',
+      // API processes a test starts pick a free internal port (tests share the machine).
+      INTERNAL_PORT: '0',
       ...opts.env,
   };
   const config = loadConfig(env, 'api');
@@ -109,6 +114,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
   const worker = nativeConnection ? await createWorker({ deps: { db, box, config, logger, temporal, metrics }, connection: nativeConnection, workflowBundle: bundle }) : undefined;
   const running = worker?.run();
   server.on('request', createApp({ db, box, config, temporal, logger, metrics }));
+  const internal = await startInternalServer({ deps: { db, temporal }, metrics, port: 0, host: '127.0.0.1' });
 
   let stopped = false;
   const stop = async () => {
@@ -116,6 +122,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
     stopped = true;
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    await internal.close();
     worker?.shutdown();
     await running;
     await nativeConnection?.close();
@@ -123,7 +130,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
     await sandbox.close();
     await ownDb?.destroy();
   };
-  return { apiUrl: `http://127.0.0.1:${port}`, sandbox, config, temporal, db, box, logs, adminKey, worker, metrics, env, stop };
+  return { apiUrl: `http://127.0.0.1:${port}`, internalUrl: `http://127.0.0.1:${internal.port}`, sandbox, config, temporal, db, box, logs, adminKey, worker, metrics, env, stop };
 }
 
 /** JSON over HTTP with a bearer key. */
