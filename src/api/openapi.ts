@@ -103,6 +103,17 @@ const CACHED_REPORT = {
   },
 };
 
+/** Every HTML page's security headers (src/api/pageSecurity.ts). */
+const PAGE_HEADERS = {
+  'Content-Security-Policy': {
+    description: "`default-src 'none'`, the page's one inline stylesheet allowed by hash, no script, `frame-ancestors 'none'` (never framed)",
+    schema: { type: 'string' },
+  },
+  'Cache-Control': { description: '`no-store`: the URL carries the authorization code', schema: { type: 'string' } },
+  'Referrer-Policy': { description: '`no-referrer`', schema: { type: 'string' } },
+  'X-Content-Type-Options': { description: '`nosniff`', schema: { type: 'string' } },
+};
+
 /** How a cached report behaves, for the descriptions of /users and /utilization. */
 const CACHING =
   'Answers are cached by the API until a sync (or any other change) writes this integration\'s data — the cache is invalidated by ' +
@@ -178,16 +189,17 @@ const ROUTES: RouteSpec[] = [
     security: 'none',
     query: OAuthCallbackQuery,
     responses: {
-      200: { description: 'Connected', body: { mediaType: 'text/html', description: 'A page saying the workspace is connected' } },
+      200: { description: 'Connected', body: { mediaType: 'text/html', description: 'A page saying the workspace is connected' }, headers: PAGE_HEADERS },
       202: {
         description: 'The workflow has not answered within OAUTH_CALLBACK_WAIT; it carries on',
         body: { mediaType: 'text/html', description: 'A page saying the connection is still being completed; it reloads itself (meta refresh)' },
+        headers: PAGE_HEADERS,
       },
-      400: { description: 'Not connected (invalid link, denied, not an admin, expired)', body: { mediaType: 'text/html', description: 'A page saying why' } },
+      400: { description: 'Not connected (invalid link, denied, not an admin, expired)', body: { mediaType: 'text/html', description: 'A page saying why' }, headers: PAGE_HEADERS },
       503: {
         description: 'Temporal could not be reached; the consent is kept and a reload delivers it',
         body: { mediaType: 'text/html', description: 'A page saying the connection is still being completed; it reloads itself (meta refresh)' },
-        headers: { 'Retry-After': { description: 'Seconds until the page reloads itself', schema: { type: 'integer' } } },
+        headers: { ...PAGE_HEADERS, 'Retry-After': { description: 'Seconds until the page reloads itself', schema: { type: 'integer' } } },
       },
     },
   },
