@@ -121,6 +121,8 @@ const envSchema = z.object({
   SYNC_CHUNK_SECONDS: intString(1, 240).default(30),
   /** Chunks per workflow run before a sync continues as new (keeps every history small). */
   SYNC_CHUNKS_PER_RUN: intString(2, 1000).default(100),
+  /** Attempts of a failing sync chunk (backoff 1 s doubling to 1 min between them) before the run is recorded failed. */
+  SYNC_CHUNK_ATTEMPTS: intString(1, 100).default(30),
   ACTIVITY_BACKFILL_DAYS: intString(1, 3650).default(90),
   INACTIVE_AFTER_DAYS: intString(1, 3650).default(30),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -221,7 +223,7 @@ export interface Config {
   };
   syncIntervalMs: number;
   /** The shape of a sync's workflow runs (SyncInput.chunkMs / chunksPerRun). */
-  syncRun: { chunkMs: number; chunksPerRun: number };
+  syncRun: { chunkMs: number; chunksPerRun: number; chunkAttempts: number };
   activityBackfillDays: number;
   inactiveAfterDays: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -326,7 +328,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       refreshTokenExpiresIn: e.ZENDESK_REFRESH_TOKEN_EXPIRES_IN,
     },
     syncIntervalMs: e.SYNC_INTERVAL,
-    syncRun: { chunkMs: e.SYNC_CHUNK_SECONDS * 1000, chunksPerRun: e.SYNC_CHUNKS_PER_RUN },
+    syncRun: { chunkMs: e.SYNC_CHUNK_SECONDS * 1000, chunksPerRun: e.SYNC_CHUNKS_PER_RUN, chunkAttempts: e.SYNC_CHUNK_ATTEMPTS },
     activityBackfillDays: e.ACTIVITY_BACKFILL_DAYS,
     inactiveAfterDays: e.INACTIVE_AFTER_DAYS,
     logLevel: e.LOG_LEVEL,

@@ -13,6 +13,7 @@ import { pauseSyncSchedule } from '../temporal/syncSchedule';
 import { ZendeskClient } from '../zendesk/client';
 import { ZendeskAuthError, ZendeskBadResponseError, ZendeskRequestError, ZendeskTransientError } from '../zendesk/errors';
 import type { RecordAnomaly, SkippedRecord } from '../zendesk/records';
+import { tenantSyncError } from './syncFailureText';
 import type { ActivityDeps } from './deps';
 import { FailureType } from '../shared/failureTypes';
 import { withZendeskFailures } from './failures';
@@ -380,8 +381,13 @@ export function createSyncActivities(deps: ActivityDeps) {
       });
     },
 
-    async finishSync(input: { syncRunId: string; status: 'succeeded' | 'failed'; error: string | null }): Promise<void> {
-      const run = await finishSyncRun(db, input.syncRunId, input.status, input.error);
+    /**
+     * Closes the run. A failure's text is stored only when it is one of ours about Zendesk; anything internal
+     * (PostgreSQL, decryption, a bug) is logged here with a reference, and the run gets a sentence with it.
+     */
+    async finishSync(input: { syncRunId: string; status: 'succeeded' | 'failed'; error: string | null; failureType?: string | null }): Promise<void> {
+      const error = input.error === null ? null : tenantSyncError({ error: input.error, failureType: input.failureType }, logger, { syncRunId: input.syncRunId });
+      const run = await finishSyncRun(db, input.syncRunId, input.status, error);
       if (run) {
         recordSyncFinished(metrics, {
           outcome: input.status,

@@ -43,6 +43,6 @@ export function createApp(deps: ApiDeps & { metrics?: Metrics; cache?: ApiCache 
   app.use(integrationsRouter({ ...deps, cache }));
 
   app.use(notFoundHandler);
-  app.use(problemHandler((err) => deps.logger.error({ err }, 'unhandled error in request')));
+  app.use(problemHandler((err, reference) => deps.logger.error({ err, reference }, `unhandled error in request (${reference})`)));
   return app;
 }

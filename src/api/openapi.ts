@@ -16,6 +16,7 @@ import {
   IntegrationListQuery,
   LastSync,
   OAuthCallbackQuery,
+  InternalProblem,
   Problem,
   Reconnect,
   ReconnectAttempt,
@@ -79,6 +80,7 @@ const OUTPUT_COMPONENTS: Record<string, z.ZodType> = {
   UserList,
   Utilization,
   Problem,
+  InternalProblem,
   ConflictProblem,
   Health,
 };
@@ -413,7 +415,9 @@ function operation(route: RouteSpec): JsonSchema {
       ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(route.body, INPUT_COMPONENTS, 'input') } } } }
       : {}),
     responses: Object.fromEntries(
-      Object.entries(route.responses).map(([status, spec]) => [status, response(spec)] as const).concat([['500', response(problem('Unexpected error'))]]),
+      Object.entries(route.responses).map(([status, spec]) => [status, response(spec)] as const).concat([
+        ['500', response(problem('Unexpected error: `detail` is a sentence without the error\'s text; `reference` identifies it in our logs (quote it to support)', InternalProblem))],
+      ]),
     ),
   };
 }
