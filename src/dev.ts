@@ -9,6 +9,7 @@ import { createServer } from 'node:http';
 import path from 'node:path';
 import pg from 'pg';
 import { createApp } from './api/app';
+import { startInternalServer } from './api/internalServer';
 import { loadConfig } from './config';
 import { apiKeyHint, generateApiKey, hashApiKey } from './crypto/apiKeys';
 import { insertTenant } from './db/repositories/tenants';
@@ -193,6 +194,9 @@ async function main(): Promise<void> {
   const server = createServer(createApp({ db, box, config, temporal, logger: logger.child({ process: 'api' }), metrics }));
   await new Promise<void>((resolve) => server.listen(config.port, resolve));
   stops.push(() => new Promise((resolve) => server.close(resolve)));
+  // The API's /metrics and /readyz, on loopback only here (a production API binds its internal port for the scraper).
+  const internal = await startInternalServer({ deps: { db, temporal }, metrics, port: config.internalPort, host: '127.0.0.1' });
+  stops.push(() => internal.close());
 
   // A ready tenant so the demo needs no admin call.
   const tenantKey = generateApiKey();
@@ -202,6 +206,7 @@ async function main(): Promise<void> {
     '',
     'Zendesk integration worker — development system is up',
     `  API               ${config.publicUrl}   (OpenAPI: ${config.publicUrl}/openapi.json)`,
+    `  Internal          http://127.0.0.1:${internal.port}   (/metrics, /readyz)`,
     `  Temporal Web UI   ${uiUrl ?? `(external Temporal at ${temporalAddress})`}`,
     `  Zendesk sandbox   ${sandboxUrl ? `${sandboxUrl}/demo  (demo workspace "demo")` : `(real Zendesk: ${config.zendesk.baseUrlTemplate})`}`,
     `  PostgreSQL        ${database.description}`,

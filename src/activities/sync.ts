@@ -9,6 +9,7 @@ import { seatHoldersChunk } from './chunks/seatHolders';
 import { ticketEventsChunk } from './chunks/ticketEvents';
 import type { ChunkInput, ChunkResult } from './chunks/tools';
 import { usersExportChunk } from './chunks/usersExport';
+import { tenantSyncError } from './syncFailureText';
 import type { ActivityDeps } from './deps';
 import { keepGrantAlive } from './grantKeepAlive';
 
@@ -87,8 +88,13 @@ export function createSyncActivities(deps: ActivityDeps) {
       return chunk(input, 'entitlements', entitlementsChunk);
     },
 
-    async finishSync(input: { syncRunId: string; status: 'succeeded' | 'failed'; error: string | null }): Promise<void> {
-      const run = await finishSyncRun(db, input.syncRunId, input.status, input.error);
+    /**
+     * Closes the run. A failure's text is stored only when it is one of ours about Zendesk; anything internal
+     * (PostgreSQL, decryption, a bug) is logged here with a reference, and the run gets a sentence with it.
+     */
+    async finishSync(input: { syncRunId: string; status: 'succeeded' | 'failed'; error: string | null; failureType?: string | null }): Promise<void> {
+      const error = input.error === null ? null : tenantSyncError({ error: input.error, failureType: input.failureType }, logger, { syncRunId: input.syncRunId });
+      const run = await finishSyncRun(db, input.syncRunId, input.status, error);
       if (run) {
         recordSyncFinished(metrics, {
           outcome: input.status,

@@ -16,8 +16,8 @@ import {
   IntegrationListQuery,
   LastSync,
   OAuthCallbackQuery,
+  InternalProblem,
   Problem,
-  Readiness,
   Reconnect,
   ReconnectAttempt,
   SyncStarted,
@@ -99,9 +99,9 @@ const OUTPUT_COMPONENTS: Record<string, z.ZodType> = {
   UserList,
   Utilization,
   Problem,
+  InternalProblem,
   ConflictProblem,
   Health,
-  Readiness,
 };
 
 const AS_OF = {
@@ -122,6 +122,17 @@ const CACHED_REPORT = {
     description: '`private, no-cache`: a client may keep the report but must revalidate it (with `If-None-Match`) before using it again',
     schema: { type: 'string' },
   },
+};
+
+/** Every HTML page's security headers (src/api/pageSecurity.ts). */
+const PAGE_HEADERS = {
+  'Content-Security-Policy': {
+    description: "`default-src 'none'`, the page's one inline stylesheet allowed by hash, no script, `frame-ancestors 'none'` (never framed)",
+    schema: { type: 'string' },
+  },
+  'Cache-Control': { description: '`no-store`: the URL carries the authorization code', schema: { type: 'string' } },
+  'Referrer-Policy': { description: '`no-referrer`', schema: { type: 'string' } },
+  'X-Content-Type-Options': { description: '`nosniff`', schema: { type: 'string' } },
 };
 
 /** How a cached report behaves, for the descriptions of /users and /utilization. */
@@ -150,27 +161,10 @@ const ROUTES: RouteSpec[] = [
     path: '/healthz',
     operationId: 'health',
     summary: 'Liveness',
+    description: 'The process answers HTTP; nothing more. Readiness (`/readyz`) and metrics (`/metrics`) are served on the internal port (INTERNAL_PORT), not here.',
     tag: 'operations',
     security: 'none',
     responses: { 200: { description: 'The process is up', body: Health } },
-  },
-  {
-    method: 'get',
-    path: '/readyz',
-    operationId: 'readiness',
-    summary: 'Readiness: PostgreSQL and Temporal answer',
-    tag: 'operations',
-    security: 'none',
-    responses: { 200: { description: 'Ready', body: Readiness }, 503: { description: 'Not ready', body: Readiness } },
-  },
-  {
-    method: 'get',
-    path: '/metrics',
-    operationId: 'metrics',
-    summary: 'Prometheus metrics',
-    tag: 'operations',
-    security: 'none',
-    responses: { 200: { description: 'Prometheus text exposition format', body: { mediaType: 'text/plain', description: 'Prometheus text format' } } },
   },
   {
     method: 'get',
@@ -347,16 +341,17 @@ const ROUTES: RouteSpec[] = [
     security: 'none',
     query: OAuthCallbackQuery,
     responses: {
-      200: { description: 'Connected', body: { mediaType: 'text/html', description: 'A page saying the workspace is connected' } },
+      200: { description: 'Connected', body: { mediaType: 'text/html', description: 'A page saying the workspace is connected' }, headers: PAGE_HEADERS },
       202: {
         description: 'The workflow has not answered within OAUTH_CALLBACK_WAIT; it carries on',
         body: { mediaType: 'text/html', description: 'A page saying the connection is still being completed; it reloads itself (meta refresh)' },
+        headers: PAGE_HEADERS,
       },
-      400: { description: 'Not connected (invalid link, denied, not an admin, expired)', body: { mediaType: 'text/html', description: 'A page saying why' } },
+      400: { description: 'Not connected (invalid link, denied, not an admin, expired)', body: { mediaType: 'text/html', description: 'A page saying why' }, headers: PAGE_HEADERS },
       503: {
         description: 'Temporal could not be reached; the consent is kept and a reload delivers it',
         body: { mediaType: 'text/html', description: 'A page saying the connection is still being completed; it reloads itself (meta refresh)' },
-        headers: { 'Retry-After': { description: 'Seconds until the page reloads itself', schema: { type: 'integer' } } },
+        headers: { ...PAGE_HEADERS, 'Retry-After': { description: 'Seconds until the page reloads itself', schema: { type: 'integer' } } },
       },
     },
   },
@@ -570,7 +565,9 @@ function operation(route: RouteSpec): JsonSchema {
       ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(route.body, INPUT_COMPONENTS, 'input') } } } }
       : {}),
     responses: Object.fromEntries(
-      Object.entries(route.responses).map(([status, spec]) => [status, response(spec)] as const).concat([['500', response(problem('Unexpected error'))]]),
+      Object.entries(route.responses).map(([status, spec]) => [status, response(spec)] as const).concat([
+        ['500', response(problem('Unexpected error: `detail` is a sentence without the error\'s text; `reference` identifies it in our logs (quote it to support)', InternalProblem))],
+      ]),
     ),
   };
 }

@@ -155,12 +155,11 @@ export const Problem = z.object({
   errors: z.array(z.object({ name: z.string(), reason: z.string() })),
 });
 
+/** 500: `detail` says nothing of the error; `reference` finds it in our logs (the tenant quotes it to support). */
+export const InternalProblem = Problem.extend({ reference: z.string().regex(/^ref-[0-9a-f]{12}$/) });
+
 /** 409 problems may name the integration that already exists. */
 export const ConflictProblem = Problem.extend({ existingId: z.uuid().optional().describe('The integration that already exists') });
 
 export const Health = z.object({ status: z.literal('ok') });
 
-export const Readiness = z.object({
-  status: z.enum(['ready', 'not ready']),
-  checks: z.object({ postgres: z.enum(['ok', 'unreachable']), temporal: z.enum(['ok', 'unreachable']) }),
-});

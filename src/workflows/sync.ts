@@ -22,6 +22,8 @@ export interface SyncInput {
   chunksPerRun?: number;
   /** How long one chunk works before it reports progress (SYNC_CHUNK_SECONDS). */
   chunkMs?: number;
+  /** Attempts of a failing chunk before the sync is recorded failed (SYNC_CHUNK_ATTEMPTS; default 30). */
+  chunkAttempts?: number;
 }
 
 /** Chunks per workflow run before continuing as new, which keeps every history small. */
@@ -29,19 +31,23 @@ const CHUNKS_PER_RUN = 100;
 const CHUNK_MS = 30_000;
 
 
-const acts = proxyActivities<SyncActivities>({
-  startToCloseTimeout: '5 minutes',
-  // Chunks heartbeat every 2 s through every wait (src/activities/heartbeat.ts); a killed worker's chunk
-  // moves to another worker after this long. The worker sends heartbeats at least every 3 s.
-  heartbeatTimeout: '15 seconds',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '1 minute',
-    maximumAttempts: 30,
-    nonRetryableErrorTypes: [FailureType.AuthLost, FailureType.NotConnected],
-  },
-});
+const CHUNK_ATTEMPTS = 30;
+
+/** The chunk activities, tried `maximumAttempts` times (the retry policy is not part of replay's checks). */
+const chunkActivities = (maximumAttempts: number) =>
+  proxyActivities<SyncActivities>({
+    startToCloseTimeout: '5 minutes',
+    // Chunks heartbeat every 2 s through every wait (src/activities/heartbeat.ts); a killed worker's chunk
+    // moves to another worker after this long. The worker sends heartbeats at least every 3 s.
+    heartbeatTimeout: '15 seconds',
+    retry: {
+      initialInterval: '1 second',
+      backoffCoefficient: 2,
+      maximumInterval: '1 minute',
+      maximumAttempts,
+      nonRetryableErrorTypes: [FailureType.AuthLost, FailureType.NotConnected],
+    },
+  });
 
 const bookkeeping = proxyActivities<SyncActivities>({
   startToCloseTimeout: '30 seconds',
@@ -68,6 +74,7 @@ const SEAT_HOLDERS_FIRST = 'seat-holders-first';
  */
 export async function zendeskSync(input: SyncInput): Promise<SyncProgress> {
   const info = workflowInfo();
+  const acts = chunkActivities(input.chunkAttempts ?? CHUNK_ATTEMPTS);
   let syncRunId = input.resume?.syncRunId;
   const progress: SyncProgress = input.resume?.progress ?? {
     step: 'starting',
@@ -153,7 +160,9 @@ export async function zendeskSync(input: SyncInput): Promise<SyncProgress> {
     if (cause instanceof ApplicationFailure && cause.type === FailureType.AuthLost) {
       await bookkeeping.markNeedsReauth.executeWithOptions({ summary: 'Mark needs_reauth and pause the schedule' }, [{ integrationId: input.integrationId, message }]);
     }
-    await bookkeeping.finishSync.executeWithOptions({ summary: 'Record the run as failed' }, [{ syncRunId: syncRunId!, status: 'failed', error: message }]);
+    // The failure's type tells finishSync whether its text is ours to show a tenant (src/activities/syncFailureText.ts).
+    const failureType = cause instanceof ApplicationFailure ? (cause.type ?? null) : null;
+    await bookkeeping.finishSync.executeWithOptions({ summary: 'Record the run as failed' }, [{ syncRunId: syncRunId!, status: 'failed', error: message, failureType }]);
     if (cause instanceof ApplicationFailure && (cause.type === FailureType.AuthLost || cause.type === FailureType.NotConnected)) return progress;
     throw err;
   }

@@ -2,8 +2,9 @@ import { createServer, type Server } from 'node:http';
 import { Writable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { Worker } from '@temporalio/worker';
 import { createApp } from '../../src/api/app';
+import { startInternalServer } from '../../src/api/internalServer';
 import { loadConfig, type Config } from '../../src/config';
 import { SecretBox } from '../../src/crypto/secretBox';
 import { createDb } from '../../src/db/database';
@@ -12,6 +13,7 @@ import { installSdkLogger } from '../../src/observability/sdkLogger';
 import { createMetrics, type Metrics } from '../../src/observability/metrics';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox';
 import { createTemporalClient } from '../../src/temporal/client';
+import { connectNativeTemporal } from '../../src/temporal/nativeConnection';
 import { bundleWorkflows, createWorker } from '../../src/temporal/worker';
 import { testDb } from './db';
 
@@ -22,6 +24,8 @@ import { testDb } from './db';
  */
 export interface System {
   apiUrl: string;
+  /** The API's internal server (/metrics, /healthz, /readyz), as INTERNAL_PORT serves it in production. */
+  internalUrl: string;
   sandbox: Sandbox;
   config: Config;
   temporal: Client;
@@ -88,6 +92,8 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
       LOG_LEVEL: 'debug',
       // Worker processes (src/worker.ts) make no housekeeping schedule unless a test asks for one.
       HOUSEKEEPING_INTERVAL: 'off',
+      // API processes a test starts pick a free internal port (tests share the machine).
+      INTERNAL_PORT: '0',
       ...opts.env,
   };
   const config = loadConfig(env, 'api');
@@ -109,7 +115,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
   bundle ??= await bundleWorkflows();
   const metrics = createMetrics();
   // Our own native connection, closed on stop: the SDK runtime stays up (and, forwarding logs, keeps the process alive) while one is open.
-  const nativeConnection = opts.inProcessWorker === false ? undefined : await NativeConnection.connect({ address: config.temporal.address });
+  const nativeConnection = opts.inProcessWorker === false ? undefined : await connectNativeTemporal(config);
   const worker = nativeConnection ? await createWorker({ deps: { db, box, config, logger, temporal, metrics }, connection: nativeConnection, workflowBundle: bundle }) : undefined;
   const running = worker?.run();
   let app = createApp({ db, box, config, temporal, logger, metrics });
@@ -122,6 +128,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
     apps.push(app);
     return nextBox;
   };
+  const internal = await startInternalServer({ deps: { db, temporal }, metrics, port: 0, host: '127.0.0.1' });
 
   let stopped = false;
   const stop = async () => {
@@ -130,6 +137,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     for (const a of apps.slice(1)) await (a.locals.cache as { close(): Promise<void> } | undefined)?.close();
+    await internal.close();
     worker?.shutdown();
     await running;
     await nativeConnection?.close();
@@ -137,7 +145,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
     await sandbox.close();
     await ownDb?.destroy();
   };
-  return { apiUrl: `http://127.0.0.1:${port}`, sandbox, config, temporal, db, box, logs, adminKey, worker, metrics, env, redeployApi, stop };
+  return { apiUrl: `http://127.0.0.1:${port}`, internalUrl: `http://127.0.0.1:${internal.port}`, sandbox, config, temporal, db, box, logs, adminKey, worker, metrics, env, redeployApi, stop };
 }
 
 /** JSON over HTTP with a bearer key. */
