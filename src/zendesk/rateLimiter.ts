@@ -140,6 +140,12 @@ export interface RateLimiterOptions {
   waitTickMs?: number;
   /** Ends every wait at once when it aborts (an activity's cancellation), throwing its reason. */
   signal?: AbortSignal;
+  /**
+   * The share of each bucket's limit this integration may use (0 < share ≤ 1; default 1): the rest is left
+   * to the customer's other apps, which draw on the same per-account budget. Applied as a reserve of
+   * `floor(limit × (1 − share))` requests per window, the limit read from Zendesk's headers.
+   */
+  budgetShare?: number;
 }
 
 export type OnWait = (remainingMs: number) => void | Promise<void>;
@@ -148,7 +154,7 @@ export type OnWait = (remainingMs: number) => void | Promise<void>;
 /** Known blocks (429 Retry-After, 503 Retry-After, pacing): local epoch ms until which a bucket is closed. */
 const localBlocks = new Map<string, number>();
 /** The latest rate-limit window seen per bucket: remaining requests and when the window resets (local ms). */
-const windows = new Map<string, { remaining: number; resetAt: number }>();
+const windows = new Map<string, { remaining: number; resetAt: number; limit?: number }>();
 /** Requests of this process in flight per bucket (sent, response not yet booked). */
 const inflight = new Map<string, number>();
 const bucketLocks = new Map<string, Promise<void>>();
@@ -232,15 +238,23 @@ export class RateLimiter {
   private readonly reserve: Partial<Record<ZendeskBucket, number>>;
   private readonly tick: number;
   private readonly signal: AbortSignal | undefined;
+  private readonly budgetShare: number;
 
   constructor(options: RateLimiterOptions) {
     this.signal = options.signal;
+    this.budgetShare = Math.min(1, Math.max(0.01, options.budgetShare ?? 1));
     this.db = options.db;
     this.workspace = options.workspace;
     this.maxInlineWaitMs = options.maxInlineWaitMs ?? 60_000;
     this.margin = options.safetyMarginMs ?? 50;
     this.reserve = options.reserve ?? {};
     this.tick = options.waitTickMs ?? 2_000;
+  }
+
+  /** Requests of bucket `b` kept back each window: the configured reserve, or what the budget share leaves. */
+  private reserveOf(b: ZendeskBucket, limit: number | undefined): number {
+    const share = limit === undefined || this.budgetShare >= 1 ? 0 : Math.floor(limit * (1 - this.budgetShare));
+    return Math.max(this.reserve[b] ?? 0, share);
   }
 
   /** Reads the shared blocks of the buckets into this process's memory. */
@@ -277,7 +291,7 @@ export class RateLimiter {
       const window = windows.get(k);
       if (window && window.resetAt <= now) windows.delete(k);
       else if (window) {
-        const reserve = this.reserve[b] ?? 0;
+        const reserve = this.reserveOf(b, window.limit);
         const pending = inflight.get(k) ?? 0;
         if (window.remaining <= reserve) consider(b, window.resetAt - now + this.margin, false);
         else if (window.remaining - pending <= reserve) consider(b, 50, true); // wait for our own responses
@@ -397,8 +411,8 @@ export class RateLimiter {
       const resetAt = now + reading.resetMs;
       const known = windows.get(k);
       // Reset times come in whole seconds, so readings of one window differ by < 1 s; a later one is a new window.
-      if (!known || known.resetAt <= now || resetAt - known.resetAt >= 1_000) windows.set(k, { remaining: reading.remaining, resetAt });
-      else windows.set(k, { remaining: Math.min(known.remaining, reading.remaining), resetAt: Math.min(known.resetAt, resetAt) });
+      if (!known || known.resetAt <= now || resetAt - known.resetAt >= 1_000) windows.set(k, { remaining: reading.remaining, resetAt, limit: reading.limit });
+      else windows.set(k, { remaining: Math.min(known.remaining, reading.remaining), resetAt: Math.min(known.resetAt, resetAt), limit: reading.limit ?? known.limit });
     }
   }
 
@@ -423,7 +437,7 @@ export class RateLimiter {
     const paced: ZendeskBucket[] = [];
     for (const b of requestBuckets) {
       const reading = readings[b];
-      if (!reading || reading.resetMs === undefined || reading.remaining > (this.reserve[b] ?? 0)) continue;
+      if (!reading || reading.resetMs === undefined || reading.remaining > this.reserveOf(b, reading.limit)) continue;
       paced.push(b);
       // Until the window's earliest known reset (see noteWindows), not this response's rounded-up reset.
       const window = windows.get(key(this.workspace, b));

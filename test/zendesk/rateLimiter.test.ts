@@ -134,3 +134,15 @@ test('a permit waits out a block that arrived after it was given (a 429 of anoth
     await assert.rejects(permit.waitOutBlocks(), (err: unknown) => err instanceof ZendeskRateLimitedError && err.bucket === 'incremental');
   });
 });
+
+test('a budget share leaves the rest of each window to the customer\'s other apps', async () => {
+  const ws = unique('share');
+  const headers = (remaining: number) => new Headers({ 'ratelimit-limit': '10', 'ratelimit-remaining': String(remaining), 'ratelimit-reset': '30' });
+  const shared = new RateLimiter({ db: testDb(), workspace: ws, budgetShare: 0.7 });
+  // 10 a window at 70 %: 3 are kept back, so reaching remaining 3 closes the window for this integration.
+  assert.deepEqual(await shared.observe(['account'], 200, headers(4)), []);
+  assert.deepEqual(await shared.observe(['account'], 200, headers(3)), ['account']);
+  assert.ok((await readRateLimitBlocks(testDb(), ws, ['account'])).get('account')! > 25_000);
+  const whole = new RateLimiter({ db: testDb(), workspace: unique('whole') });
+  assert.deepEqual(await whole.observe(['account'], 200, headers(3)), [], 'without a share, the whole budget is used');
+});

@@ -30,7 +30,7 @@ export function createChunkRunner(deps: ActivityDeps) {
   };
 
   /** A client whose waits (rate limits, backoffs) and finished requests count as the chunk's signs of life. */
-  const clientFor = (integrationId: string, workspace: string, pulse: HeartbeatPulse) =>
+  const clientFor = (integrationId: string, workspace: string, budgetShare: number, pulse: HeartbeatPulse) =>
     new ZendeskClient({
       db,
       box,
@@ -42,6 +42,9 @@ export function createChunkRunner(deps: ActivityDeps) {
       // A cancelled chunk (the worker's grace time is over) stops its request and waits at once; the page
       // already in hand was committed before (stopping() ends the loop after each page's transaction).
       signal: Context.current().cancellationSignal,
+      // The integration's share of the account's Zendesk budget (PATCH …/settings): the rest stays free for
+      // the customer's other apps.
+      limiter: { budgetShare },
     });
 
   /**
@@ -79,7 +82,7 @@ export function createChunkRunner(deps: ActivityDeps) {
   const chunk = (input: ChunkInput, stream: Stream | 'entitlements', body: (ctx: ChunkContext) => Promise<ChunkResult>) =>
     withHeartbeatPulse({ stallMs }, async (pulse) => {
       const integration = await connectedIntegration(input.integrationId);
-      const client = clientFor(input.integrationId, integration.workspace, pulse);
+      const client = clientFor(input.integrationId, integration.workspace, integration.max_budget_share, pulse);
       // Tenant, integration, workflow and activity come from the log context (activities/index.ts).
       const log = logger.child({ stream });
       let failed = false;
