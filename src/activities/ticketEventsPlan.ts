@@ -28,13 +28,15 @@ export interface EventsPlan {
   pending: BackfillWindow[];
   /** The oldest instant the backfill covers (epoch s). */
   target: number;
+  /** When this plan was made (epoch s), for the estimate of when it completes. */
+  startedAt?: number;
 }
 
 export function freshPlan(nowS: number, backfillDays: number): EventsPlan {
   const edges = [...EDGES_DAYS.filter((d) => d < backfillDays), backfillDays].map((d) => nowS - d * DAY_S);
   const pending: BackfillWindow[] = [];
   for (let i = 1; i < edges.length; i++) pending.push({ from: edges[i]!, to: edges[i - 1]!, at: edges[i]! });
-  return { v: 2, head: edges[0]!, caughtUp: false, headFrom: edges[0]!, pending, target: edges.at(-1)! };
+  return { v: 2, head: edges[0]!, caughtUp: false, headFrom: edges[0]!, pending, target: edges.at(-1)!, startedAt: nowS };
 }
 
 export function readPlan(saved: string | undefined, nowS: number, backfillDays: number): EventsPlan {
@@ -67,4 +69,15 @@ export function coveredSince(plan: EventsPlan): number | null {
 export function coveredDays(plan: EventsPlan, nowS: number): number {
   const since = coveredSince(plan);
   return since === null ? 0 : Math.max(0, Math.floor((nowS - since) / DAY_S));
+}
+
+/** Seconds of history still to fetch: the head's way to now (until it caught up) and every pending window's rest. */
+export function remainingSpan(plan: EventsPlan, nowS: number): number {
+  const head = plan.caughtUp ? 0 : Math.max(0, nowS - plan.head);
+  return head + plan.pending.reduce((sum, w) => sum + Math.max(0, w.to - w.at), 0);
+}
+
+/** Seconds of history fetched since the plan was made. */
+export function fetchedSpan(plan: EventsPlan, nowS: number): number {
+  return Math.max(0, nowS - plan.target - remainingSpan(plan, nowS));
 }

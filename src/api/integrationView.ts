@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { refreshExpiries } from '../db/repositories/credentials';
 import { latestSyncRuns } from '../db/repositories/integrations';
+import { integrationStreams, type IntegrationStream } from '../db/repositories/integrationStreams';
 import { latestFlows } from '../db/repositories/oauthFlows';
 import type { Integration as IntegrationRow, OAuthFlow, SyncRun } from '../db/tables';
 import { nextOf, scheduledSyncTimes } from '../temporal/scheduledSyncTimes';
@@ -8,6 +9,7 @@ import { nextSyncAt } from '../temporal/syncSchedule';
 import { integrationTag, type ApiCache } from './cache/apiCache';
 import type { ApiDeps } from './deps';
 import { reconnectView } from './reconnectView';
+import { streamsView } from './streamsView';
 import type { Integration } from './schemas';
 
 /** How long a view waits for the schedule's next run before showing `nextSyncAt: null`. */
@@ -31,7 +33,16 @@ function lastSyncView(run: SyncRun | undefined): z.infer<typeof Integration>['la
   };
 }
 
-function view(row: IntegrationRow, run: SyncRun | undefined, next: Date | null, refreshExpiresAt: Date | null, flow: OAuthFlow | undefined): z.infer<typeof Integration> {
+/** What a view shows of an integration besides its row. */
+interface Related {
+  run: SyncRun | undefined;
+  next: Date | null;
+  refreshExpiresAt: Date | null;
+  flow: OAuthFlow | undefined;
+  streams: IntegrationStream[] | undefined;
+}
+
+function view(row: IntegrationRow, { run, next, refreshExpiresAt, flow, streams }: Related): z.infer<typeof Integration> {
   return {
     id: row.id,
     provider: 'zendesk' as const,
@@ -44,6 +55,8 @@ function view(row: IntegrationRow, run: SyncRun | undefined, next: Date | null, 
     error: row.error,
     entitlements: row.entitlements_status ?? ('unknown' as const),
     refreshExpiresAt: iso(refreshExpiresAt),
+    settings: { syncEndUsers: row.sync_end_users, maxBudgetShare: row.max_budget_share },
+    streams: streamsView(row, streams),
     reconnect: reconnectView(flow),
   };
 }
@@ -58,10 +71,11 @@ function withinDeadline<T>(deps: ApiDeps, fn: () => Promise<T>): Promise<T> {
 
 /** One integration as the API shows it, with its latest sync and the schedule's next run (one describe). */
 export async function integrationView(deps: ApiDeps, row: IntegrationRow): Promise<z.infer<typeof Integration>> {
-  const [runs, refreshExpiresAt, flows, next] = await Promise.all([
+  const [runs, refreshExpiresAt, flows, streams, next] = await Promise.all([
     latestSyncRuns(deps.db, [row.id]),
     refreshExpiries(deps.db, [row.id]),
     latestFlows(deps.db, [row.id]),
+    integrationStreams(deps.db, [row.id]),
     row.status === 'connected'
       ? withinDeadline(deps, () => nextSyncAt(deps.temporal, row.id)).catch((err) => {
           deps.logger.warn({ integrationId: row.id, err: (err as Error).message }, 'could not read the sync schedule');
@@ -69,7 +83,7 @@ export async function integrationView(deps: ApiDeps, row: IntegrationRow): Promi
         })
       : null,
   ]);
-  return view(row, runs.get(row.id), next, refreshExpiresAt.get(row.id) ?? null, flows.get(row.id));
+  return view(row, { run: runs.get(row.id), next, refreshExpiresAt: refreshExpiresAt.get(row.id) ?? null, flow: flows.get(row.id), streams: streams.get(row.id) });
 }
 
 /**
@@ -83,14 +97,23 @@ export async function integrationView(deps: ApiDeps, row: IntegrationRow): Promi
 export async function integrationPageViews(deps: ApiDeps & { cache?: ApiCache }, rows: IntegrationRow[]): Promise<Array<z.infer<typeof Integration>>> {
   const ids = rows.map((r) => r.id);
   const connected = rows.filter((r) => r.status === 'connected').map((r) => r.id);
-  const [runs, refreshExpiresAt, flows, times] = await Promise.all([
+  const [runs, refreshExpiresAt, flows, streams, times] = await Promise.all([
     latestSyncRuns(deps.db, ids),
     refreshExpiries(deps.db, ids),
     latestFlows(deps.db, ids),
+    integrationStreams(deps.db, ids),
     pageScheduleTimes(deps, connected),
   ]);
   const now = Date.now();
-  return rows.map((row) => view(row, runs.get(row.id), nextOf(times.get(row.id), now), refreshExpiresAt.get(row.id) ?? null, flows.get(row.id)));
+  return rows.map((row) =>
+    view(row, {
+      run: runs.get(row.id),
+      next: nextOf(times.get(row.id), now),
+      refreshExpiresAt: refreshExpiresAt.get(row.id) ?? null,
+      flow: flows.get(row.id),
+      streams: streams.get(row.id),
+    }),
+  );
 }
 
 /**

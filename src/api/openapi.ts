@@ -12,6 +12,7 @@ import {
   Health,
   Integration,
   IntegrationIdParams,
+  UpdateIntegrationSettingsBody,
   IntegrationList,
   IntegrationListQuery,
   LastSync,
@@ -59,7 +60,7 @@ interface ResponseSpec {
 }
 
 interface RouteSpec {
-  method: 'get' | 'post' | 'delete';
+  method: 'get' | 'post' | 'patch' | 'delete';
   /** OpenAPI path template (`{id}`). */
   path: string;
   operationId: string;
@@ -376,6 +377,17 @@ const ROUTES: RouteSpec[] = [
     security: 'tenant',
     params: IntegrationIdParams,
     responses: { 200: { description: 'The integration', body: Integration }, 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_FOUND },
+  },
+  {
+    method: 'patch',
+    path: '/v1/integrations/{id}/settings',
+    operationId: 'updateIntegrationSettings',
+    summary: 'Change the integration\'s settings (from its next sync on)',
+    tag: 'integrations',
+    security: 'tenant',
+    params: IntegrationIdParams,
+    body: UpdateIntegrationSettingsBody,
+    responses: { 200: { description: 'The integration with its new settings', body: Integration }, 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_FOUND },
   },
   {
     method: 'delete',

@@ -80,6 +80,46 @@ export const ReconnectAttempt = z
     'The newest reconnect of a connected integration. The integration stays `connected` and keeps syncing with its current grant while it is pending and whatever its outcome; only an admin\'s approval replaces the grant',
   );
 
+/** Per-integration settings (PATCH /v1/integrations/{id}/settings). */
+export const IntegrationSettings = z
+  .object({
+    syncEndUsers: z
+      .boolean()
+      .describe('Also sync end users (the full users export, after the seat report). `false`: only agents and admins are synced, which is all the seat report needs'),
+    maxBudgetShare: z
+      .number()
+      .gt(0)
+      .max(1)
+      .describe('The share of the Zendesk account\'s API budget (per rate-limit window, every bucket) the worker may use; the rest stays free for the customer\'s other apps. Default 0.8'),
+  })
+  .describe('Settings of the integration');
+
+export const UpdateIntegrationSettingsBody = z
+  .strictObject({
+    syncEndUsers: z.boolean({ error: 'must be true or false' }).optional(),
+    maxBudgetShare: z.number({ error: 'must be a number' }).gt(0, 'must be more than 0').max(1, 'must be at most 1').optional(),
+  })
+  .refine((b) => Object.keys(b).length > 0, 'must set at least one of syncEndUsers, maxBudgetShare');
+
+const StreamState = z.object({
+  complete: z.boolean().describe('The stream has been complete at least once: its data is whole as of `completedAt`'),
+  completedAt: isoDateTime.nullable().describe('When it was last complete; null if never yet'),
+  estimatedCompletionAt: isoDateTime
+    .nullable()
+    .describe('While it has never been complete: an estimate of when it will be, from the rate seen so far (null when not yet known)'),
+});
+
+export const SyncStreams = z
+  .object({
+    seatHolders: StreamState.describe('Agents and admins and their entitlements: the seat report is final once this is complete'),
+    endUsers: StreamState.extend({ enabled: z.boolean().describe('`syncEndUsers`') }).describe('Every user (the incremental users export), after the seat holders'),
+    ticketEvents: StreamState.extend({
+      coveredSince: isoDateTime.nullable().describe('Ticket activity is stored without gaps from this instant to the last sync; null until the newest window is in'),
+      coveredDays: z.number().int().min(0).describe('Days of ticket activity complete up to now'),
+    }).describe('Ticket activity, fetched newest first (7 days, 30 days, then the backfill)'),
+  })
+  .describe('How complete the synced data is, stream by stream');
+
 export const Integration = z.object({
   id: z.uuid(),
   provider: z.literal('zendesk'),
@@ -99,6 +139,8 @@ export const Integration = z.object({
       'When Zendesk\'s grant lapses unless renewed: the refresh token\'s expiry (about 30 days after the last refresh; ' +
         'every sync renews it ahead of time, and the worker logs a warning when it is days away). null when Zendesk did not say, or no tokens are stored.',
     ),
+  settings: IntegrationSettings,
+  streams: SyncStreams,
   reconnect: ReconnectAttempt.nullable().describe(
     'A reconnect requested while the integration was connected (POST /v1/integrations/{id}/reconnect), as long as it is the newest consent attempt; null otherwise (a reconnect of an integration that is not connected shows in `status`)',
   ),

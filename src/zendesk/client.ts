@@ -13,6 +13,7 @@ import {
   entitlementsResponseSchema,
   meResponseSchema,
   showManyUsersSchema,
+  usersCountSchema,
   usersListPageSchema,
   type EntitlementsResponse,
   ticketEventsPageSchema,
@@ -205,6 +206,11 @@ export class ZendeskClient {
       }
       return { users: records, skipped, anomalies, afterCursor: page.afterCursor, hasMore: page.hasMore };
     });
+  }
+
+  /** `GET /api/v2/users/count`: about how many users the account has (an estimate Zendesk refreshes now and then). */
+  async usersCount(): Promise<number> {
+    return (await this.get('/api/v2/users/count.json', {}, usersCountSchema)).count.value;
   }
 
   /** `GET /api/v2/users/show_many?ids=…&include_deleted=true` (at most 100 ids): the users Zendesk still knows. */

@@ -154,6 +154,9 @@ export const usersListPageSchema = z
   });
 export type UsersListPageEnvelope = z.output<typeof usersListPageSchema>;
 
+/** GET /api/v2/users/count: `{count: {value, refreshed_at}}` (Zendesk's count is an estimate, refreshed periodically). */
+export const usersCountSchema = z.object({ count: z.object({ value: z.number().int().nonnegative() }) });
+
 /** GET /api/v2/users/show_many: the users found among the ids asked for (unknown ids are simply absent). */
 export const showManyUsersSchema = z.object({ users: z.array(z.unknown()) });
 

@@ -4,7 +4,7 @@ import { addSyncRunCounts } from '../../db/repositories/syncRuns';
 import { insertTicketEvents } from '../../db/repositories/ticketEvents';
 import type { TicketEventsPage } from '../../zendesk/client';
 import { nextTicketEventsStart, ProgressGuard, toTicketEventRow } from '../syncMapping';
-import { coveredSince, freshPlan, planDone, readPlan, writePlan, type EventsPlan } from '../ticketEventsPlan';
+import { coveredSince, fetchedSpan, freshPlan, planDone, readPlan, remainingSpan, writePlan, type EventsPlan } from '../ticketEventsPlan';
 import { fetchAhead, refusedPosition, stopping, type ChunkContext, type ChunkResult } from './tools';
 
 /**
@@ -16,6 +16,18 @@ import { fetchAhead, refusedPosition, stopping, type ChunkContext, type ChunkRes
  * A saved start_time Zendesk refuses starts a fresh plan (noted on the run); an end_time that goes
  * backwards ends the chunk (ProgressGuard).
  */
+/** What the integration shows of the plan: coverage, and what the estimate of its end needs. */
+function progressOf(plan: EventsPlan, nowS: number) {
+  const since = coveredSince(plan);
+  return {
+    ...(since === null ? {} : { coveredSince: since }),
+    target: plan.target,
+    ...(plan.startedAt === undefined ? {} : { startedAtMs: plan.startedAt * 1000 }),
+    done: fetchedSpan(plan, nowS),
+    total: fetchedSpan(plan, nowS) + remainingSpan(plan, nowS),
+  };
+}
+
 export async function ticketEventsChunk(ctx: ChunkContext): Promise<ChunkResult> {
   const { input, client, deadline, pulse, deps } = ctx;
   const { db, config } = deps;
@@ -85,14 +97,12 @@ export async function ticketEventsChunk(ctx: ChunkContext): Promise<ChunkResult>
       result.records += inserted;
       pulse.beat(result);
       if (segmentDone) {
-        const since = coveredSince(plan);
-        await setStreamProgress(db, input.integrationId, 'ticket_events', { ...(since === null ? {} : { coveredSince: since }), target: plan.target }, planDone(plan));
+        await setStreamProgress(db, input.integrationId, 'ticket_events', progressOf(plan, nowS()), planDone(plan));
         if (planDone(plan)) return { ...result, done: true };
         break;
       }
       if (!more) {
-        const since = coveredSince(plan);
-        await setStreamProgress(db, input.integrationId, 'ticket_events', { ...(since === null ? {} : { coveredSince: since }), target: plan.target });
+        await setStreamProgress(db, input.integrationId, 'ticket_events', progressOf(plan, nowS()));
         return result;
       }
     }

@@ -1,5 +1,5 @@
 import { getCheckpoint, setCheckpoint } from '../../db/repositories/checkpoints';
-import { setStreamProgress } from '../../db/repositories/integrationStreams';
+import { setStreamProgress, streamProgress, type StreamProgressRecord } from '../../db/repositories/integrationStreams';
 import { addSyncRunCounts } from '../../db/repositories/syncRuns';
 import { upsertZendeskUsers } from '../../db/repositories/zendeskUsers';
 import { ProgressGuard, toUserRow, uniqueUserRows } from '../syncMapping';
@@ -18,6 +18,9 @@ export async function usersExportChunk(ctx: ChunkContext): Promise<ChunkResult> 
   let cursor = await getCheckpoint(db, input.integrationId, 'users');
   let requested = cursor;
   let reset = false;
+  // A pass from the beginning learns the account's size first (one request), for the completion estimate.
+  let progress: StreamProgressRecord = (cursor !== undefined ? await streamProgress(db, input.integrationId, 'end_users') : undefined) ?? {};
+  if (cursor === undefined) progress = { startedAtMs: Date.now(), done: 0, total: await client.usersCount().catch(() => undefined) };
   const fetchPage = (c: string | undefined) => fetchAhead(() => client.incrementalUsersPage(c ? { cursor: c } : { startTime: 0 }));
   let pending = fetchPage(cursor);
   for (;;) {
@@ -50,10 +53,14 @@ export async function usersExportChunk(ctx: ChunkContext): Promise<ChunkResult> 
     result.pages++;
     result.records += rows.length;
     pulse.beat(result);
+    progress.done = (progress.done ?? 0) + rows.length;
     if (page.end_of_stream) {
-      await setStreamProgress(db, input.integrationId, 'end_users', {}, true);
+      await setStreamProgress(db, input.integrationId, 'end_users', progress, true);
       return { ...result, done: true };
     }
-    if (!more) return result;
+    if (!more) {
+      await setStreamProgress(db, input.integrationId, 'end_users', progress);
+      return result;
+    }
   }
 }

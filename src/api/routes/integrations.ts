@@ -1,6 +1,6 @@
 import { Router, type Request } from 'express';
 import { ScheduleNotFoundError } from '@temporalio/client';
-import { findLiveIntegration, findTenantIntegration, insertIntegration, setIntegrationStatus } from '../../db/repositories/integrations';
+import { findLiveIntegration, findTenantIntegration, insertIntegration, setIntegrationStatus, updateIntegrationSettings } from '../../db/repositories/integrations';
 import { runningSyncRun, syncRunClosed } from '../../db/repositories/syncRuns';
 import { syncChainRunning } from '../../temporal/syncChain';
 import { ensureSyncSchedule, triggerSync } from '../../temporal/syncSchedule';
@@ -14,7 +14,7 @@ import type { ApiDeps } from '../deps';
 import { integrationViews } from '../integrationView';
 import { listIntegrations } from './integrationList';
 import { badRequest, conflict, HttpProblem, notFound, unauthorized } from '../problems';
-import { CreateIntegrationBody, DeleteQuery, IntegrationIdParams } from '../schemas';
+import { CreateIntegrationBody, DeleteQuery, IntegrationIdParams, UpdateIntegrationSettingsBody } from '../schemas';
 import { parseOr400 } from '../validate';
 
 /** How long DELETE waits for its disconnect to finish before answering 202 (it goes on regardless). */
@@ -68,6 +68,16 @@ export function integrationsRouter(deps: ApiDeps & { cache?: ApiCache }): Router
 
   router.get('/v1/integrations/:id', async (req, res) => {
     const [view] = await integrationViews(deps, [await ownIntegration(req)]);
+    res.json(view);
+  });
+
+  // Takes effect from the next sync (a running one keeps the settings it started with).
+  router.patch('/v1/integrations/:id/settings', async (req, res) => {
+    const integration = await ownIntegration(req);
+    const settings = parseOr400(UpdateIntegrationSettingsBody, req.body, 'body');
+    await updateIntegrationSettings(db, integration.id, settings);
+    const row = (await findTenantIntegration(db, integration.tenant_id, integration.id)) ?? integration;
+    const [view] = await integrationViews(deps, [row]);
     res.json(view);
   });
 

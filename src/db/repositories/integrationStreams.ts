@@ -45,3 +45,8 @@ export async function integrationStreams(db: Db, integrationIds: string[]): Prom
   }
   return out;
 }
+
+export async function streamProgress(db: Db, integrationId: string, stream: SyncStream): Promise<StreamProgressRecord | undefined> {
+  const row = await db.selectFrom('integration_streams').select('progress').where('integration_id', '=', integrationId).where('stream', '=', stream).executeTakeFirst();
+  return row?.progress as StreamProgressRecord | undefined;
+}

@@ -120,3 +120,16 @@ export async function latestSyncRuns(db: Db, integrationIds: string[]): Promise<
 export async function lockIntegration(db: Db, id: string): Promise<Integration | undefined> {
   return db.selectFrom('integrations').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
 }
+
+/** Changes an integration's settings (PATCH …/settings); only the fields given. */
+export async function updateIntegrationSettings(db: Db, id: string, settings: { syncEndUsers?: boolean; maxBudgetShare?: number }): Promise<void> {
+  await db
+    .updateTable('integrations')
+    .set({
+      ...(settings.syncEndUsers !== undefined ? { sync_end_users: settings.syncEndUsers } : {}),
+      ...(settings.maxBudgetShare !== undefined ? { max_budget_share: settings.maxBudgetShare } : {}),
+      updated_at: sql<Date>`now()`,
+    })
+    .where('id', '=', id)
+    .execute();
+}
