@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { decodeKey, parseEncryptionKeys, keyId, type EncryptionKey } from './crypto/keyring';
 import { looksLike32RandomBytes } from './crypto/keyStrength';
-import { httpsUnlessLoopback } from './shared/loopback';
+import { httpsUnlessLoopback } from './net/loopback';
 import { resolveTemporalConnection, temporalConnectionEnvShape, type TemporalConnectionSettings } from './temporal/connectionSettings';
 
 /**
@@ -85,7 +85,7 @@ const adminApiKey = z
   .string()
   .refine(looksLike32RandomBytes, 'must be at least 32 random bytes, e.g. `openssl rand -base64 32` (43 or more characters, 64 or more hex digits; this one is too short or too regular)');
 
-/** A URL that must be https unless its host is loopback (src/shared/loopback.ts says why). */
+/** A URL that must be https unless its host is loopback (src/net/loopback.ts says why). */
 const httpsUrl = z.string().transform((text, ctx) => {
   let url: URL;
   try {

@@ -1,11 +1,6 @@
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { INTEGRATION_ID, TENANT_ID, ZENDESK_WORKSPACE } from '../shared/searchAttributes';
 
-/** Keyword search attributes on every workflow and schedule, so `TenantId = "..."` finds a tenant's runs. */
-export const TENANT_ID = defineSearchAttributeKey('TenantId', SearchAttributeType.KEYWORD);
-export const INTEGRATION_ID = defineSearchAttributeKey('IntegrationId', SearchAttributeType.KEYWORD);
-export const ZENDESK_WORKSPACE = defineSearchAttributeKey('ZendeskWorkspace', SearchAttributeType.KEYWORD);
-
-export const SEARCH_ATTRIBUTE_NAMES = ['TenantId', 'IntegrationId', 'ZendeskWorkspace'] as const;
+export { INTEGRATION_ID, SEARCH_ATTRIBUTE_NAMES, TENANT_ID, ZENDESK_WORKSPACE } from '../shared/searchAttributes';
 
 export function searchAttributesFor(ids: { tenantId: string; integrationId: string; workspace: string }) {
   return [

@@ -6,11 +6,11 @@
  * Every log line a workflow writes — our `log.*` calls and the SDK's own ("Workflow started",
  * "Workflow completed", "Workflow failed"…) — carries the tenant, integration and workspace it concerns,
  * taken from the workflow's search attributes (set on every start and schedule, see
- * src/temporal/searchAttributes.ts) or, when a run has none, from its input.
+ * src/shared/searchAttributes.ts) or, when a run has none, from its input.
  */
 import type { WorkflowInboundCallsInterceptor, WorkflowInterceptorsFactory, WorkflowOutboundCallsInterceptor } from '@temporalio/workflow';
 import { workflowInfo } from '@temporalio/workflow';
-import { INTEGRATION_ID, TENANT_ID, ZENDESK_WORKSPACE } from '../temporal/searchAttributes';
+import { INTEGRATION_ID, TENANT_ID, ZENDESK_WORKSPACE } from '../shared/searchAttributes';
 
 export interface WorkflowLogIds {
   tenantId?: string;

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, loadConfig, parseDuration } from '../../src/config';
-import { isLoopbackHost } from '../../src/shared/loopback';
+import { isLoopbackHost } from '../../src/net/loopback';
 import { makeTestPki } from '../helpers/testCerts';
 
 const KEY = Buffer.alloc(32, 7).toString('base64');
