@@ -16,6 +16,8 @@ import { ADMIN_ROLE_ID, blankUser, customRoleIdFor } from './userGenerator';
 import { ROLE_CODE, type StaffCode, type UserStore } from './userStore';
 import type { UserCountEstimate } from './userCount';
 import { matchingUsers } from './userQuery';
+import { MAX_EXPORT_PAGE } from './incremental';
+import { eventsPageCount } from './ticketEvents';
 import type {
   BrokenRecordKind,
   ConsentMode,
@@ -588,6 +590,26 @@ export class SandboxWorkspace {
     }));
   }
 
+  /**
+   * Requests the ticket-events export needs from `startTime` (epoch s) to `end_of_stream`, following
+   * `next_page` at `perPage` (default 1000), as the sandbox answers now: a same-run reference for benches.
+   */
+  ticketEventsPageCount(startTime: number, perPage = MAX_EXPORT_PAGE): number {
+    const maxTs = Math.floor((this.now() - this.exclusionSeconds * 1000) / 1000);
+    const reads = this.eventStore.reads;
+    const pages = eventsPageCount(this.eventStore, startTime, perPage, maxTs);
+    this.eventStore.reads = reads;
+    return pages;
+  }
+
+  /** Requests the users export needs from `startTime` (epoch s, default 0) to `end_of_stream` at `perPage`. */
+  usersExportPageCount(startTime = 0, perPage = MAX_EXPORT_PAGE): number {
+    const store = this.userStore;
+    const horizonMs = this.now() - this.exclusionSeconds * 1000;
+    const n = store.firstAfter({ ms: horizonMs, id: Number.MAX_SAFE_INTEGER }) - store.firstAfter({ ms: startTime * 1000, id: -1 });
+    return Math.max(1, Math.ceil(Math.max(0, n) / perPage));
+  }
+
   /** Every event in (timestamp, id) order, without building the JSON. */
   ticketEvents(): IterableIterator<TicketEventSummary> {
     return this.eventStore.summaries();
@@ -624,6 +646,20 @@ export class SandboxWorkspace {
   /** @internal */
   consentingUser(): UserData | undefined {
     return this.userData(this.consentingUserId);
+  }
+
+  /**
+   * An access token without the consent dance, for a direct client (a bench's reference walk, a script):
+   * a new grant of `userId` (default the owner) with `scope` (default `read`) for `clientId` (default
+   * `sandbox-direct`, which needs no registration), expiring like the workspace's tokens. It is listed by
+   * issuedTokens() and grants() like any other.
+   */
+  issueAccessToken(opts: { userId?: number; scope?: string; clientId?: string } = {}): string {
+    const userId = opts.userId ?? this.ownerId;
+    this.requireUser(userId);
+    const now = this.now();
+    const grant = this.oauth.createGrant(opts.clientId ?? 'sandbox-direct', userId, opts.scope ?? 'read', now);
+    return this.oauth.issuePair(grant, this.tokens.accessTokenTtlSeconds, this.tokens.refreshTokenTtlSeconds, now).access.token;
   }
 
   /** Simulates an admin revoking the app's access in Zendesk's UI: every token dies. */

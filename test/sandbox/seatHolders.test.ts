@@ -200,4 +200,28 @@ describe('seat holders: role-filtered list, show_many, users/count', () => {
     assert.equal((await api(sb, 'seats-limited', '/api/v2/users/count', t)).status, 429);
     assert.equal(limited.stats().bucketRequests.account, 3);
   });
+
+  test('bench references: export page counts match a walk; issueAccessToken gives a working token without consent', async () => {
+    const direct = ws.issueAccessToken();
+    assert.equal((await get('/api/v2/users/count', direct)).status, 200);
+    assert.ok(ws.issuedTokens().includes(direct));
+    assert.equal((await get('/api/v2/users/count', ws.issueAccessToken({ scope: 'tickets:read' }))).status, 403);
+
+    let pages = 0;
+    let page = (await get('/api/v2/incremental/users/cursor?start_time=0&per_page=250', direct)).body;
+    for (pages = 1; !page.end_of_stream; pages++) page = (await get(page.after_url, direct)).body;
+    assert.equal(ws.usersExportPageCount(0, 250), pages);
+    const events = sb.createWorkspace({ subdomain: 'seats-events', users: 200, seatHolders: 20, ticketEvents: 5000, days: 90, consentMode: 'allow', rateLimits: false, exclusionSeconds: 0 });
+    const t = events.issueAccessToken();
+    const start = Math.floor(Date.now() / 1000) - 30 * 86_400;
+    let eventPages = 0;
+    let next: string | null = `/api/v2/incremental/ticket_events?start_time=${start}&per_page=100`;
+    while (next) {
+      const r = (await api(sb, 'seats-events', next, t)).body;
+      eventPages++;
+      next = r.end_of_stream ? null : r.next_page;
+    }
+    assert.ok(eventPages > 5);
+    assert.equal(events.ticketEventsPageCount(start, 100), eventPages);
+  });
 });
