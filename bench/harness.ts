@@ -152,6 +152,8 @@ export interface Harness {
   temporal: DevServer;
   sandbox: Sandbox;
   apiUrl: string;
+  /** The API process's internal port (/metrics, /readyz). */
+  internalUrl: string;
   /** The API process. */
   apiPid: number;
   /** Environment shared by the API and worker processes. */
@@ -263,6 +265,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     // 3. Sandbox.
     const apiPort = await freePort();
     const apiUrl = `http://127.0.0.1:${apiPort}`;
+    const internalPort = await freePort();
+    const internalUrl = `http://127.0.0.1:${internalPort}`;
     const sandbox = await startSandbox({
       exclusionSeconds: 0,
       clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUris: [`${apiUrl}/v1/oauth/zendesk/callback`] }],
@@ -270,12 +274,13 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     cleanups.push(() => sandbox.close());
 
     // 4. API process.
-    const adminKey = `admin-${randomBytes(16).toString('hex')}`;
+    const adminKey = randomBytes(32).toString('base64url');
     const env: Record<string, string> = {
       DATABASE_URL: databaseUrl,
       TEMPORAL_ADDRESS: temporal.address,
       TEMPORAL_TASK_QUEUE: `bench-${randomBytes(4).toString('hex')}`,
       PORT: String(apiPort),
+      INTERNAL_PORT: String(internalPort),
       PUBLIC_URL: apiUrl,
       ADMIN_API_KEY: adminKey,
       ENCRYPTION_KEY: randomBytes(32).toString('base64'),
@@ -296,7 +301,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     const startApi = async (extraEnv: Record<string, string> = {}) => {
       const port = await freePort();
       const url = `http://127.0.0.1:${port}`;
-      const proc = spawnTsx('src/api-server.ts', { ...env, PORT: String(port), PUBLIC_URL: url, ...extraEnv });
+      const proc = spawnTsx('src/api-server.ts', { ...env, PORT: String(port), INTERNAL_PORT: String(await freePort()), PUBLIC_URL: url, ...extraEnv });
       children.add(proc.child);
       const stopApi = () => stopChild(proc.child);
       cleanups.push(stopApi);
@@ -432,7 +437,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       }
     };
 
-    return { databaseUrl, dbName, db, temporal, sandbox, apiUrl, apiPid: apiService.pid, env, tenantKey, api, startApi, startWorker, connect, waitForSync, stop };
+    return { databaseUrl, dbName, db, temporal, sandbox, apiUrl, internalUrl, apiPid: apiService.pid, env, tenantKey, api, startApi, startWorker, connect, waitForSync, stop };
   } catch (err) {
     await stop();
     throw err;

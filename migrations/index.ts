@@ -8,6 +8,8 @@ import * as tolerantUsers from './20261203T090000_tolerant_users';
 import * as userEntitlements from './20261203T100000_user_entitlements';
 import * as reconnectAttempts from './20261204T090000_reconnect_attempts';
 import * as housekeeping from './20261204T100000_housekeeping';
+import * as tenantKeysLifecycle from './20261205T090000_tenant_keys_lifecycle';
+import * as seatHoldersFirst from './20261206T090000_seat_holders_first';
 
 /**
  * Every migration, by its timestamped name. A static list (rather than a folder scan) works the same
@@ -23,4 +25,6 @@ export const migrations: Record<string, Migration> = {
   '20261203T100000_user_entitlements': userEntitlements,
   '20261204T090000_reconnect_attempts': reconnectAttempts,
   '20261204T100000_housekeeping': housekeeping,
+  '20261205T090000_tenant_keys_lifecycle': tenantKeysLifecycle,
+  '20261206T090000_seat_holders_first': seatHoldersFirst,
 };

@@ -23,6 +23,7 @@ import { zendeskConnect, type ConnectInput } from '../src/workflows/connect';
 import { zendeskDisconnect } from '../src/workflows/disconnect';
 import { housekeeping, HOUSEKEEPING_RULES } from '../src/workflows/housekeeping';
 import { submitConsentUpdate } from '../src/workflows/messages';
+import { zendeskOffboard } from '../src/workflows/offboard';
 import { zendeskSync, type SyncInput } from '../src/workflows/sync';
 import { productionWorkflowBundle } from '../test/replay/workflowBundle';
 import { freePort } from './test';
@@ -74,6 +75,7 @@ function syncStubs(chunks: { users: number; events: number }, overrides: Stubs =
     syncUsersChunk: async () => ({ done: --users <= 0, pages: 2, records: 2000 }),
     syncTicketEventsChunk: async () => ({ done: --events <= 0, pages: 3, records: 2500 }),
     syncEntitlementsChunk: async () => ({ done: true, pages: 1, records: 4 }),
+    syncSeatHoldersChunk: async () => ({ done: true, pages: 2, records: 150 }),
     finishSync: async () => undefined,
     markNeedsReauth: async () => undefined,
     ...overrides,
@@ -135,7 +137,9 @@ export const SCENARIOS: Scenario[] = [
   { name: 'zendesk-sync-both-streams', activities: syncStubs({ users: 3, events: 2 }), run: runSync(syncInput()) },
   // The current path: users, then the entitlements of light agents and contributors (patch
   // `entitlements-after-users`), beside the ticket events. The histories above predate it and still replay.
-  { name: 'zendesk-sync-with-entitlements', activities: syncStubs({ users: 2, events: 2 }), run: runSync(syncInput()) },
+  // `zendesk-sync-with-entitlements.json` (users, then entitlements) predates patch `seat-holders-first` and is
+  // kept, no longer re-captured. The current path: seat holders, entitlements, end users, beside ticket events.
+  { name: 'zendesk-sync-seat-holders-first', activities: syncStubs({ users: 2, events: 2 }), run: runSync(syncInput()) },
   // chunksPerRun 2 (production: 100): the first run's two chunks leave users unfinished, so it continues as
   // new; the second run (resume input) finishes users and records the run as succeeded.
   { name: 'zendesk-sync-continue-as-new', activities: syncStubs({ users: 3, events: 1 }), run: runSync(syncInput({ chunksPerRun: 2 })) },
@@ -164,6 +168,22 @@ export const SCENARIOS: Scenario[] = [
     })(),
     run: async (client, taskQueue, workflowId) => {
       const handle = await client.workflow.start(zendeskDisconnect, { taskQueue, workflowId, args: [{ integrationId: INTEGRATION, purge: true }] });
+      await handle.result();
+      return handle;
+    },
+  },
+  // A tenant's offboarding: keys refused, its integrations (three) disconnected and purged, keys revoked, offboarded.
+  {
+    name: 'zendesk-offboard',
+    activities: {
+      beginOffboard: async () => undefined,
+      listTenantIntegrations: async () => ({ integrationIds: [INTEGRATION, FLOW, '00000000-0000-4000-8000-000000000004'], next: undefined }),
+      disconnectAndPurge: async (input: { integrationId: string }) => ({ skipped: input.integrationId === FLOW, revocation: 'revoked' }),
+      revokeTenantKeys: async () => ({ revoked: 2 }),
+      finishOffboard: async () => undefined,
+    },
+    run: async (client, taskQueue, workflowId) => {
+      const handle = await client.workflow.start(zendeskOffboard, { taskQueue, workflowId, args: [{ tenantId: TENANT }] });
       await handle.result();
       return handle;
     },

@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import { createApp } from './api/app';
 import { createApiCache } from './api/cache/apiCache';
+import { startInternalServer } from './api/internalServer';
 import { loadConfigOrExit } from './config';
 import { SecretBox } from './crypto/secretBox';
 import { createDb } from './db/database';
@@ -17,12 +18,15 @@ async function main(): Promise<void> {
   const metrics = createMetrics({ defaultLabels: { process: 'api' } });
   // The report cache and its LISTEN connection (off with REPORT_CACHE_TTL_SECONDS=0).
   const cache = createApiCache({ config, db, logger, metrics });
-  const app = createApp({ db, box: new SecretBox(config.encryptionKey!), config, temporal, logger, metrics, cache });
+  const app = createApp({ db, box: new SecretBox(config.encryptionKeys!), config, temporal, logger, metrics, cache });
+  // /metrics, /healthz and /readyz on the internal port; the public port serves the API (and /healthz).
+  const internal = await startInternalServer({ deps: { db, temporal }, metrics, port: config.internalPort });
   const server = createServer(app);
-  server.listen(config.port, () => logger.info({ port: config.port, publicUrl: config.publicUrl }, 'API listening'));
+  server.listen(config.port, () => logger.info({ port: config.port, internalPort: internal.port, publicUrl: config.publicUrl }, 'API listening'));
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'shutting down: no new requests, finishing those in flight');
     server.close(async () => {
+      await internal.close();
       await cache.close();
       await temporal.connection.close();
       await db.destroy();

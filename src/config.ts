@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import { decodeKey, parseEncryptionKeys, keyId, type EncryptionKey } from './crypto/keyring';
+import { looksLike32RandomBytes } from './crypto/keyStrength';
+import { httpsUnlessLoopback } from './shared/loopback';
+import { resolveTemporalConnection, temporalConnectionEnvShape, type TemporalConnectionSettings } from './temporal/connectionSettings';
 
 /**
  * The one configuration module. Every variable of the contract is validated here, once, at start;
@@ -58,35 +62,77 @@ export const DEFAULT_ACCESS_TOKEN_EXPIRES_IN = 1800;
 export const DEFAULT_REFRESH_TOKEN_EXPIRES_IN = 2_592_000;
 
 const encryptionKey = z.string().transform((text, ctx) => {
-  const bytes = Buffer.from(text, 'base64');
-  if (bytes.length !== 32 || bytes.toString('base64').replace(/=+$/, '') !== text.trim().replace(/=+$/, '')) {
+  const bytes = decodeKey(text);
+  if (!bytes) {
     ctx.addIssue({ code: 'custom', message: 'must be 32 random bytes encoded as base64 (e.g. `openssl rand -base64 32`)' });
     return z.NEVER;
   }
   return bytes;
 });
 
+/** `label:base64,label:base64,…`, the first one current (src/crypto/keyring.ts). */
+const encryptionKeyList = z.string().transform((text, ctx) => {
+  const parsed = parseEncryptionKeys(text);
+  if (!parsed.ok) {
+    for (const message of parsed.problems) ctx.addIssue({ code: 'custom', message });
+    return z.NEVER;
+  }
+  return parsed.keys;
+});
+
+/** Guards every tenant's keys and lifecycle: refuse what is certainly weaker than 32 random bytes. */
+const adminApiKey = z
+  .string()
+  .refine(looksLike32RandomBytes, 'must be at least 32 random bytes, e.g. `openssl rand -base64 32` (43 or more characters, 64 or more hex digits; this one is too short or too regular)');
+
+/** A URL that must be https unless its host is loopback (src/shared/loopback.ts says why). */
+const httpsUrl = z.string().transform((text, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'must be an absolute URL such as https://integrations.example.com' });
+    return z.NEVER;
+  }
+  const problem = httpsUnlessLoopback(url);
+  if (problem) {
+    ctx.addIssue({ code: 'custom', message: problem });
+    return z.NEVER;
+  }
+  return text;
+});
+
 const baseUrlTemplate = z
   .string()
   .refine((t) => t.includes('{subdomain}'), 'must contain {subdomain}')
-  .refine((t) => {
+  .superRefine((t, ctx) => {
+    let url: URL;
     try {
-      const url = new URL(t.replace('{subdomain}', 'example'));
-      return url.protocol === 'https:' || url.protocol === 'http:';
+      url = new URL(t.replace('{subdomain}', 'example'));
     } catch {
-      return false;
+      ctx.addIssue({ code: 'custom', message: 'must be a URL template such as https://{subdomain}.zendesk.com' });
+      return;
     }
-  }, 'must be an http(s) URL template such as https://{subdomain}.zendesk.com');
+    // The tokens travel to this host: https, except a sandbox on this machine.
+    const problem = httpsUnlessLoopback(url, t);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 const envSchema = z.object({
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection string').optional(),
   TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('zendesk-integration'),
+  // TLS / mTLS / API key (Temporal Cloud): src/temporal/connectionSettings.ts.
+  ...temporalConnectionEnvShape,
   PORT: intString(0, 65535).default(3000),
-  PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
-  ADMIN_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** https, except a loopback host (the OAuth redirect URI, and the code it carries, is built from it). */
+  PUBLIC_URL: httpsUrl.optional(),
+  ADMIN_API_KEY: adminApiKey.optional(),
+  /** One key: the same as ENCRYPTION_KEYS with that key alone. */
   ENCRYPTION_KEY: encryptionKey.optional(),
+  /** The key ring: `label:base64,…`, the first current (encrypts), every one decrypts (README, "Secrets at rest"). */
+  ENCRYPTION_KEYS: encryptionKeyList.optional(),
   ZENDESK_CLIENT_ID: z.string().min(1).optional(),
   ZENDESK_CLIENT_SECRET: z.string().min(1).optional(),
   ZENDESK_BASE_URL: baseUrlTemplate.default('https://{subdomain}.zendesk.com'),
@@ -95,6 +141,8 @@ const envSchema = z.object({
   SYNC_CHUNK_SECONDS: intString(1, 240).default(30),
   /** Chunks per workflow run before a sync continues as new (keeps every history small). */
   SYNC_CHUNKS_PER_RUN: intString(2, 1000).default(100),
+  /** Attempts of a failing sync chunk (backoff 1 s doubling to 1 min between them) before the run is recorded failed. */
+  SYNC_CHUNK_ATTEMPTS: intString(1, 100).default(30),
   ACTIVITY_BACKFILL_DAYS: intString(1, 3650).default(90),
   INACTIVE_AFTER_DAYS: intString(1, 3650).default(30),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -111,6 +159,11 @@ const envSchema = z.object({
   ZENDESK_ACCESS_TOKEN_EXPIRES_IN: intBetween(300, 172_800).default(DEFAULT_ACCESS_TOKEN_EXPIRES_IN),
   /** Refresh-token lifetime asked of Zendesk, in seconds (604800 < n < 7776000). */
   ZENDESK_REFRESH_TOKEN_EXPIRES_IN: intBetween(604_800, 7_776_000).default(DEFAULT_REFRESH_TOKEN_EXPIRES_IN),
+  /**
+   * The API's internal port: GET /metrics, /healthz, /readyz, for Prometheus and the orchestrator's probes,
+   * kept off the public port (PORT) so the internet sees neither our metrics nor our dependencies' state.
+   */
+  INTERNAL_PORT: intString(0, 65535).default(9463),
   /** Port of the worker's own HTTP server: GET /metrics (Prometheus text), /healthz, /readyz. */
   METRICS_PORT: intString(0, 65535).default(9464),
   /** When set, the Temporal SDK's Rust core serves its own worker metrics (Prometheus) on 0.0.0.0:<port>/metrics. */
@@ -171,12 +224,14 @@ export interface WorkerTuning {
 
 export interface Config {
   databaseUrl: string | undefined;
-  temporal: { address: string; namespace: string; taskQueue: string };
+  /** `connection`: TLS and API key (TEMPORAL_TLS*, TEMPORAL_API_KEY); absent or empty means plaintext. */
+  temporal: { address: string; namespace: string; taskQueue: string; connection?: TemporalConnectionSettings };
   port: number;
   publicUrl: string;
   redirectUri: string;
   adminApiKey: string | undefined;
-  encryptionKey: Buffer | undefined;
+  /** The key ring, current first (ENCRYPTION_KEYS, or ENCRYPTION_KEY alone); undefined when neither is set. */
+  encryptionKeys: EncryptionKey[] | undefined;
   zendesk: {
     clientId: string | undefined;
     clientSecret: string | undefined;
@@ -189,13 +244,15 @@ export interface Config {
   };
   syncIntervalMs: number;
   /** The shape of a sync's workflow runs (SyncInput.chunkMs / chunksPerRun). */
-  syncRun: { chunkMs: number; chunksPerRun: number };
+  syncRun: { chunkMs: number; chunksPerRun: number; chunkAttempts: number };
   activityBackfillDays: number;
   inactiveAfterDays: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   consentTimeoutMs: number;
   /** How long the OAuth callback waits for the workflow's outcome (OAUTH_CALLBACK_WAIT). */
   oauthCallbackWaitMs: number;
+  /** The API's internal server port: /metrics, /healthz, /readyz (INTERNAL_PORT). */
+  internalPort: number;
   /** The worker's metrics/health server port (METRICS_PORT). */
   metricsPort: number;
   /** The Temporal SDK core's Prometheus exporter port (TEMPORAL_METRICS_PORT), off when undefined. */
@@ -229,14 +286,29 @@ export interface HousekeepingSettings {
 }
 
 /** What each process needs beyond the defaults. */
-export type Role = 'api' | 'worker' | 'migrate' | 'any';
+export type Role = 'api' | 'worker' | 'migrate' | 'rotate-keys' | 'any';
 
 const REQUIRED: Record<Role, Array<keyof z.output<typeof envSchema>>> = {
-  api: ['ADMIN_API_KEY', 'ENCRYPTION_KEY', 'DATABASE_URL'],
-  worker: ['ENCRYPTION_KEY', 'ZENDESK_CLIENT_ID', 'ZENDESK_CLIENT_SECRET', 'DATABASE_URL'],
+  api: ['ADMIN_API_KEY', 'DATABASE_URL'],
+  worker: ['ZENDESK_CLIENT_ID', 'ZENDESK_CLIENT_SECRET', 'DATABASE_URL'],
   migrate: ['DATABASE_URL'],
+  'rotate-keys': ['DATABASE_URL'],
   any: [],
 };
+/** Roles that read or write stored secrets: they need ENCRYPTION_KEY or ENCRYPTION_KEYS. */
+const NEEDS_KEYS: Role[] = ['api', 'worker', 'rotate-keys'];
+
+/**
+ * The key ring from ENCRYPTION_KEYS or ENCRYPTION_KEY. Both may be set (docker-compose.yml always passes
+ * ENCRYPTION_KEY) only when ENCRYPTION_KEY is one of the ring's keys: a value that would be silently
+ * ignored is refused, so nobody believes a key is in use that is not.
+ */
+function keyRing(single: Buffer | undefined, list: EncryptionKey[] | undefined, problems: string[]): EncryptionKey[] | undefined {
+  if (list && single && !list.some((k) => keyId(k.key) === keyId(single))) {
+    problems.push('ENCRYPTION_KEY: is not one of the keys of ENCRYPTION_KEYS; when both are set ENCRYPTION_KEYS is used, so set ENCRYPTION_KEY to one of its keys (or unset it)');
+  }
+  return list ?? (single ? [{ label: 'default', key: single }] : undefined);
+}
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -254,9 +326,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!parsed.success) {
     for (const issue of parsed.error.issues) problems.push(`${issue.path.join('.')}: ${issue.message}`);
   }
+  let temporalConnection: TemporalConnectionSettings = {};
   if (parsed.success) {
+    const resolved = resolveTemporalConnection(parsed.data, cleaned);
+    problems.push(...resolved.problems);
+    temporalConnection = resolved.settings;
     for (const key of REQUIRED[role]) {
       if (parsed.data[key] === undefined) problems.push(`${key}: required for ${role}`);
+    }
+    if (NEEDS_KEYS.includes(role) && !parsed.data.ENCRYPTION_KEY && !parsed.data.ENCRYPTION_KEYS) {
+      problems.push(`ENCRYPTION_KEY: required for ${role} (or ENCRYPTION_KEYS)`);
     }
     // The default report window must be one the reports accept (inactiveDays is capped by the retention).
     if (parsed.data.INACTIVE_AFTER_DAYS > parsed.data.ACTIVITY_RETENTION_DAYS) {
@@ -268,17 +347,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       problems.push('ZENDESK_ACCESS_TOKEN_EXPIRES_IN: must be less than ZENDESK_REFRESH_TOKEN_EXPIRES_IN');
     }
   }
+  const encryptionKeys = parsed.success ? keyRing(parsed.data.ENCRYPTION_KEY, parsed.data.ENCRYPTION_KEYS, problems) : undefined;
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   const e = parsed.data;
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   return {
     databaseUrl: e.DATABASE_URL,
-    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE },
+    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE, connection: temporalConnection },
     port: e.PORT,
     publicUrl,
     redirectUri: `${publicUrl}/v1/oauth/zendesk/callback`,
     adminApiKey: e.ADMIN_API_KEY,
-    encryptionKey: e.ENCRYPTION_KEY,
+    encryptionKeys,
     zendesk: {
       clientId: e.ZENDESK_CLIENT_ID,
       clientSecret: e.ZENDESK_CLIENT_SECRET,
@@ -288,12 +368,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       refreshTokenExpiresIn: e.ZENDESK_REFRESH_TOKEN_EXPIRES_IN,
     },
     syncIntervalMs: e.SYNC_INTERVAL,
-    syncRun: { chunkMs: e.SYNC_CHUNK_SECONDS * 1000, chunksPerRun: e.SYNC_CHUNKS_PER_RUN },
+    syncRun: { chunkMs: e.SYNC_CHUNK_SECONDS * 1000, chunksPerRun: e.SYNC_CHUNKS_PER_RUN, chunkAttempts: e.SYNC_CHUNK_ATTEMPTS },
     activityBackfillDays: e.ACTIVITY_BACKFILL_DAYS,
     inactiveAfterDays: e.INACTIVE_AFTER_DAYS,
     logLevel: e.LOG_LEVEL,
     consentTimeoutMs: e.CONSENT_TIMEOUT,
     oauthCallbackWaitMs: e.OAUTH_CALLBACK_WAIT,
+    internalPort: e.INTERNAL_PORT,
     metricsPort: e.METRICS_PORT,
     temporalMetricsPort: e.TEMPORAL_METRICS_PORT,
     workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,

@@ -9,8 +9,11 @@ import { createServer } from 'node:http';
 import path from 'node:path';
 import pg from 'pg';
 import { createApp } from './api/app';
+import { startInternalServer } from './api/internalServer';
 import { loadConfig } from './config';
-import { generateApiKey, hashApiKey } from './crypto/apiKeys';
+import { apiKeyHint, generateApiKey, hashApiKey } from './crypto/apiKeys';
+import { insertTenant } from './db/repositories/tenants';
+import { looksLike32RandomBytes } from './crypto/keyStrength';
 import { SecretBox } from './crypto/secretBox';
 import { createDb, DEFAULT_DATABASE_URL } from './db/database';
 import { startEmbeddedPostgres } from './db/embedded';
@@ -27,11 +30,16 @@ import { createWorker } from './temporal/worker';
 const DATA_DIR = path.resolve(process.env.DEV_DATA_DIR ?? '.data');
 const SANDBOX_PORT = Number(process.env.SANDBOX_PORT ?? 4010);
 
-/** Dev secrets are generated once and kept under .data/ so restarts keep tokens decryptable. */
+/**
+ * Dev secrets are generated once and kept under .data/ so restarts keep tokens decryptable. An admin key
+ * saved by an older version (shorter than the 32 random bytes now required) is replaced; the encryption key
+ * is kept, or the stored tokens would be lost.
+ */
 function devSecrets(): { encryptionKey: string; adminApiKey: string } {
   const file = path.join(DATA_DIR, 'dev-secrets.json');
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8'));
-  const secrets = { encryptionKey: randomBytes(32).toString('base64'), adminApiKey: `admin_${randomBytes(18).toString('base64url')}` };
+  const saved = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { encryptionKey: string; adminApiKey: string }) : undefined;
+  if (saved && looksLike32RandomBytes(saved.adminApiKey)) return saved;
+  const secrets = { encryptionKey: saved?.encryptionKey ?? randomBytes(32).toString('base64'), adminApiKey: randomBytes(32).toString('base64url') };
   writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;
 }
@@ -154,7 +162,8 @@ async function main(): Promise<void> {
       PORT: String(port),
       PUBLIC_URL: publicUrl,
       ADMIN_API_KEY: process.env.ADMIN_API_KEY ?? secrets.adminApiKey,
-      ENCRYPTION_KEY: process.env.ENCRYPTION_KEY ?? secrets.encryptionKey,
+      // With ENCRYPTION_KEYS (trying a rotation under `npm run dev`) the saved key is not added: list it there.
+      ENCRYPTION_KEY: process.env.ENCRYPTION_KEY ?? (process.env.ENCRYPTION_KEYS ? undefined : secrets.encryptionKey),
       ZENDESK_CLIENT_ID: clientId,
       ZENDESK_CLIENT_SECRET: clientSecret,
       ZENDESK_BASE_URL: baseUrlTemplate,
@@ -167,7 +176,7 @@ async function main(): Promise<void> {
   stops.push(() => db.destroy());
   await migrateToLatest(db);
 
-  const box = new SecretBox(config.encryptionKey!);
+  const box = new SecretBox(config.encryptionKeys!);
   const temporal = await createTemporalClient(config);
   stops.push(() => temporal.connection.close());
   const metrics = createMetrics();
@@ -185,15 +194,19 @@ async function main(): Promise<void> {
   const server = createServer(createApp({ db, box, config, temporal, logger: logger.child({ process: 'api' }), metrics }));
   await new Promise<void>((resolve) => server.listen(config.port, resolve));
   stops.push(() => new Promise((resolve) => server.close(resolve)));
+  // The API's /metrics and /readyz, on loopback only here (a production API binds its internal port for the scraper).
+  const internal = await startInternalServer({ deps: { db, temporal }, metrics, port: config.internalPort, host: '127.0.0.1' });
+  stops.push(() => internal.close());
 
   // A ready tenant so the demo needs no admin call.
   const tenantKey = generateApiKey();
-  await db.insertInto('tenants').values({ name: `dev tenant ${new Date().toISOString()}`, api_key_hash: hashApiKey(tenantKey) }).execute();
+  await insertTenant(db, `dev tenant ${new Date().toISOString()}`, { keyHash: hashApiKey(tenantKey), hint: apiKeyHint(tenantKey), createdBy: 'admin' });
 
   const lines = [
     '',
     'Zendesk integration worker — development system is up',
     `  API               ${config.publicUrl}   (OpenAPI: ${config.publicUrl}/openapi.json)`,
+    `  Internal          http://127.0.0.1:${internal.port}   (/metrics, /readyz)`,
     `  Temporal Web UI   ${uiUrl ?? `(external Temporal at ${temporalAddress})`}`,
     `  Zendesk sandbox   ${sandboxUrl ? `${sandboxUrl}/demo  (demo workspace "demo")` : `(real Zendesk: ${config.zendesk.baseUrlTemplate})`}`,
     `  PostgreSQL        ${database.description}`,

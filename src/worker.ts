@@ -1,5 +1,4 @@
 import { getHeapStatistics } from 'node:v8';
-import { NativeConnection } from '@temporalio/worker';
 import { loadConfigOrExit } from './config';
 import { SecretBox } from './crypto/secretBox';
 import { createDb } from './db/database';
@@ -7,7 +6,9 @@ import { createLogger } from './logger';
 import { createMetrics, startMetricsServer } from './observability/metrics';
 import { installSdkLogger } from './observability/sdkLogger';
 import { createTemporalClient } from './temporal/client';
+import { describeTemporalConnection } from './temporal/connectionSettings';
 import { keepHousekeepingSchedule } from './temporal/housekeepingSchedule';
+import { connectNativeTemporal } from './temporal/nativeConnection';
 import { createWorker } from './temporal/worker';
 
 /** Above this V8 heap limit the worker runs without a heap cap (V8's default is a quarter of the machine's memory, up to 4 GiB). */
@@ -31,14 +32,15 @@ async function main(): Promise<void> {
   const temporal = await createTemporalClient(config);
   const metrics = createMetrics({ defaultLabels: { process: 'worker' } });
   // Closed after the worker stops: the SDK runtime (and its log forwarding) winds down only once no connection is left.
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
-  const worker = await createWorker({ deps: { db, box: new SecretBox(config.encryptionKey!), config, logger, temporal, metrics }, connection });
+  const connection = await connectNativeTemporal(config);
+  const worker = await createWorker({ deps: { db, box: new SecretBox(config.encryptionKeys!), config, logger, temporal, metrics }, connection });
   // GET /metrics, /healthz, and /readyz (200 while the worker polls its task queue).
   const metricsServer = await startMetricsServer({ registry: metrics.registry, port: config.metricsPort, ready: () => worker.getState() === 'RUNNING' });
   logger.info(
     {
       taskQueue: config.temporal.taskQueue,
       temporal: config.temporal.address,
+      temporalConnection: describeTemporalConnection(config.temporal.connection ?? {}),
       metricsPort: metricsServer.port,
       temporalMetricsPort: config.temporalMetricsPort,
       heapLimitMb,

@@ -65,7 +65,7 @@ export const apiLoad: Scenario = {
     const allPaths = [...usersPaths, ...utilizationPaths];
 
     // The caching API (the harness's) must have its change feed up; a second API computes every request.
-    const cacheOn = async () => /^api_cache_enabled(\{[^}]*\})? 1$/m.test(await (await fetch(`${h.apiUrl}/metrics`)).text());
+    const cacheOn = async () => /^api_cache_enabled(\{[^}]*\})? 1$/m.test(await (await fetch(`${h.internalUrl}/metrics`)).text());
     for (let i = 0; !(await cacheOn()); i++) {
       if (i > 100) throw new Error('the API report cache did not turn on');
       await sleep(100);

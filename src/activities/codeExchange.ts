@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { TokenSet } from '../db/repositories/credentials';
 import { findIntegration } from '../db/repositories/integrations';
-import { findOAuthFlow, markFlowExchanged } from '../db/repositories/oauthFlows';
+import { findOAuthFlow, markFlowExchanged, openCode, openVerifier } from '../db/repositories/oauthFlows';
 import type { Transaction } from 'kysely';
 import type { Database } from '../db/tables';
 import { zendeskObserver } from '../observability/metrics';
@@ -32,8 +32,8 @@ export async function exchangeFlowCode(
   }
   const integration = await findIntegration(db, input.integrationId);
   if (!integration) throw ApplicationFailure.nonRetryable(`Integration ${input.integrationId} no longer exists`, 'IntegrationGone');
-  const code = box.decrypt(flow.code_enc, flow.id);
-  const codeVerifier = box.decrypt(flow.pkce_verifier_enc, flow.id);
+  const code = openCode(box, { id: flow.id, code_enc: flow.code_enc });
+  const codeVerifier = openVerifier(box, { id: flow.id, pkce_verifier_enc: flow.pkce_verifier_enc });
   await withZendeskFailures(async () => {
     const tokens = await exchangeCode({
       baseUrl: workspaceBaseUrl(config.zendesk.baseUrlTemplate, integration.workspace),

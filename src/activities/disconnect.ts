@@ -7,6 +7,7 @@ import { closeRunningSyncRuns } from '../db/repositories/syncRuns';
 import { deleteSyncSchedule } from '../temporal/syncSchedule';
 import { connectWorkflowId } from '../workflows/connect';
 import type { ActivityDeps } from './deps';
+import { requireDisconnecting } from './destructiveGuard';
 import { revokeAndForget, type RevocationResult } from './revoke';
 import { forgetStagedGrants } from './revokeStaged';
 
@@ -35,6 +36,7 @@ export function createDisconnectActivities(deps: ActivityDeps) {
      * terminated, and their runs closed (a terminated workflow closes nothing itself).
      */
     async stopSyncing(input: { integrationId: string }): Promise<{ syncsStopped: number }> {
+      await requireDisconnecting(db, input.integrationId, 'delete the sync schedule and stop the syncs');
       await deleteSyncSchedule(temporal, input.integrationId);
       await temporal.workflow
         .getHandle(connectWorkflowId(input.integrationId))
@@ -62,6 +64,7 @@ export function createDisconnectActivities(deps: ActivityDeps) {
      * also the tokens of a consent attempt the disconnect cut short (staged, never put to use).
      */
     async revokeGrant(input: { integrationId: string }): Promise<RevocationResult> {
+      await requireDisconnecting(db, input.integrationId, 'revoke and delete the Zendesk tokens');
       await forgetStagedGrants(deps, input.integrationId);
       return revokeAndForget(deps, input.integrationId);
     },
@@ -71,6 +74,8 @@ export function createDisconnectActivities(deps: ActivityDeps) {
      * whether everything is gone. Safe to retry and to run again: each batch is its own statement.
      */
     async purgeSyncedDataSlice(input: { integrationId: string }): Promise<{ done: boolean; deleted: number }> {
+      // Checked on every slice: each one is its own activity, and could be retried long after the first.
+      if ((await requireDisconnecting(db, input.integrationId, 'delete the synced data')) === 'gone') return { done: true, deleted: 0 };
       const until = Date.now() + PURGE_SLICE_MS;
       let deleted = 0;
       await deleteUserActivity(db, input.integrationId);
@@ -97,6 +102,7 @@ export function createDisconnectActivities(deps: ActivityDeps) {
 
     /** Terminates syncs of the integration still running (the schedule itself is already gone). */
     async stopRunningSyncs(input: { integrationId: string }): Promise<number> {
+      await requireDisconnecting(db, input.integrationId, 'stop the syncs');
       let stopped = 0;
       const query = `IntegrationId = "${input.integrationId}" AND ExecutionStatus = "Running" AND WorkflowType = "zendeskSync"`;
       for await (const execution of temporal.workflow.list({ query })) {
@@ -112,6 +118,7 @@ export function createDisconnectActivities(deps: ActivityDeps) {
      * the sentence saying so (and how an admin removes it) is also kept as the disconnected integration's error.
      */
     async revokeAndDeleteCredentials(input: { integrationId: string }): Promise<RevocationResult> {
+      await requireDisconnecting(db, input.integrationId, 'revoke and delete the Zendesk tokens');
       const revocation = await revokeAndForget(deps, input.integrationId);
       if (revocation.grantMayBeLive) {
         await setIntegrationStatus(db, input.integrationId, { status: 'disconnected', error: revocation.message, onlyFrom: ['disconnected'] });
@@ -120,6 +127,7 @@ export function createDisconnectActivities(deps: ActivityDeps) {
     },
 
     async purgeSyncedData(input: { integrationId: string }): Promise<void> {
+      if ((await requireDisconnecting(db, input.integrationId, 'delete the synced data')) === 'gone') return;
       await db.transaction().execute(async (trx) => {
         await trx.deleteFrom('ticket_events').where('integration_id', '=', input.integrationId).execute();
         await trx.deleteFrom('zendesk_users').where('integration_id', '=', input.integrationId).execute();

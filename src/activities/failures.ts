@@ -6,6 +6,7 @@ import {
   ZendeskNotFoundError,
   ZendeskRateLimitedError,
   ZendeskRequestError,
+  ZendeskFilterIgnoredError,
   ZendeskStalledExportError,
   ZendeskTransientError,
 } from '../zendesk/errors';
@@ -40,6 +41,9 @@ export function toActivityFailure(err: unknown): unknown {
   if (err instanceof ZendeskRequestError) {
     // Zendesk refused the request itself (400, 422): the same request would be refused again.
     return ApplicationFailure.nonRetryable(err.message, FailureType.RequestRefused);
+  }
+  if (err instanceof ZendeskFilterIgnoredError) {
+    return ApplicationFailure.nonRetryable(err.message, FailureType.FilterIgnored);
   }
   if (err instanceof ZendeskStalledExportError) {
     return ApplicationFailure.nonRetryable(err.message, FailureType.ExportStalled);

@@ -5,6 +5,7 @@ import { createConnectActivities } from './connect';
 import type { ActivityDeps } from './deps';
 import { createDisconnectActivities } from './disconnect';
 import { createHousekeepingActivities } from './housekeeping';
+import { createOffboardActivities } from './offboard';
 import { createStagedConnectActivities } from './stagedConnect';
 import { createSyncActivities } from './sync';
 
@@ -18,6 +19,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createDisconnectActivities(logged),
     ...createSyncActivities(logged),
     ...createHousekeepingActivities(logged),
+    ...createOffboardActivities(logged),
   };
   return withActivityLogContext(deps, activities);
 }

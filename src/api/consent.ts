@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowIdConflictPolicy } from '@temporalio/client';
 import { signState } from '../crypto/oauthState';
 import { createPkcePair } from '../crypto/pkce';
-import { expireOpenFlows, insertOAuthFlow, recordFlowOutcome } from '../db/repositories/oauthFlows';
+import { expireOpenFlows, insertOAuthFlow, recordFlowOutcome, sealVerifier } from '../db/repositories/oauthFlows';
 import type { FlowPurpose, Integration } from '../db/tables';
 import { searchAttributesFor } from '../temporal/searchAttributes';
 import { connectWorkflowId, zendeskConnect } from '../workflows/connect';
@@ -23,7 +23,7 @@ export async function beginConsent(deps: ApiDeps, integration: Integration, opti
   const expiresAt = new Date(Date.now() + config.consentTimeoutMs);
   await db.transaction().execute(async (trx) => {
     await expireOpenFlows(trx, integration.id);
-    await insertOAuthFlow(trx, { id: flowId, integrationId: integration.id, pkceVerifierEnc: box.encrypt(pkce.verifier, flowId), expiresAt, purpose: options.purpose });
+    await insertOAuthFlow(trx, { id: flowId, integrationId: integration.id, pkceVerifierEnc: sealVerifier(box, flowId, pkce.verifier), expiresAt, purpose: options.purpose });
   });
   await startConnectWorkflow(deps, integration, flowId).catch(async (err) => {
     // No workflow waits for this attempt: say so on it (a reconnect shows it) rather than leave it "pending".

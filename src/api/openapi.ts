@@ -16,13 +16,26 @@ import {
   IntegrationListQuery,
   LastSync,
   OAuthCallbackQuery,
+  InternalProblem,
   Problem,
-  Readiness,
   Reconnect,
   ReconnectAttempt,
   SyncStarted,
   Tenant,
 } from './schemas';
+import {
+  ApiKey,
+  ApiKeyList,
+  OffboardResult,
+  OwnKeyParams,
+  RotatedKey,
+  RotateKeysBody,
+  TenantIdParams,
+  TenantKeyParams,
+  TenantList,
+  TenantListQuery,
+  TenantSummary,
+} from './tenantSchemas';
 
 /**
  * The OpenAPI 3.1 document of the whole HTTP API, generated from the zod schemas the routes validate
@@ -63,11 +76,17 @@ interface RouteSpec {
 // ------------------------------------------------------------------------------ components (by name)
 
 /** Named request-body schemas (described as input). */
-const INPUT_COMPONENTS: Record<string, z.ZodType> = { CreateTenantBody, CreateIntegrationBody };
+const INPUT_COMPONENTS: Record<string, z.ZodType> = { CreateTenantBody, CreateIntegrationBody, RotateKeysBody };
 
 /** Named response schemas (described as output). Nested named schemas become $refs. */
 const OUTPUT_COMPONENTS: Record<string, z.ZodType> = {
   Tenant,
+  TenantSummary,
+  TenantList,
+  ApiKey,
+  ApiKeyList,
+  RotatedKey,
+  OffboardResult,
   CreatedIntegration,
   Integration,
   IntegrationList,
@@ -80,9 +99,9 @@ const OUTPUT_COMPONENTS: Record<string, z.ZodType> = {
   UserList,
   Utilization,
   Problem,
+  InternalProblem,
   ConflictProblem,
   Health,
-  Readiness,
 };
 
 const AS_OF = {
@@ -105,6 +124,17 @@ const CACHED_REPORT = {
   },
 };
 
+/** Every HTML page's security headers (src/api/pageSecurity.ts). */
+const PAGE_HEADERS = {
+  'Content-Security-Policy': {
+    description: "`default-src 'none'`, the page's one inline stylesheet allowed by hash, no script, `frame-ancestors 'none'` (never framed)",
+    schema: { type: 'string' },
+  },
+  'Cache-Control': { description: '`no-store`: the URL carries the authorization code', schema: { type: 'string' } },
+  'Referrer-Policy': { description: '`no-referrer`', schema: { type: 'string' } },
+  'X-Content-Type-Options': { description: '`nosniff`', schema: { type: 'string' } },
+};
+
 /** How a cached report behaves, for the descriptions of /users and /utilization. */
 const CACHING =
   'Answers are cached by the API until a sync (or any other change) writes this integration\'s data — the cache is invalidated by ' +
@@ -116,6 +146,14 @@ const problem = (description: string, body: z.ZodType = Problem): ResponseSpec =
 const BAD_REQUEST = problem('Invalid parameters or body: `errors` names each one with its reason');
 const UNAUTHORIZED = problem('Missing or invalid API key');
 const NOT_FOUND = problem('No such integration for this tenant (another tenant\'s id answers the same)');
+const NO_TENANT = problem('No such tenant');
+const LAST_KEY = problem('The key is the tenant\'s last usable one: revoking it would lock the tenant out (rotate instead; `graceSeconds: 0` replaces it at once)');
+
+/** What a rotation does, for both rotate routes. */
+const ROTATION =
+  'Issues a new key (shown once, stored hashed) and gives every other usable key of the tenant a grace period (`graceSeconds`, a day by default) ' +
+  'after which it is refused; `graceSeconds: 0` revokes them at once (a leaked key). Rotations of one tenant queue. Keys are refused on every API ' +
+  'process the moment they are revoked (the API\'s key cache is invalidated through PostgreSQL notifications), and the moment their grace period ends.';
 
 const ROUTES: RouteSpec[] = [
   {
@@ -123,27 +161,10 @@ const ROUTES: RouteSpec[] = [
     path: '/healthz',
     operationId: 'health',
     summary: 'Liveness',
+    description: 'The process answers HTTP; nothing more. Readiness (`/readyz`) and metrics (`/metrics`) are served on the internal port (INTERNAL_PORT), not here.',
     tag: 'operations',
     security: 'none',
     responses: { 200: { description: 'The process is up', body: Health } },
-  },
-  {
-    method: 'get',
-    path: '/readyz',
-    operationId: 'readiness',
-    summary: 'Readiness: PostgreSQL and Temporal answer',
-    tag: 'operations',
-    security: 'none',
-    responses: { 200: { description: 'Ready', body: Readiness }, 503: { description: 'Not ready', body: Readiness } },
-  },
-  {
-    method: 'get',
-    path: '/metrics',
-    operationId: 'metrics',
-    summary: 'Prometheus metrics',
-    tag: 'operations',
-    security: 'none',
-    responses: { 200: { description: 'Prometheus text exposition format', body: { mediaType: 'text/plain', description: 'Prometheus text format' } } },
   },
   {
     method: 'get',
@@ -159,11 +180,134 @@ const ROUTES: RouteSpec[] = [
     path: '/v1/tenants',
     operationId: 'createTenant',
     summary: 'Create a tenant and its API key (admin key)',
-    description: 'The API key is shown once and stored hashed.',
+    description: 'The API key is shown once and stored hashed. Rotate or revoke it with `/v1/tenants/{id}/keys…` (or the tenant itself with `/v1/tenant/keys…`).',
     tag: 'tenants',
     security: 'admin',
     body: CreateTenantBody,
     responses: { 201: { description: 'Created', body: Tenant }, 400: BAD_REQUEST, 401: UNAUTHORIZED },
+  },
+  {
+    method: 'get',
+    path: '/v1/tenants',
+    operationId: 'listTenants',
+    summary: 'Every tenant, a page at a time (admin key)',
+    description: 'Newest first. Keyset pagination: pass `nextCursor` back as `cursor` with the same `status`. Offboarded tenants are listed (with `offboardedAt`) unless filtered out.',
+    tag: 'tenants',
+    security: 'admin',
+    query: TenantListQuery,
+    responses: { 200: { description: 'A page of tenants, newest first', body: TenantList }, 400: BAD_REQUEST, 401: UNAUTHORIZED },
+  },
+  {
+    method: 'get',
+    path: '/v1/tenants/{id}',
+    operationId: 'getTenant',
+    summary: 'One tenant (admin key)',
+    tag: 'tenants',
+    security: 'admin',
+    params: TenantIdParams,
+    responses: { 200: { description: 'The tenant', body: TenantSummary }, 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NO_TENANT },
+  },
+  {
+    method: 'get',
+    path: '/v1/tenants/{id}/keys',
+    operationId: 'listTenantKeys',
+    summary: "A tenant's API keys (admin key)",
+    description: 'Ids, hints and states only: a key itself is shown once, when it is made.',
+    tag: 'tenants',
+    security: 'admin',
+    params: TenantIdParams,
+    responses: { 200: { description: 'The keys, newest first', body: ApiKeyList }, 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NO_TENANT },
+  },
+  {
+    method: 'post',
+    path: '/v1/tenants/{id}/keys/rotate',
+    operationId: 'rotateTenantKeys',
+    summary: "Rotate a tenant's API key (admin key)",
+    description: ROTATION,
+    tag: 'tenants',
+    security: 'admin',
+    params: TenantIdParams,
+    body: RotateKeysBody,
+    responses: {
+      201: { description: 'The new key, and the keys it replaces', body: RotatedKey },
+      400: BAD_REQUEST,
+      401: UNAUTHORIZED,
+      404: NO_TENANT,
+      409: problem('The tenant is being offboarded or is offboarded'),
+    },
+  },
+  {
+    method: 'delete',
+    path: '/v1/tenants/{id}/keys/{keyId}',
+    operationId: 'revokeTenantKey',
+    summary: "Revoke one of a tenant's API keys now (admin key)",
+    tag: 'tenants',
+    security: 'admin',
+    params: TenantKeyParams,
+    responses: { 200: { description: 'The key, revoked (revoking a revoked key changes nothing)', body: ApiKey }, 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: problem('No such tenant, or no such key of the tenant'), 409: LAST_KEY },
+  },
+  {
+    method: 'post',
+    path: '/v1/tenants/{id}/offboard',
+    operationId: 'offboardTenant',
+    summary: 'Offboard a tenant: every integration disconnected and purged, every key revoked (admin key)',
+    description:
+      'A durable operation, the workflow `zendesk-offboard-<tenant id>` (a repeated request joins it): the tenant turns `offboarding` at once (its keys are ' +
+      'refused from then on), each integration — whatever its state — is disconnected and purged by its own disconnect workflow (sync schedule deleted, ' +
+      'syncs stopped, consent links ended, the grant revoked at Zendesk when Zendesk allows it, stored tokens and synced users, ticket events and checkpoints ' +
+      'deleted), then every key is revoked and the tenant is `offboarded`. The tenant row and its integrations\' rows (disconnected, with their sync runs: counts, no personal data) stay as history.',
+    tag: 'tenants',
+    security: 'admin',
+    params: TenantIdParams,
+    responses: {
+      200: { description: 'Offboarded (it finished within a few seconds)', body: OffboardResult },
+      202: { description: 'Accepted: the offboarding goes on in workflow `workflowId`; `GET /v1/tenants/{id}` shows `offboarded` once done', body: OffboardResult },
+      400: BAD_REQUEST,
+      401: UNAUTHORIZED,
+      404: NO_TENANT,
+      503: problem('The workflow service is unreachable: nothing was changed; try again'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/tenant',
+    operationId: 'getOwnTenant',
+    summary: 'The calling tenant',
+    tag: 'tenant',
+    security: 'tenant',
+    responses: { 200: { description: 'The tenant of the API key', body: TenantSummary }, 401: UNAUTHORIZED },
+  },
+  {
+    method: 'get',
+    path: '/v1/tenant/keys',
+    operationId: 'listOwnKeys',
+    summary: "The calling tenant's API keys",
+    description: 'Ids, hints and states only; `current` marks the key of this request.',
+    tag: 'tenant',
+    security: 'tenant',
+    responses: { 200: { description: 'The keys, newest first', body: ApiKeyList }, 401: UNAUTHORIZED },
+  },
+  {
+    method: 'post',
+    path: '/v1/tenant/keys/rotate',
+    operationId: 'rotateOwnKeys',
+    summary: "Rotate the calling tenant's API key",
+    description: `${ROTATION} The key of this request is one of those replaced: switch to the new key within the grace period.`,
+    tag: 'tenant',
+    security: 'tenant',
+    body: RotateKeysBody,
+    responses: { 201: { description: 'The new key, and the keys it replaces', body: RotatedKey }, 400: BAD_REQUEST, 401: UNAUTHORIZED, 409: problem('The tenant is being offboarded') },
+  },
+  {
+    method: 'delete',
+    path: '/v1/tenant/keys/{keyId}',
+    operationId: 'revokeOwnKey',
+    summary: "Revoke one of the calling tenant's API keys now",
+    description: 'Any key of the tenant, the one of this request included (it is refused from the next request on), unless it is the last usable one.',
+    tag: 'tenant',
+    security: 'tenant',
+    params: OwnKeyParams,
+    responses: { 200: { description: 'The key, revoked', body: ApiKey }, 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: problem("No such key of the tenant (another tenant's key id answers the same)"), 409: LAST_KEY },
   },
   {
     method: 'post',
@@ -197,16 +341,17 @@ const ROUTES: RouteSpec[] = [
     security: 'none',
     query: OAuthCallbackQuery,
     responses: {
-      200: { description: 'Connected', body: { mediaType: 'text/html', description: 'A page saying the workspace is connected' } },
+      200: { description: 'Connected', body: { mediaType: 'text/html', description: 'A page saying the workspace is connected' }, headers: PAGE_HEADERS },
       202: {
         description: 'The workflow has not answered within OAUTH_CALLBACK_WAIT; it carries on',
         body: { mediaType: 'text/html', description: 'A page saying the connection is still being completed; it reloads itself (meta refresh)' },
+        headers: PAGE_HEADERS,
       },
-      400: { description: 'Not connected (invalid link, denied, not an admin, expired)', body: { mediaType: 'text/html', description: 'A page saying why' } },
+      400: { description: 'Not connected (invalid link, denied, not an admin, expired)', body: { mediaType: 'text/html', description: 'A page saying why' }, headers: PAGE_HEADERS },
       503: {
         description: 'Temporal could not be reached; the consent is kept and a reload delivers it',
         body: { mediaType: 'text/html', description: 'A page saying the connection is still being completed; it reloads itself (meta refresh)' },
-        headers: { 'Retry-After': { description: 'Seconds until the page reloads itself', schema: { type: 'integer' } } },
+        headers: { ...PAGE_HEADERS, 'Retry-After': { description: 'Seconds until the page reloads itself', schema: { type: 'integer' } } },
       },
     },
   },
@@ -420,7 +565,9 @@ function operation(route: RouteSpec): JsonSchema {
       ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(route.body, INPUT_COMPONENTS, 'input') } } } }
       : {}),
     responses: Object.fromEntries(
-      Object.entries(route.responses).map(([status, spec]) => [status, response(spec)] as const).concat([['500', response(problem('Unexpected error'))]]),
+      Object.entries(route.responses).map(([status, spec]) => [status, response(spec)] as const).concat([
+        ['500', response(problem('Unexpected error: `detail` is a sentence without the error\'s text; `reference` identifies it in our logs (quote it to support)', InternalProblem))],
+      ]),
     ),
   };
 }
@@ -455,7 +602,8 @@ export function buildOpenApiDocument(serverUrl?: string, options: { maxInactiveD
     },
     ...(serverUrl ? { servers: [{ url: serverUrl }] } : {}),
     tags: [
-      { name: 'tenants', description: 'Admin: tenants and their API keys' },
+      { name: 'tenants', description: 'Admin: tenants, their API keys and their offboarding' },
+      { name: 'tenant', description: "A tenant's own account: its API keys" },
       { name: 'integrations', description: 'Connecting and managing Zendesk workspaces' },
       { name: 'reports', description: 'License utilization reports' },
       { name: 'operations', description: 'Health, readiness, metrics and this document' },
@@ -464,8 +612,8 @@ export function buildOpenApiDocument(serverUrl?: string, options: { maxInactiveD
     components: {
       schemas: { ...components(OUTPUT_COMPONENTS, 'output'), ...components(INPUT_COMPONENTS, 'input') },
       securitySchemes: {
-        adminKey: { type: 'http', scheme: 'bearer', description: 'The ADMIN_API_KEY (for /v1/tenants)' },
-        tenantKey: { type: 'http', scheme: 'bearer', description: "A tenant's API key (for /v1/integrations...)" },
+        adminKey: { type: 'http', scheme: 'bearer', description: 'The ADMIN_API_KEY (for /v1/tenants...)' },
+        tenantKey: { type: 'http', scheme: 'bearer', description: "A tenant's API key (for /v1/integrations... and /v1/tenant...)" },
       },
     },
   };

@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { ZodError } from 'zod';
+import { newErrorReference } from '../observability/errorReference';
 
 /** RFC 9457 problem details: every error the API returns has this shape. */
 export interface FieldError {
@@ -58,8 +59,12 @@ export function problemBody(problem: HttpProblem) {
 
 export const notFoundHandler: RequestHandler = (req, _res, next) => next(notFound(`No route for ${req.method} ${req.path}.`));
 
-/** Last middleware: known problems as they are, body-parser errors as 4xx, anything else as a bare 500. */
-export function problemHandler(log: (err: unknown) => void): ErrorRequestHandler {
+/**
+ * Last middleware: known problems as they are, body-parser errors as 4xx, anything else as a 500 that says
+ * nothing of the error (a PostgreSQL message names tables and constraints, a stack names our code) but
+ * carries a reference; `log` gets the error with that reference, so support finds it from what the tenant quotes.
+ */
+export function problemHandler(log: (err: unknown, reference: string) => void): ErrorRequestHandler {
   return (err, _req, res, _next) => {
     let problem: HttpProblem;
     if (err instanceof HttpProblem) problem = err;
@@ -67,8 +72,20 @@ export function problemHandler(log: (err: unknown) => void): ErrorRequestHandler
     else if (err?.type === 'entity.parse.failed') problem = badRequest('The request body is not valid JSON.', [{ name: '(body)', reason: 'is not valid JSON' }]);
     else if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500) problem = new HttpProblem(err.status, 'Invalid request', 'The request could not be read.');
     else {
-      log(err);
-      problem = new HttpProblem(500, 'Internal error', 'Something went wrong on our side.');
+      const reference = newErrorReference();
+      log(err, reference);
+      problem = new HttpProblem(
+        500,
+        'Internal error',
+        `Something went wrong on our side (reference ${reference}). Try again in a moment; if it keeps happening, contact support and quote the reference.`,
+        [],
+        { reference },
+      );
+    }
+    // A failure after the body began (a stream cut short) cannot become a problem: end the response.
+    if (res.headersSent) {
+      res.destroy();
+      return;
     }
     res.status(problem.status).type('application/problem+json').send(JSON.stringify(problemBody(problem)));
   };

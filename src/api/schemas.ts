@@ -18,7 +18,12 @@ export const CreateTenantBody = z.strictObject({
     .refine((name) => !name.includes('\u0000'), 'must not contain NUL characters'),
 });
 
-export const Tenant = z.object({ id: z.uuid(), name: z.string(), apiKey: z.string().describe('Shown once; stored hashed') });
+export const Tenant = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  apiKey: z.string().describe('Shown once; stored hashed'),
+  keyId: z.uuid().describe('The key\'s id, to revoke it or tell it apart in `/v1/tenants/{id}/keys`'),
+});
 
 export const CreateIntegrationBody = z.strictObject({
   workspace: z.string().max(2048, 'must be at most 2048 characters').describe('`acme`, `acme.zendesk.com` or `https://acme.zendesk.com/...`'),
@@ -150,12 +155,11 @@ export const Problem = z.object({
   errors: z.array(z.object({ name: z.string(), reason: z.string() })),
 });
 
+/** 500: `detail` says nothing of the error; `reference` finds it in our logs (the tenant quotes it to support). */
+export const InternalProblem = Problem.extend({ reference: z.string().regex(/^ref-[0-9a-f]{12}$/) });
+
 /** 409 problems may name the integration that already exists. */
 export const ConflictProblem = Problem.extend({ existingId: z.uuid().optional().describe('The integration that already exists') });
 
 export const Health = z.object({ status: z.literal('ok') });
 
-export const Readiness = z.object({
-  status: z.enum(['ready', 'not ready']),
-  checks: z.object({ postgres: z.enum(['ok', 'unreachable']), temporal: z.enum(['ok', 'unreachable']) }),
-});

@@ -19,11 +19,33 @@ export type IntegrationStatus =
   | 'disconnecting'
   | 'disconnected';
 
+/** `offboarding`: the offboard workflow is at work (keys already refused); `offboarded`: done (migration 20261205T090000). */
+export type TenantStatus = 'active' | 'offboarding' | 'offboarded';
+
 export interface TenantsTable {
   id: Generated<string>;
   name: string;
-  api_key_hash: string;
+  /** Legacy (before tenant_api_keys): read only by the previous release during a rolling deploy; nulled on every rotation or revocation. */
+  api_key_hash: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
+  status: ColumnType<TenantStatus, TenantStatus | undefined, TenantStatus>;
+  offboarded_at: NullableTimestamp;
+}
+
+export type ApiKeyCreator = 'admin' | 'tenant' | 'migration';
+
+/** A tenant API key, stored as its SHA-256 (src/crypto/apiKeys.ts); usable while neither expired nor revoked. */
+export interface TenantApiKeysTable {
+  id: Generated<string>;
+  tenant_id: string;
+  key_hash: string;
+  /** The key's last characters, to tell keys apart (null for keys copied from before this table). */
+  hint: string | null;
+  created_by: ApiKeyCreator;
+  created_at: CreatedAt;
+  /** The end of the grace period a rotation gave it; null: no end. */
+  expires_at: NullableTimestamp;
+  revoked_at: NullableTimestamp;
 }
 
 export interface IntegrationsTable {
@@ -39,6 +61,9 @@ export interface IntegrationsTable {
   connected_at: NullableTimestamp;
   /** Whether the account lets the worker read user entitlements; NULL until tried. */
   entitlements_status: ColumnType<'available' | 'forbidden' | null, 'available' | 'forbidden' | null | undefined, 'available' | 'forbidden' | null>;
+  /** Settings (PATCH …/settings): sync end users too; the share of the account's Zendesk budget to use. */
+  sync_end_users: Generated<boolean>;
+  max_budget_share: Generated<number>;
   /** When the status became `disconnected`; set by a trigger (migration 20261204T100000_housekeeping). */
   disconnected_at: NullableTimestamp;
 }
@@ -135,6 +160,8 @@ export interface ZendeskUsersTable {
   entitlements_user_updated_at: NullableTimestamp;
   /** When the worker first stored the user as deleted; kept by triggers (migration 20261204T100000_housekeeping). */
   deleted_at: NullableTimestamp;
+  /** The sync run whose listing of agents and admins last returned the user (seat-holder scan). */
+  seat_scan_run: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 
@@ -148,7 +175,8 @@ export interface TicketEventsTable {
 
 export interface SyncCheckpointsTable {
   integration_id: string;
-  stream: 'users' | 'ticket_events';
+  /** `users`: the incremental users export (end users and everyone); `seat_holders`: this run's listing. */
+  stream: 'users' | 'ticket_events' | 'seat_holders';
   position: string;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
@@ -180,8 +208,22 @@ export interface ZendeskRateLimitsTable {
   blocked_until: Timestamp;
 }
 
+/** Streams of a sync as the reports and the integration describe them. */
+export type SyncStream = 'seat_holders' | 'end_users' | 'ticket_events';
+
+export interface IntegrationStreamsTable {
+  integration_id: string;
+  stream: SyncStream;
+  /** When the stream was last complete (null: never yet). */
+  completed_at: NullableTimestamp;
+  /** What the stream knows of its progress (StreamProgressRecord). */
+  progress: ColumnType<Record<string, unknown>, string | undefined, string>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface Database {
   tenants: TenantsTable;
+  tenant_api_keys: TenantApiKeysTable;
   integrations: IntegrationsTable;
   oauth_flows: OAuthFlowsTable;
   oauth_credentials: OAuthCredentialsTable;
@@ -191,9 +233,11 @@ export interface Database {
   sync_checkpoints: SyncCheckpointsTable;
   sync_runs: SyncRunsTable;
   zendesk_rate_limits: ZendeskRateLimitsTable;
+  integration_streams: IntegrationStreamsTable;
 }
 
 export type Tenant = Selectable<TenantsTable>;
+export type TenantApiKey = Selectable<TenantApiKeysTable>;
 export type Integration = Selectable<IntegrationsTable>;
 export type NewIntegration = Insertable<IntegrationsTable>;
 export type IntegrationUpdate = Updateable<IntegrationsTable>;

@@ -7,7 +7,8 @@ import type { RequestInfo, ZendeskObserver } from '../zendesk/http';
 /**
  * Prometheus metrics for both processes. Each process builds its own registry with `createMetrics()`
  * (no global registry, so tests can build as many as they like) and serves it as Prometheus text:
- * the API on `GET /metrics` of its own port, the worker on a small server on METRICS_PORT (9464).
+ * both on a small server of their own (`startMetricsServer`): the API's on INTERNAL_PORT (9463), never its
+ * public port, the worker's on METRICS_PORT (9464).
  *
  * Labels never carry tenant, integration or workspace ids (unbounded cardinality, and a tenant's
  * workspace name is theirs); per-integration detail lives in sync_runs and in Temporal.
@@ -270,15 +271,23 @@ export function zendeskObserver(
 }
 
 // ---------------------------------------------------------------------------------------------------
-// The worker's HTTP server
+// The internal HTTP server (the worker's METRICS_PORT, the API's INTERNAL_PORT)
 
 export interface MetricsServerOptions {
   registry: Registry;
   port: number;
   /** Default 0.0.0.0 (scraped from outside the container). */
   host?: string;
-  /** `/readyz` answers 200 while this returns true, else 503. Default: always ready. */
-  ready?: () => boolean | Promise<boolean>;
+  /**
+   * `/readyz` answers 200 while this returns true (or `{ ready: true }`), else 503. Default: always ready.
+   * `checks` (what was checked, and how it went) is passed through to the body.
+   */
+  ready?: () => boolean | ReadyState | Promise<boolean | ReadyState>;
+}
+
+export interface ReadyState {
+  ready: boolean;
+  checks?: Record<string, string>;
 }
 
 export interface MetricsServer {
@@ -306,13 +315,15 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
     if (pathname === '/metrics') return send(res, 200, options.registry.contentType, await options.registry.metrics(), head);
     if (pathname === '/healthz') return send(res, 200, json, JSON.stringify({ status: 'ok' }), head);
     if (pathname === '/readyz') {
-      let ready = false;
+      let state: ReadyState = { ready: false };
       try {
-        ready = options.ready ? await options.ready() : true;
+        const answer = options.ready ? await options.ready() : true;
+        state = typeof answer === 'boolean' ? { ready: answer } : answer;
       } catch {
-        ready = false;
+        state = { ready: false };
       }
-      return send(res, ready ? 200 : 503, json, JSON.stringify({ status: ready ? 'ready' : 'not ready' }), head);
+      const body = { status: state.ready ? 'ready' : 'not ready', ...(state.checks ? { checks: state.checks } : {}) };
+      return send(res, state.ready ? 200 : 503, json, JSON.stringify(body), head);
     }
     return send(res, 404, json, JSON.stringify({ status: 404, title: 'Not Found' }), head);
   };

@@ -20,6 +20,13 @@ export const FailureType = {
   WorkspaceNotFound: 'ZendeskWorkspaceNotFound',
   /** An export that stopped moving forward. */
   ExportStalled: 'ZendeskExportStalled',
+  /** A filtered list that came back unfiltered (a parameter Zendesk ignored). */
+  FilterIgnored: 'ZendeskFilterIgnored',
+  /**
+   * A destructive step (purge, token deletion, schedule deletion) asked for an integration the database does
+   * not show as disconnecting or disconnected: refused, never retried (src/activities/destructiveGuard.ts).
+   */
+  NotDisconnecting: 'IntegrationNotDisconnecting',
 } as const;
 
 export type FailureTypeName = (typeof FailureType)[keyof typeof FailureType];

@@ -8,11 +8,12 @@
  *   npm run temporal:setup [-- --no-create-namespace] [--retention 3d] [--wait 60s]
  *   compiled: node dist/src/temporal/setup-cli.js
  *
- * Reads TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE (src/config.ts).
+ * Reads TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE, and TLS / API key like the worker (TEMPORAL_TLS*, TEMPORAL_API_KEY; src/config.ts).
  */
 import { Connection, isGrpcServiceError } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
-import { loadConfigOrExit, parseDuration } from '../config';
+import { loadConfigOrExit, parseDuration, type Config } from '../config';
+import { checkTemporalTls, temporalConnectionOptions } from './connectionOptions';
 import { SEARCH_ATTRIBUTE_NAMES } from './searchAttributes';
 
 /** `temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD` (@temporalio/proto). */
@@ -121,12 +122,14 @@ export async function setupTemporal(connection: Connection, options: TemporalSet
   }
 }
 
-/** Connects, retrying until `waitMs` has passed (a cluster that is still starting). */
-export async function connectWithRetry(address: string, waitMs: number): Promise<Connection> {
+/** Connects, retrying until `waitMs` has passed (a cluster that is still starting); a TLS misconfiguration fails at once. */
+export async function connectWithRetry(temporal: Config['temporal'], waitMs: number): Promise<Connection> {
+  const { address } = temporal;
   const deadline = Date.now() + waitMs;
   for (;;) {
+    await checkTemporalTls(temporal);
     try {
-      const connection = await Connection.connect({ address, connectTimeout: 5_000 });
+      const connection = await Connection.connect({ ...temporalConnectionOptions(temporal), connectTimeout: 5_000 });
       await connection.workflowService.getSystemInfo({});
       return connection;
     } catch (err) {
@@ -160,8 +163,8 @@ function parseArgs(argv: string[]): { createNamespace: boolean; retentionMs: num
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const config = loadConfigOrExit('any');
-  const { address, namespace } = config.temporal;
-  const connection = await connectWithRetry(address, args.waitMs);
+  const { namespace } = config.temporal;
+  const connection = await connectWithRetry(config.temporal, args.waitMs);
   try {
     const result = await setupTemporal(connection, {
       namespace,
@@ -170,7 +173,7 @@ async function main(): Promise<void> {
       log: (line) => console.log(line),
     });
     console.log(
-      `Temporal at ${address} is ready for namespace ${namespace}` +
+      `Temporal at ${config.temporal.address} is ready for namespace ${namespace}` +
         (result.added.length || result.namespaceCreated ? '.' : ' (nothing to change).'),
     );
   } finally {

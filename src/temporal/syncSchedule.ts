@@ -21,7 +21,7 @@ export interface ScheduleSettings {
   taskQueue: string;
   intervalMs: number;
   /** The sync workflow's run shape (SyncInput); defaults to the workflow's own. */
-  run?: { chunkMs: number; chunksPerRun: number };
+  run?: { chunkMs: number; chunksPerRun: number; chunkAttempts?: number };
 }
 
 /** Creates the schedule (or updates and unpauses an existing one) and starts a sync now. Idempotent. */

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
+import { connectNativeTemporal } from './nativeConnection';
 
 /** Where the workflow bundle's entry lives (source under tsx, compiled JS under dist/). */
 export const WORKFLOWS_PATH = path.join(__dirname, '..', 'workflows', 'index');
@@ -65,7 +66,7 @@ function workflowSource(setup: WorkerSetup): Pick<WorkerOptions, 'workflowBundle
 
 export async function createWorker(setup: WorkerSetup): Promise<Worker> {
   const { config } = setup.deps;
-  const connection = setup.connection ?? (await NativeConnection.connect({ address: config.temporal.address }));
+  const connection = setup.connection ?? (await connectNativeTemporal(config));
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,

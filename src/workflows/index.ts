@@ -3,3 +3,4 @@ export { zendeskConnect } from './connect';
 export { zendeskDisconnect } from './disconnect';
 export { zendeskSync } from './sync';
 export { housekeeping } from './housekeeping';
+export { zendeskOffboard } from './offboard';

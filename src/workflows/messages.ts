@@ -37,8 +37,12 @@ export interface SyncProgress {
   step: 'starting' | 'syncing' | 'succeeded' | 'failed' | 'skipped';
   users: StreamProgress;
   ticketEvents: StreamProgress;
-  /** Entitlements of light agents and contributors, read after the users (absent in runs begun before it existed). */
+  /** Entitlements of light agents and contributors, read after the seat holders (absent in older runs). */
   entitlements?: StreamProgress;
+  /** The listing of agents and admins (absent in runs begun before seat holders came first). */
+  seatHolders?: StreamProgress;
+  /** The integration does not sync end users (its settings), so `users` is not fetched. */
+  endUsersSkipped?: boolean;
 }
 
 export const syncProgressQuery = defineQuery<SyncProgress>('syncProgress');

@@ -4,7 +4,7 @@ import { DEFAULT_ACCESS_TOKEN_EXPIRES_IN, DEFAULT_REFRESH_TOKEN_EXPIRES_IN, type
 import type { SecretBox } from '../crypto/secretBox';
 import { loadCredentials } from '../db/repositories/credentials';
 import type { Database } from '../db/tables';
-import { ZendeskAuthError, ZendeskBadResponseError, ZendeskRateLimitedError, ZendeskTransientError } from './errors';
+import { ZendeskAuthError, ZendeskFilterIgnoredError, ZendeskBadResponseError, ZendeskRateLimitedError, ZendeskTransientError } from './errors';
 import { parseBody, zendeskRequest, type QueryValue, type RequestInfo, type ZendeskObserver } from './http';
 import { revokeToken, type RevokeResult } from './oauth';
 import { RateLimiter, waitTicking, type OnWait, type RateLimiterOptions } from './rateLimiter';
@@ -12,6 +12,8 @@ import { readTicketEvents, readUsers, type RecordAnomaly, type SkippedRecord } f
 import {
   entitlementsResponseSchema,
   meResponseSchema,
+  showManyUsersSchema,
+  usersListPageSchema,
   type EntitlementsResponse,
   ticketEventsPageSchema,
   usersCursorPageSchema,
@@ -84,6 +86,12 @@ export interface UsersCursorPage extends PageRecords {
   after_cursor: string | null;
   before_cursor: string | null;
   end_of_stream: boolean;
+}
+
+export interface SeatHoldersPage extends PageRecords {
+  users: ZendeskUserRecord[];
+  afterCursor: string | null;
+  hasMore: boolean;
 }
 
 export interface TicketEventsPage extends PageRecords {
@@ -181,6 +189,33 @@ export class ZendeskClient {
   }
 
   /**
+   * One page of the seat holders: `GET /api/v2/users?role[]=agent&role[]=admin`, cursor pagination, 100 a
+   * page (its cost is the number of seat holders, whatever the number of end users). Zendesk ignores a
+   * filter it does not understand and says so only in `x-zendesk-api-warn`, so every record is checked: one
+   * that is not an agent or admin fails the call (ZendeskFilterIgnoredError) instead of being taken for one.
+   */
+  async seatHoldersPage(afterCursor: string | null): Promise<SeatHoldersPage> {
+    const query: Record<string, QueryValue> = { 'role[]': ['agent', 'admin'], 'page[size]': 100 };
+    if (afterCursor !== null) query['page[after]'] = afterCursor;
+    return this.send('GET', '/api/v2/users.json', query, undefined, true, (body, status, headers) => {
+      const page = parseBody(usersListPageSchema, body, status, 'GET /api/v2/users');
+      const { records, skipped, anomalies } = readUsers(page.users);
+      if (records.some((u) => u.role !== 'agent' && u.role !== 'admin')) {
+        throw new ZendeskFilterIgnoredError('list of agents and admins', headers.get('x-zendesk-api-warn'));
+      }
+      return { users: records, skipped, anomalies, afterCursor: page.afterCursor, hasMore: page.hasMore };
+    });
+  }
+
+  /** `GET /api/v2/users/show_many?ids=…&include_deleted=true` (at most 100 ids): the users Zendesk still knows. */
+  async showManyUsers(ids: number[]): Promise<{ users: ZendeskUserRecord[]; skipped: SkippedRecord[]; anomalies: RecordAnomaly[] }> {
+    if (ids.length > 100) throw new Error('show_many takes at most 100 ids');
+    const page = await this.get('/api/v2/users/show_many.json', { ids: ids.join(','), include_deleted: true }, showManyUsersSchema);
+    const { records, skipped, anomalies } = readUsers(page.users);
+    return { users: records, skipped, anomalies };
+  }
+
+  /**
    * `GET /api/v2/users/{id}/entitlements/full`: the user's roles in other Zendesk products (scope `read`).
    * A 404 (the user is gone) is ZendeskRequestError; a 403 (the plan or grant does not allow it) is
    * ZendeskAuthError('forbidden'), which the caller treats as "entitlements unavailable", not a lost grant.
@@ -227,7 +262,7 @@ export class ZendeskClient {
     query: Record<string, QueryValue>,
     fixedToken: string | undefined,
     refreshOn401: boolean,
-    parse: (body: unknown, status: number) => T = (body) => body as T,
+    parse: (body: unknown, status: number, headers: Headers) => T = (body) => body as T,
   ): Promise<T> {
     let attempt = 0;
     let rateLimitRetries = 0;
@@ -267,7 +302,7 @@ export class ZendeskClient {
               await permit.observe(status, headers);
             },
           });
-          return parse(response.body, response.status);
+          return parse(response.body, response.status, response.headers);
         });
       } catch (err) {
         if (err instanceof ZendeskAuthError && err.kind === 'invalid_token' && refreshOn401 && phase === 'request' && token !== undefined) {

@@ -119,6 +119,21 @@ export class ZendeskStalledExportError extends ZendeskError {
   }
 }
 
+/**
+ * A filtered list answered with records the filter should have left out: Zendesk ignores a parameter it
+ * does not know (it only says so in `x-zendesk-api-warn`), so the data cannot be trusted for what it claims.
+ */
+export class ZendeskFilterIgnoredError extends ZendeskError {
+  readonly retryable = false;
+  constructor(
+    readonly what: string,
+    /** Zendesk's `x-zendesk-api-warn` header, when it sent one (parameter names only, no data). */
+    readonly warning: string | null,
+  ) {
+    super(`Zendesk's ${what} returned records outside its filter${warning ? ` (Zendesk warned: ${warning.slice(0, 200)})` : ''}; the seat holders cannot be trusted, so the sync stopped.`);
+  }
+}
+
 export function isZendeskError(err: unknown): err is ZendeskError {
   return err instanceof ZendeskError;
 }

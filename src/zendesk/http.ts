@@ -35,7 +35,8 @@ export interface ZendeskObserver {
   onRequest?(info: RequestInfo): void;
 }
 
-export type QueryValue = string | number | boolean | null | undefined;
+/** An array repeats the parameter (`role[]=agent&role[]=admin`). */
+export type QueryValue = string | number | boolean | null | undefined | ReadonlyArray<string | number>;
 
 export interface ZendeskHttpRequest {
   /** From workspaceBaseUrl(): the only place requests may go. */
@@ -108,7 +109,8 @@ export function buildRequestUrl(baseUrl: string, path: string, query?: Record<st
     throw new Error('Refusing to send a Zendesk request outside the workspace base URL');
   }
   for (const [key, value] of Object.entries(query ?? {})) {
-    if (value !== undefined && value !== null) url.searchParams.append(key, String(value));
+    if (value === undefined || value === null) continue;
+    for (const v of Array.isArray(value) ? value : [value]) url.searchParams.append(key, String(v));
   }
   return url;
 }

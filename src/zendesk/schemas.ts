@@ -133,6 +133,30 @@ export const usersCursorPageSchema = z
   .transform((p) => ({ ...p, end_of_stream: p.end_of_stream ?? p.after_cursor === null }));
 export type UsersCursorPageEnvelope = z.output<typeof usersCursorPageSchema>;
 
+/**
+ * GET /api/v2/users (cursor pagination): `meta.{has_more, after_cursor}`, `links.next`. A recorded page without
+ * `include_boundary_indicators` had `has_more: false` and a non-null `links.next`, so `has_more` is trusted
+ * when present and `links.next`/the cursor only when it is not (docs/zendesk.md §4).
+ */
+export const usersListPageSchema = z
+  .object({
+    users: z.array(z.unknown()),
+    meta: z
+      .object({ has_more: z.boolean().nullish().catch(null), after_cursor: cursorText })
+      .nullish()
+      .catch(null),
+    links: z.object({ next: z.string().nullish().catch(null) }).nullish().catch(null),
+  })
+  .transform((p) => {
+    const after = p.meta?.after_cursor ?? null;
+    const hasMore = p.meta?.has_more ?? (after !== null && !!p.links?.next);
+    return { users: p.users, afterCursor: after, hasMore };
+  });
+export type UsersListPageEnvelope = z.output<typeof usersListPageSchema>;
+
+/** GET /api/v2/users/show_many: the users found among the ids asked for (unknown ids are simply absent). */
+export const showManyUsersSchema = z.object({ users: z.array(z.unknown()) });
+
 // ---------------------------------------------------------------------------------------- Ticket events
 
 /**

@@ -145,7 +145,7 @@ describe('secrets', () => {
       for (const c of ws.issuedAuthorizationCodes()) secrets.set(c, `authorization code of ${ws.subdomain}`);
     }
     secrets.set(CLIENT_SECRET, 'client secret');
-    secrets.set(system.config.encryptionKey!.toString('base64'), 'encryption key');
+    for (const { label, key } of system.config.encryptionKeys!) secrets.set(key.toString('base64'), `encryption key ${label}`);
     for (const [name, key] of [['tenant A', tenantA.apiKey], ['tenant B', tenantB.apiKey], ['admin', system.adminKey]]) secrets.set(key, `API key of ${name}`);
     assert.ok(secrets.size >= 12, `only ${secrets.size} secrets to look for`);
 
@@ -154,7 +154,7 @@ describe('secrets', () => {
       histories: await histories(),
       schedules: await schedules(),
       database: await databaseDump(system.db),
-      metrics: await (await fetch(`${system.apiUrl}/metrics`)).text(),
+      metrics: await (await fetch(`${system.internalUrl}/metrics`)).text(),
     };
     assert.ok(haystacks.histories.length > 10_000 && haystacks.logs.length > 10_000, 'too little history or logs to be a meaningful scan');
     const found: string[] = [];
@@ -204,13 +204,13 @@ describe('outbound requests', () => {
     const removed = await api(system, 'DELETE', `/v1/integrations/${idB}?purge=true`, { key: tenantB.apiKey });
     assert.equal(removed.status, 200, removed.text);
     await waitFor('the revocation', async () => wsB.stats().revocations >= 1);
-    const allowedOrigins = new Set([system.sandbox.url, system.apiUrl]);
+    const allowedOrigins = new Set([system.sandbox.url, system.apiUrl, system.internalUrl]);
     const strangers = monitor.requests.filter((r) => !allowedOrigins.has(r.origin));
     assert.deepEqual(strangers, [], 'requests to other hosts');
     const pgPort = Number(new URL(process.env.DATABASE_URL!).port || 5432);
     // The Temporal client (gRPC over Node's net) is the only other peer: the run's Temporal server.
     const temporalPort = Number(system.config.temporal.address.split(':').pop());
-    const allowedPorts = new Set([pgPort, system.sandbox.port, Number(new URL(system.apiUrl).port), temporalPort]);
+    const allowedPorts = new Set([pgPort, system.sandbox.port, Number(new URL(system.apiUrl).port), Number(new URL(system.internalUrl).port), temporalPort]);
     const sockets = monitor.sockets.filter((s) => !allowedPorts.has(s.port) || !['127.0.0.1', '::ffff:127.0.0.1', '::1'].includes(s.host));
     assert.deepEqual(sockets, [], 'connections to other hosts or ports');
     const toZendesk = monitor.requests.filter((r) => r.origin === system.sandbox.url);

@@ -60,7 +60,7 @@ test('Temporal stopped for seconds mid-sync and started again: the sync complete
     // While Temporal is down the API still answers what PostgreSQL knows, promptly; readiness says not ready.
     const [view, ready] = await Promise.all([
       api(system, 'GET', `/v1/integrations/${id}`, { key: tenant.apiKey }).then((r) => ({ ...r, ms: Date.now() - stoppedAt })),
-      fetch(`${system.apiUrl}/readyz`),
+      fetch(`${system.internalUrl}/readyz`),
     ]);
     assert.equal(view.status, 200);
     assert.equal(view.json.nextSyncAt, null);
@@ -86,7 +86,7 @@ test('Temporal stopped for seconds mid-sync and started again: the sync complete
   const stored = await syncedCounts(system.db, id);
   assert.equal(run.ticket_events_synced, stored.events);
   assert.equal(earlyTotal(ws.stats()), 0);
-  await waitFor('readiness', async () => (await fetch(`${system.apiUrl}/readyz`)).status === 200, 30_000);
+  await waitFor('readiness', async () => (await fetch(`${system.internalUrl}/readyz`)).status === 200, 30_000);
 });
 
 test('DELETE while Temporal is down answers 503 and changes nothing; once it is back, DELETE completes with nothing left behind', { timeout: 300_000 }, async () => {

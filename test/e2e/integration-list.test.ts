@@ -9,6 +9,7 @@ import { sql } from 'kysely';
 import { createApp } from '../../src/api/app';
 import type { ApiCache } from '../../src/api/cache/apiCache';
 import { createLogger } from '../../src/logger';
+import { createMetrics } from '../../src/observability/metrics';
 import type { IntegrationStatus } from '../../src/db/tables';
 import { searchAttributesFor } from '../../src/temporal/searchAttributes';
 import { syncScheduleId } from '../../src/temporal/syncSchedule';
@@ -235,7 +236,7 @@ describe('bad query values are 400 naming the parameter', () => {
 
 describe('Temporal calls', () => {
   /** An API of this system whose Temporal client counts every gRPC call it makes, by method. */
-  async function countingApi(): Promise<{ url: string; calls: Map<string, number>; stop(): Promise<void> }> {
+  async function countingApi(): Promise<{ url: string; calls: Map<string, number>; metricsText(): Promise<string>; stop(): Promise<void> }> {
     const calls = new Map<string, number>();
     const counter: Interceptor = (options, next) => {
       const method = String(options.method_definition.path).split('/').pop()!;
@@ -245,13 +246,16 @@ describe('Temporal calls', () => {
     const connection = await Connection.connect({ address: system.config.temporal.address, interceptors: [counter] });
     const temporal = new Client({ connection, namespace: system.config.temporal.namespace });
     const logger = createLogger('error', new Writable({ write: (_chunk, _enc, cb) => cb() }));
-    const app = createApp({ db: system.db, box: system.box, config: system.config, temporal, logger });
+    const metrics = createMetrics();
+    const app = createApp({ db: system.db, box: system.box, config: system.config, temporal, logger, metrics });
     const server: Server = createServer(app);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
     return {
       url: `http://127.0.0.1:${port}`,
       calls,
+      // What its internal port's /metrics would show (this test serves only the public app).
+      metricsText: () => metrics.registry.metrics(),
       stop: async () => {
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -284,7 +288,7 @@ describe('Temporal calls', () => {
       assert.equal(listed, connected);
       assert.equal(withNext, scheduled.length - PAUSED);
       // Listed again: every schedule's next times come from the API's cache, no Temporal call at all.
-      await waitFor('the API caches to turn on', async () => /^api_cache_enabled(\{[^}]*\})? 1$/m.test(await (await fetch(`${counting.url}/metrics`)).text()), 10_000);
+      await waitFor('the API caches to turn on', async () => /^api_cache_enabled(\{[^}]*\})? 1$/m.test(await counting.metricsText()), 10_000);
       const page = async (query: string) => {
         counting.calls.clear();
         const res = await fetch(`${counting.url}/v1/integrations?${query}`, { headers: { authorization: `Bearer ${tenantA.apiKey}` } });

@@ -1,6 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { api, CLIENT_SECRET, createTenant, followConsent, startSystem, waitForSync, type System } from '../helpers/system';
+import { openVerifier } from '../../src/db/repositories/oauthFlows';
 
 /**
  * The logs of a whole connect-and-sync (API, worker, activities and the Temporal SDK, captured in
@@ -37,7 +38,7 @@ test('a connect and sync logs structured lines with their ids, and no secret', a
   const authorizeUrl = new URL(created.json.authorizeUrl);
   // The PKCE verifier is deleted once spent: read it while the consent is pending.
   const flows = await system.db.selectFrom('oauth_flows').selectAll().where('integration_id', '=', integrationId).execute();
-  const verifiers = flows.filter((f) => f.pkce_verifier_enc).map((f) => system.box.decrypt(f.pkce_verifier_enc!, f.id));
+  const verifiers = flows.filter((f) => f.pkce_verifier_enc).map((f) => openVerifier(system.box, { id: f.id, pkce_verifier_enc: f.pkce_verifier_enc! }));
   assert.equal(verifiers.length, 1);
   const consent = await followConsent(created.json.authorizeUrl);
   assert.equal(consent.status, 200, consent.html);

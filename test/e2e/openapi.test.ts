@@ -114,8 +114,12 @@ describe('real responses conform', () => {
 
   test('operations', async () => {
     conforms('GET', '/healthz', await api(system, 'GET', '/healthz'));
-    conforms('GET', '/readyz', await api(system, 'GET', '/readyz'));
-    conforms('GET', '/metrics', await api(system, 'GET', '/metrics'));
+    // Readiness and metrics live on the internal port: neither documented nor served on the public one.
+    for (const path of ['/readyz', '/metrics']) {
+      assert.equal(doc.paths[path], undefined, `${path} is not a public operation`);
+      assert.equal((await api(system, 'GET', path)).status, 404, `public ${path}`);
+      assert.equal((await fetch(`${system.internalUrl}${path}`)).status, 200, `internal ${path}`);
+    }
     conforms('GET', '/openapi.json', await api(system, 'GET', '/openapi.json'));
   });
 

@@ -232,7 +232,7 @@ describe('report cache', () => {
     const tenant = await createTenant(system, 'Cache tenant C');
     assert.equal((await get('/v1/integrations', tenant.apiKey)).status, 200);
     assert.equal((await get('/v1/integrations', tenant.apiKey)).status, 200);
-    await system.db.updateTable('tenants').set({ api_key_hash: 'rotated' }).where('id', '=', tenant.id).execute();
+    await system.db.updateTable('tenant_api_keys').set({ key_hash: 'rotated' }).where('tenant_id', '=', tenant.id).execute();
     await waitFor('the key to be refused', async () => (await get('/v1/integrations', tenant.apiKey)).status === 401, 2_000);
   });
 

@@ -36,7 +36,7 @@ const exited = (child: ChildProcess) =>
 
 test('the API finishes the request in flight after SIGTERM, refuses new connections, and exits 0', async () => {
   const port = await freePort();
-  const adminKey = `admin-${randomBytes(16).toString('hex')}`;
+  const adminKey = randomBytes(32).toString('base64url');
   let output = '';
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '../../src/api-server.ts')], {
     env: { ...process.env, ...system.env, PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, ADMIN_API_KEY: adminKey, LOG_LEVEL: 'info' },

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
+import pg from 'pg';
 import { createDb } from '../../src/db/database';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedded';
 import { migrateToLatest } from '../../src/db/migrator';
@@ -23,7 +24,7 @@ export function testDb(): Kysely<Database> {
 export async function createTestIntegration(db: Kysely<Database>, workspace: string, status: Database['integrations']['status'] = 'connected') {
   const tenant = await db
     .insertInto('tenants')
-    .values({ name: `tenant for ${workspace}`, api_key_hash: `test-${workspace}-${Math.random()}` })
+    .values({ name: `tenant for ${workspace}` })
     .returning('id')
     .executeTakeFirstOrThrow();
   const integration = await db
@@ -52,6 +53,38 @@ export async function startEmbeddedTestDb(): Promise<{ url: string; embedded: Em
     stop: async () => {
       await embedded.stop();
       rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A database of its own, created and migrated on the run's server (TEST_DATABASE_ADMIN_URL), for tests of
+ * whole-database operations (`rotate-keys` walks every table) that the rows other test files leave in the
+ * run's database would disturb. `drop()` removes it.
+ */
+export async function freshTestDatabase(): Promise<{ url: string; db: Kysely<Database>; drop(): Promise<void> }> {
+  const adminUrl = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const name = `zwtest_own_${Date.now()}_${Math.random().toString(36).slice(2, 8)}`;
+  const admin = async (statement: string) => {
+    const client = new pg.Client({ connectionString: adminUrl });
+    client.on('error', () => undefined);
+    await client.connect();
+    try {
+      await client.query(statement);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`CREATE DATABASE ${name}`);
+  const url = adminUrl.replace(/\/[^/?]*(\?|$)/, `/${name}$1`);
+  const db = createDb(url, 5, { allowExitOnIdle: true });
+  await migrateToLatest(db);
+  return {
+    url,
+    db,
+    drop: async () => {
+      await db.destroy();
+      await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     },
   };
 }

@@ -2,8 +2,9 @@ import { createServer, type Server } from 'node:http';
 import { Writable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { Worker } from '@temporalio/worker';
 import { createApp } from '../../src/api/app';
+import { startInternalServer } from '../../src/api/internalServer';
 import { loadConfig, type Config } from '../../src/config';
 import { SecretBox } from '../../src/crypto/secretBox';
 import { createDb } from '../../src/db/database';
@@ -12,6 +13,7 @@ import { installSdkLogger } from '../../src/observability/sdkLogger';
 import { createMetrics, type Metrics } from '../../src/observability/metrics';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox';
 import { createTemporalClient } from '../../src/temporal/client';
+import { connectNativeTemporal } from '../../src/temporal/nativeConnection';
 import { bundleWorkflows, createWorker } from '../../src/temporal/worker';
 import { testDb } from './db';
 
@@ -22,6 +24,8 @@ import { testDb } from './db';
  */
 export interface System {
   apiUrl: string;
+  /** The API's internal server (/metrics, /healthz, /readyz), as INTERNAL_PORT serves it in production. */
+  internalUrl: string;
   sandbox: Sandbox;
   config: Config;
   temporal: Client;
@@ -33,6 +37,11 @@ export interface System {
   metrics: Metrics;
   /** The environment a separate worker process of this system needs. */
   env: Record<string, string>;
+  /**
+   * A rolling deploy of the API with `env` over the system's (e.g. another ENCRYPTION_KEYS): a new app on the
+   * same port takes every new request. Returns the new app's box. `system.box` and `config` stay the first.
+   */
+  redeployApi(env: Record<string, string>): SecretBox;
   stop(): Promise<void>;
 }
 
@@ -68,7 +77,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
     ...opts.sandbox,
     clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUris: [redirectUri] }],
   });
-  const adminKey = `admin-${randomBytes(16).toString('hex')}`;
+  const adminKey = randomBytes(32).toString('base64url');
   const env: Record<string, string> = {
       DATABASE_URL: opts.databaseUrl ?? process.env.DATABASE_URL!,
       TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS!,
@@ -83,6 +92,8 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
       LOG_LEVEL: 'debug',
       // Worker processes (src/worker.ts) make no housekeeping schedule unless a test asks for one.
       HOUSEKEEPING_INTERVAL: 'off',
+      // API processes a test starts pick a free internal port (tests share the machine).
+      INTERNAL_PORT: '0',
       ...opts.env,
   };
   const config = loadConfig(env, 'api');
@@ -99,15 +110,25 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
   if (opts.sdkLogs) installSdkLogger(logger);
   const ownDb = opts.databaseUrl ? createDb(opts.databaseUrl, 5, { allowExitOnIdle: true }) : undefined;
   const db = ownDb ?? testDb();
-  const box = new SecretBox(config.encryptionKey!);
+  const box = new SecretBox(config.encryptionKeys!);
   const temporal = await createTemporalClient(config);
   bundle ??= await bundleWorkflows();
   const metrics = createMetrics();
   // Our own native connection, closed on stop: the SDK runtime stays up (and, forwarding logs, keeps the process alive) while one is open.
-  const nativeConnection = opts.inProcessWorker === false ? undefined : await NativeConnection.connect({ address: config.temporal.address });
+  const nativeConnection = opts.inProcessWorker === false ? undefined : await connectNativeTemporal(config);
   const worker = nativeConnection ? await createWorker({ deps: { db, box, config, logger, temporal, metrics }, connection: nativeConnection, workflowBundle: bundle }) : undefined;
   const running = worker?.run();
-  server.on('request', createApp({ db, box, config, temporal, logger, metrics }));
+  let app = createApp({ db, box, config, temporal, logger, metrics });
+  server.on('request', (req, res) => app(req, res));
+  const apps = [app];
+  const redeployApi = (overrides: Record<string, string>) => {
+    const next = loadConfig({ ...env, ...overrides }, 'api');
+    const nextBox = new SecretBox(next.encryptionKeys!);
+    app = createApp({ db, box: nextBox, config: next, temporal, logger, metrics: createMetrics() });
+    apps.push(app);
+    return nextBox;
+  };
+  const internal = await startInternalServer({ deps: { db, temporal }, metrics, port: 0, host: '127.0.0.1' });
 
   let stopped = false;
   const stop = async () => {
@@ -115,6 +136,8 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
     stopped = true;
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const a of apps.slice(1)) await (a.locals.cache as { close(): Promise<void> } | undefined)?.close();
+    await internal.close();
     worker?.shutdown();
     await running;
     await nativeConnection?.close();
@@ -122,7 +145,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
     await sandbox.close();
     await ownDb?.destroy();
   };
-  return { apiUrl: `http://127.0.0.1:${port}`, sandbox, config, temporal, db, box, logs, adminKey, worker, metrics, env, stop };
+  return { apiUrl: `http://127.0.0.1:${port}`, internalUrl: `http://127.0.0.1:${internal.port}`, sandbox, config, temporal, db, box, logs, adminKey, worker, metrics, env, redeployApi, stop };
 }
 
 /** JSON over HTTP with a bearer key. */

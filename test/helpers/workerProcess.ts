@@ -25,12 +25,13 @@ export function boundMetricsPort(output: string): number | undefined {
   return undefined;
 }
 
-export async function startWorkerProcess(system: System): Promise<WorkerProcess> {
+/** `env` overrides the system's (e.g. another ENCRYPTION_KEYS, as a rolling deploy would). */
+export async function startWorkerProcess(system: System, options: { env?: Record<string, string> } = {}): Promise<WorkerProcess> {
   let output = '';
   // METRICS_PORT=0: the OS picks a free port at bind time and the worker logs it. (Probing a free port here and
   // passing it on left a window in which another process could take it.)
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '../../src/worker.ts')], {
-    env: { ...process.env, ...system.env, METRICS_PORT: '0', LOG_LEVEL: 'info' },
+    env: { ...process.env, ...system.env, METRICS_PORT: '0', LOG_LEVEL: 'info', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   // The start line is looked for in the whole stdout seen so far (the tail kept for output() may have dropped it).

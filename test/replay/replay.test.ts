@@ -35,10 +35,12 @@ const EXPECTED = [
   'zendesk-disconnect-purge.json',
   'zendesk-housekeeping-rule-failed.json',
   'zendesk-housekeeping.json',
+  'zendesk-offboard.json',
   'zendesk-sync-auth-lost.json',
   'zendesk-sync-both-streams.json',
   'zendesk-sync-continue-as-new.run1.json',
   'zendesk-sync-continue-as-new.run2.json',
+  'zendesk-sync-seat-holders-first.json',
   'zendesk-sync-with-entitlements.json',
 ];
 

@@ -25,7 +25,7 @@ interface Service {
   command?: string[] | string;
   entrypoint?: string[] | string;
   environment?: Env;
-  ports?: string[];
+  ports?: Array<string | number | { target: number | string; published?: number | string; host_ip?: string }>;
   expose?: string[];
   healthcheck?: { test: string[] | string };
   depends_on?: Record<string, { condition: string }>;
@@ -39,7 +39,7 @@ const services = compose.services;
 /** Compose interpolation with the values a user would put in .env: `$$`, `${X}`, `${X:-default}`, `${X:?message}`. */
 const USER_ENV: Record<string, string> = {
   POSTGRES_PASSWORD: 'pgpassword',
-  ADMIN_API_KEY: 'admin-key-0123456789abcdef',
+  ADMIN_API_KEY: 'mR3v9QeXk2LpZ7wYtB4nHs8cJf6uVa1dGo0iKqEzTxU',
   ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64'),
   ZENDESK_CLIENT_ID: 'client-id',
   ZENDESK_CLIENT_SECRET: 'client-secret',
@@ -60,6 +60,24 @@ function interpolate(text: string, env: Record<string, string> = USER_ENV): stri
 const envOf = (service: Service, env = USER_ENV) =>
   Object.fromEntries(Object.entries(service.environment ?? {}).map(([k, v]) => [k, interpolate(String(v ?? ''), env)]));
 const commandText = (service: Service) => [service.entrypoint, service.command].flat().filter(Boolean).join(' ');
+
+/** Where a service's `ports` publish on the host: short syntax `[ip:][host:]container[/proto]` or the long syntax. */
+function published(service: Pick<Service, 'ports'>): Array<{ hostIp: string; hostPort: string; containerPort: string }> {
+  return (service.ports ?? []).map((entry) => {
+    if (typeof entry === 'object') {
+      return { hostIp: entry.host_ip ? interpolate(entry.host_ip) : '0.0.0.0', hostPort: entry.published === undefined ? '(random)' : interpolate(String(entry.published)), containerPort: String(entry.target) };
+    }
+    const text = interpolate(String(entry)).replace(/\/(tcp|udp)$/, '');
+    const ipv6 = /^\[([^\]]+)\]:(.*)$/.exec(text);
+    const [ip, rest] = ipv6 ? [ipv6[1], ipv6[2]] : [undefined, text];
+    const parts = rest.split(':');
+    // No address means every interface (Docker's default).
+    if (parts.length === 1) return { hostIp: ip ?? '0.0.0.0', hostPort: '(random)', containerPort: parts[0] };
+    if (parts.length === 2) return { hostIp: ip ?? '0.0.0.0', hostPort: parts[0], containerPort: parts[1] };
+    return { hostIp: parts[0], hostPort: parts[1], containerPort: parts[2] };
+  });
+}
+const LOOPBACK_BINDS = new Set(['127.0.0.1', '::1', 'localhost']);
 
 const EXPECTED_SERVICES = ['postgres', 'temporal-schema', 'temporal', 'temporal-setup', 'temporal-ui', 'migrate', 'api', 'worker'];
 const SECRETS = ['ADMIN_API_KEY', 'ENCRYPTION_KEY', 'ZENDESK_CLIENT_ID', 'ZENDESK_CLIENT_SECRET'];
@@ -158,13 +176,42 @@ describe('docker-compose.yml', () => {
     for (const secret of SECRETS) assert.ok(!(secret in (services.migrate.environment ?? {})), `migrate does not get ${secret}`);
   });
 
-  test('ports: API 3000, worker metrics 9464, Temporal 7233, Web UI 8080', () => {
-    assert.ok(services.api.ports?.includes('3000:3000'));
+  test('ports: API 3000 public, its internal 9463 and the worker\'s 9464 on the compose network only', () => {
+    assert.deepEqual(published(services.api), [{ hostIp: '0.0.0.0', hostPort: '3000', containerPort: '3000' }]);
+    assert.ok(services.api.expose?.includes('9463'), 'the API\'s internal port is exposed to the compose network');
+    assert.equal(envOf(services.api).INTERNAL_PORT, '9463');
     assert.ok(services.worker.expose?.includes('9464'));
     assert.equal(services.worker.ports, undefined, 'worker publishes no host port, so it can be scaled');
-    assert.ok(services['temporal-ui'].ports?.includes('8080:8080'));
-    assert.ok(services.temporal.ports?.includes('7233:7233'));
     assert.equal(envOf(services['temporal-ui']).TEMPORAL_ADDRESS, 'temporal:7233');
+  });
+
+  test('nothing of Temporal (frontend, Web UI) and nothing but the public API is published beyond loopback', () => {
+    for (const [name, service] of Object.entries(services)) {
+      for (const port of published(service)) {
+        if (name === 'api' && port.containerPort === '3000') continue; // the public API itself
+        assert.ok(LOOPBACK_BINDS.has(port.hostIp), `${name} publishes ${port.containerPort} on ${port.hostIp}: bind it to 127.0.0.1 (or use expose)`);
+      }
+    }
+    // Still reachable from the host itself, for the CLI and a browser through an SSH tunnel.
+    assert.deepEqual(published(services.temporal), [{ hostIp: '127.0.0.1', hostPort: '7233', containerPort: '7233' }]);
+    assert.deepEqual(published(services['temporal-ui']), [{ hostIp: '127.0.0.1', hostPort: '8080', containerPort: '8080' }]);
+    assert.deepEqual(published(services.postgres), [], 'PostgreSQL is not published at all');
+  });
+
+  test('the port check has teeth: the old `7233:7233` and the long syntax without host_ip count as every interface', () => {
+    assert.deepEqual(published({ ports: ['7233:7233'] }), [{ hostIp: '0.0.0.0', hostPort: '7233', containerPort: '7233' }]);
+    assert.deepEqual(published({ ports: ['8080'] }), [{ hostIp: '0.0.0.0', hostPort: '(random)', containerPort: '8080' }]);
+    assert.deepEqual(published({ ports: [{ target: 8080, published: 8080 }] }), [{ hostIp: '0.0.0.0', hostPort: '8080', containerPort: '8080' }]);
+    assert.deepEqual(published({ ports: ['[::1]:7233:7233/tcp'] }), [{ hostIp: '::1', hostPort: '7233', containerPort: '7233' }]);
+    assert.deepEqual(published({ ports: ['0.0.0.0:8080:8080'] }).map((p) => LOOPBACK_BINDS.has(p.hostIp)), [false]);
+  });
+
+  test('the Temporal Web UI is read-only by default', () => {
+    const env = envOf(services['temporal-ui']);
+    assert.equal(env.TEMPORAL_DISABLE_WRITE_ACTIONS, 'true', 'no terminate, reset, signal or schedule deletion from the UI');
+    // An operator may turn writes on explicitly (with authentication in front), never by leaving it out.
+    assert.equal(envOf(services['temporal-ui'], { ...USER_ENV, TEMPORAL_UI_DISABLE_WRITE_ACTIONS: 'false' }).TEMPORAL_DISABLE_WRITE_ACTIONS, 'false');
+    assert.equal(envOf(services['temporal-ui'], { ...USER_ENV, TEMPORAL_UI_DISABLE_WRITE_ACTIONS: '' }).TEMPORAL_DISABLE_WRITE_ACTIONS, 'true');
   });
 
   test('healthchecks', () => {
@@ -175,7 +222,9 @@ describe('docker-compose.yml', () => {
     };
     assert.match(check('postgres'), /pg_isready/);
     assert.match(check('temporal'), /7233/);
-    assert.match(check('api'), /http:\/\/127\.0\.0\.1:3000\/readyz/);
+    // The API's readiness is on its internal port, not the public one.
+    assert.match(check('api'), new RegExp(`http://127\\.0\\.0\\.1:${envOf(services.api).INTERNAL_PORT}/readyz`));
+    assert.doesNotMatch(check('api'), /:3000\//);
     const workerPort = envOf(services.worker).METRICS_PORT;
     assert.match(check('worker'), new RegExp(`http://127\\.0\\.0\\.1:${workerPort}/readyz`));
     // node:20-bookworm-slim has neither curl nor wget: the checks use node's fetch.
@@ -284,12 +333,13 @@ describe('Dockerfile', () => {
   const runtime = stages.at(-1)!;
   const all = (stage: { instructions: Instruction[] }, op: string) => stage.instructions.filter((i) => i.op === op).map((i) => i.args);
 
-  test('is multi-stage on a pinned node:20 bookworm-slim image', () => {
+  test('is multi-stage on a pinned Node 24 LTS bookworm-slim image', () => {
     assert.ok(stages.length >= 2, 'at least two stages');
     assert.ok(build, 'a stage named build');
     for (const stage of stages) {
-      assert.match(stage.from, /^node:20\.\d+\.\d+-bookworm-slim$/, `${stage.from} is pinned`);
+      assert.match(stage.from, /^node:24\.\d+\.\d+-bookworm-slim$/, `${stage.from} is pinned`);
     }
+    assert.equal(new Set(stages.map((s) => s.from)).size, 1, 'build and runtime on the same Node');
     assert.notEqual(runtime.name, 'build');
   });
 
@@ -326,7 +376,7 @@ describe('Dockerfile', () => {
     assert.equal(users.at(-1), 'node');
     const userIndex = runtime.instructions.findLastIndex((i) => i.op === 'USER');
     assert.ok(runtime.instructions.slice(userIndex).every((i) => i.op !== 'RUN'), 'nothing runs as root after USER');
-    assert.deepEqual(all(runtime, 'EXPOSE').join(' ').split(' ').sort(), ['3000', '9464']);
+    assert.deepEqual(all(runtime, 'EXPOSE').join(' ').split(' ').sort(), ['3000', '9463', '9464']);
     const cmd = all(runtime, 'CMD').at(-1);
     assert.deepEqual(JSON.parse(cmd!), ['node', 'dist/src/api-server.js']);
   });

@@ -6,6 +6,7 @@ import express from 'express';
 import pino from 'pino';
 import type { Registry } from 'prom-client';
 import { createApp } from '../../src/api/app';
+import { startInternalServer } from '../../src/api/internalServer';
 import { loadConfig } from '../../src/config';
 import {
   createMetrics,
@@ -140,22 +141,26 @@ describe('HTTP metrics middleware', () => {
     assert.ok(!parsed.samples.some((s) => Object.values(s.labels).some((l) => /\/items\/\d/.test(l))));
   });
 
-  test('the API serves GET /metrics publicly and labels its routes', async () => {
-    const config = loadConfig({ ADMIN_API_KEY: 'a'.repeat(24), ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64') });
+  test('the API serves GET /metrics on its internal port only, and labels its routes', async () => {
+    const config = loadConfig({ ADMIN_API_KEY: 'mR3v9QeXk2LpZ7wYtB4nHs8cJf6uVa1dGo0iKqEzTxU', ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64') });
     const metrics = createMetrics({ defaultLabels: { process: 'api' } });
     const deps = { db: {} as any, box: {} as any, temporal: {} as any, config, logger: pino({ level: 'silent' }), metrics };
     const base = await listen(createApp(deps));
+    const internal = await startInternalServer({ deps, metrics, port: 0, host: '127.0.0.1' });
+    after(() => internal.close());
 
     assert.equal((await fetch(`${base}/healthz`)).status, 200);
     assert.equal((await fetch(`${base}/v1/integrations/123`)).status, 401); // no key: refused by the auth middleware
+    assert.equal((await fetch(`${base}/metrics`)).status, 404, 'not on the public port');
 
-    const response = await fetch(`${base}/metrics`); // no Authorization header
+    const response = await fetch(`http://127.0.0.1:${internal.port}/metrics`);
     assert.equal(response.status, 200);
     const parsed = parsePrometheusText(await response.text());
     const find = (route: string) => parsed.samples.find((s) => s.name === 'http_requests_total' && s.labels.route === route);
     assert.deepEqual(find('/healthz')?.labels, { method: 'GET', route: '/healthz', status: '200', process: 'api' });
     // Refused by the authentication middleware before any route matched: no template, the status tells.
-    assert.equal(find(UNMATCHED_ROUTE)?.labels.status, '401');
+    assert.ok(parsed.samples.some((s) => s.name === 'http_requests_total' && s.labels.route === UNMATCHED_ROUTE && s.labels.status === '401'));
+    assert.ok(parsed.samples.some((s) => s.name === 'http_requests_total' && s.labels.route === UNMATCHED_ROUTE && s.labels.status === '404'), 'the public /metrics was a 404');
     assert.ok(parsed.types.has('process_cpu_user_seconds_total'), 'default process metrics');
     assert.ok(parsed.types.has('nodejs_eventloop_lag_seconds'));
     for (const name of ['zendesk_syncs_started_total', 'zendesk_api_requests_total', 'zendesk_rate_limited_total', 'zendesk_token_refreshes_total']) {
@@ -163,14 +168,15 @@ describe('HTTP metrics middleware', () => {
     }
   });
 
-  test('createApp builds its own registry when none is given, and registries do not collide', async () => {
-    const config = loadConfig({ ADMIN_API_KEY: 'a'.repeat(24) });
+  test('registries of two APIs do not collide', async () => {
+    const config = loadConfig({ ADMIN_API_KEY: 'mR3v9QeXk2LpZ7wYtB4nHs8cJf6uVa1dGo0iKqEzTxU' });
+    const [metricsA, metricsB] = [createMetrics({ defaultLabels: { process: 'api' } }), createMetrics({ defaultLabels: { process: 'api' } })];
     const deps = { db: {} as any, box: {} as any, temporal: {} as any, config, logger: pino({ level: 'silent' }) };
-    const a = await listen(createApp(deps));
-    const b = await listen(createApp(deps));
+    const a = await listen(createApp({ ...deps, metrics: metricsA }));
+    await listen(createApp({ ...deps, metrics: metricsB }));
     await fetch(`${a}/healthz`);
-    const textA = await (await fetch(`${a}/metrics`)).text();
-    const textB = await (await fetch(`${b}/metrics`)).text();
+    const textA = await metricsA.registry.metrics();
+    const textB = await metricsB.registry.metrics();
     assert.match(textA, /http_requests_total\{method="GET",route="\/healthz",status="200",process="api"\} 1/);
     assert.doesNotMatch(textB, /route="\/healthz"/);
   });

@@ -353,7 +353,7 @@ describe('ApiCache', () => {
     const report = { value: { body: Buffer.from('{}'), gzip: undefined, asOf: 'x', etag: 'e' }, bytes: 2 };
     await cache.reports.get('r1', ['integration:i1', 'tenant:t1'], async () => report);
     await cache.reports.get('r2', ['integration:i2', 'tenant:t2'], async () => report);
-    await cache.tenants.get('hash', [], async () => ({ value: { id: 't2', name: 'n', api_key_hash: 'hash', created_at: new Date() }, bytes: 1 }));
+    await cache.tenants.get('hash', [], async () => ({ value: { tenant: { id: 't2', name: 'n', api_key_hash: null, created_at: new Date(), status: 'active', offboarded_at: null }, keyId: 'k', expiresAt: null }, bytes: 1 }));
     cache.invalidate('tenant:t1');
     assert.equal(cache.reports.size, 1);
     assert.equal(cache.tenants.size, 0);

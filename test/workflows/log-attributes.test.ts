@@ -22,6 +22,7 @@ const stubs = {
   syncUsersChunk: async () => ({ done: true, pages: 1, records: 10 }),
   syncTicketEventsChunk: async () => ({ done: true, pages: 1, records: 10 }),
   syncEntitlementsChunk: async () => ({ done: true, pages: 1, records: 1 }),
+  syncSeatHoldersChunk: async () => ({ done: true, pages: 1, records: 1 }),
   finishSync: async () => undefined,
   markNeedsReauth: async () => undefined,
 };

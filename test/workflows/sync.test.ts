@@ -17,6 +17,7 @@ function stubs(chunkPlan: { users: number; events: number }, overrides: Record<s
     syncUsersChunk: async () => (calls.push('users'), { done: --users <= 0, pages: 2, records: 2000 }),
     syncTicketEventsChunk: async () => (calls.push('events'), { done: --events <= 0, pages: 3, records: 2500 }),
     syncEntitlementsChunk: async () => (calls.push('entitlements'), { done: true, pages: 1, records: 4 }),
+    syncSeatHoldersChunk: async () => (calls.push('seats'), { done: true, pages: 2, records: 150 }),
     finishSync: async (arg: any) => (calls.push(`finish:${arg.status}`), undefined),
     markNeedsReauth: async () => (calls.push('needsReauth'), undefined),
     ...overrides,
@@ -36,7 +37,10 @@ test('both streams run until done, then the run is recorded as succeeded', async
   assert.equal(s.calls.filter((c) => c === 'users').length, 3);
   assert.equal(s.calls.filter((c) => c === 'events').length, 2);
   assert.deepEqual(progress.entitlements, { pages: 1, records: 4, done: true });
-  assert.ok(s.calls.indexOf('entitlements') > s.calls.lastIndexOf('users'), 'entitlements are read after the users');
+  assert.deepEqual(progress.seatHolders, { pages: 2, records: 150, done: true });
+  // Seat holders first, then their entitlements, then the end users (the users export).
+  assert.ok(s.calls.indexOf('seats') < s.calls.indexOf('entitlements'), 'entitlements after the seat holders');
+  assert.ok(s.calls.indexOf('entitlements') < s.calls.indexOf('users'), 'end users after the seat report');
   assert.equal(s.calls.at(-1), 'finish:succeeded');
 });
 
@@ -92,4 +96,16 @@ test('a lost grant marks needs_reauth, records the failure and stops without ret
   assert.equal(attempts, 1);
   assert.ok(s.calls.includes('needsReauth'));
   assert.equal(s.calls.at(-1), 'finish:failed');
+});
+
+test('an integration that does not sync end users never fetches the users export', async () => {
+  const s = stubs({ users: 3, events: 1 }, { beginSync: async () => (s.calls.push('beginSync'), { syncRunId: 'run-1', syncEndUsers: false }) });
+  const input = target();
+  const progress = await withStubWorker(s.activities, (taskQueue, client) =>
+    client.workflow.execute(zendeskSync, { taskQueue, workflowId: `zendesk-sync-${input.integrationId}`, args: [input] }),
+  );
+  assert.equal(progress.step, 'succeeded');
+  assert.equal(progress.endUsersSkipped, true);
+  assert.equal(s.calls.filter((c) => c === 'users').length, 0);
+  assert.ok(s.calls.includes('seats'));
 });

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Config } from '../../config';
-import type { Database, Integration, Tenant } from '../../db/tables';
+import type { KeyOwner } from '../../db/repositories/apiKeys';
+import type { Database, Integration } from '../../db/tables';
 import type { Logger } from '../../logger';
 import type { Metrics } from '../../observability/metrics';
 import { CachedLoader, type LookupOutcome } from './cachedLoader';
@@ -41,7 +42,7 @@ export interface ApiCacheOptions {
  * The API process's caches, all invalidated through PostgreSQL LISTEN/NOTIFY (migration
  * 20261201T120000_report_change_notify, `ChangeFeed`), all disabled until the feed is up:
  * - `reports`: `/users` and `/utilization` response bodies by tenant, integration and canonical query;
- * - `tenants`: API key hash → tenant (`requireTenant`);
+ * - `tenants`: API key hash → its tenant and expiry (`requireTenant`);
  * - `integrations`: (tenant, id) → integration row (the reports' ownership check);
  * - `schedules`: integration id → its sync schedule's next action times (`GET /v1/integrations`,
  *   src/api/integrationView.ts). Dropped with every change of the integration (its row: a connect,
@@ -52,7 +53,7 @@ export interface ApiCacheOptions {
  */
 export class ApiCache {
   readonly reports: CachedLoader<CachedReport>;
-  readonly tenants: CachedLoader<Tenant>;
+  readonly tenants: CachedLoader<KeyOwner>;
   readonly integrations: CachedLoader<Integration>;
   readonly schedules: CachedLoader<Date[]>;
   private feed: ChangeFeed | undefined;

@@ -13,7 +13,7 @@ import { consentBeingCompleted } from '../consentInProgress';
 import type { ApiDeps } from '../deps';
 import { integrationViews } from '../integrationView';
 import { listIntegrations } from './integrationList';
-import { badRequest, conflict, HttpProblem, notFound } from '../problems';
+import { badRequest, conflict, HttpProblem, notFound, unauthorized } from '../problems';
 import { CreateIntegrationBody, DeleteQuery, IntegrationIdParams } from '../schemas';
 import { parseOr400 } from '../validate';
 
@@ -44,7 +44,10 @@ export function integrationsRouter(deps: ApiDeps & { cache?: ApiCache }): Router
     let integration;
     try {
       integration = await insertIntegration(db, tenantId, parsed.subdomain);
+      // Offboarded since this request was authenticated: its keys are no longer valid.
+      if (!integration) throw unauthorized('The API key is not valid.');
     } catch (err) {
+      if (err instanceof HttpProblem) throw err;
       // Two concurrent creates: the unique index lets one win.
       const winner = await findLiveIntegration(db, tenantId, parsed.subdomain);
       if (winner) throw alreadyThere(winner.id);

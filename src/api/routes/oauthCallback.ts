@@ -2,13 +2,14 @@ import { Router, type Response } from 'express';
 import { EXPIRED_STATE, verifyStateSignature } from '../../crypto/oauthState';
 import { setRequestLogIds } from '../../observability/requestLog';
 import { findIntegration, setIntegrationStatus } from '../../db/repositories/integrations';
-import { consumeOAuthFlow, findOAuthFlow } from '../../db/repositories/oauthFlows';
+import { consumeOAuthFlow, findOAuthFlow, sealCode } from '../../db/repositories/oauthFlows';
 import type { OAuthFlow } from '../../db/tables';
 import { connectWorkflowId } from '../../workflows/connect';
-import { callbackPage } from '../callbackPage';
+import { CALLBACK_PAGE_STYLE_HASH, callbackPage } from '../callbackPage';
 import { deliverConsent } from '../consentDelivery';
 import { outcomePage, storedOutcome } from '../consentOutcome';
 import type { ApiDeps } from '../deps';
+import { pageSecurityHeaders } from '../pageSecurity';
 import { OAuthCallbackQuery } from '../schemas';
 
 /** How soon the "still being completed" page reloads itself. */
@@ -32,7 +33,10 @@ export function oauthCallbackRouter(deps: ApiDeps): Router {
   const page = (res: Response, status: number, title: string, message: string, ok = false) =>
     res.status(status).type('html').send(callbackPage(title, message, ok));
 
-  router.get('/v1/oauth/zendesk/callback', async (req, res) => {
+  // Never framed (clickjacking the consent result), never cached, its URL (code, state) never sent on.
+  const headers = pageSecurityHeaders({ styleHashes: [CALLBACK_PAGE_STYLE_HASH], frameable: false, https: deps.config.publicUrl.startsWith('https:') });
+
+  router.get('/v1/oauth/zendesk/callback', headers, async (req, res) => {
     const query = OAuthCallbackQuery.safeParse(req.query);
     if (!query.success || !query.data.state) return page(res, 400, 'Invalid consent link', 'The link is missing its state or has malformed parameters.');
     const { state, code, error } = query.data;
@@ -48,7 +52,7 @@ export function oauthCallbackRouter(deps: ApiDeps): Router {
 
     const decision = code && !error ? 'approved' : 'denied';
     const live = expiresAt > new Date();
-    let flow: OAuthFlow | undefined = live ? await consumeOAuthFlow(db, flowId, integrationId, decision === 'approved' ? box.encrypt(code!, flowId) : null, decision) : undefined;
+    let flow: OAuthFlow | undefined = live ? await consumeOAuthFlow(db, flowId, integrationId, decision === 'approved' ? sealCode(box, flowId, code!) : null, decision) : undefined;
     if (flow) {
       if (decision === 'approved') await setIntegrationStatus(db, integrationId, { status: 'connecting', onlyFrom: ['awaiting_consent'] });
     } else {

@@ -1,11 +1,16 @@
 import { sql } from 'kysely';
 import type { SecretBox } from '../../crypto/secretBox';
 import type { Db } from '../database';
+import { bindingOf } from '../secretColumns';
 
 /**
- * Encrypted OAuth credentials of an integration. Tokens are sealed with SecretBox, bound to the
- * integration id (associated data), so a row copied to another integration does not decrypt.
+ * Encrypted OAuth credentials of an integration. Each token is sealed with SecretBox, bound to this table,
+ * the integration id and its field (associated data): a row copied to another integration, or the access
+ * token swapped with the refresh token, does not decrypt.
  */
+
+const access = (integrationId: string) => bindingOf('oauth_credentials', integrationId, 'access_token_enc');
+const refresh = (integrationId: string) => bindingOf('oauth_credentials', integrationId, 'refresh_token_enc');
 
 export interface TokenSet {
   accessToken: string;
@@ -36,8 +41,8 @@ export async function saveCredentialsReturning(
 ): Promise<{ version: number; updatedAt: Date }> {
   const values = {
     integration_id: integrationId,
-    access_token_enc: box.encrypt(tokens.accessToken, integrationId),
-    refresh_token_enc: tokens.refreshToken === null ? null : box.encrypt(tokens.refreshToken, integrationId),
+    access_token_enc: box.encrypt(tokens.accessToken, access(integrationId)),
+    refresh_token_enc: tokens.refreshToken === null ? null : box.encrypt(tokens.refreshToken, refresh(integrationId)),
     access_expires_at: tokens.accessExpiresAt,
     refresh_expires_at: tokens.refreshExpiresAt,
     scope: tokens.scope,
@@ -76,8 +81,8 @@ export async function loadCredentials(
   const row = await query.executeTakeFirst();
   if (!row) return undefined;
   return {
-    accessToken: box.decrypt(row.access_token_enc, integrationId),
-    refreshToken: row.refresh_token_enc === null ? null : box.decrypt(row.refresh_token_enc, integrationId),
+    accessToken: box.decrypt(row.access_token_enc, access(integrationId)),
+    refreshToken: row.refresh_token_enc === null ? null : box.decrypt(row.refresh_token_enc, refresh(integrationId)),
     accessExpiresAt: row.access_expires_at,
     refreshExpiresAt: row.refresh_expires_at,
     scope: row.scope,

@@ -1,13 +1,23 @@
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Db } from '../database';
-import type { Integration, IntegrationStatus, SyncRun } from '../tables';
+import type { Database, Integration, IntegrationStatus, SyncRun } from '../tables';
 
-export async function insertIntegration(db: Db, tenantId: string, workspace: string): Promise<Integration> {
-  return db
-    .insertInto('integrations')
-    .values({ tenant_id: tenantId, workspace, status: 'awaiting_consent', error: null, zendesk_user_id: null })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+/**
+ * A new integration of an **active** tenant; undefined once the tenant is being offboarded. The tenant row is
+ * read `FOR SHARE`, which waits for the offboarding's status change (and blocks it until this commits), so an
+ * integration is either created before the offboard workflow lists the tenant's integrations, or not at all.
+ */
+export async function insertIntegration(db: Db, tenantId: string, workspace: string): Promise<Integration | undefined> {
+  const run = async (trx: Db) => {
+    const tenant = await trx.selectFrom('tenants').select('id').where('id', '=', tenantId).where('status', '=', 'active').forShare().executeTakeFirst();
+    if (!tenant) return undefined;
+    return trx
+      .insertInto('integrations')
+      .values({ tenant_id: tenantId, workspace, status: 'awaiting_consent', error: null, zendesk_user_id: null })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  };
+  return db.isTransaction ? run(db) : (db as Kysely<Database>).transaction().execute(run);
 }
 
 /** The live (not disconnected) integration of a tenant for a workspace, if any. */

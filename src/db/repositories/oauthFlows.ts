@@ -1,8 +1,20 @@
 import { sql } from 'kysely';
+import type { SecretBox } from '../../crypto/secretBox';
 import type { Db } from '../database';
+import { bindingOf } from '../secretColumns';
 import type { ConsentDecisionValue, FlowOutcome, FlowPurpose, FlowRevocation, OAuthFlow } from '../tables';
 
-/** The id is chosen by the caller so the verifier can be encrypted bound to it. */
+/**
+ * A flow's secrets (the PKCE verifier, the authorization code) are sealed bound to this table, the flow and
+ * the field: the code and the verifier of one flow cannot stand in for each other, nor for another flow's.
+ */
+export const sealVerifier = (box: SecretBox, flowId: string, verifier: string) => box.encrypt(verifier, bindingOf('oauth_flows', flowId, 'pkce_verifier_enc'));
+export const sealCode = (box: SecretBox, flowId: string, code: string) => box.encrypt(code, bindingOf('oauth_flows', flowId, 'code_enc'));
+export const openVerifier = (box: SecretBox, flow: Pick<OAuthFlow, 'id'> & { pkce_verifier_enc: string }) =>
+  box.decrypt(flow.pkce_verifier_enc, bindingOf('oauth_flows', flow.id, 'pkce_verifier_enc'));
+export const openCode = (box: SecretBox, flow: Pick<OAuthFlow, 'id'> & { code_enc: string }) => box.decrypt(flow.code_enc, bindingOf('oauth_flows', flow.id, 'code_enc'));
+
+/** The id is chosen by the caller so the verifier can be encrypted bound to it (sealVerifier). */
 export async function insertOAuthFlow(
   db: Db,
   flow: { id: string; integrationId: string; pkceVerifierEnc: string; expiresAt: Date; purpose?: FlowPurpose },

@@ -1,13 +1,14 @@
 import type { SecretBox } from '../../crypto/secretBox';
 import type { Db } from '../database';
+import { bindingOf } from '../secretColumns';
 import type { StagedKind } from '../tables';
 import type { TokenSet } from './credentials';
 
 /**
  * Tokens of one consent attempt kept apart from the integration's working ones (`oauth_credentials`), one row
  * per flow: `incoming` until their user is verified as an admin and they are swapped in, `replaced` (the grant
- * the swap took out) until it is revoked. Sealed with SecretBox bound to the flow, so a row copied elsewhere
- * (another flow, or `oauth_credentials`) does not decrypt.
+ * the swap took out) until it is revoked. Sealed with SecretBox bound to this table, the flow and the field, so a
+ * value copied elsewhere (another flow, `oauth_credentials`, or the other token of the row) does not decrypt.
  */
 
 export interface StagedCredentials extends TokenSet {
@@ -15,12 +16,13 @@ export interface StagedCredentials extends TokenSet {
   integrationId: string;
 }
 
-const associatedData = (flowId: string) => `staged-credentials:${flowId}`;
+const access = (flowId: string) => bindingOf('oauth_staged_credentials', flowId, 'access_token_enc');
+const refresh = (flowId: string) => bindingOf('oauth_staged_credentials', flowId, 'refresh_token_enc');
 
 function sealed(box: SecretBox, flowId: string, tokens: TokenSet) {
   return {
-    access_token_enc: box.encrypt(tokens.accessToken, associatedData(flowId)),
-    refresh_token_enc: tokens.refreshToken === null ? null : box.encrypt(tokens.refreshToken, associatedData(flowId)),
+    access_token_enc: box.encrypt(tokens.accessToken, access(flowId)),
+    refresh_token_enc: tokens.refreshToken === null ? null : box.encrypt(tokens.refreshToken, refresh(flowId)),
     access_expires_at: tokens.accessExpiresAt,
     refresh_expires_at: tokens.refreshExpiresAt,
     scope: tokens.scope,
@@ -55,8 +57,8 @@ export async function loadStagedCredentials(db: Db, box: SecretBox, flowId: stri
   return {
     kind: row.kind,
     integrationId: row.integration_id,
-    accessToken: box.decrypt(row.access_token_enc, associatedData(flowId)),
-    refreshToken: row.refresh_token_enc === null ? null : box.decrypt(row.refresh_token_enc, associatedData(flowId)),
+    accessToken: box.decrypt(row.access_token_enc, access(flowId)),
+    refreshToken: row.refresh_token_enc === null ? null : box.decrypt(row.refresh_token_enc, refresh(flowId)),
     accessExpiresAt: row.access_expires_at,
     refreshExpiresAt: row.refresh_expires_at,
     scope: row.scope,

@@ -1,0 +1,60 @@
+import type { RequestHandler } from 'express';
+import helmet from 'helmet';
+
+/**
+ * The headers every HTML page of the API is sent with. Built with `helmet`: it knows the headers and their
+ * legacy companions (X-Frame-Options next to frame-ancestors, X-XSS-Protection: 0 to switch off the broken
+ * filter of old browsers), serialises CSP directives correctly, and is kept up to date as browsers change —
+ * rather than a list of strings of our own that nobody reviews. We choose each policy explicitly instead of
+ * taking helmet's defaults:
+ *
+ * - Content-Security-Policy: nothing may load (`default-src 'none'`) but the page's own inline stylesheet,
+ *   allowed by hash; no script at all; no form posts, no `<base>`, no plugins. `frame-ancestors 'none'`
+ *   (and X-Frame-Options: DENY) for pages that must never be framed (clickjacking the consent result).
+ * - Cache-Control: no-store: the callback URL carries the authorization code and the page shows a tenant's
+ *   workspace; no browser or proxy cache keeps either.
+ * - Referrer-Policy: no-referrer: the page's URL (with the code and state) never leaves in a Referer header.
+ * - X-Content-Type-Options: nosniff.
+ * - No Cross-Origin-Opener-Policy: a later connect flow opens the consent in a popup and needs `postMessage` to
+ *   its opener, which `same-origin` would cut off. Pages that must talk to an opener or be embedded get
+ *   their own policy when they exist.
+ * - Strict-Transport-Security only when the public URL is https (over http a browser ignores it anyway), for
+ *   this host only: the API must not decide for the operator's other subdomains.
+ */
+export interface PagePolicy {
+  /** `'sha256-…'` sources allowed in `style-src` (the page's inline `<style>`). */
+  styleHashes: string[];
+  /** false: `frame-ancestors 'none'` and X-Frame-Options: DENY. */
+  frameable: boolean;
+  /** Whether the API's PUBLIC_URL is https (HSTS is sent only then). */
+  https: boolean;
+}
+
+export function pageSecurityHeaders(policy: PagePolicy): RequestHandler {
+  const headers = helmet({
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        'default-src': ["'none'"],
+        'style-src': policy.styleHashes,
+        'img-src': ["'none'"],
+        'script-src': ["'none'"],
+        'base-uri': ["'none'"],
+        'form-action': ["'none'"],
+        'object-src': ["'none'"],
+        ...(policy.frameable ? {} : { 'frame-ancestors': ["'none'"] }),
+      },
+    },
+    crossOriginOpenerPolicy: false,
+    crossOriginEmbedderPolicy: false,
+    crossOriginResourcePolicy: { policy: 'same-origin' },
+    referrerPolicy: { policy: 'no-referrer' },
+    strictTransportSecurity: policy.https ? { maxAge: 31_536_000, includeSubDomains: false } : false,
+    xFrameOptions: policy.frameable ? false : { action: 'deny' },
+    xContentTypeOptions: true,
+  });
+  return (req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    headers(req, res, next);
+  };
+}
