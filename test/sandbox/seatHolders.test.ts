@@ -217,7 +217,7 @@ describe('seat holders: role-filtered list, show_many, users/count', () => {
     let eventPages = 0;
     let next: string | null = `/api/v2/incremental/ticket_events?start_time=${start}&per_page=100`;
     while (next) {
-      const r = (await api(sb, 'seats-events', next, t)).body;
+      const r: { end_of_stream: boolean; next_page: string } = (await api(sb, 'seats-events', next, t)).body;
       eventPages++;
       next = r.end_of_stream ? null : r.next_page;
     }
