@@ -94,7 +94,7 @@ async function followFirstSync(h: Harness, ws: SandboxWorkspace, integrationId: 
         activity30.exact = final === activity30.storedEvents;
         activity30.detail = `${fmt(activity30.storedEvents)} events of the 30 days stored then, ${fmt(final)} at the end`;
       }
-      return { run: finished, syncStartSec, seat, activity30 };
+      return { run: finished, syncStartSec, seat, activity30, stats: ws.stats() };
     }
     if (Date.now() > deadline) throw new Error(`no finished sync of ${integrationId} within ${secs(timeoutMs)}`);
     await sleep(POLL_MS);
@@ -188,6 +188,8 @@ export const bigAccount: Scenario = {
     }
     const peak = worker.peak();
     const workerPeakMb = mb(Math.max(peak.rss, peak.hwm));
+    // Before the raw walk below, whose requests are not the product's.
+    const end = ws.stats();
     const rawSeatMs = await rawSeatWalkMs(h, ws);
     const sizes = await postgresSizes(h);
 
@@ -202,7 +204,7 @@ export const bigAccount: Scenario = {
       events30: ws.ticketEventsPageCount(first.syncStartSec - 30 * DAY_S),
       eventsAll: ws.ticketEventsPageCount(first.syncStartSec - backfillDays * DAY_S),
     };
-    const end = ws.stats();
+    const firstSync = first.stats;
     const fromStart = (s: WorkspaceStats | undefined, key: string) => (s ? (s.byEndpoint[key] ?? 0) : 0);
     const entitlementsBeforeSeat = fromStart(first.seat?.stats, ENDPOINTS.entitlements);
     const seatMinMs = Math.max(minimumMs(1 + seatPages + entitlementsBeforeSeat, limit('account'), windowMs), rawSeatMs);
@@ -210,7 +212,7 @@ export const bigAccount: Scenario = {
     const everythingMinMs = Math.max(
       minimumMs(pages.usersExport, limit('usersCursor'), windowMs),
       minimumMs(pages.eventsAll, limit('incremental'), windowMs),
-      minimumMs(end.bucketRequests.account - end.rateLimited429ByBucket.account, limit('account'), windowMs),
+      minimumMs(firstSync.bucketRequests.account - firstSync.rateLimited429ByBucket.account, limit('account'), windowMs),
     );
     const everythingMs = first.run.finished_at!.getTime() - first.run.started_at.getTime();
     const early = Object.values(end.earlyRequests).reduce((a, b) => a + b, 0);
@@ -244,7 +246,8 @@ export const bigAccount: Scenario = {
         timeRow('time to the first complete seat report (from the run start)', first.seat, seatMinMs, `account bucket bound, or a raw walk of the list: ${secs(rawSeatMs)}`),
         timeRow('time to 30-day-complete activity', first.activity30, activity30MinMs, `⌈${pages.events30}/${limit('incremental')}⌉ − 1 windows`),
         { metric: 'time to everything (sync_runs)', value: `${secs(everythingMs)} vs ${secs(everythingMinMs)} (slowest bucket) → ×${fmt(everythingRatio, 2)}`, target: `≤ ×${TARGET_OVERHEAD}`, met: everythingRatio <= TARGET_OVERHEAD },
-        { metric: '429s received per bucket', value: (Object.keys(LIMITS) as BucketName[]).map((b) => `${b} ${end.rateLimited429ByBucket[b]}`).join(', ') },
+        { metric: 'requests admitted per bucket, first sync', value: (Object.keys(LIMITS) as BucketName[]).map((b) => `${b} ${fmt(firstSync.bucketRequests[b] - firstSync.rateLimited429ByBucket[b])}`).join(', ') },
+        { metric: '429s received per bucket (first sync and re-sync)', value: (Object.keys(LIMITS) as BucketName[]).map((b) => `${b} ${end.rateLimited429ByBucket[b]}`).join(', ') },
         { metric: 'requests sent before a Retry-After passed', value: String(early), target: '0', met: early === 0 },
         { metric: 'worker peak RSS', value: `${workerPeakMb} MB`, target: `< ${TARGET_WORKER_MB} MB`, met: workerPeakMb < TARGET_WORKER_MB },
         { metric: 'PostgreSQL size', value: `zendesk_users ${sizes.usersMbPerMillion} MB per 1,000,000 users, ticket_events ${sizes.eventsMbPerMillion} MB per 1,000,000 rows (tables, indexes, TOAST, averaged over the ${fmt(sizes.usersRows)} user and ${fmt(sizes.eventsRows)} event rows in the bench database); database ${sizes.databaseMb} MB` },
