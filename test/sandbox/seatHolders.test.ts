@@ -81,6 +81,19 @@ describe('seat holders: role-filtered list, show_many, users/count', () => {
     assert.throws(() => generateWorkspace({ subdomain: 'det', users: 10, seatHolders: 0 }), /seatHolders/);
   });
 
+  test('the columns the store generates alone agree with the records it regenerates (default mix and seatHolders)', () => {
+    for (const seatHolders of [undefined, 40]) {
+      const w = generateWorkspace({ subdomain: 'cols', users: 2000, seatHolders, ticketEvents: 0, seed: 3, now: 1_772_000_000_000 });
+      const store = w.userStore;
+      for (let i = 0; i < store.size; i++) {
+        const d = store.data(i);
+        assert.equal(d.role, store.roleAt(i), `role of user ${i}`);
+        assert.equal(d.active, store.isActive(i), `active of user ${i}`);
+        assert.equal(d.id, store.idAt(i));
+      }
+    }
+  });
+
   test('roles=agent,admin (misspelt) is ignored as by Zendesk: end users come back, with the recorded warning', async () => {
     const r = await get('/api/v2/users?page[size]=100&roles=agent,admin');
     assert.equal(r.status, 200);
