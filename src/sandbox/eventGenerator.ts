@@ -15,22 +15,33 @@ export interface EventGenContext {
 
 /** Who can act on tickets: agents weighted by activity, end users, and the system (-1). */
 export interface Actors {
-  agents: number[];
-  endUsers: number[];
+  /** Ids in typed arrays: a million end users are 8 MB here, not a growing array of numbers. */
+  agents: Float64Array;
+  endUsers: Float64Array;
   ownerId: number;
 }
 
 /** Picks the actors from the users; ~30% of agents never touch a ticket (they should look inactive). */
 export function actorsFrom(users: UserStore, seed: number, ownerId: number): Actors {
-  const agents: number[] = [];
-  const endUsers: number[] = [];
+  const isAgent = (index: number, id: number) => id === ownerId || hash32(seed, 0x1d1e, id) % 100 >= 30;
+  let agentCount = 0;
+  let endUserCount = 0;
+  for (let k = 0; k < users.size; k++) {
+    const index = users.byIdAt(k);
+    if (users.roleAt(index) === 'end-user') endUserCount++;
+    else if (isAgent(index, users.idAt(index))) agentCount++;
+  }
+  const agents = new Float64Array(Math.max(1, agentCount));
+  const endUsers = new Float64Array(endUserCount);
+  let a = 0;
+  let e = 0;
   for (let k = 0; k < users.size; k++) {
     const index = users.byIdAt(k);
     const id = users.idAt(index);
-    if (users.roleAt(index) === 'end-user') endUsers.push(id);
-    else if (id === ownerId || hash32(seed, 0x1d1e, id) % 100 >= 30) agents.push(id);
+    if (users.roleAt(index) === 'end-user') endUsers[e++] = id;
+    else if (isAgent(index, id)) agents[a++] = id;
   }
-  if (agents.length === 0) agents.push(ownerId);
+  if (agentCount === 0) agents[0] = ownerId;
   return { agents, endUsers, ownerId };
 }
 

@@ -56,6 +56,9 @@ export class EventStore {
     this.flags = new Uint8Array(capacity);
   }
 
+  /** Entries the endpoints read (timestamps compared, events serialised): a cost counter for tests. */
+  reads = 0;
+
   get size(): number {
     return this.n;
   }
@@ -80,6 +83,7 @@ export class EventStore {
   }
 
   timestampAt(i: number): number {
+    this.reads++;
     return this.ts[i];
   }
 
@@ -172,6 +176,7 @@ export class EventStore {
 
   /** The event as Zendesk's incremental ticket event export serialises it. */
   toJson(i: number, includeComments: boolean): Record<string, unknown> {
+    this.reads++;
     const id = this.ids[i];
     const timestamp = this.ts[i];
     const updaterId = this.updaters[i];

@@ -2,6 +2,7 @@
 
 import { actorsFrom, generateEvents } from './eventGenerator';
 import { hash32 } from './prng';
+import { validSeatHolders } from './seats';
 import { UserStore } from './userStore';
 import { SandboxWorkspace, type GeneratedData, type WorkspaceEnv, type WorkspaceOptions } from './workspace';
 
@@ -26,6 +27,7 @@ export function generateData(opts: WorkspaceOptions, nowMs: number, baseUrl?: st
     subdomain: opts.subdomain,
     baseUrl,
     idBase: 360_000_000_000 + (hash32(seed, 0x1dba) % 1_000_000) * 1000,
+    seatHolders: validSeatHolders(opts.seatHolders, count),
   });
   const ownerId = users.idAt(0);
   const actors = actorsFrom(users, seed, ownerId);
@@ -33,6 +35,9 @@ export function generateData(opts: WorkspaceOptions, nowMs: number, baseUrl?: st
     { seed, count: Math.max(0, Math.floor(opts.ticketEvents ?? DEFAULT_TICKET_EVENTS)), nowMs, days: opts.days ?? DEFAULT_DAYS },
     actors,
   );
+  // Reads made while generating are not the endpoints' cost.
+  users.reads = 0;
+  events.reads = 0;
   return { seed, users, events, actors, ownerId };
 }
 

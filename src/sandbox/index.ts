@@ -9,3 +9,4 @@ export { SandboxWorkspace, type WorkspaceOptions, type GrantInfo } from './works
 export type * from './types';
 export { ADMIN_ROLE_ID } from './userGenerator';
 export type { ErrorDialect } from './exportQuirks';
+export type { UserCountEstimate } from './userCount';

@@ -58,7 +58,7 @@ export class Prng {
     return this.next() < p;
   }
 
-  pick<T>(items: readonly T[]): T {
+  pick<T>(items: ArrayLike<T>): T {
     return items[Math.floor(this.next() * items.length)];
   }
 

@@ -13,6 +13,8 @@ import { incrementalTicketEvents } from './ticketEvents';
 import { revokeCurrentToken, revokeToken, showCurrentToken, showToken } from './tokensApi';
 import type { Logger } from './types';
 import { listUsers, showUser, usersMe } from './users';
+import { showManyUsers } from './showMany';
+import { countUsers } from './userCount';
 import type { SandboxWorkspace } from './workspace';
 
 const MAX_BODY_BYTES = 1_000_000;
@@ -34,6 +36,8 @@ const ROUTES: Array<[string, string, Route]> = [
   ['POST', '/oauth/tokens', tokenEndpoint],
   ['GET', '/api/v2/users/me', usersMe],
   ['GET', '/api/v2/users', listUsers],
+  ['GET', '/api/v2/users/show_many', showManyUsers],
+  ['GET', '/api/v2/users/count', countUsers],
   ['GET', '/api/v2/users/:id', showUser],
   ['GET', '/api/v2/users/:id/entitlements/full', userEntitlements],
   ['GET', '/api/v2/incremental/users/cursor', incrementalUsersCursor],

@@ -6,7 +6,45 @@ import { authorize } from './auth';
 import { jsonWithRaw, syntheticId } from './brokenRecords';
 import { type Reply, type RequestContext } from './http';
 import { exportPageSize, exportStartTime } from './incremental';
+import type { EventStore } from './eventStore';
 
+/** Where a page of the export starts and ends, and what it answers (before any scripted quirk). */
+export interface EventsPage {
+  lo: number;
+  end: number;
+  count: number;
+  endOfStream: boolean;
+  endTime: number;
+}
+
+/** One page from `start` (epoch s), events up to `maxTs` (the excluded recent window is left out). */
+export function eventsPage(events: EventStore, start: number, perPage: number, maxTs: number): EventsPage {
+  const lo = events.lowerBound(start);
+  const limit = events.upperBound(maxTs);
+  let end = Math.min(lo + perPage, Math.max(lo, limit));
+  if (end - lo === perPage) {
+    // Never split a timestamp group across pages: the page grows past per_page instead.
+    while (end < limit && events.timestampAt(end) === events.timestampAt(end - 1)) end++;
+  }
+  const count = Math.max(0, end - lo);
+  const endOfStream = count < perPage;
+  let endTime = count > 0 ? events.timestampAt(end - 1) : start;
+  // A full page made of one single second would make the next page identical forever (the
+  // zenpy#489 loop); the whole group was sent, so move past it.
+  if (count > 0 && !endOfStream && events.timestampAt(lo) === endTime && endTime === start) endTime += 1;
+  return { lo, end, count, endOfStream, endTime };
+}
+
+/** How many requests the export needs from `start` to its end_of_stream, following next_page (a bench reference). */
+export function eventsPageCount(events: EventStore, start: number, perPage: number, maxTs: number): number {
+  let pages = 0;
+  for (let t = start; ; ) {
+    const page = eventsPage(events, t, perPage, maxTs);
+    pages++;
+    if (page.endOfStream) return pages;
+    t = page.endTime;
+  }
+}
 
 export function incrementalTicketEvents(ctx: RequestContext): Reply {
   const a = authorize(ctx, { role: 'admin', read: 'tickets' });
@@ -23,19 +61,9 @@ export function incrementalTicketEvents(ctx: RequestContext): Reply {
 
   const events = ctx.ws.eventStore;
   const maxTs = Math.floor((ctx.now - ctx.ws.exclusionSeconds * 1000) / 1000);
-  const lo = events.lowerBound(start);
-  const limit = events.upperBound(maxTs);
-  let end = Math.min(lo + perPage, Math.max(lo, limit));
-  if (end - lo === perPage) {
-    // Never split a timestamp group across pages: the page grows past per_page instead.
-    while (end < limit && events.timestampAt(end) === events.timestampAt(end - 1)) end++;
-  }
-  const count = Math.max(0, end - lo);
-  let endOfStream = count < perPage;
-  let endTime = count > 0 ? events.timestampAt(end - 1) : start;
-  // A full page made of one single second would make the next page identical forever (the
-  // zenpy#489 loop); the whole group was sent, so move past it.
-  if (count > 0 && !endOfStream && events.timestampAt(lo) === endTime && endTime === start) endTime += 1;
+  const page0 = eventsPage(events, start, perPage, maxTs);
+  const { lo, end } = page0;
+  let { endOfStream, endTime } = page0;
   if (quirks.eventsEndTimeRewindSeconds !== null) {
     // Pathological on purpose: end_time before the page's own start_time, and the stream claims more.
     endTime = Math.max(0, start - quirks.eventsEndTimeRewindSeconds);

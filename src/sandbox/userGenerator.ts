@@ -3,6 +3,7 @@
 
 import { profilePhoto } from './photos';
 import { hash32, Prng } from './prng';
+import { isSeatHolder } from './seats';
 import { EMAIL_DOMAINS, emailSlug, FIRST_NAMES, LAST_NAMES, LOCALES, TIME_ZONES, TRICKY_NAMES } from './names';
 import type { Role, RoleType, TicketRestriction, UserData } from './types';
 
@@ -16,6 +17,11 @@ export interface UserGenContext {
   idBase: number;
   /** Where photo URLs point (default https://{subdomain}.zendesk.com). */
   baseUrl?: string;
+  /**
+   * Exactly this many agents and admins (all active, the owner included) instead of the default mix's
+   * ~36 % (see seats.ts); undefined keeps the default mix, draw for draw.
+   */
+  seatHolders?: number;
 }
 
 /**
@@ -67,16 +73,40 @@ export function generatedUserId(ctx: UserGenContext, i: number): number {
   return ctx.idBase + i * 7919 + Math.floor(rng.next() * 7000);
 }
 
-export function generateUser(ctx: UserGenContext, i: number): { data: UserData; updatedMs: number } {
-  const rng = userRng(ctx, i);
+/**
+ * What the store keeps of user i (the columns the endpoints filter and sort on) and the draws that decide
+ * them: the first draws of the user's stream, so `generateUserColumns` can skip the rest of the record
+ * (names, photos, text) and `generateUser` continues the same stream from here.
+ */
+export interface UserCore {
+  id: number;
+  createdMs: number;
+  updatedMs: number;
+  role: Role;
+  roleType: RoleType;
+  ticketRestriction: TicketRestriction;
+  active: boolean;
+  suspended: boolean;
+  lastLoginMs: number | null;
+}
+
+function roleFor(ctx: UserGenContext, i: number, rng: Prng): Role {
+  if (i === 0) return 'admin';
+  if (ctx.seatHolders === undefined) return rng.weighted<Role>([['end-user', 64], ['agent', 29], ['admin', 7]]);
+  // One draw, as above, so the rest of the record draws the same numbers. Seat holders are agents and
+  // admins in the default mix's proportions (29 : 7).
+  const draw = rng.next();
+  if (!isSeatHolder(ctx.seed, i, ctx.count, ctx.seatHolders)) return 'end-user';
+  return draw * 36 < 29 ? 'agent' : 'admin';
+}
+
+function userCore(ctx: UserGenContext, i: number, rng: Prng): UserCore {
   const isOwner = i === 0;
   const createdMs = createdMsFor(ctx, i, rng.next());
   const id = ctx.idBase + i * 7919 + Math.floor(rng.next() * 7000);
   const newestMs = ctx.nowMs - NEWEST_MARGIN_MS;
 
-  const role: Role = isOwner
-    ? 'admin'
-    : rng.weighted<Role>([['end-user', 64], ['agent', 29], ['admin', 7]]);
+  const role = roleFor(ctx, i, rng);
   const staff = role !== 'end-user';
 
   let roleType: RoleType = null;
@@ -90,10 +120,11 @@ export function generateUser(ctx: UserGenContext, i: number): { data: UserData; 
   else if (role === 'agent') {
     ticketRestriction = rng.weighted<TicketRestriction>([[null, 55], ['groups', 22], ['assigned', 13], ['organization', 10]]);
   }
-  // End users are "restricted" by definition; admins never are.
-  const restrictedAgent = role === 'end-user' ? true : role === 'agent' ? ticketRestriction !== null : false;
 
-  const active = isOwner ? true : !rng.chance(role === 'agent' ? 0.06 : 0.04);
+  const drawnActive = isOwner ? true : !rng.chance(role === 'agent' ? 0.06 : 0.04);
+  // With seatHolders the count is of seats held: generated seat holders are never deleted (tests delete
+  // them with deleteUser). The draw is made anyway, so the rest of the record stays the same.
+  const active = ctx.seatHolders !== undefined && staff ? true : drawnActive;
   const suspended = isOwner ? false : rng.chance(role === 'agent' ? 0.08 : role === 'admin' ? 0.03 : 0.03);
 
   let lastLoginMs: number | null;
@@ -120,6 +151,21 @@ export function generateUser(ctx: UserGenContext, i: number): { data: UserData; 
     updatedMs = floorSec(createdMs + rng.next() * Math.max(0, newestMs - createdMs));
   }
   updatedMs = Math.max(createdMs, Math.min(updatedMs, floorSec(newestMs)));
+  return { id, createdMs, updatedMs, role, roleType, ticketRestriction, active, suspended, lastLoginMs };
+}
+
+/** The store's columns of user i, without building the record (what a million-user workspace holds). */
+export function generateUserColumns(ctx: UserGenContext, i: number): UserCore {
+  return userCore(ctx, i, userRng(ctx, i));
+}
+
+export function generateUser(ctx: UserGenContext, i: number): { data: UserData; updatedMs: number } {
+  const rng = userRng(ctx, i);
+  const isOwner = i === 0;
+  const { id, createdMs, updatedMs, role, roleType, ticketRestriction, active, suspended, lastLoginMs } = userCore(ctx, i, rng);
+  const staff = role !== 'end-user';
+  // End users are "restricted" by definition; admins never are.
+  const restrictedAgent = role === 'end-user' ? true : role === 'agent' ? ticketRestriction !== null : false;
 
   const tricky = !isOwner && rng.chance(0.03);
   const first = rng.pick(FIRST_NAMES);

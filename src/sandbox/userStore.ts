@@ -1,10 +1,17 @@
-// Users kept columnar: only the columns the endpoints filter and sort on live in typed arrays;
-// the full record is regenerated from the generator (plus a small map of test overrides) when served.
+// Users kept columnar: only the columns the endpoints filter and sort on live in typed arrays (about
+// 26 bytes a user, no per-user object or Map entry), plus an id index of the active agents and admins per
+// role; the full record is regenerated from the generator (plus a small map of test overrides) when served.
 
-import { generateUser, isoSeconds, type UserGenContext } from './userGenerator';
+import { IdIndex } from './idIndex';
+import { generateUser, generateUserColumns, isoSeconds, type UserGenContext } from './userGenerator';
 import type { Role, UserData, ZendeskUser } from './types';
 
-const ROLE_CODE: Record<Role, number> = { 'end-user': 0, agent: 1, admin: 2 };
+export const ROLE_CODE: Record<Role, number> = { 'end-user': 0, agent: 1, admin: 2 };
+export const ROLE_OF_CODE: readonly Role[] = ['end-user', 'agent', 'admin'];
+/** Role codes of seat holders: those with an IdIndex. */
+export const STAFF_CODES = [1, 2] as const;
+export type StaffCode = (typeof STAFF_CODES)[number];
+const SORT_INDEX_BITS = 2 ** 24;
 
 function grow<T extends Float64Array | Uint8Array | Uint32Array>(arr: T, needed: number): T {
   if (needed <= arr.length) return arr;
@@ -29,7 +36,15 @@ export class UserStore {
   private byId = new Uint32Array(0);
   /** Indexes sorted by (updated_at, id) (the incremental export order). */
   private byUpdated = new Uint32Array(0);
-  private readonly indexById = new Map<number, number>();
+  /** Active agents (code 1) and admins (code 2) by id: what the role-filtered list walks. */
+  private readonly staff: Record<StaffCode, IdIndex> = { 1: new IdIndex((i) => this.ids[i]), 2: new IdIndex((i) => this.ids[i]) };
+  /** Active users per role code (users/count). */
+  private readonly activeCounts = [0, 0, 0];
+  /**
+   * Entries the endpoints read (a position in an order, a staff-index entry, a regenerated record): a cost
+   * counter for tests, independent of timing. Binary-search steps are not counted.
+   */
+  reads = 0;
   /** Test mutations of generated users, by index. */
   private readonly overrides = new Map<number, Partial<UserData>>();
   /** Users added by tests have no generator base: their whole record lives here. */
@@ -42,20 +57,48 @@ export class UserStore {
     const store = new UserStore(ctx);
     store.reserve(ctx.count);
     for (let i = 0; i < ctx.count; i++) {
-      const { data, updatedMs } = generateUser(ctx, i);
-      store.ids[i] = data.id;
-      store.updated[i] = updatedMs;
-      store.roles[i] = ROLE_CODE[data.role];
-      store.actives[i] = data.active ? 1 : 0;
-      store.indexById.set(data.id, i);
+      // Only the columns: building the whole record of a million users would take seconds and garbage.
+      const c = generateUserColumns(ctx, i);
+      const code = ROLE_CODE[c.role];
+      store.ids[i] = c.id;
+      store.updated[i] = c.updatedMs;
+      store.roles[i] = code;
+      store.actives[i] = c.active ? 1 : 0;
       store.byId[i] = i; // generated ids grow with the index
-      store.byUpdated[i] = i;
-      if (data.id > store.maxId) store.maxId = data.id;
+      if (c.active) store.joinIndexes(i, code, true);
     }
     store.count = ctx.count;
-    const order = store.byUpdated.subarray(0, ctx.count);
-    order.sort((a, b) => store.compareIdx(a, b));
+    store.maxId = ctx.count > 0 ? store.ids[ctx.count - 1] : 0;
+    store.sortUpdatedOrder();
     return store;
+  }
+
+  /**
+   * Sorts the generated users into (updated_at, id) order. Generated updated_at are whole seconds and ids
+   * grow with the index, so (second, index) packed into one double sorts natively, without a comparator
+   * (a comparator sort of a million entries takes seconds); otherwise, or past 2^24 users, it falls back.
+   */
+  private sortUpdatedOrder(): void {
+    const n = this.count;
+    let min = Infinity;
+    let max = -Infinity;
+    let wholeSeconds = true;
+    for (let i = 0; i < n; i++) {
+      const ms = this.updated[i];
+      if (ms < min) min = ms;
+      if (ms > max) max = ms;
+      if (ms % 1000 !== 0) wholeSeconds = false;
+    }
+    const order = this.byUpdated.subarray(0, n);
+    if (n === 0) return;
+    if (!wholeSeconds || n > SORT_INDEX_BITS || (max - min) / 1000 >= 2 ** 28) {
+      order.sort((a, b) => this.compareIdx(a, b));
+      return;
+    }
+    const keys = new Float64Array(n);
+    for (let i = 0; i < n; i++) keys[i] = ((this.updated[i] - min) / 1000) * SORT_INDEX_BITS + i;
+    keys.sort();
+    for (let k = 0; k < n; k++) order[k] = keys[k] % SORT_INDEX_BITS;
   }
 
   get size(): number {
@@ -66,8 +109,12 @@ export class UserStore {
     return this.maxId;
   }
 
+  /** The store index of a user id (binary search over the id order: no Map of a million entries). */
   indexOf(id: number): number | undefined {
-    return this.indexById.get(id);
+    const k = this.lowerBoundId(id);
+    if (k >= this.count) return undefined;
+    const index = this.byId[k];
+    return this.ids[index] === id ? index : undefined;
   }
 
   idAt(index: number): number {
@@ -83,11 +130,11 @@ export class UserStore {
   }
 
   roleAt(index: number): Role {
-    const code = this.roles[index];
-    return code === 2 ? 'admin' : code === 1 ? 'agent' : 'end-user';
+    return ROLE_OF_CODE[this.roles[index]];
   }
 
   data(index: number): UserData {
+    this.reads++;
     const added = this.added.get(index);
     if (added) return structuredClone(added);
     if (!this.gen) throw new Error(`user index ${index} has no record`);
@@ -147,19 +194,19 @@ export class UserStore {
   }
 
   add(data: UserData, updatedMs: number): number {
-    if (this.indexById.has(data.id)) throw new Error(`user id ${data.id} already exists`);
+    if (this.indexOf(data.id) !== undefined) throw new Error(`user id ${data.id} already exists`);
     const index = this.count;
     this.reserve(index + 1);
     this.count++;
     this.ids[index] = data.id;
     this.updated[index] = updatedMs;
-    this.roles[index] = ROLE_CODE[data.role];
+    this.roles[index] = ROLE_CODE[data.role] ?? 0;
     this.actives[index] = data.active ? 1 : 0;
-    this.indexById.set(data.id, index);
     this.added.set(index, { ...data });
     if (data.id > this.maxId) this.maxId = data.id;
     this.insertSorted(this.byId, index, index, (a, b) => this.ids[a] - this.ids[b]);
     this.insertSorted(this.byUpdated, index, index, (a, b) => this.compareIdx(a, b));
+    if (data.active) this.joinIndexes(index, this.roles[index], false);
     return index;
   }
 
@@ -170,16 +217,61 @@ export class UserStore {
     if (added) this.added.set(index, { ...added, ...patch, id: added.id });
     else this.overrides.set(index, { ...this.overrides.get(index), ...patch, id: this.ids[index] });
     const merged = this.data(index);
+    const code = ROLE_CODE[merged.role] ?? 0;
+    const active = merged.active ? 1 : 0;
+    // Role changes, deletions and reactivations keep the staff index and the counts in step.
+    if (code !== this.roles[index] || active !== this.actives[index]) {
+      if (this.actives[index] === 1) this.leaveIndexes(index, this.roles[index]);
+      this.roles[index] = code;
+      this.actives[index] = active;
+      if (active === 1) this.joinIndexes(index, code, false);
+    }
     this.updated[index] = updatedMs;
-    this.roles[index] = ROLE_CODE[merged.role];
-    this.actives[index] = merged.active ? 1 : 0;
     this.insertSorted(this.byUpdated, index, this.count - 1, (a, b) => this.compareIdx(a, b));
+  }
+
+  // ---- active users by role (role-filtered list, users/count) ----
+
+  /** The id index of the active users of a staff role. */
+  staffIndex(code: StaffCode): IdIndex {
+    return this.staff[code];
+  }
+
+  /** Store index of the k-th active user of a staff role, in id order (counted as a read). */
+  staffAt(code: StaffCode, k: number): number {
+    this.reads++;
+    return this.staff[code].at(k);
+  }
+
+  roleCodeAt(index: number): number {
+    return this.roles[index];
+  }
+
+  /** Active users with one of these role codes (all roles when null). */
+  activeCount(codes: ReadonlySet<number> | null): number {
+    let n = 0;
+    for (let c = 0; c < this.activeCounts.length; c++) if (codes === null || codes.has(c)) n += this.activeCounts[c];
+    return n;
+  }
+
+  private joinIndexes(index: number, code: number, inOrder: boolean): void {
+    this.activeCounts[code]++;
+    if (code === 1 || code === 2) {
+      if (inOrder) this.staff[code].push(index);
+      else this.staff[code].insert(index);
+    }
+  }
+
+  private leaveIndexes(index: number, code: number): void {
+    this.activeCounts[code]--;
+    if (code === 1 || code === 2) this.staff[code].remove(index);
   }
 
   // ---- id order (Users API) ----
 
-  /** Index of the k-th user in id order. */
+  /** Index of the k-th user in id order (counted as a read). */
   byIdAt(k: number): number {
+    this.reads++;
     return this.byId[k];
   }
 
@@ -209,7 +301,9 @@ export class UserStore {
 
   // ---- (updated_at, id) order (incremental export) ----
 
+  /** Index of the k-th user in export order (counted as a read). */
   byUpdatedAt(k: number): number {
+    this.reads++;
     return this.byUpdated[k];
   }
 

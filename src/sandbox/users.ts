@@ -4,7 +4,8 @@ import { authenticate, authorize } from './auth';
 import { decodeIdCursor, encodeIdCursor } from './cursor';
 import { forbidden, json, recordNotFound, type Reply, type RequestContext } from './http';
 import { randomBytes } from 'node:crypto';
-import type { Role } from './types';
+import { apiWarning } from './apiWarn';
+import { matchingUsers, roleCodes } from './userQuery';
 
 const MAX_PAGE_SIZE = 100;
 const OFFSET_RECORD_LIMIT = 10_000;
@@ -43,11 +44,6 @@ export function usersMe(ctx: RequestContext): Reply {
   return json(200, { user: { ...user, authenticity_token: randomBytes(24).toString('base64') } });
 }
 
-function roleFilter(q: URLSearchParams): Set<string> | null {
-  const roles = [...q.getAll('role'), ...q.getAll('role[]')].filter((r) => r !== '');
-  return roles.length > 0 ? new Set(roles) : null;
-}
-
 function badPagination(description: string): Reply {
   return json(400, { error: 'InvalidPaginationParameter', description });
 }
@@ -62,30 +58,19 @@ const KNOWN_LIST_PARAMS = new Set([
   'page[size]', 'page[after]', 'page[before]', 'include_boundary_indicators', 'include_item_cursors',
 ]);
 
-/**
- * Zendesk ignores unknown parameters and says so in a header (recorded for a misspelt `roles`):
- * the request still succeeds, so a typo silently drops a filter.
- */
-function apiWarning(q: URLSearchParams): Record<string, string> {
-  const unknown = [...new Set([...q.keys()].filter((k) => !KNOWN_LIST_PARAMS.has(k)))];
-  if (unknown.length === 0) return {};
-  const keys = unknown.map((k) => JSON.stringify(k)).join(', ');
-  return { 'X-Zendesk-API-Warn': `{allowed_parameters: {controller: "users", action: "index", unpermitted_keys: [${keys}], invalid_values: []}}` };
-}
-
 /** GET /api/v2/users */
 export function listUsers(ctx: RequestContext): Reply {
   const a = authorize(ctx, { role: 'staff', read: 'users' });
   if (!a.ok) return a.reply;
   const q = ctx.query;
-  const roles = roleFilter(q);
+  // A misspelt filter (`roles=agent,admin`) is no filter at all, as in Zendesk: end users come back too.
+  const codes = roleCodes(q);
   const store = ctx.ws.userStore;
-  const matches = (index: number) => store.isActive(index) && (roles === null || roles.has(store.roleAt(index) as Role));
 
   const cursorMode = q.has('page[size]') || q.has('page[after]') || q.has('page[before]');
   const offsetMode = q.has('page') || q.has('per_page');
   if (cursorMode && offsetMode) return badPagination('Cursor and offset pagination parameters cannot be combined.');
-  const warn = apiWarning(q);
+  const warn = apiWarning(q, 'index', KNOWN_LIST_PARAMS);
 
   if (!cursorMode) {
     const page = q.has('page') ? Number(q.get('page')) : 1;
@@ -96,14 +81,9 @@ export function listUsers(ctx: RequestContext): Reply {
     perPage = Math.min(perPage, MAX_PAGE_SIZE);
     if ((page - 1) * perPage >= OFFSET_RECORD_LIMIT) return paginationTooDeep();
     const skip = (page - 1) * perPage;
-    const users: unknown[] = [];
-    let count = 0;
-    for (let k = 0; k < store.size; k++) {
-      const index = store.byIdAt(k);
-      if (!matches(index)) continue;
-      if (count >= skip && users.length < perPage) users.push(ctx.ws.userJsonAt(index));
-      count++;
-    }
+    // Offset pages stop at 10,000 records, so reading up to the page is bounded; the count is kept.
+    const users = matchingUsers(store, codes, {}, skip + perPage).slice(skip).map((i) => ctx.ws.userJsonAt(i));
+    const count = store.activeCount(codes);
     const link = (p: number) => {
       const params = new URLSearchParams(q);
       params.set('page', String(p));
@@ -130,24 +110,25 @@ export function listUsers(ctx: RequestContext): Reply {
   const before = q.get('page[before]');
   if (after !== null && before !== null) return badPagination('page[after] and page[before] cannot be combined.');
 
-  const indexes: number[] = [];
-  let hasMore = false;
+  let indexes: number[];
+  let hasMore: boolean;
   if (before !== null) {
     const id = decodeIdCursor(before);
     if (id === null) return badPagination('page[before] is not a valid cursor.');
-    let k = store.lowerBoundId(id) - 1;
-    for (; k >= 0 && indexes.length < size; k--) if (matches(store.byIdAt(k))) indexes.push(store.byIdAt(k));
-    for (; k >= 0 && !hasMore; k--) hasMore = matches(store.byIdAt(k));
-    indexes.reverse();
+    // One more than the page tells whether there is more.
+    indexes = matchingUsers(store, codes, { beforeId: id }, size + 1);
+    hasMore = indexes.length > size;
+    indexes = indexes.slice(0, size).reverse();
   } else {
-    let k = 0;
+    let afterId: number | undefined;
     if (after !== null) {
       const id = decodeIdCursor(after);
       if (id === null) return badPagination('page[after] is not a valid cursor.');
-      k = store.upperBoundId(id);
+      afterId = id;
     }
-    for (; k < store.size && indexes.length < size; k++) if (matches(store.byIdAt(k))) indexes.push(store.byIdAt(k));
-    for (; k < store.size && !hasMore; k++) hasMore = matches(store.byIdAt(k));
+    indexes = matchingUsers(store, codes, { afterId }, size + 1);
+    hasMore = indexes.length > size;
+    indexes = indexes.slice(0, size);
   }
 
   const afterCursor = indexes.length > 0 ? encodeIdCursor(store.idAt(indexes[indexes.length - 1])) : null;

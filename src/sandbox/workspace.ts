@@ -13,7 +13,11 @@ import { Stats } from './stats';
 import { OAuthState, type Grant, type OAuthBehaviour, type OAuthSnapshot } from './tokens';
 import { RawUserEdits } from './rawUserEdits';
 import { ADMIN_ROLE_ID, blankUser, customRoleIdFor } from './userGenerator';
-import type { UserStore } from './userStore';
+import { ROLE_CODE, type StaffCode, type UserStore } from './userStore';
+import type { UserCountEstimate } from './userCount';
+import { matchingUsers } from './userQuery';
+import { MAX_EXPORT_PAGE } from './incremental';
+import { eventsPageCount } from './ticketEvents';
 import type {
   BrokenRecordKind,
   ConsentMode,
@@ -40,6 +44,12 @@ export interface WorkspaceOptions {
   subdomain: string;
   /** Number of users including the owner (default 50). */
   users?: number;
+  /**
+   * Exactly this many active agents and admins (the owner included; 1 to `users`), spread over the id
+   * range, instead of the default mix (~36 % agents and admins, some deleted). Generated seat holders are
+   * never deleted; about 8 % of the agents are suspended. Unset: the default mix, unchanged.
+   */
+  seatHolders?: number;
   /** Number of ticket events (default 500). */
   ticketEvents?: number;
   /** Same seed, same data (default: derived from the subdomain). */
@@ -159,6 +169,8 @@ export class SandboxWorkspace {
   readonly hasMoreOnlyWithBoundaryIndicators: boolean;
   /** @internal false: the entitlements endpoint answers 403. */
   entitlementsReadable: boolean;
+  /** @internal What users/count answers instead of the exact count (setUserCountEstimate). */
+  userCountEstimate: UserCountEstimate | null = null;
   private readonly entitlementOverrides = new Map<number, UserEntitlements>();
 
   consentMode: ConsentMode;
@@ -268,6 +280,17 @@ export class SandboxWorkspace {
   /** Ids of users with the given role and role_type (deleted ones included unless activeOnly). */
   userIds(filter: { role?: Role; roleType?: RoleType; activeOnly?: boolean } = {}): number[] {
     const out: number[] = [];
+    if (filter.activeOnly && (filter.role === 'agent' || filter.role === 'admin')) {
+      // The staff index: cheap in a million-user workspace.
+      const code = ROLE_CODE[filter.role] as StaffCode;
+      const index = this.userStore.staffIndex(code);
+      for (let k = 0; k < index.size; k++) {
+        const i = index.at(k);
+        if (filter.roleType !== undefined && this.userStore.data(i).role_type !== filter.roleType) continue;
+        out.push(this.userStore.idAt(i));
+      }
+      return out;
+    }
     for (let k = 0; k < this.userStore.size; k++) {
       const i = this.userStore.byIdAt(k);
       if (filter.role && this.userStore.roleAt(i) !== filter.role) continue;
@@ -276,6 +299,33 @@ export class SandboxWorkspace {
       out.push(this.userStore.idAt(i));
     }
     return out;
+  }
+
+  /** Ids of the active agents and admins (the seat holders the role-filtered list returns), in id order. */
+  seatHolderIds(): number[] {
+    return matchingUsers(this.userStore, new Set([1, 2]), {}, Infinity).map((i) => this.userStore.idAt(i));
+  }
+
+  /**
+   * Makes GET /api/v2/users/count answer an estimate as real Zendesk does for big accounts (a stale value,
+   * `refreshedAt: null` while it is refreshed, a value capped at 100,000); null: the exact count again.
+   */
+  setUserCountEstimate(estimate: UserCountEstimate | null): void {
+    this.userCountEstimate = estimate === null ? null : { ...estimate };
+  }
+
+  /**
+   * Entries the endpoints have read from the stores since generation or the last reset (positions in an
+   * order, staff-index entries, records built, events compared or serialised): the cost of requests,
+   * counted rather than timed. Binary-search steps are not included.
+   */
+  storeReads(): { users: number; events: number } {
+    return { users: this.userStore.reads, events: this.eventStore.reads };
+  }
+
+  resetStoreReads(): void {
+    this.userStore.reads = 0;
+    this.eventStore.reads = 0;
   }
 
   /** @internal */
@@ -540,6 +590,26 @@ export class SandboxWorkspace {
     }));
   }
 
+  /**
+   * Requests the ticket-events export needs from `startTime` (epoch s) to `end_of_stream`, following
+   * `next_page` at `perPage` (default 1000), as the sandbox answers now: a same-run reference for benches.
+   */
+  ticketEventsPageCount(startTime: number, perPage = MAX_EXPORT_PAGE): number {
+    const maxTs = Math.floor((this.now() - this.exclusionSeconds * 1000) / 1000);
+    const reads = this.eventStore.reads;
+    const pages = eventsPageCount(this.eventStore, startTime, perPage, maxTs);
+    this.eventStore.reads = reads;
+    return pages;
+  }
+
+  /** Requests the users export needs from `startTime` (epoch s, default 0) to `end_of_stream` at `perPage`. */
+  usersExportPageCount(startTime = 0, perPage = MAX_EXPORT_PAGE): number {
+    const store = this.userStore;
+    const horizonMs = this.now() - this.exclusionSeconds * 1000;
+    const n = store.firstAfter({ ms: horizonMs, id: Number.MAX_SAFE_INTEGER }) - store.firstAfter({ ms: startTime * 1000, id: -1 });
+    return Math.max(1, Math.ceil(Math.max(0, n) / perPage));
+  }
+
   /** Every event in (timestamp, id) order, without building the JSON. */
   ticketEvents(): IterableIterator<TicketEventSummary> {
     return this.eventStore.summaries();
@@ -576,6 +646,20 @@ export class SandboxWorkspace {
   /** @internal */
   consentingUser(): UserData | undefined {
     return this.userData(this.consentingUserId);
+  }
+
+  /**
+   * An access token without the consent dance, for a direct client (a bench's reference walk, a script):
+   * a new grant of `userId` (default the owner) with `scope` (default `read`) for `clientId` (default
+   * `sandbox-direct`, which needs no registration), expiring like the workspace's tokens. It is listed by
+   * issuedTokens() and grants() like any other.
+   */
+  issueAccessToken(opts: { userId?: number; scope?: string; clientId?: string } = {}): string {
+    const userId = opts.userId ?? this.ownerId;
+    this.requireUser(userId);
+    const now = this.now();
+    const grant = this.oauth.createGrant(opts.clientId ?? 'sandbox-direct', userId, opts.scope ?? 'read', now);
+    return this.oauth.issuePair(grant, this.tokens.accessTokenTtlSeconds, this.tokens.refreshTokenTtlSeconds, now).access.token;
   }
 
   /** Simulates an admin revoking the app's access in Zendesk's UI: every token dies. */

@@ -114,6 +114,43 @@ describe('sandbox responses have the shape of real Zendesk responses', () => {
     assert.equal(res.headers.get('x-zendesk-api-warn'), fixture.headers['x-zendesk-api-warn']);
   });
 
+  test('users show_many: the OAS envelope, recorded users, deleted ones only on request, the 400 past 100 ids', async () => {
+    const fixture = loadFixture<Record<string, FixtureResponse>>('users-show-many');
+    const deleted = exported.find((u) => u.active === false)!;
+    const live = exported.filter((u) => u.active === true).slice(0, 40);
+    const ids = [...live.map((u) => u.id), deleted.id, 1].join(',');
+    const opts: ShapeOptions = { skip: ['users[]'] };
+    for (const [kind, query] of [['found', `ids=${ids}`], ['with_deleted', `ids=${ids}&include_deleted=true`]] as const) {
+      const res = await get(`/api/v2/users/show_many?${query}`);
+      assert.equal(res.status, fixture[kind].status, kind);
+      assertNoDrift(shapeDifferences([fixture[kind].body], [res.body], 'exact', opts), `the show_many envelope (${kind})`);
+      assertNoDrift(shapeDifferences(MODERN_USERS, res.body.users, 'subset', USER_OPTS), `users of show_many (${kind})`);
+      for (const u of res.body.users as Json[]) assert.deepEqual(Object.keys(u), USER_KEY_ORDER);
+      assertHeaders(res, fixture[kind].headers, Object.keys(fixture[kind].headers));
+      assert.equal((res.body.users as Json[]).some((u) => u.id === deleted.id), kind === 'with_deleted');
+    }
+    const tooMany = await get(`/api/v2/users/show_many?ids=${Array.from({ length: 101 }, (_, i) => i + 1).join(',')}`);
+    assert.equal(tooMany.status, fixture.too_many_ids.status);
+    assertNoDrift(shapeDifferences([fixture.too_many_ids.body], [tooMany.body], 'exact'), 'the show_many 400');
+    assert.equal(tooMany.body.error, (fixture.too_many_ids.body as Json).error);
+  });
+
+  test('users count: {count: {refreshed_at, value}}, exact or as a refreshing estimate', async () => {
+    const fixture = loadFixture<Record<string, FixtureResponse>>('users-count');
+    const exact = await get('/api/v2/users/count?role[]=agent&role[]=admin');
+    assert.equal(exact.status, fixture.exact.status);
+    assertNoDrift(shapeDifferences([fixture.exact.body], [exact.body], 'exact'), 'users/count');
+    assert.deepEqual(Object.keys(exact.body.count), Object.keys((fixture.exact.body as { count: Json }).count));
+    assertHeaders(exact, fixture.exact.headers, Object.keys(fixture.exact.headers));
+    ws.setUserCountEstimate({ value: 100_000, refreshedAt: null });
+    try {
+      const refreshing = await get('/api/v2/users/count');
+      assertNoDrift(shapeDifferences([fixture.refreshing.body], [refreshing.body], 'exact'), 'users/count while refreshed');
+    } finally {
+      ws.setUserCountEstimate(null);
+    }
+  });
+
   test('users export: first, later and empty pages', async () => {
     const fixture = loadFixture<Record<string, Json>>('users-export');
     const opts: ShapeOptions = { skip: ['users[]'] };
