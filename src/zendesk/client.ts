@@ -192,8 +192,8 @@ export class ZendeskClient {
   /**
    * One page of the seat holders: `GET /api/v2/users?role[]=agent&role[]=admin`, cursor pagination, 100 a
    * page (its cost is the number of seat holders, whatever the number of end users). Zendesk ignores a
-   * filter it does not understand and says so only in `x-zendesk-api-warn`, so every record is checked: one
-   * that is not an agent or admin fails the call (ZendeskFilterIgnoredError) instead of being taken for one.
+   * filter it does not understand and says so only in `x-zendesk-api-warn`, so every record is checked: an
+   * end user in the list fails the call (ZendeskFilterIgnoredError) instead of being taken for a seat holder.
    */
   async seatHoldersPage(afterCursor: string | null): Promise<SeatHoldersPage> {
     const query: Record<string, QueryValue> = { 'role[]': ['agent', 'admin'], 'page[size]': 100 };
@@ -201,8 +201,11 @@ export class ZendeskClient {
     return this.send('GET', '/api/v2/users.json', query, undefined, true, (body, status, headers) => {
       const page = parseBody(usersListPageSchema, body, status, 'GET /api/v2/users');
       const { records, skipped, anomalies } = readUsers(page.users);
-      if (records.some((u) => u.role !== 'agent' && u.role !== 'admin')) {
-        throw new ZendeskFilterIgnoredError('list of agents and admins', headers.get('x-zendesk-api-warn'));
+      // An end user in the list, or Zendesk saying it ignored the role filter, means the filter did not
+      // hold. An undocumented or absent role is kept as unknown (records.ts), like anywhere else.
+      const warning = headers.get('x-zendesk-api-warn');
+      if (records.some((u) => u.role === 'end-user') || /unpermitted_keys:\s*\[[^\]]*"role/.test(warning ?? '')) {
+        throw new ZendeskFilterIgnoredError('list of agents and admins', warning);
       }
       return { users: records, skipped, anomalies, afterCursor: page.afterCursor, hasMore: page.hasMore };
     });

@@ -41,10 +41,10 @@ export async function seatHoldersChunk(ctx: ChunkContext): Promise<ChunkResult> 
     if (page.hasMore && page.afterCursor !== null) scan.cursor = page.afterCursor;
     else scan.phase = 'lookup';
     await db.transaction().execute(async (trx) => {
-      await upsertZendeskUsers(trx, rows);
+      const written = await upsertZendeskUsers(trx, rows);
       await markSeatScanned(trx, input.integrationId, input.syncRunId, rows.map((r) => r.id));
       await setCheckpoint(trx, input.integrationId, 'seat_holders', JSON.stringify(scan));
-      await addSyncRunCounts(trx, input.syncRunId, { users: rows.length, skipped: page.skipped.length });
+      await addSyncRunCounts(trx, input.syncRunId, { users: written, skipped: page.skipped.length });
     });
     result.pages++;
     result.records += rows.length;
@@ -60,10 +60,11 @@ export async function seatHoldersChunk(ctx: ChunkContext): Promise<ChunkResult> 
     const rows = uniqueUserRows(found.users.map((u) => toUserRow(input.integrationId, u)));
     const returned = new Set(rows.map((r) => r.id));
     await db.transaction().execute(async (trx) => {
-      await upsertZendeskUsers(trx, rows);
+      const written = await upsertZendeskUsers(trx, rows);
+      const gone = ids.filter((id) => !returned.has(id));
       await markSeatScanned(trx, input.integrationId, input.syncRunId, [...returned]);
-      await markUsersDeleted(trx, input.integrationId, input.syncRunId, ids.filter((id) => !returned.has(id)));
-      await addSyncRunCounts(trx, input.syncRunId, { users: rows.length });
+      await markUsersDeleted(trx, input.integrationId, input.syncRunId, gone);
+      await addSyncRunCounts(trx, input.syncRunId, { users: written + gone.length });
     });
     result.pages++;
     result.records += ids.length;

@@ -45,13 +45,14 @@ export async function usersExportChunk(ctx: ChunkContext): Promise<ChunkResult> 
       requested = cursor;
       pending = fetchPage(cursor); // the next page travels while this one is written
     }
-    await db.transaction().execute(async (trx) => {
-      await upsertZendeskUsers(trx, rows);
+    const written = await db.transaction().execute(async (trx) => {
+      const n = await upsertZendeskUsers(trx, rows);
       if (page.after_cursor) await setCheckpoint(trx, input.integrationId, 'users', page.after_cursor);
-      await addSyncRunCounts(trx, input.syncRunId, { users: rows.length, skipped: page.skipped.length });
+      await addSyncRunCounts(trx, input.syncRunId, { users: n, skipped: page.skipped.length });
+      return n;
     });
     result.pages++;
-    result.records += rows.length;
+    result.records += written;
     pulse.beat(result);
     progress.done = (progress.done ?? 0) + rows.length;
     if (page.end_of_stream) {

@@ -9,7 +9,8 @@ const UPDATABLE = [
 
 /**
  * Upserts a page of users (one row per id: see uniqueUserRows). Zendesk may send a user again (or an older
- * copy of it); the newest `updated_at` wins, so replaying a page is harmless. A copy without `updated_at`
+ * copy of it); a strictly newer `updated_at` wins, so replaying a page is harmless and a copy already stored
+ * (the seat-holder listing and the users export both return agents) is not written twice. A copy without `updated_at`
  * cannot be ordered and always overwrites, as does any copy over a stored one without it; every field is
  * written as read, so a field Zendesk stopped sending becomes NULL. Returns how many rows were written.
  */
@@ -31,7 +32,7 @@ export async function upsertZendeskUsers(db: Db, rows: NewZendeskUser[]): Promis
             eb.or([
               eb('excluded.updated_at', 'is', null),
               eb('zendesk_users.updated_at', 'is', null),
-              eb('zendesk_users.updated_at', '<=', eb.ref('excluded.updated_at')),
+              eb('zendesk_users.updated_at', '<', eb.ref('excluded.updated_at')),
             ]),
           ),
       )
