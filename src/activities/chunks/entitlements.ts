@@ -1,4 +1,5 @@
 import { dueEntitlementChecks, saveEntitlements, setEntitlementsStatus, type DueEntitlementCheck } from '../../db/repositories/entitlements';
+import { setStreamProgress } from '../../db/repositories/integrationStreams';
 import { classifyEntitlements } from '../../zendesk/entitlements';
 import { ZendeskAuthError, ZendeskBadResponseError, ZendeskRequestError, ZendeskTransientError } from '../../zendesk/errors';
 import { forEachConcurrently, stopping, type ChunkContext, type ChunkResult } from './tools';
@@ -16,6 +17,11 @@ const ENTITLEMENT_READS_AT_ONCE = 8;
 export async function entitlementsChunk(ctx: ChunkContext): Promise<ChunkResult> {
   const { input, client, deadline, pulse, deps } = ctx;
   const { db, logger } = deps;
+  // The seat holders are listed and their entitlements read: the seat report is whole (integration_streams).
+  const seatReportDone = async (): Promise<ChunkResult> => {
+    await setStreamProgress(db, input.integrationId, 'seat_holders', {}, true);
+    return { ...result, done: true };
+  };
   const result: ChunkResult = { done: false, pages: 0, records: 0 };
   let forbidden = false;
   let probed = false;
@@ -52,7 +58,7 @@ export async function entitlementsChunk(ctx: ChunkContext): Promise<ChunkResult>
     const due = await dueEntitlementChecks(db, input.integrationId, 100, [...postponed]);
     if (due.length === 0) {
       if (postponed.size > 0) logger.warn({ users: postponed.size }, 'entitlements of some users could not be read this time (Zendesk errors); the next sync tries them again');
-      return { ...result, done: true };
+      return seatReportDone();
     }
     const before = result.records;
     const postponedBefore = postponed.size;
@@ -66,7 +72,7 @@ export async function entitlementsChunk(ctx: ChunkContext): Promise<ChunkResult>
     if (forbidden) {
       await setEntitlementsStatus(db, input.integrationId, 'forbidden');
       logger.warn({}, 'Zendesk refused to show user entitlements (403); light agents and contributors are counted as free seats');
-      return { ...result, done: true };
+      return seatReportDone();
     }
     // Nothing but failures: Zendesk is in trouble; let Temporal back off and retry the chunk.
     const attempted = probe ? 1 : due.length;

@@ -1,5 +1,4 @@
 import { getCheckpoint, setCheckpoint } from '../../db/repositories/checkpoints';
-import { setStreamProgress } from '../../db/repositories/integrationStreams';
 import { markSeatScanned, markUsersDeleted, unscannedSeatHolders } from '../../db/repositories/seatHolders';
 import { addSyncRunCounts } from '../../db/repositories/syncRuns';
 import { upsertZendeskUsers } from '../../db/repositories/zendeskUsers';
@@ -71,6 +70,6 @@ export async function seatHoldersChunk(ctx: ChunkContext): Promise<ChunkResult> 
     pulse.beat(result);
     if (!more()) return result;
   }
-  await setStreamProgress(db, input.integrationId, 'seat_holders', {}, true);
+  // Complete once their entitlements are read too (chunks/entitlements.ts): the seat report is whole then.
   return { ...result, done: true };
 }
