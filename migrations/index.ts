@@ -8,6 +8,7 @@ import * as tolerantUsers from './20261203T090000_tolerant_users';
 import * as userEntitlements from './20261203T100000_user_entitlements';
 import * as reconnectAttempts from './20261204T090000_reconnect_attempts';
 import * as housekeeping from './20261204T100000_housekeeping';
+import * as apiRateLimits from './20261205T100000_api_rate_limits';
 
 /**
  * Every migration, by its timestamped name. A static list (rather than a folder scan) works the same
@@ -23,4 +24,5 @@ export const migrations: Record<string, Migration> = {
   '20261203T100000_user_entitlements': userEntitlements,
   '20261204T090000_reconnect_attempts': reconnectAttempts,
   '20261204T100000_housekeeping': housekeeping,
+  '20261205T100000_api_rate_limits': apiRateLimits,
 };

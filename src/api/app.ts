@@ -4,6 +4,10 @@ import { requestLogMiddleware } from '../observability/requestLog';
 import { requireTenant } from './auth';
 import { createApiCache, type ApiCache } from './cache/apiCache';
 import type { ApiDeps } from './deps';
+import { LocalCsvSlots } from './limits/csvSlots';
+import { spendBudget } from './limits/middleware';
+import { overloadProblems } from './limits/overload';
+import { TenantLimits } from './limits/tenantLimits';
 import { openApiRouter } from './openapi';
 import { notFoundHandler, problemHandler } from './problems';
 import { healthRouter } from './routes/health';
@@ -18,21 +22,28 @@ import { tenantsRouter } from './routes/tenants';
  * the OAuth callback, admin), then problem handling. `metrics` defaults to a registry of its own, served on the public `GET /metrics`.
  * `cache` defaults to the configured caches (listening on their own PostgreSQL connection, which never
  * keeps the process alive); pass one to close it on shutdown (`app.locals.cache` holds it either way).
+ * `limits` defaults to the configured per-tenant budgets, reconciled with PostgreSQL by a timer that never
+ * keeps the process alive (`app.locals.limits`; README, "Fair sharing between tenants").
  */
-export function createApp(deps: ApiDeps & { metrics?: Metrics; cache?: ApiCache }): express.Express {
+export function createApp(deps: ApiDeps & { metrics?: Metrics; cache?: ApiCache; limits?: TenantLimits }): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   const metrics = deps.metrics ?? createMetrics({ defaultLabels: { process: 'api' } });
   const cache = deps.cache ?? createApiCache({ config: deps.config, db: deps.db, logger: deps.logger, metrics });
   app.locals.cache = cache;
+  const limits = deps.limits ?? new TenantLimits({ limits: deps.config.apiLimits, db: deps.db, logger: deps.logger });
+  limits.start();
+  app.locals.limits = limits;
+  const csvSlots = new LocalCsvSlots(deps.config.apiLimits.csvConcurrency);
   app.use(httpMetricsMiddleware(metrics));
   app.use(requestLogMiddleware(deps.logger));
 
   // The reports (GET, no body) come first, even before the probes: they are most of the traffic, and
   // every router a request passes on its way costs it time under load (docs/benchmarks.md, scenario 6).
-  app.use('/v1/integrations', requireTenant(deps.db, cache));
-  app.use(reportsRouter({ ...deps, cache }));
+  // Per tenant, not per key: the `requests` budget is spent after authentication (a map lookup, no query).
+  app.use('/v1/integrations', requireTenant(deps.db, cache), spendBudget(limits, 'requests'));
+  app.use(reportsRouter({ ...deps, cache, limits, csvSlots }));
 
   app.get('/metrics', metricsHandler(metrics.registry));
   app.use(healthRouter(deps));
@@ -40,9 +51,10 @@ export function createApp(deps: ApiDeps & { metrics?: Metrics; cache?: ApiCache 
   app.use(openApiRouter(deps.config.publicUrl, { maxInactiveDays: deps.config.activityRetentionDays }));
   app.use(oauthCallbackRouter(deps));
   app.use(tenantsRouter(deps));
-  app.use(integrationsRouter({ ...deps, cache }));
+  app.use(integrationsRouter({ ...deps, cache, limits }));
 
   app.use(notFoundHandler);
+  app.use(overloadProblems);
   app.use(problemHandler((err) => deps.logger.error({ err }, 'unhandled error in request')));
   return app;
 }

@@ -247,6 +247,32 @@ export interface Page {
   next?: CursorPosition;
 }
 
+/** A listing without paging: every filtered user, in the sort's order. */
+export type ListingRequest = Omit<PageRequest, 'limit' | 'after'>;
+
+/**
+ * The whole listing as one query, for users.csv: the same filters, derived fields and total order as the
+ * pages of `/users`, read once through a server-side cursor (src/reports/csvExport.ts). Every sort costs
+ * one pass — `ticketInteractions` counts each user's window once and sorts once; the others read their
+ * index in order (or sort once) and count each row's window as it goes — where paging re-ran the query for
+ * each 1,000 rows (quadratic for `ticketInteractions`, which must count every user for every page).
+ * The rows are `UserReportRow`s without `cursor_key`.
+ */
+export function listingSql(req: ListingRequest): RawBuilder<Omit<UserReportRow, 'cursor_key'>> {
+  const { integrationId, filters, sort, window } = req;
+  const s = sortSql(sort);
+  const dir = sql.raw(sort.desc ? 'DESC' : 'ASC');
+  const byInteractions = sort.field === 'ticketInteractions';
+  const windowJoin = byInteractions ? sql`CROSS JOIN LATERAL ${windowCountSql(integrationId, window, sql`u.id`)} AS w(c)` : sql``;
+  const interactions = byInteractions ? sql`w.c` : windowCountSql(integrationId, window, sql`u.id`);
+  return sql<Omit<UserReportRow, 'cursor_key'>>`
+    SELECT ${sql.join(USER_COLUMNS.map((c) => sql.ref(`u.${c}`)))}, a.last_event_at, ${lastActivitySql} AS last_activity_at, ${seatSql} AS seat,
+           ${seatReasonSql} AS seat_reason, ${usageSql(window)} AS usage, ${interactions} AS ticket_interactions
+      FROM ${FROM_USERS} ${windowJoin}
+     WHERE ${and(filterConditions(integrationId, filters, window))}
+     ORDER BY ${s.key} ${dir}, u.id ${dir}`;
+}
+
 /** One keyset page: at most `limit` rows after `after`. */
 export async function findUserPage(db: Db, req: PageRequest): Promise<Page> {
   const { integrationId, filters, sort, window, limit, after } = req;

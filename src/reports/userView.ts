@@ -47,7 +47,7 @@ export interface UserView {
 
 const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());
 
-export function userView(row: UserReportRow): UserView {
+export function userView(row: Omit<UserReportRow, 'cursor_key'>): UserView {
   return {
     id: row.id,
     name: row.name,

@@ -39,13 +39,14 @@ describe('CSV', () => {
     );
   });
 
-  test('any row reads back as written (RFC 4180 reader)', () => {
+  test('any row reads back as written (RFC 4180 reader), raw', () => {
     const value = fc.oneof(fc.string({ unit: 'grapheme' }), fc.constantFrom('"', ',', '\r\n', '\n', ' x', 'x ', '""'), fc.constant(null));
     fc.assert(
       fc.property(fc.array(fc.array(value, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 5 }), (rows) => {
         const width = rows[0].length;
         const table = rows.map((r) => Array.from({ length: width }, (_, i) => r[i] ?? null));
-        const parsed = readCsv(table.map(csvRow).join(''));
+        // raw: Zendesk's values exactly (by default formula-like text gets a leading ', see test/unit/csv-formulas.test.ts).
+        const parsed = readCsv(table.map((r) => csvRow(r, { raw: true })).join(''));
         assert.deepEqual(
           parsed.map((r) => r.map((f) => (f.value === '' && !f.quoted ? null : f.value))),
           table,
