@@ -81,8 +81,9 @@ const baseUrlTemplate = z
 
 /** A per-tenant API budget (src/api/limits): `<quota>/<window>` such as `600/10s`, or `off`. */
 const budget = (example: string) =>
-  z.string().transform((text, ctx): Budget | undefined => {
-    if (text.trim() === 'off') return undefined;
+  // `off` is null here (zod would take an undefined output for a missing value and apply the default).
+  z.string().transform((text, ctx): Budget | null => {
+    if (text.trim() === 'off') return null;
     const parsed = parseBudget(text);
     if (!parsed) {
       ctx.addIssue({ code: 'custom', message: `must be a quota per window such as ${example} (window 1s to 24h), or off (got "${text}")` });
@@ -357,10 +358,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       tenantMaxBytes: e.REPORT_CACHE_TENANT_MAX_MB !== undefined ? e.REPORT_CACHE_TENANT_MAX_MB * 1024 * 1024 : Math.floor((e.REPORT_CACHE_MAX_MB * 1024 * 1024) / 4),
     },
     apiLimits: {
-      requests: e.API_RATE_LIMIT_REQUESTS,
-      reports: e.API_RATE_LIMIT_REPORTS,
-      csv: e.API_RATE_LIMIT_CSV,
-      integrations: e.API_RATE_LIMIT_INTEGRATIONS,
+      requests: e.API_RATE_LIMIT_REQUESTS ?? undefined,
+      reports: e.API_RATE_LIMIT_REPORTS ?? undefined,
+      csv: e.API_RATE_LIMIT_CSV ?? undefined,
+      integrations: e.API_RATE_LIMIT_INTEGRATIONS ?? undefined,
       csvConcurrency: e.API_CSV_CONCURRENCY,
       syncIntervalMs: e.API_RATE_LIMIT_SYNC,
     },

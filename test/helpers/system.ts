@@ -83,6 +83,13 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
       LOG_LEVEL: 'debug',
       // Worker processes (src/worker.ts) make no housekeeping schedule unless a test asks for one.
       HOUSEKEEPING_INTERVAL: 'off',
+      // Tests fire requests far faster than a tenant may: budgets too large to be met, but counted
+      // (test/e2e/rate-limits.test.ts sets small ones).
+      API_RATE_LIMIT_REQUESTS: '1000000/1s',
+      API_RATE_LIMIT_REPORTS: '1000000/1s',
+      API_RATE_LIMIT_CSV: '1000000/1s',
+      API_RATE_LIMIT_INTEGRATIONS: '1000000/1s',
+      API_CSV_CONCURRENCY: '16',
       ...opts.env,
   };
   const config = loadConfig(env, 'api');

@@ -18,7 +18,9 @@ describe('CSV', () => {
     assert.equal(csvField('  Padded   Spaces  '), '"  Padded   Spaces  "');
     assert.equal(csvField('Semi;colon'), 'Semi;colon');
     assert.equal(csvField("O'Brien"), "O'Brien");
-    assert.equal(csvField('=HYPERLINK("http://example.com")'), '"=HYPERLINK(""http://example.com"")"');
+    // Formula-like text is neutralised by default (a leading '), kept as it is with raw.
+    assert.equal(csvField('=HYPERLINK("http://example.com")'), `"'=HYPERLINK(""http://example.com"")"`);
+    assert.equal(csvField('=HYPERLINK("http://example.com")', { raw: true }), '"=HYPERLINK(""http://example.com"")"');
     assert.equal(csvField('Zoë Ωmega-Łopez 😀'), 'Zoë Ωmega-Łopez 😀');
   });
 
