@@ -13,10 +13,10 @@ import type { Db } from '../../db/database';
  */
 
 /** The advisory-lock space of CSV slots: the first key of the two-int4 form, so they never meet other locks. */
-const LOCK_SPACE = 0x5a43_5356; // "ZCSV"
+export const LOCK_SPACE = 0x5a43_5356; // "ZCSV"
 
 /** A tenant's slot `i` as the second int4 key (a hash of the tenant id, plus the slot). */
-function slotKey(tenantId: string, slot: number): number {
+export function slotKey(tenantId: string, slot: number): number {
   const h = createHash('sha256').update(tenantId).digest().readInt32BE(0);
   // Slots of one tenant are consecutive keys; wrap within int4.
   return ((h + slot) << 0) | 0;
