@@ -7,7 +7,7 @@
  *   npm run bench -- --only=throughput,api # some scenarios (and those they need)
  *   npm run bench -- --profile             # also CPU-profile every worker (bench/profiles/*.cpuprofile)
  *
- * Scenarios: throughput, memory, nochange, api, ratelimited, fanout, integrations. Each measures its reference in the same
+ * Scenarios: throughput, memory, nochange, api, ratelimited, fanout, integrations, csv, fairness. Each measures its reference in the same
  * run (these machines are noisy: compare ratios, not absolute times). Writes bench/results.json and
  * bench/results.md (also printed). Exits 1 when a scenario fails to run; missed targets are reported, not fatal.
  */
@@ -20,6 +20,8 @@ import { ensureTemporalCli } from '../src/temporal/cli';
 import { PRESETS, type Context, type Scenario, type ScenarioResult } from './context';
 import { log, ROOT, startHarness } from './harness';
 import { apiLoad } from './scenarios/apiLoad';
+import { csvExport } from './scenarios/csvExport';
+import { fairness } from './scenarios/fairness';
 import { fanout } from './scenarios/fanout';
 import { integrationList } from './scenarios/integrationList';
 import { memory } from './scenarios/memory';
@@ -28,7 +30,7 @@ import { rateLimited } from './scenarios/rateLimited';
 import { throughput } from './scenarios/throughput';
 
 /** In run order: memory reads scenario 1's worker; nochange and api reuse its synced workspace. */
-const SCENARIOS: Scenario[] = [throughput, memory, noChange, apiLoad, rateLimited, fanout, integrationList];
+const SCENARIOS: Scenario[] = [throughput, memory, noChange, apiLoad, rateLimited, fanout, integrationList, csvExport, fairness];
 
 function parseArgs(argv: string[]): { full: boolean; only: string[] | undefined } {
   let full = false;

@@ -83,7 +83,9 @@ export class TenantLimits {
 
   /** Starts the periodic reconciliation (a timer that never keeps the process alive). */
   start(): void {
-    if (!this.options.db || this.timer) return;
+    // With every budget off there is nothing to share (and this process must not count as one that takes a share).
+    const anyOn = this.limits.requests || this.limits.reports || this.limits.csv || this.limits.integrations;
+    if (!this.options.db || this.timer || !anyOn) return;
     this.timer = setInterval(() => void this.reconcile(), this.limits.syncIntervalMs);
     this.timer.unref();
   }
