@@ -293,6 +293,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       API_RATE_LIMIT_CSV: '100000000/1s',
       API_RATE_LIMIT_INTEGRATIONS: '100000000/1s',
       API_CSV_CONCURRENCY: '100',
+      API_REPORT_CONCURRENCY: '100',
       ...opts.env,
     };
     const apiProc = spawnTsx('src/api-server.ts', env);

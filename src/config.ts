@@ -149,7 +149,9 @@ const envSchema = z.object({
   /** users.csv exports a tenant starts. */
   API_RATE_LIMIT_CSV: budget('30/1h').default(parseBudget('30/1h')!),
   /** users.csv exports of one tenant running at once, across every API process. */
-  API_CSV_CONCURRENCY: intString(1, 100).default(2),
+  API_CSV_CONCURRENCY: intString(1, 100).default(1),
+  /** Report computations of one tenant running at once in one API process (more wait, a few, then 429). */
+  API_REPORT_CONCURRENCY: intString(1, 100).default(2),
   /** Integrations a tenant creates (`POST /v1/integrations/zendesk`: each opens a consent workflow). */
   API_RATE_LIMIT_INTEGRATIONS: budget('20/1h').default(parseBudget('20/1h')!),
   /** How often each API process reconciles its buckets with the shared ones in PostgreSQL. */
@@ -261,6 +263,7 @@ export interface ApiLimits {
   csv: Budget | undefined;
   integrations: Budget | undefined;
   csvConcurrency: number;
+  reportConcurrency: number;
   syncIntervalMs: number;
 }
 
@@ -363,6 +366,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       csv: e.API_RATE_LIMIT_CSV ?? undefined,
       integrations: e.API_RATE_LIMIT_INTEGRATIONS ?? undefined,
       csvConcurrency: e.API_CSV_CONCURRENCY,
+      reportConcurrency: e.API_REPORT_CONCURRENCY,
       syncIntervalMs: e.API_RATE_LIMIT_SYNC,
     },
     apiDatabase: { statementTimeoutMs: e.API_STATEMENT_TIMEOUT, csvStatementTimeoutMs: e.API_CSV_STATEMENT_TIMEOUT, poolWaitMs: e.API_DATABASE_POOL_WAIT },

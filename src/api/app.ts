@@ -6,6 +6,7 @@ import { createApiCache, type ApiCache } from './cache/apiCache';
 import type { ApiDeps } from './deps';
 import { LocalCsvSlots } from './limits/csvSlots';
 import { spendBudget } from './limits/middleware';
+import { TenantGate } from './limits/tenantGate';
 import { overloadProblems } from './limits/overload';
 import { TenantLimits } from './limits/tenantLimits';
 import { openApiRouter } from './openapi';
@@ -36,6 +37,8 @@ export function createApp(deps: ApiDeps & { metrics?: Metrics; cache?: ApiCache;
   limits.start();
   app.locals.limits = limits;
   const csvSlots = new LocalCsvSlots(deps.config.apiLimits.csvConcurrency);
+  // Report computations of one tenant at once in this process; ten more may wait their turn.
+  const reportGate = new TenantGate(deps.config.apiLimits.reportConcurrency, 10);
   app.use(httpMetricsMiddleware(metrics));
   app.use(requestLogMiddleware(deps.logger));
 
@@ -43,7 +46,7 @@ export function createApp(deps: ApiDeps & { metrics?: Metrics; cache?: ApiCache;
   // every router a request passes on its way costs it time under load (docs/benchmarks.md, scenario 6).
   // Per tenant, not per key: the `requests` budget is spent after authentication (a map lookup, no query).
   app.use('/v1/integrations', requireTenant(deps.db, cache), spendBudget(limits, 'requests'));
-  app.use(reportsRouter({ ...deps, cache, limits, csvSlots }));
+  app.use(reportsRouter({ ...deps, cache, limits, csvSlots, reportGate }));
 
   app.get('/metrics', metricsHandler(metrics.registry));
   app.use(healthRouter(deps));

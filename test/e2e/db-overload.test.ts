@@ -112,3 +112,34 @@ test('no free connection within API_DATABASE_POOL_WAIT: 503, and the request doe
   }
   assert.equal((await get(`/v1/integrations/${integrationId}/utilization`)).status, 200);
 });
+
+test('a tenant\'s computations wait their turn (one at a time here), ten at most; beyond that 429 at once', async () => {
+  // An API whose pool has room for every request, and one report computation per tenant at a time.
+  const config = loadConfig({ ...system.env, API_STATEMENT_TIMEOUT: '300ms', API_REPORT_CONCURRENCY: '1' }, 'api');
+  const db = createDb(config.databaseUrl!, 15, { ...apiPoolSettings(config), allowExitOnIdle: true });
+  const quiet = createLogger('warn', new Writable({ write: (_c, _e, cb) => cb() }));
+  const gated = createServer(createApp({ db, box: system.box, config, temporal: system.temporal, logger: quiet, cache: new ApiCache({ ttlMs: 0, maxBytes: 1 }) }));
+  await new Promise<void>((resolve) => gated.listen(0, '127.0.0.1', resolve));
+  const gatedUrl = `http://127.0.0.1:${(gated.address() as AddressInfo).port}`;
+  const results = await whileLocked(() =>
+    Promise.all(
+      Array.from({ length: 12 }, async (_, i) => {
+        const t0 = performance.now();
+        const res = await fetch(`${gatedUrl}/v1/integrations/${integrationId}/users?q=queued${i}`, { headers: { authorization: `Bearer ${tenant.apiKey}` } });
+        const text = await res.text();
+        return { status: res.status, headers: res.headers, json: JSON.parse(text), ms: performance.now() - t0 };
+      }),
+    ),
+  ).finally(async () => {
+    gated.closeAllConnections();
+    await new Promise<void>((resolve) => gated.close(() => resolve()));
+    await db.destroy();
+  });
+  const refused = results.filter((r) => r.status === 429);
+  assert.equal(refused.length, 1, results.map((r) => r.status).join(','));
+  assert.equal(refused[0].json.budget, 'reports-concurrency');
+  assert.equal(refused[0].headers.get('retry-after'), '1');
+  assert.ok(refused[0].ms < 1_000, `refused at once (${Math.round(refused[0].ms)} ms)`);
+  // The others ran one after another, each cut by the statement timeout while the lock was held.
+  assert.ok(results.filter((r) => r.status === 503).length === 11);
+});

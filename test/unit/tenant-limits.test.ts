@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { loadConfig, type ApiLimits } from '../../src/config';
 import { parseBudget } from '../../src/api/limits/budget';
 import { TokenBucket } from '../../src/api/limits/tokenBucket';
+import { TenantGate } from '../../src/api/limits/tenantGate';
 import { TenantLimits } from '../../src/api/limits/tenantLimits';
 import { neutralizeFormula } from '../../src/reports/formulaGuard';
 import { csvField } from '../../src/reports/csv';
@@ -20,6 +21,7 @@ const LIMITS: ApiLimits = {
   csv: undefined,
   integrations: { quota: 1, windowMs: 3_600_000 },
   csvConcurrency: 2,
+  reportConcurrency: 2,
   syncIntervalMs: 1_000,
 };
 
@@ -118,5 +120,28 @@ describe('formula guard', () => {
     assert.equal(csvField('=1+1', { raw: true }), '=1+1');
     assert.equal(csvField('=A1,"x"'), `"'=A1,""x"""`, 'quoted after the prefix');
     assert.equal(csvField('\r=1'), `"'\r=1"`);
+  });
+});
+
+describe('TenantGate', () => {
+  test('runs `concurrency` computations of a tenant at once, queues a few, refuses beyond; tenants apart', async () => {
+    const gate = new TenantGate(2, 1);
+    const a1 = await gate.enter('a')!;
+    const a2 = await gate.enter('a')!;
+    let third: (() => void) | undefined;
+    const queued = gate.enter('a')!.then((release) => (third = release));
+    assert.equal(gate.enter('a'), undefined, 'the queue is full');
+    const b1 = await gate.enter('b')!;
+    assert.deepEqual(gate.usage('a'), { running: 2, waiting: 1 });
+    a1();
+    a1(); // a second call changes nothing
+    await queued;
+    assert.ok(third);
+    assert.deepEqual(gate.usage('a'), { running: 2, waiting: 0 });
+    a2();
+    third!();
+    b1();
+    assert.deepEqual(gate.usage('a'), { running: 0, waiting: 0 });
+    assert.deepEqual(gate.usage('b'), { running: 0, waiting: 0 });
   });
 });

@@ -4,8 +4,8 @@ import { Problem } from '../schemas';
 /** The 429 problem of the per-tenant budgets (src/api/limits/headers.ts). */
 export const RateLimitedProblem = Problem.extend({
   budget: z
-    .enum(['requests', 'reports', 'csv', 'csv-concurrency', 'integrations'])
-    .describe('Which budget of the tenant is spent: `requests` (every request), `reports` (report computations the cache could not answer), `csv` (exports started), `csv-concurrency` (exports running at once), `integrations` (integrations created)'),
+    .enum(['requests', 'reports', 'reports-concurrency', 'csv', 'csv-concurrency', 'integrations'])
+    .describe('Which budget of the tenant is spent: `requests` (every request), `reports` (report computations the cache could not answer), `reports-concurrency` (computations running and waiting at once), `csv` (exports started), `csv-concurrency` (exports running at once), `integrations` (integrations created)'),
   retryAfterSeconds: z.number().int().min(1).describe('The same as the Retry-After header'),
 });
 

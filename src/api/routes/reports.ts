@@ -15,7 +15,8 @@ import { reportCacheKey } from '../cache/reportKey';
 import { exportUsersCsv } from '../csvExport';
 import type { ApiDeps } from '../deps';
 import type { LocalCsvSlots } from '../limits/csvSlots';
-import { spendOrThrow } from '../limits/middleware';
+import { tenantComputation } from '../limits/computation';
+import type { TenantGate } from '../limits/tenantGate';
 import type { TenantLimits } from '../limits/tenantLimits';
 import { badRequest, notFound, type FieldError } from '../problems';
 import { reportQuerySchemas, type UsersCsvQuery, type UserList, type Utilization } from '../reportSchemas';
@@ -122,9 +123,9 @@ function sendReport(req: Request, res: Response, report: CachedReport): void {
  * Each computation (a report the cache could not answer) spends one unit of the tenant's `reports` budget,
  * so hits stay free and query-free; each export one of its `csv` budget and a slot (src/api/csvExport.ts).
  */
-export function reportsRouter(deps: ApiDeps & { cache: ApiCache; limits: TenantLimits; csvSlots: LocalCsvSlots }): Router {
+export function reportsRouter(deps: ApiDeps & { cache: ApiCache; limits: TenantLimits; csvSlots: LocalCsvSlots; reportGate: TenantGate }): Router {
   const router = Router();
-  const { db, config, cache, limits } = deps;
+  const { db, config, cache, limits, reportGate } = deps;
   // `inactiveDays` is capped by this server's activity retention (older events are deleted).
   const { UsersQuery, UsersCsvQuery, UtilizationQuery } = reportQuerySchemas(config.activityRetentionDays);
 
@@ -179,8 +180,7 @@ export function reportsRouter(deps: ApiDeps & { cache: ApiCache; limits: TenantL
     const integration = await ownIntegration(req);
     const tenantId = req.tenant!.id;
     const { listing: l, limit, cursor, key } = usersQueries.get(tenantId, integration.id, req, parseUsers);
-    const { value } = await cache.reports.get(key, [integrationTag(integration.id), tenantTag(tenantId)], async () => {
-      spendOrThrow(limits, res, tenantId, 'reports');
+    const { value } = await cache.reports.get(key, [integrationTag(integration.id), tenantTag(tenantId)], () => tenantComputation(limits, reportGate, res, tenantId, async () => {
       const window = windowFor(l.inactiveDays, cursor);
       const [page, total] = await Promise.all([
         findUserPage(db, { integrationId: l.integrationId, filters: l.filters, sort: l.sort, window, limit, after: cursor?.position }),
@@ -192,7 +192,7 @@ export function reportsRouter(deps: ApiDeps & { cache: ApiCache; limits: TenantL
         nextCursor: page.next ? encodeCursor({ sort: l.sort, position: page.next, asOf: window.asOf, fingerprint: l.fingerprint }) : null,
       };
       return await cachedReport(body, window.asOf);
-    });
+    }));
     sendReport(req, res, value);
   });
 
@@ -219,12 +219,11 @@ export function reportsRouter(deps: ApiDeps & { cache: ApiCache; limits: TenantL
     const integration = await ownIntegration(req);
     const tenantId = req.tenant!.id;
     const { inactiveDays, key } = utilizationQueries.get(tenantId, integration.id, req, parseUtilization);
-    const { value } = await cache.reports.get(key, [integrationTag(integration.id), tenantTag(tenantId)], async () => {
-      spendOrThrow(limits, res, tenantId, 'reports');
+    const { value } = await cache.reports.get(key, [integrationTag(integration.id), tenantTag(tenantId)], () => tenantComputation(limits, reportGate, res, tenantId, async () => {
       const window = windowFor(inactiveDays, undefined);
       const body: z.infer<typeof Utilization> = await utilizationReport(db, integration.id, window);
       return await cachedReport(body, window.asOf);
-    });
+    }));
     sendReport(req, res, value);
   });
 
