@@ -150,8 +150,8 @@ const envSchema = z.object({
   API_RATE_LIMIT_CSV: budget('30/1h').default(parseBudget('30/1h')!),
   /** users.csv exports of one tenant running at once, across every API process. */
   API_CSV_CONCURRENCY: intString(1, 100).default(1),
-  /** Report computations of one tenant running at once in one API process (more wait, a few, then 429). */
-  API_REPORT_CONCURRENCY: intString(1, 100).default(2),
+  /** Report computations and exports of one tenant running at once in one API process (more wait, a few, then 429). */
+  API_REPORT_CONCURRENCY: intString(1, 100).default(1),
   /** Integrations a tenant creates (`POST /v1/integrations/zendesk`: each opens a consent workflow). */
   API_RATE_LIMIT_INTEGRATIONS: budget('20/1h').default(parseBudget('20/1h')!),
   /** How often each API process reconciles its buckets with the shared ones in PostgreSQL. */

@@ -8,7 +8,9 @@ import { listingSql, type ListingRequest } from '../reports/userQuery';
 import { userView } from '../reports/userView';
 import { TooManyRequests } from './limits/headers';
 import { takeCsvSlot, type LocalCsvSlots } from './limits/csvSlots';
+import { enterGate } from './limits/computation';
 import { spendOrThrow } from './limits/middleware';
+import type { TenantGate } from './limits/tenantGate';
 import type { TenantLimits } from './limits/tenantLimits';
 
 /** Rows per fetch from the server-side cursor (one round trip each), and per write to the socket. */
@@ -23,6 +25,8 @@ export interface CsvExportDeps {
   logger: Logger;
   limits: TenantLimits;
   csvSlots: LocalCsvSlots;
+  /** The tenant's heavy operations in this process (an export is one, as a report computation is). */
+  reportGate: TenantGate;
 }
 
 export interface CsvExport {
@@ -48,14 +52,15 @@ function noSlot(concurrency: number): TooManyRequests {
  * sync committing pages meanwhile can neither move a user between two chunks (listed twice, or not at all)
  * nor mix before and after in one file. The rows come through one server-side cursor (pg-cursor's portal,
  * `CSV_CHUNK_ROWS` per fetch) over the listing's one query (src/reports/userQuery.ts listingSql), so the
- * database runs the query once, whatever the sort; paging instead re-ran it for every 1,000 rows. The next
- * chunk is fetched only once the socket has taken the last one (backpressure), so a slow reader holds one
- * chunk in memory, not the export; a client that reads nothing for API_CSV_STATEMENT_TIMEOUT has its export
+ * database runs the query once, whatever the sort; paging instead re-ran it for every 1,000 rows. One chunk
+ * is fetched ahead while the last is formatted and written, and no more until the socket has taken that one
+ * (backpressure), so a slow reader holds two chunks in memory, not the export; a client that reads nothing for API_CSV_STATEMENT_TIMEOUT has its export
  * (and the transaction) cut by PostgreSQL's idle-in-transaction timeout. Each fetch is bounded by
  * API_CSV_STATEMENT_TIMEOUT (the first one of `sort=ticketInteractions` counts every user's window and sorts).
  *
- * Budgets first (src/api/limits): one unit of the tenant's `csv` budget per export started, and one of
- * API_CSV_CONCURRENCY slots held for its whole length. Until the first chunk is read nothing is sent, so a
+ * Budgets first (src/api/limits): one unit of the tenant's `csv` budget per export started, one of
+ * API_CSV_CONCURRENCY slots held for its whole length (across processes), and one of the tenant's
+ * API_REPORT_CONCURRENCY slots of this process (an export is as heavy as a report computation, or more). Until the first chunk is read nothing is sent, so a
  * failure there is still a proper problem response; after that a failure cuts the connection, so a download
  * is complete or visibly truncated, never a short "complete" file.
  */
@@ -69,7 +74,14 @@ export async function exportUsersCsv(deps: CsvExportDeps, res: Response, job: Cs
     throw noSlot(concurrency);
   }
   let streaming = false;
+  let release: (() => void) | undefined;
   try {
+    try {
+      release = await enterGate(deps.reportGate, job.tenantId);
+    } catch (err) {
+      limits.refund(job.tenantId, 'csv');
+      throw err;
+    }
     await db
       .transaction()
       .setIsolationLevel('repeatable read')
@@ -95,10 +107,17 @@ export async function exportUsersCsv(deps: CsvExportDeps, res: Response, job: Cs
           if (!(await writeChunk(res, CSV_HEADER))) return;
           const opts = { raw: job.raw };
           while (!next.done) {
+            // The next fetch runs in PostgreSQL while this chunk is formatted and written: at most two
+            // chunks are held, and the one after waits for the socket (backpressure).
+            const following = chunks.next();
+            following.catch(() => undefined); // awaited below; a failure while the client is gone is nobody's
             let text = '';
             for (const row of next.value.rows) text += userCsvRow(userView(row), opts);
-            if (text && !(await writeChunk(res, text))) return; // the client went away: stop reading
-            next = await chunks.next();
+            if (text && !(await writeChunk(res, text))) {
+              await following.catch(() => undefined);
+              return; // the client went away: stop reading
+            }
+            next = await following;
           }
           res.end();
         } finally {
@@ -111,6 +130,7 @@ export async function exportUsersCsv(deps: CsvExportDeps, res: Response, job: Cs
     deps.logger.error({ err, integrationId: job.integrationId }, 'users.csv failed while streaming');
     res.destroy(err as Error);
   } finally {
+    release?.();
     leave();
   }
 }

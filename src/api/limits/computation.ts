@@ -19,19 +19,29 @@ export async function tenantComputation<T>(
   compute: () => Promise<T>,
 ): Promise<T> {
   spendOrThrow(limits, res, tenantId, 'reports');
-  const entered = gate.enter(tenantId);
-  if (!entered) {
+  let release: () => void;
+  try {
+    release = await enterGate(gate, tenantId);
+  } catch (err) {
     limits.refund(tenantId, 'reports');
-    throw new TooManyRequests(
-      { 'Retry-After': String(BUSY_RETRY_AFTER_S) },
-      `This tenant already has ${gate.concurrency} reports being computed and ${gate.maxQueued} waiting; retry in ${BUSY_RETRY_AFTER_S} s.`,
-      { budget: 'reports-concurrency', retryAfterSeconds: BUSY_RETRY_AFTER_S },
-    );
+    throw err;
   }
-  const release = await entered;
   try {
     return await compute();
   } finally {
     release();
   }
+}
+
+/** One of the tenant's slots (waiting for it when the queue has room), or the 429 `reports-concurrency` problem. */
+export async function enterGate(gate: TenantGate, tenantId: string): Promise<() => void> {
+  const entered = gate.enter(tenantId);
+  if (!entered) {
+    throw new TooManyRequests(
+      { 'Retry-After': String(BUSY_RETRY_AFTER_S) },
+      `This tenant already has ${gate.concurrency} report computation${gate.concurrency === 1 ? '' : 's'} or export${gate.concurrency === 1 ? '' : 's'} running and ${gate.maxQueued} waiting; retry in ${BUSY_RETRY_AFTER_S} s.`,
+      { budget: 'reports-concurrency', retryAfterSeconds: BUSY_RETRY_AFTER_S },
+    );
+  }
+  return entered;
 }

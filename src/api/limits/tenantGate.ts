@@ -1,5 +1,5 @@
 /**
- * At most `concurrency` computations of one tenant at once in this API process, the next `maxQueued`
+ * At most `concurrency` heavy operations (report computations and users.csv exports) of one tenant at once in this API process, the next `maxQueued`
  * waiting their turn in memory (holding no database connection), anything beyond refused. A budget bounds
  * how many report computations a tenant starts per window; this bounds how many run at once, so a tenant
  * whose burst allows a hundred heavy reports cannot run them all together and take every PostgreSQL core
