@@ -7,8 +7,9 @@ import { Kysely, sql } from 'kysely';
  *   process reconciles with it about once a second (one statement for all its buckets), never per request.
  *   `quota` and `rate` (tokens per second) are those of the last process that reconciled, so the refill can
  *   be computed in SQL; `last_spent` is what that process reported (it is how the upsert carries its spend).
- * - `api_rate_limit_processes`: the API processes seen lately (one row each, its heartbeat is the
- *   reconciliation): each takes its share of every bucket.
+ * - `api_rate_limit_bucket_processes`: which API processes used which bucket lately (a row per bucket and
+ *   process, touched by each reconciliation): each of them takes its share of that bucket. Counted per
+ *   bucket, so a tenant served by one process has its whole budget there, whatever the number of processes.
  *
  * UNLOGGED: this is seconds-old bookkeeping written every second by every API process; after a crash of
  * PostgreSQL the tables come back empty, which is every bucket full — harmless — and the writes skip the WAL.
@@ -29,13 +30,17 @@ export async function up(db: Kysely<any>): Promise<void> {
     )`.execute(db);
   await sql`CREATE INDEX api_rate_limit_buckets_updated ON api_rate_limit_buckets (updated_at)`.execute(db);
   await sql`
-    CREATE UNLOGGED TABLE api_rate_limit_processes (
-      id text PRIMARY KEY,
-      seen_at timestamptz NOT NULL DEFAULT now()
+    CREATE UNLOGGED TABLE api_rate_limit_bucket_processes (
+      tenant_id uuid NOT NULL,
+      budget text NOT NULL,
+      process_id text NOT NULL,
+      seen_at timestamptz NOT NULL DEFAULT now(),
+      PRIMARY KEY (tenant_id, budget, process_id)
     )`.execute(db);
+  await sql`CREATE INDEX api_rate_limit_bucket_processes_seen ON api_rate_limit_bucket_processes (seen_at)`.execute(db);
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  await sql`DROP TABLE IF EXISTS api_rate_limit_processes`.execute(db);
+  await sql`DROP TABLE IF EXISTS api_rate_limit_bucket_processes`.execute(db);
   await sql`DROP TABLE IF EXISTS api_rate_limit_buckets`.execute(db);
 }

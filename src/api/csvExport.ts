@@ -74,6 +74,7 @@ export async function exportUsersCsv(deps: CsvExportDeps, res: Response, job: Cs
     throw noSlot(concurrency);
   }
   let streaming = false;
+  let complete = false;
   let release: (() => void) | undefined;
   try {
     try {
@@ -119,7 +120,7 @@ export async function exportUsersCsv(deps: CsvExportDeps, res: Response, job: Cs
             }
             next = await following;
           }
-          res.end();
+          complete = true;
         } finally {
           await chunks.return?.(undefined);
         }
@@ -133,4 +134,7 @@ export async function exportUsersCsv(deps: CsvExportDeps, res: Response, job: Cs
     release?.();
     leave();
   }
+  // Ended only now, after the commit released the slot: a client that starts its next export as soon as
+  // this one has arrived finds the slot free.
+  if (complete) res.end();
 }

@@ -166,8 +166,8 @@ describe('two API processes', () => {
   test('share one budget: together they allow what one bucket would', async () => {
     const shared = await createTenant(system, 'Tenant behind two API processes');
     const urls = [(globalThis as { firstUrl?: string }).firstUrl!, secondUrl];
-    // Both have reconciled at least twice, so each knows the other (the system's own API counts too: 3).
-    for (let i = 0; i < 3; i++) await Promise.all(limits.map((l) => l.reconcile()));
+    // The tenant is new to both: each starts with the whole quota locally (no query before a first request),
+    // and their reconciliations (every tenth request here) share what is left between the two.
     let allowed = 0;
     for (let i = 0; i < 60; i++) {
       const res = await fetch(`${urls[i % 2]}/v1/integrations/${UNKNOWN}`, { headers: { authorization: `Bearer ${shared.apiKey}` } });
@@ -176,10 +176,14 @@ describe('two API processes', () => {
       else assert.equal(res.status, 429);
       if (i % 10 === 9) await Promise.all(limits.map((l) => l.reconcile()));
     }
-    // One bucket of 20 (20 per hour: no refill to speak of). Each process took its share (a third, with the
-    // system's idle API counted) and, at each reconciliation, its share of what was left.
-    assert.ok(allowed >= 12 && allowed <= 21, `allowed ${allowed} of 60 across two processes with one budget of 20`);
+    // One bucket of 20 (20 per hour: no refill to speak of), not 20 each. Approximately: a process's share is
+    // taken before it sees what the other spent since its own last reconciliation, so the overshoot is at most
+    // what was spent in one interval — and is a debt of the shared bucket afterwards.
+    assert.ok(allowed >= 18 && allowed <= 25, `allowed ${allowed} of 60 across two processes with one budget of 20`);
+    await Promise.all(limits.map((l) => l.reconcile()));
     const { rows } = await sql<{ tokens: number }>`SELECT tokens FROM api_rate_limit_buckets WHERE tenant_id = ${shared.id}::uuid AND budget = 'requests'`.execute(system.db);
-    assert.ok(rows[0].tokens < 20 - 12 + 1, `shared bucket at ${rows[0].tokens}`);
+    assert.ok(rows[0].tokens <= 20 - allowed + 0.5, `shared bucket at ${rows[0].tokens} after ${allowed} allowed: an overshoot is owed`);
+    const { rows: users } = await sql<{ n: number }>`SELECT count(*) AS n FROM api_rate_limit_bucket_processes WHERE tenant_id = ${shared.id}::uuid`.execute(system.db);
+    assert.equal(Number(users[0].n), 2, 'the two processes share that bucket (the system\'s own API never saw the tenant)');
   });
 });

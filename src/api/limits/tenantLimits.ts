@@ -48,7 +48,6 @@ export class TenantLimits {
   private readonly buckets = new Map<BudgetName, Map<string, TokenBucket>>();
   private readonly processId = `${process.pid}-${randomBytes(6).toString('hex')}`;
   private readonly now: () => number;
-  private processes = 1;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private reconciliations = 0;
@@ -72,7 +71,10 @@ export class TenantLimits {
     if (!byTenant) this.buckets.set(budget, (byTenant = new Map()));
     const now = this.now();
     let bucket = byTenant.get(tenantId);
-    if (!bucket) byTenant.set(tenantId, (bucket = new TokenBucket(policy, this.processes, now)));
+    // A bucket this process has not used yet starts with the whole quota, without asking the database: when
+    // several processes meet a tenant at the same moment, the first interval may overshoot by one quota per
+    // process, a debt the shared bucket then collects before it allows more.
+    if (!bucket) byTenant.set(tenantId, (bucket = new TokenBucket(policy, 1, now)));
     return { ...bucket.take(now, cost), budget, policy };
   }
 
@@ -115,13 +117,12 @@ export class TenantLimits {
       }
     }
     try {
-      // A process is alive while it reconciles: three missed intervals (at least 3 s) and the others stop counting it.
-      const result = await reconcileShared(db, this.processId, Math.max(3_000, 3 * this.limits.syncIntervalMs), reports);
-      this.processes = result.processes;
+      // A process uses a bucket while it reconciles it: three missed intervals (at least 3 s) and the others stop counting it.
+      const levels = await reconcileShared(db, this.processId, Math.max(3_000, 3 * this.limits.syncIntervalMs), reports);
       const at = this.now();
       for (const { bucket, key } of sent) {
-        const tokens = result.tokens.get(key);
-        if (tokens !== undefined) bucket.reconcile(tokens, result.processes, at);
+        const level = levels.get(key);
+        if (level) bucket.reconcile(level.tokens, level.processes, at);
       }
       if (++this.reconciliations % PRUNE_EVERY === 0) await pruneShared(db);
       if (this.failing) this.options.logger?.info({}, 'API rate limits: reconciling with PostgreSQL again');

@@ -12,7 +12,8 @@ export interface Decision {
 /**
  * One tenant's bucket for one budget in one API process: this process's share of the shared bucket
  * (src/api/limits/sharedBuckets.ts). Between reconciliations it refills at `1/share` of the budget's rate
- * and holds at most `1/share` of its quota, so N processes together spend what one bucket would; each
+ * and holds at most `1/share` of its quota, so the N processes using the bucket together spend what one
+ * bucket would; each
  * reconciliation replaces its level with its share of what the shared bucket has left, and hands over
  * what was spent here meanwhile (`takeSpent`). Pure arithmetic: no I/O, the clock is passed in.
  */
