@@ -144,8 +144,11 @@ const envSchema = z.object({
   // budgets of the API, shared by every API process through PostgreSQL, and bounds on its queries.
   /** Every authenticated request of a tenant (`/v1/integrations…`), cache hits included. */
   API_RATE_LIMIT_REQUESTS: budget('600/10s').default(parseBudget('600/10s')!),
-  /** Report computations of a tenant (`/users`, `/utilization` answered by PostgreSQL, not by the cache). */
-  API_RATE_LIMIT_REPORTS: budget('120/1m').default(parseBudget('120/1m')!),
+  /**
+   * Database work of a tenant's reports, in units: a report computation (`/users`, `/utilization` answered
+   * by PostgreSQL, not by the cache) costs one, plus one per further 100 ms it took; an export its fetch time.
+   */
+  API_RATE_LIMIT_REPORTS: budget('200/1m').default(parseBudget('200/1m')!),
   /** users.csv exports a tenant starts. */
   API_RATE_LIMIT_CSV: budget('30/1h').default(parseBudget('30/1h')!),
   /** users.csv exports of one tenant running at once, across every API process. */

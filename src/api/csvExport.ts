@@ -8,7 +8,7 @@ import { listingSql, type ListingRequest } from '../reports/userQuery';
 import { userView } from '../reports/userView';
 import { TooManyRequests } from './limits/headers';
 import { takeCsvSlot, type LocalCsvSlots } from './limits/csvSlots';
-import { enterGate } from './limits/computation';
+import { enterGate, extraUnits } from './limits/computation';
 import { spendOrThrow } from './limits/middleware';
 import type { TenantGate } from './limits/tenantGate';
 import type { TenantLimits } from './limits/tenantLimits';
@@ -75,6 +75,16 @@ export async function exportUsersCsv(deps: CsvExportDeps, res: Response, job: Cs
   }
   let streaming = false;
   let complete = false;
+  /** Time spent waiting for PostgreSQL's rows: charged to the tenant's `reports` budget (units of 100 ms). */
+  let fetchMs = 0;
+  const fetchNext = async <T>(p: Promise<T>) => {
+    const t0 = performance.now();
+    try {
+      return await p;
+    } finally {
+      fetchMs += performance.now() - t0;
+    }
+  };
   let release: (() => void) | undefined;
   try {
     try {
@@ -96,7 +106,7 @@ export async function exportUsersCsv(deps: CsvExportDeps, res: Response, job: Cs
         }
         const chunks = trx.getExecutor().stream(listingSql(job.request).compile(trx), CSV_CHUNK_ROWS);
         try {
-          let next = await chunks.next();
+          let next = await fetchNext(chunks.next());
           res.status(200).set({
             'Content-Type': 'text/csv; charset=utf-8; header=present',
             'Content-Disposition': `attachment; filename="zendesk-users-${job.workspace}.csv"`,
@@ -118,7 +128,7 @@ export async function exportUsersCsv(deps: CsvExportDeps, res: Response, job: Cs
               await following.catch(() => undefined);
               return; // the client went away: stop reading
             }
-            next = await following;
+            next = await fetchNext(following);
           }
           complete = true;
         } finally {
@@ -133,6 +143,7 @@ export async function exportUsersCsv(deps: CsvExportDeps, res: Response, job: Cs
   } finally {
     release?.();
     leave();
+    limits.charge(job.tenantId, 'reports', extraUnits(fetchMs));
   }
   // Ended only now, after the commit released the slot: a client that starts its next export as soon as
   // this one has arrived finds the slot free.

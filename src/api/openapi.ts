@@ -113,7 +113,7 @@ const CACHING =
   'PostgreSQL notifications, so a finished sync shows in the next request — and for at most REPORT_CACHE_TTL_SECONDS (60 s by ' +
   'default): a cached answer is the report as of its `Report-As-Of` instant, which is never older than that. Repeating a request ' +
   'within that time may therefore return the same `asOf`. Parameter order and the order of list values do not matter. ' +
-  'A report the cache cannot answer spends one unit of the tenant\'s `reports` budget (a cached answer spends none).';
+  'A report the cache cannot answer spends the tenant\'s `reports` budget: one unit, plus one per further 100 ms it took (a cached answer spends none).';
 
 const problem = (description: string, body: z.ZodType = Problem): ResponseSpec => ({ description, body, problem: true });
 /** Every tenant route: the tenant's budgets (src/api/limits) and a database too busy to answer in time. */

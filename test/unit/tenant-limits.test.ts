@@ -145,3 +145,17 @@ describe('TenantGate', () => {
     assert.deepEqual(gate.usage('b'), { running: 0, waiting: 0 });
   });
 });
+
+describe('cost-weighted reports budget', () => {
+  test('a charge after the work may take the bucket into debt; requests wait until it is paid back', () => {
+    const c = clock();
+    const limits = new TenantLimits({ limits: { ...LIMITS, reports: { quota: 10, windowMs: 10_000 } }, now: c.now });
+    assert.equal(limits.take('t', 'reports')!.allowed, true);
+    limits.charge('t', 'reports', 14); // a 1.4 s computation: 15 units in all
+    const refused = limits.take('t', 'reports')!;
+    assert.equal(refused.allowed, false);
+    assert.equal(refused.resetSeconds, 6, '-5 to +1 at one unit a second');
+    c.advance(6_000);
+    assert.equal(limits.take('t', 'reports')!.allowed, true);
+  });
+});

@@ -4,12 +4,24 @@ import { spendOrThrow } from './middleware';
 import type { TenantGate } from './tenantGate';
 import type { TenantLimits } from './tenantLimits';
 
+/**
+ * The `reports` budget counts database work, not requests: a computation costs one unit, plus one for each
+ * further 100 ms it took (charged when it ends). A cheap report of a small workspace costs one; a report
+ * that reads 100,000 users for a second costs ten, so a tenant's budget bounds its share of the database,
+ * whatever its reports weigh. users.csv exports are charged their fetch time the same way.
+ */
+export const UNIT_MS = 100;
+
+/** The units beyond the first that work of `ms` costs. */
+export const extraUnits = (ms: number) => Math.floor(ms / UNIT_MS);
+
 /** How long a tenant refused for too many computations at once is asked to wait. */
 const BUSY_RETRY_AFTER_S = 1;
 
 /**
  * A report computation of a tenant: one unit of its `reports` budget, then one of its
- * API_REPORT_CONCURRENCY slots in this process (waiting for it, when the queue has room), then `compute`.
+ * API_REPORT_CONCURRENCY slots in this process (waiting for it, when the queue has room), then `compute`,
+ * then the units of the time it took.
  */
 export async function tenantComputation<T>(
   limits: TenantLimits,
@@ -26,10 +38,12 @@ export async function tenantComputation<T>(
     limits.refund(tenantId, 'reports');
     throw err;
   }
+  const started = performance.now();
   try {
     return await compute();
   } finally {
     release();
+    limits.charge(tenantId, 'reports', extraUnits(performance.now() - started));
   }
 }
 

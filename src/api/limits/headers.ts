@@ -34,7 +34,7 @@ export function setRateLimitHeaders(res: Response, d: LimitDecision): void {
 
 const WHAT: Record<BudgetName, string> = {
   requests: 'API requests',
-  reports: 'report computations (reports the cache could not answer)',
+  reports: 'report computation units (one per report the cache could not answer, plus one per further 100 ms of work)',
   csv: 'users.csv exports',
   integrations: 'integrations created',
 };

@@ -78,6 +78,12 @@ export class TenantLimits {
     return { ...bucket.take(now, cost), budget, policy };
   }
 
+  /** Spends `cost` more for work already done (its measured cost); the bucket may go into debt. */
+  charge(tenantId: string, budget: BudgetName, cost: number): void {
+    if (cost <= 0 || !this.limits[budget]) return;
+    this.buckets.get(budget)?.get(tenantId)?.charge(this.now(), cost);
+  }
+
   /** Gives back what `take` took for work that then did not happen. */
   refund(tenantId: string, budget: BudgetName, cost = 1): void {
     this.buckets.get(budget)?.get(tenantId)?.refund(cost);

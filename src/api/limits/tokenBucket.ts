@@ -55,6 +55,16 @@ export class TokenBucket {
     return { allowed: false, remaining: 0, resetSeconds: Math.max(1, Math.ceil((cost - this.tokens) / rate / 1000)) };
   }
 
+  /**
+   * Spends `cost` whatever the level (work already done, measured afterwards): the bucket may go below
+   * zero, a debt that refuses requests until it is refilled.
+   */
+  charge(now: number, cost: number): void {
+    this.refill(now);
+    this.tokens -= cost;
+    this.spent += cost;
+  }
+
   /** Gives back a token taken for work that did not happen (e.g. a CSV export refused for lack of a slot). */
   refund(cost = 1): void {
     this.tokens = Math.min(this.budget.quota / this.share, this.tokens + cost);
