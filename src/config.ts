@@ -157,6 +157,8 @@ const envSchema = z.object({
   API_REPORT_CONCURRENCY: intString(1, 100).default(1),
   /** Integrations a tenant creates (`POST /v1/integrations/zendesk`: each opens a consent workflow). */
   API_RATE_LIMIT_INTEGRATIONS: budget('20/1h').default(parseBudget('20/1h')!),
+  /** How long a tenant that retries at once after a 429 waits for its next 429s (0s: never). */
+  API_RATE_LIMIT_TARPIT: duration(0, 10_000, '0s and 10s').default(1_000),
   /** How often each API process reconciles its buckets with the shared ones in PostgreSQL. */
   API_RATE_LIMIT_SYNC: duration(100, 10_000, '100ms and 10s').default(1_000),
   /** statement_timeout of the API's queries. */
@@ -268,6 +270,7 @@ export interface ApiLimits {
   csvConcurrency: number;
   reportConcurrency: number;
   syncIntervalMs: number;
+  tarpitMs: number;
 }
 
 /**
@@ -371,6 +374,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       csvConcurrency: e.API_CSV_CONCURRENCY,
       reportConcurrency: e.API_REPORT_CONCURRENCY,
       syncIntervalMs: e.API_RATE_LIMIT_SYNC,
+      tarpitMs: e.API_RATE_LIMIT_TARPIT,
     },
     apiDatabase: { statementTimeoutMs: e.API_STATEMENT_TIMEOUT, csvStatementTimeoutMs: e.API_CSV_STATEMENT_TIMEOUT, poolWaitMs: e.API_DATABASE_POOL_WAIT },
     workerTuning: {

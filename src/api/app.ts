@@ -8,6 +8,7 @@ import { LocalCsvSlots } from './limits/csvSlots';
 import { spendBudget } from './limits/middleware';
 import { TenantGate } from './limits/tenantGate';
 import { overloadProblems } from './limits/overload';
+import { Tarpit } from './limits/tarpit';
 import { TenantLimits } from './limits/tenantLimits';
 import { openApiRouter } from './openapi';
 import { notFoundHandler, problemHandler } from './problems';
@@ -57,7 +58,7 @@ export function createApp(deps: ApiDeps & { metrics?: Metrics; cache?: ApiCache;
   app.use(integrationsRouter({ ...deps, cache, limits }));
 
   app.use(notFoundHandler);
-  app.use(overloadProblems);
+  app.use(overloadProblems(new Tarpit(deps.config.apiLimits.tarpitMs)));
   app.use(problemHandler((err) => deps.logger.error({ err }, 'unhandled error in request')));
   return app;
 }

@@ -34,6 +34,7 @@ before(async () => {
       API_CSV_CONCURRENCY: '1',
       API_RATE_LIMIT_INTEGRATIONS: '2/1h',
       API_RATE_LIMIT_SYNC: '200ms',
+      API_RATE_LIMIT_TARPIT: '300ms',
     },
   });
   tenant = await createTenant(system, 'Limited tenant');
@@ -79,7 +80,10 @@ describe('per-tenant budgets', () => {
     let statuses: number[] = [];
     for (let i = 0; i < 40 && !statuses.includes(429); i++) statuses.push((await api(system, 'GET', `/v1/integrations/${UNKNOWN}`, { key: tenant.apiKey })).status);
     assert.ok(statuses.includes(429), `no 429 in ${statuses.length} requests`);
+    // Asking again at once: the next 429 comes after the tarpit's pause (API_RATE_LIMIT_TARPIT).
+    const t0 = performance.now();
     assertTooMany(await api(system, 'GET', `/v1/integrations/${UNKNOWN}`, { key: tenant.apiKey }), 'requests');
+    assert.ok(performance.now() - t0 >= 250, `held ${Math.round(performance.now() - t0)} ms`);
     assert.equal((await api(system, 'GET', `/v1/integrations/${UNKNOWN}`, { key: other.apiKey })).status, 404, 'another tenant is not limited');
     // A new key for the same tenant (as a rotation gives it) finds the budget spent.
     const newKey = generateApiKey();

@@ -91,6 +91,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
       API_RATE_LIMIT_INTEGRATIONS: '1000000/1s',
       API_CSV_CONCURRENCY: '16',
       API_REPORT_CONCURRENCY: '16',
+      API_RATE_LIMIT_TARPIT: '0s',
       ...opts.env,
   };
   const config = loadConfig(env, 'api');

@@ -5,6 +5,7 @@ import { parseBudget } from '../../src/api/limits/budget';
 import { TokenBucket } from '../../src/api/limits/tokenBucket';
 import { TenantGate } from '../../src/api/limits/tenantGate';
 import { TenantLimits } from '../../src/api/limits/tenantLimits';
+import { Tarpit } from '../../src/api/limits/tarpit';
 import { neutralizeFormula } from '../../src/reports/formulaGuard';
 import { csvField } from '../../src/reports/csv';
 
@@ -22,6 +23,7 @@ const LIMITS: ApiLimits = {
   integrations: { quota: 1, windowMs: 3_600_000 },
   csvConcurrency: 2,
   reportConcurrency: 2,
+  tarpitMs: 1_000,
   syncIntervalMs: 1_000,
 };
 
@@ -157,5 +159,19 @@ describe('cost-weighted reports budget', () => {
     assert.equal(refused.resetSeconds, 6, '-5 to +1 at one unit a second');
     c.advance(6_000);
     assert.equal(limits.take('t', 'reports')!.allowed, true);
+  });
+});
+
+describe('Tarpit', () => {
+  test('the first refusal at once; one that follows within two pauses waits a pause; a client that waited does not', () => {
+    const c = clock();
+    const tarpit = new Tarpit(1_000, c.now);
+    assert.equal(tarpit.delayFor('t'), 0);
+    c.advance(10);
+    assert.equal(tarpit.delayFor('t'), 1_000);
+    assert.equal(tarpit.delayFor('other'), 0, 'per tenant');
+    c.advance(2_500);
+    assert.equal(tarpit.delayFor('t'), 0, 'it waited');
+    assert.equal(new Tarpit(0, c.now).delayFor('t'), 0);
   });
 });
