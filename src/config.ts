@@ -148,7 +148,7 @@ const envSchema = z.object({
    * Database work of a tenant's reports, in units: a report computation (`/users`, `/utilization` answered
    * by PostgreSQL, not by the cache) costs one, plus one per further 100 ms it took; an export its fetch time.
    */
-  API_RATE_LIMIT_REPORTS: budget('200/1m').default(parseBudget('200/1m')!),
+  API_RATE_LIMIT_REPORTS: budget('100/1m').default(parseBudget('100/1m')!),
   /** users.csv exports a tenant starts. */
   API_RATE_LIMIT_CSV: budget('30/1h').default(parseBudget('30/1h')!),
   /** users.csv exports of one tenant running at once, across every API process. */

@@ -87,8 +87,10 @@ const GZIP_MIN_BYTES = 1024;
 /** A report body ready to send many times: serialized and compressed once, with its as-of instant and ETag. */
 export async function cachedReport(body: unknown, asOf: Date): Promise<{ value: CachedReport; bytes: number }> {
   const json = Buffer.from(JSON.stringify(body), 'utf8');
-  // The best compression: it runs once per computation, and every response sent saves the bytes.
-  const gzip = json.length >= GZIP_MIN_BYTES ? await gzipAsync(json, { level: 9 }) : undefined;
+  // The best compression: it runs once per computation, and every response sent saves the bytes. Above
+  // 256 KB level 6: level 9 took three times the CPU for a few per cent fewer bytes, and the utilization
+  // report of a 100,000-user workspace is megabytes (that CPU is every tenant's: docs/benchmarks.md, scenario 9).
+  const gzip = json.length >= GZIP_MIN_BYTES ? await gzipAsync(json, { level: json.length > 256 * 1024 ? 6 : 9 }) : undefined;
   const etag = `W/"${createHash('sha1').update(json).digest('base64url')}"`;
   return { value: { body: json, gzip, asOf: asOf.toISOString(), etag }, bytes: json.length + (gzip?.length ?? 0) + 200 };
 }
