@@ -16,6 +16,3 @@ const TRIGGERS = /^[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/;
 export function neutralizeFormula(text: string): string {
   return TRIGGERS.test(text) ? `'${text}` : text;
 }
-
-/** Whether a cell would be neutralised (for tests and documentation). */
-export const startsLikeFormula = (text: string) => TRIGGERS.test(text);

@@ -1,6 +1,6 @@
 import type { Response } from 'express';
 import { HttpProblem } from '../problems';
-import { BUDGET_NAMES, type Budget, type BudgetName } from './budget';
+import type { Budget, BudgetName } from './budget';
 import type { LimitDecision } from './tenantLimits';
 
 /**
@@ -66,6 +66,3 @@ export function tooManyRequests(d: LimitDecision): TooManyRequests {
     { budget: d.budget, retryAfterSeconds: d.resetSeconds },
   );
 }
-
-/** The budget names, for the OpenAPI document and the README. */
-export const RATE_LIMITED_BUDGETS = BUDGET_NAMES;
