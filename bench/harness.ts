@@ -291,6 +291,14 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       ACTIVITY_BACKFILL_DAYS: '3650',
       WORKFLOW_BUNDLE_PATH: bundlePath,
       LOG_LEVEL: 'warn',
+      // Per-tenant budgets (src/api/limits) on — counted and reconciled as in production — but too large to be
+      // met: the scenarios measure throughput and latency. Scenario 9 runs an API with the default budgets.
+      API_RATE_LIMIT_REQUESTS: '100000000/1s',
+      API_RATE_LIMIT_REPORTS: '100000000/1s',
+      API_RATE_LIMIT_CSV: '100000000/1s',
+      API_RATE_LIMIT_INTEGRATIONS: '100000000/1s',
+      API_CSV_CONCURRENCY: '100',
+      API_REPORT_CONCURRENCY: '100',
       ...opts.env,
     };
     const apiProc = spawnTsx('src/api-server.ts', env);

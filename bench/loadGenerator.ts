@@ -27,6 +27,9 @@ export interface LoadResult {
   errors: number;
   timeouts: number;
   non2xx: number;
+  /** Responses by status class (429s are in `4xx`). */
+  status4xx?: number;
+  status5xx?: number;
   /** CPU time (user + system, ms) of the h2load process; autocannon's is the bench process's own. */
   generatorCpuMs?: number;
 }
@@ -74,6 +77,8 @@ async function autocannonLoad({ url, paths, headers, connections, durationS }: L
     errors: result.errors - result.timeouts,
     timeouts: result.timeouts,
     non2xx: result.non2xx,
+    status4xx: result['4xx'],
+    status5xx: result['5xx'],
   };
 }
 
@@ -139,6 +144,8 @@ export function parseH2load(output: string, requestLog: string): LoadResult {
     errors: errored,
     timeouts: latencies.filter((ms) => ms > TIMEOUT_S * 1000).length,
     non2xx: Number(statuses[2]) + Number(statuses[3]) + Number(statuses[4]),
+    status4xx: Number(statuses[3]),
+    status5xx: Number(statuses[4]),
     generatorCpuMs: times ? (Number(times[1]) * 60 + Number(times[2]) + Number(times[3]) * 60 + Number(times[4])) * 1000 : undefined,
   };
 }

@@ -8,8 +8,8 @@
  *   npm run bench -- --profile             # also CPU-profile every worker (bench/profiles/*.cpuprofile)
  *   npm run bench -- --only=bigaccount     # scenario 8 alone, small (20,000 users); with --full 1,000,000
  *
- * Scenarios: throughput, memory, nochange, api, ratelimited, fanout, integrations, bigaccount (only with
- * --full or --only: at full size it takes most of an hour). Each measures its reference in the same
+ * Scenarios: throughput, memory, nochange, api, ratelimited, fanout, integrations, csv, fairness, bigaccount (only
+ * with --full or --only: at full size it takes most of an hour). Each measures its reference in the same
  * run (these machines are noisy: compare ratios, not absolute times). Writes bench/results.json and
  * bench/results.md (also printed). Exits 1 when a scenario fails to run; missed targets are reported, not fatal.
  */
@@ -23,6 +23,8 @@ import { PRESETS, type Context, type Scenario, type ScenarioResult } from './con
 import { log, ROOT, startHarness } from './harness';
 import { apiLoad } from './scenarios/apiLoad';
 import { bigAccount } from './scenarios/bigAccount';
+import { csvExport } from './scenarios/csvExport';
+import { fairness } from './scenarios/fairness';
 import { fanout } from './scenarios/fanout';
 import { integrationList } from './scenarios/integrationList';
 import { memory } from './scenarios/memory';
@@ -31,7 +33,7 @@ import { rateLimited } from './scenarios/rateLimited';
 import { throughput } from './scenarios/throughput';
 
 /** In run order: memory reads scenario 1's worker; nochange and api reuse its synced workspace. */
-const SCENARIOS: Scenario[] = [throughput, memory, noChange, apiLoad, rateLimited, fanout, integrationList, bigAccount];
+const SCENARIOS: Scenario[] = [throughput, memory, noChange, apiLoad, rateLimited, fanout, integrationList, csvExport, fairness, bigAccount];
 
 function parseArgs(argv: string[]): { full: boolean; only: string[] | undefined } {
   let full = false;

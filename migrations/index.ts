@@ -9,6 +9,7 @@ import * as userEntitlements from './20261203T100000_user_entitlements';
 import * as reconnectAttempts from './20261204T090000_reconnect_attempts';
 import * as housekeeping from './20261204T100000_housekeeping';
 import * as tenantKeysLifecycle from './20261205T090000_tenant_keys_lifecycle';
+import * as apiRateLimits from './20261205T100000_api_rate_limits';
 import * as seatHoldersFirst from './20261206T090000_seat_holders_first';
 
 /**
@@ -26,5 +27,6 @@ export const migrations: Record<string, Migration> = {
   '20261204T090000_reconnect_attempts': reconnectAttempts,
   '20261204T100000_housekeeping': housekeeping,
   '20261205T090000_tenant_keys_lifecycle': tenantKeysLifecycle,
+  '20261205T100000_api_rate_limits': apiRateLimits,
   '20261206T090000_seat_holders_first': seatHoldersFirst,
 };

@@ -4,6 +4,7 @@ import { createApiCache } from './api/cache/apiCache';
 import { startInternalServer } from './api/internalServer';
 import { loadConfigOrExit } from './config';
 import { SecretBox } from './crypto/secretBox';
+import { apiPoolSettings } from './db/apiPool';
 import { createDb } from './db/database';
 import { createLogger } from './logger';
 import { createMetrics } from './observability/metrics';
@@ -13,7 +14,7 @@ import { createTemporalClient } from './temporal/client';
 async function main(): Promise<void> {
   const config = loadConfigOrExit('api');
   const logger = createLogger(config.logLevel).child({ process: 'api' });
-  const db = createDb(config.databaseUrl!, 20, {}, (err) => logger.warn({ err }, 'PostgreSQL connection error (the pool reconnects)'));
+  const db = createDb(config.databaseUrl!, 20, apiPoolSettings(config), (err) => logger.warn({ err }, 'PostgreSQL connection error (the pool reconnects)'));
   const temporal = await createTemporalClient(config);
   const metrics = createMetrics({ defaultLabels: { process: 'api' } });
   // The report cache and its LISTEN connection (off with REPORT_CACHE_TTL_SECONDS=0).

@@ -3,6 +3,7 @@ import { decodeKey, parseEncryptionKeys, keyId, type EncryptionKey } from './cry
 import { looksLike32RandomBytes } from './crypto/keyStrength';
 import { httpsUnlessLoopback } from './net/loopback';
 import { resolveTemporalConnection, temporalConnectionEnvShape, type TemporalConnectionSettings } from './temporal/connectionSettings';
+import { parseBudget, type Budget } from './api/limits/budget';
 
 /**
  * The one configuration module. Every variable of the contract is validated here, once, at start;
@@ -118,6 +119,19 @@ const baseUrlTemplate = z
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   });
 
+/** A per-tenant API budget (src/api/limits): `<quota>/<window>` such as `600/10s`, or `off`. */
+const budget = (example: string) =>
+  // `off` is null here (zod would take an undefined output for a missing value and apply the default).
+  z.string().transform((text, ctx): Budget | null => {
+    if (text.trim() === 'off') return null;
+    const parsed = parseBudget(text);
+    if (!parsed) {
+      ctx.addIssue({ code: 'custom', message: `must be a quota per window such as ${example} (window 1s to 24h), or off (got "${text}")` });
+      return z.NEVER;
+    }
+    return parsed;
+  });
+
 const envSchema = z.object({
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection string').optional(),
   TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
@@ -174,6 +188,38 @@ const envSchema = z.object({
   REPORT_CACHE_TTL_SECONDS: intString(0, 3600).default(60),
   /** The report cache's memory bound (cached response bodies), in MiB. */
   REPORT_CACHE_MAX_MB: intString(1, 65536).default(64),
+  /**
+   * The most of the report cache one tenant's entries may take, in MiB (default: a quarter of
+   * REPORT_CACHE_MAX_MB), so that one tenant cannot evict every other tenant's reports.
+   */
+  REPORT_CACHE_TENANT_MAX_MB: intString(1, 65536).optional(),
+  // Fair sharing between tenants (src/api/limits, README "Fair sharing between tenants"): per-tenant
+  // budgets of the API, shared by every API process through PostgreSQL, and bounds on its queries.
+  /** Every authenticated request of a tenant (`/v1/integrations…`), cache hits included. */
+  API_RATE_LIMIT_REQUESTS: budget('600/10s').default(parseBudget('600/10s')!),
+  /**
+   * Database work of a tenant's reports, in units: a report computation (`/users`, `/utilization` answered
+   * by PostgreSQL, not by the cache) costs one, plus one per further 100 ms it took; an export its fetch time.
+   */
+  API_RATE_LIMIT_REPORTS: budget('100/1m').default(parseBudget('100/1m')!),
+  /** users.csv exports a tenant starts. */
+  API_RATE_LIMIT_CSV: budget('30/1h').default(parseBudget('30/1h')!),
+  /** users.csv exports of one tenant running at once, across every API process. */
+  API_CSV_CONCURRENCY: intString(1, 100).default(1),
+  /** Report computations and exports of one tenant running at once in one API process (more wait, a few, then 429). */
+  API_REPORT_CONCURRENCY: intString(1, 100).default(1),
+  /** Integrations a tenant creates (`POST /v1/integrations/zendesk`: each opens a consent workflow). */
+  API_RATE_LIMIT_INTEGRATIONS: budget('20/1h').default(parseBudget('20/1h')!),
+  /** How long a tenant that retries at once after a 429 waits for its next 429s (0s: never). */
+  API_RATE_LIMIT_TARPIT: duration(0, 10_000, '0s and 10s').default(1_000),
+  /** How often each API process reconciles its buckets with the shared ones in PostgreSQL. */
+  API_RATE_LIMIT_SYNC: duration(100, 10_000, '100ms and 10s').default(1_000),
+  /** statement_timeout of the API's queries. */
+  API_STATEMENT_TIMEOUT: duration(100, 300_000, '100ms and 5m').default(10_000),
+  /** statement_timeout of each fetch of a users.csv export (also how long an export may stall on a client that reads nothing). */
+  API_CSV_STATEMENT_TIMEOUT: duration(100, 3_600_000, '100ms and 1h').default(120_000),
+  /** How long an API request waits for a free PostgreSQL connection before it is answered 503. */
+  API_DATABASE_POOL_WAIT: duration(10, 60_000, '10ms and 60s').default(3_000),
   /** Worker capacity (see WorkerTuning below): activity slots. */
   WORKER_MAX_CONCURRENT_ACTIVITIES: intString(1, 1000).default(50),
   /** Open workflows kept in the worker's memory (sticky cache); 0 (no cache) or at least 2. */
@@ -259,14 +305,29 @@ export interface Config {
   temporalMetricsPort: number | undefined;
   /** A prebuilt workflow bundle to load instead of bundling at start (WORKFLOW_BUNDLE_PATH). */
   workflowBundlePath: string | undefined;
-  /** The API's caches (src/api/cache): max age (0 = off) and the report cache's byte bound. */
-  reportCache: { ttlMs: number; maxBytes: number };
+  /** The API's caches (src/api/cache): max age (0 = off), the report cache's byte bound and each tenant's share of it. */
+  reportCache: { ttlMs: number; maxBytes: number; tenantMaxBytes: number };
+  /** Per-tenant API budgets (undefined: off) and how often processes reconcile them (API_RATE_LIMIT_*, API_CSV_CONCURRENCY). */
+  apiLimits: ApiLimits;
+  /** Bounds of the API's PostgreSQL use (API_STATEMENT_TIMEOUT, API_CSV_STATEMENT_TIMEOUT, API_DATABASE_POOL_WAIT). */
+  apiDatabase: { statementTimeoutMs: number; csvStatementTimeoutMs: number; poolWaitMs: number };
   /** The worker's capacity (WORKER_MAX_*). */
   workerTuning: WorkerTuning;
   /** Ticket events older than this many days are deleted, and `inactiveDays` may not exceed it (ACTIVITY_RETENTION_DAYS). */
   activityRetentionDays: number;
   /** The housekeeping schedule and what it keeps (HOUSEKEEPING_*, *_RETENTION*). */
   housekeeping: HousekeepingSettings;
+}
+
+export interface ApiLimits {
+  requests: Budget | undefined;
+  reports: Budget | undefined;
+  csv: Budget | undefined;
+  integrations: Budget | undefined;
+  csvConcurrency: number;
+  reportConcurrency: number;
+  syncIntervalMs: number;
+  tarpitMs: number;
 }
 
 /**
@@ -346,6 +407,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (parsed.data.ZENDESK_ACCESS_TOKEN_EXPIRES_IN >= parsed.data.ZENDESK_REFRESH_TOKEN_EXPIRES_IN) {
       problems.push('ZENDESK_ACCESS_TOKEN_EXPIRES_IN: must be less than ZENDESK_REFRESH_TOKEN_EXPIRES_IN');
     }
+    if ((parsed.data.REPORT_CACHE_TENANT_MAX_MB ?? 0) > parsed.data.REPORT_CACHE_MAX_MB) {
+      problems.push(`REPORT_CACHE_TENANT_MAX_MB: must not exceed REPORT_CACHE_MAX_MB (${parsed.data.REPORT_CACHE_MAX_MB})`);
+    }
   }
   const encryptionKeys = parsed.success ? keyRing(parsed.data.ENCRYPTION_KEY, parsed.data.ENCRYPTION_KEYS, problems) : undefined;
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
@@ -378,7 +442,22 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     metricsPort: e.METRICS_PORT,
     temporalMetricsPort: e.TEMPORAL_METRICS_PORT,
     workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
-    reportCache: { ttlMs: e.REPORT_CACHE_TTL_SECONDS * 1000, maxBytes: e.REPORT_CACHE_MAX_MB * 1024 * 1024 },
+    reportCache: {
+      ttlMs: e.REPORT_CACHE_TTL_SECONDS * 1000,
+      maxBytes: e.REPORT_CACHE_MAX_MB * 1024 * 1024,
+      tenantMaxBytes: e.REPORT_CACHE_TENANT_MAX_MB !== undefined ? e.REPORT_CACHE_TENANT_MAX_MB * 1024 * 1024 : Math.floor((e.REPORT_CACHE_MAX_MB * 1024 * 1024) / 4),
+    },
+    apiLimits: {
+      requests: e.API_RATE_LIMIT_REQUESTS ?? undefined,
+      reports: e.API_RATE_LIMIT_REPORTS ?? undefined,
+      csv: e.API_RATE_LIMIT_CSV ?? undefined,
+      integrations: e.API_RATE_LIMIT_INTEGRATIONS ?? undefined,
+      csvConcurrency: e.API_CSV_CONCURRENCY,
+      reportConcurrency: e.API_REPORT_CONCURRENCY,
+      syncIntervalMs: e.API_RATE_LIMIT_SYNC,
+      tarpitMs: e.API_RATE_LIMIT_TARPIT,
+    },
+    apiDatabase: { statementTimeoutMs: e.API_STATEMENT_TIMEOUT, csvStatementTimeoutMs: e.API_CSV_STATEMENT_TIMEOUT, poolWaitMs: e.API_DATABASE_POOL_WAIT },
     workerTuning: {
       maxConcurrentActivityTaskExecutions: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
       maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,

@@ -71,7 +71,15 @@ export const apiLoad: Scenario = {
       await sleep(100);
     }
     const uncached = await h.startApi({ REPORT_CACHE_TTL_SECONDS: '0' });
-    for (const url of [h.apiUrl, uncached.url]) {
+    // The same API with every per-tenant budget off (src/api/limits): the "before" of the budgets, measured
+    // in the same rounds. The harness's API has them on (counted, never met).
+    const unbudgeted = await h.startApi({ API_RATE_LIMIT_REQUESTS: 'off', API_RATE_LIMIT_REPORTS: 'off', API_RATE_LIMIT_CSV: 'off', API_RATE_LIMIT_INTEGRATIONS: 'off' });
+    const cacheOnAt = async (url: string) => /^api_cache_enabled(\{[^}]*\})? 1$/m.test(await (await fetch(`${url}/metrics`)).text());
+    for (let i = 0; !(await cacheOnAt(unbudgeted.url)); i++) {
+      if (i > 100) throw new Error('the unbudgeted API report cache did not turn on');
+      await sleep(100);
+    }
+    for (const url of [h.apiUrl, uncached.url, unbudgeted.url]) {
       for (const p of allPaths) {
         const res = await fetch(`${url}${p}`, { headers });
         if (res.status !== 200) throw new Error(`GET ${p} failed: ${res.status} ${await res.text()}`);
@@ -113,18 +121,32 @@ export const apiLoad: Scenario = {
     const roundS = Math.max(3, Math.round(durationS / ROUNDS));
     await load(h.apiUrl, ['/healthz'], {}, connections, 3); // warms the API's JIT under load
     await load(h.apiUrl, mix, headers, connections, 3);
+    await load(unbudgeted.url, ['/healthz'], {}, connections, 3);
+    await load(unbudgeted.url, mix, headers, connections, 3);
     const references: LoadResult[] = [];
     const mixes: LoadResult[] = [];
+    const unbudgetedMixes: LoadResult[] = [];
     const mixCpu: Record<string, number> = {};
     for (let round = 0; round < ROUNDS; round++) {
       references.push(await load(h.apiUrl, ['/healthz'], {}, connections, roundS));
       await sleep(500);
+      // Budgets on and off take turns going first: the second of two runs in a row was the slower one.
+      if (round % 2 === 1) {
+        unbudgetedMixes.push(await load(unbudgeted.url, mix, headers, connections, roundS));
+        await sleep(500);
+      }
       const cpu0 = await cpuSnapshot(h, { api: h.apiPid });
       mixes.push(await load(h.apiUrl, mix, headers, connections, roundS));
       const cpu = cpuDelta(cpu0, await cpuSnapshot(h, { api: h.apiPid }));
       for (const [part, ms] of Object.entries(cpu)) mixCpu[part] = (mixCpu[part] ?? 0) + ms;
       await sleep(500);
+      if (round % 2 === 0) {
+        unbudgetedMixes.push(await load(unbudgeted.url, mix, headers, connections, roundS));
+        await sleep(500);
+      }
     }
+    await unbudgeted.stop();
+    const unbudgetedMix = medianRound(unbudgetedMixes);
     const reference = medianRound(references);
     const mixed = medianRound(mixes);
     const mixFailures = mixes.reduce((sum, r) => sum + failed(r), 0);
@@ -158,7 +180,8 @@ export const apiLoad: Scenario = {
         connections,
         durationS,
         alone,
-        rounds: { count: ROUNDS, seconds: roundS, mix: mixes, reference: references },
+        rounds: { count: ROUNDS, seconds: roundS, mix: mixes, reference: references, unbudgetedMix: unbudgetedMixes },
+        unbudgetedMix,
         mixCpuMs: mixCpu,
         mix: mixed,
         reference,
@@ -177,6 +200,13 @@ export const apiLoad: Scenario = {
         { metric: 'mix: CPU time (ms), all rounds', value: `API ${fmt(mixCpu.api)}, PostgreSQL ${fmt(mixCpu.postgres)}, ${generator === 'h2load' ? `h2load ${fmt(generatorCpu)}, bench process ${fmt(mixCpu.bench)}` : `autocannon+sandbox ${fmt(mixCpu.bench)}`} (${ROUNDS * roundS} s × 2 cores = ${fmt(ROUNDS * roundS * 2000)})` },
         { metric: 'reference: /healthz, same load', value: `${line(reference)} (p99 rounds: ${rounds(references)})` },
         { metric: 'mix p99 ÷ reference p99 (median rounds)', value: `×${fmt(mixed.p99 / Math.max(1, reference.p99), 2)}` },
+        { metric: 'mix, same API with the per-tenant budgets off (before them), same rounds', value: `${line(unbudgetedMix)} (p99 rounds: ${rounds(unbudgetedMixes)})` },
+        {
+          metric: 'mix with budgets ÷ without (median rounds): p99, throughput',
+          value: `p99 ×${fmt(mixed.p99 / Math.max(1, unbudgetedMix.p99), 2)}, req/s ×${fmt(mixed.rps / Math.max(1, unbudgetedMix.rps), 2)}`,
+          target: 'p99 ≤ ×1.1',
+          met: mixed.p99 <= unbudgetedMix.p99 * 1.1,
+        },
         { metric: `mix, the ${roundS} s right after a sync finished (every report recomputed once)`, value: line(afterSync) },
         { metric: '/users only (warm)', value: line(usersOnly) },
         { metric: '/utilization only (warm)', value: line(utilizationOnly) },

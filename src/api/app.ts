@@ -4,6 +4,12 @@ import { requestLogMiddleware } from '../observability/requestLog';
 import { requireTenant } from './auth';
 import { createApiCache, type ApiCache } from './cache/apiCache';
 import type { ApiDeps } from './deps';
+import { LocalCsvSlots } from './limits/csvSlots';
+import { spendBudget } from './limits/middleware';
+import { TenantGate } from './limits/tenantGate';
+import { overloadProblems } from './limits/overload';
+import { Tarpit } from './limits/tarpit';
+import { TenantLimits } from './limits/tenantLimits';
 import { openApiRouter } from './openapi';
 import { notFoundHandler, problemHandler } from './problems';
 import { healthRouter } from './routes/health';
@@ -22,21 +28,30 @@ import { tenantsRouter } from './routes/tenants';
  * internal server (src/api/internalServer.ts), never on this app's port.
  * `cache` defaults to the configured caches (listening on their own PostgreSQL connection, which never
  * keeps the process alive); pass one to close it on shutdown (`app.locals.cache` holds it either way).
+ * `limits` defaults to the configured per-tenant budgets, reconciled with PostgreSQL by a timer that never
+ * keeps the process alive (`app.locals.limits`; README, "Fair sharing between tenants").
  */
-export function createApp(deps: ApiDeps & { metrics?: Metrics; cache?: ApiCache }): express.Express {
+export function createApp(deps: ApiDeps & { metrics?: Metrics; cache?: ApiCache; limits?: TenantLimits }): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   const metrics = deps.metrics ?? createMetrics({ defaultLabels: { process: 'api' } });
   const cache = deps.cache ?? createApiCache({ config: deps.config, db: deps.db, logger: deps.logger, metrics });
   app.locals.cache = cache;
+  const limits = deps.limits ?? new TenantLimits({ limits: deps.config.apiLimits, db: deps.db, logger: deps.logger });
+  limits.start();
+  app.locals.limits = limits;
+  const csvSlots = new LocalCsvSlots(deps.config.apiLimits.csvConcurrency);
+  // Report computations of one tenant at once in this process; ten more may wait their turn.
+  const reportGate = new TenantGate(deps.config.apiLimits.reportConcurrency, 10);
   app.use(httpMetricsMiddleware(metrics));
   app.use(requestLogMiddleware(deps.logger));
 
   // The reports (GET, no body) come first, even before the probe: they are most of the traffic, and
   // every router a request passes on its way costs it time under load (docs/benchmarks.md, scenario 6).
-  app.use('/v1/integrations', requireTenant(deps.db, cache));
-  app.use(reportsRouter({ ...deps, cache }));
+  // Per tenant, not per key: the `requests` budget is spent after authentication (a map lookup, no query).
+  app.use('/v1/integrations', requireTenant(deps.db, cache), spendBudget(limits, 'requests'));
+  app.use(reportsRouter({ ...deps, cache, limits, csvSlots, reportGate }));
 
   app.use(healthRouter());
   app.use(express.json({ limit: '64kb', strict: true, type: ['application/json', 'application/*+json'] }));
@@ -47,9 +62,10 @@ export function createApp(deps: ApiDeps & { metrics?: Metrics; cache?: ApiCache 
   app.use(tenantsRouter(deps));
   app.use(tenantKeysRouter(deps));
   app.use(offboardRouter(deps));
-  app.use(integrationsRouter({ ...deps, cache }));
+  app.use(integrationsRouter({ ...deps, cache, limits }));
 
   app.use(notFoundHandler);
+  app.use(overloadProblems(new Tarpit(deps.config.apiLimits.tarpitMs)));
   app.use(problemHandler((err, reference) => deps.logger.error({ err, reference }, `unhandled error in request (${reference})`)));
   return app;
 }

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { DEFAULT_ACTIVITY_RETENTION_DAYS } from '../config';
 import { reportQuerySchemas, User, UserList, UsersCsvQuery, UsersQuery, Utilization, UtilizationQuery } from './reportSchemas';
+import { RATE_LIMIT_HEADERS, RateLimitedProblem } from './limits/schemas';
 import {
   ConflictProblem,
   CreatedIntegration,
@@ -102,6 +103,7 @@ const OUTPUT_COMPONENTS: Record<string, z.ZodType> = {
   Problem,
   InternalProblem,
   ConflictProblem,
+  RateLimitedProblem,
   Health,
 };
 
@@ -141,9 +143,19 @@ const CACHING =
   'Answers are cached by the API until a sync (or any other change) writes this integration\'s data — the cache is invalidated by ' +
   'PostgreSQL notifications, so a finished sync shows in the next request — and for at most REPORT_CACHE_TTL_SECONDS (60 s by ' +
   'default): a cached answer is the report as of its `Report-As-Of` instant, which is never older than that. Repeating a request ' +
-  'within that time may therefore return the same `asOf`. Parameter order and the order of list values do not matter.';
+  'within that time may therefore return the same `asOf`. Parameter order and the order of list values do not matter. ' +
+  'A report the cache cannot answer spends the tenant\'s `reports` budget: one unit, plus one per further 100 ms it took (a cached answer spends none).';
 
 const problem = (description: string, body: z.ZodType = Problem): ResponseSpec => ({ description, body, problem: true });
+/** Every tenant route: the tenant's budgets (src/api/limits) and a database too busy to answer in time. */
+const TOO_MANY_REQUESTS: ResponseSpec = {
+  ...problem('A budget of the tenant is spent (README, "Fair sharing between tenants"): `budget` says which; retry after `Retry-After` seconds', RateLimitedProblem),
+  headers: RATE_LIMIT_HEADERS,
+};
+const UNAVAILABLE: ResponseSpec = {
+  ...problem('The database did not answer in time (API_STATEMENT_TIMEOUT, or no connection within API_DATABASE_POOL_WAIT); retry after `Retry-After` seconds'),
+  headers: { 'Retry-After': RATE_LIMIT_HEADERS['Retry-After'] },
+};
 const BAD_REQUEST = problem('Invalid parameters or body: `errors` names each one with its reason');
 const UNAUTHORIZED = problem('Missing or invalid API key');
 const NOT_FOUND = problem('No such integration for this tenant (another tenant\'s id answers the same)');
@@ -484,7 +496,11 @@ const ROUTES: RouteSpec[] = [
       'RFC 4180: a header row with the User field names in order, CRLF line ends, UTF-8. Same filters and sort as /users (no `limit` or `cursor`).',
       'Fields are quoted when they hold a comma, a quote, a line break or edge whitespace; null is an empty field, an empty string `""`;',
       'booleans `true`/`false`; timestamps ISO-8601 UTC. If the export fails midway the connection is cut rather than ended, so a',
-      'download is either complete or visibly truncated. Never cached: every export reads the database.',
+      'download is either complete or visibly truncated. Never cached: every export reads the database, as one consistent snapshot',
+      '(one REPEATABLE READ transaction read through one server-side cursor), streamed as the client reads it.',
+      'Spreadsheets: a text value that would be evaluated as a formula (it starts with `=`, `+`, `-`, `@`, tab or CR, or a full-width',
+      '`＝＋－＠`) is written with a leading `\'` unless `raw=true` (see `raw`). Each export spends one unit of the tenant\'s `csv`',
+      'budget, and at most API_CSV_CONCURRENCY (2 by default) run at once per tenant: more is 429.',
     ].join(' '),
     tag: 'reports',
     security: 'tenant',
@@ -577,9 +593,11 @@ function operation(route: RouteSpec): JsonSchema {
       ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(route.body, INPUT_COMPONENTS, 'input') } } } }
       : {}),
     responses: Object.fromEntries(
-      Object.entries(route.responses).map(([status, spec]) => [status, response(spec)] as const).concat([
-        ['500', response(problem('Unexpected error: `detail` is a sentence without the error\'s text; `reference` identifies it in our logs (quote it to support)', InternalProblem))],
-      ]),
+      Object.entries({ ...(route.security === 'tenant' ? { 429: TOO_MANY_REQUESTS, 503: UNAVAILABLE } : {}), ...route.responses })
+        .map(([status, spec]) => [status, response(spec)] as const)
+        .concat([
+          ['500', response(problem('Unexpected error: `detail` is a sentence without the error\'s text; `reference` identifies it in our logs (quote it to support)', InternalProblem))],
+        ]),
     ),
   };
 }

@@ -105,7 +105,12 @@ export function reportQuerySchemas(maxInactiveDays: number) {
         .optional()
         .describe('`nextCursor` of the previous page, with the same other parameters (another sort or other filters: 400).'),
     }),
-    UsersCsvQuery: z.strictObject(filters),
+    UsersCsvQuery: z.strictObject({
+      ...filters,
+      raw: booleanParam(
+        "`true`: every value exactly as Zendesk sent it, for programs that parse the file. By default (`false`) a text value that a spreadsheet would evaluate as a formula — it starts with `=`, `+`, `-`, `@`, a tab or a carriage return, or a full-width `＝` `＋` `－` `＠` — is written with a leading `'` (OWASP's advice against CSV injection: Zendesk end users choose their own names, e.g. `=HYPERLINK(…)`), which spreadsheets display as text. This applies to text fields only (a name or email that reads `-5` becomes `'-5`); numbers such as `id`, `ticketInteractions` and `roleTypeRaw` are never changed.",
+      ),
+    }),
     UtilizationQuery: z.strictObject({ inactiveDays: filters.inactiveDays }),
   };
 }

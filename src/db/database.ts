@@ -1,5 +1,6 @@
 import { Kysely, PostgresDialect, type Transaction } from 'kysely';
 import pg from 'pg';
+import Cursor from 'pg-cursor';
 import type { Database } from './tables';
 
 // Zendesk ids exceed 2^31 but stay below 2^53: parse int8 (and count(*)) as JS numbers, not strings.
@@ -13,8 +14,15 @@ export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/zendesk_
 /** Told of connection errors nobody else sees (a dropped idle connection); given a message, never a secret. */
 export type PoolErrorListener = (error: { message: string; code?: string }) => void;
 
+/**
+ * How long any pool waits for a free connection (or for a new one to open) before the query fails, unless
+ * the caller says otherwise: without it a flood, or a database that accepts TCP but never answers, kept
+ * every caller waiting forever. The API passes its own, much shorter one (src/db/apiPool.ts).
+ */
+export const DEFAULT_POOL_WAIT_MS = 30_000;
+
 export function createDb(connectionString: string, poolSize = 10, extra: Partial<pg.PoolConfig> = {}, onPoolError?: PoolErrorListener): Kysely<Database> {
-  const pool = new pg.Pool({ connectionString, max: poolSize, idleTimeoutMillis: 10_000, ...extra });
+  const pool = new pg.Pool({ connectionString, max: poolSize, idleTimeoutMillis: 10_000, connectionTimeoutMillis: DEFAULT_POOL_WAIT_MS, ...extra });
   // Only the message and SQLSTATE: a pg error can carry the connection parameters.
   const report = (err: Error & { code?: string }) => onPoolError?.({ message: err.message, code: err.code });
   pool.on('connect', (client) => {
@@ -30,5 +38,6 @@ export function createDb(connectionString: string, poolSize = 10, extra: Partial
   // dropped the broken client, and the next query opens a new connection. Either way it is logged (warn):
   // a database that keeps dropping connections is something an operator must see.
   pool.on('error', report);
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  // `cursor`: Kysely streams (`executor.stream`) through pg-cursor's server-side portal (users.csv).
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool, cursor: Cursor }) });
 }

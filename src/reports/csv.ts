@@ -1,7 +1,6 @@
 import type { Writable } from 'node:stream';
-import type { Db } from '../db/database';
-import { findUserPage, type PageRequest } from './userQuery';
-import { USER_FIELDS, userView, type UserView } from './userView';
+import { neutralizeFormula } from './formulaGuard';
+import { USER_FIELDS, type UserView } from './userView';
 
 /**
  * CSV of the users report (RFC 4180): a header row with the JSON field names, one row per user in the
@@ -9,26 +8,34 @@ import { USER_FIELDS, userView, type UserView } from './userView';
  *
  * Values: strings as they are (quoted when they contain a comma, a double quote, CR or LF, or start or
  * end with whitespace; quotes doubled), numbers in decimal, booleans `true`/`false`, timestamps
- * ISO-8601 UTC, null as an empty field (an empty string is `""`, so the two stay distinct). Values are
- * never rewritten: a name starting with `=` stays `=…` (the export is data for programs; a spreadsheet
- * should import it as text).
+ * ISO-8601 UTC, null as an empty field (an empty string is `""`, so the two stay distinct).
+ *
+ * Formula injection: by default a text value that a spreadsheet would evaluate (it starts with `=`, `+`,
+ * `-`, `@`, tab or CR, or a full-width `＝＋－＠`) is written with a leading `'` (src/reports/formulaGuard.ts);
+ * `raw` (the `?raw=true` of users.csv) writes Zendesk's values exactly, for programs that parse the file.
  */
 
-export function csvField(value: string | number | boolean | null | undefined): string {
-  if (value === null || value === undefined) return '';
-  if (typeof value !== 'string') return String(value);
-  if (value === '' || /[",\r\n]/.test(value) || /^\s|\s$/.test(value)) return `"${value.replace(/"/g, '""')}"`;
-  return value;
+export interface CsvOptions {
+  /** Zendesk's values exactly, formula-like text included (not for opening in a spreadsheet). */
+  raw?: boolean;
 }
 
-export function csvRow(values: ReadonlyArray<string | number | boolean | null | undefined>): string {
-  return `${values.map(csvField).join(',')}\r\n`;
+export function csvField(value: string | number | boolean | null | undefined, opts: CsvOptions = {}): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value !== 'string') return String(value);
+  const text = opts.raw ? value : neutralizeFormula(value);
+  if (text === '' || /[",\r\n]/.test(text) || /^\s|\s$/.test(text)) return `"${text.replace(/"/g, '""')}"`;
+  return text;
+}
+
+export function csvRow(values: ReadonlyArray<string | number | boolean | null | undefined>, opts: CsvOptions = {}): string {
+  return `${values.map((v) => csvField(v, opts)).join(',')}\r\n`;
 }
 
 export const CSV_HEADER = csvRow(USER_FIELDS);
 
-export function userCsvRow(user: UserView): string {
-  return csvRow(USER_FIELDS.map((f) => user[f]));
+export function userCsvRow(user: UserView, opts: CsvOptions = {}): string {
+  return csvRow(USER_FIELDS.map((f) => user[f]), opts);
 }
 
 /** Writes one chunk, waiting for the socket to drain; false when the client has gone away. */
@@ -48,27 +55,4 @@ export async function writeChunk(out: Writable, chunk: string): Promise<boolean>
     out.on('close', onClose);
     out.on('error', onClose);
   });
-}
-
-export const CSV_PAGE_SIZE = 1000;
-
-/**
- * Streams every row of a listing as CSV, one keyset page at a time (memory stays at one page whatever the
- * workspace's size), all pages judged at the same `asOf`. `first` is the already fetched first page (so the
- * caller can turn its errors into a proper problem response before any byte is sent). Returns false when
- * the client went away before the end.
- */
-export async function streamUsersCsv(
-  db: Db,
-  request: Omit<PageRequest, 'after' | 'limit'>,
-  out: Writable,
-  first: Awaited<ReturnType<typeof findUserPage>>,
-): Promise<boolean> {
-  let page = first;
-  if (!(await writeChunk(out, CSV_HEADER))) return false;
-  for (;;) {
-    if (page.rows.length > 0 && !(await writeChunk(out, page.rows.map((r) => userCsvRow(userView(r))).join('')))) return false;
-    if (!page.next) return true;
-    page = await findUserPage(db, { ...request, limit: CSV_PAGE_SIZE, after: page.next });
-  }
 }

@@ -8,7 +8,7 @@ import {
   type TicketRestriction,
   type Usage,
 } from './model';
-import type { UserReportRow } from './userQuery';
+import type { ListingRow, UserReportRow } from './userQuery';
 
 /**
  * A user as the API answers it (the contract's `User`): camelCase, ids as numbers, ISO-8601 UTC times.
@@ -45,9 +45,10 @@ export interface UserView {
   ticketRestrictionRaw: string | null;
 }
 
-const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());
+/** A timestamp as ISO-8601 UTC (a listing row has it as that text already: src/reports/userQuery.ts listingSql). */
+const iso = (d: Date | string | null): string | null => (d === null ? null : typeof d === 'string' ? d : d.toISOString());
 
-export function userView(row: UserReportRow): UserView {
+export function userView(row: UserReportRow | ListingRow): UserView {
   return {
     id: row.id,
     name: row.name,

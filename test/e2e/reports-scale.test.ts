@@ -167,4 +167,47 @@ describe('a 100,000-user workspace', () => {
     assert.equal(lines, USERS + 1);
     assert.ok(peak < bytes / 2, `live heap grew by ${peak} bytes for a ${bytes}-byte export`);
   });
+
+  test('users.csv is one snapshot: users renamed, added or deleted while it streams change nothing in it', async () => {
+    const res = await fetch(`${system.apiUrl}/v1/integrations/${integrationId}/users.csv?includeDeleted=true&sort=name`, { headers: { authorization: `Bearer ${tenant.apiKey}` } });
+    assert.equal(res.status, 200);
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    // A few chunks in (the server is held back by the unread socket from then on), a sync writes:
+    while (text.length < 200_000) {
+      const { done, value } = await reader.read();
+      assert.ok(!done);
+      text += decoder.decode(value, { stream: true });
+    }
+    const { db } = system;
+    // users move to the end of the order (paging listed those already exported twice, the others under their new name),
+    const moved = await sql<{ id: number }>`
+      UPDATE zendesk_users SET name = 'zzz moved ' || name WHERE integration_id = ${integrationId}::uuid AND name LIKE 'Ada Smith %' RETURNING id`.execute(db);
+    // users not yet exported are deleted (paging would leave them out) and new ones arrive at the end.
+    const deleted = await sql<{ id: number; name: string }>`
+      DELETE FROM zendesk_users WHERE integration_id = ${integrationId}::uuid AND name LIKE '太郎 %' AND id % 3 = 0 RETURNING id, name`.execute(db);
+    await sql`
+      INSERT INTO zendesk_users (integration_id, id, name, email, updated_at)
+      SELECT ${integrationId}::uuid, 990000000000 + g, 'zzz new ' || g, 'new.' || g || '@example.com', now() FROM generate_series(1, 500) g`.execute(db);
+    assert.ok(moved.rows.length > 100 && deleted.rows.length > 100);
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        text += decoder.decode(value, { stream: true });
+      }
+      const ids = text.split('\r\n').slice(1, -1).map((line) => Number(line.slice(0, line.indexOf(','))));
+      assert.equal(ids.length, USERS, 'every user of the snapshot, none of the new ones');
+      assert.equal(new Set(ids).size, USERS, 'none twice');
+      const exported = new Set(ids);
+      for (const r of deleted.rows) assert.ok(exported.has(r.id), `deleted meanwhile, still in the snapshot: ${r.id}`);
+      assert.ok(!text.includes('zzz'), 'no name written after the export began');
+    } finally {
+      // (The last test of the file: the deleted users stay deleted.)
+      await sql`DELETE FROM zendesk_users WHERE integration_id = ${integrationId}::uuid AND id >= 990000000000`.execute(db);
+      await sql`UPDATE zendesk_users SET name = substr(name, 11) WHERE integration_id = ${integrationId}::uuid AND name LIKE 'zzz moved %'`.execute(db);
+    }
+  });
 });
+

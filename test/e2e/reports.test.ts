@@ -359,8 +359,9 @@ describe('GET /users.csv', () => {
     return { res, text: await res.text() };
   }
 
-  /** A JSON value as its CSV field. */
-  const asField = (v: unknown) => (v === null ? { value: '', quoted: false } : { value: String(v), quoted: undefined });
+  /** A JSON value as its CSV field: text a spreadsheet would evaluate gets a leading ' (OWASP; `raw=true` keeps it). */
+  const asField = (v: unknown) =>
+    v === null ? { value: '', quoted: false } : { value: typeof v === 'string' && /^[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/.test(v) ? `'${v}` : String(v), quoted: undefined };
 
   const CSV_CASES: Array<Record<string, string>> = [{}, { includeDeleted: 'true', sort: '-lastActivityAt' }, { role: 'agent,admin', usage: 'inactive', q: 'a' }];
   for (const params of CSV_CASES) {
@@ -394,8 +395,11 @@ describe('GET /users.csv', () => {
     const { text } = await csv({ q: 'example.com' });
     assert.ok(text.includes(`,"O'Brien, ""Jr""",obrien.jr@example.com,`), 'comma and quotes');
     assert.ok(text.includes(`,"Multi\r\nLine",multi.line@example.com,`), 'line break');
-    assert.ok(text.includes(`,=SUM(A1:A2),formula@example.com,`), 'no rewriting');
+    assert.ok(text.includes(`,'=SUM(A1:A2),formula@example.com,`), 'a formula is neutralised');
     assert.ok(text.endsWith('\r\n'));
+    const raw = await csv({ q: 'example.com', raw: 'true' });
+    assert.ok(raw.text.includes(`,=SUM(A1:A2),formula@example.com,`), "raw=true: Zendesk's value as it is");
+    assert.ok(raw.text.includes(`,"O'Brien, ""Jr""",obrien.jr@example.com,`));
   });
 
   test('streams more rows than a page holds (2000+ users, 1000 per query)', async () => {

@@ -94,6 +94,15 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
       HOUSEKEEPING_INTERVAL: 'off',
       // API processes a test starts pick a free internal port (tests share the machine).
       INTERNAL_PORT: '0',
+      // Tests fire requests far faster than a tenant may: budgets too large to be met, but counted
+      // (test/e2e/rate-limits.test.ts sets small ones).
+      API_RATE_LIMIT_REQUESTS: '1000000/1s',
+      API_RATE_LIMIT_REPORTS: '1000000/1s',
+      API_RATE_LIMIT_CSV: '1000000/1s',
+      API_RATE_LIMIT_INTEGRATIONS: '1000000/1s',
+      API_CSV_CONCURRENCY: '16',
+      API_REPORT_CONCURRENCY: '16',
+      API_RATE_LIMIT_TARPIT: '0s',
       ...opts.env,
   };
   const config = loadConfig(env, 'api');

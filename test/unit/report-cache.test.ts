@@ -377,3 +377,39 @@ describe('reportCacheKey', () => {
     assert.notEqual(reportCacheKey('users', 't', 'i', {}), reportCacheKey('utilization', 't', 'i', {}));
   });
 });
+
+describe('report cache bounded per tenant', () => {
+  test('one tenant filling the cache evicts its own reports, never another tenant\'s', () => {
+    const lru = new LruCache<string>({ maxEntries: 1_000, maxBytes: 100, partitionMaxBytes: 25, ttlMs: 60_000 });
+    for (const k of ['b1', 'b2']) lru.set(k, k, { bytes: 10, tags: [], partition: 'tenant:b' });
+    for (let i = 0; i < 50; i++) lru.set(`a${i}`, 'A', { bytes: 10, tags: [], partition: 'tenant:a' });
+    assert.equal(lru.get('b1'), 'b1');
+    assert.equal(lru.get('b2'), 'b2');
+    assert.deepEqual(lru.usage('tenant:a'), { entries: 2, bytes: 20 }, 'at most its share');
+    assert.equal(lru.get('a49'), 'A', 'its newest are kept');
+    assert.equal(lru.get('a0'), undefined);
+  });
+
+  test('when the whole cache is full, the heaviest tenant gives up its least recently used report', () => {
+    const lru = new LruCache<string>({ maxEntries: 6, maxBytes: 1_000, partitionMaxEntries: 3, ttlMs: 60_000 });
+    lru.set('c1', 'c', { bytes: 1, tags: [], partition: 'c' });
+    for (const k of ['a1', 'a2', 'a3']) lru.set(k, k, { bytes: 1, tags: [], partition: 'a' });
+    for (const k of ['b1', 'b2']) lru.set(k, k, { bytes: 1, tags: [], partition: 'b' });
+    lru.get('a1'); // a2 is now a's least recently used
+    lru.set('b3', 'b3', { bytes: 1, tags: [], partition: 'b' }); // 7 > 6: a (3) and b (3) tie... a is first found
+    assert.equal(lru.size, 6);
+    assert.equal(lru.get('c1'), 'c', 'the light tenant keeps its report although it is the least recently used overall');
+    assert.equal(lru.get('a2'), undefined);
+  });
+
+  test('ApiCache: a tenant computing reports in a loop leaves another tenant\'s cached reports alone', async () => {
+    const cache = new ApiCache({ ttlMs: 60_000, maxBytes: 1_000, tenantMaxBytes: 300 });
+    cache.setEnabled(true);
+    const load = (v: string) => async () => ({ value: { body: Buffer.from(v), gzip: undefined, asOf: '', etag: v }, bytes: 100 });
+    await cache.reports.get('victim-report', ['tenant:victim'], load('v'));
+    for (let i = 0; i < 100; i++) await cache.reports.get(`noisy-${i}`, ['tenant:noisy'], load(`n${i}`));
+    const again = await cache.reports.get('victim-report', ['tenant:victim'], load('recomputed'));
+    assert.equal(again.outcome, 'hit');
+    assert.ok(cache.reports.bytes <= 400, `${cache.reports.bytes}`);
+  });
+});

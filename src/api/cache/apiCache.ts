@@ -22,6 +22,10 @@ export interface CachedReport {
 /** Invalidation tags, the payloads of the `report_changes` notifications. */
 export const integrationTag = (id: string) => `integration:${id}`;
 export const tenantTag = (id: string) => `tenant:${id}`;
+const TENANT_PREFIX = 'tenant:';
+/** A report's tenant, from its tags (every report carries `tenant:<id>`). */
+const tenantOfTags = (tags: readonly string[]) => tags.find((t) => t.startsWith(TENANT_PREFIX));
+
 /** The payload of a running sync's page transactions (migration 20261202T090000_report_change_progress). */
 const PROGRESS_PREFIX = 'progress:';
 
@@ -34,6 +38,13 @@ export interface ApiCacheOptions {
   maxBytes: number;
   /** Bound of each cache by entry count. Default 10 000 reports, 10 000 keys, 10 000 integrations. */
   maxEntries?: number;
+  /**
+   * Bounds of one tenant's reports (default: a quarter of `maxBytes` and of `maxEntries`): a tenant
+   * computing reports in a loop evicts its own, and when the cache is full the heaviest tenant's least
+   * recently used report goes first (LruCache partitions), so one tenant cannot evict everyone else's.
+   */
+  tenantMaxBytes?: number;
+  tenantMaxEntries?: number;
   metrics?: Pick<Metrics, 'apiCacheRequests' | 'apiCacheInvalidations' | 'apiCacheEnabled' | 'apiCacheEntries' | 'apiCacheBytes'>;
   now?: () => number;
 }
@@ -60,11 +71,15 @@ export class ApiCache {
 
   constructor(private readonly options: ApiCacheOptions) {
     const { metrics } = options;
-    const make = <V>(name: CacheName, maxBytes: number, refreshAfterMs?: number) =>
+    const maxEntries = options.maxEntries ?? 10_000;
+    const make = <V>(name: CacheName, maxBytes: number, refreshAfterMs?: number, perTenant?: { maxBytes: number; maxEntries: number }) =>
       new CachedLoader<V>({
         refreshAfterMs,
-        maxEntries: options.maxEntries ?? 10_000,
+        maxEntries,
         maxBytes,
+        partitionMaxBytes: perTenant?.maxBytes,
+        partitionMaxEntries: perTenant?.maxEntries,
+        partitionOf: perTenant ? tenantOfTags : undefined,
         ttlMs: options.ttlMs,
         // One background refresh at a time per cache: they must not take the CPU from the requests.
         refreshConcurrency: 1,
@@ -72,7 +87,10 @@ export class ApiCache {
         onLookup: metrics ? (outcome: LookupOutcome) => metrics.apiCacheRequests.inc({ cache: name, outcome }) : undefined,
         onStore: metrics ? () => this.updateGauge(name) : undefined,
       });
-    this.reports = make('reports', options.maxBytes);
+    this.reports = make('reports', options.maxBytes, undefined, {
+      maxBytes: options.tenantMaxBytes ?? Math.floor(options.maxBytes / 4),
+      maxEntries: options.tenantMaxEntries ?? Math.max(1, Math.floor(maxEntries / 4)),
+    });
     // Keys and integrations are counted as one unit each: bounded by count.
     this.tenants = make('tenants', Number.MAX_SAFE_INTEGER);
     this.integrations = make('integrations', Number.MAX_SAFE_INTEGER);
@@ -162,7 +180,8 @@ export class ApiCache {
  * database URL; else listening on their own connection (`cache.close()` on shutdown).
  */
 export function createApiCache(deps: { config: Config; db: Kysely<Database>; logger: Logger; metrics?: ApiCacheOptions['metrics'] }): ApiCache {
-  const cache = new ApiCache({ ttlMs: deps.config.reportCache.ttlMs, maxBytes: deps.config.reportCache.maxBytes, metrics: deps.metrics });
+  const { ttlMs, maxBytes, tenantMaxBytes } = deps.config.reportCache;
+  const cache = new ApiCache({ ttlMs, maxBytes, tenantMaxBytes, metrics: deps.metrics });
   if (deps.config.databaseUrl && deps.config.reportCache.ttlMs > 0) {
     cache.listen({ connectionString: deps.config.databaseUrl, db: deps.db, logger: deps.logger });
   }

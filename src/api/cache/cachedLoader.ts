@@ -32,6 +32,8 @@ export interface CachedLoaderOptions extends LruOptions {
   onLookup?: (outcome: LookupOutcome) => void;
   /** After an entry was stored (e.g. to refresh size gauges). */
   onStore?: () => void;
+  /** The LRU partition an entry goes to, from its tags (the report cache: its tenant; see LruCache). */
+  partitionOf?: (tags: readonly string[]) => string | undefined;
 }
 
 /**
@@ -128,7 +130,7 @@ export class CachedLoader<V> {
         // The age counts from here: what `load` reads is at least this recent.
         const startedAt = this.now();
         const loaded = await load();
-        if (!flight.stale && this.on && this.lru.set(key, loaded.value, { bytes: loaded.bytes, tags, storedAt: startedAt, stale: flight.behind })) {
+        if (!flight.stale && this.on && this.lru.set(key, loaded.value, { bytes: loaded.bytes, tags, storedAt: startedAt, stale: flight.behind, partition: this.options.partitionOf?.(tags) })) {
           this.options.onStore?.();
         }
         return loaded.value;

@@ -11,6 +11,8 @@ import { integrationTag, type ApiCache } from '../cache/apiCache';
 import { beginConsent } from '../consent';
 import { consentBeingCompleted } from '../consentInProgress';
 import type { ApiDeps } from '../deps';
+import { spendBudget } from '../limits/middleware';
+import type { TenantLimits } from '../limits/tenantLimits';
 import { integrationViews } from '../integrationView';
 import { listIntegrations } from './integrationList';
 import { badRequest, conflict, HttpProblem, notFound, unauthorized } from '../problems';
@@ -21,9 +23,11 @@ import { parseOr400 } from '../validate';
 const DISCONNECT_WAIT_MS = 5_000;
 
 /** Integrations of the calling tenant. Another tenant's id answers exactly like an unknown one. */
-export function integrationsRouter(deps: ApiDeps & { cache?: ApiCache }): Router {
+export function integrationsRouter(deps: ApiDeps & { cache?: ApiCache; limits?: TenantLimits }): Router {
   const router = Router();
   const { db } = deps;
+  // Each creation opens a consent attempt (a Temporal workflow): its own per-tenant budget.
+  const creationBudget = deps.limits ? spendBudget(deps.limits, 'integrations') : (_req: Request, _res: unknown, next: () => void) => next();
 
   const ownIntegration = async (req: Request) => {
     const { id } = parseOr400(IntegrationIdParams, req.params, 'path');
@@ -32,7 +36,7 @@ export function integrationsRouter(deps: ApiDeps & { cache?: ApiCache }): Router
     return integration;
   };
 
-  router.post('/v1/integrations/zendesk', async (req, res) => {
+  router.post('/v1/integrations/zendesk', creationBudget, async (req, res) => {
     const body = parseOr400(CreateIntegrationBody, req.body, 'body');
     const parsed = parseWorkspaceInput(body.workspace);
     if (!parsed.ok) throw badRequest(`workspace: ${parsed.reason}`, [{ name: 'workspace', reason: parsed.reason }]);

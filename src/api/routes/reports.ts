@@ -4,7 +4,6 @@ import { gzip as gzipCallback } from 'node:zlib';
 import { Router, type Request, type Response } from 'express';
 import type { z } from 'zod';
 import { findTenantIntegration } from '../../db/repositories/integrations';
-import { CSV_PAGE_SIZE, streamUsersCsv } from '../../reports/csv';
 import { decodeCursor, encodeCursor, queryFingerprint, windowFor, type Cursor } from '../../reports/cursor';
 import { DEFAULT_SORT, parseSort, sortParam, type Sort, type UserFilters } from '../../reports/model';
 import { countUsers, findUserPage } from '../../reports/userQuery';
@@ -13,7 +12,12 @@ import { utilizationReport } from '../../reports/utilization';
 import { integrationTag, tenantTag, type ApiCache, type CachedReport } from '../cache/apiCache';
 import { ParsedQueries } from '../cache/parsedQueries';
 import { reportCacheKey } from '../cache/reportKey';
+import { exportUsersCsv } from '../csvExport';
 import type { ApiDeps } from '../deps';
+import type { LocalCsvSlots } from '../limits/csvSlots';
+import { tenantComputation } from '../limits/computation';
+import type { TenantGate } from '../limits/tenantGate';
+import type { TenantLimits } from '../limits/tenantLimits';
 import { badRequest, notFound, type FieldError } from '../problems';
 import { reportQuerySchemas, type UsersCsvQuery, type UserList, type Utilization } from '../reportSchemas';
 import { IntegrationIdParams } from '../schemas';
@@ -52,7 +56,8 @@ function invalidQuery(errors: FieldError[]) {
   return badRequest(`The query is invalid: ${errors.map((e) => `${e.name} ${e.reason}`).join('; ')}.`, errors);
 }
 
-type ParsedFilters = z.output<typeof UsersCsvQuery>;
+/** The filters of /users and users.csv (users.csv's `raw` is how it is written, not what it lists). */
+type ParsedFilters = Omit<z.output<typeof UsersCsvQuery>, 'raw'>;
 
 /** The filters of a parsed query, and the checks that span parameters. */
 function filtersOf(parsed: ParsedFilters): UserFilters {
@@ -82,8 +87,10 @@ const GZIP_MIN_BYTES = 1024;
 /** A report body ready to send many times: serialized and compressed once, with its as-of instant and ETag. */
 export async function cachedReport(body: unknown, asOf: Date): Promise<{ value: CachedReport; bytes: number }> {
   const json = Buffer.from(JSON.stringify(body), 'utf8');
-  // The best compression: it runs once per computation, and every response sent saves the bytes.
-  const gzip = json.length >= GZIP_MIN_BYTES ? await gzipAsync(json, { level: 9 }) : undefined;
+  // The best compression: it runs once per computation, and every response sent saves the bytes. Above
+  // 256 KB level 6: level 9 took three times the CPU for a few per cent fewer bytes, and the utilization
+  // report of a 100,000-user workspace is megabytes (that CPU is every tenant's: docs/benchmarks.md, scenario 9).
+  const gzip = json.length >= GZIP_MIN_BYTES ? await gzipAsync(json, { level: json.length > 256 * 1024 ? 6 : 9 }) : undefined;
   const etag = `W/"${createHash('sha1').update(json).digest('base64url')}"`;
   return { value: { body: json, gzip, asOf: asOf.toISOString(), etag }, bytes: json.length + (gzip?.length ?? 0) + 200 };
 }
@@ -115,10 +122,12 @@ function sendReport(req: Request, res: Response, report: CachedReport): void {
  * `/users`, `/users.csv` and `/utilization`. JSON reports go through the report cache (`deps.cache`):
  * validation (400s), authentication and the ownership check (404s) run on every request; only the
  * computation of a valid report of an owned integration is shared. users.csv streams and is never cached.
+ * Each computation (a report the cache could not answer) spends one unit of the tenant's `reports` budget,
+ * so hits stay free and query-free; each export one of its `csv` budget and a slot (src/api/csvExport.ts).
  */
-export function reportsRouter(deps: ApiDeps & { cache: ApiCache }): Router {
+export function reportsRouter(deps: ApiDeps & { cache: ApiCache; limits: TenantLimits; csvSlots: LocalCsvSlots; reportGate: TenantGate }): Router {
   const router = Router();
-  const { db, config, cache } = deps;
+  const { db, config, cache, limits, reportGate } = deps;
   // `inactiveDays` is capped by this server's activity retention (older events are deleted).
   const { UsersQuery, UsersCsvQuery, UtilizationQuery } = reportQuerySchemas(config.activityRetentionDays);
 
@@ -173,7 +182,7 @@ export function reportsRouter(deps: ApiDeps & { cache: ApiCache }): Router {
     const integration = await ownIntegration(req);
     const tenantId = req.tenant!.id;
     const { listing: l, limit, cursor, key } = usersQueries.get(tenantId, integration.id, req, parseUsers);
-    const { value } = await cache.reports.get(key, [integrationTag(integration.id), tenantTag(tenantId)], async () => {
+    const { value } = await cache.reports.get(key, [integrationTag(integration.id), tenantTag(tenantId)], () => tenantComputation(limits, reportGate, res, tenantId, async () => {
       const window = windowFor(l.inactiveDays, cursor);
       const [page, total] = await Promise.all([
         findUserPage(db, { integrationId: l.integrationId, filters: l.filters, sort: l.sort, window, limit, after: cursor?.position }),
@@ -185,33 +194,21 @@ export function reportsRouter(deps: ApiDeps & { cache: ApiCache }): Router {
         nextCursor: page.next ? encodeCursor({ sort: l.sort, position: page.next, asOf: window.asOf, fingerprint: l.fingerprint }) : null,
       };
       return await cachedReport(body, window.asOf);
-    });
+    }));
     sendReport(req, res, value);
   });
 
   router.get('/v1/integrations/:id/users.csv', async (req, res: Response) => {
     const integration = await ownIntegration(req);
-    const parsed = parseQuery(UsersCsvQuery, req.query, { limit: CSV_ONLY_REASON, cursor: CSV_ONLY_REASON });
+    const { raw, ...parsed } = parseQuery(UsersCsvQuery, req.query, { limit: CSV_ONLY_REASON, cursor: CSV_ONLY_REASON });
     const l = listing(integration.id, parsed);
-    const request = { integrationId: l.integrationId, filters: l.filters, sort: l.sort, window: windowFor(l.inactiveDays, undefined) };
-    // The first page before any byte: its failure is still a proper problem response.
-    const first = await findUserPage(db, { ...request, limit: CSV_PAGE_SIZE });
-    res
-      .status(200)
-      .set({
-        'Content-Type': 'text/csv; charset=utf-8; header=present',
-        'Content-Disposition': `attachment; filename="zendesk-users-${integration.workspace}.csv"`,
-        [AS_OF_HEADER]: request.window.asOf.toISOString(),
-        'Cache-Control': 'no-store',
-      });
-    try {
-      const complete = await streamUsersCsv(db, request, res, first);
-      if (complete) res.end();
-    } catch (err) {
-      // Headers are gone: cut the response so the client sees a truncated download, never a short "complete" file.
-      deps.logger.error({ err, integrationId: integration.id }, 'users.csv failed while streaming');
-      res.destroy(err as Error);
-    }
+    await exportUsersCsv(deps, res, {
+      tenantId: req.tenant!.id,
+      workspace: integration.workspace,
+      integrationId: integration.id,
+      request: { integrationId: l.integrationId, filters: l.filters, sort: l.sort, window: windowFor(l.inactiveDays, undefined) },
+      raw: raw ?? false,
+    });
   });
 
   const parseUtilization = (tenantId: string, integrationId: string, query: unknown) => {
@@ -224,11 +221,11 @@ export function reportsRouter(deps: ApiDeps & { cache: ApiCache }): Router {
     const integration = await ownIntegration(req);
     const tenantId = req.tenant!.id;
     const { inactiveDays, key } = utilizationQueries.get(tenantId, integration.id, req, parseUtilization);
-    const { value } = await cache.reports.get(key, [integrationTag(integration.id), tenantTag(tenantId)], async () => {
+    const { value } = await cache.reports.get(key, [integrationTag(integration.id), tenantTag(tenantId)], () => tenantComputation(limits, reportGate, res, tenantId, async () => {
       const window = windowFor(inactiveDays, undefined);
       const body: z.infer<typeof Utilization> = await utilizationReport(db, integration.id, window);
       return await cachedReport(body, window.asOf);
-    });
+    }));
     sendReport(req, res, value);
   });
 
