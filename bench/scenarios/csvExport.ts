@@ -106,7 +106,7 @@ export const csvExport: Scenario = {
         for (;;) {
           const page = await findUserPage(h.db, { ...request, limit: 1000, after });
           let text = '';
-          for (const r of page.rows) text += userCsvRow(userView(r));
+          for (const r of page.rows) text += userCsvRow(userView(r, 'bench'));
           n += page.rows.length;
           pages++;
           if (!page.next) {

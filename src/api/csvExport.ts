@@ -35,6 +35,8 @@ export interface CsvExport {
   integrationId: string;
   request: ListingRequest;
   raw: boolean;
+  /** What every row's `usage` rests on (usageBasis). */
+  usageBasis: string;
 }
 
 function noSlot(concurrency: number): TooManyRequests {
@@ -123,7 +125,7 @@ export async function exportUsersCsv(deps: CsvExportDeps, res: Response, job: Cs
             const following = chunks.next();
             following.catch(() => undefined); // awaited below; a failure while the client is gone is nobody's
             let text = '';
-            for (const row of next.value.rows) text += userCsvRow(userView(row), opts);
+            for (const row of next.value.rows) text += userCsvRow(userView(row, job.usageBasis), opts);
             if (text && !(await writeChunk(res, text))) {
               await following.catch(() => undefined);
               return; // the client went away: stop reading

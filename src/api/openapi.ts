@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { DEFAULT_ACTIVITY_RETENTION_DAYS } from '../config';
-import { reportQuerySchemas, User, UserList, UsersCsvQuery, UsersQuery, Utilization, UtilizationQuery } from './reportSchemas';
+import { ReclaimableList, ReclaimableQuery, reportQuerySchemas, User, UserList, UsersCsvQuery, UsersQuery, Utilization, UtilizationQuery } from './reportSchemas';
 import { RATE_LIMIT_HEADERS, RateLimitedProblem } from './limits/schemas';
 import {
   ConflictProblem,
@@ -100,6 +100,7 @@ const OUTPUT_COMPONENTS: Record<string, z.ZodType> = {
   User,
   UserList,
   Utilization,
+  ReclaimableList,
   Problem,
   InternalProblem,
   ConflictProblem,
@@ -526,6 +527,18 @@ const ROUTES: RouteSpec[] = [
     query: UtilizationQuery,
     responses: { 200: { description: 'Utilization', body: Utilization, headers: CACHED_REPORT }, 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_FOUND },
   },
+  {
+    method: 'get',
+    path: '/v1/integrations/{id}/reclaimable',
+    operationId: 'listReclaimableSeats',
+    summary: 'The reclaimable paid seats, a page at a time',
+    description: `Every suspended or inactive paid seat (the count is in \`/utilization\`'s \`reclaimable\`), least recently active first. ${CACHING}`,
+    tag: 'reports',
+    security: 'tenant',
+    params: IntegrationIdParams,
+    query: ReclaimableQuery,
+    responses: { 200: { description: 'A page of reclaimable seats', body: ReclaimableList, headers: CACHED_REPORT }, 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_FOUND },
+  },
 ];
 
 // ------------------------------------------------------------------------------------------ generator
@@ -613,6 +626,7 @@ function routeTable(maxInactiveDays: number): RouteSpec[] {
     [UsersQuery, capped.UsersQuery],
     [UsersCsvQuery, capped.UsersCsvQuery],
     [UtilizationQuery, capped.UtilizationQuery],
+    [ReclaimableQuery, capped.ReclaimableQuery],
   ] as Array<[ZodObjectLike, ZodObjectLike]>);
   return ROUTES.map((route) => (swap.has(route.query) ? { ...route, query: swap.get(route.query) } : route));
 }

@@ -17,6 +17,7 @@ import {
   type Usage,
 } from '../reports/model';
 import { DEFAULT_ACTIVITY_RETENTION_DAYS } from '../config';
+import { SyncStreams } from './schemas';
 import { booleanParam, instantParam, listParam, onceOr, wholeNumberParam } from './queryParams';
 
 /**
@@ -112,11 +113,21 @@ export function reportQuerySchemas(maxInactiveDays: number) {
       ),
     }),
     UtilizationQuery: z.strictObject({ inactiveDays: filters.inactiveDays }),
+    ReclaimableQuery: z.strictObject({
+      inactiveDays: filters.inactiveDays,
+      limit: wholeNumberParam(1, 500, 'Page size (default 100).'),
+      cursor: z
+        .string({ error: onceOr('is not a cursor issued by this API') })
+        .min(1, 'must not be empty')
+        .max(4096, 'is not a cursor issued by this API')
+        .optional()
+        .describe('`nextCursor` of the previous page, with the same `inactiveDays` (another value: 400).'),
+    }),
   };
 }
 
 /** With the default retention (the OpenAPI document is built with the server's own, see openapi.ts). */
-export const { UsersQuery, UsersCsvQuery, UtilizationQuery } = reportQuerySchemas(DEFAULT_ACTIVITY_RETENTION_DAYS);
+export const { UsersQuery, UsersCsvQuery, UtilizationQuery, ReclaimableQuery } = reportQuerySchemas(DEFAULT_ACTIVITY_RETENTION_DAYS);
 
 // ------------------------------------------------------------------------------------------ responses
 
@@ -168,6 +179,9 @@ export const User = z
     roleRaw: z.string().nullable().describe('Zendesk `role` exactly as sent'),
     roleTypeRaw: z.number().int().nullable().describe('Zendesk `role_type` exactly as sent'),
     ticketRestrictionRaw: z.string().nullable().describe('Zendesk `ticket_restriction` exactly as sent'),
+    usageBasis: z
+      .string()
+      .describe('What `usage` rests on: the last sign-in, and the ticket activity as far as it is complete (fetched newest first: while the backfill runs, only its recent days), e.g. "last sign-in and ticket activity (complete for the last 30 days)"'),
   })
   .describe('A Zendesk user of the integration with its seat and activity. Only `id` is certain: Zendesk may leave any other field out, and the API then says null rather than guess.');
 
@@ -175,6 +189,7 @@ export const UserList = z.object({
   users: z.array(User),
   total: z.number().int().min(0).describe('Number of users matching the filters (all pages)'),
   nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page'),
+  completeness: SyncStreams.describe('How complete the listing\'s data is, stream by stream (the seat holders come first, end users and older ticket activity later)'),
 });
 
 const SeatSplit = z.object({
@@ -202,23 +217,34 @@ export const Utilization = z
         byReason: z.record(z.string(), z.number().int().min(0)).describe('How many, by `seatReason`'),
       })
       .describe('Users not known to be end users or deleted whose seat cannot be told (`seat: unknown`): Zendesk left out the role, `active` or `suspended`, or sent values it does not document. Counted here only, in no other figure.'),
-    reclaimable: z.object({
-      count: z.number().int().min(0).describe('paidSeats.suspended + paidSeats.inactive'),
-      users: z
-        .array(
-          z.object({
-            id: z.number().int(),
-            name: z.string().nullable(),
-            email: z.string().nullable(),
-            reason: z.enum(['suspended', 'inactive']).describe('`suspended` wins when both apply'),
-            seatReason: z.string().describe('Why the seat is paid (see `User.seatReason`)'),
-            lastActivityAt: timestamp.nullable(),
-          }),
-        )
-        .describe('Every suspended or inactive paid seat, least recently active first (never active first), then by id'),
-    }),
+    reclaimable: z
+      .object({
+        count: z.number().int().min(0).describe('paidSeats.suspended + paidSeats.inactive'),
+        suspended: z.number().int().min(0),
+        inactive: z.number().int().min(0),
+      })
+      .describe('How many paid seats can be reclaimed. The seats themselves: `GET /v1/integrations/{id}/reclaimable` (paginated; before, they were listed here in full)'),
+    usageBasis: z.string().describe('What active and inactive rest on (see `User.usageBasis`)'),
+    completeness: SyncStreams.describe('How complete the data behind these figures is, stream by stream: a final answer once `seatHolders` and `ticketEvents` are complete'),
   })
   .describe('License utilization of the integration\'s Zendesk (agents and admins that are not deleted)');
+
+export const ReclaimableSeat = z.object({
+  id: z.number().int(),
+  name: z.string().nullable(),
+  email: z.string().nullable(),
+  reason: z.enum(['suspended', 'inactive']).describe('`suspended` wins when both apply'),
+  seatReason: z.string().describe('Why the seat is paid (see `User.seatReason`)'),
+  lastActivityAt: timestamp.nullable(),
+});
+
+export const ReclaimableList = z
+  .object({
+    users: z.array(ReclaimableSeat).describe('Suspended or inactive paid seats, least recently active first (never active first), then by id'),
+    total: z.number().int().min(0),
+    nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page'),
+  })
+  .describe('The reclaimable paid seats, a page at a time');
 
 export type UsersQueryOutput = z.output<typeof UsersQuery>;
 export type UsersCsvQueryOutput = z.output<typeof UsersCsvQuery>;

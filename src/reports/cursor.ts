@@ -70,7 +70,7 @@ function validTimestampKey(key: string): boolean {
   return Number.isFinite(ms) && new Date(ms).toISOString().slice(0, 23) === key.slice(0, 23);
 }
 
-function validKey(sort: Sort, key: unknown): boolean {
+function validKey(sort: Sort, key: unknown, noDateFirst: boolean): boolean {
   switch (sort.field) {
     case 'name':
       // PostgreSQL text cannot hold NUL (a forged cursor with one was a 500).
@@ -81,16 +81,20 @@ function validKey(sort: Sort, key: unknown): boolean {
       return typeof key === 'string' && validTimestampKey(key);
     case 'lastLoginAt':
     case 'lastActivityAt':
-      // "No date" sorts last in both directions, so it is +infinity ascending and -infinity descending.
-      return typeof key === 'string' && (key === (sort.desc ? '-infinity' : 'infinity') || validTimestampKey(key));
+      // "No date" sorts last in both directions in /users, so it is +infinity ascending and -infinity
+      // descending; the reclaimable seats list it first (never active), as -infinity ascending.
+      return typeof key === 'string' && (key === (sort.desc !== noDateFirst ? '-infinity' : 'infinity') || validTimestampKey(key));
   }
 }
 
 /** The as-of instants a cursor may carry: 1970 to the end of year 9999 (every real one, all inside PostgreSQL's range). */
 const MAX_AS_OF_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
-/** Decodes a cursor and checks it belongs to this listing (sort and fingerprint). */
-export function decodeCursor(token: string, expected: { sort: Sort; fingerprint: string }): DecodeResult {
+/**
+ * Decodes a cursor and checks it belongs to this listing (sort and fingerprint). `noDateFirst`: the listing
+ * puts rows without a date first rather than last (`/reclaimable`).
+ */
+export function decodeCursor(token: string, expected: { sort: Sort; fingerprint: string; noDateFirst?: boolean }): DecodeResult {
   let payload: Partial<Payload>;
   try {
     if (!/^[A-Za-z0-9_-]+$/.test(token)) return { ok: false, reason: MALFORMED };
@@ -106,7 +110,7 @@ export function decodeCursor(token: string, expected: { sort: Sort; fingerprint:
   }
   if (!/^-?(name|createdAt|lastLoginAt|lastActivityAt|ticketInteractions)$/.test(s)) return { ok: false, reason: MALFORMED };
   const sort = parseSort(s as SortParam);
-  if (!validKey(sort, k)) return { ok: false, reason: MALFORMED };
+  if (!validKey(sort, k, expected.noDateFirst ?? false)) return { ok: false, reason: MALFORMED };
   // Only instants PostgreSQL can compute with: a forged t of -8.64e15 (year -271821) was a 500.
   if (t < 0 || t > MAX_AS_OF_MS) return { ok: false, reason: MALFORMED };
   const asOf = new Date(t);

@@ -116,3 +116,13 @@ export const DAY_MS = 86_400_000;
 export function windowStart(window: ActivityWindow): Date {
   return new Date(window.asOf.getTime() - window.inactiveDays * DAY_MS);
 }
+
+/**
+ * What a user's `usage` rests on: the last sign-in always, and the ticket activity as far as it is complete
+ * (fetched newest first, so the recent window is whole before the older ones).
+ */
+export function usageBasis(activityDaysComplete: number, inactiveDays: number): string {
+  if (activityDaysComplete >= inactiveDays) return `last sign-in and ticket activity (complete for the last ${inactiveDays} days)`;
+  if (activityDaysComplete > 0) return `last sign-in and ticket activity of the last ${activityDaysComplete} days only (older activity is still being fetched)`;
+  return 'last sign-in only (ticket activity is still being fetched)';
+}

@@ -43,12 +43,14 @@ export interface UserView {
   roleRaw: string | null;
   roleTypeRaw: number | null;
   ticketRestrictionRaw: string | null;
+  usageBasis: string;
 }
 
 /** A timestamp as ISO-8601 UTC (a listing row has it as that text already: src/reports/userQuery.ts listingSql). */
 const iso = (d: Date | string | null): string | null => (d === null ? null : typeof d === 'string' ? d : d.toISOString());
 
-export function userView(row: UserReportRow | ListingRow): UserView {
+/** `basis`: what `usage` rests on for the whole listing (usageBasis in model.ts). */
+export function userView(row: UserReportRow | ListingRow, basis: string): UserView {
   return {
     id: row.id,
     name: row.name,
@@ -77,6 +79,7 @@ export function userView(row: UserReportRow | ListingRow): UserView {
     roleRaw: row.role,
     roleTypeRaw: row.role_type,
     ticketRestrictionRaw: row.ticket_restriction,
+    usageBasis: basis,
   };
 }
 
@@ -110,6 +113,7 @@ export const USER_FIELDS = [
   'roleRaw',
   'roleTypeRaw',
   'ticketRestrictionRaw',
+  'usageBasis',
 ] as const satisfies ReadonlyArray<keyof UserView>;
 
 // Every field of UserView is a column, and only those: a compile error here means USER_FIELDS is stale.

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/tables';
 import { ROLE_TYPE_NAMES, roleTypeName, type ActivityWindow, type RoleTypeName, type Seat, type Usage } from './model';
-import { isActiveSql, lastActivitySql, seatReasonSql, seatSql, usageSql } from './userQuery';
+import { seatReasonSql, seatSql, usageSql } from './userQuery';
 
 /**
  * The license-utilization summary of one integration, over its agents and admins that are not deleted
@@ -11,8 +11,9 @@ import { isActiveSql, lastActivitySql, seatReasonSql, seatSql, usageSql } from '
  *   total = active + inactive + suspended.
  * - freeSeats (light agents, contributors): by activity only; total = active + inactive.
  * - byRoleType: every role type (and `none`), same rule as paid seats: total = active + inactive + suspended.
- * - reclaimable: every paid seat that is suspended (reason "suspended", even if active) or inactive,
- *   least recently active first (never active first), then by id; count = paidSeats.suspended + paidSeats.inactive.
+ * - reclaimable: how many paid seats are suspended (reason "suspended", even if active) or inactive:
+ *   count = paidSeats.suspended + paidSeats.inactive; the seats themselves are listed page by page by
+ *   reclaimable.ts (`GET …/reclaimable`), so a 10,000-agent account's report stays small.
  * - unknownSeats: users not known to be deleted or end users whose seat cannot be told (seatSql's
  *   `unknown`: Zendesk left out the role, `active` or `suspended`, or sent undocumented values), by reason.
  *   They are in no other figure.
@@ -26,14 +27,6 @@ export interface SeatSplit {
   suspended: number;
 }
 
-export interface ReclaimableUser {
-  id: number;
-  name: string | null;
-  email: string | null;
-  reason: 'suspended' | 'inactive';
-  seatReason: string;
-  lastActivityAt: string | null;
-}
 
 type RoleTypeKey = RoleTypeName | 'none' | 'unknown';
 
@@ -45,7 +38,7 @@ export interface UtilizationView {
   freeSeats: Omit<SeatSplit, 'suspended'>;
   byRoleType: Record<RoleTypeKey, SeatSplit>;
   unknownSeats: { total: number; byReason: Record<string, number> };
-  reclaimable: { count: number; users: ReclaimableUser[] };
+  reclaimable: { count: number; suspended: number; inactive: number };
 }
 
 const emptySplit = (): SeatSplit => ({ total: 0, active: 0, inactive: 0, suspended: 0 });
@@ -62,15 +55,6 @@ export async function utilizationReport(db: Kysely<Database>, integrationId: str
           LEFT JOIN zendesk_user_activity a ON a.integration_id = u.integration_id AND a.user_id = u.id
          WHERE u.integration_id = ${integrationId}::uuid AND u.deleted IS NOT TRUE AND u.role IS DISTINCT FROM 'end-user'
          GROUP BY 1, 2, 3, 4, 5`.execute(trx);
-
-      const { rows: reclaimable } = await sql<{ id: number; name: string | null; email: string | null; reason: 'suspended' | 'inactive'; seat_reason: string; last_activity_at: Date | null }>`
-        SELECT u.id, u.name, u.email, CASE WHEN u.suspended THEN 'suspended' ELSE 'inactive' END AS reason,
-               ${seatReasonSql} AS seat_reason, ${lastActivitySql} AS last_activity_at
-          FROM zendesk_users u
-          LEFT JOIN zendesk_user_activity a ON a.integration_id = u.integration_id AND a.user_id = u.id
-         WHERE u.integration_id = ${integrationId}::uuid AND u.deleted IS NOT TRUE AND u.role IS DISTINCT FROM 'end-user'
-           AND ${seatSql} = 'paid' AND (u.suspended OR NOT ${isActiveSql(window)})
-         ORDER BY ${lastActivitySql} ASC NULLS FIRST, u.id ASC`.execute(trx);
 
       const lastSync = await trx
         .selectFrom('sync_runs')
@@ -113,17 +97,8 @@ export async function utilizationReport(db: Kysely<Database>, integrationId: str
         freeSeats,
         byRoleType,
         unknownSeats,
-        reclaimable: {
-          count: reclaimable.length,
-          users: reclaimable.map((r) => ({
-            id: r.id,
-            name: r.name,
-            email: r.email,
-            reason: r.reason,
-            seatReason: r.seat_reason,
-            lastActivityAt: r.last_activity_at ? r.last_activity_at.toISOString() : null,
-          })),
-        },
+        // The list itself is paginated: GET …/reclaimable (reclaimable.ts).
+        reclaimable: { count: paidSeats.suspended + paidSeats.inactive, suspended: paidSeats.suspended, inactive: paidSeats.inactive },
       };
     });
 }

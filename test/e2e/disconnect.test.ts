@@ -47,6 +47,18 @@ test('purging a workspace of 1,000,000 ticket events: 202 at once, then every ro
     SELECT ${id}::uuid, 900000000000 + g, g / 5, 360000000000 + (g % 300), now() - (g % (90 * 86400)) * interval '1 second'
       FROM generate_series(1, 1000000) g`.execute(system.db);
   assert.ok((await count('ticket_events', id)) >= 1_000_000);
+  // A reader holding one of its rows keeps the purge from finishing while the DELETE waits, so the answer is
+  // 202 however fast this machine deletes (a fast one purges a million rows within the wait).
+  let releaseLock!: () => void;
+  const locked = new Promise<void>((resolve) => (releaseLock = resolve));
+  let lockTaken!: () => void;
+  const lockHeld = new Promise<void>((resolve) => (lockTaken = resolve));
+  const holder = system.db.transaction().execute(async (trx) => {
+    await sql`SELECT 1 FROM ticket_events WHERE integration_id = ${id}::uuid ORDER BY event_id DESC LIMIT 1 FOR UPDATE`.execute(trx);
+    lockTaken();
+    await locked;
+  });
+  await lockHeld;
 
   const res = await api(system, 'DELETE', `/v1/integrations/${id}?purge=true`, { key: tenant.apiKey });
   assert.equal(res.status, 202, res.text);
@@ -56,6 +68,8 @@ test('purging a workspace of 1,000,000 ticket events: 202 at once, then every ro
   const again = await api(system, 'DELETE', `/v1/integrations/${id}?purge=true`, { key: tenant.apiKey });
   assert.ok(again.status === 202 || again.status === 200, `a repeated DELETE joins: ${again.status}`);
   assert.equal(again.json.workflowId, res.json.workflowId);
+  releaseLock();
+  await holder;
 
   await waitFor('the purge to finish', async () => (await system.db.selectFrom('integrations').select('status').where('id', '=', id).executeTakeFirstOrThrow()).status === 'disconnected', 540_000);
   assert.equal(await count('ticket_events', id), 0);

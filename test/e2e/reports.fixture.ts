@@ -107,6 +107,7 @@ export interface ExpectedUser {
   lastTicketInteractionAt: string | null;
   lastActivityAt: string | null;
   usage: 'active' | 'inactive';
+  usageBasis: string;
 }
 
 /**
@@ -205,6 +206,8 @@ export function expectedUsers(users: object[], events: TicketEventSummary[], asO
       lastTicketInteractionAt: last === null ? null : new Date(last).toISOString(),
       lastActivityAt: activity === null ? null : new Date(activity).toISOString(),
       usage: activity !== null && activity >= from ? 'active' : 'inactive',
+      // The workspace is fully synced: every day of the window has its ticket activity.
+      usageBasis: `last sign-in and ticket activity (complete for the last ${inactiveDays} days)`,
     };
   });
 }
@@ -300,7 +303,16 @@ export function expectedUtilization(users: ExpectedUser[]) {
     }
     return a.id - b.id;
   });
-  return { paidSeats, freeSeats, byRoleType, unknownSeats, reclaimable: { count: reclaimable.length, users: reclaimable } };
+  const suspended = reclaimable.filter((r) => r.reason === 'suspended').length;
+  return {
+    paidSeats,
+    freeSeats,
+    byRoleType,
+    unknownSeats,
+    reclaimable: { count: reclaimable.length, suspended, inactive: reclaimable.length - suspended },
+    /** What `GET …/reclaimable` lists, all pages. */
+    reclaimableSeats: reclaimable,
+  };
 }
 
 // ------------------------------------------------------------------------------------------ CSV reader

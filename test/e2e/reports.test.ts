@@ -27,7 +27,7 @@ const AS_OF = 'report-as-of';
 const FIELDS = [
   'id', 'name', 'email', 'createdAt', 'lastLoginAt', 'role', 'roleType', 'canReportCsv', 'chatOnly', 'moderator', 'restrictedAgent', 'shared',
   'sharedAgent', 'suspended', 'ticketRestriction', 'twoFactorAuthEnabled', 'verified', 'deleted', 'seat', 'ticketInteractions',
-  'lastTicketInteractionAt', 'lastActivityAt', 'usage', 'seatReason', 'roleRaw', 'roleTypeRaw', 'ticketRestrictionRaw',
+  'lastTicketInteractionAt', 'lastActivityAt', 'usage', 'seatReason', 'roleRaw', 'roleTypeRaw', 'ticketRestrictionRaw', 'usageBasis',
 ] as const;
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
@@ -61,7 +61,7 @@ async function walk(params: Record<string, string>, opts: { limit?: number; betw
     const query = new URLSearchParams({ ...params, limit: String(opts.limit ?? 500), ...(cursor ? { cursor } : {}) });
     const res = await api(system, 'GET', `/v1/integrations/${opts.integration ?? integrationId}/users?${query}`, { key: tenant.apiKey });
     assert.equal(res.status, 200, res.text);
-    assert.deepEqual(Object.keys(res.json), ['users', 'total', 'nextCursor']);
+    assert.deepEqual(Object.keys(res.json), ['users', 'total', 'nextCursor', 'completeness']);
     const header = res.headers.get(AS_OF)!;
     assert.match(header, ISO_UTC);
     if (asOf !== undefined) assert.equal(header, asOf, 'every page of a listing is judged at the same instant');
@@ -319,6 +319,9 @@ describe('GET /utilization', () => {
     assert.deepEqual(body.byRoleType, expected.byRoleType);
     assert.deepEqual(body.reclaimable, expected.reclaimable);
     assert.deepEqual(body.unknownSeats, expected.unknownSeats);
+    assert.equal(body.usageBasis, `last sign-in and ticket activity (complete for the last ${system.config.inactiveAfterDays} days)`);
+    assert.equal(body.completeness.seatHolders.complete, true);
+    assert.equal(body.completeness.ticketEvents.complete, true);
 
     const p = body.paidSeats;
     assert.equal(p.total, p.active + p.inactive + p.suspended);
@@ -332,11 +335,10 @@ describe('GET /utilization', () => {
   });
 
   test('a suspended agent still holds a paid seat and is listed as reclaimable, even when active', async () => {
-    const res = await api(system, 'GET', `/v1/integrations/${integrationId}/utilization`, { key: tenant.apiKey });
-    const busy = res.json.reclaimable.users.find((u: { name: string }) => u.name === 'Suspended But Busy');
+    const busy = (await reclaimableWalk({})).seats.find((u) => u.name === 'Suspended But Busy');
     assert.ok(busy, 'listed');
     assert.equal(busy.reason, 'suspended');
-    assert.ok(Date.now() - Date.parse(busy.lastActivityAt) < 86_400_000, 'recently active, still reclaimable');
+    assert.ok(Date.now() - Date.parse(busy.lastActivityAt ?? "") < 86_400_000, 'recently active, still reclaimable');
     const list = await walk({ q: 'busy@example.com' });
     assert.equal(list.users[0].seat, 'paid');
     assert.equal(list.users[0].usage, 'active');
@@ -347,10 +349,60 @@ describe('GET /utilization', () => {
       const res = await api(system, 'GET', `/v1/integrations/${integrationId}/utilization?inactiveDays=${days}`, { key: tenant.apiKey });
       assert.equal(res.status, 200);
       assert.equal(res.json.inactiveDays, days);
-      const expected = expectedUtilization(model(new Date(res.json.asOf), days));
-      assert.deepEqual({ ...res.json, asOf: undefined, inactiveDays: undefined, lastSyncedAt: undefined }, { ...expected, asOf: undefined, inactiveDays: undefined, lastSyncedAt: undefined });
+      const { reclaimableSeats: _seats, ...expected } = expectedUtilization(model(new Date(res.json.asOf), days));
+      const { asOf: _a, inactiveDays: _d, lastSyncedAt: _l, usageBasis, completeness: _c, ...figures } = res.json;
+      assert.deepEqual(figures, expected);
+      assert.equal(usageBasis, `last sign-in and ticket activity (complete for the last ${days} days)`);
     });
   }
+});
+
+/** Every page of `GET …/reclaimable`, checking each page's shape and that all pages share one instant. */
+async function reclaimableWalk(params: Record<string, string>, limit?: number) {
+  const seats: Array<{ id: number; name: string | null; email: string | null; reason: string; seatReason: string; lastActivityAt: string | null }> = [];
+  let cursor: string | null = null;
+  let asOf: string | undefined;
+  let pages = 0;
+  let total = -1;
+  do {
+    const query = new URLSearchParams({ ...params, ...(limit ? { limit: String(limit) } : {}), ...(cursor ? { cursor } : {}) });
+    const res = await api(system, 'GET', `/v1/integrations/${integrationId}/reclaimable?${query}`, { key: tenant.apiKey });
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(Object.keys(res.json), ['users', 'total', 'nextCursor']);
+    if (asOf === undefined) asOf = res.headers.get(AS_OF)!;
+    else assert.equal(res.headers.get(AS_OF), asOf, 'every page is judged at the first page\'s instant');
+    if (limit) assert.ok(res.json.users.length <= limit);
+    total = res.json.total;
+    seats.push(...res.json.users);
+    cursor = res.json.nextCursor;
+    pages++;
+  } while (cursor);
+  return { seats, total, asOf: new Date(asOf!), pages };
+}
+
+describe('GET /reclaimable', () => {
+  for (const [params, limit] of [[{}, undefined], [{}, 7], [{ inactiveDays: '7' }, 13]] as Array<[Record<string, string>, number | undefined]>) {
+    test(`every suspended or inactive paid seat, least recently active first, in pages: ${new URLSearchParams(params) || '(defaults)'} limit=${limit ?? 'default'}`, async () => {
+      const walked = await reclaimableWalk(params, limit);
+      const expected = expectedUtilization(model(walked.asOf, params.inactiveDays ? Number(params.inactiveDays) : undefined));
+      assert.deepEqual(walked.seats, expected.reclaimableSeats);
+      assert.equal(walked.total, expected.reclaimable.count);
+      if (limit) assert.equal(walked.pages, Math.max(1, Math.ceil(expected.reclaimable.count / limit)));
+    });
+  }
+
+  test('a cursor belongs to its query: another inactiveDays is a 400 naming the cursor', async () => {
+    const first = await api(system, 'GET', `/v1/integrations/${integrationId}/reclaimable?limit=2`, { key: tenant.apiKey });
+    assert.ok(first.json.nextCursor, 'more than one page');
+    const res = await api(system, 'GET', `/v1/integrations/${integrationId}/reclaimable?inactiveDays=7&cursor=${encodeURIComponent(first.json.nextCursor)}`, { key: tenant.apiKey });
+    assert.equal(res.status, 400, res.text);
+    assert.match(res.text, /cursor/);
+    for (const bad of ['limit=0', 'limit=501', 'cursor=nope', 'inactiveDays=0', 'sort=id']) {
+      const r = await api(system, 'GET', `/v1/integrations/${integrationId}/reclaimable?${bad}`, { key: tenant.apiKey });
+      assert.equal(r.status, 400, `${bad}: ${r.text}`);
+      assert.match(r.text, new RegExp(bad.split('=')[0]!));
+    }
+  });
 });
 
 describe('GET /users.csv', () => {

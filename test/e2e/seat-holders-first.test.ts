@@ -99,8 +99,9 @@ test('seat holders who left the list are found out: downgraded, suspended, delet
   assert.equal((await row(deleted!)).deleted, true);
   assert.equal((await row(ghost)).deleted, true);
   assert.deepEqual(await storedSeatHolders(id), [...ws.seatHolderIds()].sort((a, b) => a - b));
-  const util = (await api(system, 'GET', `/v1/integrations/${id}/utilization`, { key: tenant.apiKey })).json;
-  assert.ok(util.reclaimable.users.some((u: { id: number; reason: string }) => u.id === suspended && u.reason === 'suspended'), 'the suspended agent is reclaimable');
+  const reclaimable = (await api(system, 'GET', `/v1/integrations/${id}/reclaimable?limit=500`, { key: tenant.apiKey })).json;
+  assert.equal(reclaimable.nextCursor, null, 'one page');
+  assert.ok(reclaimable.users.some((u: { id: number; reason: string }) => u.id === suspended && u.reason === 'suspended'), 'the suspended agent is reclaimable');
 });
 
 test('ticket activity newest window first: exact 30-day counts before the backfill ends, exact 90-day counts at the end', async () => {

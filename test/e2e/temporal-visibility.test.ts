@@ -51,11 +51,14 @@ test("a tenant's connect flow and syncs are found by TenantId, with summaries, a
     'progress in the current details',
     async () => {
       const metadata = await system.temporal.workflow.getHandle(syncId).query<{ currentDetails?: string }>('__temporal_workflow_metadata');
-      return metadata.currentDetails && /users: [\d,]+ in \d+ pages \(done\)/.test(metadata.currentDetails) ? metadata.currentDetails : undefined;
+      return metadata.currentDetails && /; users: [\d,]+ in \d+ pages \(done\)/.test(metadata.currentDetails) ? metadata.currentDetails : undefined;
     },
     30_000,
   );
-  assert.match(details, /^Step: syncing\. users: 3,000 in 3 pages \(done\); new ticket events: [\d,]+ in \d+ pages/);
+  // Seat holders are read first (issue 16), then the end users: together the workspace's 3,000 users.
+  const counts = /^Step: syncing\. seat holders: ([\d,]+) in \d+ pages \(done\); users: ([\d,]+) in \d+ pages \(done\); new ticket events: [\d,]+ in \d+ pages/.exec(details);
+  assert.ok(counts, details);
+  assert.equal(Number(counts[1]!.replace(/,/g, '')) + Number(counts[2]!.replace(/,/g, '')), 3000, details);
   assert.doesNotMatch(details, /ticket events: [\d,]+ in \d+ pages \(done\)/, 'seen while the events were still being fetched');
   const run = await waitForSync(system, integrationId);
   assert.equal(run.status, 'succeeded', run.error ?? '');
@@ -105,5 +108,7 @@ test("a tenant's connect flow and syncs are found by TenantId, with summaries, a
   assert.ok(syncSummaries.includes('Fetch ticket events (from the saved position)'), syncSummaries.join(' | '));
   assert.equal(syncSummaries.at(-1), 'Record the run as succeeded');
   const finished = await system.temporal.workflow.getHandle(syncId).query<{ currentDetails?: string }>('__temporal_workflow_metadata');
-  assert.match(finished.currentDetails ?? '', /^Step: succeeded\. users: 3,000 in 3 pages \(done\); new ticket events: [\d,]+ in \d+ pages \(done\); entitlements read: [\d,]+ \(done\)$/);
+  const done = /^Step: succeeded\. seat holders: ([\d,]+) in \d+ pages \(done\); users: ([\d,]+) in \d+ pages \(done\); new ticket events: [\d,]+ in \d+ pages \(done\); entitlements read: [\d,]+ \(done\)$/.exec(finished.currentDetails ?? '');
+  assert.ok(done, finished.currentDetails);
+  assert.equal(Number(done[1]!.replace(/,/g, '')) + Number(done[2]!.replace(/,/g, '')), 3000, finished.currentDetails);
 });

@@ -37,7 +37,7 @@ describe('CSV', () => {
   test('the header is the User fields in contract order, later fields appended', () => {
     assert.equal(
       CSV_HEADER,
-      'id,name,email,createdAt,lastLoginAt,role,roleType,canReportCsv,chatOnly,moderator,restrictedAgent,shared,sharedAgent,suspended,ticketRestriction,twoFactorAuthEnabled,verified,deleted,seat,ticketInteractions,lastTicketInteractionAt,lastActivityAt,usage,seatReason,roleRaw,roleTypeRaw,ticketRestrictionRaw\r\n',
+      'id,name,email,createdAt,lastLoginAt,role,roleType,canReportCsv,chatOnly,moderator,restrictedAgent,shared,sharedAgent,suspended,ticketRestriction,twoFactorAuthEnabled,verified,deleted,seat,ticketInteractions,lastTicketInteractionAt,lastActivityAt,usage,seatReason,roleRaw,roleTypeRaw,ticketRestrictionRaw,usageBasis\r\n',
     );
   });
 

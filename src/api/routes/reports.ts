@@ -5,10 +5,12 @@ import { Router, type Request, type Response } from 'express';
 import type { z } from 'zod';
 import { findTenantIntegration } from '../../db/repositories/integrations';
 import { decodeCursor, encodeCursor, queryFingerprint, windowFor, type Cursor } from '../../reports/cursor';
-import { DEFAULT_SORT, parseSort, sortParam, type Sort, type UserFilters } from '../../reports/model';
+import { DEFAULT_SORT, parseSort, sortParam, usageBasis, type Sort, type UserFilters } from '../../reports/model';
 import { countUsers, findUserPage } from '../../reports/userQuery';
 import { userView } from '../../reports/userView';
 import { utilizationReport } from '../../reports/utilization';
+import { reportCompleteness } from '../completeness';
+import { reclaimablePage } from '../../reports/reclaimable';
 import { integrationTag, tenantTag, type ApiCache, type CachedReport } from '../cache/apiCache';
 import { ParsedQueries } from '../cache/parsedQueries';
 import { reportCacheKey } from '../cache/reportKey';
@@ -19,7 +21,7 @@ import { tenantComputation } from '../limits/computation';
 import type { TenantGate } from '../limits/tenantGate';
 import type { TenantLimits } from '../limits/tenantLimits';
 import { badRequest, notFound, type FieldError } from '../problems';
-import { reportQuerySchemas, type UsersCsvQuery, type UserList, type Utilization } from '../reportSchemas';
+import { reportQuerySchemas, type ReclaimableList, type UsersCsvQuery, type UserList, type Utilization } from '../reportSchemas';
 import { IntegrationIdParams } from '../schemas';
 import { parseOr400 } from '../validate';
 
@@ -129,7 +131,7 @@ export function reportsRouter(deps: ApiDeps & { cache: ApiCache; limits: TenantL
   const router = Router();
   const { db, config, cache, limits, reportGate } = deps;
   // `inactiveDays` is capped by this server's activity retention (older events are deleted).
-  const { UsersQuery, UsersCsvQuery, UtilizationQuery } = reportQuerySchemas(config.activityRetentionDays);
+  const { UsersQuery, UsersCsvQuery, UtilizationQuery, ReclaimableQuery } = reportQuerySchemas(config.activityRetentionDays);
 
   const ownIntegration = async (req: Request) => {
     const { id } = parseOr400(IntegrationIdParams, req.params, 'path');
@@ -184,14 +186,17 @@ export function reportsRouter(deps: ApiDeps & { cache: ApiCache; limits: TenantL
     const { listing: l, limit, cursor, key } = usersQueries.get(tenantId, integration.id, req, parseUsers);
     const { value } = await cache.reports.get(key, [integrationTag(integration.id), tenantTag(tenantId)], () => tenantComputation(limits, reportGate, res, tenantId, async () => {
       const window = windowFor(l.inactiveDays, cursor);
-      const [page, total] = await Promise.all([
+      const [page, total, completeness] = await Promise.all([
         findUserPage(db, { integrationId: l.integrationId, filters: l.filters, sort: l.sort, window, limit, after: cursor?.position }),
         countUsers(db, l.integrationId, l.filters, window),
+        reportCompleteness(db, integration),
       ]);
+      const basis = usageBasis(completeness.activityDays, l.inactiveDays);
       const body: z.infer<typeof UserList> = {
-        users: page.rows.map(userView),
+        users: page.rows.map((row) => userView(row, basis)),
         total,
         nextCursor: page.next ? encodeCursor({ sort: l.sort, position: page.next, asOf: window.asOf, fingerprint: l.fingerprint }) : null,
+        completeness: completeness.streams,
       };
       return await cachedReport(body, window.asOf);
     }));
@@ -202,7 +207,9 @@ export function reportsRouter(deps: ApiDeps & { cache: ApiCache; limits: TenantL
     const integration = await ownIntegration(req);
     const { raw, ...parsed } = parseQuery(UsersCsvQuery, req.query, { limit: CSV_ONLY_REASON, cursor: CSV_ONLY_REASON });
     const l = listing(integration.id, parsed);
+    const completeness = await reportCompleteness(db, integration);
     await exportUsersCsv(deps, res, {
+      usageBasis: usageBasis(completeness.activityDays, l.inactiveDays),
       tenantId: req.tenant!.id,
       workspace: integration.workspace,
       integrationId: integration.id,
@@ -223,7 +230,40 @@ export function reportsRouter(deps: ApiDeps & { cache: ApiCache; limits: TenantL
     const { inactiveDays, key } = utilizationQueries.get(tenantId, integration.id, req, parseUtilization);
     const { value } = await cache.reports.get(key, [integrationTag(integration.id), tenantTag(tenantId)], () => tenantComputation(limits, reportGate, res, tenantId, async () => {
       const window = windowFor(inactiveDays, undefined);
-      const body: z.infer<typeof Utilization> = await utilizationReport(db, integration.id, window);
+      const [report, completeness] = await Promise.all([utilizationReport(db, integration.id, window), reportCompleteness(db, integration)]);
+      const body: z.infer<typeof Utilization> = { ...report, completeness: completeness.streams, usageBasis: usageBasis(completeness.activityDays, inactiveDays) };
+      return await cachedReport(body, window.asOf);
+    }));
+    sendReport(req, res, value);
+  });
+
+  /** A valid `/reclaimable` query: its page size, cursor and cache key. */
+  const parseReclaimable = (tenantId: string, integrationId: string, query: unknown) => {
+    const { limit = 100, cursor: token, inactiveDays: days } = parseQuery(ReclaimableQuery, query);
+    const inactiveDays = days ?? config.inactiveAfterDays;
+    const fingerprint = `reclaimable:${queryFingerprint(integrationId, { includeDeleted: false }, inactiveDays)}`;
+    let cursor: Cursor | undefined;
+    if (token !== undefined) {
+      const decoded = decodeCursor(token, { sort: RECLAIMABLE_ORDER, fingerprint, noDateFirst: true });
+      if (!decoded.ok) throw invalidQuery([{ name: 'cursor', reason: decoded.reason }]);
+      cursor = decoded.cursor;
+    }
+    return { inactiveDays, limit, cursor, fingerprint, key: reportCacheKey('reclaimable', tenantId, integrationId, { inactiveDays, limit, cursor: token }) };
+  };
+  const reclaimableQueries = new ParsedQueries<ReturnType<typeof parseReclaimable>>();
+
+  router.get('/v1/integrations/:id/reclaimable', async (req, res: Response) => {
+    const integration = await ownIntegration(req);
+    const tenantId = req.tenant!.id;
+    const { inactiveDays, limit, cursor, fingerprint, key } = reclaimableQueries.get(tenantId, integration.id, req, parseReclaimable);
+    const { value } = await cache.reports.get(key, [integrationTag(integration.id), tenantTag(tenantId)], () => tenantComputation(limits, reportGate, res, tenantId, async () => {
+      const window = windowFor(inactiveDays, cursor);
+      const page = await reclaimablePage(db, integration.id, window, limit, cursor?.position);
+      const body: z.infer<typeof ReclaimableList> = {
+        users: page.rows,
+        total: page.total,
+        nextCursor: page.next ? encodeCursor({ sort: RECLAIMABLE_ORDER, position: page.next, asOf: window.asOf, fingerprint }) : null,
+      };
       return await cachedReport(body, window.asOf);
     }));
     sendReport(req, res, value);
@@ -231,3 +271,6 @@ export function reportsRouter(deps: ApiDeps & { cache: ApiCache; limits: TenantL
 
   return router;
 }
+
+/** The order of the reclaimable list as its cursors record it (least recently active first). */
+const RECLAIMABLE_ORDER: Sort = { field: 'lastActivityAt', desc: false };
