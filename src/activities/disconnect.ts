@@ -3,6 +3,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { setIntegrationStatus } from '../db/repositories/integrations';
 import { expireOpenFlows } from '../db/repositories/oauthFlows';
 import { deleteCheckpoints, deleteTicketEventsBatch, deleteUserActivity, deleteUsersBatch } from '../db/repositories/purge';
+import { deleteSnapshots } from '../db/repositories/utilizationSnapshots';
 import { closeRunningSyncRuns } from '../db/repositories/syncRuns';
 import { deleteSyncSchedule } from '../temporal/syncSchedule';
 import { connectWorkflowId } from '../workflows/connect';
@@ -89,6 +90,8 @@ export function createDisconnectActivities(deps: ActivityDeps) {
         }
       }
       await deleteCheckpoints(db, input.integrationId);
+      // The stored utilization reports are derived from the synced data: they go with it.
+      await deleteSnapshots(db, input.integrationId);
       return { done: true, deleted };
     },
 

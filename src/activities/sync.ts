@@ -1,5 +1,7 @@
 import { findIntegration, setIntegrationStatus } from '../db/repositories/integrations';
-import { finishSyncRun, runningSyncRuns, startSyncRun } from '../db/repositories/syncRuns';
+import { findSyncRun, finishSyncRun, runningSyncRuns, startSyncRun } from '../db/repositories/syncRuns';
+import type { SnapshotKind } from '../db/tables';
+import { takeUtilizationSnapshot } from '../reports/snapshots';
 import { recordSyncFinished, recordSyncStarted } from '../observability/metrics';
 import { syncChainRunning } from '../temporal/syncChain';
 import { pauseSyncSchedule } from '../temporal/syncSchedule';
@@ -23,6 +25,41 @@ export type { ChunkInput, ChunkResult } from './chunks/tools';
 export function createSyncActivities(deps: ActivityDeps) {
   const { db, logger, temporal, metrics } = deps;
   const { chunk } = createChunkRunner(deps);
+
+  /**
+   * Closes a succeeded run and stores its utilization report in the same repeatable-read transaction: the
+   * report's lastSyncedAt is this run, and no reader sees the run succeeded with the older report still
+   * served. A failing snapshot never fails the sync: the run is then closed alone, and the API computes.
+   */
+  const closeWithSnapshot = async (syncRunId: string) => {
+    try {
+      return await db
+        .transaction()
+        .setIsolationLevel('repeatable read')
+        .execute(async (trx) => {
+          const run = await finishSyncRun(trx, syncRunId, 'succeeded', null);
+          const integrationId = run?.integration_id ?? (await findSyncRun(trx, syncRunId))?.integration_id;
+          if (integrationId) await takeUtilizationSnapshot(trx, { integrationId, syncRunId, kind: 'sync', inactiveDays: deps.config.inactiveAfterDays });
+          return run;
+        });
+    } catch (err) {
+      logger.warn({ syncRunId, err }, 'could not store the utilization snapshot; the API computes the report instead');
+      return finishSyncRun(db, syncRunId, 'succeeded', null);
+    }
+  };
+
+  /**
+   * Stores the utilization report for the default inactiveDays (src/reports/snapshots.ts), once per run and
+   * kind. Never fails the sync: without a snapshot the API computes the report as before.
+   */
+  const snapshot = async (syncRunId: string, kind: SnapshotKind, integrationId?: string) => {
+    try {
+      const id = integrationId ?? (await findSyncRun(db, syncRunId))?.integration_id;
+      if (id) await takeUtilizationSnapshot(db, { integrationId: id, syncRunId, kind, inactiveDays: deps.config.inactiveAfterDays });
+    } catch (err) {
+      logger.warn({ syncRunId, kind, err }, 'could not store the utilization snapshot; the API computes the report instead');
+    }
+  };
 
   return {
     /**
@@ -85,7 +122,10 @@ export function createSyncActivities(deps: ActivityDeps) {
 
     /** chunks/entitlementsChunk: see there. */
     async syncEntitlementsChunk(input: ChunkInput): Promise<ChunkResult> {
-      return chunk(input, 'entitlements', entitlementsChunk);
+      const result = await chunk(input, 'entitlements', entitlementsChunk);
+      // The entitlements come after the seat holders: with them, the seat report is complete.
+      if (result.done) await snapshot(input.syncRunId, 'seats', input.integrationId);
+      return result;
     },
 
     /**
@@ -94,7 +134,7 @@ export function createSyncActivities(deps: ActivityDeps) {
      */
     async finishSync(input: { syncRunId: string; status: 'succeeded' | 'failed'; error: string | null; failureType?: string | null }): Promise<void> {
       const error = input.error === null ? null : tenantSyncError({ error: input.error, failureType: input.failureType }, logger, { syncRunId: input.syncRunId });
-      const run = await finishSyncRun(db, input.syncRunId, input.status, error);
+      const run = input.status === 'succeeded' ? await closeWithSnapshot(input.syncRunId) : await finishSyncRun(db, input.syncRunId, input.status, error);
       if (run) {
         recordSyncFinished(metrics, {
           outcome: input.status,

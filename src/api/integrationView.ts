@@ -9,7 +9,7 @@ import { nextSyncAt } from '../temporal/syncSchedule';
 import { integrationTag, type ApiCache } from './cache/apiCache';
 import type { ApiDeps } from './deps';
 import { reconnectView } from './reconnectView';
-import { streamsView } from './streamsView';
+import { streamsView } from '../reports/streamsView';
 import type { Integration } from './schemas';
 
 /** How long a view waits for the schedule's next run before showing `nextSyncAt: null`. */

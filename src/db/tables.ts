@@ -221,6 +221,22 @@ export interface IntegrationStreamsTable {
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+export type SnapshotKind = 'seats' | 'sync';
+
+/** A stored `/utilization` report (migration 20261207T090000; src/reports/snapshots.ts). */
+export interface UtilizationSnapshotsTable {
+  id: Generated<string>;
+  integration_id: string;
+  /** The run that took it (null once housekeeping removed the run). */
+  sync_run_id: string | null;
+  /** `seats`: when the run's seat part was done; `sync`: when the run succeeded. */
+  kind: SnapshotKind;
+  taken_at: ColumnType<Date, Date | string, Date | string>;
+  inactive_days: number;
+  /** The report's body exactly as `/utilization` answers it. */
+  report: ColumnType<Record<string, unknown>, string, string>;
+}
+
 export interface Database {
   tenants: TenantsTable;
   tenant_api_keys: TenantApiKeysTable;
@@ -234,6 +250,7 @@ export interface Database {
   sync_runs: SyncRunsTable;
   zendesk_rate_limits: ZendeskRateLimitsTable;
   integration_streams: IntegrationStreamsTable;
+  utilization_snapshots: UtilizationSnapshotsTable;
 }
 
 export type Tenant = Selectable<TenantsTable>;

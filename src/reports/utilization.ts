@@ -1,5 +1,5 @@
-import { sql, type Kysely } from 'kysely';
-import type { Database } from '../db/tables';
+import { sql } from 'kysely';
+import type { Db } from '../db/database';
 import { ROLE_TYPE_NAMES, roleTypeName, type ActivityWindow, type RoleTypeName, type Seat, type Usage } from './model';
 import { seatReasonSql, seatSql, usageSql } from './userQuery';
 
@@ -43,62 +43,61 @@ export interface UtilizationView {
 
 const emptySplit = (): SeatSplit => ({ total: 0, active: 0, inactive: 0, suspended: 0 });
 
-export async function utilizationReport(db: Kysely<Database>, integrationId: string, window: ActivityWindow): Promise<UtilizationView> {
-  return db
-    .transaction()
-    .setIsolationLevel('repeatable read')
-    .execute(async (trx) => {
-      // Everyone not known to be deleted or an end user: agents, admins, and users whose role is unknown.
-      const { rows: groups } = await sql<{ role_type: number | null; seat: Seat; seat_reason: string; suspended: boolean | null; usage: Usage; n: number }>`
-        SELECT u.role_type, ${seatSql} AS seat, ${seatReasonSql} AS seat_reason, u.suspended, ${usageSql(window)} AS usage, count(*) AS n
-          FROM zendesk_users u
-          LEFT JOIN zendesk_user_activity a ON a.integration_id = u.integration_id AND a.user_id = u.id
-         WHERE u.integration_id = ${integrationId}::uuid AND u.deleted IS NOT TRUE AND u.role IS DISTINCT FROM 'end-user'
-         GROUP BY 1, 2, 3, 4, 5`.execute(trx);
+/** In one snapshot of the database: its own repeatable-read transaction, or the caller's (a snapshot stored with its run). */
+export async function utilizationReport(db: Db, integrationId: string, window: ActivityWindow): Promise<UtilizationView> {
+  const compute = async (trx: Db): Promise<UtilizationView> => {
+    // Everyone not known to be deleted or an end user: agents, admins, and users whose role is unknown.
+    const { rows: groups } = await sql<{ role_type: number | null; seat: Seat; seat_reason: string; suspended: boolean | null; usage: Usage; n: number }>`
+      SELECT u.role_type, ${seatSql} AS seat, ${seatReasonSql} AS seat_reason, u.suspended, ${usageSql(window)} AS usage, count(*) AS n
+        FROM zendesk_users u
+        LEFT JOIN zendesk_user_activity a ON a.integration_id = u.integration_id AND a.user_id = u.id
+       WHERE u.integration_id = ${integrationId}::uuid AND u.deleted IS NOT TRUE AND u.role IS DISTINCT FROM 'end-user'
+       GROUP BY 1, 2, 3, 4, 5`.execute(trx);
 
-      const lastSync = await trx
-        .selectFrom('sync_runs')
-        .select('finished_at')
-        .where('integration_id', '=', integrationId)
-        .where('status', '=', 'succeeded')
-        .where('finished_at', 'is not', null)
-        .orderBy('finished_at', 'desc')
-        .limit(1)
-        .executeTakeFirst();
+    const lastSync = await trx
+      .selectFrom('sync_runs')
+      .select('finished_at')
+      .where('integration_id', '=', integrationId)
+      .where('status', '=', 'succeeded')
+      .where('finished_at', 'is not', null)
+      .orderBy('finished_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
 
-      const paidSeats = emptySplit();
-      const freeSeats = { total: 0, active: 0, inactive: 0 };
-      const byRoleType = Object.fromEntries([...ROLE_TYPE_NAMES, 'none', 'unknown'].map((k) => [k, emptySplit()])) as UtilizationView['byRoleType'];
-      const unknownSeats: UtilizationView['unknownSeats'] = { total: 0, byReason: {} };
-      for (const g of groups) {
-        if (g.seat === 'unknown') {
-          unknownSeats.total += g.n;
-          unknownSeats.byReason[g.seat_reason] = (unknownSeats.byReason[g.seat_reason] ?? 0) + g.n;
-          continue;
-        }
-        const bucket = g.suspended ? 'suspended' : g.usage;
-        const roleSplit = byRoleType[roleTypeName(g.role_type) ?? 'none'];
-        roleSplit[bucket] += g.n;
-        roleSplit.total += g.n;
-        if (g.seat === 'paid') {
-          paidSeats[bucket] += g.n;
-          paidSeats.total += g.n;
-        } else if (g.seat === 'free') {
-          freeSeats[g.usage] += g.n;
-          freeSeats.total += g.n;
-        }
+    const paidSeats = emptySplit();
+    const freeSeats = { total: 0, active: 0, inactive: 0 };
+    const byRoleType = Object.fromEntries([...ROLE_TYPE_NAMES, 'none', 'unknown'].map((k) => [k, emptySplit()])) as UtilizationView['byRoleType'];
+    const unknownSeats: UtilizationView['unknownSeats'] = { total: 0, byReason: {} };
+    for (const g of groups) {
+      if (g.seat === 'unknown') {
+        unknownSeats.total += g.n;
+        unknownSeats.byReason[g.seat_reason] = (unknownSeats.byReason[g.seat_reason] ?? 0) + g.n;
+        continue;
       }
+      const bucket = g.suspended ? 'suspended' : g.usage;
+      const roleSplit = byRoleType[roleTypeName(g.role_type) ?? 'none'];
+      roleSplit[bucket] += g.n;
+      roleSplit.total += g.n;
+      if (g.seat === 'paid') {
+        paidSeats[bucket] += g.n;
+        paidSeats.total += g.n;
+      } else if (g.seat === 'free') {
+        freeSeats[g.usage] += g.n;
+        freeSeats.total += g.n;
+      }
+    }
 
-      return {
-        asOf: window.asOf.toISOString(),
-        inactiveDays: window.inactiveDays,
-        lastSyncedAt: lastSync?.finished_at ? lastSync.finished_at.toISOString() : null,
-        paidSeats,
-        freeSeats,
-        byRoleType,
-        unknownSeats,
-        // The list itself is paginated: GET …/reclaimable (reclaimable.ts).
-        reclaimable: { count: paidSeats.suspended + paidSeats.inactive, suspended: paidSeats.suspended, inactive: paidSeats.inactive },
-      };
-    });
+    return {
+      asOf: window.asOf.toISOString(),
+      inactiveDays: window.inactiveDays,
+      lastSyncedAt: lastSync?.finished_at ? lastSync.finished_at.toISOString() : null,
+      paidSeats,
+      freeSeats,
+      byRoleType,
+      unknownSeats,
+      // The list itself is paginated: GET …/reclaimable (reclaimable.ts).
+      reclaimable: { count: paidSeats.suspended + paidSeats.inactive, suspended: paidSeats.suspended, inactive: paidSeats.inactive },
+    };
+  };
+  return db.isTransaction ? compute(db) : db.transaction().setIsolationLevel('repeatable read').execute(compute);
 }

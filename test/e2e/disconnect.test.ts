@@ -13,7 +13,7 @@ before(async () => {
 });
 after(() => system?.stop());
 
-const count = async (table: 'ticket_events' | 'zendesk_users' | 'oauth_credentials' | 'sync_checkpoints', id: string) =>
+const count = async (table: 'ticket_events' | 'zendesk_users' | 'oauth_credentials' | 'sync_checkpoints' | 'utilization_snapshots', id: string) =>
   Number((await system.db.selectFrom(table).select(system.db.fn.countAll<number>().as('n')).where('integration_id', '=', id).executeTakeFirstOrThrow()).n);
 
 async function nothingLeftBehind(id: string) {
@@ -47,6 +47,7 @@ test('purging a workspace of 1,000,000 ticket events: 202 at once, then every ro
     SELECT ${id}::uuid, 900000000000 + g, g / 5, 360000000000 + (g % 300), now() - (g % (90 * 86400)) * interval '1 second'
       FROM generate_series(1, 1000000) g`.execute(system.db);
   assert.ok((await count('ticket_events', id)) >= 1_000_000);
+  assert.ok((await count('utilization_snapshots', id)) > 0, 'the sync stored its utilization reports');
   // A reader holding one of its rows keeps the purge from finishing while the DELETE waits, so the answer is
   // 202 however fast this machine deletes (a fast one purges a million rows within the wait).
   let releaseLock!: () => void;
@@ -75,6 +76,7 @@ test('purging a workspace of 1,000,000 ticket events: 202 at once, then every ro
   assert.equal(await count('ticket_events', id), 0);
   assert.equal(await count('zendesk_users', id), 0);
   assert.equal(await count('sync_checkpoints', id), 0);
+  assert.equal(await count('utilization_snapshots', id), 0, 'the stored reports go with the data');
   const activity = await sql<{ n: number }>`SELECT count(*)::int AS n FROM zendesk_user_activity WHERE integration_id = ${id}::uuid`.execute(system.db);
   assert.equal(activity.rows[0]!.n, 0);
   await nothingLeftBehind(id);

@@ -8,8 +8,8 @@ import { decodeCursor, encodeCursor, queryFingerprint, windowFor, type Cursor } 
 import { DEFAULT_SORT, parseSort, sortParam, usageBasis, type Sort, type UserFilters } from '../../reports/model';
 import { countUsers, findUserPage } from '../../reports/userQuery';
 import { userView } from '../../reports/userView';
-import { utilizationReport } from '../../reports/utilization';
-import { reportCompleteness } from '../completeness';
+import { snapshotBody, utilizationBody } from '../../reports/snapshots';
+import { reportCompleteness } from '../../reports/completeness';
 import { reclaimablePage } from '../../reports/reclaimable';
 import { integrationTag, tenantTag, type ApiCache, type CachedReport } from '../cache/apiCache';
 import { ParsedQueries } from '../cache/parsedQueries';
@@ -228,12 +228,19 @@ export function reportsRouter(deps: ApiDeps & { cache: ApiCache; limits: TenantL
     const integration = await ownIntegration(req);
     const tenantId = req.tenant!.id;
     const { inactiveDays, key } = utilizationQueries.get(tenantId, integration.id, req, parseUtilization);
-    const { value } = await cache.reports.get(key, [integrationTag(integration.id), tenantTag(tenantId)], () => tenantComputation(limits, reportGate, res, tenantId, async () => {
-      const window = windowFor(inactiveDays, undefined);
-      const [report, completeness] = await Promise.all([utilizationReport(db, integration.id, window), reportCompleteness(db, integration)]);
-      const body: z.infer<typeof Utilization> = { ...report, completeness: completeness.streams, usageBasis: usageBasis(completeness.activityDays, inactiveDays) };
-      return await cachedReport(body, window.asOf);
-    }));
+    const { value } = await cache.reports.get(key, [integrationTag(integration.id), tenantTag(tenantId)], async () => {
+      // The default inactiveDays: the report the worker stored at the end of the last sync (or when its seat
+      // part was done), one indexed read, as of when it was taken. Other values, or none stored yet: computed.
+      if (inactiveDays === config.inactiveAfterDays) {
+        const stored = await snapshotBody(db, integration.id, inactiveDays);
+        if (stored) return cachedReport(stored.body, stored.takenAt);
+      }
+      return tenantComputation(limits, reportGate, res, tenantId, async () => {
+        const window = windowFor(inactiveDays, undefined);
+        const body: z.infer<typeof Utilization> = await utilizationBody(db, integration, window);
+        return await cachedReport(body, window.asOf);
+      });
+    });
     sendReport(req, res, value);
   });
 

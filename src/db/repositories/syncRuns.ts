@@ -13,6 +13,10 @@ export async function startSyncRun(db: Db, run: { integrationId: string; workflo
 }
 
 /** The integration's newest running run, if any (a unique index allows one). */
+export async function findSyncRun(db: Db, syncRunId: string): Promise<SyncRun | undefined> {
+  return db.selectFrom('sync_runs').selectAll().where('id', '=', syncRunId).executeTakeFirst();
+}
+
 export async function runningSyncRun(db: Db, integrationId: string): Promise<SyncRun | undefined> {
   return db.selectFrom('sync_runs').selectAll().where('integration_id', '=', integrationId).where('status', '=', 'running').orderBy('started_at', 'desc').executeTakeFirst();
 }

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { Db } from '../db/database';
 import { integrationStreams } from '../db/repositories/integrationStreams';
 import type { Integration } from '../db/tables';
-import type { SyncStreams } from './schemas';
+import type { SyncStreams } from '../api/schemas';
 import { streamsView } from './streamsView';
 
 /**

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { IntegrationStream, StreamProgressRecord } from '../db/repositories/integrationStreams';
 import type { Integration as IntegrationRow, SyncStream } from '../db/tables';
-import type { SyncStreams } from './schemas';
+import type { SyncStreams } from '../api/schemas';
 
 /**
  * How complete an integration's data is, stream by stream (integration_streams, written by the sync's
