@@ -520,7 +520,7 @@ const ROUTES: RouteSpec[] = [
     operationId: 'getUtilization',
     summary: 'License utilization: paid and free seats, by role type, reclaimable seats',
     description:
-      `Over agents and admins that are not deleted. A suspended agent still holds a paid seat until downgraded to end user: it is counted in \`paidSeats.suspended\` and listed as reclaimable with reason \`suspended\`. ${CACHING}`,
+      `Over agents and admins that are not deleted. A suspended agent still holds a paid seat until downgraded to end user: it is counted in \`paidSeats.suspended\` and listed as reclaimable with reason \`suspended\` (the seats: \`GET /v1/integrations/{id}/reclaimable\`). For the server's default \`inactiveDays\` this is the report the worker stored when the last sync's seat part was done or the sync succeeded (a utilization snapshot): \`asOf\` is when it was taken. Other \`inactiveDays\`, or before the first snapshot, are computed at the request. ${CACHING}`,
     tag: 'reports',
     security: 'tenant',
     params: IntegrationIdParams,
