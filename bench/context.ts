@@ -146,7 +146,7 @@ export async function runFloorProcess(
       out += c.toString();
       const line = /^RESULT (.*)$/m.exec(out);
       if (line && !result) {
-        result = JSON.parse(line[1]) as FloorResult;
+        result = JSON.parse(line[1]!) as FloorResult;
         void (onDone ? onDone(child.pid!) : Promise.resolve()).finally(() => child.stdin.end('bye\n'));
       }
     });

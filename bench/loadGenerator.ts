@@ -85,7 +85,7 @@ async function autocannonLoad({ url, paths, headers, connections, durationS }: L
 /** The value at quantile `q` of sorted numbers (nearest rank). */
 export function quantile(sorted: ArrayLike<number>, q: number): number {
   if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? NaN;
 }
 
 /**
@@ -138,10 +138,10 @@ export function parseH2load(output: string, requestLog: string): LoadResult {
     p50: quantile(latencies, 0.5),
     p90: quantile(latencies, 0.9),
     p99: quantile(latencies, 0.99),
-    max: latencies.length ? latencies[latencies.length - 1] : NaN,
-    requests: done,
-    rps: done / Number(finished[1]),
-    errors: errored,
+    max: latencies.at(-1) ?? NaN,
+    requests: done!,
+    rps: done! / Number(finished[1]),
+    errors: errored!,
     timeouts: latencies.filter((ms) => ms > TIMEOUT_S * 1000).length,
     non2xx: Number(statuses[2]) + Number(statuses[3]) + Number(statuses[4]),
     status4xx: Number(statuses[3]),

@@ -127,6 +127,7 @@ export async function runRawFloor(opts: {
 
 if (require.main === module) {
   const [integrationId, subdomain, eventsStartTime, tableSuffix] = process.argv.slice(2);
+  if (!integrationId || !subdomain || !eventsStartTime || !tableSuffix) throw new Error('usage: rawFloor <integrationId> <subdomain> <eventsStartTime> <tableSuffix>');
   const config = loadConfig(process.env, 'worker');
   // Tells the parent it is done, then waits for a line on stdin (the parent reads CPU times meanwhile).
   const beforeCleanup = async (result: FloorResult) => {

@@ -118,7 +118,7 @@ async function main(): Promise<number> {
   const results: Record<string, ScenarioResult> = {};
   const errors: Record<string, string> = {};
   try {
-    const pgVersion = (await sql<{ v: string }>`select current_setting('server_version') as v`.execute(h.db)).rows[0].v;
+    const pgVersion = (await sql<{ v: string }>`select current_setting('server_version') as v`.execute(h.db)).rows[0]!.v;
     const info = machine(`PostgreSQL ${pgVersion}`, temporalVersion);
     const ctx: Context = { h, preset, results };
     for (const s of scenarios) {

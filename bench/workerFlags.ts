@@ -22,7 +22,9 @@ export function expandShell(text: string, env: NodeJS.ProcessEnv): string {
 /** The `start:worker` script as written in package.json. */
 export function startWorkerScript(): string {
   const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-  return pkg.scripts['start:worker'];
+  const script = pkg.scripts['start:worker'];
+  if (script === undefined) throw new Error('package.json has no start:worker script');
+  return script;
 }
 
 /** The Node flags between `node` and the worker's entry point, unexpanded (as written). */

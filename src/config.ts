@@ -10,7 +10,7 @@ import { parseBudget, type Budget } from './api/limits/budget';
  * a bad or missing value stops the process with a single message naming each problem.
  */
 
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const DURATION_UNITS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 const DAY_MS = 86_400_000;
 
 /** ACTIVITY_RETENTION_DAYS by default (also the cap of `inactiveDays` the OpenAPI schemas show by default). */
@@ -20,7 +20,8 @@ export const DEFAULT_ACTIVITY_RETENTION_DAYS = 400;
 export function parseDuration(text: string): number | undefined {
   const match = /^(\d+)(ms|s|m|h|d)$/.exec(text.trim());
   if (!match) return undefined;
-  return Number(match[1]) * DURATION_UNITS[match[2]];
+  const [, count, unit] = match as unknown as [string, string, keyof typeof DURATION_UNITS];
+  return Number(count) * DURATION_UNITS[unit];
 }
 
 const duration = (min: number, max: number, label: string) =>

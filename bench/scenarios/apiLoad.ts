@@ -26,7 +26,7 @@ const failed = (r: LoadResult) => r.errors + r.timeouts + r.non2xx;
 
 /** The round whose p99 is the median of the rounds' (an odd number of rounds). */
 function medianRound(rounds: LoadResult[]): LoadResult {
-  return [...rounds].sort((a, b) => a.p99 - b.p99)[Math.floor(rounds.length / 2)];
+  return [...rounds].sort((a, b) => a.p99 - b.p99)[Math.floor(rounds.length / 2)]!;
 }
 
 async function timed(url: string, headers: Record<string, string>): Promise<number> {
@@ -37,7 +37,7 @@ async function timed(url: string, headers: Record<string, string>): Promise<numb
   return performance.now() - t0;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
 export const apiLoad: Scenario = {
   name: 'api',
@@ -58,7 +58,7 @@ export const apiLoad: Scenario = {
       `${base}/users?createdAfter=2020-01-01&sort=createdAt&limit=200`,
     ];
     // A second page, by cursor, of one listing.
-    const first = await h.api('GET', usersPaths[1].slice(0), undefined, h.tenantKey);
+    const first = await h.api('GET', usersPaths[1]!.slice(0), undefined, h.tenantKey);
     if (first.status !== 200) throw new Error(`GET users failed: ${first.status} ${first.text}`);
     if (first.json.nextCursor) usersPaths.push(`${usersPaths[1]}&cursor=${encodeURIComponent(first.json.nextCursor)}`);
     const utilizationPaths = [`${base}/utilization`, `${base}/utilization?inactiveDays=60`];
@@ -91,7 +91,7 @@ export const apiLoad: Scenario = {
     const progress = () => sql`SELECT pg_notify('report_changes', ${`progress:${synced.integrationId}`})`.execute(h.db);
 
     // The mix: each connection cycles through 8 /users requests and 2 /utilization requests.
-    const mix = [...usersPaths.slice(0, 4), utilizationPaths[0], ...usersPaths.slice(4), utilizationPaths[1]];
+    const mix = [...usersPaths.slice(0, 4), utilizationPaths[0]!, ...usersPaths.slice(4), utilizationPaths[1]!];
     const { connections, durationS } = preset.apiLoad;
     const generator = loadGeneratorName();
     const load = (url: string, paths: string[], hdrs: Record<string, string>, conns: number, seconds: number) =>
@@ -197,7 +197,7 @@ export const apiLoad: Scenario = {
         { metric: 'mix (report cache warm): p50 latency', value: `${fmt(mixed.p50)} ms` },
         { metric: 'mix (report cache warm): p99 latency', value: `${fmt(mixed.p99)} ms (rounds: ${rounds(mixes)})`, target: `< ${TARGET_P99_MS} ms`, met: mixed.p99 < TARGET_P99_MS },
         { metric: 'mix: errors (connection, timeout after 10 s, non-2xx), all rounds', value: `${mixFailures} (${fmt(mixRequests)} responses, median round ${fmt(mixed.rps)} req/s)`, target: '0', met: mixFailures === 0 && mixRequests > 0 },
-        { metric: 'mix: CPU time (ms), all rounds', value: `API ${fmt(mixCpu.api)}, PostgreSQL ${fmt(mixCpu.postgres)}, ${generator === 'h2load' ? `h2load ${fmt(generatorCpu)}, bench process ${fmt(mixCpu.bench)}` : `autocannon+sandbox ${fmt(mixCpu.bench)}`} (${ROUNDS * roundS} s × 2 cores = ${fmt(ROUNDS * roundS * 2000)})` },
+        { metric: 'mix: CPU time (ms), all rounds', value: `API ${fmt(mixCpu.api!)}, PostgreSQL ${fmt(mixCpu.postgres!)}, ${generator === 'h2load' ? `h2load ${fmt(generatorCpu)}, bench process ${fmt(mixCpu.bench!)}` : `autocannon+sandbox ${fmt(mixCpu.bench!)}`} (${ROUNDS * roundS} s × 2 cores = ${fmt(ROUNDS * roundS * 2000)})` },
         { metric: 'reference: /healthz, same load', value: `${line(reference)} (p99 rounds: ${rounds(references)})` },
         { metric: 'mix p99 ÷ reference p99 (median rounds)', value: `×${fmt(mixed.p99 / Math.max(1, reference.p99), 2)}` },
         { metric: 'mix, same API with the per-tenant budgets off (before them), same rounds', value: `${line(unbudgetedMix)} (p99 rounds: ${rounds(unbudgetedMixes)})` },

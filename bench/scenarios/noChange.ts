@@ -51,7 +51,7 @@ export const noChange: Scenario = {
     const worstUsers = Math.max(...runs.map((r) => r.users));
     const worstEvents = Math.max(...runs.map((r) => r.ticketEvents));
     const unchanged = runs.every((r) => r.usersSynced === 0 && r.eventsSynced === 0);
-    log(`nochange: requests users ${worstUsers}, events ${worstEvents}; median ${fmt(median(runs.map((r) => r.syncMs)))} ms`);
+    log(`nochange: requests users ${worstUsers}, events ${worstEvents}; median ${fmt(median(runs.map((r) => r.syncMs))!)} ms`);
     return {
       title: this.title,
       metrics: { workspace: { users: synced.users, events: synced.events }, runs },
@@ -60,8 +60,8 @@ export const noChange: Scenario = {
         { metric: 'requests: users stream (most of any re-sync)', value: String(worstUsers), target: '1', met: worstUsers === 1 },
         { metric: 'requests: ticket events stream (most of any re-sync)', value: String(worstEvents), target: '1', met: worstEvents === 1 },
         { metric: 'rows written', value: unchanged ? '0 users, 0 events' : runs.map((r) => `${r.usersSynced}/${r.eventsSynced}`).join(', '), target: '0', met: unchanged },
-        { metric: 'time, median (sync_runs)', value: `${fmt(median(runs.map((r) => r.syncMs)))} ms` },
-        { metric: 'time, median (API call → run finished)', value: `${fmt(median(runs.map((r) => r.wallMs)))} ms` },
+        { metric: 'time, median (sync_runs)', value: `${fmt(median(runs.map((r) => r.syncMs))!)} ms` },
+        { metric: 'time, median (API call → run finished)', value: `${fmt(median(runs.map((r) => r.wallMs))!)} ms` },
       ],
     };
   },

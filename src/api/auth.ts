@@ -19,7 +19,7 @@ function bearer(req: Request): string {
   const header = req.get('authorization');
   if (!header) throw unauthorized('Send an API key as `Authorization: Bearer <key>`.');
   const match = /^Bearer ([\x21-\x7e]{1,512})$/.exec(header);
-  if (!match) throw unauthorized('The Authorization header must be `Bearer <key>`.');
+  if (!match?.[1]) throw unauthorized('The Authorization header must be `Bearer <key>`.');
   return match[1];
 }
 

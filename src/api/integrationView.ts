@@ -157,5 +157,6 @@ class ScheduleNotListed extends Error {}
  * (GET /v1/integrations/:id, right after a connect too), several with one call for the whole page.
  */
 export async function integrationViews(deps: ApiDeps & { cache?: ApiCache }, rows: IntegrationRow[]): Promise<Array<z.infer<typeof Integration>>> {
-  return rows.length === 1 ? [await integrationView(deps, rows[0])] : integrationPageViews(deps, rows);
+  const [only, ...others] = rows;
+  return only && others.length === 0 ? [await integrationView(deps, only)] : integrationPageViews(deps, rows);
 }

@@ -4,7 +4,7 @@ import type { ApiDeps } from './deps';
 
 /** The API is ready while PostgreSQL and Temporal both answer (Temporal within 2 s). */
 export async function apiReadiness(deps: Pick<ApiDeps, 'db' | 'temporal'>): Promise<ReadyState> {
-  const checks: Record<string, 'ok' | 'unreachable'> = {};
+  const checks: Record<'postgres' | 'temporal', 'ok' | 'unreachable'> = { postgres: 'unreachable', temporal: 'unreachable' };
   await Promise.all([
     sql`select 1`.execute(deps.db).then(() => (checks.postgres = 'ok'), () => (checks.postgres = 'unreachable')),
     deps.temporal

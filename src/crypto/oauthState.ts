@@ -26,7 +26,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export function verifyStateSignature(box: SecretBox, state: string): StateCheck {
   const parts = state.split('.');
   if (parts.length !== 4) return { ok: false, reason: 'The state parameter is malformed.' };
-  const [flowId, integrationId, exp, signature] = parts;
+  const [flowId, integrationId, exp, signature] = parts as [string, string, string, string];
   if (!UUID.test(flowId) || !UUID.test(integrationId) || !/^\d{1,12}$/.test(exp)) {
     return { ok: false, reason: 'The state parameter is malformed.' };
   }

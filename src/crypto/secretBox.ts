@@ -64,9 +64,14 @@ export class SecretBox {
     });
   }
 
+  /** The key new values are sealed under: the first of the ring (the constructor refuses an empty ring). */
+  private get current() {
+    return this.ring[0]!;
+  }
+
   /** The id new values are sealed under. */
   get currentKeyId(): string {
-    return this.ring[0].id;
+    return this.current.id;
   }
 
   /** Every key of the ring, current first (ids and labels only). */
@@ -85,7 +90,7 @@ export class SecretBox {
   }
 
   encrypt(plaintext: string, binding: SecretBinding): string {
-    const key = this.ring[0];
+    const key = this.current;
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', key.enc, iv, { authTagLength: TAG_BYTES });
     cipher.setAAD(Buffer.from(associatedData(binding)));
@@ -102,14 +107,16 @@ export class SecretBox {
       if (!key) {
         throw new SecretUnreadableError(`The stored ${where} was encrypted under key ${parts[1]}, which is not in ENCRYPTION_KEYS (keys: ${this.ring.map((k) => k.id).join(', ')})`, 'unknown_key');
       }
-      const opened = this.open(key, parts[2], parts[3], parts[4], associatedData(binding));
+      const [, , iv, body, tag] = parts as [string, string, string, string, string];
+      const opened = this.open(key, iv, body, tag, associatedData(binding));
       if (opened === undefined) throw new SecretUnreadableError(`The stored ${where} does not authenticate: it was altered, or belongs to another row or field`, 'authentication');
       return opened;
     }
     if (parts[0] === 'v1' && parts.length === 4) {
       // No key id in the first format: whichever key of the ring sealed it authenticates (GCM fails fast for the others).
+      const [, iv, body, tag] = parts as [string, string, string, string];
       for (const key of this.ring) {
-        const opened = this.open(key, parts[1], parts[2], parts[3], legacyAssociatedData(binding));
+        const opened = this.open(key, iv, body, tag, legacyAssociatedData(binding));
         if (opened !== undefined) return opened;
       }
       throw new SecretUnreadableError(`The stored ${where} (first format) does not authenticate under any key of ENCRYPTION_KEYS`, 'authentication');
@@ -135,7 +142,7 @@ export class SecretBox {
 
   /** HMAC-SHA256 under the current key's signing subkey, base64url. */
   sign(data: string): string {
-    return createHmac('sha256', this.ring[0].mac).update(data).digest('base64url');
+    return createHmac('sha256', this.current.mac).update(data).digest('base64url');
   }
 
   /**

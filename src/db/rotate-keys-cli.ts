@@ -24,7 +24,7 @@ async function main(): Promise<number> {
     c.format === 'v2' ? `key ${c.keyId} (${labels.get(c.keyId!) ?? 'NOT in ENCRYPTION_KEYS'})` : c.format === 'v1' ? 'first format (v1, no key id: rewritten by this command)' : 'unknown format';
   const db = createDb(config.databaseUrl!, 1);
   try {
-    console.log(`Current key: ${box.currentKeyId} (${box.keys[0].label}); ring: ${box.keys.map((k) => `${k.label}=${k.id}`).join(', ')}`);
+    console.log(`Current key: ${box.currentKeyId} (${box.keys[0]?.label}); ring: ${box.keys.map((k) => `${k.label}=${k.id}`).join(', ')}`);
     if (!values.status) {
       const result = await rotateSecrets(db, box, {
         batchSize,

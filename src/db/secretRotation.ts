@@ -94,7 +94,7 @@ async function rotateTable(db: Kysely<Database>, box: SecretBox, table: SecretTa
         const updates: Record<string, string> = {};
         for (const column of columns) {
           const value = row[column];
-          if (value === null || box.isCurrent(value)) continue;
+          if (value === null || value === undefined || box.isCurrent(value)) continue;
           const binding = bindingOf(table, rowKey, column as SecretColumn<typeof table>);
           try {
             // The value read under the row lock, re-sealed: never a value read before the lock.

@@ -166,7 +166,7 @@ const and = (conditions: RawBuilder<SqlBool>[]) => sql.join(conditions, sql` AND
 
 export async function countUsers(db: Db, integrationId: string, filters: UserFilters, window: ActivityWindow): Promise<number> {
   const { rows } = await sql<{ total: number }>`SELECT count(*) AS total FROM ${FROM_USERS} WHERE ${and(filterConditions(integrationId, filters, window))}`.execute(db);
-  return rows[0].total;
+  return rows[0]?.total ?? 0;
 }
 
 /** The stored user columns a report row carries (every contract field), in SELECT order. */
@@ -315,6 +315,6 @@ export async function findUserPage(db: Db, req: PageRequest): Promise<Page> {
 
   if (rows.length <= limit) return { rows };
   const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  return { rows: page, next: { key: last.cursor_key, id: last.id } };
+  const last = page.at(-1);
+  return last ? { rows: page, next: { key: last.cursor_key, id: last.id } } : { rows: page };
 }

@@ -19,7 +19,7 @@ export function authenticate(ctx: RequestContext): Auth {
     return { kind: 'invalid', scheme: 'other', reply: couldNotAuthenticate() };
   }
   const oauth = ctx.ws.oauth;
-  const token = oauth.accessToken(m[1]);
+  const token = oauth.accessToken(m[1]!);
   if (!token || token.revoked) return { kind: 'invalid', scheme: 'bearer', reply: invalidToken() };
   if (token.expiresAt !== null && ctx.now >= token.expiresAt) return { kind: 'invalid', scheme: 'bearer', reply: invalidToken() };
   const grant = oauth.grant(token.grantId);

@@ -47,7 +47,7 @@ export function actorsFrom(users: UserStore, seed: number, ownerId: number): Act
 
 /** A skewed pick: a few agents do most of the work, like real help desks. */
 export function pickAgent(actors: Actors, rng: Prng): number {
-  return actors.agents[Math.floor(Math.pow(rng.next(), 1.7) * actors.agents.length)];
+  return actors.agents[Math.floor(Math.pow(rng.next(), 1.7) * actors.agents.length)]!;
 }
 
 export function pickEndUser(actors: Actors, rng: Prng): number {
@@ -85,13 +85,13 @@ export function generateEvents(ctx: EventGenContext, actors: Actors): EventStore
     const giants = Math.max(1, Math.floor(ctx.count / 400_000));
     for (let g = 0; g < giants; g++) {
       const pos = Math.floor(rng.next() * sizes.length);
-      sizes[pos] += Math.min(Math.floor(ctx.count / 3), rng.int(1000, 1800));
+      sizes[pos]! += Math.min(Math.floor(ctx.count / 3), rng.int(1000, 1800));
     }
   }
   // Trim back to exactly count.
   total = 0;
   let groups = 0;
-  while (groups < sizes.length && total + sizes[groups] <= ctx.count) total += sizes[groups++];
+  while (groups < sizes.length && total + sizes[groups]! <= ctx.count) total += sizes[groups++]!;
   if (total < ctx.count) sizes[groups++] = ctx.count - total;
   sizes.length = groups;
 
@@ -109,9 +109,9 @@ export function generateEvents(ctx: EventGenContext, actors: Actors): EventStore
     lastTs = ts;
     const size = sizes[g];
     // Big bursts are one actor touching many tickets at once.
-    const bulk = size >= 9;
+    const bulk = size! >= 9;
     const bulkUpdater = bulk ? (rng.chance(0.5) ? -1 : pickAgent(actors, rng)) : 0;
-    for (let k = 0; k < size; k++) {
+    for (let k = 0; k < size!; k++) {
       id += EVENT_ID_STEP;
       const ticketId = 1 + Math.floor(Math.min(0.9999, x * 0.85 + rng.next() * 0.15) * tickets);
       const e = bulk

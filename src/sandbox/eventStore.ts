@@ -79,16 +79,16 @@ export class EventStore {
   private highestId = 0;
 
   get lastTimestamp(): number {
-    return this.n > 0 ? this.ts[this.n - 1] : 0;
+    return this.n > 0 ? this.ts[this.n - 1]! : 0;
   }
 
   timestampAt(i: number): number {
     this.reads++;
-    return this.ts[i];
+    return this.ts[i]!;
   }
 
   idAt(i: number): number {
-    return this.ids[i];
+    return this.ids[i]!;
   }
 
   /** First index whose timestamp is >= t. */
@@ -97,7 +97,7 @@ export class EventStore {
     let hi = this.n;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.ts[mid] < t) lo = mid + 1;
+      if (this.ts[mid]! < t) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -109,21 +109,21 @@ export class EventStore {
     let hi = this.n;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.ts[mid] <= t) lo = mid + 1;
+      if (this.ts[mid]! <= t) lo = mid + 1;
       else hi = mid;
     }
     return lo;
   }
 
   summary(i: number): TicketEventSummary {
-    const author = this.authors[i];
+    const author = this.authors[i]!;
     return {
-      id: this.ids[i],
-      ticket_id: this.tickets[i],
-      timestamp: this.ts[i],
-      updater_id: this.updaters[i],
+      id: this.ids[i]!,
+      ticket_id: this.tickets[i]!,
+      timestamp: this.ts[i]!,
+      updater_id: this.updaters[i]!,
       comment_author_id: Number.isNaN(author) ? null : author,
-      comment_public: Number.isNaN(author) ? null : (this.flags[i] & PUBLIC_BIT) !== 0,
+      comment_public: Number.isNaN(author) ? null : (this.flags[i]! & PUBLIC_BIT) !== 0,
     };
   }
 
@@ -138,7 +138,7 @@ export class EventStore {
     const first = sorted[0];
     const lastIdx = this.n - 1;
     const appendable =
-      this.n === 0 || first.timestamp > this.ts[lastIdx] || (first.timestamp === this.ts[lastIdx] && first.id > this.ids[lastIdx]);
+      this.n === 0 || first!.timestamp > this.ts[lastIdx]! || (first!.timestamp === this.ts[lastIdx] && first!.id > this.ids[lastIdx]!);
     if (appendable) {
       for (const e of sorted) this.pushSorted(e);
       return;
@@ -158,18 +158,18 @@ export class EventStore {
     while (a < old.n || b < sorted.length) {
       const takeOld =
         b >= sorted.length ||
-        (a < old.n && (old.ts[a] < sorted[b].timestamp || (old.ts[a] === sorted[b].timestamp && old.ids[a] < sorted[b].id)));
+        (a < old.n && (old.ts[a]! < sorted[b]!.timestamp || (old.ts[a] === sorted[b]!.timestamp && old.ids[a]! < sorted[b]!.id)));
       if (takeOld) {
         const i = this.n++;
-        this.ids[i] = old.ids[a];
-        this.tickets[i] = old.tickets[a];
-        this.ts[i] = old.ts[a];
-        this.updaters[i] = old.updaters[a];
-        this.authors[i] = old.authors[a];
-        this.flags[i] = old.flags[a];
+        this.ids[i] = old.ids[a]!;
+        this.tickets[i] = old.tickets[a]!;
+        this.ts[i] = old.ts[a]!;
+        this.updaters[i] = old.updaters[a]!;
+        this.authors[i] = old.authors[a]!;
+        this.flags[i] = old.flags[a]!;
         a++;
       } else {
-        this.pushSorted(sorted[b++]);
+        this.pushSorted(sorted[b++]!);
       }
     }
   }
@@ -180,12 +180,12 @@ export class EventStore {
     const id = this.ids[i];
     const timestamp = this.ts[i];
     const updaterId = this.updaters[i];
-    const author = this.authors[i];
-    const kind = (this.flags[i] & KIND_MASK) as EventKind;
-    const isPublic = (this.flags[i] & PUBLIC_BIT) !== 0;
+    const author = this.authors[i]!;
+    const kind = (this.flags[i]! & KIND_MASK) as EventKind;
+    const isPublic = (this.flags[i]! & PUBLIC_BIT) !== 0;
     const hasComment = !Number.isNaN(author);
-    const rng = new Prng(hash32(this.seed, 0xe7e7, id));
-    const createdAt = new Date(timestamp * 1000).toISOString().replace('.000Z', 'Z');
+    const rng = new Prng(hash32(this.seed, 0xe7e7, id!));
+    const createdAt = new Date(timestamp! * 1000).toISOString().replace('.000Z', 'Z');
     const via = viaFor(kind, rng);
     const system = kind === EventKind.System ? {} : systemFor(rng);
     const commentFlags = { comment_present: hasComment, comment_public: hasComment && isPublic };
@@ -194,7 +194,7 @@ export class EventStore {
     switch (kind) {
       case EventKind.TicketCreated:
         children.push({
-          id: id + 1,
+          id: id! + 1,
           via,
           via_reference_id: null,
           subject: rng.pick(SUBJECTS),
@@ -206,7 +206,7 @@ export class EventStore {
         break;
       case EventKind.System:
         children.push({
-          id: id + 1,
+          id: id! + 1,
           via,
           via_reference_id: 360_000_000_000 + rng.int(1, 40),
           subject: 'Request received: {{ticket.title}}',
@@ -219,20 +219,20 @@ export class EventStore {
       case EventKind.AgentChange:
         children.push(
           rng.chance(0.5)
-            ? { id: id + 1, via, via_reference_id: null, priority: 'high', event_type: 'Change', previous_value: 'normal', ...commentFlags }
-            : { id: id + 1, via, via_reference_id: null, assignee_id: updaterId, event_type: 'Change', previous_value: null, ...commentFlags },
+            ? { id: id! + 1, via, via_reference_id: null, priority: 'high', event_type: 'Change', previous_value: 'normal', ...commentFlags }
+            : { id: id! + 1, via, via_reference_id: null, assignee_id: updaterId, event_type: 'Change', previous_value: null, ...commentFlags },
         );
         break;
       default: {
         const [from, to] = kind === EventKind.EndUserReply ? ['pending', 'open'] : rng.pick([['new', 'open'], ['open', 'pending'], ['open', 'solved']]);
-        children.push({ id: id + 1, via, via_reference_id: null, status: to, event_type: 'Change', previous_value: from, ...commentFlags });
+        children.push({ id: id! + 1, via, via_reference_id: null, status: to, event_type: 'Change', previous_value: from, ...commentFlags });
       }
     }
     if (includeComments && hasComment) {
       const body = rng.pick(COMMENT_BODIES);
       // On comment events `via` is an object, unlike on the audit and its other children (recorded).
       children.push({
-        id: id + 2,
+        id: id! + 2,
         via: { channel: VIA_CHANNEL[via] ?? 'web', source: { from: {}, to: {}, rel: null } },
         via_reference_id: null,
         type: 'Comment',

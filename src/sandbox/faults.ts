@@ -51,13 +51,13 @@ export class FaultController {
     const qi = this.queue.findIndex((f) => matches(f, rawPath, path, dataEndpoint));
     if (qi >= 0) {
       const f = this.queue[qi];
-      f.remaining--;
-      if (f.remaining <= 0) this.queue.splice(qi, 1);
+      f!.remaining--;
+      if (f!.remaining <= 0) this.queue.splice(qi, 1);
       return {
-        kind: f.kind,
-        retryAfterSeconds: f.retryAfterSeconds === undefined ? 1 : f.retryAfterSeconds,
-        slowMs: f.slowMs ?? DEFAULT_SLOW_MS,
-        malformed: f.malformed ?? 'truncated',
+        kind: f!.kind,
+        retryAfterSeconds: f!.retryAfterSeconds === undefined ? 1 : f!.retryAfterSeconds,
+        slowMs: f!.slowMs ?? DEFAULT_SLOW_MS,
+        malformed: f!.malformed ?? 'truncated',
       };
     }
     const c = this.config;

@@ -15,12 +15,12 @@ export class IdIndex {
 
   /** The store index of the k-th member in id order. */
   at(k: number): number {
-    return this.items[k];
+    return this.items[k]!;
   }
 
   /** Appends a member whose id is above every member's (bulk load in id order). */
   push(index: number): void {
-    if (this.n > 0 && this.idOf(this.items[this.n - 1]) >= this.idOf(index)) throw new Error('IdIndex.push out of order');
+    if (this.n > 0 && this.idOf(this.items[this.n - 1]!) >= this.idOf(index)) throw new Error('IdIndex.push out of order');
     this.reserve(this.n + 1);
     this.items[this.n++] = index;
   }
@@ -47,7 +47,7 @@ export class IdIndex {
     let hi = this.n;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.idOf(this.items[mid]) < id) lo = mid + 1;
+      if (this.idOf(this.items[mid]!) < id) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -59,7 +59,7 @@ export class IdIndex {
     let hi = this.n;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.idOf(this.items[mid]) <= id) lo = mid + 1;
+      if (this.idOf(this.items[mid]!) <= id) lo = mid + 1;
       else hi = mid;
     }
     return lo;

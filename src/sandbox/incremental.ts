@@ -77,14 +77,14 @@ export function incrementalUsersCursor(ctx: RequestContext): Reply {
     let k = store.firstAtOrAfter(pos) - 1;
     for (; k >= 0 && picked.length < perPage; k--) if (eligible(k)) picked.push(store.byUpdatedAt(k));
     picked.reverse();
-    const next = picked.length > 0 ? store.firstAfter(store.positionOf(picked[picked.length - 1])) : store.firstAtOrAfter(pos);
+    const next = picked.length > 0 ? store.firstAfter(store.positionOf(picked[picked.length - 1]!)) : store.firstAtOrAfter(pos);
     endOfStream = !(next < store.size && eligible(next));
   }
 
   const epoch = quirks.cursorEpoch;
-  const afterPos = picked.length > 0 ? store.positionOf(picked[picked.length - 1]) : pos;
+  const afterPos = picked.length > 0 ? store.positionOf(picked[picked.length - 1]!) : pos;
   let afterCursor = encodeExportCursor(afterPos, 'after', epoch);
-  const beforeCursor = firstPage ? null : encodeExportCursor(picked.length > 0 ? store.positionOf(picked[0]) : pos, 'before', epoch);
+  const beforeCursor = firstPage ? null : encodeExportCursor(picked.length > 0 ? store.positionOf(picked[0]!) : pos, 'before', epoch);
   if (quirks.stallUsersCursor && !firstPage && cursor !== null) {
     // Pathological on purpose: the cursor does not advance, and the stream claims there is more.
     afterCursor = cursor;

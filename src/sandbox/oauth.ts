@@ -149,7 +149,7 @@ const invalidGrant = () => oauthError(400, 'invalid_grant', INVALID_GRANT);
 function basicCredentials(header: string | undefined): { id: string; secret: string } | null {
   const m = header ? /^Basic\s+(\S+)$/i.exec(header) : null;
   if (!m) return null;
-  const decoded = Buffer.from(m[1], 'base64').toString('utf8');
+  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
   const i = decoded.indexOf(':');
   if (i < 0) return null;
   return { id: decodeURIComponent(decoded.slice(0, i)), secret: decodeURIComponent(decoded.slice(i + 1)) };

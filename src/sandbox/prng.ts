@@ -59,7 +59,7 @@ export class Prng {
   }
 
   pick<T>(items: ArrayLike<T>): T {
-    return items[Math.floor(this.next() * items.length)];
+    return items[Math.floor(this.next() * items.length)]!;
   }
 
   /** Picks a value by relative weight: weighted([['a', 3], ['b', 1]]). */
@@ -71,6 +71,6 @@ export class Prng {
       r -= w;
       if (r < 0) return value;
     }
-    return choices[choices.length - 1][0];
+    return choices[choices.length - 1]![0];
   }
 }

@@ -61,7 +61,7 @@ export function isValidScope(scope: string): boolean {
   return parts.every((p) => {
     if (p === 'read' || p === 'write' || p === 'impersonate') return true;
     const m = /^([a-z_]+):(read|write)$/.exec(p);
-    return m !== null && RESOURCES.includes(m[1]);
+    return m !== null && RESOURCES.includes(m[1]!);
   });
 }
 

@@ -37,7 +37,7 @@ export const USER_FIELD_KEYS = ['cost_center', 'contract_renewal', 'vip_customer
 /** custom_role_id as Zendesk sets it for a role: the admin role for admins, the custom role for role_type 0. */
 export function customRoleIdFor(role: Role, roleType: RoleType, current: number | null): number | null {
   if (role === 'admin' && (roleType === 4 || roleType === 5)) return ADMIN_ROLE_ID;
-  if (role === 'agent' && roleType === 0) return current !== null && CUSTOM_ROLE_IDS.includes(current) ? current : CUSTOM_ROLE_IDS[0];
+  if (role === 'agent' && roleType === 0) return current !== null && CUSTOM_ROLE_IDS.includes(current) ? current : CUSTOM_ROLE_IDS[0]!;
   return null;
 }
 

@@ -37,7 +37,7 @@ export class UserStore {
   /** Indexes sorted by (updated_at, id) (the incremental export order). */
   private byUpdated = new Uint32Array(0);
   /** Active agents (code 1) and admins (code 2) by id: what the role-filtered list walks. */
-  private readonly staff: Record<StaffCode, IdIndex> = { 1: new IdIndex((i) => this.ids[i]), 2: new IdIndex((i) => this.ids[i]) };
+  private readonly staff: Record<StaffCode, IdIndex> = { 1: new IdIndex((i) => this.ids[i]!), 2: new IdIndex((i) => this.ids[i]!) };
   /** Active users per role code (users/count). */
   private readonly activeCounts = [0, 0, 0];
   /**
@@ -68,7 +68,7 @@ export class UserStore {
       if (c.active) store.joinIndexes(i, code, true);
     }
     store.count = ctx.count;
-    store.maxId = ctx.count > 0 ? store.ids[ctx.count - 1] : 0;
+    store.maxId = ctx.count > 0 ? store.ids[ctx.count - 1]! : 0;
     store.sortUpdatedOrder();
     return store;
   }
@@ -85,9 +85,9 @@ export class UserStore {
     let wholeSeconds = true;
     for (let i = 0; i < n; i++) {
       const ms = this.updated[i];
-      if (ms < min) min = ms;
-      if (ms > max) max = ms;
-      if (ms % 1000 !== 0) wholeSeconds = false;
+      if (ms! < min) min = ms!;
+      if (ms! > max) max = ms!;
+      if (ms! % 1000 !== 0) wholeSeconds = false;
     }
     const order = this.byUpdated.subarray(0, n);
     if (n === 0) return;
@@ -96,9 +96,9 @@ export class UserStore {
       return;
     }
     const keys = new Float64Array(n);
-    for (let i = 0; i < n; i++) keys[i] = ((this.updated[i] - min) / 1000) * SORT_INDEX_BITS + i;
+    for (let i = 0; i < n; i++) keys[i] = ((this.updated[i]! - min) / 1000) * SORT_INDEX_BITS + i;
     keys.sort();
-    for (let k = 0; k < n; k++) order[k] = keys[k] % SORT_INDEX_BITS;
+    for (let k = 0; k < n; k++) order[k] = keys[k]! % SORT_INDEX_BITS;
   }
 
   get size(): number {
@@ -114,15 +114,15 @@ export class UserStore {
     const k = this.lowerBoundId(id);
     if (k >= this.count) return undefined;
     const index = this.byId[k];
-    return this.ids[index] === id ? index : undefined;
+    return this.ids[index!] === id ? index : undefined;
   }
 
   idAt(index: number): number {
-    return this.ids[index];
+    return this.ids[index]!;
   }
 
   updatedMsAt(index: number): number {
-    return this.updated[index];
+    return this.updated[index]!;
   }
 
   isActive(index: number): boolean {
@@ -130,7 +130,7 @@ export class UserStore {
   }
 
   roleAt(index: number): Role {
-    return ROLE_OF_CODE[this.roles[index]];
+    return ROLE_OF_CODE[this.roles[index]!]!;
   }
 
   data(index: number): UserData {
@@ -155,7 +155,7 @@ export class UserStore {
       name: d.name,
       email: d.email,
       created_at: d.created_at,
-      updated_at: isoSeconds(this.updated[index]),
+      updated_at: isoSeconds(this.updated[index]!),
       time_zone: d.time_zone,
       iana_time_zone: d.iana_time_zone,
       phone: d.phone,
@@ -204,7 +204,7 @@ export class UserStore {
     this.actives[index] = data.active ? 1 : 0;
     this.added.set(index, { ...data });
     if (data.id > this.maxId) this.maxId = data.id;
-    this.insertSorted(this.byId, index, index, (a, b) => this.ids[a] - this.ids[b]);
+    this.insertSorted(this.byId, index, index, (a, b) => this.ids[a]! - this.ids[b]!);
     this.insertSorted(this.byUpdated, index, index, (a, b) => this.compareIdx(a, b));
     if (data.active) this.joinIndexes(index, this.roles[index], false);
     return index;
@@ -221,7 +221,7 @@ export class UserStore {
     const active = merged.active ? 1 : 0;
     // Role changes, deletions and reactivations keep the staff index and the counts in step.
     if (code !== this.roles[index] || active !== this.actives[index]) {
-      if (this.actives[index] === 1) this.leaveIndexes(index, this.roles[index]);
+      if (this.actives[index] === 1) this.leaveIndexes(index, this.roles[index]!);
       this.roles[index] = code;
       this.actives[index] = active;
       if (active === 1) this.joinIndexes(index, code, false);
@@ -244,18 +244,18 @@ export class UserStore {
   }
 
   roleCodeAt(index: number): number {
-    return this.roles[index];
+    return this.roles[index]!;
   }
 
   /** Active users with one of these role codes (all roles when null). */
   activeCount(codes: ReadonlySet<number> | null): number {
     let n = 0;
-    for (let c = 0; c < this.activeCounts.length; c++) if (codes === null || codes.has(c)) n += this.activeCounts[c];
+    for (let c = 0; c < this.activeCounts.length; c++) if (codes === null || codes.has(c)) n += this.activeCounts[c]!;
     return n;
   }
 
   private joinIndexes(index: number, code: number, inOrder: boolean): void {
-    this.activeCounts[code]++;
+    this.activeCounts[code]!++;
     if (code === 1 || code === 2) {
       if (inOrder) this.staff[code].push(index);
       else this.staff[code].insert(index);
@@ -263,7 +263,7 @@ export class UserStore {
   }
 
   private leaveIndexes(index: number, code: number): void {
-    this.activeCounts[code]--;
+    this.activeCounts[code]!--;
     if (code === 1 || code === 2) this.staff[code].remove(index);
   }
 
@@ -272,7 +272,7 @@ export class UserStore {
   /** Index of the k-th user in id order (counted as a read). */
   byIdAt(k: number): number {
     this.reads++;
-    return this.byId[k];
+    return this.byId[k]!;
   }
 
   /** First k with id(byId[k]) > id. */
@@ -281,7 +281,7 @@ export class UserStore {
     let hi = this.count;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.ids[this.byId[mid]] <= id) lo = mid + 1;
+      if (this.ids[this.byId[mid]!]! <= id) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -293,7 +293,7 @@ export class UserStore {
     let hi = this.count;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.ids[this.byId[mid]] < id) lo = mid + 1;
+      if (this.ids[this.byId[mid]!]! < id) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -304,11 +304,11 @@ export class UserStore {
   /** Index of the k-th user in export order (counted as a read). */
   byUpdatedAt(k: number): number {
     this.reads++;
-    return this.byUpdated[k];
+    return this.byUpdated[k]!;
   }
 
   positionOf(index: number): UpdatedPosition {
-    return { ms: this.updated[index], id: this.ids[index] };
+    return { ms: this.updated[index]!, id: this.ids[index]! };
   }
 
   /** First k whose (updated_at, id) is strictly after pos. */
@@ -317,7 +317,7 @@ export class UserStore {
     let hi = this.count;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.comparePos(this.byUpdated[mid], pos) <= 0) lo = mid + 1;
+      if (this.comparePos(this.byUpdated[mid]!, pos) <= 0) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -329,7 +329,7 @@ export class UserStore {
     let hi = this.count;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.comparePos(this.byUpdated[mid], pos) < 0) lo = mid + 1;
+      if (this.comparePos(this.byUpdated[mid]!, pos) < 0) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -338,11 +338,11 @@ export class UserStore {
   // ---- internals ----
 
   private compareIdx(a: number, b: number): number {
-    return this.updated[a] - this.updated[b] || this.ids[a] - this.ids[b];
+    return this.updated[a]! - this.updated[b]! || this.ids[a]! - this.ids[b]!;
   }
 
   private comparePos(index: number, pos: UpdatedPosition): number {
-    return this.updated[index] - pos.ms || this.ids[index] - pos.id;
+    return this.updated[index]! - pos.ms || this.ids[index]! - pos.id;
   }
 
   private reserve(n: number): void {
@@ -366,7 +366,7 @@ export class UserStore {
     let hi = len;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (cmp(order[mid], index) < 0) lo = mid + 1;
+      if (cmp(order[mid]!, index) < 0) lo = mid + 1;
       else hi = mid;
     }
     order.copyWithin(lo + 1, lo, len);

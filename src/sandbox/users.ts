@@ -131,8 +131,8 @@ export function listUsers(ctx: RequestContext): Reply {
     indexes = indexes.slice(0, size);
   }
 
-  const afterCursor = indexes.length > 0 ? encodeIdCursor(store.idAt(indexes[indexes.length - 1])) : null;
-  const beforeCursor = indexes.length > 0 ? encodeIdCursor(store.idAt(indexes[0])) : null;
+  const afterCursor = indexes.length > 0 ? encodeIdCursor(store.idAt(indexes[indexes.length - 1]!)) : null;
+  const beforeCursor = indexes.length > 0 ? encodeIdCursor(store.idAt(indexes[0]!)) : null;
   // As recorded: no `.json`, the cursor parameter first, then page[size], then the other parameters.
   const link = (key: 'page[after]' | 'page[before]', cursor: string | null) => {
     if (cursor === null) return null;

@@ -37,7 +37,7 @@ const H2_PREFACE = Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'
 
 export function splitAddress(address: string): { host: string; port: number } {
   const match = /^\[([^\]]+)\]:(\d+)$/.exec(address) ?? /^([^:]+):(\d+)$/.exec(address);
-  if (!match) return { host: address, port: 7233 };
+  if (!match?.[1]) return { host: address, port: 7233 };
   return { host: match[1], port: Number(match[2]) };
 }
 

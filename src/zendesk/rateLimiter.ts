@@ -47,7 +47,7 @@ export function parseBucketHeader(value: string): { total?: number; remaining?: 
   const out: { total?: number; remaining?: number; resets?: number } = {};
   for (const part of value.split(/[;,]/)) {
     const match = /^\s*([a-z_-]+)\s*=\s*"?(\d+(?:\.\d+)?)"?\s*$/i.exec(part);
-    if (!match) continue;
+    if (!match?.[1]) continue;
     const key = match[1].toLowerCase();
     const n = Number(match[2]);
     if (key === 'total' || key === 'limit') out.total = n;
@@ -101,7 +101,7 @@ export function parseRateLimitHeaders(headers: Headers): RateLimitReadings {
   });
   headers.forEach((value, name) => {
     const match = /^zendesk-ratelimit-(.+)$/i.exec(name);
-    if (!match) return;
+    if (!match?.[1]) return;
     const bucket = bucketForHeaderName(match[1]);
     if (!bucket) return;
     const parsed = parseBucketHeader(value);

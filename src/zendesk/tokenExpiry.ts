@@ -43,9 +43,10 @@ export type JwtClaims = z.infer<typeof claimsSchema>;
  */
 export function jwtClaims(token: string): JwtClaims | undefined {
   const parts = token.split('.');
-  if (parts.length !== 3 || parts[1] === '') return undefined;
+  const payload = parts[1];
+  if (parts.length !== 3 || !payload) return undefined;
   try {
-    const parsed = claimsSchema.safeParse(JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')));
+    const parsed = claimsSchema.safeParse(JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')));
     return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;

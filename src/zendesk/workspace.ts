@@ -53,12 +53,13 @@ export function parseWorkspaceInput(input: string): WorkspaceParseResult {
 
   let rest = trimmed.toLowerCase();
   let hadScheme = false;
-  const scheme = /^([a-z][a-z0-9+.-]*):(.*)$/.exec(rest);
-  if (scheme && (scheme[2].startsWith('//') || !/^\d+(?:[/?#]|$)/.test(scheme[2]))) {
+  const match = /^([a-z][a-z0-9+.-]*):(.*)$/.exec(rest);
+  const scheme = match ? { name: match[1]!, rest: match[2]! } : undefined;
+  if (scheme && (scheme.rest.startsWith('//') || !/^\d+(?:[/?#]|$)/.test(scheme.rest))) {
     // Something like `http://…`, `ftp:…` or `javascript:…` (but not `host:443`, which is a port, handled below).
-    if (scheme[1] !== 'https') return reject(`Only https://<subdomain>.zendesk.com addresses are accepted (got a "${scheme[1]}:" address).`);
-    if (!scheme[2].startsWith('//')) return reject('The address is not a valid https:// URL.');
-    rest = scheme[2].slice(2);
+    if (scheme.name !== 'https') return reject(`Only https://<subdomain>.zendesk.com addresses are accepted (got a "${scheme.name}:" address).`);
+    if (!scheme.rest.startsWith('//')) return reject('The address is not a valid https:// URL.');
+    rest = scheme.rest.slice(2);
     hadScheme = true;
   } else if (rest.startsWith('//')) {
     return reject('The address is missing its https: scheme.');

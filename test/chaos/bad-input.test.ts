@@ -103,7 +103,7 @@ function property<T>(name: string, arb: fc.Arbitrary<T>, request: (input: T) => 
     const baseline = { db: await fingerprint(), sandbox: sandboxRequests(system.sandbox), outbound: toSandbox() };
     await fc.assert(
       fc.asyncProperty(arb, async (input) => {
-        tried[name]++;
+        tried[name]!++;
         const reply = await request(input);
         if (reply.status >= 500) fiveHundreds++;
         assert.ok(reply.status < 500, `5xx for ${name} input ${fc.stringify(input)}: ${reply.status} ${reply.text.slice(0, 300)}`);
@@ -260,7 +260,7 @@ function acceptableWorkspace(input: string): boolean {
   const m = new RegExp(`^(?:(?:https://)?${label}\\.zendesk\\.com(?:[/?#][\\x21-\\x5b\\x5d-\\x7e]*)?|${label})$`).exec(t);
   if (!m) return false;
   const sub = m[1] ?? m[2];
-  return !sub.startsWith('xn--');
+  return !sub!.startsWith('xn--');
 }
 
 // ------------------------------------------------------------------------------------------ query parameters
@@ -295,7 +295,7 @@ function badQueries(endpoint: 'users' | 'users.csv' | 'utilization'): fc.Arbitra
   const badValue: fc.Arbitrary<BadQuery> = fc.oneof(
     fc.constantFrom(...BOOLEANS).chain((k) => one(k, notIn(['true', 'false']))),
     fc.constantFrom(...Object.keys(LISTS)).chain((k) =>
-      one(k, fc.array(fc.oneof(fc.constantFrom(...LISTS[k]), fc.string({ maxLength: 12 })), { minLength: 1, maxLength: 4 }).map((a) => a.join(',')).filter((s) => s.split(',').some((t) => !LISTS[k].includes(t)))),
+      one(k, fc.array(fc.oneof(fc.constantFrom(...LISTS[k]!), fc.string({ maxLength: 12 })), { minLength: 1, maxLength: 4 }).map((a) => a.join(',')).filter((s) => s.split(',').some((t) => !LISTS[k]!.includes(t)))),
     ),
     fc.constantFrom('inactiveDays', 'limit').chain((k) =>
       one(
@@ -435,7 +435,7 @@ describe('path ids', () => {
       if (id === 'FOREIGN') value = foreignId;
       if (id === 'CONNECTED-mangled') value = `${connectedId}x`;
       if (id === 'PENDING-mangled') value = pendingId.slice(1);
-      const [method, path] = ENDPOINTS[endpoint];
+      const [method, path] = ENDPOINTS[endpoint]!;
       return send(path(value), { method, headers: { authorization: `Bearer ${tenantA.apiKey}` } });
     },
     (reply, input) => {
@@ -473,14 +473,14 @@ describe('headers', () => {
     }).filter(({ endpoint, auth }) => {
       // Skip the combinations that are a valid key for the endpoint and would change data.
       const e = ENDPOINTS[endpoint];
-      if (auth === 'OTHER-TENANT') return !e.body || !!e.admin;
-      if (auth === 'ADMIN-AS-TENANT') return !e.admin;
-      if (auth === 'TENANT-AS-ADMIN') return !!e.admin;
+      if (auth === 'OTHER-TENANT') return !e!.body || !!e!.admin;
+      if (auth === 'ADMIN-AS-TENANT') return !e!.admin;
+      if (auth === 'TENANT-AS-ADMIN') return !!e!.admin;
       return true;
     }),
     ({ endpoint, auth }) => {
       const e = ENDPOINTS[endpoint];
-      const right = e.admin ? system.adminKey : tenantA.apiKey;
+      const right = e!.admin ? system.adminKey : tenantA.apiKey;
       let header: string;
       if (typeof auth === 'object') {
         const cut = auth.cut % right.length;
@@ -491,12 +491,12 @@ describe('headers', () => {
       else if (auth === 'TENANT-AS-ADMIN') header = `Bearer ${tenantA.apiKey}`;
       else header = auth;
       // Tenant B is a valid tenant: on tenant endpoints it must see A's integration as unknown (404), on the list its own.
-      const foreignTenant = auth === 'OTHER-TENANT' && !e.admin;
-      return send(e.path(), {
-        method: e.method,
-        headers: { authorization: header, ...(e.body ? { 'content-type': 'application/json' } : {}) },
-        body: e.body?.(),
-      }).then((r) => ({ ...r, foreign: foreignTenant, listing: e.path() === '/v1/integrations' && e.method === 'GET' }));
+      const foreignTenant = auth === 'OTHER-TENANT' && !e!.admin;
+      return send(e!.path(), {
+        method: e!.method,
+        headers: { authorization: header, ...(e!.body ? { 'content-type': 'application/json' } : {}) },
+        body: e!.body?.(),
+      }).then((r) => ({ ...r, foreign: foreignTenant, listing: e!.path() === '/v1/integrations' && e!.method === 'GET' }));
     },
     (reply: Reply & { foreign?: boolean; listing?: boolean }, input) => {
       if (reply.foreign) {
@@ -596,6 +596,6 @@ describe('OAuth callback', () => {
     const integration = await api(system, 'GET', `/v1/integrations/${pendingId}`, { key: tenantA.apiKey });
     assert.equal(integration.json.status, 'awaiting_consent');
     const flows = await system.db.selectFrom('oauth_flows').select(['used_at']).where('integration_id', '=', pendingId).execute();
-    assert.ok(flows.length === 1 && flows[0].used_at === null);
+    assert.ok(flows.length === 1 && flows[0]!.used_at === null);
   });
 });

@@ -73,7 +73,7 @@ async function burstsUntil(ws: SandboxWorkspace, done: () => boolean): Promise<n
     // A burst after every 2–6 requests that went through: a rate per request, not per second (a client
     // backing off sends few requests, and a timed queue would fail every one of them: an outage).
     if (ws.pendingFaults() === 0 && ws.stats().apiRequests >= next) {
-      ws.injectFaults([kinds[bursts % kinds.length]()]); // every kind in turn, with seeded sizes
+      ws.injectFaults([kinds[bursts % kinds.length]!()]); // every kind in turn, with seeded sizes
       bursts++;
       next = ws.stats().apiRequests + 2 + Math.floor(rand() * 5);
     }
@@ -182,7 +182,7 @@ test('three workspaces under fault storms, real and conditional 429s and outages
   await squeezing;
 
   for (const [name, ws, run] of [['storm', storm, runs[0]], ['squeeze', squeeze, runs[1]], ['maintenance', maintenance, runs[2]]] as const) {
-    assert.equal(run.status, 'succeeded', `${name}: ${run.error}`);
+    assert.equal(run!.status, 'succeeded', `${name}: ${run!.error}`);
     assert.deepEqual(await differences(system.db, ids[name], ws), [], name);
     assertNeverEarly(name, ws);
   }
@@ -191,16 +191,16 @@ test('three workspaces under fault storms, real and conditional 429s and outages
   for (const kind of ['503', '500', '429', 'malformed', 'slow'] as const) assert.ok(s.faults[kind] > 0, `no ${kind} fault in the storm: ${JSON.stringify(s.faults)}`);
   const q = squeeze.stats();
   assert.ok(q.rateLimited429 - q.faults['429'] > 0, `the squeeze produced no real 429 (${q.rateLimited429})`);
-  assert.ok(runs[1].rate_limited > 0, 'the squeezed run counted no rate limiting');
+  assert.ok(runs[1]!.rate_limited > 0, 'the squeezed run counted no rate limiting');
   const m = maintenance.stats();
   assert.ok(faultTotal(m) >= 5 && m.faults.reset > 0 && m.faults['503'] > 0, `maintenance faults: ${JSON.stringify(m.faults)} after ${burstCount} bursts`);
 
   // Changes, then a second (incremental) sync of each under the same faults.
   for (const ws of [storm, squeeze, maintenance]) {
     const agents = ws.users().filter((u) => u.active && u.role === 'agent' && !u.suspended);
-    ws.suspendUser(agents[0].id);
-    ws.setRole(agents[1].id, 'end-user', null);
-    ws.deleteUser(agents[2].id);
+    ws.suspendUser(agents[0]!.id);
+    ws.setRole(agents[1]!.id, 'end-user', null);
+    ws.deleteUser(agents[2]!.id);
     ws.addUser({ name: 'Chaos Newcomer', role: 'agent', role_type: 0 });
     ws.addTicketEvents(300);
   }
@@ -215,8 +215,8 @@ test('three workspaces under fault storms, real and conditional 429s and outages
   await bursts2;
   await competitor2;
   for (const [name, ws, run] of [['storm', storm, again[0]], ['squeeze', squeeze, again[1]], ['maintenance', maintenance, again[2]]] as const) {
-    assert.equal(run.status, 'succeeded', `${name} second sync: ${run.error}`);
-    assert.equal(run.ticket_events_synced, 300, `${name} second sync events`);
+    assert.equal(run!.status, 'succeeded', `${name} second sync: ${run!.error}`);
+    assert.equal(run!.ticket_events_synced, 300, `${name} second sync events`);
     assert.deepEqual(await differences(system.db, ids[name], ws), [], `${name} after the second sync`);
     assertNeverEarly(name, ws);
     injected[name] = { ...ws.stats().faults };

@@ -137,7 +137,7 @@ export function watchExchanges(prefix: string): ExchangeLog {
       const out: Array<{ path: string; sentAt: number; blockedUntil: number }> = [];
       for (const e of exchanges.filter((x) => x.path.includes('/api/v2/'))) {
         const block = blocked.find((b) => blocks(b.path, e.path) && e.sentAt > b.from && e.sentAt < b.until);
-        if (block) out.push({ path: e.path.split('?')[0], sentAt: e.sentAt, blockedUntil: block.until });
+        if (block) out.push({ path: e.path.split('?')[0]!, sentAt: e.sentAt, blockedUntil: block.until });
       }
       return out;
     },
@@ -169,7 +169,7 @@ export async function terminateBackends(admin: Kysely<any>, dbName = databaseNam
     select count(*)::int as n from (
       select pg_terminate_backend(pid) from pg_stat_activity where datname = ${dbName} and pid <> pg_backend_pid()
     ) t`.execute(admin);
-  return res.rows[0].n;
+  return res.rows[0]!.n;
 }
 
 /** The machine's PostgreSQL cluster (`/etc/postgresql/<version>/main`), if this is such a machine and we may restart it. */
@@ -179,7 +179,7 @@ export function localCluster(): { version: string } | undefined {
     if (!['127.0.0.1', 'localhost'].includes(url.hostname) || (url.port || '5432') !== '5432') return undefined;
     const versions = execFileSync('ls', ['/etc/postgresql'], { encoding: 'utf8' }).trim().split(/\s+/).filter(Boolean);
     if (versions.length !== 1 || process.getuid?.() !== 0) return undefined;
-    return { version: versions[0] };
+    return { version: versions[0]! };
   } catch {
     return undefined;
   }
@@ -211,5 +211,5 @@ export async function syncedCounts(db: Kysely<Database>, integrationId: string):
   const res = await sql<{ users: number; events: number }>`
     select (select count(*)::int from zendesk_users where integration_id = ${integrationId}) as users,
            (select count(*)::int from ticket_events where integration_id = ${integrationId}) as events`.execute(db);
-  return res.rows[0];
+  return res.rows[0]!;
 }

@@ -93,7 +93,7 @@ test('the PostgreSQL server restarted mid-sync: data exact', { timeout: 240_000 
   const others = (
     await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity
       where backend_type = 'client backend' and pid <> pg_backend_pid() and datname is distinct from ${databaseName()}`.execute(admin)
-  ).rows[0].n;
+  ).rows[0]!.n;
   if (others > 0) {
     counts.restartSkipped = `${others} other clients were connected`;
     t.skip(`${others} other clients use this PostgreSQL; not restarting it under them`);

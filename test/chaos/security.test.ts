@@ -65,7 +65,7 @@ describe('tenant isolation', () => {
     const before = await stateOf(idA);
     const requests = sandboxRequests(system.sandbox);
     let probes = 0;
-    for (const [[method, path], [, unknownPath]] of ENDPOINTS(idA).map((e, i) => [e, ENDPOINTS(UNKNOWN)[i]] as const)) {
+    for (const [[method, path], [, unknownPath]] of ENDPOINTS(idA).map((e, i) => [e, ENDPOINTS(UNKNOWN)[i]!] as const)) {
       for (const [key, target] of [[tenantB.apiKey, idA], [tenantA.apiKey, idB]] as const) {
         const res = await api(system, method, path.replace(idA, target), { key });
         const unknown = await api(system, method, unknownPath, { key });
@@ -146,7 +146,7 @@ describe('secrets', () => {
     }
     secrets.set(CLIENT_SECRET, 'client secret');
     for (const { label, key } of system.config.encryptionKeys!) secrets.set(key.toString('base64'), `encryption key ${label}`);
-    for (const [name, key] of [['tenant A', tenantA.apiKey], ['tenant B', tenantB.apiKey], ['admin', system.adminKey]]) secrets.set(key, `API key of ${name}`);
+    for (const [name, key] of [['tenant A', tenantA.apiKey], ['tenant B', tenantB.apiKey], ['admin', system.adminKey]]) secrets.set(key!, `API key of ${name}`);
     assert.ok(secrets.size >= 12, `only ${secrets.size} secrets to look for`);
 
     const haystacks: Record<string, string> = {
@@ -156,7 +156,7 @@ describe('secrets', () => {
       database: await databaseDump(system.db),
       metrics: await (await fetch(`${system.internalUrl}/metrics`)).text(),
     };
-    assert.ok(haystacks.histories.length > 10_000 && haystacks.logs.length > 10_000, 'too little history or logs to be a meaningful scan');
+    assert.ok(haystacks.histories!.length > 10_000 && haystacks.logs!.length > 10_000, 'too little history or logs to be a meaningful scan');
     const found: string[] = [];
     for (const [secret, what] of secrets) {
       for (const [where, text] of Object.entries(haystacks)) if (text.includes(secret)) found.push(`${what} in the ${where}`);

@@ -23,7 +23,7 @@ let server: DevServer | undefined;
 let port: number;
 let system: System;
 let worker: WorkerProcess | undefined;
-const counts: Record<string, number> = { outages: 0, outageMs: 0 };
+const counts = { outages: 0, outageMs: 0 };
 
 const startServer = () => startDevServer({ port, dbFilename: path.join(dir, 'temporal.db') });
 

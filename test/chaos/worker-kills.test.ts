@@ -68,10 +68,10 @@ test('a large sync survives SIGKILLs of its workers at random points: exact data
     const pool = candidates.length > 0 ? candidates : alive;
     const victims = both ? alive : [pool[Math.floor(rand() * pool.length)]];
     const at = await syncedCounts(system.db, id);
-    await Promise.all(victims.map((w) => w.kill('SIGKILL')));
+    await Promise.all(victims.map((w) => w!.kill('SIGKILL')));
     counts.kills += victims.length;
-    counts.killPoints.push(`${victims.length}×${victims.some((v) => busy.includes(v.child.pid!)) ? 'busy' : 'idle'} at ${at.users} users/${at.events} events`);
-    console.log(`[chaos] worker-kills: killed ${victims.length} worker(s) (${victims.map((v) => v.child.pid).join(', ')}; busy: ${busy.join(', ') || 'none'}) at ${at.users} users, ${at.events} events`);
+    counts.killPoints.push(`${victims.length}×${victims.some((v) => busy.includes(v!.child.pid!)) ? 'busy' : 'idle'} at ${at.users} users/${at.events} events`);
+    console.log(`[chaos] worker-kills: killed ${victims.length} worker(s) (${victims.map((v) => v!.child.pid).join(', ')}; busy: ${busy.join(', ') || 'none'}) at ${at.users} users, ${at.events} events`);
     workers.push(...(await Promise.all(victims.map(() => startWorkerProcess(system)))));
   }
   const beforeEnd = await syncedCounts(system.db, id);

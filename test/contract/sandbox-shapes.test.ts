@@ -14,7 +14,7 @@ type Json = Record<string, unknown>;
 const FIXTURE_USERS = userFixtures();
 /** Every user kind of 2024–25 (the legacy chat_only kind is checked on its own). */
 const MODERN_USERS = Object.entries(FIXTURE_USERS).filter(([k]) => k !== 'legacy_chat_only_agent').map(([, u]) => u);
-const USER_KEY_ORDER = Object.keys(FIXTURE_USERS.admin);
+const USER_KEY_ORDER = Object.keys(FIXTURE_USERS.admin!);
 /** Keys whose values are the account's own (custom user fields): only "an object" is compared. */
 const USER_OPTS: ShapeOptions = { open: ['user_fields'] };
 
@@ -47,7 +47,7 @@ function assertHeaders(res: ApiResult, expected: Record<string, string>, names: 
     const want = expected[name];
     const got = res.headers.get(name);
     assert.ok(got !== null, `header ${name} missing (recorded: ${want})`);
-    const format = /^\d+$/.test(want) ? /^\d+$/ : /^total=\d+; remaining=\d+; resets=\d+$/.test(want) ? /^total=\d+; remaining=\d+; resets=\d+$/ : null;
+    const format = /^\d+$/.test(want!) ? /^\d+$/ : /^total=\d+; remaining=\d+; resets=\d+$/.test(want!) ? /^total=\d+; remaining=\d+; resets=\d+$/ : null;
     if (format) assert.match(got, format, `header ${name}`);
   }
 }
@@ -67,8 +67,8 @@ describe('sandbox responses have the shape of real Zendesk responses', () => {
     token = (await connect(sb, 'contract')).access_token;
     // The whole users export: every generated user, as a sync reads them.
     exportPages = [await api(sb, 'contract', '/api/v2/incremental/users/cursor?start_time=0', token)];
-    while (!exportPages[exportPages.length - 1].body.end_of_stream) {
-      const last = exportPages[exportPages.length - 1].body;
+    while (!exportPages[exportPages.length - 1]!.body.end_of_stream) {
+      const last = exportPages[exportPages.length - 1]!.body;
       exportPages.push(await api(sb, 'contract', `/api/v2/incremental/users/cursor?cursor=${encodeURIComponent(last.after_cursor)}`, token));
     }
     exported = exportPages.flatMap((p) => p.body.users as Json[]);
@@ -92,7 +92,7 @@ describe('sandbox responses have the shape of real Zendesk responses', () => {
     test(`users of kind "${k.kind}": the shape of every such user, and the kind's own field types`, () => {
       const users = exported.filter(k.match);
       assertNoDrift(shapeDifferences(MODERN_USERS, users, 'subset', USER_OPTS), k.kind);
-      const own = k.fixtures.map((f) => pick(FIXTURE_USERS[f], KIND_FIELDS));
+      const own = k.fixtures.map((f) => pick(FIXTURE_USERS[f]!, KIND_FIELDS));
       assertNoDrift(shapeDifferences(own, users.map((u) => pick(u, KIND_FIELDS)), 'subset'), `${k.kind} (${KIND_FIELDS.join(', ')})`);
     });
   }
@@ -122,30 +122,30 @@ describe('sandbox responses have the shape of real Zendesk responses', () => {
     const opts: ShapeOptions = { skip: ['users[]'] };
     for (const [kind, query] of [['found', `ids=${ids}`], ['with_deleted', `ids=${ids}&include_deleted=true`]] as const) {
       const res = await get(`/api/v2/users/show_many?${query}`);
-      assert.equal(res.status, fixture[kind].status, kind);
-      assertNoDrift(shapeDifferences([fixture[kind].body], [res.body], 'exact', opts), `the show_many envelope (${kind})`);
+      assert.equal(res.status, fixture[kind]!.status, kind);
+      assertNoDrift(shapeDifferences([fixture[kind]!.body], [res.body], 'exact', opts), `the show_many envelope (${kind})`);
       assertNoDrift(shapeDifferences(MODERN_USERS, res.body.users, 'subset', USER_OPTS), `users of show_many (${kind})`);
       for (const u of res.body.users as Json[]) assert.deepEqual(Object.keys(u), USER_KEY_ORDER);
-      assertHeaders(res, fixture[kind].headers, Object.keys(fixture[kind].headers));
+      assertHeaders(res, fixture[kind]!.headers, Object.keys(fixture[kind]!.headers));
       assert.equal((res.body.users as Json[]).some((u) => u.id === deleted.id), kind === 'with_deleted');
     }
     const tooMany = await get(`/api/v2/users/show_many?ids=${Array.from({ length: 101 }, (_, i) => i + 1).join(',')}`);
-    assert.equal(tooMany.status, fixture.too_many_ids.status);
-    assertNoDrift(shapeDifferences([fixture.too_many_ids.body], [tooMany.body], 'exact'), 'the show_many 400');
-    assert.equal(tooMany.body.error, (fixture.too_many_ids.body as Json).error);
+    assert.equal(tooMany.status, fixture.too_many_ids!.status);
+    assertNoDrift(shapeDifferences([fixture.too_many_ids!.body], [tooMany.body], 'exact'), 'the show_many 400');
+    assert.equal(tooMany.body.error, (fixture.too_many_ids!.body as Json).error);
   });
 
   test('users count: {count: {refreshed_at, value}}, exact or as a refreshing estimate', async () => {
     const fixture = loadFixture<Record<string, FixtureResponse>>('users-count');
     const exact = await get('/api/v2/users/count?role[]=agent&role[]=admin');
-    assert.equal(exact.status, fixture.exact.status);
-    assertNoDrift(shapeDifferences([fixture.exact.body], [exact.body], 'exact'), 'users/count');
-    assert.deepEqual(Object.keys(exact.body.count), Object.keys((fixture.exact.body as { count: Json }).count));
-    assertHeaders(exact, fixture.exact.headers, Object.keys(fixture.exact.headers));
+    assert.equal(exact.status, fixture.exact!.status);
+    assertNoDrift(shapeDifferences([fixture.exact!.body], [exact.body], 'exact'), 'users/count');
+    assert.deepEqual(Object.keys(exact.body.count), Object.keys((fixture.exact!.body as { count: Json }).count));
+    assertHeaders(exact, fixture.exact!.headers, Object.keys(fixture.exact!.headers));
     ws.setUserCountEstimate({ value: 100_000, refreshedAt: null });
     try {
       const refreshing = await get('/api/v2/users/count');
-      assertNoDrift(shapeDifferences([fixture.refreshing.body], [refreshing.body], 'exact'), 'users/count while refreshed');
+      assertNoDrift(shapeDifferences([fixture.refreshing!.body], [refreshing.body], 'exact'), 'users/count while refreshed');
     } finally {
       ws.setUserCountEstimate(null);
     }
@@ -155,9 +155,9 @@ describe('sandbox responses have the shape of real Zendesk responses', () => {
     const fixture = loadFixture<Record<string, Json>>('users-export');
     const opts: ShapeOptions = { skip: ['users[]'] };
     assert.ok(exportPages.length >= 2);
-    assertNoDrift(shapeDifferences([fixture.first_page], [exportPages[0].body], 'exact', opts), 'the first export page');
+    assertNoDrift(shapeDifferences([fixture.first_page], [exportPages[0]!.body], 'exact', opts), 'the first export page');
     assertNoDrift(shapeDifferences([fixture.next_page], exportPages.slice(1).map((p) => p.body), 'exact', opts), 'a later export page');
-    const last = exportPages[exportPages.length - 1].body;
+    const last = exportPages[exportPages.length - 1]!.body;
     const empty = await get(`/api/v2/incremental/users/cursor?cursor=${encodeURIComponent(last.after_cursor)}`);
     assertNoDrift(shapeDifferences([fixture.empty_page], [empty.body], 'exact', opts), 'the empty export page');
     // The OAS cursor style: base64 of "<epoch>.<fraction>||<id>|…"; URLs without .json.
@@ -179,7 +179,7 @@ describe('sandbox responses have the shape of real Zendesk responses', () => {
       assertNoDrift(shapeDifferences([fixture], pages, 'subset', { skip: ['ticket_events[]'] }), 'the ticket-events envelope');
       const opts: ShapeOptions = { discriminators: { 'child_events[]': 'event_type' } };
       const events = pages.flatMap((p) => p.ticket_events as Json[]);
-      assertNoDrift(compareShapes(shapeOf(fixture.ticket_events as Json[], opts), shapeOf(events, opts), 'exact', opts), 'ticket events');
+      assertNoDrift(compareShapes(shapeOf(fixture!.ticket_events as Json[], opts), shapeOf(events, opts), 'exact', opts), 'ticket events');
     });
   }
 
@@ -188,7 +188,7 @@ describe('sandbox responses have the shape of real Zendesk responses', () => {
     const me = await get('/api/v2/users/me');
     const expected = MODERN_USERS.map((u) => ({ user: { ...u, authenticity_token: 'x' } }));
     assertNoDrift(shapeDifferences(expected, [me.body], 'subset', { open: ['user.user_fields'] }), 'users/me (admin)');
-    assert.deepEqual(Object.keys(me.body.user), Object.keys(fixture.admin.user as Json));
+    assert.deepEqual(Object.keys(me.body.user), Object.keys(fixture.admin!.user as Json));
     assert.equal(me.body.user.role, 'admin');
     const anonymous = await api(sb, 'contract', '/api/v2/users/me');
     assert.equal(anonymous.status, 200);
@@ -225,12 +225,12 @@ describe('sandbox responses have the shape of real Zendesk responses', () => {
     for (const [name, call] of Object.entries(cases)) {
       const want = fixtures[name];
       const res = await call();
-      assert.equal(res.status, want.status, name);
-      assertNoDrift(shapeDifferences([want.body], [res.body], 'exact'), `the ${name} body`);
+      assert.equal(res.status, want!.status, name);
+      assertNoDrift(shapeDifferences([want!.body], [res.body], 'exact'), `the ${name} body`);
       // Codes are what clients branch on: they must be the real ones.
       const codes = (b: unknown) => JSON.stringify(b, (k, v) => (k === 'description' || k === 'title' || k === 'error_description' ? undefined : v));
-      assert.equal(codes(res.body), codes(want.body), `${name} codes`);
-      assertHeaders(res, want.headers, Object.keys(want.headers));
+      assert.equal(codes(res.body), codes(want!.body), `${name} codes`);
+      assertHeaders(res, want!.headers, Object.keys(want!.headers));
     }
   });
 
@@ -254,7 +254,7 @@ describe('sandbox responses have the shape of real Zendesk responses', () => {
     // Field types as in the modern records (nullability is the field's, not the kind's), plus chat_only.
     const expected = [fixture, ...MODERN_USERS.map((u) => ({ ...u, chat_only: false }))];
     assertNoDrift(shapeDifferences(expected, chatAgents, 'subset', USER_OPTS), 'legacy chat agents');
-    for (const u of chatAgents) assert.deepEqual(Object.keys(u), Object.keys(fixture));
+    for (const u of chatAgents) assert.deepEqual(Object.keys(u), Object.keys(fixture!));
     assert.ok(legacy.users().every((u) => 'chat_only' in u));
   });
 });

@@ -21,7 +21,7 @@ test('a field real records do not have is drift (chat_only coming back)', () => 
 });
 
 test('a field the fixture always has, missing in some actual records, is drift', () => {
-  const { updated_at: _u, ...withoutUpdatedAt } = admin;
+  const { updated_at: _u, ...withoutUpdatedAt } = admin!;
   assert.deepEqual(shapeDifferences([admin], [admin, withoutUpdatedAt]), ['updated_at: missing in 1 of 2']);
 });
 

@@ -122,7 +122,7 @@ describe('connect flow', () => {
     const res = await fetch(`${system.apiUrl}/v1/oauth/zendesk/callback?code=abc`, { redirect: 'manual' });
     assert.equal(res.status, 400);
     assert.equal((await getIntegration(tenant.apiKey, created.id)).status, 'awaiting_consent');
-    const flow = await system.db.selectFrom('oauth_flows').select(['used_at']).where('id', '=', flowId).executeTakeFirstOrThrow();
+    const flow = await system.db.selectFrom('oauth_flows').select(['used_at']).where('id', '=', flowId!).executeTakeFirstOrThrow();
     assert.equal(flow.used_at, null);
   });
 

@@ -45,8 +45,8 @@ async function csvRows(query: string) {
   const res = await fetch(`${system.apiUrl}/v1/integrations/${integrationId}/users.csv?${query}`, { headers: { authorization: `Bearer ${tenant.apiKey}` } });
   assert.equal(res.status, 200);
   const rows = readCsv(await res.text());
-  const header = rows[0].map((f) => f.value);
-  return rows.slice(1).map((r) => Object.fromEntries(header.map((h, i) => [h, r[i].value])));
+  const header = rows[0]!.map((f) => f.value);
+  return rows.slice(1).map((r) => Object.fromEntries(header.map((h, i) => [h, r[i]!.value])));
 }
 
 test('formula-like names and emails synced from Zendesk are neutralised in users.csv by default', async () => {
@@ -62,7 +62,7 @@ test('formula-like names and emails synced from Zendesk are neutralised in users
   // No cell of the whole file starts as a formula.
   for (const row of rows) for (const [field, value] of Object.entries(row)) assert.doesNotMatch(value, /^[=+@\t\r＝＋－＠]|^-(?!\d+$)/, `${field} = ${JSON.stringify(value)}`);
   // Numbers are numbers, not text: ids and counts are never prefixed.
-  assert.ok(rows.every((r) => /^\d+$/.test(r.id) && /^\d+$/.test(r.ticketInteractions)));
+  assert.ok(rows.every((r) => /^\d+$/.test(r.id!) && /^\d+$/.test(r.ticketInteractions!)));
 });
 
 test('raw=true gives Zendesk\'s values exactly; the JSON listing is never rewritten', async () => {

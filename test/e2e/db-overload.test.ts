@@ -137,9 +137,9 @@ test('a tenant\'s computations wait their turn (one at a time here), ten at most
   });
   const refused = results.filter((r) => r.status === 429);
   assert.equal(refused.length, 1, results.map((r) => r.status).join(','));
-  assert.equal(refused[0].json.budget, 'reports-concurrency');
-  assert.equal(refused[0].headers.get('retry-after'), '1');
-  assert.ok(refused[0].ms < 1_000, `refused at once (${Math.round(refused[0].ms)} ms)`);
+  assert.equal(refused[0]!.json.budget, 'reports-concurrency');
+  assert.equal(refused[0]!.headers.get('retry-after'), '1');
+  assert.ok(refused[0]!.ms < 1_000, `refused at once (${Math.round(refused[0]!.ms)} ms)`);
   // The others ran one after another, each cut by the statement timeout while the lock was held.
   assert.ok(results.filter((r) => r.status === 503).length === 11);
 });

@@ -29,11 +29,11 @@ test('two DELETEs at once join one disconnect: one revocation, the same answer, 
   const ws = system.sandbox.createWorkspace({ subdomain: 'twice', users: 200, ticketEvents: 500, seed: 61, consentMode: 'allow', oauth: { revokeNeedsWrite: false } });
   const { integrationId: id } = await connectAndSync(system, tenant.apiKey, 'twice');
   const [a, b] = await Promise.all([1, 2].map(() => api(system, 'DELETE', `/v1/integrations/${id}`, { key: tenant.apiKey })));
-  assert.equal(a.status, 200, a.text);
-  assert.equal(b.status, 200, b.text);
-  assert.equal(a.json.workflowId, b.json.workflowId);
-  assert.deepEqual(a.json.revocation, b.json.revocation);
-  assert.equal(a.json.revocation.outcome, 'revoked');
+  assert.equal(a!.status, 200, a!.text);
+  assert.equal(b!.status, 200, b!.text);
+  assert.equal(a!.json.workflowId, b!.json.workflowId);
+  assert.deepEqual(a!.json.revocation, b!.json.revocation);
+  assert.equal(a!.json.revocation.outcome, 'revoked');
   assert.equal(ws.stats().revocations, 1, 'Zendesk was asked once');
   await nothingLeftBehind(id);
   assert.equal((await api(system, 'DELETE', `/v1/integrations/${id}`, { key: tenant.apiKey })).status, 404, 'a disconnected integration is gone');

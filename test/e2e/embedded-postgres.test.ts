@@ -24,7 +24,7 @@ after(async () => {
 test('the schema features the product relies on work on the embedded PostgreSQL', async () => {
   const db = system.db;
   const version = await sql<{ v: string }>`select version() as v`.execute(db);
-  assert.match(version.rows[0].v, /PostgreSQL/);
+  assert.match(version.rows[0]!.v, /PostgreSQL/);
   // gen_random_uuid() defaults, partial unique index (one live integration per workspace).
   const tenant = await db.insertInto('tenants').values({ name: 'features' }).returning('id').executeTakeFirstOrThrow();
   assert.match(tenant.id, /^[0-9a-f-]{36}$/);
@@ -51,7 +51,7 @@ test('the schema features the product relies on work on the embedded PostgreSQL'
   assert.equal(newest.rows.length, 1);
   // pg_trgm (the `q` filter's indexes) is there.
   const similarity = await sql<{ s: number }>`select similarity('zendesk', 'zendesc') as s`.execute(db);
-  assert.ok(similarity.rows[0].s > 0.3);
+  assert.ok(similarity.rows[0]!.s > 0.3);
 });
 
 test('connect and sync on the embedded PostgreSQL: exact data, reports answer', async () => {

@@ -87,7 +87,7 @@ describe('rules against PostgreSQL', () => {
         })
         .returning('id')
         .execute();
-      return [name, row.id] as const;
+      return [name, row!.id] as const;
     };
     const flows = Object.fromEntries(
       await Promise.all([
@@ -206,7 +206,7 @@ describe('rules against PostgreSQL', () => {
     await upsertZendeskUsers(db, page({ 1: true, 2: true, 3: true }));
     const stamped = await db.selectFrom('zendesk_users').select(['id', 'deleted_at']).where('integration_id', '=', integrationId).orderBy('id').execute();
     assert.ok(stamped.slice(0, 3).every((r) => r.deleted_at && Date.now() - r.deleted_at.getTime() < 60_000), 'deleted_at set when stored as deleted');
-    assert.equal(stamped[3].deleted_at, null);
+    assert.equal(stamped[3]!.deleted_at, null);
     // Seen deleted 31 days ago (1, 2) or just now (3); an upsert of a still-deleted user keeps the date.
     await db.updateTable('zendesk_users').set({ deleted_at: ago(31 * DAY) }).where('integration_id', '=', integrationId).where('id', 'in', [1, 2]).execute();
     await upsertZendeskUsers(db, page({ 1: true }));
@@ -218,7 +218,7 @@ describe('rules against PostgreSQL', () => {
       [3, 'User 3', 'u3@example.com', true],
       [4, 'User 4', 'u4@example.com', false],
     ]);
-    assert.ok(rows[0].deleted_at!.getTime() < Date.now() - 30 * DAY, 'an upsert of a user still deleted keeps when it was first seen deleted');
+    assert.ok(rows[0]!.deleted_at!.getTime() < Date.now() - 30 * DAY, 'an upsert of a user still deleted keeps when it was first seen deleted');
     // Restored in Zendesk: no longer deleted, no deletion date.
     await upsertZendeskUsers(db, page({ 2: false }));
     const restored = await db.selectFrom('zendesk_users').select(['deleted_at', 'name']).where('integration_id', '=', integrationId).where('id', '=', 2).executeTakeFirstOrThrow();
@@ -268,7 +268,7 @@ describe('rules against PostgreSQL', () => {
     await runRule('pruneTicketEvents');
     await runRule('scrubDeletedUsers');
     assert.deepEqual(await state(), { events: 1, name: 'User 1' }, 'untouched while its sync runs');
-    await db.updateTable('sync_runs').set({ status: 'succeeded', finished_at: new Date() }).where('id', '=', run.id).execute();
+    await db.updateTable('sync_runs').set({ status: 'succeeded', finished_at: new Date() }).where('id', '=', run!.id).execute();
     await runRule('pruneTicketEvents');
     await runRule('scrubDeletedUsers');
     assert.deepEqual(await state(), { events: 0, name: null }, 'pruned by the next run');
@@ -324,7 +324,7 @@ describe('the housekeeping schedule, end to end', () => {
       assert.equal(described.action.type === 'startWorkflow' && described.action.workflowType, 'housekeeping');
       assert.equal(described.action.type === 'startWorkflow' && described.action.taskQueue, settings.taskQueue);
       assert.equal(described.policies.overlap, 'SKIP');
-      assert.ok(described.info.nextActionTimes[0].getTime() - Date.now() <= DAY);
+      assert.ok(described.info.nextActionTimes[0]!.getTime() - Date.now() <= DAY);
 
       await handle.trigger();
       const workflowId = await waitFor('the schedule to start a housekeeping run', async () => (await handle.describe()).info.recentActions[0]?.action.workflow.workflowId, 20_000);

@@ -44,7 +44,7 @@ async function insertIntegrations(tenantId: string, count: number, prefix: strin
   const values = Array.from({ length: count }, (_, i) => ({
     tenant_id: tenantId,
     workspace: `${prefix}-${String(i).padStart(4, '0')}`,
-    status: STATUSES[i % STATUSES.length],
+    status: STATUSES[i % STATUSES.length]!,
     error: null,
     zendesk_user_id: null,
     // Groups of 5 in the same millisecond, two of each group in the same microsecond.
@@ -140,7 +140,7 @@ describe('GET /v1/integrations pages', () => {
           .values({ tenant_id: tenantA.id, workspace: 'a-during-walk', status: 'connected', error: null, zendesk_user_id: null })
           .returning('id')
           .execute();
-        added.push(row.id);
+        added.push(row!.id);
         removed = live(rowsA).sort(newestFirst).at(-1)!;
         await system.db.updateTable('integrations').set({ status: 'disconnected' }).where('id', '=', removed.id).execute();
       }
@@ -182,7 +182,7 @@ describe('GET /v1/integrations pages', () => {
     for (const [i, id] of scheduled.entries()) {
       if (i % 10 !== 0 && i < scheduled.length - PAUSED) continue; // a sample, and every paused one
       const description = await system.temporal.schedule.getHandle(syncScheduleId(id)).describe();
-      const expected = i >= scheduled.length - PAUSED ? null : description.info.nextActionTimes[0].toISOString();
+      const expected = i >= scheduled.length - PAUSED ? null : description.info.nextActionTimes[0]!.toISOString();
       assert.equal(byId.get(id)!.nextSyncAt, expected, `integration ${i}`);
       // The single view (one describe) agrees with the page (one visibility query).
       assert.equal((await api(system, 'GET', `/v1/integrations/${id}`, { key: tenantA.apiKey })).json.nextSyncAt, expected);
@@ -302,10 +302,10 @@ describe('Temporal calls', () => {
       assert.deepEqual(again.body.integrations.map((i: any) => i.nextSyncAt), first.body.integrations.map((i: any) => i.nextSyncAt));
       // A change of one integration (here: a sync run of it starting) drops its entry: its page asks Temporal again, once.
       const changed = scheduled[scheduled.length - 1 - PAUSED]; // on the first page (newest first)
-      await system.db.insertInto('sync_runs').values({ integration_id: changed, workflow_id: `zendesk-sync-${changed}-x`, run_id: 'r', status: 'succeeded', error: null }).execute();
+      await system.db.insertInto('sync_runs').values({ integration_id: changed!, workflow_id: `zendesk-sync-${changed}-x`, run_id: 'r', status: 'succeeded', error: null }).execute();
       await waitFor('the change to reach the API', async () => Object.keys((await page('status=connected&limit=200')).calls).length > 0, 5_000);
       assert.deepEqual((await page('status=connected&limit=200')).calls, {});
-      await system.db.deleteFrom('sync_runs').where('integration_id', '=', changed).execute();
+      await system.db.deleteFrom('sync_runs').where('integration_id', '=', changed!).execute();
       // A page without a connected integration asks Temporal nothing.
       counting.calls.clear();
       const none = await fetch(`${counting.url}/v1/integrations?status=failed&limit=200`, { headers: { authorization: `Bearer ${tenantA.apiKey}` } });

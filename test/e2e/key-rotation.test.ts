@@ -122,7 +122,7 @@ test('rotate with tokens stored while syncs run; syncs keep working; the old key
 
   const runsDuring = await Promise.all(ids.map((id) => waitForSync(system, id, { notIds: runsBefore.map((r) => r.id), timeoutMs: 180_000 })));
   for (const run of runsDuring) assert.equal(run.status, 'succeeded', run.error ?? '');
-  assert.ok(spaces.every((ws, i) => ws.issuedTokens().length > refreshesAtStart[i]), 'the tokens were refreshed while the rotation ran');
+  assert.ok(spaces.every((ws, i) => ws.issuedTokens().length > refreshesAtStart[i]!), 'the tokens were refreshed while the rotation ran');
 
   // Everything is under k2 now; a second run changes nothing.
   const after = await secretKeyCounts(system.db);

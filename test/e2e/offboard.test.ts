@@ -21,7 +21,7 @@ before(async () => {
 after(() => system?.stop());
 
 const count = async (table: string, ids: string[]) =>
-  Number((await sql<{ n: number }>`SELECT count(*)::int AS n FROM ${sql.table(table)} WHERE integration_id = ANY(${ids}::uuid[])`.execute(system.db)).rows[0].n);
+  Number((await sql<{ n: number }>`SELECT count(*)::int AS n FROM ${sql.table(table)} WHERE integration_id = ANY(${ids}::uuid[])`.execute(system.db)).rows[0]!.n);
 
 test('offboarding disconnects and purges every integration, revokes every key and marks the tenant offboarded', { timeout: 300_000 }, async () => {
   // Accounts whose read-scoped tokens may revoke themselves, so the grants are really revoked at Zendesk.

@@ -39,7 +39,7 @@ function conforms(method: string, template: string, res: { status: number; heade
   assert.ok(operation, `${method} ${template} is documented`);
   const documented = operation.responses[String(res.status)];
   assert.ok(documented, `${method} ${template} documents status ${res.status} (${res.text.slice(0, 200)})`);
-  const contentType = (res.headers.get('content-type') ?? '').split(';')[0].trim();
+  const contentType = (res.headers.get('content-type') ?? '').split(';')[0]!.trim();
   if (!documented.content) {
     assert.equal(res.text, '', `${method} ${template} ${res.status} has no body`);
     return;

@@ -115,7 +115,7 @@ describe('CSV exports and integration creation', () => {
     const holder = await system.db.connection().execute(async (conn) => {
       await sql`BEGIN`.execute(conn);
       const { rows } = await sql<{ ok: boolean }>`SELECT pg_try_advisory_xact_lock(${LOCK_SPACE}::int4, ${slotKey(fresh.id, 0)}::int4) AS ok`.execute(conn);
-      assert.equal(rows[0].ok, true);
+      assert.equal(rows[0]!.ok, true);
       const busy = await csv();
       await sql`ROLLBACK`.execute(conn);
       return busy;
@@ -187,8 +187,8 @@ describe('two API processes', () => {
     assert.ok(allowed >= 18 && allowed <= 25, `allowed ${allowed} of 60 across two processes with one budget of 20`);
     await Promise.all(limits.map((l) => l.reconcile()));
     const { rows } = await sql<{ tokens: number }>`SELECT tokens FROM api_rate_limit_buckets WHERE tenant_id = ${shared.id}::uuid AND budget = 'requests'`.execute(system.db);
-    assert.ok(rows[0].tokens <= 20 - allowed + 0.5, `shared bucket at ${rows[0].tokens} after ${allowed} allowed: an overshoot is owed`);
+    assert.ok(rows[0]!.tokens <= 20 - allowed + 0.5, `shared bucket at ${rows[0]!.tokens} after ${allowed} allowed: an overshoot is owed`);
     const { rows: users } = await sql<{ n: number }>`SELECT count(*) AS n FROM api_rate_limit_bucket_processes WHERE tenant_id = ${shared.id}::uuid`.execute(system.db);
-    assert.equal(Number(users[0].n), 2, 'the two processes share that bucket (the system\'s own API never saw the tenant)');
+    assert.equal(Number(users[0]!.n), 2, 'the two processes share that bucket (the system\'s own API never saw the tenant)');
   });
 });

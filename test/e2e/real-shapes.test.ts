@@ -48,18 +48,18 @@ describe('a real-shaped workspace', () => {
     const csv = await api(system, 'GET', `/v1/integrations/${id}/users.csv?role=admin`, { key: tenant.apiKey });
     assert.equal(csv.status, 200);
     const [header, first] = csv.text.split('\r\n').map((line) => line.split(','));
-    assert.equal(first[header.indexOf('chatOnly')], '', 'unknown is an empty CSV field, not false');
+    assert.equal(first![header!.indexOf('chatOnly')], '', 'unknown is an empty CSV field, not false');
   });
 
   test('an incremental sync of undocumented values and absent fields keeps them as unknown, and seats that cannot be told are counted apart', async () => {
     const ws = system.sandbox.workspace('realshape');
     const agents = ws.userIds({ role: 'agent', activeOnly: true });
     const [odd, noRole, noActive, noSuspended, noUpdatedAt] = agents;
-    ws.setRawUserFields(odd, { role: 'superhero', role_type: 9, ticket_restriction: 'team' });
-    ws.removeUserFields(noRole, ['role']);
-    ws.removeUserFields(noActive, ['active']);
-    ws.removeUserFields(noSuspended, ['suspended']);
-    ws.removeUserFields(noUpdatedAt, ['updated_at', 'name', 'created_at']);
+    ws.setRawUserFields(odd!, { role: 'superhero', role_type: 9, ticket_restriction: 'team' });
+    ws.removeUserFields(noRole!, ['role']);
+    ws.removeUserFields(noActive!, ['active']);
+    ws.removeUserFields(noSuspended!, ['suspended']);
+    ws.removeUserFields(noUpdatedAt!, ['updated_at', 'name', 'created_at']);
     const run = await syncNow(id);
     assert.equal(run.status, 'succeeded', run.error ?? '');
     // Five users changed; the one without updated_at cannot be ordered, so both the seat-holder listing and the
@@ -70,15 +70,15 @@ describe('a real-shaped workspace', () => {
     const users = new Map<number, Record<string, unknown>>(
       (await get(`/v1/integrations/${id}/users?limit=500&role=unknown,agent,admin`)).users.map((u: { id: number }) => [u.id, u]),
     );
-    const o = users.get(odd)!;
+    const o = users.get(odd!)!;
     assert.deepEqual([o.role, o.roleRaw, o.roleType, o.roleTypeRaw, o.ticketRestriction, o.ticketRestrictionRaw, o.seat], ['unknown', 'superhero', 'unknown', 9, 'unknown', 'team', 'unknown']);
-    assert.equal(users.get(noRole)!.role, null);
-    assert.equal(users.get(noRole)!.seat, 'unknown');
-    assert.equal(users.get(noActive)!.deleted, null, 'an absent active is unknown: shown, not hidden as deleted');
-    assert.equal(users.get(noActive)!.seat, 'unknown');
-    assert.equal(users.get(noSuspended)!.suspended, null);
-    assert.equal(users.get(noSuspended)!.seat, 'unknown');
-    const n = users.get(noUpdatedAt)!;
+    assert.equal(users.get(noRole!)!.role, null);
+    assert.equal(users.get(noRole!)!.seat, 'unknown');
+    assert.equal(users.get(noActive!)!.deleted, null, 'an absent active is unknown: shown, not hidden as deleted');
+    assert.equal(users.get(noActive!)!.seat, 'unknown');
+    assert.equal(users.get(noSuspended!)!.suspended, null);
+    assert.equal(users.get(noSuspended!)!.seat, 'unknown');
+    const n = users.get(noUpdatedAt!)!;
     assert.deepEqual([n.name, n.createdAt], [null, null]);
 
     const util = await get(`/v1/integrations/${id}/utilization`);
@@ -95,11 +95,11 @@ describe('a real-shaped workspace', () => {
     assert.equal((await get(`/v1/integrations/${id}/users?seat=unknown`)).total, 4);
 
     // A record without updated_at cannot be ordered: a later copy without it overwrites, fields it lacks become null.
-    ws.removeUserFields(noUpdatedAt, ['email']);
+    ws.removeUserFields(noUpdatedAt!, ['email']);
     const again = await syncNow(id);
     assert.equal(again.status, 'succeeded', again.error ?? '');
     assert.deepEqual(await differences(system.db, id, ws), []);
-    const row = await system.db.selectFrom('zendesk_users').select(['email', 'updated_at']).where('integration_id', '=', id).where('id', '=', noUpdatedAt).executeTakeFirstOrThrow();
+    const row = await system.db.selectFrom('zendesk_users').select(['email', 'updated_at']).where('integration_id', '=', id).where('id', '=', noUpdatedAt!).executeTakeFirstOrThrow();
     assert.deepEqual(row, { email: null, updated_at: null });
   });
 
@@ -111,7 +111,7 @@ describe('a real-shaped workspace', () => {
     const [event] = ws.addTicketEvents(1);
     // After this sync's position: among the good records of its pages.
     ws.injectBrokenRecords('users', [...unusable, 'duplicateId', 'nulInName'], { after: newcomer.id });
-    ws.injectBrokenRecords('ticketEvents', [...unusable, 'duplicateId'], { after: event.id });
+    ws.injectBrokenRecords('ticketEvents', [...unusable, 'duplicateId'], { after: event!.id });
     const result = await syncNow(id);
     assert.equal(result.status, 'succeeded', result.error ?? '');
     assert.deepEqual(await differences(system.db, id, ws), []);
@@ -203,10 +203,10 @@ describe('seats as Zendesk counts them', () => {
     const contributors = ws.userIds({ roleType: 3, activeOnly: true });
     assert.ok(light.length >= 3 && contributors.length >= 1, `${light.length} light agents, ${contributors.length} contributors`);
     const off = { is_active: false, name: 'agent' };
-    ws.setEntitlements(light[0], { chat: { is_active: true, name: 'agent' }, guide: { is_active: false, name: 'viewer' }, explore: off, talk: off });
-    ws.setEntitlements(light[1], { chat: off, guide: { is_active: true, name: 'viewer' }, explore: { is_active: true, name: 'viewer' }, talk: off });
-    ws.setEntitlements(light[2], { chat: off, guide: { is_active: true, name: 'wizard' }, explore: off, talk: off });
-    ws.setEntitlements(contributors[0], { chat: off, guide: off, explore: { is_active: true, name: 'editor' }, talk: off });
+    ws.setEntitlements(light[0]!, { chat: { is_active: true, name: 'agent' }, guide: { is_active: false, name: 'viewer' }, explore: off, talk: off });
+    ws.setEntitlements(light[1]!, { chat: off, guide: { is_active: true, name: 'viewer' }, explore: { is_active: true, name: 'viewer' }, talk: off });
+    ws.setEntitlements(light[2]!, { chat: off, guide: { is_active: true, name: 'wizard' }, explore: off, talk: off });
+    ws.setEntitlements(contributors[0]!, { chat: off, guide: off, explore: { is_active: true, name: 'editor' }, talk: off });
     const { integrationId: id, run } = await connectAndSync(system, tenant.apiKey, 'entitled');
     const checked = light.length + contributors.length;
     assert.ok(run.requests >= checked, `one entitlements request per light agent / contributor (${run.requests} requests, ${checked} users)`);
@@ -214,18 +214,18 @@ describe('seats as Zendesk counts them', () => {
     const users = new Map<number, { seat: string; seatReason: string }>(
       (await get(`/v1/integrations/${id}/users?limit=500&roleType=light_agent,contributor`)).users.map((u: { id: number }) => [u.id, u]),
     );
-    assert.deepEqual(users.get(light[0]), { ...users.get(light[0]), seat: 'paid', seatReason: 'light agent with a Chat agent role' });
-    assert.deepEqual(users.get(light[1]), { ...users.get(light[1]), seat: 'free', seatReason: 'light agent' });
-    assert.deepEqual(users.get(light[2]), { ...users.get(light[2]), seat: 'unknown' });
-    assert.match(users.get(light[2])!.seatReason, /Guide role Zendesk does not document/);
-    assert.deepEqual(users.get(contributors[0]), { ...users.get(contributors[0]), seat: 'paid', seatReason: 'contributor with an Explore editor role' });
+    assert.deepEqual(users.get(light[0]!), { ...users.get(light[0]!), seat: 'paid', seatReason: 'light agent with a Chat agent role' });
+    assert.deepEqual(users.get(light[1]!), { ...users.get(light[1]!), seat: 'free', seatReason: 'light agent' });
+    assert.deepEqual(users.get(light[2]!), { ...users.get(light[2]!), seat: 'unknown' });
+    assert.match(users.get(light[2]!)!.seatReason, /Guide role Zendesk does not document/);
+    assert.deepEqual(users.get(contributors[0]!), { ...users.get(contributors[0]!), seat: 'paid', seatReason: 'contributor with an Explore editor role' });
     assert.equal((await get(`/v1/integrations/${id}`)).entitlements, 'available');
 
     // Nothing changed: the next sync reads no entitlements again; a changed user is read again.
     const idle = await syncNow(id);
     const seatPages = Math.ceil(ws.seatHolderIds().length / 100);
     assert.ok(idle.requests <= seatPages + 3, `an idle sync took ${idle.requests} requests (${seatPages} seat pages)`);
-    ws.setEntitlements(light[1], { chat: { is_active: true, name: 'agent' }, guide: off, explore: off, talk: off }, { touch: true });
+    ws.setEntitlements(light[1]!, { chat: { is_active: true, name: 'agent' }, guide: off, explore: off, talk: off }, { touch: true });
     const changed = await syncNow(id);
     assert.equal(changed.status, 'succeeded');
     const after = (await get(`/v1/integrations/${id}/users?limit=500&roleType=light_agent`)).users.find((u: { id: number }) => u.id === light[1]);

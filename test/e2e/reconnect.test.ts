@@ -157,7 +157,7 @@ describe('reconnect of a connected integration', () => {
     assert.match(after.reconnect.error, /not an admin/);
     const agentGrants = ws.grants().filter((g) => g.userId === agent.id);
     assert.equal(agentGrants.length, 1);
-    assert.equal(agentGrants[0].revoked, true, "the non-admin's grant is still alive at Zendesk");
+    assert.equal(agentGrants[0]!.revoked, true, "the non-admin's grant is still alive at Zendesk");
     assert.equal(after.reconnect.revocation?.outcome, 'revoked');
     await assertUntouched(id, ws, old);
   });
@@ -179,7 +179,7 @@ describe('reconnect of a connected integration', () => {
     assert.equal(done.reconnect.revocation.grantMayBeLive, true);
     assert.match(done.reconnect.revocation.message, /Admin Center/);
     assert.notEqual((await stored(id))?.accessToken, old.accessToken);
-    assert.ok(liveGrants(ws).includes(oldGrant), 'the sandbox refused, so the old grant lives on (the worker forgot it)');
+    assert.ok(liveGrants(ws).includes(oldGrant!), 'the sandbox refused, so the old grant lives on (the worker forgot it)');
     assert.equal((await system.db.selectFrom('oauth_staged_credentials').selectAll().where('integration_id', '=', id).execute()).length, 0);
     const run = await syncNow(id);
     assert.equal(run.status, 'succeeded', run.error ?? '');

@@ -93,7 +93,7 @@ describe('report cache', () => {
     const misses0 = await lookups(system.metrics, 'reports', 'miss');
     const shared0 = (await lookups(system.metrics, 'reports', 'coalesced')) + (await lookups(system.metrics, 'reports', 'hit'));
     const answers = await Promise.all(Array.from({ length: 8 }, () => get(path)));
-    for (const a of answers) assert.equal(a.text, answers[0].text);
+    for (const a of answers) assert.equal(a.text, answers[0]!.text);
     assert.equal(await lookups(system.metrics, 'reports', 'miss'), misses0 + 1);
     const shared = (await lookups(system.metrics, 'reports', 'coalesced')) + (await lookups(system.metrics, 'reports', 'hit'));
     assert.equal(shared - shared0, 7);
@@ -259,7 +259,7 @@ describe('report cache', () => {
     const killed = await sql<{ n: number }>`
       SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
        WHERE application_name = ${CHANGE_FEED_APPLICATION_NAME} AND datname = current_database()`.execute(system.db);
-    assert.ok(killed.rows[0].n >= 1, 'the listener was found by its application_name');
+    assert.ok(killed.rows[0]!.n >= 1, 'the listener was found by its application_name');
     await waitFor('the cache to be disabled', async () => !(await enabled(system.metrics)), 5_000).catch(() => undefined);
     // A change no listener hears of (the feed is down or reconnecting): still never a stale answer.
     await system.db.updateTable('zendesk_users').set({ name: '  !!renamed while deaf' }).where('integration_id', '=', integrationId).where('id', '=', cached.json.users[2].id).execute();

@@ -283,8 +283,8 @@ export function expectedUtilization(users: ExpectedUser[]) {
     }
     const bucket = u.suspended ? 'suspended' : u.usage;
     const r = byRoleType[u.roleType ?? 'none'];
-    r.total++;
-    r[bucket]++;
+    r!.total++;
+    r![bucket]++;
     if (u.seat === 'paid') {
       paidSeats.total++;
       paidSeats[bucket]++;

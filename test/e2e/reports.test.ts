@@ -164,7 +164,7 @@ describe('GET /users', () => {
 
   for (const [label, params, predicate] of FILTERS) {
     test(`filter ${label}`, async () => {
-      const median = sortExpected(live(model(today())), 'createdAt')[1000].createdAt!;
+      const median = sortExpected(live(model(today())), 'createdAt')[1000]!.createdAt!;
       const res = await walk(params({ median }));
       const expected = sortExpected(live(model(res.asOf)).filter((u) => predicate(u, { median })), 'name');
       assert.deepEqual(ids(res.users), ids(expected));
@@ -188,7 +188,7 @@ describe('GET /users', () => {
     const all = live(model(today()));
     for (const [label, params, predicate] of FILTERS) {
       if (label.startsWith('q=_') || label.startsWith('q=%')) continue;
-      const median = sortExpected(all, 'createdAt')[1000].createdAt!;
+      const median = sortExpected(all, 'createdAt')[1000]!.createdAt!;
       void params;
       const n = all.filter((u) => predicate(u, { median })).length;
       assert.ok(n > 0 && (n < all.length || label.includes('active,inactive') || label.startsWith('q= ')), `${label} selects ${n} of ${all.length}`);
@@ -228,9 +228,9 @@ describe('GET /users', () => {
     const res = await walk({}, { limit: 500 });
     for (let i = 1; i < res.users.length; i++) {
       const [a, b] = [res.users[i - 1], res.users[i]];
-      assert.ok(compareText(a.name ?? '', b.name ?? '') < 0 || (a.name === b.name && a.id < b.id), `${a.name}/${a.id} before ${b.name}/${b.id}`);
+      assert.ok(compareText(a!.name ?? '', b!.name ?? '') < 0 || (a!.name === b!.name && a!.id < b!.id), `${a!.name}/${a!.id} before ${b!.name}/${b!.id}`);
     }
-    assert.ok(res.users.some((u, i) => i > 0 && res.users[i - 1].name === u.name), 'the data has duplicate names');
+    assert.ok(res.users.some((u, i) => i > 0 && res.users[i - 1]!.name === u.name), 'the data has duplicate names');
   });
 
   test('inactiveDays moves users between active and inactive', async () => {
@@ -283,7 +283,7 @@ describe('pagination while a sync writes', () => {
     );
     const existing = busyWs.userIds({ activeOnly: true });
     const touched = [...new Set([existing[(round * 7) % existing.length], existing[(round * 13 + 1) % existing.length]])].map((id) =>
-      busyWs.updateUser(id, { suspended: round % 2 === 0, moderator: true, last_login_at: new Date().toISOString() }),
+      busyWs.updateUser(id!, { suspended: round % 2 === 0, moderator: true, last_login_at: new Date().toISOString() }),
     );
     const newEvents = busyWs.addTicketEvents(existing.slice(round * 5, round * 5 + 5).map((id) => ({ updater_id: id })));
     const changed = new Map([...added, ...touched].map((u) => [u.id, busyWs.user(u.id)!]));
@@ -300,7 +300,7 @@ describe('pagination while a sync writes', () => {
       const seen = ids(res.users);
       assert.equal(new Set(seen).size, seen.length, 'no row repeated');
       for (const id of before) assert.ok(seen.includes(id), `user ${id} skipped`);
-      assert.ok(res.totals[res.totals.length - 1] > res.totals[0], 'total follows the sync');
+      assert.ok(res.totals[res.totals.length - 1]! > res.totals[0]!, 'total follows the sync');
     });
   }
 });
@@ -340,8 +340,8 @@ describe('GET /utilization', () => {
     assert.equal(busy.reason, 'suspended');
     assert.ok(Date.now() - Date.parse(busy.lastActivityAt ?? "") < 86_400_000, 'recently active, still reclaimable');
     const list = await walk({ q: 'busy@example.com' });
-    assert.equal(list.users[0].seat, 'paid');
-    assert.equal(list.users[0].usage, 'active');
+    assert.equal(list.users[0]!.seat, 'paid');
+    assert.equal(list.users[0]!.usage, 'active');
   });
 
   for (const days of [7, 90]) {
@@ -423,21 +423,21 @@ describe('GET /users.csv', () => {
       assert.match(res.headers.get('content-type')!, /^text\/csv; charset=utf-8/);
       assert.match(res.headers.get('content-disposition')!, /attachment; filename="zendesk-users-reports-acme\.csv"/);
       const rows = readCsv(text);
-      assert.deepEqual(rows[0].map((f) => f.value), [...FIELDS]);
+      assert.deepEqual(rows[0]!.map((f) => f.value), [...FIELDS]);
       const body = rows.slice(1);
       // The two requests judged activity at their own instants: compare each with its own model, and with each other.
       const csvAsOf = new Date(res.headers.get(AS_OF)!);
       const csvModel = new Map(model(csvAsOf).map((u) => [u.id, u]));
       assert.equal(body.length, json.users.length);
       body.forEach((row, i) => {
-        const expected = csvModel.get(Number(row[0].value))!;
+        const expected = csvModel.get(Number(row[0]!.value))!;
         const jsonUser = json.users[i];
-        assert.equal(Number(row[0].value), jsonUser.id, `row ${i} is the same user`);
+        assert.equal(Number(row[0]!.value), jsonUser!.id, `row ${i} is the same user`);
         FIELDS.forEach((f, k) => {
           const want = asField(expected[f]);
-          assert.equal(row[k].value, want.value, `${f} of ${jsonUser.id}`);
-          if (want.quoted === false) assert.equal(row[k].quoted, false, `${f} of ${jsonUser.id} is null, not ""`);
-          if (f !== 'ticketInteractions' && f !== 'usage') assert.equal(row[k].value, asField(jsonUser[f]).value);
+          assert.equal(row[k]!.value, want.value, `${f} of ${jsonUser!.id}`);
+          if (want.quoted === false) assert.equal(row[k]!.quoted, false, `${f} of ${jsonUser!.id} is null, not ""`);
+          if (f !== 'ticketInteractions' && f !== 'usage') assert.equal(row[k]!.value, asField(jsonUser![f]).value);
         });
       });
     });

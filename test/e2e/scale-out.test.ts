@@ -40,7 +40,7 @@ test('two workers sync many integrations exactly, one sync per integration at a 
     }),
   );
 
-  const totalEvents = async () => Number((await sql<{ n: string }>`select count(*) as n from ticket_events where integration_id = any(${integrationIds}::uuid[])`.execute(system.db)).rows[0].n);
+  const totalEvents = async () => Number((await sql<{ n: string }>`select count(*) as n from ticket_events where integration_id = any(${integrationIds}::uuid[])`.execute(system.db)).rows[0]!.n);
   await waitFor('the syncs to be under way', async () => (await totalEvents()) >= 15_000, 90_000);
   // Asking for a sync while one runs joins it: never a second run of the same integration.
   const joined = await Promise.all(integrationIds.slice(0, 4).map((id) => api(system, 'POST', `/v1/integrations/${id}/sync`, { key: tenant.apiKey })));
@@ -48,7 +48,7 @@ test('two workers sync many integrations exactly, one sync per integration at a 
 
   // Lose a worker midway, without warning; a replacement comes up.
   const atKill = await totalEvents();
-  await workers[0].kill('SIGKILL');
+  await workers[0]!.kill('SIGKILL');
   t.diagnostic(`killed a worker with ${atKill} ticket events stored`);
   workers.push(await startWorkerProcess(system));
 
@@ -64,15 +64,15 @@ test('two workers sync many integrations exactly, one sync per integration at a 
   );
 
   for (const [i, id] of integrationIds.entries()) {
-    assert.deepEqual(await differences(system.db, id, spaces[i]), [], `integration ${spaces[i].subdomain}`);
+    assert.deepEqual(await differences(system.db, id, spaces[i]!), [], `integration ${spaces[i]!.subdomain}`);
     const runs = await system.db.selectFrom('sync_runs').selectAll().where('integration_id', '=', id).orderBy('started_at').execute();
     assert.ok(runs.length >= 1);
-    for (const run of runs) assert.equal(run.status, 'succeeded', `${spaces[i].subdomain}: ${run.error}`);
+    for (const run of runs) assert.equal(run.status, 'succeeded', `${spaces[i]!.subdomain}: ${run.error}`);
     for (let k = 1; k < runs.length; k++) {
-      assert.ok(runs[k - 1].finished_at! <= runs[k].started_at, `${spaces[i].subdomain}: runs ${k - 1} and ${k} overlap`);
+      assert.ok(runs[k - 1]!.finished_at! <= runs[k]!.started_at, `${spaces[i]!.subdomain}: runs ${k - 1} and ${k} overlap`);
     }
-    const stored = Number((await sql<{ n: string }>`select count(*) as n from ticket_events where integration_id = ${id}`.execute(system.db)).rows[0].n);
+    const stored = Number((await sql<{ n: string }>`select count(*) as n from ticket_events where integration_id = ${id}`.execute(system.db)).rows[0]!.n);
     const counted = runs.reduce((sum, r) => sum + r.ticket_events_synced, 0);
-    assert.equal(counted, stored, `${spaces[i].subdomain}: events counted once`);
+    assert.equal(counted, stored, `${spaces[i]!.subdomain}: events counted once`);
   }
 });

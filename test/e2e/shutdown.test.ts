@@ -101,19 +101,19 @@ test('a worker stopped by SIGTERM mid-sync exits within its grace time; another 
   assert.equal((await followConsent(created.json.authorizeUrl)).status, 200);
   const integrationId: string = created.json.id;
   const count = async (table: 'ticket_events' | 'zendesk_users') =>
-    Number((await sql<{ n: string }>`select count(*) as n from ${sql.table(table)} where integration_id = ${integrationId}`.execute(system.db)).rows[0].n);
+    Number((await sql<{ n: string }>`select count(*) as n from ${sql.table(table)} where integration_id = ${integrationId}`.execute(system.db)).rows[0]!.n);
   await waitFor('the sync to be under way', async () => (await count('zendesk_users')) >= 2_000, 60_000);
 
   // A rolling deploy: the old worker gets SIGTERM and a new one comes up.
   const stoppedAt = Date.now();
   const old = workers[0];
-  old.child.kill('SIGTERM');
+  old!.child.kill('SIGTERM');
   workers.push(await startWorkerProcess(system));
-  const { code } = await exited(old.child);
+  const { code } = await exited(old!.child);
   const stopSeconds = (Date.now() - stoppedAt) / 1000;
-  assert.equal(code, 0, old.output().slice(-2000));
+  assert.equal(code, 0, old!.output().slice(-2000));
   assert.ok(stopSeconds < 28, `the worker took ${stopSeconds} s to stop (grace time 20 s)`);
-  assert.match(old.output(), /worker stopped/);
+  assert.match(old!.output(), /worker stopped/);
   t.diagnostic(`the old worker stopped ${stopSeconds.toFixed(1)} s after SIGTERM`);
   const atExit = await count('zendesk_users');
   assert.ok(atExit < 40_000, 'the old worker stopped before the sync was done');

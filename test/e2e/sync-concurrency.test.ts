@@ -44,7 +44,7 @@ test('two workers, one integration: never two syncs at once', async () => {
   });
   const runs = await system.db.selectFrom('sync_runs').selectAll().where('integration_id', '=', integrationId).orderBy('started_at').execute();
   for (let i = 1; i < runs.length; i++) {
-    assert.ok(runs[i].started_at >= runs[i - 1].finished_at!, `run ${i} started before run ${i - 1} finished`);
+    assert.ok(runs[i]!.started_at >= runs[i - 1]!.finished_at!, `run ${i} started before run ${i - 1} finished`);
   }
   assert.deepEqual(await differences(system.db, integrationId, ws), []);
 });

@@ -34,9 +34,9 @@ test('a sync survives its worker being killed mid-way: exact data, nothing count
   const integrationId: string = created.json.id;
 
   const count = async (table: 'ticket_events' | 'zendesk_users') =>
-    Number((await sql<{ n: string }>`select count(*) as n from ${sql.table(table)} where integration_id = ${integrationId}`.execute(system.db)).rows[0].n);
+    Number((await sql<{ n: string }>`select count(*) as n from ${sql.table(table)} where integration_id = ${integrationId}`.execute(system.db)).rows[0]!.n);
   await waitFor('the sync to be part-way', async () => (await count('ticket_events')) >= 8_000 && (await count('zendesk_users')) >= 1_000, 60_000);
-  await workers[0].kill('SIGKILL');
+  await workers[0]!.kill('SIGKILL');
   const atKill = { events: await count('ticket_events'), users: await count('zendesk_users') };
   assert.ok(atKill.users < 6_000 || atKill.events < 40_000, 'the kill happened before the sync finished');
 

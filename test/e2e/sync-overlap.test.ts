@@ -115,6 +115,6 @@ test('a sync that continues as new is never joined by a second one: POST /sync, 
   assert.deepEqual(runs.filter((r) => /Interrupted/.test(r.error ?? '')).map((r) => r.workflow_id), [], 'a live sync was closed as interrupted');
   const firstRun = runs.find((r) => r.id === first.id)!;
   assert.equal(firstRun.status, 'succeeded', firstRun.error ?? '');
-  for (let i = 1; i < runs.length; i++) assert.ok(runs[i].started_at >= runs[i - 1].finished_at!, `run ${i} started before run ${i - 1} finished`);
+  for (let i = 1; i < runs.length; i++) assert.ok(runs[i]!.started_at >= runs[i - 1]!.finished_at!, `run ${i} started before run ${i - 1} finished`);
   assert.deepEqual(await differences(system.db, id, ws), []);
 });

@@ -54,13 +54,13 @@ describe('sync', () => {
     const ws = system.sandbox.workspace('bigco');
     const agents = ws.users().filter((u) => u.active && u.role === 'agent' && !u.suspended);
     const endUsers = ws.users().filter((u) => u.active && u.role === 'end-user');
-    ws.suspendUser(agents[0].id);
-    ws.suspendUser(agents[1].id);
-    ws.setRole(agents[2].id, 'end-user', null); // demoted: frees a seat
-    ws.setRole(endUsers[0].id, 'agent', 0); // promoted
-    ws.setRole(endUsers[1].id, 'admin', 4);
-    ws.deleteUser(agents[3].id);
-    ws.deleteUser(endUsers[2].id);
+    ws.suspendUser(agents[0]!.id);
+    ws.suspendUser(agents[1]!.id);
+    ws.setRole(agents[2]!.id, 'end-user', null); // demoted: frees a seat
+    ws.setRole(endUsers[0]!.id, 'agent', 0); // promoted
+    ws.setRole(endUsers[1]!.id, 'admin', 4);
+    ws.deleteUser(agents[3]!.id);
+    ws.deleteUser(endUsers[2]!.id);
     ws.addUser({ name: "O'Brien, \"Jr\"", role: 'agent', role_type: 1 });
     ws.addUser({ name: 'New Person', role: 'end-user' });
     ws.addTicketEvents(40);

@@ -50,7 +50,7 @@ async function warm(key: string): Promise<void> {
     assert.equal(await status(key, 'main'), 200);
     assert.equal(await status(key, 'second'), 200);
   }
-  assert.ok((await hits(system.metrics)) > before[0] && (await hits(second.metrics)) > before[1], 'the key was served from both caches');
+  assert.ok((await hits(system.metrics)) > before[0]! && (await hits(second.metrics)) > before[1]!, 'the key was served from both caches');
 }
 
 /** Refused by both APIs, within the time a notification takes (well under a second; 2 s of slack). */

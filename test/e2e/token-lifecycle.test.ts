@@ -123,7 +123,7 @@ test('revocation refused (a read token, 403): the disconnect completes locally a
 
   // What really happened: Zendesk kept the grant (nothing claims otherwise) …
   assert.equal(ws.stats().revocations, 0);
-  assert.equal(ws.grants()[0].revoked, false);
+  assert.equal(ws.grants()[0]!.revoked, false);
   const probe = await fetch(`${system.sandbox.url}/keeps-grant/api/v2/users/me.json`, { headers: { authorization: `Bearer ${latestAccessToken(ws)}` } });
   assert.equal(((await probe.json()) as { user: { id: number | null } }).user.id, ws.ownerId);
   // … and locally everything is gone: tokens, schedule.

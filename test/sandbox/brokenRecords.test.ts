@@ -61,8 +61,8 @@ describe('raw user fields and broken export records', () => {
         const r = await exportText('/api/v2/incremental/users/cursor?start_time=0&per_page=10');
         // Literal digits beyond 2^53 are in the text (JSON.parse rounds them), the same on every read.
         const literal = /"id":(9\d{15})[,}]/.exec(r.text);
-        assert.ok(literal && BigInt(literal[1]) > 2n ** 53n, 'an id beyond 2^53');
-        if (read === 0) unsafeLiteral = literal[1];
+        assert.ok(literal && BigInt(literal[1]!) > 2n ** 53n, 'an id beyond 2^53');
+        if (read === 0) unsafeLiteral = literal[1]!;
         else assert.equal(literal[1], unsafeLiteral);
         const entries = r.body.users as unknown[];
         const at = entries.findIndex((e) => (e as { id?: unknown } | null)?.id === anchor);
@@ -95,10 +95,10 @@ describe('raw user fields and broken export records', () => {
 
   test('broken entries in ticket-event pages; count covers every entry', async () => {
     const events = [...ws.ticketEvents()];
-    const anchor = events[5].id;
+    const anchor = events[5]!.id;
     ws.injectBrokenRecords('ticketEvents', ['noId', 'stringId', 'unsafeId', 'array', 'duplicateId', 'nulInName'], { after: anchor });
     try {
-      const r = await exportText(`/api/v2/incremental/ticket_events?start_time=${events[0].timestamp}&per_page=50&include=comment_events`);
+      const r = await exportText(`/api/v2/incremental/ticket_events?start_time=${events[0]!.timestamp}&per_page=50&include=comment_events`);
       const entries = r.body.ticket_events as any[];
       const at = entries.findIndex((e) => e?.id === anchor);
       assert.ok(at >= 1);

@@ -34,18 +34,18 @@ describe('GET /api/v2/users/{id}/entitlements/full', () => {
     assert.ok(all.some((e) => (e.guide as { name: string; is_active: boolean }).name === 'viewer' && (e.guide as { is_active: boolean }).is_active), 'guide viewer (free)');
     // Deterministic: the endpoint serves what the control API says, again and again.
     const r = await get(`/api/v2/users/${free[0]}/entitlements/full`);
-    assert.deepEqual(r.body.entitlements, ws.entitlements(free[0]));
+    assert.deepEqual(r.body.entitlements, ws.entitlements(free[0]!));
   });
 
   test('setEntitlements sets any JSON; it does not move the user unless touch', async () => {
     const id = ws.userIds({ roleType: 1 })[0];
-    const before = ws.user(id)!.updated_at;
-    ws.setEntitlements(id, { chat: { name: 'agent', is_active: true }, guide: { name: 'curator', is_active: true } });
+    const before = ws.user(id!)!.updated_at;
+    ws.setEntitlements(id!, { chat: { name: 'agent', is_active: true }, guide: { name: 'curator', is_active: true } });
     const r = await get(`/api/v2/users/${id}/entitlements/full.json`);
     assert.deepEqual(r.body.entitlements, { chat: { name: 'agent', is_active: true }, guide: { name: 'curator', is_active: true } });
-    assert.equal(ws.user(id)!.updated_at, before);
-    ws.setEntitlements(id, { chat: { name: 'agent', is_active: false } }, { touch: true });
-    assert.notEqual(ws.user(id)!.updated_at, before);
+    assert.equal(ws.user(id!)!.updated_at, before);
+    ws.setEntitlements(id!, { chat: { name: 'agent', is_active: false } }, { touch: true });
+    assert.notEqual(ws.user(id!)!.updated_at, before);
   });
 
   test('404 RecordNotFound for an unknown user, 403 when the workspace cannot read entitlements', async () => {

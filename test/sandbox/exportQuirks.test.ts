@@ -39,10 +39,10 @@ describe('refused positions and stuck pagination', () => {
 
   test('refuseTicketEventStartTimes: a saved start_time older than the boundary is refused with 422', async () => {
     const events = [...ws.ticketEvents()];
-    const boundary = events[100].timestamp;
+    const boundary = events[100]!.timestamp;
     ws.refuseTicketEventStartTimes(boundary);
     try {
-      const old = await get(`/api/v2/incremental/ticket_events?start_time=${events[10].timestamp}`);
+      const old = await get(`/api/v2/incremental/ticket_events?start_time=${events[10]!.timestamp}`);
       assert.equal(old.status, 422);
       assert.equal(old.body.error, 'InvalidValue');
       assert.equal((await get(`/api/v2/incremental/ticket_events?start_time=${boundary}`)).status, 200);
@@ -55,7 +55,7 @@ describe('refused positions and stuck pagination', () => {
     } finally {
       ws.acceptTicketEventStartTimes();
     }
-    assert.equal((await get(`/api/v2/incremental/ticket_events?start_time=${events[10].timestamp}`)).status, 200);
+    assert.equal((await get(`/api/v2/incremental/ticket_events?start_time=${events[10]!.timestamp}`)).status, 200);
   });
 
   test('stallUsersExportCursor: the cursor comes back unchanged with end_of_stream false', async () => {
@@ -76,7 +76,7 @@ describe('refused positions and stuck pagination', () => {
   });
 
   test('rewindTicketEventsEndTime: end_time goes backwards and the stream claims more', async () => {
-    const start = [...ws.ticketEvents()][50].timestamp;
+    const start = [...ws.ticketEvents()][50]!.timestamp;
     ws.rewindTicketEventsEndTime(600);
     try {
       const p = await get(`/api/v2/incremental/ticket_events?start_time=${start}&per_page=20`);

@@ -103,7 +103,7 @@ describe('generated workspaces', () => {
     assert.equal(ws.ticketEventCount(), 1_000_000);
     assert.ok(elapsed < 10_000, `generation took ${elapsed} ms`);
     assert.ok(grown < 150, `memory grew by ${grown} MB`);
-    const u = ws.user(ws.userIds()[54_321])!;
+    const u = ws.user(ws.userIds()[54_321]!)!;
     assert.ok(u.name.length > 0);
   });
 
@@ -113,7 +113,7 @@ describe('generated workspaces', () => {
     assert.ok(users.every((u) => typeof u.chat_only === 'boolean'));
     assert.ok(users.filter((u) => u.chat_only).every((u) => u.role_type === 2));
     assert.ok(users.some((u) => u.chat_only));
-    const keys = Object.keys(users[0]);
+    const keys = Object.keys(users[0]!);
     assert.deepEqual(keys.slice(-3), ['report_csv', 'chat_only', 'user_fields']);
     // Same seed without the option: the same users, minus the field.
     const modern = generateWorkspace({ subdomain: 'legacy', users: 1000, ticketEvents: 0, seed: 1, now: NOW });

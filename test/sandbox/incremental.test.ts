@@ -52,7 +52,7 @@ describe('GET /api/v2/incremental/users/cursor', () => {
     for (let i = 1; i < users.length; i++) {
       const a = users[i - 1];
       const b = users[i];
-      assert.ok(a.updated_at < b.updated_at || (a.updated_at === b.updated_at && a.id < b.id), `order at ${i}`);
+      assert.ok(a!.updated_at < b!.updated_at || (a!.updated_at === b!.updated_at && a!.id < b!.id), `order at ${i}`);
     }
   });
 
@@ -74,7 +74,7 @@ describe('GET /api/v2/incremental/users/cursor', () => {
     const all = ws.users();
     const mid = all.map((u) => Date.parse(u.updated_at) / 1000).sort((a, b) => a - b)[1250];
     const { users } = await drain(`/api/v2/incremental/users/cursor?start_time=${mid}`);
-    assert.equal(users.length, all.filter((u) => Date.parse(u.updated_at) / 1000 >= mid).length);
+    assert.equal(users.length, all.filter((u) => Date.parse(u.updated_at) / 1000 >= mid!).length);
     assert.equal((await api(sb, 'inc', '/api/v2/incremental/users/cursor', token)).status, 400);
     const bogus = await api(sb, 'inc', '/api/v2/incremental/users/cursor?cursor=bogus', token);
     assert.equal(bogus.status, 400);
@@ -90,27 +90,27 @@ describe('GET /api/v2/incremental/users/cursor', () => {
 
     clock.advance(1000);
     const [a, b, c] = ws.users().filter((u) => u.active && u.role === 'agent');
-    ws.suspendUser(a.id);
-    ws.deleteUser(b.id);
-    ws.setRole(c.id, 'admin', 4);
+    ws.suspendUser(a!.id);
+    ws.deleteUser(b!.id);
+    ws.setRole(c!.id, 'admin', 4);
     const added = ws.addUser({ name: 'New Person', email: 'new.person@example.com' });
     const changed = await drain(`/api/v2/incremental/users/cursor?cursor=${encodeURIComponent(cursor)}`);
     assert.deepEqual(
       changed.users.map((u) => u.id),
-      [a.id, b.id, c.id, added.id],
+      [a!.id, b!.id, c!.id, added.id],
     );
     const byId = new Map(changed.users.map((u) => [u.id, u]));
-    assert.equal(byId.get(a.id)!.suspended, true);
-    assert.equal(byId.get(b.id)!.active, false);
-    assert.equal(byId.get(c.id)!.role, 'admin');
+    assert.equal(byId.get(a!.id)!.suspended, true);
+    assert.equal(byId.get(b!.id)!.active, false);
+    assert.equal(byId.get(c!.id)!.role, 'admin');
 
     // Nothing more until the next change; a user changed twice comes back again.
     const again = await drain(`/api/v2/incremental/users/cursor?cursor=${encodeURIComponent(changed.cursor)}`);
     assert.equal(again.users.length, 0);
     clock.advance(1000);
-    ws.updateUser(a.id, { name: 'Renamed' });
+    ws.updateUser(a!.id, { name: 'Renamed' });
     const twice = await drain(`/api/v2/incremental/users/cursor?cursor=${encodeURIComponent(changed.cursor)}`);
-    assert.deepEqual(twice.users.map((u) => [u.id, u.name]), [[a.id, 'Renamed']]);
+    assert.deepEqual(twice.users.map((u) => [u.id, u.name]), [[a!.id, 'Renamed']]);
   });
 
   test('the most recent window is excluded and start_time must be older than it', async () => {

@@ -23,10 +23,10 @@ describe('OAuth consent page', () => {
   }
 
   function formOf(html: string): { action: string; fields: Record<string, string> } {
-    const action = /<form[^>]*action="([^"]+)"/.exec(html)![1];
+    const action = /<form[^>]*action="([^"]+)"/.exec(html)![1]!;
     const fields: Record<string, string> = {};
     for (const m of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) {
-      fields[m[1]] = m[2].replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>');
+      fields[m[1]!] = m[2]!.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>');
     }
     return { action, fields };
   }
@@ -443,7 +443,7 @@ describe('demo sandbox helper', () => {
       assert.equal(demo.sandbox.baseUrlTemplate, `${demo.sandbox.url}/{subdomain}`);
       const res = await fetch(
         `${demo.sandbox.url}/demo/oauth/authorizations/new?response_type=code&client_id=${demo.client.clientId}` +
-          `&redirect_uri=${encodeURIComponent(demo.client.redirectUris[0])}&scope=read`,
+          `&redirect_uri=${encodeURIComponent(demo.client.redirectUris[0]!)}&scope=read`,
         { redirect: 'manual' },
       );
       assert.equal(res.status, 302);

@@ -109,7 +109,7 @@ describe('the sandbox at the size of the largest accounts (structurally)', () =>
     const deleted = big.users().find((u) => !u.active)!.id;
     const ids = [...seats.slice(0, 96), endUser, deleted, 1, 2];
     const { body, reads } = await measured(big, `/api/v2/users/show_many?ids=${ids.join(',')}`);
-    assert.deepEqual(body.users.map((u: ZendeskUser) => u.id), [...seats.slice(0, 96), endUser].sort((x, y) => x - y));
+    assert.deepEqual(body.users.map((u: ZendeskUser) => u.id), [...seats.slice(0, 96), endUser].sort((x, y) => x! - y!));
     assert.ok(reads.users <= 100, `show_many read ${reads.users}`);
     const withDeleted = await measured(big, `/api/v2/users/show_many?ids=${ids.join(',')}&include_deleted=true`);
     assert.equal(withDeleted.body.users.length, 98);

@@ -53,7 +53,7 @@ describe('seat holders: role-filtered list, show_many, users/count', () => {
     assert.ok(listed.every((u) => u.role === 'agent' || u.role === 'admin'));
     assert.ok(listed.some((u) => u.role === 'admin') && listed.some((u) => u.role === 'agent'));
     assert.ok(listed.some((u) => u.suspended), 'suspended agents stay in the list');
-    assert.ok(listed[0].id === ws.ownerId, 'the owner is a seat holder');
+    assert.ok(listed[0]!.id === ws.ownerId, 'the owner is a seat holder');
     const ids = listed.map((u) => u.id);
     assert.deepEqual(ids, [...ids].sort((a, b) => a - b));
     // Both directions agree.
@@ -76,7 +76,7 @@ describe('seat holders: role-filtered list, show_many, users/count', () => {
     assert.equal(staff.length, 50);
     assert.ok(staff.every((u) => u.active));
     const all = a.users().map((u) => u.id);
-    assert.ok(staff.some((u) => u.id > all[1800]) && staff.some((u) => u.id < all[200] && u.id !== a.ownerId));
+    assert.ok(staff.some((u) => u.id > all[1800]!) && staff.some((u) => u.id < all[200]! && u.id !== a.ownerId));
     assert.throws(() => generateWorkspace({ subdomain: 'det', users: 10, seatHolders: 11 }), /seatHolders/);
     assert.throws(() => generateWorkspace({ subdomain: 'det', users: 10, seatHolders: 0 }), /seatHolders/);
   });
@@ -113,43 +113,43 @@ describe('seat holders: role-filtered list, show_many, users/count', () => {
     const endUsers = ws.userIds({ role: 'end-user', activeOnly: true });
     const [promoted, promotedAdmin] = endUsers;
     const [demoted, deleted, suspended, rawEdited] = before.filter((id) => id !== ws.ownerId);
-    ws.setRole(promoted, 'agent', 1);
-    ws.setRole(promotedAdmin, 'admin');
-    ws.setRole(demoted, 'end-user');
-    ws.deleteUser(deleted);
-    ws.suspendUser(suspended);
+    ws.setRole(promoted!, 'agent', 1);
+    ws.setRole(promotedAdmin!, 'admin');
+    ws.setRole(demoted!, 'end-user');
+    ws.deleteUser(deleted!);
+    ws.suspendUser(suspended!);
     const added = ws.addUser({ role: 'admin', name: 'New Admin' }).id;
     const addedEndUser = ws.addUser({ name: 'New Customer' }).id;
     // Raw edits change the served JSON only; the model (and so the filter) keeps the user a seat holder.
-    ws.setRawUserFields(rawEdited, { role: 'superhero' });
+    ws.setRawUserFields(rawEdited!, { role: 'superhero' });
 
     const after = await seatIds();
     const expected = new Set(before);
-    for (const id of [promoted, promotedAdmin, added]) expected.add(id);
-    for (const id of [demoted, deleted]) expected.delete(id);
+    for (const id of [promoted, promotedAdmin, added]) expected.add(id!);
+    for (const id of [demoted, deleted]) expected.delete(id!);
     assert.deepEqual(after, [...expected].sort((a, b) => a - b));
     assert.deepEqual(after, modelSeatHolders());
-    assert.ok(after.includes(suspended) && after.includes(rawEdited) && !after.includes(addedEndUser));
+    assert.ok(after.includes(suspended!) && after.includes(rawEdited!) && !after.includes(addedEndUser));
     assert.equal(await count('role[]=agent&role[]=admin'), after.length);
 
     // What a sync asks about those that left the list.
     const many = await get(`/api/v2/users/show_many?ids=${[demoted, deleted, 12345, added].join(',')}`);
     assert.equal(many.status, 200);
     const byId = new Map<number, ZendeskUser>(many.body.users.map((u: ZendeskUser) => [u.id, u]));
-    assert.equal(byId.get(demoted)?.role, 'end-user', 'a downgraded seat holder is there as an end user');
-    assert.ok(!byId.has(deleted), 'a deleted user is absent without include_deleted');
+    assert.equal(byId.get(demoted!)?.role, 'end-user', 'a downgraded seat holder is there as an end user');
+    assert.ok(!byId.has(deleted!), 'a deleted user is absent without include_deleted');
     assert.ok(!byId.has(12345), 'an unknown id is simply absent');
     assert.equal(byId.get(added)?.role, 'admin');
     const withDeleted = await get(`/api/v2/users/show_many?ids=${deleted},${demoted}&include_deleted=true`);
-    const expectedPairs: Array<[number, boolean]> = [[deleted, false], [demoted, true]];
+    const expectedPairs: Array<[number, boolean]> = [[deleted!, false], [demoted!, true]];
     expectedPairs.sort((a, b) => a[0] - b[0]);
     assert.deepEqual(withDeleted.body.users.map((u: ZendeskUser) => [u.id, u.active]), expectedPairs);
 
     // Back again: reactivated and re-promoted users return to the list.
-    ws.updateUser(deleted, { active: true });
-    ws.setRole(demoted, 'agent');
+    ws.updateUser(deleted!, { active: true });
+    ws.setRole(demoted!, 'agent');
     const restored = await seatIds();
-    assert.ok(restored.includes(deleted) && restored.includes(demoted));
+    assert.ok(restored.includes(deleted!) && restored.includes(demoted!));
     assert.deepEqual(restored, modelSeatHolders());
   });
 
@@ -160,7 +160,7 @@ describe('seat holders: role-filtered list, show_many, users/count', () => {
     const ok = await get(`/api/v2/users/show_many.json?ids=${[...ids].reverse().join(',')}`);
     assert.equal(ok.status, 200);
     assert.deepEqual(ok.body.users.map((u: ZendeskUser) => u.id), ids);
-    assert.deepEqual(ok.body.users[3], ws.user(ids[3]));
+    assert.deepEqual(ok.body.users[3], ws.user(ids[3]!));
     assert.deepEqual(Object.keys(ok.body), ['users']);
     const dup = await get(`/api/v2/users/show_many?ids=${ids[1]},${ids[0]},${ids[1]}`);
     assert.deepEqual(dup.body.users.map((u: ZendeskUser) => u.id), [ids[0], ids[1]]);
@@ -199,7 +199,7 @@ describe('seat holders: role-filtered list, show_many, users/count', () => {
     assert.equal((await get('/api/v2/users/count', usersRead)).status, 200);
     assert.equal((await get('/api/v2/users/count', 'nope')).status, 401);
     const endUser = ws.userIds({ role: 'end-user', activeOnly: true })[5];
-    ws.setConsentingUser(endUser);
+    ws.setConsentingUser(endUser!);
     const endUserToken = (await connect(sb, 'seats')).access_token;
     ws.setConsentingUser(ws.ownerId);
     assert.equal((await get(`/api/v2/users/show_many?ids=${endUser}`, endUserToken)).status, 403);

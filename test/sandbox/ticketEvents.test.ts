@@ -57,7 +57,7 @@ describe('GET /api/v2/incremental/ticket_events', () => {
       for (const e of p.ticket_events) seen.set(e.id, (seen.get(e.id) ?? 0) + 1);
       total += p.count;
       if (p.count > 0) {
-        const last = p.ticket_events[p.count - 1].timestamp;
+        const last = p.ticket_events[p.count - 1]!.timestamp;
         // the whole group of the last timestamp is on the page
         assert.equal(p.ticket_events.filter((e) => e.timestamp === last).length, byTs.get(last));
         assert.ok(p.end_time === last || p.end_time === last + 1);
@@ -75,7 +75,7 @@ describe('GET /api/v2/incremental/ticket_events', () => {
     const all = [...ws.ticketEvents()];
     const counts = new Map<number, number>();
     for (const e of all) counts.set(e.timestamp, (counts.get(e.timestamp) ?? 0) + 1);
-    const [ts, size] = [...counts].sort((a, b) => b[1] - a[1])[0];
+    const [ts, size] = [...counts].sort((a, b) => b[1] - a[1])[0]!;
     assert.ok(size > 1000, `largest burst ${size}`);
     const p = await get(`/api/v2/incremental/ticket_events?start_time=${ts}&per_page=1000`);
     assert.ok(p.count >= size);
@@ -86,11 +86,11 @@ describe('GET /api/v2/incremental/ticket_events', () => {
     const plain = await get('/api/v2/incremental/ticket_events?start_time=0&per_page=200');
     const e = plain.ticket_events[0];
     for (const k of ['id', 'ticket_id', 'timestamp', 'created_at', 'updater_id', 'via', 'system', 'metadata', 'event_type', 'child_events', 'merged_ticket_ids']) {
-      assert.ok(k in e, k);
+      assert.ok(k in e!, k);
     }
-    assert.equal(e.event_type, 'Audit');
-    assert.equal(typeof e.via, 'string');
-    assert.equal(new Date(e.timestamp * 1000).toISOString().replace('.000Z', 'Z'), e.created_at);
+    assert.equal(e!.event_type, 'Audit');
+    assert.equal(typeof e!.via, 'string');
+    assert.equal(new Date(e!.timestamp * 1000).toISOString().replace('.000Z', 'Z'), e!.created_at);
     assert.ok(plain.ticket_events.every((x) => x.child_events.every((c: any) => c.event_type !== 'Comment')));
     assert.ok(plain.ticket_events.some((x) => x.child_events.some((c: any) => c.comment_present === true)));
 
@@ -118,7 +118,7 @@ describe('GET /api/v2/incremental/ticket_events', () => {
 
   test('added events appear in the next poll; the recent window is excluded', async () => {
     const last = await walk('/api/v2/incremental/ticket_events?start_time=0');
-    const endTime = last[last.length - 1].end_time;
+    const endTime = last[last.length - 1]!.end_time;
     clock.advance(5000);
     const added = ws.addTicketEvents([{ updater_id: ws.ownerId }, { updater_id: -1 }, {}]);
     const next = await get(`/api/v2/incremental/ticket_events?start_time=${endTime}`);
@@ -131,26 +131,26 @@ describe('GET /api/v2/incremental/ticket_events', () => {
       clock.advance(1000);
       const hidden = ws.addTicketEvents([{ timestamp: Math.floor(clock.now() / 1000) - 10 }]);
       const p = await get(`/api/v2/incremental/ticket_events?start_time=${endTime}`);
-      assert.ok(!p.ticket_events.some((e) => e.id === hidden[0].id));
+      assert.ok(!p.ticket_events.some((e) => e.id === hidden[0]!.id));
       const tooRecent = await api(sb, 'events', `/api/v2/incremental/ticket_events?start_time=${Math.floor(clock.now() / 1000) - 5}`, token);
       assert.equal(tooRecent.status, 422);
       assert.equal(tooRecent.body.error, 'InvalidValue');
       clock.advance(60_000);
       const p2 = await get(`/api/v2/incremental/ticket_events?start_time=${endTime}`);
-      assert.ok(p2.ticket_events.some((e) => e.id === hidden[0].id));
+      assert.ok(p2.ticket_events.some((e) => e.id === hidden[0]!.id));
     } finally {
       ws.setExclusionSeconds(0);
     }
   });
 
   test('events added in the past are inserted in order', async () => {
-    const ts = [...ws.ticketEvents()][100].timestamp;
+    const ts = [...ws.ticketEvents()][100]!.timestamp;
     const [e] = ws.addTicketEvents([{ timestamp: ts, updater_id: ws.ownerId, comment_author_id: null }]);
     const p = await get(`/api/v2/incremental/ticket_events?start_time=${ts}&per_page=10`);
-    assert.ok(p.ticket_events.some((x) => x.id === e.id));
+    assert.ok(p.ticket_events.some((x) => x.id === e!.id));
     const all = [...ws.ticketEvents()];
     for (let i = 1; i < all.length; i++) {
-      assert.ok(all[i - 1].timestamp < all[i].timestamp || (all[i - 1].timestamp === all[i].timestamp && all[i - 1].id < all[i].id));
+      assert.ok(all[i - 1]!.timestamp < all[i]!.timestamp || (all[i - 1]!.timestamp === all[i]!.timestamp && all[i - 1]!.id < all[i]!.id));
     }
   });
 });

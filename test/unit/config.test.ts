@@ -48,7 +48,7 @@ test('roles require their variables', () => {
   });
   const config = loadConfig({ ADMIN_API_KEY: ADMIN_KEY, ENCRYPTION_KEY: KEY, DATABASE_URL: 'postgres://x/y' }, 'api');
   assert.equal(config.encryptionKeys?.length, 1);
-  assert.equal(config.encryptionKeys?.[0].key.length, 32);
+  assert.equal(config.encryptionKeys?.[0]!.key.length, 32);
 });
 
 test('durations', () => {
@@ -97,7 +97,7 @@ test('PUBLIC_URL and ZENDESK_BASE_URL must be https except on loopback hosts, wi
     assert.throws(() => loadConfig({ [name]: value }), (err: unknown) => {
       assert.ok(err instanceof ConfigError, `${name}=${value}`);
       assert.equal(err.problems.length, 1, err.message);
-      assert.match(err.problems[0], message);
+      assert.match(err.problems[0]!, message);
       return true;
     });
   }
@@ -160,15 +160,15 @@ test('Temporal: bad TLS settings stop the process with one message naming each, 
   assert.deepEqual(problemsOf({ TEMPORAL_TLS_CLIENT_CERT_PATH: pki.clientCertPath, TEMPORAL_TLS_CLIENT_KEY_PATH: pki.serverKeyPath }), [
     'TEMPORAL_TLS_CLIENT_KEY_PATH: is not the private key of the certificate in TEMPORAL_TLS_CLIENT_CERT_PATH',
   ]);
-  assert.match(problemsOf({ TEMPORAL_TLS_SERVER_CA_CERT_PATH: '/nonexistent/ca.pem' })[0], /^TEMPORAL_TLS_SERVER_CA_CERT_PATH: cannot read \/nonexistent\/ca\.pem \(ENOENT\)$/);
-  assert.match(problemsOf({ TEMPORAL_TLS_SERVER_CA_CERT_PATH: notPem })[0], /^TEMPORAL_TLS_SERVER_CA_CERT_PATH: .* is not a PEM file$/);
-  assert.match(problemsOf({ TEMPORAL_TLS_SERVER_CA_CERT_PATH: pki.clientKeyPath })[0], /^TEMPORAL_TLS_SERVER_CA_CERT_PATH: does not hold a PEM certificate$/);
+  assert.match(problemsOf({ TEMPORAL_TLS_SERVER_CA_CERT_PATH: '/nonexistent/ca.pem' })[0]!, /^TEMPORAL_TLS_SERVER_CA_CERT_PATH: cannot read \/nonexistent\/ca\.pem \(ENOENT\)$/);
+  assert.match(problemsOf({ TEMPORAL_TLS_SERVER_CA_CERT_PATH: notPem })[0]!, /^TEMPORAL_TLS_SERVER_CA_CERT_PATH: .* is not a PEM file$/);
+  assert.match(problemsOf({ TEMPORAL_TLS_SERVER_CA_CERT_PATH: pki.clientKeyPath })[0]!, /^TEMPORAL_TLS_SERVER_CA_CERT_PATH: does not hold a PEM certificate$/);
   assert.deepEqual(problemsOf({ TEMPORAL_TLS: 'yes' }), ['TEMPORAL_TLS: must be true or false']);
   const apiKey = 'secret-api-key-value-123';
   const clear = problemsOf({ TEMPORAL_TLS: 'false', TEMPORAL_API_KEY: apiKey, TEMPORAL_TLS_SERVER_NAME: 'x' });
   assert.deepEqual(clear.map((p) => p.split(':')[0]).sort(), ['TEMPORAL_API_KEY', 'TEMPORAL_TLS_SERVER_NAME']);
   assert.ok(!clear.join('\n').includes(apiKey), 'the key is never echoed');
-  assert.match(problemsOf({ TEMPORAL_TLS_SERVER_CA_CERT_DATA: '-----BEGIN CERTIFICATE-----' })[0], /^TEMPORAL_TLS_SERVER_CA_CERT_DATA: not supported/);
+  assert.match(problemsOf({ TEMPORAL_TLS_SERVER_CA_CERT_DATA: '-----BEGIN CERTIFICATE-----' })[0]!, /^TEMPORAL_TLS_SERVER_CA_CERT_DATA: not supported/);
 });
 
 test('housekeeping: defaults, periods in milliseconds, every period configurable and validated', () => {

@@ -69,12 +69,12 @@ function published(service: Pick<Service, 'ports'>): Array<{ hostIp: string; hos
     }
     const text = interpolate(String(entry)).replace(/\/(tcp|udp)$/, '');
     const ipv6 = /^\[([^\]]+)\]:(.*)$/.exec(text);
-    const [ip, rest] = ipv6 ? [ipv6[1], ipv6[2]] : [undefined, text];
+    const [ip, rest] = ipv6 ? [ipv6[1]!, ipv6[2]!] : [undefined, text];
     const parts = rest.split(':');
     // No address means every interface (Docker's default).
-    if (parts.length === 1) return { hostIp: ip ?? '0.0.0.0', hostPort: '(random)', containerPort: parts[0] };
-    if (parts.length === 2) return { hostIp: ip ?? '0.0.0.0', hostPort: parts[0], containerPort: parts[1] };
-    return { hostIp: parts[0], hostPort: parts[1], containerPort: parts[2] };
+    if (parts.length === 1) return { hostIp: ip ?? '0.0.0.0', hostPort: '(random)', containerPort: parts[0]! };
+    if (parts.length === 2) return { hostIp: ip ?? '0.0.0.0', hostPort: parts[0]!, containerPort: parts[1]! };
+    return { hostIp: parts[0]!, hostPort: parts[1]!, containerPort: parts[2]! };
   });
 }
 const LOOPBACK_BINDS = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -94,24 +94,24 @@ describe('docker-compose.yml', () => {
       const match = /^([a-z0-9./-]+):([A-Za-z0-9_.-]+)$/.exec(image);
       assert.ok(match, `${name}: ${image} has a tag`);
       assert.notEqual(match[2], 'latest', `${name}: ${image} is not :latest`);
-      assert.match(match[2], /\d/, `${name}: ${image} has a version in its tag`);
+      assert.match(match[2]!, /\d/, `${name}: ${image} has a version in its tag`);
     }
-    assert.match(services.postgres.image!, /^postgres:16\.\d+/);
-    assert.equal(services['temporal-schema'].image, 'temporalio/admin-tools:1.31.0');
-    assert.equal(services['temporal-setup'].image, 'temporalio/admin-tools:1.31.0');
-    assert.equal(services.temporal.image, 'temporalio/server:1.31.0');
-    assert.equal(services['temporal-ui'].image, 'temporalio/ui:2.49.1');
+    assert.match(services.postgres!.image!, /^postgres:16\.\d+/);
+    assert.equal(services['temporal-schema']!.image, 'temporalio/admin-tools:1.31.0');
+    assert.equal(services['temporal-setup']!.image, 'temporalio/admin-tools:1.31.0');
+    assert.equal(services.temporal!.image, 'temporalio/server:1.31.0');
+    assert.equal(services['temporal-ui']!.image, 'temporalio/ui:2.49.1');
   });
 
   test('migrate, api and worker run our image, built from the Dockerfile', () => {
-    const ours = interpolate(services.api.image!);
+    const ours = interpolate(services.api!.image!);
     for (const name of ['migrate', 'api', 'worker']) {
-      assert.equal(interpolate(services[name].image!), ours, `${name} runs ${ours}`);
-      assert.deepEqual(services[name].build, { context: '.', dockerfile: 'Dockerfile' });
+      assert.equal(interpolate(services[name]!.image!), ours, `${name} runs ${ours}`);
+      assert.deepEqual(services[name]!.build, { context: '.', dockerfile: 'Dockerfile' });
     }
-    assert.deepEqual(services.migrate.command, ['node', 'dist/src/db/migrate-cli.js']);
-    assert.deepEqual(services.api.command, ['node', 'dist/src/api-server.js']);
-    assert.deepEqual(services.worker.command, ['node', '--max-old-space-size=${WORKER_HEAP_MB:-128}', 'dist/src/worker.js']);
+    assert.deepEqual(services.migrate!.command, ['node', 'dist/src/db/migrate-cli.js']);
+    assert.deepEqual(services.api!.command, ['node', 'dist/src/api-server.js']);
+    assert.deepEqual(services.worker!.command, ['node', '--max-old-space-size=${WORKER_HEAP_MB:-128}', 'dist/src/worker.js']);
     for (const entry of ['src/db/migrate-cli.ts', 'src/api-server.ts', 'src/worker.ts']) assert.ok(existsSync(path.join(ROOT, entry)), entry);
   });
 
@@ -120,7 +120,7 @@ describe('docker-compose.yml', () => {
     const flags = startWorkerFlagsAsWritten(pkg.scripts['start:worker']);
     assert.ok(flags.some((f) => /^--max-old-space-size=/.test(f)), `start:worker sets a heap cap: ${pkg.scripts['start:worker']}`);
     // The same command as package.json's script, flags included (one value, WORKER_HEAP_MB, for both).
-    const command = services.worker.command as string[];
+    const command = services.worker!.command as string[];
     assert.deepEqual(command, ['node', ...flags, WORKER_ENTRY]);
     const cap = (args: string[]) => Number(/^--max-old-space-size=(\d+)$/.exec(args.find((a) => a.startsWith('--max-old-space-size='))!)?.[1]);
     for (const env of [USER_ENV, { ...USER_ENV, WORKER_HEAP_MB: '256' }]) {
@@ -131,8 +131,8 @@ describe('docker-compose.yml', () => {
     assert.equal(cap(productionWorkerNodeFlags({})), 128, 'default cap');
     assert.equal(cap(productionWorkerNodeFlags({ WORKER_HEAP_MB: '' })), 128, 'an empty WORKER_HEAP_MB keeps the default');
     // The container limit leaves room for what lives outside the V8 heap (Node, the Temporal core, buffers).
-    const limit = /^(\d+)([mg])$/.exec(interpolate(String(services.worker.mem_limit ?? '')));
-    assert.ok(limit, `worker mem_limit: ${services.worker.mem_limit}`);
+    const limit = /^(\d+)([mg])$/.exec(interpolate(String(services.worker!.mem_limit ?? '')));
+    assert.ok(limit, `worker mem_limit: ${services.worker!.mem_limit}`);
     const limitMb = Number(limit[1]) * (limit[2] === 'g' ? 1024 : 1);
     assert.ok(limitMb >= cap(productionWorkerNodeFlags({})) + 256, `mem_limit ${limitMb} MB ≥ heap cap + 256 MB`);
   });
@@ -140,7 +140,7 @@ describe('docker-compose.yml', () => {
   test('api and worker get every variable the config module reads', () => {
     assert.ok(ENV_VARIABLES.includes('DATABASE_URL') && ENV_VARIABLES.includes('METRICS_PORT'), 'ENV_VARIABLES comes from the schema');
     for (const name of ['api', 'worker']) {
-      const env = services[name].environment ?? {};
+      const env = services[name]!.environment ?? {};
       const missing = ENV_VARIABLES.filter((key) => !(key in env));
       assert.deepEqual(missing, [], `${name} environment lacks ${missing.join(', ')}`);
       const unknown = Object.keys(env).filter((key) => !(ENV_VARIABLES as string[]).includes(key));
@@ -150,39 +150,39 @@ describe('docker-compose.yml', () => {
 
   test('secrets come from the environment or .env, never from the file', () => {
     for (const name of ['api', 'worker']) {
-      const env = services[name].environment ?? {};
+      const env = services[name]!.environment ?? {};
       for (const secret of SECRETS) assert.match(String(env[secret]), new RegExp(`^\\$\\{${secret}:\\?.+\\}$`), `${name}.${secret} is required from outside`);
       assert.match(String(env.DATABASE_URL), /\$\{POSTGRES_PASSWORD:\?[^}]+\}@postgres:5432\//);
-      assert.throws(() => envOf(services[name], {}), /required/, 'compose refuses to start without the secrets');
+      assert.throws(() => envOf(services[name]!, {}), /required/, 'compose refuses to start without the secrets');
     }
-    assert.match(String(services.postgres.environment?.POSTGRES_PASSWORD), /^\$\{POSTGRES_PASSWORD:\?.+\}$/);
-    assert.match(String(services.temporal.environment?.POSTGRES_PWD), /^\$\{POSTGRES_PASSWORD:\?.+\}$/);
+    assert.match(String(services.postgres!.environment?.POSTGRES_PASSWORD), /^\$\{POSTGRES_PASSWORD:\?.+\}$/);
+    assert.match(String(services.temporal!.environment?.POSTGRES_PWD), /^\$\{POSTGRES_PASSWORD:\?.+\}$/);
   });
 
   test('the api and worker environments pass the config module as each role requires', () => {
-    const api = loadConfig(envOf(services.api), 'api');
+    const api = loadConfig(envOf(services.api!), 'api');
     assert.equal(api.port, 3000);
     assert.equal(api.temporal.address, 'temporal:7233');
     assert.equal(api.zendesk.baseUrlTemplate, 'https://{subdomain}.zendesk.com');
     assert.equal(api.databaseUrl, 'postgres://postgres:pgpassword@postgres:5432/zendesk_integration');
-    const worker = loadConfig(envOf(services.worker), 'worker');
+    const worker = loadConfig(envOf(services.worker!), 'worker');
     assert.equal(worker.metricsPort, 9464);
     assert.equal(worker.temporalMetricsPort, undefined, 'SDK metrics off unless TEMPORAL_METRICS_PORT is set');
     assert.equal(worker.workflowBundlePath, undefined, 'the image bundle unless WORKFLOW_BUNDLE_PATH is set');
     assert.equal(worker.syncIntervalMs, 6 * 3_600_000);
-    assert.equal(loadConfig(envOf(services.worker, { ...USER_ENV, TEMPORAL_METRICS_PORT: '9465' }), 'worker').temporalMetricsPort, 9465);
-    const migrate = loadConfig(envOf(services.migrate), 'migrate');
+    assert.equal(loadConfig(envOf(services.worker!, { ...USER_ENV, TEMPORAL_METRICS_PORT: '9465' }), 'worker').temporalMetricsPort, 9465);
+    const migrate = loadConfig(envOf(services.migrate!), 'migrate');
     assert.equal(migrate.databaseUrl, api.databaseUrl);
-    for (const secret of SECRETS) assert.ok(!(secret in (services.migrate.environment ?? {})), `migrate does not get ${secret}`);
+    for (const secret of SECRETS) assert.ok(!(secret in (services.migrate!.environment ?? {})), `migrate does not get ${secret}`);
   });
 
   test('ports: API 3000 public, its internal 9463 and the worker\'s 9464 on the compose network only', () => {
-    assert.deepEqual(published(services.api), [{ hostIp: '0.0.0.0', hostPort: '3000', containerPort: '3000' }]);
-    assert.ok(services.api.expose?.includes('9463'), 'the API\'s internal port is exposed to the compose network');
-    assert.equal(envOf(services.api).INTERNAL_PORT, '9463');
-    assert.ok(services.worker.expose?.includes('9464'));
-    assert.equal(services.worker.ports, undefined, 'worker publishes no host port, so it can be scaled');
-    assert.equal(envOf(services['temporal-ui']).TEMPORAL_ADDRESS, 'temporal:7233');
+    assert.deepEqual(published(services.api!), [{ hostIp: '0.0.0.0', hostPort: '3000', containerPort: '3000' }]);
+    assert.ok(services.api!.expose?.includes('9463'), 'the API\'s internal port is exposed to the compose network');
+    assert.equal(envOf(services.api!).INTERNAL_PORT, '9463');
+    assert.ok(services.worker!.expose?.includes('9464'));
+    assert.equal(services.worker!.ports, undefined, 'worker publishes no host port, so it can be scaled');
+    assert.equal(envOf(services['temporal-ui']!).TEMPORAL_ADDRESS, 'temporal:7233');
   });
 
   test('nothing of Temporal (frontend, Web UI) and nothing but the public API is published beyond loopback', () => {
@@ -193,9 +193,9 @@ describe('docker-compose.yml', () => {
       }
     }
     // Still reachable from the host itself, for the CLI and a browser through an SSH tunnel.
-    assert.deepEqual(published(services.temporal), [{ hostIp: '127.0.0.1', hostPort: '7233', containerPort: '7233' }]);
-    assert.deepEqual(published(services['temporal-ui']), [{ hostIp: '127.0.0.1', hostPort: '8080', containerPort: '8080' }]);
-    assert.deepEqual(published(services.postgres), [], 'PostgreSQL is not published at all');
+    assert.deepEqual(published(services.temporal!), [{ hostIp: '127.0.0.1', hostPort: '7233', containerPort: '7233' }]);
+    assert.deepEqual(published(services['temporal-ui']!), [{ hostIp: '127.0.0.1', hostPort: '8080', containerPort: '8080' }]);
+    assert.deepEqual(published(services.postgres!), [], 'PostgreSQL is not published at all');
   });
 
   test('the port check has teeth: the old `7233:7233` and the long syntax without host_ip count as every interface', () => {
@@ -207,25 +207,25 @@ describe('docker-compose.yml', () => {
   });
 
   test('the Temporal Web UI is read-only by default', () => {
-    const env = envOf(services['temporal-ui']);
+    const env = envOf(services['temporal-ui']!);
     assert.equal(env.TEMPORAL_DISABLE_WRITE_ACTIONS, 'true', 'no terminate, reset, signal or schedule deletion from the UI');
     // An operator may turn writes on explicitly (with authentication in front), never by leaving it out.
-    assert.equal(envOf(services['temporal-ui'], { ...USER_ENV, TEMPORAL_UI_DISABLE_WRITE_ACTIONS: 'false' }).TEMPORAL_DISABLE_WRITE_ACTIONS, 'false');
-    assert.equal(envOf(services['temporal-ui'], { ...USER_ENV, TEMPORAL_UI_DISABLE_WRITE_ACTIONS: '' }).TEMPORAL_DISABLE_WRITE_ACTIONS, 'true');
+    assert.equal(envOf(services['temporal-ui']!, { ...USER_ENV, TEMPORAL_UI_DISABLE_WRITE_ACTIONS: 'false' }).TEMPORAL_DISABLE_WRITE_ACTIONS, 'false');
+    assert.equal(envOf(services['temporal-ui']!, { ...USER_ENV, TEMPORAL_UI_DISABLE_WRITE_ACTIONS: '' }).TEMPORAL_DISABLE_WRITE_ACTIONS, 'true');
   });
 
   test('healthchecks', () => {
     const check = (name: string) => {
-      const hc = services[name].healthcheck;
+      const hc = services[name]!.healthcheck;
       assert.ok(hc, `${name} has a healthcheck`);
       return [hc.test].flat().join(' ');
     };
     assert.match(check('postgres'), /pg_isready/);
     assert.match(check('temporal'), /7233/);
     // The API's readiness is on its internal port, not the public one.
-    assert.match(check('api'), new RegExp(`http://127\\.0\\.0\\.1:${envOf(services.api).INTERNAL_PORT}/readyz`));
+    assert.match(check('api'), new RegExp(`http://127\\.0\\.0\\.1:${envOf(services.api!).INTERNAL_PORT}/readyz`));
     assert.doesNotMatch(check('api'), /:3000\//);
-    const workerPort = envOf(services.worker).METRICS_PORT;
+    const workerPort = envOf(services.worker!).METRICS_PORT;
     assert.match(check('worker'), new RegExp(`http://127\\.0\\.0\\.1:${workerPort}/readyz`));
     // node:20-bookworm-slim has neither curl nor wget: the checks use node's fetch.
     for (const name of ['api', 'worker']) assert.match(check(name), /^CMD node -e fetch\(/);
@@ -242,7 +242,7 @@ describe('docker-compose.yml', () => {
       worker: { postgres: 'service_healthy', migrate: 'service_completed_successfully', temporal: 'service_healthy', 'temporal-setup': 'service_completed_successfully' },
     };
     for (const [name, deps] of Object.entries(expected)) {
-      const actual = Object.fromEntries(Object.entries(services[name].depends_on ?? {}).map(([dep, { condition }]) => [dep, condition]));
+      const actual = Object.fromEntries(Object.entries(services[name]!.depends_on ?? {}).map(([dep, { condition }]) => [dep, condition]));
       assert.deepEqual(actual, deps, `${name} depends_on`);
     }
     // Every dependency exists, waiting on health needs a healthcheck, and there is no cycle.
@@ -259,7 +259,7 @@ describe('docker-compose.yml', () => {
       if (done.has(name)) return;
       assert.ok(!visiting.has(name), `dependency cycle through ${name}`);
       visiting.add(name);
-      for (const dep of Object.keys(services[name].depends_on ?? {})) visit(dep);
+      for (const dep of Object.keys(services[name]!.depends_on ?? {})) visit(dep);
       visiting.delete(name);
       done.add(name);
     };
@@ -267,38 +267,38 @@ describe('docker-compose.yml', () => {
   });
 
   test('PostgreSQL keeps its data in a volume', () => {
-    assert.ok(services.postgres.volumes?.some((v) => v.startsWith('postgres-data:/var/lib/postgresql/data')));
+    assert.ok(services.postgres!.volumes?.some((v) => v.startsWith('postgres-data:/var/lib/postgresql/data')));
     assert.ok(compose.volumes && 'postgres-data' in compose.volumes);
   });
 
   test('the Temporal server runs on PostgreSQL as the deployment reference describes', () => {
-    const env = envOf(services.temporal);
+    const env = envOf(services.temporal!);
     assert.equal(env.DB, 'postgres12');
     assert.equal(env.DB_PORT, '5432');
-    assert.equal(env.POSTGRES_USER, envOf(services.postgres).POSTGRES_USER);
+    assert.equal(env.POSTGRES_USER, envOf(services.postgres!).POSTGRES_USER);
     assert.equal(env.POSTGRES_PWD, USER_ENV.POSTGRES_PASSWORD);
     assert.equal(env.POSTGRES_SEEDS, 'postgres');
     assert.equal(env.BIND_ON_IP, '0.0.0.0');
   });
 
   test('the schema job creates both Temporal databases and their schemas', () => {
-    const script = interpolate(commandText(services['temporal-schema']));
+    const script = interpolate(commandText(services['temporal-schema']!));
     assert.match(script, /temporal-sql-tool --plugin postgres12 --ep postgres/);
     assert.match(script, /for db in temporal temporal_visibility/);
     for (const step of ['create', 'setup-schema -v 0.0', 'update-schema -d']) assert.ok(script.includes(step), step);
     assert.match(script, /\/etc\/temporal\/schema\/postgresql\/v12\/\$dir\/versioned/);
-    assert.equal(envOf(services['temporal-schema']).SQL_PASSWORD, USER_ENV.POSTGRES_PASSWORD);
+    assert.equal(envOf(services['temporal-schema']!).SQL_PASSWORD, USER_ENV.POSTGRES_PASSWORD);
   });
 
   test('the setup job creates the namespace and registers every search attribute as Keyword', () => {
-    const script = interpolate(commandText(services['temporal-setup']));
+    const script = interpolate(commandText(services['temporal-setup']!));
     assert.match(script, /temporal operator namespace describe/);
     assert.match(script, /temporal operator namespace create --namespace "\$ns"/);
     assert.match(script, /temporal operator search-attribute create --namespace "\$ns" --name "\$name" --type Keyword/);
     const loop = /for name in ([A-Za-z ]+); do/.exec(script);
     assert.ok(loop, 'loops over the attribute names');
-    assert.deepEqual(loop[1].trim().split(/\s+/).sort(), [...SEARCH_ATTRIBUTE_NAMES].sort());
-    assert.equal(envOf(services['temporal-setup']).TEMPORAL_NAMESPACE, envOf(services.api).TEMPORAL_NAMESPACE);
+    assert.deepEqual(loop[1]!.trim().split(/\s+/).sort(), [...SEARCH_ATTRIBUTE_NAMES].sort());
+    assert.equal(envOf(services['temporal-setup']!).TEMPORAL_NAMESPACE, envOf(services.api!).TEMPORAL_NAMESPACE);
   });
 });
 
@@ -316,13 +316,13 @@ function parseDockerfile(text: string): Array<{ from: string; name?: string; ins
     const [, op, args] = /^(\S+)\s+(.*)$/.exec(line) ?? [];
     assert.ok(op, `instruction: ${line}`);
     if (op.toUpperCase() === 'FROM') {
-      const m = /^(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?$/i.exec(args);
+      const m = /^(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?$/i.exec(args!);
       assert.ok(m, `FROM ${args}`);
-      stages.push({ from: m[1], name: m[2], instructions: [] });
+      stages.push({ from: m[1]!, name: m[2], instructions: [] });
       continue;
     }
     assert.ok(stages.length > 0, `${op} before FROM`);
-    stages.at(-1)!.instructions.push({ op: op.toUpperCase(), args: args.replace(/\s+/g, ' ') });
+    stages.at(-1)!.instructions.push({ op: op.toUpperCase(), args: args!.replace(/\s+/g, ' ') });
   }
   return stages;
 }
@@ -349,7 +349,7 @@ describe('Dockerfile', () => {
     assert.match(runs, /npm run build/);
     assert.match(runs, /test -s dist\/workflow-bundle\.js/);
     const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
-    assert.match(pkg.scripts.build, /^tsc -p tsconfig\.build\.json && tsx scripts\/bundle-workflows\.ts$/);
+    assert.match(pkg.scripts.build!, /^tsc -p tsconfig\.build\.json && tsx scripts\/bundle-workflows\.ts$/);
     const bundler = read('scripts/bundle-workflows.ts');
     assert.match(bundler, /bundleWorkflowCode/);
     assert.match(bundler, /'dist', 'src', 'workflows', 'index\.js'/);

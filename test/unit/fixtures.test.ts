@@ -47,19 +47,19 @@ describe('users', () => {
       const { records, skipped, anomalies } = readUsers([user]);
       assert.deepEqual(skipped, []);
       assert.deepEqual(anomalies, [], 'real records carry no surprises');
-      assert.deepEqual(toUserRow('i', records[0]), expectedRow(user));
-      if (kind !== 'legacy_chat_only_agent') assert.equal(toUserRow('i', records[0]).chat_only, null, 'no real 2024–25 record has chat_only');
+      assert.deepEqual(toUserRow('i', records[0]!), expectedRow(user));
+      if (kind !== 'legacy_chat_only_agent') assert.equal(toUserRow('i', records[0]!).chat_only, null, 'no real 2024–25 record has chat_only');
     });
   }
 
   test('kinds: admins carry a custom_role_id and role_type 4; the deleted user is deleted; the suspended agent is suspended', () => {
     const u = userFixtures();
-    assert.equal(u.admin.role_type, 4);
-    assert.notEqual(u.admin.custom_role_id, null);
-    assert.equal(toUserRow('i', readUsers([u.deleted_user]).records[0]).deleted, true);
-    assert.equal(toUserRow('i', readUsers([u.suspended_agent]).records[0]).suspended, true);
-    assert.equal(readUsers([u.light_agent]).records[0].role_type, 1);
-    assert.equal(readUsers([u.contributor]).records[0].role_type, 3);
+    assert.equal(u.admin!.role_type, 4);
+    assert.notEqual(u.admin!.custom_role_id, null);
+    assert.equal(toUserRow('i', readUsers([u.deleted_user]).records[0]!).deleted, true);
+    assert.equal(toUserRow('i', readUsers([u.suspended_agent]).records[0]!).suspended, true);
+    assert.equal(readUsers([u.light_agent]).records[0]!.role_type, 1);
+    assert.equal(readUsers([u.contributor]).records[0]!.role_type, 3);
   });
 
   test('a users list page (recorded with its headers) parses, every user kept', () => {
@@ -100,7 +100,7 @@ describe('ticket events', () => {
       assert.deepEqual(skipped, []);
       assert.deepEqual(
         records.map((e) => [e.id, e.ticket_id, e.timestamp, e.updater_id]),
-        raw.ticket_events.map((e) => [e.id, e.ticket_id, e.timestamp, e.updater_id]),
+        raw!.ticket_events.map((e) => [e.id, e.ticket_id, e.timestamp, e.updater_id]),
       );
     });
   }
@@ -127,7 +127,7 @@ describe('errors', () => {
   test('429 waits its Retry-After', () => {
     const err = mapped('rate_limited');
     assert.ok(err instanceof ZendeskRateLimitedError);
-    assert.equal(err.retryAfterMs, Number(errors.rate_limited.headers['retry-after'] ?? errors.rate_limited.headers['Retry-After']) * 1000);
+    assert.equal(err.retryAfterMs, Number(errors.rate_limited!.headers['retry-after'] ?? errors.rate_limited!.headers['Retry-After']) * 1000);
   });
   test('the offset-depth 400 and refused export positions are refused requests (400/422) with their code', () => {
     for (const name of ['offset_pagination_too_deep', 'export_cursor_invalid', 'export_start_time_too_recent']) {

@@ -27,7 +27,7 @@ test('heartbeats every few ms through a long wait, with the latest details', asy
   assert.equal(result, 'done');
   assert.ok(beats.length >= 6, `beats: ${beats.length}`);
   assert.ok(beats.every((b) => JSON.stringify(b.details) === '{"pages":1}'), 'every beat repeats the latest details');
-  const gaps = beats.slice(1).map((b, i) => b.at - beats[i].at);
+  const gaps = beats.slice(1).map((b, i) => b.at - beats[i]!.at);
   assert.ok(Math.max(...gaps) < 200, `largest gap ${Math.max(...gaps)} ms`);
   // Nothing after the activity returned.
   const count = beats.length;

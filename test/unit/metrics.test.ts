@@ -61,12 +61,12 @@ function parsePrometheusText(text: string): { types: Map<string, string>; help: 
     if (line === '') continue;
     let m: RegExpExecArray | null;
     if ((m = /^# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) (.*)$/.exec(line))) {
-      help.set(m[1], m[2]);
+      help.set(m[1]!, m[2]!);
       continue;
     }
     if ((m = /^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped)$/.exec(line))) {
-      assert.ok(!types.has(m[1]), `one TYPE line for ${m[1]}`);
-      types.set(m[1], m[2]);
+      assert.ok(!types.has(m[1]!), `one TYPE line for ${m[1]}`);
+      types.set(m[1]!, m[2]!);
       continue;
     }
     assert.ok(!line.startsWith('#'), `unexpected comment: ${line}`);
@@ -78,13 +78,13 @@ function parsePrometheusText(text: string): { types: Map<string, string>; help: 
       while (labelPair.lastIndex < m[2].length) {
         const pair = labelPair.exec(m[2]);
         assert.ok(pair, `bad labels: ${m[2]}`);
-        labels[pair[1]] = pair[2];
+        labels[pair[1]!] = pair[2]!;
       }
     }
-    const family = [m[1], m[1].replace(/_(bucket|sum|count)$/, '')].find((n) => types.has(n));
+    const family = [m[1], m[1]!.replace(/_(bucket|sum|count)$/, '')].find((n) => types.has(n!));
     assert.ok(family, `sample ${m[1]} has a TYPE line`);
-    if (m[1].endsWith('_bucket')) assert.ok('le' in labels, 'buckets carry le');
-    samples.push({ name: m[1], labels, value: /^nan$/i.test(m[3]) ? NaN : Number(m[3].replace('Inf', 'Infinity')) });
+    if (m[1]!.endsWith('_bucket')) assert.ok('le' in labels, 'buckets carry le');
+    samples.push({ name: m[1]!, labels, value: /^nan$/i.test(m[3]!) ? NaN : Number(m[3]!.replace('Inf', 'Infinity')) });
   }
   return { types, help, samples };
 }

@@ -45,7 +45,7 @@ describe('CSV', () => {
     const value = fc.oneof(fc.string({ unit: 'grapheme' }), fc.constantFrom('"', ',', '\r\n', '\n', ' x', 'x ', '""'), fc.constant(null));
     fc.assert(
       fc.property(fc.array(fc.array(value, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 5 }), (rows) => {
-        const width = rows[0].length;
+        const width = rows[0]!.length;
         const table = rows.map((r) => Array.from({ length: width }, (_, i) => r[i] ?? null));
         // raw: Zendesk's values exactly (by default formula-like text gets a leading ', see test/unit/csv-formulas.test.ts).
         const parsed = readCsv(table.map((r) => csvRow(r, { raw: true })).join(''));
@@ -193,11 +193,11 @@ describe('query parameters', () => {
   test('names each bad parameter, unknown ones one by one', () => {
     assert.deepEqual(Object.keys(bad(UsersQuery, { foo: '1', bar: '2', role: 'owner', limit: '0' })).sort(), ['bar', 'foo', 'limit', 'role']);
     const reasons = bad(UsersQuery, { role: 'agent,owner,boss', suspended: ['true', 'false'], createdAfter: '2023-02-29', inactiveDays: '3651', sort: 'email' });
-    assert.match(reasons.role, /unknown values "owner", "boss"/);
+    assert.match(reasons.role!, /unknown values "owner", "boss"/);
     assert.equal(reasons.suspended, 'must be given only once');
-    assert.match(reasons.createdAfter, /ISO-8601/);
-    assert.match(reasons.inactiveDays, /at most 400: .*ACTIVITY_RETENTION_DAYS/);
-    assert.match(reasons.sort, /must be one of name, -name/);
+    assert.match(reasons.createdAfter!, /ISO-8601/);
+    assert.match(reasons.inactiveDays!, /at most 400: .*ACTIVITY_RETENTION_DAYS/);
+    assert.match(reasons.sort!, /must be one of name, -name/);
     assert.equal(bad(UsersQuery, { foo: 'x' }).foo, 'is not a known parameter');
   });
 
@@ -222,7 +222,7 @@ describe('query parameters', () => {
     assert.ok(bad(reportQuerySchemas(30).UsersCsvQuery, { inactiveDays: '31' }).inactiveDays);
     assert.equal(parseQuery(UsersQuery, { q: 'x'.repeat(200) }).q?.length, 200);
     assert.ok(bad(UsersQuery, { q: 'x'.repeat(201) }).q);
-    assert.match(bad(UsersQuery, { q: 'a\u0000b' }).q, /NUL/);
+    assert.match(bad(UsersQuery, { q: 'a\u0000b' }).q!, /NUL/);
   });
 });
 

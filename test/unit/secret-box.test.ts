@@ -14,7 +14,7 @@ const access: SecretBinding = { ...refresh, field: 'access_token' };
 /** Replaces the base64url part `index` of a sealed value. */
 function withPart(sealed: string, index: number, change: (bytes: Buffer) => Buffer): string {
   const parts = sealed.split('.');
-  parts[index] = change(Buffer.from(parts[index], 'base64url')).toString('base64url');
+  parts[index] = change(Buffer.from(parts[index]!, 'base64url')).toString('base64url');
   return parts.join('.');
 }
 
@@ -40,8 +40,8 @@ test('the format: v2, the key id, a 12-byte IV, a 16-byte tag; bound to table, r
   const [version, kid, iv, , tag] = sealed.split('.');
   assert.equal(version, 'v2');
   assert.equal(kid, keyId(K1));
-  assert.equal(Buffer.from(iv, 'base64url').length, 12);
-  assert.equal(Buffer.from(tag, 'base64url').length, 16);
+  assert.equal(Buffer.from(iv!, 'base64url').length, 12);
+  assert.equal(Buffer.from(tag!, 'base64url').length, 16);
   assert.throws(() => box.decrypt(sealed, access), SecretUnreadableError, 'the other field of the row');
   assert.throws(() => box.decrypt(sealed, { ...refresh, row: '22222222-2222-4222-8222-222222222222' }), SecretUnreadableError, 'another row');
   assert.throws(() => box.decrypt(sealed, { ...refresh, table: 'oauth_staged_credentials' }), SecretUnreadableError, 'another table');
@@ -85,7 +85,7 @@ test('values in the first format (v1: no key id, bound to the row only) still de
   assert.equal(ring.isCurrent(v1(K2, 'x', refresh.row)), false, 'rotation rewrites v1 values even under the current key');
   assert.throws(() => ring.decrypt(v1(K1, 'legacy token', 'another row'), refresh), SecretUnreadableError);
   const truncated = v1(K1, 'legacy token', refresh.row).split('.');
-  truncated[3] = Buffer.from(truncated[3], 'base64url').subarray(0, 4).toString('base64url');
+  truncated[3] = Buffer.from(truncated[3]!, 'base64url').subarray(0, 4).toString('base64url');
   assert.throws(() => ring.decrypt(truncated.join('.'), refresh), SecretUnreadableError, 'a 4-byte tag is refused in v1 too');
 });
 

@@ -56,7 +56,7 @@ describe('users', () => {
     const { records, skipped } = readUsers([REAL_ADMIN]);
     assert.deepEqual(skipped, []);
     assert.equal(records.length, 1);
-    const row = toUserRow('i', records[0]);
+    const row = toUserRow('i', records[0]!);
     assert.equal(row.chat_only, null);
     assert.equal(row.role, 'admin');
     assert.equal(row.role_type, 4);
@@ -67,7 +67,7 @@ describe('users', () => {
   test('only the id is required: a record with nothing else is kept with every field unknown', () => {
     const { records, skipped } = readUsers([{ id: 7 }]);
     assert.deepEqual(skipped, []);
-    const row = toUserRow('i', records[0]);
+    const row = toUserRow('i', records[0]!);
     for (const [key, value] of Object.entries(row)) {
       if (key === 'integration_id' || key === 'id') continue;
       assert.equal(value, null, `${key} is unknown`);
@@ -94,11 +94,11 @@ describe('users', () => {
   test('undocumented enum values are kept as sent and reported; wrong types read as unknown and are reported', () => {
     const { records, anomalies } = readUsers([{ ...REAL_ADMIN, role: 'superhero', role_type: 9, ticket_restriction: 'team', suspended: 'no', verified: 1 }]);
     const u = records[0];
-    assert.equal(u.role, 'superhero');
-    assert.equal(u.role_type, 9);
-    assert.equal(u.ticket_restriction, 'team');
-    assert.equal(u.suspended, null);
-    assert.equal(u.verified, null);
+    assert.equal(u!.role, 'superhero');
+    assert.equal(u!.role_type, 9);
+    assert.equal(u!.ticket_restriction, 'team');
+    assert.equal(u!.suspended, null);
+    assert.equal(u!.verified, null);
     assert.deepEqual(
       anomalies.map((a) => `${a.field}:${a.kind}`).sort(),
       ['role:unknown_value', 'role_type:unknown_value', 'suspended:wrong_type', 'ticket_restriction:unknown_value', 'verified:wrong_type'],
@@ -107,8 +107,8 @@ describe('users', () => {
 
   test('NUL characters are removed from strings (PostgreSQL text cannot hold them)', () => {
     const u = readUsers([{ ...REAL_ADMIN, name: 'A\u0000B', email: '\u0000x@y' }]).records[0];
-    assert.equal(u.name, 'AB');
-    assert.equal(u.email, 'x@y');
+    assert.equal(u!.name, 'AB');
+    assert.equal(u!.email, 'x@y');
   });
 
   test('a duplicate id within one page becomes one row: the later copy, unless the earlier is newer', () => {
@@ -141,7 +141,7 @@ describe('ticket events', () => {
     ]);
     assert.deepEqual(records.map((e) => e.id), [1, 2]);
     assert.deepEqual(skipped.map((s) => [s.position, s.id]), [[2, '3'], [3, null], [4, null]]);
-    assert.match(skipped[0].reason, /timestamp/);
+    assert.match(skipped[0]!.reason, /timestamp/);
   });
 
   test('the next start never moves backwards, and a page ending before its start is no progress', () => {

@@ -51,10 +51,10 @@ test('approval stages the tokens, checks the admin, swaps them in, starts syncin
   });
   assert.deepEqual(s.names(), APPROVED_PATH);
   const flow = { integrationId: args.integrationId, flowId: args.flowId };
-  assert.deepEqual(s.calls[0][1], flow);
-  assert.deepEqual(s.calls[1][1], flow);
-  assert.deepEqual(s.calls[2][1], { ...flow, zendeskUserId: 7 });
-  assert.deepEqual(s.calls[4][1], flow);
+  assert.deepEqual(s.calls[0]![1], flow);
+  assert.deepEqual(s.calls[1]![1], flow);
+  assert.deepEqual(s.calls[2]![1], { ...flow, zendeskUserId: 7 });
+  assert.deepEqual(s.calls[4]![1], flow);
 });
 
 test('a first connect replaces no grant, so there is nothing to revoke', async () => {
@@ -96,8 +96,8 @@ test('denial closes the attempt as consent_denied', async () => {
     assert.equal(outcome.status, 'consent_denied');
   });
   assert.deepEqual(s.names(), ['closeConsentAttempt']);
-  assert.equal(s.calls[0][1].status, 'consent_denied');
-  assert.equal(s.calls[0][1].flowId, args.flowId);
+  assert.equal(s.calls[0]![1].status, 'consent_denied');
+  assert.equal(s.calls[0]![1].flowId, args.flowId);
 });
 
 test('no consent before the timeout ends the attempt as expired', async () => {
@@ -108,7 +108,7 @@ test('no consent before the timeout ends the attempt as expired', async () => {
     assert.equal(outcome.status, 'expired');
   });
   assert.deepEqual(s.names(), ['closeConsentAttempt']);
-  assert.equal(s.calls[0][1].status, 'expired');
+  assert.equal(s.calls[0]![1].status, 'expired');
 });
 
 test("a non-admin approval revokes the non-admin's staged grant (the working one is never touched) and asks for an admin", async () => {
@@ -121,7 +121,7 @@ test("a non-admin approval revokes the non-admin's staged grant (the working one
     assert.match(outcome.message!, /not an admin/);
   });
   assert.deepEqual(s.names(), ['exchangeCodeForStagedTokens', 'revokeStagedCredentials', 'closeConsentAttempt']);
-  assert.deepEqual(s.calls[2][1], {
+  assert.deepEqual(s.calls[2]![1], {
     integrationId: args.integrationId,
     status: 'needs_reauth',
     message: 'The Zendesk user who approved access is not an admin. Ask a Zendesk admin to approve access with Reconnect.',
@@ -143,7 +143,7 @@ test('a failure after the exchange revokes the staged grant and closes the attem
     assert.equal(outcome.status, 'failed');
   });
   assert.deepEqual(s.names(), ['exchangeCodeForStagedTokens', 'verifyStagedAdmin', 'revokeStagedCredentials', 'closeConsentAttempt']);
-  assert.equal(s.calls[3][1].status, 'failed');
+  assert.equal(s.calls[3]![1].status, 'failed');
 });
 
 test('a refused code gives needs_reauth with the failure message, without retrying', async () => {

@@ -15,7 +15,7 @@ function stubs(overrides: Record<string, (...args: any[]) => Promise<unknown>> =
     activities[rule.activity] = async (...args: unknown[]) => {
       calls.push(rule.activity);
       assert.deepEqual(args, [], 'rules take their settings from the worker, not the workflow');
-      return overrides[rule.activity] ? overrides[rule.activity]() : (i + 1) * 10;
+      return overrides[rule.activity] ? overrides[rule.activity]!() : (i + 1) * 10;
     };
   }
   return { calls, activities };

@@ -189,18 +189,18 @@ test('revokeAccess says what Zendesk did: revoked, already invalid, refused (403
   const stats = c.ws.stats();
   assert.equal(stats.revocations, 1);
   assert.equal(stats.byEndpoint['DELETE /api/v2/oauth/tokens/:id'], 1);
-  assert.equal(c.ws.grants()[0].revoked, true);
+  assert.equal(c.ws.grants()[0]!.revoked, true);
   assert.deepEqual(await client.revokeAccess(), { outcome: 'already_invalid' });
   // An expired access token does not hide a live grant: it is refreshed, then revoked.
   const expired = await connectWorkspace(db, sandbox, 'revoke3', { oauth: { revokeNeedsWrite: false } });
   await saveCredentials(db, box, expired.integrationId, { ...expired.tokens, accessExpiresAt: new Date(Date.now() - 1_000) });
   assert.deepEqual(await makeClient(db, sandbox, expired).revokeAccess(), { outcome: 'revoked' });
   assert.equal(expired.ws.stats().refreshes, 1);
-  assert.equal(expired.ws.grants()[0].revoked, true);
+  assert.equal(expired.ws.grants()[0]!.revoked, true);
   // Zendesk's default: revoking is a DELETE, which needs the write scope; the worker holds read. Refused, grant live.
   const readOnly = await connectWorkspace(db, sandbox, 'revoke403');
   assert.deepEqual(await makeClient(db, sandbox, readOnly).revokeAccess(), { outcome: 'refused', status: 403 });
-  assert.equal(readOnly.ws.grants()[0].revoked, false);
+  assert.equal(readOnly.ws.grants()[0]!.revoked, false);
   assert.equal(readOnly.ws.stats().revocations, 0);
   assert.equal(readOnly.ws.stats().byStatus['403'], 1);
   // No stored credentials: nothing to do.

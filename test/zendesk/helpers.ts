@@ -14,7 +14,7 @@ export const CLIENT = {
   clientSecret: 'client-secret-7f3a9c1e5b',
   redirectUris: ['http://localhost:3000/v1/oauth/zendesk/callback'],
 };
-export const REDIRECT_URI = CLIENT.redirectUris[0];
+export const REDIRECT_URI = CLIENT.redirectUris[0]!;
 export const box = new SecretBox(TEST_ENCRYPTION_KEY);
 
 /** Subdomains are unique per test: test files share one database, and rate-limit blocks are per subdomain. */

@@ -83,8 +83,8 @@ const workspace = (oauth: Parameters<SandboxWorkspace['setOAuthBehaviour']>[0] =
 function assertJwtShape(accessToken: string) {
   const parts = accessToken.split('.');
   assert.equal(parts.length, 3);
-  assert.deepEqual(decode(parts[0]), fixture('jwt-access-token.header.json'));
-  assert.deepEqual(shape(decode(parts[1])), shape(fixture('jwt-access-token.payload.json')));
+  assert.deepEqual(decode(parts[0]!), fixture('jwt-access-token.header.json'));
+  assert.deepEqual(shape(decode(parts[1]!)), shape(fixture('jwt-access-token.payload.json')));
 }
 
 test('the sandbox\'s token responses have the fixtures\' shapes: without expires_in unless asked, JWT access tokens', async () => {

@@ -37,7 +37,7 @@ test('a block recorded by one process makes another process wait (separate pools
     const waited = Date.now() - started;
     assert.ok(waited >= 700, `waited ${waited} ms`);
     assert.ok(waited < 1_500, `waited ${waited} ms`);
-    assert.ok(waits.length >= 1 && waits[0] > 500, 'onWait was told how long');
+    assert.ok(waits.length >= 1 && waits[0]! > 500, 'onWait was told how long');
     // Another bucket is not blocked.
     const t0 = Date.now();
     await b.acquire(['account', 'incremental']);

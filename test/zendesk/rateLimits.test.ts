@@ -55,7 +55,7 @@ test('a 429 is waited out exactly (Retry-After) and retried; nothing arrives ear
   assert.equal(page.users.length, 20);
   assert.ok(elapsed >= 1_000 && elapsed < 2_000, `elapsed ${elapsed} ms`);
   assert.deepEqual(client.stats, { requests: 2, rateLimited: 1 });
-  assert.ok(waits.length >= 1 && waits[0] > 900, `onWait: ${waits.join(',')}`);
+  assert.ok(waits.length >= 1 && waits[0]! > 900, `onWait: ${waits.join(',')}`);
   const stats = c.ws.stats();
   assert.equal(stats.rateLimited429, 1);
   assert.deepEqual(stats.earlyRequests, NO_EARLY);

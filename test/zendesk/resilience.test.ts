@@ -50,7 +50,7 @@ test('500, 503 without Retry-After, connection resets and malformed bodies are r
   ]);
   const page = await client.incrementalUsersPage({ startTime: 0 });
   assert.equal(page.users.length, 20);
-  assert.equal(typeof page.users[0].id, 'number');
+  assert.equal(typeof page.users[0]!.id, 'number');
   const stats = c.ws.stats();
   assert.deepEqual([stats.faults['500'], stats.faults['503'], stats.faults.reset, stats.faults.malformed], [1, 1, 1, 2]);
   assert.equal(c.ws.pendingFaults(), 0);

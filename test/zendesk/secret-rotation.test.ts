@@ -72,10 +72,10 @@ test('a refresh holding the row lock is waited for, and the tokens it saved are 
   let locked!: () => void;
   const isLocked = new Promise<void>((resolve) => (locked = resolve));
   const refresh = database.db.transaction().execute(async (trx) => {
-    await loadCredentials(trx, oldBox, b, { forUpdate: true });
+    await loadCredentials(trx, oldBox, b!, { forUpdate: true });
     locked();
     await released;
-    await saveCredentials(trx, oldBox, b, tokens('b-refreshed'));
+    await saveCredentials(trx, oldBox, b!, tokens('b-refreshed'));
   });
   await isLocked;
   let rotationDone = false;
@@ -91,17 +91,17 @@ test('a refresh holding the row lock is waited for, and the tokens it saved are 
   assert.deepEqual(result.unreadable, []);
   assert.equal(result.remaining, 0);
   // The refreshed pair survived, now under k2: the rotation did not write back the pair it could have read before the lock.
-  assert.equal((await loadCredentials(database.db, newBox, b))?.refreshToken, 'refresh-b-refreshed');
-  assert.equal((await loadCredentials(database.db, newBox, a))?.refreshToken, `refresh-0`);
-  assert.equal((await loadCredentials(database.db, newBox, c))?.refreshToken, `refresh-2`);
+  assert.equal((await loadCredentials(database.db, newBox, b!))?.refreshToken, 'refresh-b-refreshed');
+  assert.equal((await loadCredentials(database.db, newBox, a!))?.refreshToken, `refresh-0`);
+  assert.equal((await loadCredentials(database.db, newBox, c!))?.refreshToken, `refresh-2`);
 });
 
 test('a value no key of the ring opens is reported by row and field and left alone; the rest is rotated', async () => {
   await clear();
   const [a, b] = await integrations(2);
   const stranger = new SecretBox(randomBytes(32));
-  await saveCredentials(database.db, stranger, b, tokens('stranger'));
-  const before = await database.db.selectFrom('oauth_credentials').selectAll().where('integration_id', '=', b).executeTakeFirstOrThrow();
+  await saveCredentials(database.db, stranger, b!, tokens('stranger'));
+  const before = await database.db.selectFrom('oauth_credentials').selectAll().where('integration_id', '=', b!).executeTakeFirstOrThrow();
   const result = await rotateSecrets(database.db, ring);
   assert.deepEqual(
     result.unreadable.map((u) => [u.row, u.field, u.reason]).sort(),
@@ -109,6 +109,6 @@ test('a value no key of the ring opens is reported by row and field and left alo
   );
   assert.equal(result.remaining, 2);
   assert.equal(result.rewritten.oauth_credentials, 2);
-  assert.deepEqual(await database.db.selectFrom('oauth_credentials').selectAll().where('integration_id', '=', b).executeTakeFirstOrThrow(), before);
-  assert.equal((await loadCredentials(database.db, newBox, a))?.accessToken, 'access-0');
+  assert.deepEqual(await database.db.selectFrom('oauth_credentials').selectAll().where('integration_id', '=', b!).executeTakeFirstOrThrow(), before);
+  assert.equal((await loadCredentials(database.db, newBox, a!))?.accessToken, 'access-0');
 });

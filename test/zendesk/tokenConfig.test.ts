@@ -27,12 +27,12 @@ test('token lifetimes are validated within Zendesk\'s bounds (exclusive)', () =>
     if (value === '') continue; // empty means unset: the default
     const problems = problemsOf({ ZENDESK_ACCESS_TOKEN_EXPIRES_IN: value });
     assert.equal(problems.length, 1, `${value}: ${problems.join('; ')}`);
-    assert.match(problems[0], /^ZENDESK_ACCESS_TOKEN_EXPIRES_IN: must be (more than 300|less than 172800|a whole number)/);
+    assert.match(problems[0]!, /^ZENDESK_ACCESS_TOKEN_EXPIRES_IN: must be (more than 300|less than 172800|a whole number)/);
   }
   for (const value of ['604800', '7776000', '86400']) {
     const problems = problemsOf({ ZENDESK_REFRESH_TOKEN_EXPIRES_IN: value });
     assert.equal(problems.length, 1, value);
-    assert.match(problems[0], /^ZENDESK_REFRESH_TOKEN_EXPIRES_IN: must be (more than 604800|less than 7776000)/);
+    assert.match(problems[0]!, /^ZENDESK_REFRESH_TOKEN_EXPIRES_IN: must be (more than 604800|less than 7776000)/);
   }
   assert.equal(loadConfig({ ZENDESK_ACCESS_TOKEN_EXPIRES_IN: '' }).zendesk.accessTokenExpiresIn, 1800);
 });

@@ -74,7 +74,7 @@ test('opaque tokens, no expires_in: 401s from expiry and from the other stream\'
   assert.equal(eventIds.size, 250);
   const stats = c.ws.stats();
   assert.ok(stats.refreshes >= 3, `only ${stats.refreshes} refreshes`);
-  assert.equal(c.ws.grants()[0].revoked, false);
+  assert.equal(c.ws.grants()[0]!.revoked, false);
   // Nothing tells the client when these tokens expire: 401s are how it finds out, and they are retried.
   assert.ok(watch.expired >= 2, JSON.stringify(watch));
 });
@@ -86,7 +86,7 @@ test('JWT tokens without expires_in: the expiry comes from exp, no request carri
   const stats = c.ws.stats();
   assert.ok(stats.refreshes >= 3, `only ${stats.refreshes} refreshes`);
   assert.equal(watch.expired, 0, `expired tokens presented: ${JSON.stringify(watch)}`);
-  assert.equal(c.ws.grants()[0].revoked, false);
+  assert.equal(c.ws.grants()[0]!.revoked, false);
 });
 
 test('the race step by step: a 401 for a token someone else rotated away, twice in one call, is retried with theirs', async () => {

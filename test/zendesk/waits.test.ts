@@ -20,7 +20,7 @@ const unique = (p: string) => `${p}-${Date.now().toString(36)}${Math.random().to
 
 /** Largest gap between consecutive calls, the start and the end included. */
 const largestGap = (started: number, calls: number[], ended: number) =>
-  Math.max(...[started, ...calls, ended].slice(1).map((t, i, all) => t - (i === 0 ? started : all[i - 1])));
+  Math.max(...[started, ...calls, ended].slice(1).map((t, i, all) => t - (i === 0 ? started : all[i - 1]!)));
 
 test('a long rate-limit block calls onWait at least every 2 s by default', { timeout: 20_000 }, async () => {
   const limiter = new RateLimiter({ db: testDb(), workspace: unique('tick') });

@@ -157,7 +157,7 @@ export class ApiCache {
       healthCheckMs: opts.healthCheckMs,
       backoff: opts.backoff,
       sendProbe: (payload) => sql`SELECT pg_notify(${CHANGE_CHANNEL}, ${payload})`.execute(opts.db),
-      otherBackendPid: async () => Number((await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(opts.db)).rows[0].pid),
+      otherBackendPid: async () => Number((await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(opts.db)).rows[0]?.pid),
       onChange: (tag) => this.invalidate(tag),
       onUp: () => this.setEnabled(true),
       onDown: () => this.setEnabled(false),

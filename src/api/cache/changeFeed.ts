@@ -123,7 +123,7 @@ export class ChangeFeed {
       // Never keep the process alive for the feed alone.
       (client as unknown as { connection?: { stream?: { unref?: () => void } } }).connection?.stream?.unref?.();
       const own = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
-      if (Number(own.rows[0].pid) === (await this.options.otherBackendPid())) {
+      if (Number(own.rows[0]?.pid) === (await this.options.otherBackendPid())) {
         this.client = undefined;
         this.closed = true;
         client.removeAllListeners('notification');

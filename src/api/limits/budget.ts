@@ -13,7 +13,7 @@ export interface Budget {
 export const BUDGET_NAMES = ['requests', 'reports', 'csv', 'integrations'] as const;
 export type BudgetName = (typeof BUDGET_NAMES)[number];
 
-const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000 };
+const UNITS = { s: 1_000, m: 60_000, h: 3_600_000 } as const;
 
 /** The longest window: a bucket row untouched for a day is full whatever its window, so it can be forgotten. */
 export const MAX_WINDOW_MS = 86_400_000;
@@ -25,8 +25,9 @@ export const MAX_WINDOW_MS = 86_400_000;
 export function parseBudget(text: string): Budget | undefined {
   const match = /^(\d+)\s*\/\s*(\d*)\s*(s|m|h)$/.exec(text.trim());
   if (!match) return undefined;
-  const quota = Number(match[1]);
-  const windowMs = Number(match[2] || '1') * UNITS[match[3]];
+  const [, count, length, unit] = match as unknown as [string, string, string, keyof typeof UNITS];
+  const quota = Number(count);
+  const windowMs = Number(length || '1') * UNITS[unit];
   if (!Number.isSafeInteger(quota) || quota < 1 || windowMs < 1_000 || windowMs > MAX_WINDOW_MS) return undefined;
   return { quota, windowMs };
 }

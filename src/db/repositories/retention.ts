@@ -94,7 +94,7 @@ export async function deleteOldSyncRuns(db: Db, rule: SyncRunRetention, slice: {
            LIMIT ${rule.batchSize}
         ) r
         LIMIT ${rule.batchSize})`.execute(db);
-  return { deleted: Number(result.numAffectedRows ?? 0), last: ids[ids.length - 1] };
+  return { deleted: Number(result.numAffectedRows ?? 0), last: ids.at(-1) ?? null };
 }
 
 /** Disconnected integrations whose retention ended and that still hold synced data, in id order after `after`. */
@@ -202,5 +202,5 @@ export async function deleteOldTicketEvents(
         ) e
         WHERE ${noRunningSync(sql.ref('u.integration_id'))}
         LIMIT ${rule.batchSize})`.execute(db);
-  return { deleted: Number(result.numAffectedRows ?? 0), last: users[users.length - 1] };
+  return { deleted: Number(result.numAffectedRows ?? 0), last: users.at(-1) ?? null };
 }
