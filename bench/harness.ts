@@ -87,8 +87,8 @@ function spawnTsx(script: string, env: Record<string, string>, nodeFlags: string
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const keep = (c: Buffer) => (output = (output + c.toString()).slice(-100_000));
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
   return { child, output: () => output };
 }
 

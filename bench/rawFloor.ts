@@ -88,7 +88,7 @@ export async function runRawFloor(opts: {
       for (;;) {
         const page = await client.incrementalUsersPage(cursor ? { cursor } : { startTime: 0 });
         const rows = page.users.map((u) => toUserRow(integrationId, u));
-        await copyRows(pool, usersTable, USER_COLUMNS, rows as unknown as Record<string, unknown>[]);
+        await copyRows(pool, usersTable, USER_COLUMNS, rows);
         result.users += rows.length;
         result.usersPages++;
         cursor = page.after_cursor ?? cursor;

@@ -58,14 +58,21 @@ function selected(only: string[] | undefined, full: boolean): Scenario[] {
   // Add what the selected scenarios need, transitively.
   for (let grew = true; grew; ) {
     grew = false;
-    for (const s of SCENARIOS) if (want.has(s.name)) for (const n of s.needs ?? []) if (!want.has(n)) want.add(n), (grew = true);
+    for (const s of SCENARIOS) {
+      if (!want.has(s.name)) continue;
+      for (const n of s.needs ?? []) {
+        if (want.has(n)) continue;
+        want.add(n);
+        grew = true;
+      }
+    }
   }
   return SCENARIOS.filter((s) => want.has(s.name));
 }
 
 function machine(pgVersion: string, temporalVersion: string) {
   const cpu = os.cpus();
-  let freeH = '';
+  let freeH: string;
   try {
     freeH = execFileSync('free', ['-h'], { encoding: 'utf8' }).trim();
   } catch {

@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   const { code } = await bundleWorkflowCode({
     workflowsPath,
     workflowInterceptorModules: [interceptorsPath],
-    logger: { trace() {}, debug() {}, info() {}, log() {}, warn: console.warn, error: console.error } as any,
+    logger: { trace() {}, debug() {}, info() {}, log() {}, warn: console.warn, error: console.error },
   });
   mkdirSync(path.dirname(outFile), { recursive: true });
   writeFileSync(outFile, code);

@@ -213,7 +213,7 @@ async function main(): Promise<void> {
   if (scenarios.length === 0) throw new Error(`no scenario matches "${filter}"`);
   // Quiet: the auth-lost scenario's activity failure is expected (the SDK logs it as a warning).
   const warn = (message: string, meta?: unknown) => (message === 'Activity failed' ? undefined : console.warn(message, meta ?? ''));
-  Runtime.install({ logger: { log() {}, trace() {}, debug() {}, info() {}, warn, error: console.error } as any, telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } } });
+  Runtime.install({ logger: { log() {}, trace() {}, debug() {}, info() {}, warn, error: console.error }, telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } } });
 
   const server = process.env.TEMPORAL_ADDRESS ? undefined : await startDevServer({ port: await freePort(), log: (l) => console.log(l) });
   const address = process.env.TEMPORAL_ADDRESS ?? server!.address;

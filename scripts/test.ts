@@ -65,7 +65,7 @@ async function main(): Promise<number> {
   const temporal = await startDevServer({ port: await freePort(), log: (l) => console.log(l) });
   console.log(`test run: database ${dbName}, Temporal dev server ${temporal.address}, ${files.length} files`);
 
-  let exitCode = 1;
+  let exitCode: number;
   try {
     exitCode = await new Promise<number>((resolve) => {
       // One file at a time: files share the database, and test/chaos restarts PostgreSQL and fingerprints it.

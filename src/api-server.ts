@@ -26,13 +26,15 @@ async function main(): Promise<void> {
   server.listen(config.port, () => logger.info({ port: config.port, internalPort: internal.port, publicUrl: config.publicUrl }, 'API listening'));
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'shutting down: no new requests, finishing those in flight');
-    server.close(async () => {
+    const release = async () => {
       await internal.close();
       await cache.close();
       await temporal.connection.close();
       await db.destroy();
       process.exit(0);
-    });
+    };
+    // Once the last request has been answered; the 25 s timer below ends a release that hangs.
+    server.close(() => void release());
     server.closeIdleConnections();
     setTimeout(() => process.exit(1), 25_000).unref();
   };

@@ -125,7 +125,7 @@ async function postgresSizes(h: Harness) {
       select pg_total_relation_size('zendesk_users') as users_bytes, pg_total_relation_size('ticket_events') as events_bytes,
              pg_database_size(current_database()) as db_bytes,
              (select count(*) from zendesk_users) as users_rows, (select count(*) from ticket_events) as events_rows`.execute(h.db)
-  ).rows[0];
+  ).rows[0]!;
   const n = (k: keyof typeof row) => Number(row[k]);
   return {
     usersMbPerMillion: mb((n('users_bytes') / Math.max(1, n('users_rows'))) * 1e6),

@@ -56,6 +56,7 @@ export const fanout: Scenario = {
     let maxRunning = 0;
     let sampling = true;
     const sampler = (async () => {
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- cleared by the code below, while this loop awaits
       while (sampling) {
         const row = await h.db
           .selectFrom('sync_runs')

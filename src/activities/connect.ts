@@ -41,9 +41,8 @@ export function createConnectActivities(deps: ActivityDeps) {
       return withZendeskFailures(async () => {
         const client = new ZendeskClient({ db, box, config, integrationId: input.integrationId, subdomain: integration.workspace, observer: zendeskObserver(deps.metrics) });
         const me = await client.getMe();
-        const userId = me.id ?? null;
         const role = me.role ?? null;
-        return { isAdmin: userId !== null && role === 'admin', userId, role };
+        return { isAdmin: role === 'admin', userId: me.id, role };
       });
     },
 

@@ -34,7 +34,7 @@ export async function keepGrantAlive(deps: ActivityDeps, integrationId: string, 
   const work = (async () => {
     const client = new ZendeskClient({ db: deps.db, box: deps.box, config: deps.config, integrationId, subdomain: workspace, observer: zendeskObserver(deps.metrics) });
     let refreshed = false;
-    let refreshExpiresAt: Date | null = null;
+    let refreshExpiresAt: Date | null;
     try {
       ({ refreshed, refreshExpiresAt } = await client.tokens.refreshGrantExpiringWithin(REFRESH_AHEAD_DAYS * DAY_MS));
       if (refreshed) log.info({ integrationId, refreshExpiresAt: refreshExpiresAt?.toISOString() ?? null }, 'Zendesk grant renewed ahead of its expiry');

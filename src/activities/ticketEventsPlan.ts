@@ -46,9 +46,9 @@ export function readPlan(saved: string | undefined, nowS: number, backfillDays: 
     const head = Number(saved);
     return { v: 2, head, caughtUp: true, headFrom: head, pending: [], target: Math.min(head, nowS - backfillDays * DAY_S) };
   }
-  const plan = JSON.parse(saved) as EventsPlan;
+  const plan = JSON.parse(saved) as { v?: unknown };
   if (plan.v !== 2) throw new Error('unknown ticket-events checkpoint');
-  return plan;
+  return plan as EventsPlan;
 }
 
 export function writePlan(plan: EventsPlan): string {

@@ -138,6 +138,7 @@ export async function exportUsersCsv(deps: CsvExportDeps, res: Response, job: Cs
         }
       });
   } catch (err) {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set once the first bytes went out
     if (!streaming) throw err;
     // Headers are gone: cut the response so the client sees a truncated download.
     deps.logger.error({ err, integrationId: job.integrationId }, 'users.csv failed while streaming');
@@ -149,5 +150,6 @@ export async function exportUsersCsv(deps: CsvExportDeps, res: Response, job: Cs
   }
   // Ended only now, after the commit released the slot: a client that starts its next export as soon as
   // this one has arrived finds the slot free.
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set inside the transaction's callback
   if (complete) res.end();
 }

@@ -41,7 +41,7 @@ export function decodeListCursor(token: string, statuses: readonly string[] | un
     if (!/^[A-Za-z0-9_-]+$/.test(token)) return { ok: false, reason: MALFORMED };
     const parsed: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return { ok: false, reason: MALFORMED };
-    payload = parsed as Partial<Payload>;
+    payload = parsed;
   } catch {
     return { ok: false, reason: MALFORMED };
   }

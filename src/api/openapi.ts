@@ -568,12 +568,12 @@ function nameOf(named: Record<string, z.ZodType>, schema: z.ZodType): string | u
 function schemaOf(schema: z.ZodType, named: Record<string, z.ZodType>, io: 'input' | 'output'): JsonSchema {
   const name = nameOf(named, schema);
   if (name) return { $ref: `${REF_PREFIX}${name}` };
-  return clean(z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as JsonSchema);
+  return clean(z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }));
 }
 
 function parameters(object: ZodObjectLike, where: 'path' | 'query'): JsonSchema[] {
   return Object.entries(object.shape).map(([name, field]) => {
-    const schema = clean(z.toJSONSchema(field as z.ZodType, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }) as JsonSchema);
+    const schema = clean(z.toJSONSchema(field as z.ZodType, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }));
     const { description, ...rest } = schema;
     const required = where === 'path' || !(field as z.ZodType).safeParse(undefined).success;
     return { name, in: where, required, ...(description ? { description } : {}), schema: rest };

@@ -1,7 +1,7 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { SecretUnreadableError, type SecretBox } from '../crypto/secretBox';
 import type { SecretTable } from '../crypto/secretBinding';
-import { bindingOf, SECRET_COLUMNS, type SecretColumn } from './secretColumns';
+import { bindingOf, SECRET_COLUMNS } from './secretColumns';
 import type { Database } from './tables';
 
 /**
@@ -95,7 +95,7 @@ async function rotateTable(db: Kysely<Database>, box: SecretBox, table: SecretTa
         for (const column of columns) {
           const value = row[column];
           if (value === null || value === undefined || box.isCurrent(value)) continue;
-          const binding = bindingOf(table, rowKey, column as SecretColumn<typeof table>);
+          const binding = bindingOf(table, rowKey, column);
           try {
             // The value read under the row lock, re-sealed: never a value read before the lock.
             updates[column] = box.encrypt(box.decrypt(value, binding), binding);

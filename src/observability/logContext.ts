@@ -34,7 +34,7 @@ export function contextualLogger(base: Logger): Logger {
 }
 
 function dropUndefined(context: LogContext): LogContext {
-  return Object.fromEntries(Object.entries(context).filter(([, v]) => v !== undefined)) as LogContext;
+  return Object.fromEntries(Object.entries(context).filter(([, v]) => v !== undefined));
 }
 
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';

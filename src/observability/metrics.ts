@@ -167,7 +167,7 @@ export const UNMATCHED_ROUTE = '(unmatched)';
 /** The route template of an answered request, e.g. `/v1/integrations/:id/users`. */
 export function routeTemplate(req: Request): string {
   const routePath: unknown = (req as Request & { route?: { path?: unknown } }).route?.path;
-  const base = req.baseUrl ?? '';
+  const base = req.baseUrl;
   if (typeof routePath === 'string') return `${base}${routePath === '/' && base ? '' : routePath}` || '/';
   if (routePath !== undefined) return `${base}${String(routePath)}`;
   // Answered by middleware mounted on a path (e.g. authentication on /v1/integrations) before any route.
@@ -315,7 +315,7 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
     if (pathname === '/metrics') return send(res, 200, options.registry.contentType, await options.registry.metrics(), head);
     if (pathname === '/healthz') return send(res, 200, json, JSON.stringify({ status: 'ok' }), head);
     if (pathname === '/readyz') {
-      let state: ReadyState = { ready: false };
+      let state: ReadyState;
       try {
         const answer = options.ready ? await options.ready() : true;
         state = typeof answer === 'boolean' ? { ready: answer } : answer;

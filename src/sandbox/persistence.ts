@@ -18,9 +18,9 @@ export interface SandboxSnapshot {
 export function readSnapshot(file: string, logger: Logger): SandboxSnapshot | undefined {
   if (!existsSync(file)) return undefined;
   try {
-    const parsed = JSON.parse(readFileSync(file, 'utf8')) as SandboxSnapshot;
+    const parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<SandboxSnapshot> | null;
     if (parsed?.version !== 1 || !Array.isArray(parsed.workspaces)) throw new Error(`unknown format (version ${String(parsed?.version)})`);
-    return parsed;
+    return parsed as SandboxSnapshot;
   } catch (err) {
     const aside = `${file}.unreadable-${Date.now()}`;
     try {

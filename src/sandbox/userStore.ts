@@ -200,6 +200,7 @@ export class UserStore {
     this.count++;
     this.ids[index] = data.id;
     this.updated[index] = updatedMs;
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- tests store roles Zendesk does not document
     this.roles[index] = ROLE_CODE[data.role] ?? 0;
     this.actives[index] = data.active ? 1 : 0;
     this.added.set(index, { ...data });
@@ -217,6 +218,7 @@ export class UserStore {
     if (added) this.added.set(index, { ...added, ...patch, id: added.id });
     else this.overrides.set(index, { ...this.overrides.get(index), ...patch, id: this.ids[index] });
     const merged = this.data(index);
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- tests store roles Zendesk does not document
     const code = ROLE_CODE[merged.role] ?? 0;
     const active = merged.active ? 1 : 0;
     // Role changes, deletions and reactivations keep the staff index and the counts in step.

@@ -24,7 +24,8 @@ const GRPC_PERMISSION_DENIED = 7;
 export function explainConnectFailure(temporal: Config['temporal'], err: unknown): Error {
   if (err instanceof TemporalTlsError) return err;
   const message = err instanceof Error ? err.message : String(err);
-  const code = (err as { code?: unknown; cause?: { code?: unknown } })?.code ?? (err as { cause?: { code?: unknown } })?.cause?.code;
+  const e = err as { code?: unknown; cause?: { code?: unknown } } | null | undefined;
+  const code = e?.code ?? e?.cause?.code;
   const how = temporal.connection?.tls ? 'over TLS' : 'in plaintext';
   let hint = '';
   if (code === GRPC_UNAUTHENTICATED || /UNAUTHENTICATED|valid authentication credentials/i.test(message)) {

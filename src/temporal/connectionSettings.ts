@@ -116,12 +116,12 @@ export function resolveTemporalConnection(env: ConnectionEnv, rawEnv: Record<str
   // envconfig maps the variables to the SDK's options (TLS on for any TLS setting or an API key), from
   // exactly the variables checked above.
   const subset = Object.fromEntries(
-    (['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', ...Object.keys(temporalConnectionEnvShape)] as Array<keyof ConnectionEnv>).flatMap((name) => (env[name] === undefined ? [] : [[name, env[name]!]])),
+    (['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', ...Object.keys(temporalConnectionEnvShape)] as Array<keyof ConnectionEnv>).flatMap((name) => (env[name] === undefined ? [] : [[name, env[name]]])),
   );
   try {
     const { connectionOptions } = loadClientConnectConfig({ disableFile: true, overrideEnvVars: subset });
     const tls = connectionOptions.tls ?? undefined;
-    return { settings: { ...(tls ? { tls } : {}), ...(connectionOptions.apiKey ? { apiKey: connectionOptions.apiKey as string } : {}) }, problems };
+    return { settings: { ...(tls ? { tls } : {}), ...(connectionOptions.apiKey ? { apiKey: connectionOptions.apiKey } : {}) }, problems };
   } catch (err) {
     return { settings: {}, problems: [`TEMPORAL_TLS: could not be applied (${(err as Error).message})`] };
   }

@@ -33,6 +33,7 @@ export async function scheduledSyncTimes(client: Client, integrationIds: readonl
     // One more than can match: the whole answer fits in one page, so there is never a second call.
     maximumPageSize: byScheduleId.size + 1,
   });
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- a decoded protobuf may leave a repeated field out
   for (const entry of response.schedules ?? []) {
     const integrationId = entry.scheduleId ? byScheduleId.get(entry.scheduleId) : undefined;
     if (!integrationId) continue;

@@ -72,6 +72,7 @@ async function ensureNamespace(connection: Connection, namespace: string, create
 
 async function customAttributes(connection: Connection, namespace: string): Promise<Record<string, number>> {
   const response = await connection.operatorService.listSearchAttributes({ namespace });
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- a decoded protobuf may leave a map field out
   return Object.fromEntries(Object.entries(response.customAttributes ?? {}).map(([name, type]) => [name, Number(type)]));
 }
 
@@ -133,7 +134,7 @@ export async function connectWithRetry(temporal: Config['temporal'], waitMs: num
       await connection.workflowService.getSystemInfo({});
       return connection;
     } catch (err) {
-      if (Date.now() > deadline) throw new Error(`Temporal at ${address} did not answer within ${Math.round(waitMs / 1000)} s: ${(err as Error).message}`);
+      if (Date.now() > deadline) throw new Error(`Temporal at ${address} did not answer within ${Math.round(waitMs / 1000)} s: ${(err as Error).message}`, { cause: err });
       await sleep(1_000);
     }
   }

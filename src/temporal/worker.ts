@@ -29,7 +29,7 @@ function workflowInterceptorModules(workflowsPath: string): string[] {
  * `npm run build` (scripts/bundle-workflows.ts) resolves the interceptors next to the entry the same way.
  */
 export async function bundleWorkflows(workflowsPath: string = require.resolve(WORKFLOWS_PATH)) {
-  return bundleWorkflowCode({ workflowsPath, workflowInterceptorModules: workflowInterceptorModules(workflowsPath), logger: quietLogger as any });
+  return bundleWorkflowCode({ workflowsPath, workflowInterceptorModules: workflowInterceptorModules(workflowsPath), logger: quietLogger });
 }
 
 /**

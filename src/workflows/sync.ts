@@ -103,7 +103,7 @@ export async function zendeskSync(input: SyncInput): Promise<SyncProgress> {
   let chunks = 0;
   let failed = false;
   const budgetLeft = () => !failed && chunks < (input.chunksPerRun ?? CHUNKS_PER_RUN);
-  const args = () => ({ integrationId: input.integrationId, syncRunId: syncRunId!, maxMs: input.chunkMs ?? CHUNK_MS });
+  const args = () => ({ integrationId: input.integrationId, syncRunId: syncRunId, maxMs: input.chunkMs ?? CHUNK_MS });
 
   /** Runs one stream's chunks until it is done (or the run's chunk budget is spent); a failure stops the others. */
   const runStream = async (state: StreamProgress, call: (typeof acts)['syncUsersChunk'], summary: (state: StreamProgress) => string) => {
@@ -162,16 +162,16 @@ export async function zendeskSync(input: SyncInput): Promise<SyncProgress> {
     }
     // The failure's type tells finishSync whether its text is ours to show a tenant (src/activities/syncFailureText.ts).
     const failureType = cause instanceof ApplicationFailure ? (cause.type ?? null) : null;
-    await bookkeeping.finishSync.executeWithOptions({ summary: 'Record the run as failed' }, [{ syncRunId: syncRunId!, status: 'failed', error: message, failureType }]);
+    await bookkeeping.finishSync.executeWithOptions({ summary: 'Record the run as failed' }, [{ syncRunId: syncRunId, status: 'failed', error: message, failureType }]);
     if (cause instanceof ApplicationFailure && (cause.type === FailureType.AuthLost || cause.type === FailureType.NotConnected)) return progress;
     throw err;
   }
 
   const unfinished = [progress.users, progress.ticketEvents, progress.entitlements, progress.seatHolders].some((state) => state && !state.done);
   if (unfinished) {
-    return continueAsNew<typeof zendeskSync>({ ...input, resume: { syncRunId: syncRunId!, progress } });
+    return continueAsNew<typeof zendeskSync>({ ...input, resume: { syncRunId: syncRunId, progress } });
   }
-  await bookkeeping.finishSync.executeWithOptions({ summary: 'Record the run as succeeded' }, [{ syncRunId: syncRunId!, status: 'succeeded', error: null }]);
+  await bookkeeping.finishSync.executeWithOptions({ summary: 'Record the run as succeeded' }, [{ syncRunId: syncRunId, status: 'succeeded', error: null }]);
   progress.step = 'succeeded';
   show();
   return progress;

@@ -260,7 +260,7 @@ export async function zendeskRequest(req: ZendeskHttpRequest): Promise<ZendeskHt
 /** A short, secret-free description of a network failure (e.g. ECONNREFUSED). */
 function networkCode(err: unknown): string {
   const cause = err instanceof Error ? (err as Error & { cause?: unknown }).cause : undefined;
-  const code = cause && typeof cause === 'object' && 'code' in cause ? (cause as { code: unknown }).code : undefined;
+  const code = cause && typeof cause === 'object' && 'code' in cause ? (cause).code : undefined;
   if (typeof code === 'string' && /^[A-Z_]{2,40}$/.test(code)) return code;
   return 'network error';
 }

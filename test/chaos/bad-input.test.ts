@@ -67,7 +67,7 @@ async function fingerprint(kind: 'quick' | 'full' = 'quick'): Promise<string> {
       )
       .join(' union all ');
   }
-  const rows = await sql.raw<{ t: string; h: string }>(fingerprintSql[kind]!).execute(system.db);
+  const rows = await sql.raw<{ t: string; h: string }>(fingerprintSql[kind]).execute(system.db);
   return rows.rows.map((r) => `${r.t}=${r.h}`).join(' ');
 }
 
@@ -254,6 +254,7 @@ function workspaceStrings(): fc.Arbitrary<string> {
  * surrounding spaces ignored, no control characters, no punycode.
  */
 function acceptableWorkspace(input: string): boolean {
+  // eslint-disable-next-line no-control-regex -- control characters are what this filter is about
   if (input.length > 2048 || /[\u0000-\u001f\u007f-\u009f]/.test(input)) return false;
   const t = input.trim().toLowerCase();
   const label = '([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)';

@@ -1,6 +1,5 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { sql } from 'kysely';
 import fc from 'fast-check';
 import type { SandboxWorkspace } from '../../src/sandbox';
 import { parseWorkspaceInput, workspaceBaseUrl } from '../../src/zendesk/workspace';

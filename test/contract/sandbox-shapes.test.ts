@@ -198,7 +198,7 @@ describe('sandbox responses have the shape of real Zendesk responses', () => {
   test('error responses: status, body shape, error codes and headers', async () => {
     const fixtures = loadFixture<Record<string, FixtureResponse>>('errors');
     const ticketsOnly = (await connect(sb, 'contract', 'tickets:read')).access_token;
-    const limited = sb.createWorkspace({ subdomain: 'contract-limited', users: 3, ticketEvents: 0, consentMode: 'allow', accountLimit: 1 });
+    sb.createWorkspace({ subdomain: 'contract-limited', users: 3, ticketEvents: 0, consentMode: 'allow', accountLimit: 1 });
     const limitedToken = (await connect(sb, 'contract-limited')).access_token;
     const raw = (path: string, headers: Record<string, string>) =>
       fetch(`${sb.url}/contract${path}`, { headers }).then(async (r) => ({ status: r.status, headers: r.headers, text: '', body: (await r.json()) as Json }));

@@ -50,7 +50,7 @@ async function runRule(rule: keyof HousekeepingActivities, opts: { settings?: Pa
   const env = new MockActivityEnvironment(opts.heartbeatDetails === undefined ? {} : { heartbeatDetails: opts.heartbeatDetails });
   const beats: unknown[] = [];
   env.on('heartbeat', (d: unknown) => beats.push(d));
-  const changed = (await env.run(activities(opts.settings)[rule])) as number;
+  const changed: number = await env.run(activities(opts.settings)[rule]);
   return { changed, beats };
 }
 
@@ -233,7 +233,7 @@ describe('rules against PostgreSQL', () => {
     let next = 1;
     for (const u of [1, 2, 3, 4]) for (let i = 0; i < 4; i++) rows.push({ id: next++, user: u, at: ago((401 + i * 30) * DAY) });
     for (const u of [1, 2, 3, 5]) for (let i = 0; i < 2; i++) rows.push({ id: next++, user: u, at: ago((10 + i) * DAY) });
-    rows.push({ id: next++, user: 1, at: ago(399 * DAY) });
+    rows.push({ id: next, user: 1, at: ago(399 * DAY) });
     await events(integrationId, rows);
 
     const listener = new pg.Client({ connectionString: process.env.DATABASE_URL });

@@ -57,7 +57,7 @@ async function insertIntegrations(tenantId: string, count: number, prefix: strin
     .select(sql<string>`to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')`.as('created_at'))
     .where('id', 'in', inserted.map((r) => r.id))
     .execute();
-  return rows as Row[];
+  return rows;
 }
 
 /** The contract's order: newest first, then by id (descending). */

@@ -113,10 +113,10 @@ test('a connect and sync logs structured lines with their ids, and no secret', a
     ...tokens.map((t) => ['token', t] as [string, string]),
     ...ws.issuedAuthorizationCodes().map((c) => ['authorization code', c] as [string, string]),
     ...verifiers.map((v) => ['PKCE verifier', v] as [string, string]),
-    ['client secret', CLIENT_SECRET!],
+    ['client secret', CLIENT_SECRET],
     ['OAuth state', authorizeUrl.searchParams.get('state')!],
-    ['tenant API key', tenant.apiKey!],
-    ['admin API key', system.adminKey!],
+    ['tenant API key', tenant.apiKey],
+    ['admin API key', system.adminKey],
     ['encryption key', system.env.ENCRYPTION_KEY!],
   ];
   const all = system.logs.join('');

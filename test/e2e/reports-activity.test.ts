@@ -125,7 +125,7 @@ describe('zendesk_user_activity', () => {
         const hasInserted = new Promise<void>((r) => (inserted = r));
         // A inserts `first` and stays open; B inserts `later` meanwhile, its trigger waiting on A's row lock.
         const a = other.transaction().execute(async (trx) => {
-          await insertEvents(trx as unknown as Kysely<Database>, integrationId, [[base + 1, 7, first]]);
+          await insertEvents(trx, integrationId, [[base + 1, 7, first]]);
           inserted();
           await mayCommit;
         });
@@ -151,7 +151,7 @@ describe('zendesk_user_activity', () => {
       let inserted!: () => void;
       const hasInserted = new Promise<void>((r) => (inserted = r));
       const writer = c1.transaction().execute(async (trx) => {
-        await insertEvents(trx as unknown as Kysely<Database>, integrationId, [[3, 7, 30]]);
+        await insertEvents(trx, integrationId, [[3, 7, 30]]);
         inserted();
         await mayCommit;
       });

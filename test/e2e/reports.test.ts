@@ -73,7 +73,7 @@ async function walk(params: Record<string, string>, opts: { limit?: number; betw
     pages++;
     if (cursor && opts.between) await opts.between(pages);
   } while (cursor);
-  return { users: out, totals, asOf: new Date(asOf!), pages };
+  return { users: out, totals, asOf: new Date(asOf), pages };
 }
 
 before(async () => {
@@ -109,7 +109,7 @@ describe('GET /users', () => {
       assert.deepEqual(Object.keys(u), [...FIELDS], 'fields in contract order');
       assert.ok(Number.isSafeInteger(u.id));
       if (u.createdAt !== null) assert.match(u.createdAt, ISO_UTC);
-      for (const f of ['lastLoginAt', 'lastTicketInteractionAt', 'lastActivityAt'] as const) if (u[f] !== null) assert.match(u[f]!, ISO_UTC);
+      for (const f of ['lastLoginAt', 'lastTicketInteractionAt', 'lastActivityAt'] as const) if (u[f] !== null) assert.match(u[f], ISO_UTC);
     }
     // Nulls are there as nulls (not missing, not strings), and the data set exercises them.
     assert.ok(res.users.some((u) => u.lastLoginAt === null));
@@ -326,8 +326,8 @@ describe('GET /utilization', () => {
     const p = body.paidSeats;
     assert.equal(p.total, p.active + p.inactive + p.suspended);
     assert.equal(body.freeSeats.total, body.freeSeats.active + body.freeSeats.inactive);
-    for (const split of Object.values(body.byRoleType) as Array<typeof p>) assert.equal(split.total, split.active + split.inactive + split.suspended);
-    const byRole = Object.values(body.byRoleType) as Array<typeof p>;
+    for (const split of Object.values<typeof p>(body.byRoleType)) assert.equal(split.total, split.active + split.inactive + split.suspended);
+    const byRole = Object.values<typeof p>(body.byRoleType);
     assert.equal(byRole.reduce((s, r) => s + r.total, 0), p.total + body.freeSeats.total, 'every agent and admin is in one role type');
     assert.equal(body.reclaimable.count, p.inactive + p.suspended);
     assert.ok(p.active > 0 && p.inactive > 0 && p.suspended > 0 && body.freeSeats.total > 0);
@@ -363,7 +363,7 @@ async function reclaimableWalk(params: Record<string, string>, limit?: number) {
   let cursor: string | null = null;
   let asOf: string | undefined;
   let pages = 0;
-  let total = -1;
+  let total: number;
   do {
     const query = new URLSearchParams({ ...params, ...(limit ? { limit: String(limit) } : {}), ...(cursor ? { cursor } : {}) });
     const res = await api(system, 'GET', `/v1/integrations/${integrationId}/reclaimable?${query}`, { key: tenant.apiKey });
@@ -377,12 +377,12 @@ async function reclaimableWalk(params: Record<string, string>, limit?: number) {
     cursor = res.json.nextCursor;
     pages++;
   } while (cursor);
-  return { seats, total, asOf: new Date(asOf!), pages };
+  return { seats, total, asOf: new Date(asOf), pages };
 }
 
 describe('GET /reclaimable', () => {
   for (const [params, limit] of [[{}, undefined], [{}, 7], [{ inactiveDays: '7' }, 13]] as Array<[Record<string, string>, number | undefined]>) {
-    test(`every suspended or inactive paid seat, least recently active first, in pages: ${new URLSearchParams(params) || '(defaults)'} limit=${limit ?? 'default'}`, async () => {
+    test(`every suspended or inactive paid seat, least recently active first, in pages: ${new URLSearchParams(params).toString() || '(defaults)'} limit=${limit ?? 'default'}`, async () => {
       const walked = await reclaimableWalk(params, limit);
       const expected = expectedUtilization(model(walked.asOf, params.inactiveDays ? Number(params.inactiveDays) : undefined));
       assert.deepEqual(walked.seats, expected.reclaimableSeats);
@@ -417,7 +417,7 @@ describe('GET /users.csv', () => {
 
   const CSV_CASES: Array<Record<string, string>> = [{}, { includeDeleted: 'true', sort: '-lastActivityAt' }, { role: 'agent,admin', usage: 'inactive', q: 'a' }];
   for (const params of CSV_CASES) {
-    test(`the same rows as the JSON listing: ${new URLSearchParams(params) || '(no parameters)'}`, async () => {
+    test(`the same rows as the JSON listing: ${new URLSearchParams(params).toString() || '(no parameters)'}`, async () => {
       const [{ res, text }, json] = await Promise.all([csv(params), walk(params)]);
       assert.equal(res.status, 200);
       assert.match(res.headers.get('content-type')!, /^text\/csv; charset=utf-8/);

@@ -43,8 +43,8 @@ test('the API finishes the request in flight after SIGTERM, refuses new connecti
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
-  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
   const base = `http://127.0.0.1:${port}`;
   await waitFor('the API to listen', () => fetch(`${base}/healthz`).then((r) => r.ok, () => false), 60_000);
 
@@ -65,11 +65,14 @@ test('the API finishes the request in flight after SIGTERM, refuses new connecti
     req.write(body.slice(0, 10));
     setTimeout(() => {
       child.kill('SIGTERM');
-      setTimeout(async () => {
+      setTimeout(() => {
         // Meanwhile, new connections are refused.
-        const fresh = await fetch(`${base}/healthz`).then((r) => `answered ${r.status}`, (err: Error & { cause?: { code?: string } }) => err.cause?.code ?? err.message);
-        newConnection = fresh;
-        req.end(body.slice(10));
+        void fetch(`${base}/healthz`)
+          .then((r) => `answered ${r.status}`, (err: Error & { cause?: { code?: string } }) => err.cause?.code ?? err.message)
+          .then((fresh) => {
+            newConnection = fresh;
+            req.end(body.slice(10));
+          });
       }, 700);
     }, 300);
   });

@@ -105,5 +105,5 @@ test('storing is once per run and kind; the newest 90 are kept', async () => {
   assert.equal(kept.length, SNAPSHOTS_KEPT);
   for (const s of real) assert.ok(kept.some((k) => k.id === s.id), 'the real, newer snapshots stay');
   const markers = kept.map((k) => (k.report as { marker?: number }).marker).filter((m) => m !== undefined);
-  assert.equal(Math.min(...(markers as number[])), 95 - (SNAPSHOTS_KEPT - real.length), 'the oldest went first');
+  assert.equal(Math.min(...(markers)), 95 - (SNAPSHOTS_KEPT - real.length), 'the oldest went first');
 });

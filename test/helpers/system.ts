@@ -196,9 +196,9 @@ export async function followConsent(authorizeUrl: string, action?: 'allow' | 'de
     const html = await res.text();
     const form = /<form[^>]*action="([^"]+)"/i.exec(html);
     if (!form) throw new Error(`no consent form in the page: ${html.slice(0, 200)}`);
-    const fields = [...html.matchAll(/<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"/gi)].map(([, n, v]) => [n, v.replace(/&amp;/g, '&').replace(/&quot;/g, '"')] as [string, string]);
+    const fields = [...html.matchAll(/<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"/gi)].map(([, n, v]) => [n!, v!.replace(/&amp;/g, '&').replace(/&quot;/g, '"')] as [string, string]);
     const body = new URLSearchParams([...fields, ['decision', action] as [string, string]]);
-    res = await fetch(new URL(form[1].replace(/&amp;/g, '&'), authorizeUrl), { method: 'POST', body, redirect: 'manual' });
+    res = await fetch(new URL(form[1]!.replace(/&amp;/g, '&'), authorizeUrl), { method: 'POST', body, redirect: 'manual' });
   }
   const location = res.headers.get('location');
   if (res.status !== 302 || !location) throw new Error(`expected a redirect from the consent page, got ${res.status}`);

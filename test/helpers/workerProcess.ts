@@ -37,7 +37,7 @@ export async function startWorkerProcess(system: System, options: { env?: Record
   // The start line is looked for in the whole stdout seen so far (the tail kept for output() may have dropped it).
   let metricsPort: number | undefined;
   let pendingLine = '';
-  child.stdout!.on('data', (c: Buffer) => {
+  child.stdout.on('data', (c: Buffer) => {
     const text = c.toString();
     output = (output + text).slice(-200_000);
     if (metricsPort === undefined) {
@@ -47,7 +47,7 @@ export async function startWorkerProcess(system: System, options: { env?: Record
       metricsPort = boundMetricsPort(complete);
     }
   });
-  child.stderr!.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-200_000)));
+  child.stderr.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-200_000)));
   // Ready once it has said where its health endpoint is and that endpoint answers ready.
   const deadline = Date.now() + 60_000;
   for (;;) {

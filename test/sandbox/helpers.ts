@@ -98,7 +98,7 @@ export async function api(sb: Sandbox, sub: string, pathAndQuery: string, token?
   const url = pathAndQuery.startsWith('http') ? pathAndQuery : `${sb.url}/${sub}${pathAndQuery}`;
   const res = await fetch(url, { method, headers: token ? { authorization: `Bearer ${token}` } : {} });
   const text = await res.text();
-  let body: unknown = undefined;
+  let body: unknown;
   try {
     body = text ? JSON.parse(text) : undefined;
   } catch {

@@ -220,7 +220,7 @@ describe('seat holders: role-filtered list, show_many, users/count', () => {
     assert.ok(ws.issuedTokens().includes(direct));
     assert.equal((await get('/api/v2/users/count', ws.issueAccessToken({ scope: 'tickets:read' }))).status, 403);
 
-    let pages = 0;
+    let pages: number;
     let page = (await get('/api/v2/incremental/users/cursor?start_time=0&per_page=250', direct)).body;
     for (pages = 1; !page.end_of_stream; pages++) page = (await get(page.after_url, direct)).body;
     assert.equal(ws.usersExportPageCount(0, 250), pages);

@@ -141,7 +141,7 @@ describe('TenantGate', () => {
     assert.ok(third);
     assert.deepEqual(gate.usage('a'), { running: 2, waiting: 0 });
     a2();
-    third!();
+    third();
     b1();
     assert.deepEqual(gate.usage('a'), { running: 0, waiting: 0 });
     assert.deepEqual(gate.usage('b'), { running: 0, waiting: 0 });

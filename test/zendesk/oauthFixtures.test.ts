@@ -24,7 +24,7 @@ const decode = (part: string) => JSON.parse(Buffer.from(part, 'base64url').toStr
 function shape(value: unknown): unknown {
   if (value === null) return 'null';
   if (Array.isArray(value)) return value.length === 0 ? ['empty'] : [shape(value[0])];
-  if (typeof value === 'object') return Object.fromEntries(Object.keys(value as object).sort().map((k) => [k, shape((value as Record<string, unknown>)[k])]));
+  if (typeof value === 'object') return Object.fromEntries(Object.keys(value).sort().map((k) => [k, shape((value as Record<string, unknown>)[k])]));
   return typeof value;
 }
 

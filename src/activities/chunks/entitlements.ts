@@ -69,6 +69,7 @@ export async function entitlementsChunk(ctx: ChunkContext): Promise<ChunkResult>
     // Then a few at a time: one request per user, and Zendesk's latency (not its rate limit, which the
     // client's limiter paces) would otherwise bound a large account to a few users a second.
     await forEachConcurrently(probe ? due.slice(0, 1) : due, probe ? 1 : ENTITLEMENT_READS_AT_ONCE, readOne, over);
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by readOne, called concurrently above
     if (forbidden) {
       await setEntitlementsStatus(db, input.integrationId, 'forbidden');
       logger.warn({}, 'Zendesk refused to show user entitlements (403); light agents and contributors are counted as free seats');

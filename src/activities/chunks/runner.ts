@@ -37,7 +37,7 @@ export function createChunkRunner(deps: ActivityDeps) {
       config,
       integrationId,
       subdomain: workspace,
-      observer: { onRequest: (info) => (pulse.progress(), observer.onRequest?.(info)) },
+      observer: { onRequest: (info) => (pulse.progress(), observer.onRequest(info)) },
       onWait: () => pulse.beat(),
       // A cancelled chunk (the worker's grace time is over) stops its request and waits at once; the page
       // already in hand was committed before (stopping() ends the loop after each page's transaction).
@@ -63,7 +63,7 @@ export function createChunkRunner(deps: ActivityDeps) {
       metrics.recordsSkipped.inc({ stream }, page.skipped.length);
       logger.warn({ stream, skipped: page.skipped }, 'Zendesk records skipped: unusable (see reason); the rest of the page was kept');
     }
-    for (const a of page.anomalies) metrics?.recordAnomalies.inc({ field: a.field, kind: a.kind });
+    for (const a of page.anomalies) metrics.recordAnomalies.inc({ field: a.field, kind: a.kind });
   };
 
   /** Forgets a stream's refused position and says so on the run, in one transaction. */
@@ -85,7 +85,9 @@ export function createChunkRunner(deps: ActivityDeps) {
       const client = clientFor(input.integrationId, integration.workspace, integration.max_budget_share, pulse);
       // Tenant, integration, workflow and activity come from the log context (activities/index.ts).
       const log = logger.child({ stream });
-      let failed = false;
+      // The requests the chunk cost, booked on the run whatever happened.
+      const book = () => addSyncRunCounts(db, input.syncRunId, { requests: client.stats.requests, rateLimited: client.stats.rateLimited });
+      let result: ChunkResult;
       try {
         const ctx: ChunkContext = {
           deps,
@@ -97,22 +99,18 @@ export function createChunkRunner(deps: ActivityDeps) {
           reportRecords,
           resetStream: (s, note) => resetStream(input, s, note),
         };
-        const result = await withZendeskFailures(() => body(ctx));
-        log.debug(result, 'sync chunk done');
-        return result;
+        result = await withZendeskFailures(() => body(ctx));
       } catch (err) {
-        failed = true;
         log.warn({ error: (err as Error).message }, 'sync chunk failed');
+        // Never let the booking replace the chunk's own failure: a lost grant must stay a lost grant.
+        await book().catch((bookkeeping: unknown) =>
+          log.warn({ error: (bookkeeping as Error).message }, "could not book the chunk's requests on the run; the chunk's own failure stands"),
+        );
         throw err;
-      } finally {
-        try {
-          await addSyncRunCounts(db, input.syncRunId, { requests: client.stats.requests, rateLimited: client.stats.rateLimited });
-        } catch (bookkeeping) {
-          // Never let this replace the chunk's own failure: a lost grant must stay a lost grant.
-          if (!failed) throw bookkeeping;
-          log.warn({ error: (bookkeeping as Error).message }, "could not book the chunk's requests on the run; the chunk's own failure stands");
-        }
       }
+      await book();
+      log.debug(result, 'sync chunk done');
+      return result;
     });
   return { chunk, connectedIntegration };
 }

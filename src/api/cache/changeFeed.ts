@@ -137,6 +137,7 @@ export class ChangeFeed {
       fail((err as Error).message);
       return;
     }
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- close() may run during the await above
     if (this.client !== client || this.closed) return;
     this.attempt = 0;
     this.up = true;

@@ -66,7 +66,7 @@ export function oauthCallbackRouter(deps: ApiDeps): Router {
     }
 
     const show = (outcome: NonNullable<ReturnType<typeof storedOutcome>>) => {
-      const p = outcomePage(outcome, integration.workspace, flow!.purpose);
+      const p = outcomePage(outcome, integration.workspace, flow.purpose);
       return page(res, p.httpStatus, p.title, p.message, p.ok);
     };
     const recorded = storedOutcome(flow);

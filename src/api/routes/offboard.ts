@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { findTenant } from '../../db/repositories/tenants';
 import { TENANT_ID } from '../../temporal/searchAttributes';
-import { offboardWorkflowId, zendeskOffboard, type OffboardResult } from '../../workflows/offboard';
+import { offboardWorkflowId, zendeskOffboard } from '../../workflows/offboard';
 import { requireAdmin } from '../auth';
 import type { ApiDeps } from '../deps';
 import { HttpProblem, notFound } from '../problems';
@@ -46,7 +46,7 @@ export function offboardRouter(deps: ApiDeps): Router {
       res.status(202).json({ tenant: { ...tenantView(now), status: now.status === 'offboarded' ? now.status : 'offboarding' }, workflowId, integrations: null });
       return;
     }
-    res.status(200).json({ tenant: tenantView(now), workflowId, integrations: (result as OffboardResult).integrations });
+    res.status(200).json({ tenant: tenantView(now), workflowId, integrations: (result).integrations });
   });
   return router;
 }

@@ -40,7 +40,7 @@ export async function integrationStreams(db: Db, integrationIds: string[]): Prom
   const rows = await db.selectFrom('integration_streams').selectAll().where('integration_id', 'in', integrationIds).execute();
   for (const r of rows) {
     const list = out.get(r.integration_id) ?? [];
-    list.push({ stream: r.stream, completedAt: r.completed_at, progress: r.progress as StreamProgressRecord, updatedAt: r.updated_at });
+    list.push({ stream: r.stream, completedAt: r.completed_at, progress: r.progress, updatedAt: r.updated_at });
     out.set(r.integration_id, list);
   }
   return out;
@@ -48,5 +48,5 @@ export async function integrationStreams(db: Db, integrationIds: string[]): Prom
 
 export async function streamProgress(db: Db, integrationId: string, stream: SyncStream): Promise<StreamProgressRecord | undefined> {
   const row = await db.selectFrom('integration_streams').select('progress').where('integration_id', '=', integrationId).where('stream', '=', stream).executeTakeFirst();
-  return row?.progress as StreamProgressRecord | undefined;
+  return row?.progress;
 }

@@ -1,6 +1,6 @@
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
 import type { Db } from '../database';
-import type { Database, Integration, IntegrationStatus, SyncRun } from '../tables';
+import type { Integration, IntegrationStatus, SyncRun } from '../tables';
 
 /**
  * A new integration of an **active** tenant; undefined once the tenant is being offboarded. The tenant row is
@@ -17,7 +17,7 @@ export async function insertIntegration(db: Db, tenantId: string, workspace: str
       .returningAll()
       .executeTakeFirstOrThrow();
   };
-  return db.isTransaction ? run(db) : (db as Kysely<Database>).transaction().execute(run);
+  return db.isTransaction ? run(db) : (db).transaction().execute(run);
 }
 
 /** The live (not disconnected) integration of a tenant for a workspace, if any. */
@@ -72,7 +72,7 @@ export async function listTenantIntegrationPage(db: Db, q: IntegrationPageQuery)
   if (q.after) query = query.where(sql<boolean>`(created_at, id) < (${q.after.createdAt}::timestamptz, ${q.after.id}::uuid)`);
   const found = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(q.limit + 1).execute();
   const page = found.slice(0, q.limit);
-  const rows = page.map(({ position_created_at: _p, ...row }) => row as Integration);
+  const rows = page.map(({ position_created_at: _p, ...row }) => row);
   const last = page.at(-1);
   return { rows, next: found.length > q.limit && last ? { createdAt: last.position_created_at, id: last.id } : undefined };
 }

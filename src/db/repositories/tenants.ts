@@ -33,7 +33,7 @@ export async function listTenantPage(db: Db, q: { statuses?: readonly TenantStat
   const page = found.slice(0, q.limit);
   const last = page.at(-1);
   return {
-    rows: page.map(({ position_created_at: _p, ...row }) => row as Tenant),
+    rows: page.map(({ position_created_at: _p, ...row }) => row),
     next: found.length > q.limit && last ? { createdAt: last.position_created_at, id: last.id } : undefined,
   };
 }
