@@ -142,10 +142,25 @@ export interface RateLimiterOptions {
   signal?: AbortSignal;
   /**
    * The share of each bucket's limit this integration may use (0 < share ≤ 1; default 1): the rest is left
-   * to the customer's other apps, which draw on the same per-account budget. Applied as a reserve of
-   * `floor(limit × (1 − share))` requests per window, the limit read from Zendesk's headers.
+   * to the customer's other apps, which draw on the same per-account budget. This integration sends at
+   * most `floor(limit × share)` requests per window (at least 1), the limit read from Zendesk's headers:
+   * the rest, `limit − floor(limit × share)`, is a reserve (see budgetShareReserve).
    */
   budgetShare?: number;
+}
+
+/**
+ * Requests of a bucket of `limit` per window that a budget `share` leaves to the customer's other apps:
+ * `limit − floor(limit × share)`, keeping at least one request for this integration. Computed from the
+ * share used, not from `1 − share`: in floating point 1 − 0.8 is 0.19999999999999996, and
+ * `floor(10 × (1 − 0.8))` kept back 1 request of the incremental bucket's 10 instead of 2 (9 sent a window,
+ * a share of 0.9; 17 of the users cursor's 20, 0.85). The epsilon absorbs the same error on `limit × share`
+ * (30 × 0.7 is 20.999999999999996).
+ */
+export function budgetShareReserve(limit: number, share: number): number {
+  if (!(share < 1) || !(limit > 0)) return 0;
+  const usable = Math.max(1, Math.floor(limit * share + 1e-9));
+  return Math.max(0, limit - usable);
 }
 
 export type OnWait = (remainingMs: number) => void | Promise<void>;
@@ -253,8 +268,7 @@ export class RateLimiter {
 
   /** Requests of bucket `b` kept back each window: the configured reserve, or what the budget share leaves. */
   private reserveOf(b: ZendeskBucket, limit: number | undefined): number {
-    const share = limit === undefined || this.budgetShare >= 1 ? 0 : Math.floor(limit * (1 - this.budgetShare));
-    return Math.max(this.reserve[b] ?? 0, share);
+    return Math.max(this.reserve[b] ?? 0, limit === undefined ? 0 : budgetShareReserve(limit, this.budgetShare));
   }
 
   /** Reads the shared blocks of the buckets into this process's memory. */

@@ -146,3 +146,29 @@ test('a budget share leaves the rest of each window to the customer\'s other app
   const whole = new RateLimiter({ db: testDb(), workspace: unique('whole') });
   assert.deepEqual(await whole.observe(['account'], 200, headers(3)), [], 'without a share, the whole budget is used');
 });
+
+test('the default budget share (0.8) holds every bucket to 80 % of its limit: 8 of 10 incremental, 16 of 20 users cursor, 560 of 700 account', async () => {
+  // The headers the sandbox (and Zendesk) send: the endpoint buckets in `zendesk-ratelimit-<bucket>`, the account in `ratelimit-*`.
+  const cases: Array<{ bucket: 'incremental' | 'users-cursor' | 'account'; limit: number; headers: (remaining: number, limit: number) => Headers }> = [
+    { bucket: 'incremental', limit: 10, headers: (r, l) => new Headers({ 'zendesk-ratelimit-incremental-exports': `total=${l}; remaining=${r}; resets=30` }) },
+    { bucket: 'users-cursor', limit: 20, headers: (r, l) => new Headers({ 'Zendesk-RateLimit-incremental-exports-cursor': `total=${l}; remaining=${r}; resets=30` }) },
+    { bucket: 'account', limit: 700, headers: (r, l) => new Headers({ 'ratelimit-limit': String(l), 'ratelimit-remaining': String(r), 'ratelimit-reset': '30' }) },
+  ];
+  for (const { bucket, limit, headers } of cases) {
+    const limiter = new RateLimiter({ db: testDb(), workspace: unique(`share-${bucket}`), budgetShare: 0.8 });
+    // One window: the n-th response says limit − n remain; the limiter closes the window after its share.
+    let sent = 0;
+    for (let n = 1; n <= limit; n++) {
+      sent = n;
+      if ((await limiter.observe([bucket], 200, headers(limit - n, limit))).includes(bucket)) break;
+    }
+    assert.equal(sent, Math.round(limit * 0.8), `${bucket}: ${sent} of ${limit} requests a window at a share of 0.8`);
+  }
+});
+
+test('a budget share always leaves this integration at least one request a window', async () => {
+  const limiter = new RateLimiter({ db: testDb(), workspace: unique('tiny-share'), budgetShare: 0.05 });
+  const headers = (remaining: number) => new Headers({ 'zendesk-ratelimit-incremental-exports': `total=10; remaining=${remaining}; resets=30` });
+  // 10 × 0.05 is 0.5 requests: one is still allowed, and it closes the window.
+  assert.deepEqual(await limiter.observe(['incremental'], 200, headers(9)), ['incremental']);
+});
