@@ -143,7 +143,7 @@ async function rawSeatWalkMs(h: Harness, ws: SandboxWorkspace, entitlementIds: n
   const get = async (url: string) => {
     const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
     if (res.status !== 200) throw new Error(`raw seat walk: ${url} answered ${res.status}`);
-    return res.json() as Promise<unknown>;
+    return res.json();
   };
   const base = `${h.sandbox.url}/${ws.subdomain}/api/v2`;
   const roundsMs: number[] = [];
