@@ -92,19 +92,26 @@ export const userFilterParams = {
     ),
 };
 
+/** `limit` and `cursor` of a paginated listing; `sameAs` says what a cursor must be passed back with. */
+function pageParams(sameAs: string) {
+  return {
+    limit: wholeNumberParam(1, 500, 'Page size (default 100).'),
+    cursor: z
+      .string({ error: onceOr('is not a cursor issued by this API') })
+      .min(1, 'must not be empty')
+      .max(4096, 'is not a cursor issued by this API')
+      .optional()
+      .describe(`\`nextCursor\` of the previous page, with ${sameAs}: 400).`),
+  };
+}
+
 /** The query schemas of the reports for a server whose ACTIVITY_RETENTION_DAYS is `maxInactiveDays`. */
 export function reportQuerySchemas(maxInactiveDays: number) {
   const filters = { ...userFilterParams, inactiveDays: inactiveDaysParam(maxInactiveDays) };
   return {
     UsersQuery: z.strictObject({
       ...filters,
-      limit: wholeNumberParam(1, 500, 'Page size (default 100).'),
-      cursor: z
-        .string({ error: onceOr('is not a cursor issued by this API') })
-        .min(1, 'must not be empty')
-        .max(4096, 'is not a cursor issued by this API')
-        .optional()
-        .describe('`nextCursor` of the previous page, with the same other parameters (another sort or other filters: 400).'),
+      ...pageParams('the same other parameters (another sort or other filters'),
     }),
     UsersCsvQuery: z.strictObject({
       ...filters,
@@ -115,13 +122,7 @@ export function reportQuerySchemas(maxInactiveDays: number) {
     UtilizationQuery: z.strictObject({ inactiveDays: filters.inactiveDays }),
     ReclaimableQuery: z.strictObject({
       inactiveDays: filters.inactiveDays,
-      limit: wholeNumberParam(1, 500, 'Page size (default 100).'),
-      cursor: z
-        .string({ error: onceOr('is not a cursor issued by this API') })
-        .min(1, 'must not be empty')
-        .max(4096, 'is not a cursor issued by this API')
-        .optional()
-        .describe('`nextCursor` of the previous page, with the same `inactiveDays` (another value: 400).'),
+      ...pageParams('the same `inactiveDays` (another value'),
     }),
   };
 }

@@ -9,6 +9,16 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 /** A Kysely handle or a transaction: repositories accept either. */
 export type Db = Kysely<Database> | Transaction<Database>;
 
+/**
+ * Runs `work` in the caller's transaction when given one, else in a new one (`isolation` applies only then:
+ * a caller's transaction keeps its own).
+ */
+export function inTransaction<T>(db: Db, work: (trx: Db) => Promise<T>, isolation?: 'repeatable read' | 'serializable'): Promise<T> {
+  if (db.isTransaction) return work(db);
+  const begin = db.transaction();
+  return (isolation ? begin.setIsolationLevel(isolation) : begin).execute(work);
+}
+
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/zendesk_integration';
 
 /** Told of connection errors nobody else sees (a dropped idle connection); given a message, never a secret. */

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Db } from '../db/database';
+import { inTransaction, type Db } from '../db/database';
 import { ROLE_TYPE_NAMES, roleTypeName, type ActivityWindow, type RoleTypeName, type Seat, type Usage } from './model';
 import { seatReasonSql, seatSql, usageSql } from './userQuery';
 
@@ -99,5 +99,5 @@ export async function utilizationReport(db: Db, integrationId: string, window: A
       reclaimable: { count: paidSeats.suspended + paidSeats.inactive, suspended: paidSeats.suspended, inactive: paidSeats.inactive },
     };
   };
-  return db.isTransaction ? compute(db) : db.transaction().setIsolationLevel('repeatable read').execute(compute);
+  return inTransaction(db, compute, 'repeatable read');
 }

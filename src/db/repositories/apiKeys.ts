@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { Db } from '../database';
+import { inTransaction, type Db } from '../database';
 import type { ApiKeyCreator, Database, Tenant, TenantApiKey } from '../tables';
 
 /**
@@ -84,7 +84,7 @@ export async function rotateApiKeys(
     await forgetLegacyKey(trx, tenantId);
     return { key: added, replaced };
   };
-  return db.isTransaction ? run(db) : db.transaction().execute(run);
+  return inTransaction(db, run);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Db } from '../database';
+import { inTransaction, type Db } from '../database';
 import type { Integration, IntegrationStatus, SyncRun } from '../tables';
 
 /**
@@ -17,7 +17,7 @@ export async function insertIntegration(db: Db, tenantId: string, workspace: str
       .returningAll()
       .executeTakeFirstOrThrow();
   };
-  return db.isTransaction ? run(db) : (db).transaction().execute(run);
+  return inTransaction(db, run);
 }
 
 /** The live (not disconnected) integration of a tenant for a workspace, if any. */

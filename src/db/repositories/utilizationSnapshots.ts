@@ -1,5 +1,5 @@
 import { sql, type Selectable } from 'kysely';
-import type { Db } from '../database';
+import { inTransaction, type Db } from '../database';
 import type { SnapshotKind, UtilizationSnapshotsTable } from '../tables';
 
 /** How many snapshots an integration keeps (its trend); older ones are deleted as new ones arrive. */
@@ -37,7 +37,7 @@ export async function insertSnapshot(
                          ORDER BY taken_at DESC, id DESC LIMIT ${SNAPSHOTS_KEPT})`.execute(trx);
     return true;
   };
-  return db.isTransaction ? store(db) : db.transaction().execute(store);
+  return inTransaction(db, store);
 }
 
 /** The newest snapshot of an integration for `inactiveDays`, if any. */
