@@ -1,6 +1,5 @@
 import { findIntegration, setIntegrationStatus } from '../db/repositories/integrations';
 import { findSyncRun, finishSyncRun, runningSyncRuns, startSyncRun } from '../db/repositories/syncRuns';
-import type { SnapshotKind } from '../db/tables';
 import { takeUtilizationSnapshot } from '../reports/snapshots';
 import { recordSyncFinished, recordSyncStarted } from '../observability/metrics';
 import { syncChainRunning } from '../temporal/syncChain';
@@ -49,15 +48,14 @@ export function createSyncActivities(deps: ActivityDeps) {
   };
 
   /**
-   * Stores the utilization report for the default inactiveDays (src/reports/snapshots.ts), once per run and
-   * kind. Never fails the sync: without a snapshot the API computes the report as before.
+   * Stores the seat part's utilization report (src/reports/snapshots.ts), once per run. Never fails the
+   * sync: without a snapshot the API computes the report as before.
    */
-  const snapshot = async (syncRunId: string, kind: SnapshotKind, integrationId?: string) => {
+  const seatSnapshot = async (input: ChunkInput) => {
     try {
-      const id = integrationId ?? (await findSyncRun(db, syncRunId))?.integration_id;
-      if (id) await takeUtilizationSnapshot(db, { integrationId: id, syncRunId, kind, inactiveDays: deps.config.inactiveAfterDays });
+      await takeUtilizationSnapshot(db, { integrationId: input.integrationId, syncRunId: input.syncRunId, kind: 'seats', inactiveDays: deps.config.inactiveAfterDays });
     } catch (err) {
-      logger.warn({ syncRunId, kind, err }, 'could not store the utilization snapshot; the API computes the report instead');
+      logger.warn({ syncRunId: input.syncRunId, err }, 'could not store the utilization snapshot; the API computes the report instead');
     }
   };
 
@@ -124,7 +122,7 @@ export function createSyncActivities(deps: ActivityDeps) {
     async syncEntitlementsChunk(input: ChunkInput): Promise<ChunkResult> {
       const result = await chunk(input, 'entitlements', entitlementsChunk);
       // The entitlements come after the seat holders: with them, the seat report is complete.
-      if (result.done) await snapshot(input.syncRunId, 'seats', input.integrationId);
+      if (result.done) await seatSnapshot(input);
       return result;
     },
 
