@@ -4,7 +4,9 @@ import { Kysely, sql } from 'kysely';
  * Utilization snapshots (issue 16): the `/utilization` report for the default `inactiveDays`, stored by the
  * worker when a sync's seat part is done and when the sync succeeds, so the API answers it with one indexed
  * read instead of recomputing it (src/reports/snapshots.ts). The last 90 per integration are kept, for a
- * trend. An insert notifies the report cache (`integration:<id>`), which then serves the new one.
+ * trend. An insert notifies the report cache like the synced rows do (report_changes_statement): while a
+ * sync runs (the seat part's snapshot) its reports go stale and are recomputed behind; the snapshot stored
+ * in the transaction that closes a run drops them, so the next request reads the new one.
  */
 export async function up(db: Kysely<any>): Promise<void> {
   await sql`
@@ -21,7 +23,8 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`CREATE INDEX utilization_snapshots_latest ON utilization_snapshots (integration_id, inactive_days, taken_at DESC)`.execute(db);
   await sql`
     CREATE TRIGGER utilization_snapshots_report_changes AFTER INSERT ON utilization_snapshots
-      FOR EACH ROW EXECUTE FUNCTION report_changes_row()`.execute(db);
+      REFERENCING NEW TABLE AS changed_rows
+      FOR EACH STATEMENT EXECUTE FUNCTION report_changes_statement()`.execute(db);
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

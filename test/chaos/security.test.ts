@@ -133,6 +133,7 @@ describe('secrets', () => {
     const reconnect = await api(system, 'POST', `/v1/integrations/${idA}/reconnect`, { key: tenantA.apiKey });
     assert.equal(reconnect.status, 200, reconnect.text);
     assert.equal((await followConsent(reconnect.json.authorizeUrl)).status, 200);
+    await waitFor('the reconnect to complete', async () => (await api(system, 'GET', `/v1/integrations/${idA}`, { key: tenantA.apiKey })).json.reconnect?.status === 'completed');
     const deleted = await api(system, 'DELETE', `/v1/integrations/${idA}`, { key: tenantA.apiKey });
     assert.equal(deleted.status, 200);
     assert.equal(deleted.json.revocation.outcome, 'revoked');

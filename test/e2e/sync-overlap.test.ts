@@ -41,8 +41,9 @@ test('a sync that continues as new is never joined by a second one: POST /sync, 
     ticketEvents: 40_000,
     seed: 41,
     consentMode: 'allow',
-    usersCursorLimit: 2,
-    incrementalLimit: 2,
+    // 2 requests per window for the integration, at its default budget share of 0.8 (floor(3 × 0.8)).
+    usersCursorLimit: 3,
+    incrementalLimit: 3,
   });
   const tenant = await createTenant(system);
   const created = await api(system, 'POST', '/v1/integrations/zendesk', { key: tenant.apiKey, body: { workspace: 'longsync' } });
