@@ -1,6 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
+import net from 'node:net';
 import { api, connectAndSync, createTenant, startSystem, waitForSync, type System } from '../helpers/system';
 import { startEmbeddedTestDb } from '../helpers/db';
 import { differences } from '../helpers/expectations';
@@ -19,6 +20,71 @@ before(async () => {
 after(async () => {
   await system?.stop();
   await embedded?.stop();
+});
+
+/** A bare wire-protocol connection, so a test can send one message per TCP write. */
+async function rawConnection(url: string) {
+  const { hostname, port } = new URL(url);
+  const socket = net.connect(Number(port), hostname);
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  let received = Buffer.alloc(0);
+  socket.on('data', (chunk: Buffer) => (received = Buffer.concat([received, chunk])));
+  const message = (type: string, body: Buffer) => {
+    const head = Buffer.alloc(5);
+    head.write(type, 0, 'latin1');
+    head.writeInt32BE(body.length + 4, 1);
+    return Buffer.concat([head, body]);
+  };
+  const cstr = (text: string) => Buffer.from(`${text}\0`, 'utf8');
+  const int16 = (n: number) => Buffer.from([n >> 8, n & 0xff]);
+  /** Resolves once the server's answers so far end with ReadyForQuery; returns them as text and clears them. */
+  const ready = async () => {
+    for (let i = 0; i < 500 && !(received.length >= 6 && received[received.length - 6] === 0x5a); i++) await new Promise((r) => setTimeout(r, 10));
+    const text = received.toString('latin1');
+    received = Buffer.alloc(0);
+    return text;
+  };
+  const startup = Buffer.concat([Buffer.from([0, 3, 0, 0]), cstr('user'), cstr('postgres'), cstr('database'), cstr('postgres'), Buffer.from([0])]);
+  const length = Buffer.alloc(4);
+  length.writeInt32BE(startup.length + 4);
+  socket.write(Buffer.concat([length, startup]));
+  await ready();
+  const write = (b: Buffer) => new Promise<void>((resolve) => socket.write(b, () => resolve()));
+  return {
+    parse: (text: string) => write(message('P', Buffer.concat([cstr(''), cstr(text), int16(0)]))),
+    bindExecuteSync: (params: string[]) =>
+      write(
+        Buffer.concat([
+          message('B', Buffer.concat([cstr(''), cstr(''), int16(0), int16(params.length), ...params.flatMap((p) => { const v = Buffer.from(p); const l = Buffer.alloc(4); l.writeInt32BE(v.length); return [l, v]; }), int16(0)])),
+          message('E', Buffer.concat([cstr(''), Buffer.alloc(4)])),
+          message('S', Buffer.alloc(0)),
+        ]),
+      ),
+    ready,
+    close: () => socket.end(),
+  };
+}
+
+test('two connections\' extended-protocol batches never interleave, even when split across writes (pglite#1046)', async () => {
+  const a = await rawConnection(embedded.url);
+  const b = await rawConnection(embedded.url);
+  try {
+    // A parses a one-parameter statement; before it binds, B runs a whole two-parameter batch.
+    await a.parse('SELECT $1::int AS v');
+    await new Promise((r) => setTimeout(r, 50));
+    await b.parse('SELECT $1::int + $2::int AS v');
+    await b.bindExecuteSync(['40', '2']);
+    await a.bindExecuteSync(['7']);
+    const [answerA, answerB] = await Promise.all([a.ready(), b.ready()]);
+    assert.doesNotMatch(answerA, /bind message supplies|prepared statement/, 'A binds its own statement');
+    assert.doesNotMatch(answerB, /bind message supplies|prepared statement/, 'B binds its own statement');
+    // A DataRow's column is a 4-byte length then the text value.
+    assert.ok(answerA.includes('\u0000\u0000\u0000\u00017'), 'A gets 7');
+    assert.ok(answerB.includes('\u0000\u0000\u0000\u000242'), 'B gets 42');
+  } finally {
+    a.close();
+    b.close();
+  }
 });
 
 test('the schema features the product relies on work on the embedded PostgreSQL', async () => {
