@@ -137,11 +137,15 @@ export async function runFloorProcess(
   return new Promise<FloorResult>((resolve, reject) => {
     let out = '';
     let result: FloorResult | undefined;
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/rawFloor.ts'), integrationId, subdomain, String(eventsStartTime), suffix], {
-      cwd: ROOT,
-      env: { ...process.env, ...h.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(ROOT, 'bench/rawFloor.ts'), integrationId, subdomain, String(eventsStartTime), suffix],
+      {
+        cwd: ROOT,
+        env: { ...process.env, ...h.env },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
     child.stdout.on('data', (c: Buffer) => {
       out += c.toString();
       const line = /^RESULT (.*)$/m.exec(out);

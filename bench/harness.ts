@@ -118,7 +118,10 @@ async function stopWorkerChild(child: ChildProcess, healthUrl: string): Promise<
   for (;;) {
     const done = await Promise.race([exited.then(() => true), sleep(100).then(() => false)]);
     if (done) return;
-    const up = await fetch(healthUrl).then(() => true, () => false);
+    const up = await fetch(healthUrl).then(
+      () => true,
+      () => false,
+    );
     if (!up) closedAt ??= Date.now();
     if ((closedAt !== undefined && Date.now() - closedAt > 1_000) || Date.now() > deadline) {
       child.kill('SIGKILL');
@@ -132,7 +135,10 @@ async function waitReady(url: string, child: ChildProcess, output: () => string,
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${what} exited early (${child.exitCode}): ${output().slice(-3000)}`);
-    const ok = await fetch(url).then((r) => r.ok, () => false);
+    const ok = await fetch(url).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
     if (Date.now() > deadline) throw new Error(`${what} did not become ready: ${output().slice(-3000)}`);
     await sleep(200);
@@ -349,7 +355,9 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
         process.env.NODE_OPTIONS ?? '',
         extraEnv.NODE_OPTIONS ?? '',
         process.env.BENCH_PROFILE_DIR ? `--require ${path.join(ROOT, 'bench/profiler.cjs')}` : '',
-      ].join(' ').trim();
+      ]
+        .join(' ')
+        .trim();
       const profiling: Record<string, string> = nodeOptions ? { NODE_OPTIONS: nodeOptions } : {};
       const workerEnv = { ...env, METRICS_PORT: String(metricsPort), ...extraEnv, ...profiling };
       // Command-line flags, as `npm run start:worker` passes them (they win over NODE_OPTIONS). Then
@@ -382,7 +390,12 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
           .then((r) => r.text())
           .then(async (text) => {
             const m = await readProcMemory(pid);
-            series.push([round((performance.now() - born) / 1000, 1), mb(m?.rss ?? 0), mb(metric(text, 'nodejs_heap_size_total_bytes')), mb(metric(text, 'nodejs_heap_size_used_bytes'))]);
+            series.push([
+              round((performance.now() - born) / 1000, 1),
+              mb(m?.rss ?? 0),
+              mb(metric(text, 'nodejs_heap_size_total_bytes')),
+              mb(metric(text, 'nodejs_heap_size_used_bytes')),
+            ]);
             heap.heapTotal = Math.max(heap.heapTotal, metric(text, 'nodejs_heap_size_total_bytes'));
             heap.heapUsed = Math.max(heap.heapUsed, metric(text, 'nodejs_heap_size_used_bytes'));
             heap.external = Math.max(heap.external, metric(text, 'nodejs_external_memory_bytes'));
@@ -445,7 +458,24 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       }
     };
 
-    return { databaseUrl, dbName, db, temporal, sandbox, apiUrl, internalUrl, apiPid: apiService.pid, env, tenantKey, api, startApi, startWorker, connect, waitForSync, stop };
+    return {
+      databaseUrl,
+      dbName,
+      db,
+      temporal,
+      sandbox,
+      apiUrl,
+      internalUrl,
+      apiPid: apiService.pid,
+      env,
+      tenantKey,
+      api,
+      startApi,
+      startWorker,
+      connect,
+      waitForSync,
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;

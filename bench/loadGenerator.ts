@@ -98,7 +98,13 @@ async function h2load({ url, paths, headers, connections, durationS }: LoadOptio
   try {
     const logFile = path.join(dir, 'requests.tsv');
     const args = [
-      '--h1', '-c', String(connections), '-t', '1', '-D', String(durationS),
+      '--h1',
+      '-c',
+      String(connections),
+      '-t',
+      '1',
+      '-D',
+      String(durationS),
       `--log-file=${logFile}`, // (its -N inactivity timeout trips an assertion in libev: timeouts are counted from the log)
       ...Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]),
       ...paths.map((p) => `${url}${p}`),
@@ -131,7 +137,10 @@ export function parseH2load(output: string, requestLog: string): LoadResult {
   if (!summary || !statuses || !finished) throw new Error(`h2load printed no summary: ${output}`);
   const [, , , done, , , errored] = summary.map(Number);
   const latencies = new Float64Array(
-    requestLog.split('\n').filter(Boolean).map((line) => Number(line.split('\t')[2]) / 1000),
+    requestLog
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => Number(line.split('\t')[2]) / 1000),
   ).sort();
   const times = [...output.matchAll(/^(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/gm)].at(-1); // the second line: the children's
   return {

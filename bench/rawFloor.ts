@@ -33,8 +33,26 @@ export interface FloorResult {
 }
 
 const USER_COLUMNS = [
-  'integration_id', 'id', 'name', 'email', 'created_at', 'updated_at', 'last_login_at', 'role', 'role_type', 'report_csv', 'chat_only',
-  'moderator', 'restricted_agent', 'shared', 'shared_agent', 'suspended', 'ticket_restriction', 'two_factor_auth_enabled', 'verified', 'deleted',
+  'integration_id',
+  'id',
+  'name',
+  'email',
+  'created_at',
+  'updated_at',
+  'last_login_at',
+  'role',
+  'role_type',
+  'report_csv',
+  'chat_only',
+  'moderator',
+  'restricted_agent',
+  'shared',
+  'shared_agent',
+  'suspended',
+  'ticket_restriction',
+  'two_factor_auth_enabled',
+  'verified',
+  'deleted',
 ] as const;
 const EVENT_COLUMNS = ['integration_id', 'event_id', 'ticket_id', 'user_id', 'occurred_at'] as const;
 
@@ -127,7 +145,8 @@ export async function runRawFloor(opts: {
 
 if (require.main === module) {
   const [integrationId, subdomain, eventsStartTime, tableSuffix] = process.argv.slice(2);
-  if (!integrationId || !subdomain || !eventsStartTime || !tableSuffix) throw new Error('usage: rawFloor <integrationId> <subdomain> <eventsStartTime> <tableSuffix>');
+  if (!integrationId || !subdomain || !eventsStartTime || !tableSuffix)
+    throw new Error('usage: rawFloor <integrationId> <subdomain> <eventsStartTime> <tableSuffix>');
   const config = loadConfig(process.env, 'worker');
   // Tells the parent it is done, then waits for a line on stdin (the parent reads CPU times meanwhile).
   const beforeCleanup = async (result: FloorResult) => {

@@ -41,7 +41,12 @@ function parseArgs(argv: string[]): { full: boolean; only: string[] | undefined 
   for (const arg of argv) {
     if (arg === '--full') full = true;
     else if (arg === '--profile') process.env.BENCH_PROFILE_DIR ??= path.join(ROOT, 'bench/profiles');
-    else if (arg.startsWith('--only=')) only = arg.slice('--only='.length).split(',').map((s) => s.trim()).filter(Boolean);
+    else if (arg.startsWith('--only='))
+      only = arg
+        .slice('--only='.length)
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
     else if (arg === '--help' || arg === '-h') {
       process.stdout.write(`usage: npm run bench -- [--full] [--profile] [--only=${SCENARIOS.map((s) => s.name).join(',')}]\n`);
       process.exit(0);
@@ -56,7 +61,7 @@ function selected(only: string[] | undefined, full: boolean): Scenario[] {
   if (!only) return SCENARIOS.filter((s) => full || !s.whenAsked);
   const want = new Set(only);
   // Add what the selected scenarios need, transitively.
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const s of SCENARIOS) {
       if (!want.has(s.name)) continue;
@@ -91,10 +96,19 @@ function machine(pgVersion: string, temporalVersion: string) {
   };
 }
 
-function markdown(preset: string, results: Record<string, ScenarioResult>, errors: Record<string, string>, info: ReturnType<typeof machine>, totalMs: number): string {
+function markdown(
+  preset: string,
+  results: Record<string, ScenarioResult>,
+  errors: Record<string, string>,
+  info: ReturnType<typeof machine>,
+  totalMs: number,
+): string {
   const lines: string[] = [];
   lines.push(`# Benchmark results (${preset} preset)`, '');
-  lines.push(`${new Date().toISOString()} · ${info.nproc} × ${info.cpuModel} · ${info.totalMemGiB} GiB · Node ${info.node} · ${info.postgres} · Temporal ${info.temporal} · load at start ${info.loadAverageAtStart.join(' ')} · ${Math.round(totalMs / 1000)} s in all`, '');
+  lines.push(
+    `${new Date().toISOString()} · ${info.nproc} × ${info.cpuModel} · ${info.totalMemGiB} GiB · Node ${info.node} · ${info.postgres} · Temporal ${info.temporal} · load at start ${info.loadAverageAtStart.join(' ')} · ${Math.round(totalMs / 1000)} s in all`,
+    '',
+  );
   for (const s of SCENARIOS) {
     const r = results[s.name];
     if (!r && !errors[s.name]) continue;
@@ -120,7 +134,9 @@ async function main(): Promise<number> {
   const scenarios = selected(only, full);
   const started = Date.now();
   log(`preset ${preset.name}: ${scenarios.map((s) => s.name).join(', ')}`);
-  const temporalVersion = execFileSync(ensureTemporalCli(log), ['--version'], { encoding: 'utf8' }).trim().replace(/^temporal version\s*/, '');
+  const temporalVersion = execFileSync(ensureTemporalCli(log), ['--version'], { encoding: 'utf8' })
+    .trim()
+    .replace(/^temporal version\s*/, '');
   const h = await startHarness();
   const results: Record<string, ScenarioResult> = {};
   const errors: Record<string, string> = {};

@@ -128,7 +128,17 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  for (const table of ['zendesk_rate_limits', 'sync_runs', 'sync_checkpoints', 'ticket_events', 'zendesk_users', 'oauth_credentials', 'oauth_flows', 'integrations', 'tenants']) {
+  for (const table of [
+    'zendesk_rate_limits',
+    'sync_runs',
+    'sync_checkpoints',
+    'ticket_events',
+    'zendesk_users',
+    'oauth_credentials',
+    'oauth_flows',
+    'integrations',
+    'tenants',
+  ]) {
     await db.schema.dropTable(table).ifExists().execute();
   }
 }

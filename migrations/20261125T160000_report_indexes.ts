@@ -163,10 +163,21 @@ export async function down(db: Kysely<any>): Promise<void> {
   ]) {
     await sql`DROP INDEX IF EXISTS ${sql.id(index)}`.execute(db);
   }
-  for (const trigger of ['ticket_events_activity_truncate', 'ticket_events_activity_update', 'ticket_events_activity_delete', 'ticket_events_activity_insert']) {
+  for (const trigger of [
+    'ticket_events_activity_truncate',
+    'ticket_events_activity_update',
+    'ticket_events_activity_delete',
+    'ticket_events_activity_insert',
+  ]) {
     await sql`DROP TRIGGER IF EXISTS ${sql.id(trigger)} ON ticket_events`.execute(db);
   }
-  for (const fn of ['zendesk_user_activity_on_truncate()', 'zendesk_user_activity_on_update()', 'zendesk_user_activity_on_delete()', 'zendesk_user_activity_recompute(jsonb)', 'zendesk_user_activity_on_insert()']) {
+  for (const fn of [
+    'zendesk_user_activity_on_truncate()',
+    'zendesk_user_activity_on_update()',
+    'zendesk_user_activity_on_delete()',
+    'zendesk_user_activity_recompute(jsonb)',
+    'zendesk_user_activity_on_insert()',
+  ]) {
     await sql.raw(`DROP FUNCTION IF EXISTS ${fn}`).execute(db);
   }
   await sql`DROP TABLE IF EXISTS zendesk_user_activity`.execute(db);

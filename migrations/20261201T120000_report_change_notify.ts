@@ -60,10 +60,16 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   await sql`CREATE TRIGGER tenants_report_changes AFTER UPDATE OR DELETE ON tenants FOR EACH ROW EXECUTE FUNCTION report_changes_row()`.execute(db);
   await sql`CREATE TRIGGER integrations_report_changes AFTER UPDATE OR DELETE ON integrations FOR EACH ROW EXECUTE FUNCTION report_changes_row()`.execute(db);
-  await sql`CREATE TRIGGER sync_runs_report_changes AFTER INSERT OR UPDATE OR DELETE ON sync_runs FOR EACH ROW EXECUTE FUNCTION report_changes_row()`.execute(db);
+  await sql`CREATE TRIGGER sync_runs_report_changes AFTER INSERT OR UPDATE OR DELETE ON sync_runs FOR EACH ROW EXECUTE FUNCTION report_changes_row()`.execute(
+    db,
+  );
   for (const table of ['zendesk_users', 'ticket_events']) {
     // A trigger with transition tables handles one event (PostgreSQL's rule), hence three.
-    for (const [op, ref] of [['INSERT', 'NEW'], ['UPDATE', 'NEW'], ['DELETE', 'OLD']] as const) {
+    for (const [op, ref] of [
+      ['INSERT', 'NEW'],
+      ['UPDATE', 'NEW'],
+      ['DELETE', 'OLD'],
+    ] as const) {
       await sql
         .raw(
           `CREATE TRIGGER ${table}_report_changes_${op.toLowerCase()} AFTER ${op} ON ${table}
@@ -71,7 +77,9 @@ export async function up(db: Kysely<any>): Promise<void> {
         )
         .execute(db);
     }
-    await sql.raw(`CREATE TRIGGER ${table}_report_changes_truncate AFTER TRUNCATE ON ${table} FOR EACH STATEMENT EXECUTE FUNCTION report_changes_truncate()`).execute(db);
+    await sql
+      .raw(`CREATE TRIGGER ${table}_report_changes_truncate AFTER TRUNCATE ON ${table} FOR EACH STATEMENT EXECUTE FUNCTION report_changes_truncate()`)
+      .execute(db);
   }
 }
 
@@ -82,5 +90,6 @@ export async function down(db: Kysely<any>): Promise<void> {
   await sql`DROP TRIGGER IF EXISTS sync_runs_report_changes ON sync_runs`.execute(db);
   await sql`DROP TRIGGER IF EXISTS integrations_report_changes ON integrations`.execute(db);
   await sql`DROP TRIGGER IF EXISTS tenants_report_changes ON tenants`.execute(db);
-  for (const fn of ['report_changes_truncate()', 'report_changes_statement()', 'report_changes_row()']) await sql.raw(`DROP FUNCTION IF EXISTS ${fn}`).execute(db);
+  for (const fn of ['report_changes_truncate()', 'report_changes_statement()', 'report_changes_row()'])
+    await sql.raw(`DROP FUNCTION IF EXISTS ${fn}`).execute(db);
 }

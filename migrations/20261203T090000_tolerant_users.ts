@@ -13,8 +13,19 @@ import { Kysely, sql } from 'kysely';
  * what the run had to work around (a refused checkpoint reset, …), one sentence each.
  */
 const NULLABLE = [
-  'name', 'created_at', 'updated_at', 'role', 'report_csv', 'chat_only', 'moderator', 'restricted_agent', 'shared',
-  'shared_agent', 'suspended', 'verified', 'deleted',
+  'name',
+  'created_at',
+  'updated_at',
+  'role',
+  'report_csv',
+  'chat_only',
+  'moderator',
+  'restricted_agent',
+  'shared',
+  'shared_agent',
+  'suspended',
+  'verified',
+  'deleted',
 ];
 
 export async function up(db: Kysely<any>): Promise<void> {
@@ -38,7 +49,10 @@ export async function down(db: Kysely<any>): Promise<void> {
   await sql`DROP INDEX zendesk_users_sort_name`.execute(db);
   await sql`CREATE INDEX zendesk_users_sort_name ON zendesk_users (integration_id, (name COLLATE "C"), id)`.execute(db);
   // Rows with unknowns cannot go back to NOT NULL columns; they are dropped (the next sync brings them back).
-  await sql`DELETE FROM zendesk_users WHERE ${sql.join(NULLABLE.map((c) => sql`${sql.ref(c)} IS NULL`), sql` OR `)} OR role_type NOT BETWEEN -32768 AND 32767`.execute(db);
+  await sql`DELETE FROM zendesk_users WHERE ${sql.join(
+    NULLABLE.map((c) => sql`${sql.ref(c)} IS NULL`),
+    sql` OR `,
+  )} OR role_type NOT BETWEEN -32768 AND 32767`.execute(db);
   await sql`ALTER TABLE zendesk_users ALTER COLUMN role_type TYPE smallint`.execute(db);
   await sql`ALTER TABLE zendesk_users ${sql.join(NULLABLE.map((c) => sql`ALTER COLUMN ${sql.ref(c)} SET NOT NULL`))}`.execute(db);
 }

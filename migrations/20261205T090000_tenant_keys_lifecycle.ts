@@ -51,7 +51,9 @@ export async function up(db: Kysely<any>): Promise<void> {
       RETURN NULL;
     END
     $fn$`.execute(db);
-  await sql`CREATE TRIGGER tenant_api_keys_report_changes AFTER INSERT OR UPDATE OR DELETE ON tenant_api_keys FOR EACH ROW EXECUTE FUNCTION tenant_api_keys_report_changes()`.execute(db);
+  await sql`CREATE TRIGGER tenant_api_keys_report_changes AFTER INSERT OR UPDATE OR DELETE ON tenant_api_keys FOR EACH ROW EXECUTE FUNCTION tenant_api_keys_report_changes()`.execute(
+    db,
+  );
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

@@ -45,7 +45,13 @@ const INTEGRATION = '00000000-0000-4000-8000-000000000001';
 const TENANT = '00000000-0000-4000-8000-000000000002';
 const FLOW = '00000000-0000-4000-8000-000000000003';
 
-const connectInput = (consentTimeoutMs = 60_000): ConnectInput => ({ integrationId: INTEGRATION, tenantId: TENANT, workspace: 'acme', flowId: FLOW, consentTimeoutMs });
+const connectInput = (consentTimeoutMs = 60_000): ConnectInput => ({
+  integrationId: INTEGRATION,
+  tenantId: TENANT,
+  workspace: 'acme',
+  flowId: FLOW,
+  consentTimeoutMs,
+});
 const syncInput = (extra: Partial<SyncInput> = {}): SyncInput => ({ integrationId: INTEGRATION, tenantId: TENANT, workspace: 'acme', ...extra });
 
 function connectStubs(overrides: Stubs = {}): Stubs {
@@ -147,7 +153,11 @@ export const SCENARIOS: Scenario[] = [
     name: 'zendesk-sync-auth-lost',
     activities: syncStubs(
       { users: 3, events: 3 },
-      { syncUsersChunk: async () => { throw ApplicationFailure.nonRetryable('Zendesk no longer accepts this authorization. Reconnect.', 'ZendeskAuthLost'); } },
+      {
+        syncUsersChunk: async () => {
+          throw ApplicationFailure.nonRetryable('Zendesk no longer accepts this authorization. Reconnect.', 'ZendeskAuthLost');
+        },
+      },
     ),
     run: runSync(syncInput()),
   },
@@ -213,7 +223,10 @@ async function main(): Promise<void> {
   if (scenarios.length === 0) throw new Error(`no scenario matches "${filter}"`);
   // Quiet: the auth-lost scenario's activity failure is expected (the SDK logs it as a warning).
   const warn = (message: string, meta?: unknown) => (message === 'Activity failed' ? undefined : console.warn(message, meta ?? ''));
-  Runtime.install({ logger: { log() {}, trace() {}, debug() {}, info() {}, warn, error: console.error }, telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } } });
+  Runtime.install({
+    logger: { log() {}, trace() {}, debug() {}, info() {}, warn, error: console.error },
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } },
+  });
 
   const server = process.env.TEMPORAL_ADDRESS ? undefined : await startDevServer({ port: await freePort(), log: (l) => console.log(l) });
   const address = process.env.TEMPORAL_ADDRESS ?? server!.address;
@@ -228,7 +241,9 @@ async function main(): Promise<void> {
       const worker = await Worker.create({ connection, taskQueue, workflowBundle, activities: scenario.activities, identity: 'capture-histories' });
       const handle = await worker.runUntil(scenario.run(client, taskQueue, scenario.name));
       const runs = await runHistories(client, scenario.name, handle.firstExecutionRunId);
-      for (const old of readdirSync(HISTORIES_DIR).filter((f) => f === `${scenario.name}.json` || (f.startsWith(`${scenario.name}.run`) && f.endsWith('.json')))) {
+      for (const old of readdirSync(HISTORIES_DIR).filter(
+        (f) => f === `${scenario.name}.json` || (f.startsWith(`${scenario.name}.run`) && f.endsWith('.json')),
+      )) {
         rmSync(path.join(HISTORIES_DIR, old));
       }
       runs.forEach((history, i) => {

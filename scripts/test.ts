@@ -69,10 +69,23 @@ async function main(): Promise<number> {
   try {
     exitCode = await new Promise<number>((resolve) => {
       // One file at a time: files share the database, and test/chaos restarts PostgreSQL and fingerprints it.
-      const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=600000', '--test-reporter=spec', ...process.argv.slice(2).filter((a) => a.startsWith('-')), ...files], {
-        stdio: 'inherit',
-        env: { ...process.env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporal.address, TEST_DATABASE_ADMIN_URL: ADMIN_URL },
-      });
+      const child = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          '--test',
+          '--test-concurrency=1',
+          '--test-timeout=600000',
+          '--test-reporter=spec',
+          ...process.argv.slice(2).filter((a) => a.startsWith('-')),
+          ...files,
+        ],
+        {
+          stdio: 'inherit',
+          env: { ...process.env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporal.address, TEST_DATABASE_ADMIN_URL: ADMIN_URL },
+        },
+      );
       child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
     });
   } finally {

@@ -38,12 +38,7 @@ const duration = (min: number, max: number, label: string) =>
     return ms;
   });
 
-const intString = (min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
+const intString = (min: number, max: number) => z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(min).max(max));
 
 /** A whole number strictly between `above` and `below` (Zendesk states its token-lifetime bounds exclusively). */
 const intBetween = (above: number, below: number) =>
@@ -85,7 +80,10 @@ const encryptionKeyList = z.string().transform((text, ctx) => {
 /** Guards every tenant's keys and lifecycle: refuse what is certainly weaker than 32 random bytes. */
 const adminApiKey = z
   .string()
-  .refine(looksLike32RandomBytes, 'must be at least 32 random bytes, e.g. `openssl rand -base64 32` (43 or more characters, 64 or more hex digits; this one is too short or too regular)');
+  .refine(
+    looksLike32RandomBytes,
+    'must be at least 32 random bytes, e.g. `openssl rand -base64 32` (43 or more characters, 64 or more hex digits; this one is too short or too regular)',
+  );
 
 /** A URL that must be https unless its host is loopback (src/net/loopback.ts says why). */
 const httpsUrl = z.string().transform((text, ctx) => {
@@ -134,7 +132,10 @@ const budget = (example: string) =>
   });
 
 const envSchema = z.object({
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection string').optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection string')
+    .optional(),
   TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('zendesk-integration'),
@@ -367,7 +368,9 @@ const NEEDS_KEYS: Role[] = ['api', 'worker', 'rotate-keys'];
  */
 function keyRing(single: Buffer | undefined, list: EncryptionKey[] | undefined, problems: string[]): EncryptionKey[] | undefined {
   if (list && single && !list.some((k) => keyId(k.key) === keyId(single))) {
-    problems.push('ENCRYPTION_KEY: is not one of the keys of ENCRYPTION_KEYS; when both are set ENCRYPTION_KEYS is used, so set ENCRYPTION_KEY to one of its keys (or unset it)');
+    problems.push(
+      'ENCRYPTION_KEY: is not one of the keys of ENCRYPTION_KEYS; when both are set ENCRYPTION_KEYS is used, so set ENCRYPTION_KEY to one of its keys (or unset it)',
+    );
   }
   return list ?? (single ? [{ label: 'default', key: single }] : undefined);
 }
@@ -446,7 +449,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     reportCache: {
       ttlMs: e.REPORT_CACHE_TTL_SECONDS * 1000,
       maxBytes: e.REPORT_CACHE_MAX_MB * 1024 * 1024,
-      tenantMaxBytes: e.REPORT_CACHE_TENANT_MAX_MB !== undefined ? e.REPORT_CACHE_TENANT_MAX_MB * 1024 * 1024 : Math.floor((e.REPORT_CACHE_MAX_MB * 1024 * 1024) / 4),
+      tenantMaxBytes:
+        e.REPORT_CACHE_TENANT_MAX_MB !== undefined ? e.REPORT_CACHE_TENANT_MAX_MB * 1024 * 1024 : Math.floor((e.REPORT_CACHE_MAX_MB * 1024 * 1024) / 4),
     },
     apiLimits: {
       requests: e.API_RATE_LIMIT_REQUESTS ?? undefined,
@@ -464,7 +468,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
       // The SDK refuses more concurrent workflow tasks than cached workflows (unless the cache is off).
       maxConcurrentWorkflowTaskExecutions:
-        e.WORKER_MAX_CACHED_WORKFLOWS > 0 ? Math.min(e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS, e.WORKER_MAX_CACHED_WORKFLOWS) : e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+        e.WORKER_MAX_CACHED_WORKFLOWS > 0
+          ? Math.min(e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS, e.WORKER_MAX_CACHED_WORKFLOWS)
+          : e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
     },
     activityRetentionDays: e.ACTIVITY_RETENTION_DAYS,
     housekeeping: {

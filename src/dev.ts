@@ -125,7 +125,6 @@ async function main(): Promise<void> {
   // The Temporal SDK's logs as JSON through pino, installed before the worker's first connection.
   installSdkLogger(logger.child({ process: 'worker' }));
 
-
   let temporalAddress = process.env.TEMPORAL_ADDRESS;
   let uiUrl: string | undefined;
   if (!temporalAddress) {
@@ -183,7 +182,11 @@ async function main(): Promise<void> {
   const worker = await createWorker({ deps: { db, box, config, logger: logger.child({ process: 'worker' }), temporal, metrics } });
   const workerDone = worker.run().catch((err) => logger.error({ err }, 'the worker stopped with an error'));
   // The deployment's housekeeping schedule, as a production worker makes it at start (src/temporal/housekeepingSchedule.ts).
-  const housekeeping = keepHousekeepingSchedule(temporal, config.housekeeping.intervalMs ? { taskQueue: config.temporal.taskQueue, intervalMs: config.housekeeping.intervalMs } : undefined, logger.child({ process: 'worker' }));
+  const housekeeping = keepHousekeepingSchedule(
+    temporal,
+    config.housekeeping.intervalMs ? { taskQueue: config.temporal.taskQueue, intervalMs: config.housekeeping.intervalMs } : undefined,
+    logger.child({ process: 'worker' }),
+  );
   stops.push(async () => housekeeping.stop());
   stops.push(async () => {
     // Already shutting down when the SDK's own signal handler got Ctrl-C first.

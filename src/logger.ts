@@ -5,10 +5,29 @@ import pino, { type Logger } from 'pino';
  * appear; code must still never put a token into a message string.
  */
 export const REDACT_PATHS = [
-  'accessToken', 'refreshToken', 'access_token', 'refresh_token', 'code', 'code_verifier', 'codeVerifier',
-  'client_secret', 'clientSecret', 'authorization', 'apiKey', 'password', 'secret',
-  '*.accessToken', '*.refreshToken', '*.access_token', '*.refresh_token', '*.code_verifier', '*.client_secret',
-  '*.authorization', '*.apiKey', 'req.headers.authorization', 'headers.authorization',
+  'accessToken',
+  'refreshToken',
+  'access_token',
+  'refresh_token',
+  'code',
+  'code_verifier',
+  'codeVerifier',
+  'client_secret',
+  'clientSecret',
+  'authorization',
+  'apiKey',
+  'password',
+  'secret',
+  '*.accessToken',
+  '*.refreshToken',
+  '*.access_token',
+  '*.refresh_token',
+  '*.code_verifier',
+  '*.client_secret',
+  '*.authorization',
+  '*.apiKey',
+  'req.headers.authorization',
+  'headers.authorization',
 ];
 
 export function createLogger(level: string = process.env.LOG_LEVEL ?? 'info', destination?: pino.DestinationStream): Logger {

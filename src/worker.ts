@@ -50,7 +50,11 @@ async function main(): Promise<void> {
   );
   // The deployment's housekeeping schedule (made here, by every worker, idempotently: src/temporal/housekeepingSchedule.ts).
   const { housekeeping } = config;
-  const housekeepingSchedule = keepHousekeepingSchedule(temporal, housekeeping.intervalMs ? { taskQueue: config.temporal.taskQueue, intervalMs: housekeeping.intervalMs } : undefined, logger);
+  const housekeepingSchedule = keepHousekeepingSchedule(
+    temporal,
+    housekeeping.intervalMs ? { taskQueue: config.temporal.taskQueue, intervalMs: housekeeping.intervalMs } : undefined,
+    logger,
+  );
   await worker.run(); // resolves after shutdown (the SDK handles SIGTERM/SIGINT by draining)
   housekeepingSchedule.stop();
   await metricsServer.close();

@@ -73,7 +73,12 @@ export const apiLoad: Scenario = {
     const uncached = await h.startApi({ REPORT_CACHE_TTL_SECONDS: '0' });
     // The same API with every per-tenant budget off (src/api/limits): the "before" of the budgets, measured
     // in the same rounds. The harness's API has them on (counted, never met).
-    const unbudgeted = await h.startApi({ API_RATE_LIMIT_REQUESTS: 'off', API_RATE_LIMIT_REPORTS: 'off', API_RATE_LIMIT_CSV: 'off', API_RATE_LIMIT_INTEGRATIONS: 'off' });
+    const unbudgeted = await h.startApi({
+      API_RATE_LIMIT_REQUESTS: 'off',
+      API_RATE_LIMIT_REPORTS: 'off',
+      API_RATE_LIMIT_CSV: 'off',
+      API_RATE_LIMIT_INTEGRATIONS: 'off',
+    });
     const cacheOnAt = async (url: string) => /^api_cache_enabled(\{[^}]*\})? 1$/m.test(await (await fetch(`${url}/metrics`)).text());
     for (let i = 0; !(await cacheOnAt(unbudgeted.url)); i++) {
       if (i > 100) throw new Error('the unbudgeted API report cache did not turn on');
@@ -96,7 +101,9 @@ export const apiLoad: Scenario = {
     const generator = loadGeneratorName();
     const load = (url: string, paths: string[], hdrs: Record<string, string>, conns: number, seconds: number) =>
       runLoad(generator, { url, paths, headers: hdrs, connections: conns, durationS: seconds });
-    log(`api (${generator}): requests alone, then ${connections} connections: rounds of the reference (/healthz) and the mix, after a sync, per endpoint, churn and uncached`);
+    log(
+      `api (${generator}): requests alone, then ${connections} connections: rounds of the reference (/healthz) and the mix, after a sync, per endpoint, churn and uncached`,
+    );
     await load(uncached.url, mix, headers, 4, 2);
     // Service time of each request alone, one client: uncached (every request computed), cold (the first
     // request after an invalidation, on the caching API) and warm (cached).
@@ -112,9 +119,18 @@ export const apiLoad: Scenario = {
       }
       const warm: number[] = [];
       for (let i = 0; i < 11; i++) warm.push(await timed(`${h.apiUrl}${p}`, headers));
-      alone.push({ path: p.slice(base.length), uncachedP50: median(plain), uncachedMax: Math.max(...plain), coldP50: median(cold), coldMax: Math.max(...cold), warmP50: median(warm) });
+      alone.push({
+        path: p.slice(base.length),
+        uncachedP50: median(plain),
+        uncachedMax: Math.max(...plain),
+        coldP50: median(cold),
+        coldMax: Math.max(...cold),
+        warmP50: median(warm),
+      });
     }
-    log(`api: alone (uncached / cold / warm p50) ${alone.map((a) => `${a.path} ${fmt(a.uncachedP50, 1)}/${fmt(a.coldP50, 1)}/${fmt(a.warmP50, 1)} ms`).join('; ')}`);
+    log(
+      `api: alone (uncached / cold / warm p50) ${alone.map((a) => `${a.path} ${fmt(a.uncachedP50, 1)}/${fmt(a.coldP50, 1)}/${fmt(a.warmP50, 1)} ms`).join('; ')}`,
+    );
 
     // Steady state, in rounds: this machine's speed drifts by a quarter from one minute to the next (other
     // tenants of the host), so the reference and the mix alternate, and the median round is reported.
@@ -170,7 +186,9 @@ export const apiLoad: Scenario = {
 
     const line = (r: LoadResult) => `p50 ${fmt(r.p50)} ms, p99 ${fmt(r.p99)} ms, ${fmt(r.rps)} req/s, ${failed(r)} errors`;
     const rounds = (rs: LoadResult[]) => rs.map((r) => `${fmt(r.p99)}`).join(', ');
-    log(`api: mix ${line(mixed)} (p99 by round ${rounds(mixes)}); reference ${line(reference)} (p99 by round ${rounds(references)}); after a sync ${line(afterSync)}; churn ${line(churn)}; uncached ${line(uncachedMix)}`);
+    log(
+      `api: mix ${line(mixed)} (p99 by round ${rounds(mixes)}); reference ${line(reference)} (p99 by round ${rounds(references)}); after a sync ${line(afterSync)}; churn ${line(churn)}; uncached ${line(uncachedMix)}`,
+    );
     const short70 = (path: string) => (path.length > 70 ? `${path.slice(0, 67)}…` : path);
     return {
       title: this.title,
@@ -193,14 +211,33 @@ export const apiLoad: Scenario = {
         paths: { users: usersPaths, utilization: utilizationPaths },
       },
       rows: [
-        { metric: 'load', value: `${connections} connections (${generator}); ${fmt(synced.users)}-user workspace, ${fmt(synced.events)} events; mix of ${usersPaths.length} /users and 2 /utilization requests, clients send Accept-Encoding: gzip; ${ROUNDS} rounds of ${roundS} s of the reference then the mix, median round reported` },
+        {
+          metric: 'load',
+          value: `${connections} connections (${generator}); ${fmt(synced.users)}-user workspace, ${fmt(synced.events)} events; mix of ${usersPaths.length} /users and 2 /utilization requests, clients send Accept-Encoding: gzip; ${ROUNDS} rounds of ${roundS} s of the reference then the mix, median round reported`,
+        },
         { metric: 'mix (report cache warm): p50 latency', value: `${fmt(mixed.p50)} ms` },
-        { metric: 'mix (report cache warm): p99 latency', value: `${fmt(mixed.p99)} ms (rounds: ${rounds(mixes)})`, target: `< ${TARGET_P99_MS} ms`, met: mixed.p99 < TARGET_P99_MS },
-        { metric: 'mix: errors (connection, timeout after 10 s, non-2xx), all rounds', value: `${mixFailures} (${fmt(mixRequests)} responses, median round ${fmt(mixed.rps)} req/s)`, target: '0', met: mixFailures === 0 && mixRequests > 0 },
-        { metric: 'mix: CPU time (ms), all rounds', value: `API ${fmt(mixCpu.api!)}, PostgreSQL ${fmt(mixCpu.postgres!)}, ${generator === 'h2load' ? `h2load ${fmt(generatorCpu)}, bench process ${fmt(mixCpu.bench!)}` : `autocannon+sandbox ${fmt(mixCpu.bench!)}`} (${ROUNDS * roundS} s × 2 cores = ${fmt(ROUNDS * roundS * 2000)})` },
+        {
+          metric: 'mix (report cache warm): p99 latency',
+          value: `${fmt(mixed.p99)} ms (rounds: ${rounds(mixes)})`,
+          target: `< ${TARGET_P99_MS} ms`,
+          met: mixed.p99 < TARGET_P99_MS,
+        },
+        {
+          metric: 'mix: errors (connection, timeout after 10 s, non-2xx), all rounds',
+          value: `${mixFailures} (${fmt(mixRequests)} responses, median round ${fmt(mixed.rps)} req/s)`,
+          target: '0',
+          met: mixFailures === 0 && mixRequests > 0,
+        },
+        {
+          metric: 'mix: CPU time (ms), all rounds',
+          value: `API ${fmt(mixCpu.api!)}, PostgreSQL ${fmt(mixCpu.postgres!)}, ${generator === 'h2load' ? `h2load ${fmt(generatorCpu)}, bench process ${fmt(mixCpu.bench!)}` : `autocannon+sandbox ${fmt(mixCpu.bench!)}`} (${ROUNDS * roundS} s × 2 cores = ${fmt(ROUNDS * roundS * 2000)})`,
+        },
         { metric: 'reference: /healthz, same load', value: `${line(reference)} (p99 rounds: ${rounds(references)})` },
         { metric: 'mix p99 ÷ reference p99 (median rounds)', value: `×${fmt(mixed.p99 / Math.max(1, reference.p99), 2)}` },
-        { metric: 'mix, same API with the per-tenant budgets off (before them), same rounds', value: `${line(unbudgetedMix)} (p99 rounds: ${rounds(unbudgetedMixes)})` },
+        {
+          metric: 'mix, same API with the per-tenant budgets off (before them), same rounds',
+          value: `${line(unbudgetedMix)} (p99 rounds: ${rounds(unbudgetedMixes)})`,
+        },
         {
           metric: 'mix with budgets ÷ without (median rounds): p99, throughput',
           value: `p99 ×${fmt(mixed.p99 / Math.max(1, unbudgetedMix.p99), 2)}, req/s ×${fmt(mixed.rps / Math.max(1, unbudgetedMix.rps), 2)}`,

@@ -221,12 +221,25 @@ export const bigAccount: Scenario = {
     const subdomain = 'bigaccount';
     const g0 = performance.now();
     const ws = h.sandbox.createWorkspace({
-      subdomain, users, seatHolders, ticketEvents: events, days, seed: 16, consentMode: 'allow',
-      rateLimits: true, plan: 'enterprise', accountLimit: LIMITS.account, usersCursorLimit: LIMITS.usersCursor, incrementalLimit: LIMITS.incremental, rateLimitWindowMs: windowMs,
+      subdomain,
+      users,
+      seatHolders,
+      ticketEvents: events,
+      days,
+      seed: 16,
+      consentMode: 'allow',
+      rateLimits: true,
+      plan: 'enterprise',
+      accountLimit: LIMITS.account,
+      usersCursorLimit: LIMITS.usersCursor,
+      incrementalLimit: LIMITS.incremental,
+      rateLimitWindowMs: windowMs,
     });
     const generationMs = performance.now() - g0;
     const benchRssMb = mb(process.memoryUsage().rss);
-    log(`bigaccount: ${fmt(users)} users (${fmt(seatHolders)} seat holders), ${fmt(events)} events over ${days} days generated in ${secs(generationMs)}; bench process RSS ${benchRssMb} MB`);
+    log(
+      `bigaccount: ${fmt(users)} users (${fmt(seatHolders)} seat holders), ${fmt(events)} events over ${days} days generated in ${secs(generationMs)}; bench process RSS ${benchRssMb} MB`,
+    );
 
     // The seat report's own requests, from the sandbox: the seat list and the entitlements it waits for.
     const entitlementIds = entitlementIdsOf(ws, ws.seatHolderIds());
@@ -283,7 +296,10 @@ export const bigAccount: Scenario = {
       const r = ratio(m?.ms, min);
       return {
         metric,
-        value: m && r !== undefined ? `${dur(m.ms)} vs ${dur(min)} (${how}) → ×${fmt(r, 2)}${m.exact ? '' : ' — NOT EXACT then'}` : 'not reported by the product (bench/completion.ts)',
+        value:
+          m && r !== undefined
+            ? `${dur(m.ms)} vs ${dur(min)} (${how}) → ×${fmt(r, 2)}${m.exact ? '' : ' — NOT EXACT then'}`
+            : 'not reported by the product (bench/completion.ts)',
         target: `≤ ×${TARGET_OVERHEAD}, exact`,
         met: m !== undefined && r !== undefined && r <= TARGET_OVERHEAD && m.exact,
       };
@@ -292,22 +308,53 @@ export const bigAccount: Scenario = {
     const dur = (ms: number) => (ms < 10_000 ? `${fmt(ms / 1000, 2)} s` : secs(ms));
     const at = (ms: number | undefined) => (ms === undefined ? '—' : dur(ms));
     const everythingRatio = everythingMs / Math.max(1, everythingMinMs);
-    log(`bigaccount: everything after ${secs(everythingMs)} (minimum ${secs(everythingMinMs)}); worker peak ${workerPeakMb} MB; re-sync ${JSON.stringify(resync)}`);
+    log(
+      `bigaccount: everything after ${secs(everythingMs)} (minimum ${secs(everythingMinMs)}); worker peak ${workerPeakMb} MB; re-sync ${JSON.stringify(resync)}`,
+    );
 
     return {
       title: this.title,
       metrics: {
-        users, seatHolders, events, days, windowMs, limits: LIMITS, budgetShare: share, generationMs, benchRssMb, pages, entitlementReads: entitlementIds.length, entitlementsBeforeSeat, seatRequests, seatBoundMs, rawSeat,
+        users,
+        seatHolders,
+        events,
+        days,
+        windowMs,
+        limits: LIMITS,
+        budgetShare: share,
+        generationMs,
+        benchRssMb,
+        pages,
+        entitlementReads: entitlementIds.length,
+        entitlementsBeforeSeat,
+        seatRequests,
+        seatBoundMs,
+        rawSeat,
         seatReport: first.seat && { ms: first.seat.ms, exact: first.seat.exact, detail: first.seat.detail, minimumMs: seatMinMs, steps: first.steps },
         activity30: first.activity30 && { ms: first.activity30.ms, exact: first.activity30.exact, detail: first.activity30.detail, minimumMs: activity30MinMs },
         everything: { ms: everythingMs, minimumMs: everythingMinMs },
-        run: { requests: first.run.requests, rateLimited: first.run.rate_limited, usersSynced: first.run.users_synced, ticketEventsSynced: first.run.ticket_events_synced },
-        rateLimited429ByBucket: end.rateLimited429ByBucket, earlyRequests: end.earlyRequests, workerPeakMb, postgres: sizes, resync,
+        run: {
+          requests: first.run.requests,
+          rateLimited: first.run.rate_limited,
+          usersSynced: first.run.users_synced,
+          ticketEventsSynced: first.run.ticket_events_synced,
+        },
+        rateLimited429ByBucket: end.rateLimited429ByBucket,
+        earlyRequests: end.earlyRequests,
+        workerPeakMb,
+        postgres: sizes,
+        resync,
       },
       rows: [
-        { metric: 'workspace, limits', value: `${fmt(users)} users (${fmt(seatHolders)} agents and admins), ${fmt(events)} events over ${days} days; ${LIMITS.account} account / ${LIMITS.usersCursor} users cursor / ${LIMITS.incremental} incremental per ${windowMs / 1000} s window, budget share ${share}` },
+        {
+          metric: 'workspace, limits',
+          value: `${fmt(users)} users (${fmt(seatHolders)} agents and admins), ${fmt(events)} events over ${days} days; ${LIMITS.account} account / ${LIMITS.usersCursor} users cursor / ${LIMITS.incremental} incremental per ${windowMs / 1000} s window, budget share ${share}`,
+        },
         { metric: 'sandbox: generation, bench process RSS after it', value: `${secs(generationMs)}, ${benchRssMb} MB` },
-        { metric: 'pages needed (sandbox)', value: `seat list ${fmt(pages.seat)} + ${fmt(entitlementIds.length)} entitlement reads (light agents and contributors), users export ${fmt(pages.usersExport)}, ticket events ${fmt(pages.eventsAll)} (last 30 days ${fmt(pages.events30)}); entitlement requests the product sent before the seat report ${fmt(entitlementsBeforeSeat)}` },
+        {
+          metric: 'pages needed (sandbox)',
+          value: `seat list ${fmt(pages.seat)} + ${fmt(entitlementIds.length)} entitlement reads (light agents and contributors), users export ${fmt(pages.usersExport)}, ticket events ${fmt(pages.eventsAll)} (last 30 days ${fmt(pages.events30)}); entitlement requests the product sent before the seat report ${fmt(entitlementsBeforeSeat)}`,
+        },
         timeRow(
           'time to the first complete seat report (from the run start)',
           first.seat,
@@ -319,16 +366,33 @@ export const bigAccount: Scenario = {
           value: `first seat-list request by ${at(first.steps.firstListRequestMs)}, the list (${fmt(seatPages)} page${seatPages === 1 ? '' : 's'}) read by ${at(first.steps.listReadMs)}, the ${fmt(entitlementIds.length)} entitlements read by ${at(first.steps.entitlementsReadMs)}, report complete at ${at(first.seat?.ms)}`,
         },
         timeRow('time to 30-day-complete activity', first.activity30, activity30MinMs, `⌈${pages.events30}/${limit('incremental')}⌉ − 1 windows`),
-        { metric: 'time to everything (sync_runs)', value: `${secs(everythingMs)} vs ${secs(everythingMinMs)} (slowest bucket) → ×${fmt(everythingRatio, 2)}`, target: `≤ ×${TARGET_OVERHEAD}`, met: everythingRatio <= TARGET_OVERHEAD },
-        { metric: 'requests admitted per bucket, first sync', value: (Object.keys(LIMITS) as BucketName[]).map((b) => `${b} ${fmt(firstSync.bucketRequests[b] - firstSync.rateLimited429ByBucket[b])}`).join(', ') },
-        { metric: '429s received per bucket (first sync and re-sync)', value: (Object.keys(LIMITS) as BucketName[]).map((b) => `${b} ${end.rateLimited429ByBucket[b]}`).join(', ') },
+        {
+          metric: 'time to everything (sync_runs)',
+          value: `${secs(everythingMs)} vs ${secs(everythingMinMs)} (slowest bucket) → ×${fmt(everythingRatio, 2)}`,
+          target: `≤ ×${TARGET_OVERHEAD}`,
+          met: everythingRatio <= TARGET_OVERHEAD,
+        },
+        {
+          metric: 'requests admitted per bucket, first sync',
+          value: (Object.keys(LIMITS) as BucketName[]).map((b) => `${b} ${fmt(firstSync.bucketRequests[b] - firstSync.rateLimited429ByBucket[b])}`).join(', '),
+        },
+        {
+          metric: '429s received per bucket (first sync and re-sync)',
+          value: (Object.keys(LIMITS) as BucketName[]).map((b) => `${b} ${end.rateLimited429ByBucket[b]}`).join(', '),
+        },
         { metric: 'requests sent before a Retry-After passed', value: String(early), target: '0', met: early === 0 },
         { metric: 'worker peak RSS', value: `${workerPeakMb} MB`, target: `< ${TARGET_WORKER_MB} MB`, met: workerPeakMb < TARGET_WORKER_MB },
-        { metric: 'PostgreSQL size', value: `zendesk_users ${sizes.usersMbPerMillion} MB per 1,000,000 users, ticket_events ${sizes.eventsMbPerMillion} MB per 1,000,000 rows (tables, indexes, TOAST, averaged over the ${fmt(sizes.usersRows)} user and ${fmt(sizes.eventsRows)} event rows in the bench database); database ${sizes.databaseMb} MB` },
+        {
+          metric: 'PostgreSQL size',
+          value: `zendesk_users ${sizes.usersMbPerMillion} MB per 1,000,000 users, ticket_events ${sizes.eventsMbPerMillion} MB per 1,000,000 rows (tables, indexes, TOAST, averaged over the ${fmt(sizes.usersRows)} user and ${fmt(sizes.eventsRows)} event rows in the bench database); database ${sizes.databaseMb} MB`,
+        },
         { metric: 'no-change re-sync: seat list requests', value: String(resync.seatList), target: String(pages.seat), met: resync.seatList === pages.seat },
         { metric: 'no-change re-sync: end-user (users export) requests', value: String(resync.usersExport), target: '1', met: resync.usersExport === 1 },
         { metric: 'no-change re-sync: ticket-events requests', value: String(resync.ticketEvents), target: '1', met: resync.ticketEvents === 1 },
-        { metric: 'no-change re-sync: other requests, time', value: `show_many ${resync.showMany}, users/count ${resync.count}, entitlements ${resync.entitlements}; ${fmt(resync.total)} in all; ${secs(resync.syncMs)}` },
+        {
+          metric: 'no-change re-sync: other requests, time',
+          value: `show_many ${resync.showMany}, users/count ${resync.count}, entitlements ${resync.entitlements}; ${fmt(resync.total)} in all; ${secs(resync.syncMs)}`,
+        },
       ],
       notes: [
         `Minimums: a bucket serving N requests at L per ${windowMs / 1000} s window needs (⌈N/L⌉ − 1) windows; L = floor(limit × budget share). The seat report's also adds the time its last window's requests take at the pace of a raw walk of the same requests (and is never less than that walk). Times are from sync_runs.started_at; milestones from integration_streams (bench/completion.ts), checked against the sandbox (seat holders) and the final data (30-day events).`,

@@ -79,7 +79,12 @@ export const csvExport: Scenario = {
     const oldWay: Array<{ sort: SortParam; pages: number; rows: number; ms: number; complete: boolean }> = [];
     try {
       for (const sort of SORTS) {
-        const request: ListingRequest = { integrationId: ws.integrationId, filters: { includeDeleted: true }, sort: parseSort(sort), window: { inactiveDays: 30, asOf: new Date() } };
+        const request: ListingRequest = {
+          integrationId: ws.integrationId,
+          filters: { includeDeleted: true },
+          sort: parseSort(sort),
+          window: { inactiveDays: 30, asOf: new Date() },
+        };
         const compiled = listingSql(request).compile(h.db);
         const copyQuery = inlineParameters(compiled.sql, compiled.parameters);
         const url = `${h.apiUrl}/v1/integrations/${ws.integrationId}/users.csv?includeDeleted=true&sort=${encodeURIComponent(sort)}`;
@@ -93,11 +98,24 @@ export const csvExport: Scenario = {
         const best = products.reduce((a, b) => (b.ms < a.ms ? b : a));
         const floor = floors.reduce((a, b) => (b.ms < a.ms ? b : a));
         if (best.lines !== USERS + 1) throw new Error(`users.csv sort=${sort} had ${best.lines} lines, not ${USERS + 1}`);
-        rows.push({ sort, productMs: best.ms, floorMs: floor.ms, productBytes: best.bytes, floorBytes: floor.bytes, all: products.map((p) => p.ms), floors: floors.map((f) => f.ms) });
+        rows.push({
+          sort,
+          productMs: best.ms,
+          floorMs: floor.ms,
+          productBytes: best.bytes,
+          floorBytes: floor.bytes,
+          all: products.map((p) => p.ms),
+          floors: floors.map((f) => f.ms),
+        });
         log(`csv sort=${sort}: product ${fmt(best.ms)} ms, COPY floor ${fmt(floor.ms)} ms (×${fmt(best.ms / floor.ms, 2)})`);
       }
       for (const sort of OLD_WAY_SORTS) {
-        const request: ListingRequest = { integrationId: ws.integrationId, filters: { includeDeleted: true }, sort: parseSort(sort), window: { inactiveDays: 30, asOf: new Date() } };
+        const request: ListingRequest = {
+          integrationId: ws.integrationId,
+          filters: { includeDeleted: true },
+          sort: parseSort(sort),
+          window: { inactiveDays: 30, asOf: new Date() },
+        };
         const t0 = performance.now();
         let pages = 0;
         let n = 0;
@@ -118,7 +136,9 @@ export const csvExport: Scenario = {
           if (performance.now() - t0 > OLD_WAY_BUDGET_MS) break;
         }
         oldWay.push({ sort, pages, rows: n, ms: performance.now() - t0, complete });
-        log(`csv the old way, sort=${sort}: ${pages} pages (${n} rows, ${fmt(bytes / 1e6, 1)} MB of CSV) in ${fmt(performance.now() - t0)} ms${complete ? '' : ' (stopped)'}`);
+        log(
+          `csv the old way, sort=${sort}: ${pages} pages (${n} rows, ${fmt(bytes / 1e6, 1)} MB of CSV) in ${fmt(performance.now() - t0)} ms${complete ? '' : ' (stopped)'}`,
+        );
       }
     } finally {
       await pool.end();
@@ -128,14 +148,22 @@ export const csvExport: Scenario = {
       title: this.title,
       metrics: { users: USERS, events, rows, oldWay },
       rows: [
-        { metric: 'workspace', value: `${fmt(USERS)} users, ${fmt(events)} ticket events (written by SQL), includeDeleted=true: every user; best of 2 alternating rounds of product and floor per sort` },
+        {
+          metric: 'workspace',
+          value: `${fmt(USERS)} users, ${fmt(events)} ticket events (written by SQL), includeDeleted=true: every user; best of 2 alternating rounds of product and floor per sort`,
+        },
         ...rows.map((r) => ({
           metric: `sort=${r.sort}`,
           value: `product ${fmt(r.productMs)} ms (${fmt(r.productBytes / 1e6, 1)} MB; rounds ${r.all.map((ms) => fmt(ms)).join(', ')}), COPY floor ${fmt(r.floorMs)} ms (${fmt(r.floorBytes / 1e6, 1)} MB; rounds ${r.floors.map((ms) => fmt(ms)).join(', ')}): ×${fmt(r.productMs / r.floorMs, 2)}`,
           target: `≤ ×${TARGET_RATIO}`,
           met: r.productMs / r.floorMs <= TARGET_RATIO,
         })),
-        { metric: 'worst ratio', value: `×${fmt(worst.productMs / worst.floorMs, 2)} (sort=${worst.sort})`, target: `≤ ×${TARGET_RATIO}`, met: worst.productMs / worst.floorMs <= TARGET_RATIO },
+        {
+          metric: 'worst ratio',
+          value: `×${fmt(worst.productMs / worst.floorMs, 2)} (sort=${worst.sort})`,
+          target: `≤ ×${TARGET_RATIO}`,
+          met: worst.productMs / worst.floorMs <= TARGET_RATIO,
+        },
         ...oldWay.map((o) => ({
           metric: `before (a keyset page of 1,000 per query), sort=${o.sort}`,
           value: o.complete

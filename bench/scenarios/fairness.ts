@@ -57,7 +57,13 @@ interface Summary {
 
 function summarize(samples: Sample[]): Summary {
   const ms = Float64Array.from(samples.map((s) => s.ms)).sort();
-  return { n: samples.length, p50: quantile(ms, 0.5), p99: quantile(ms, 0.99), max: ms[ms.length - 1] ?? NaN, errors: samples.filter((s) => s.status !== 200).length };
+  return {
+    n: samples.length,
+    p50: quantile(ms, 0.5),
+    p99: quantile(ms, 0.99),
+    max: ms[ms.length - 1] ?? NaN,
+    errors: samples.filter((s) => s.status !== 200).length,
+  };
 }
 
 let uncachedDays = 0;
@@ -89,7 +95,9 @@ async function victimLoad(url: string, victim: WrittenWorkspace, cachedPaths: st
   for (let i = 0; performance.now() - t0 < seconds * 1000; i++) {
     const cached = i % 20 !== 19;
     // inactiveDays 1..400 in turn: never one asked within the cache's TTL (a minute) in this run.
-    const path = cached ? cachedPaths[i % cachedPaths.length] : `/v1/integrations/${victim.integrationId}/users?sort=-ticketInteractions&limit=50&inactiveDays=${(uncachedDays++ % 400) + 1}`;
+    const path = cached
+      ? cachedPaths[i % cachedPaths.length]
+      : `/v1/integrations/${victim.integrationId}/users?sort=-ticketInteractions&limit=50&inactiveDays=${(uncachedDays++ % 400) + 1}`;
     const start = performance.now();
     inflight.push(
       fetch(`${url}${path}`, { headers })
@@ -112,7 +120,7 @@ const line = (s: Summary) => `p50 ${fmt(s.p50, 1)} ms, p99 ${fmt(s.p99, 1)} ms, 
 
 export const fairness: Scenario = {
   name: 'fairness',
-  title: '9. One tenant hammering, another tenant\'s latency',
+  title: "9. One tenant hammering, another tenant's latency",
   async run(ctx) {
     const { h, preset } = ctx;
     const victim = await writtenWorkspace(h, 'fair-victim', 10_000, 50_000);
@@ -153,7 +161,13 @@ export const fairness: Scenario = {
         [0, 1, 2, 3].map((k) => {
           const at = Math.floor((k * noisyPaths.length) / 4);
           const paths = [...noisyPaths.slice(at), ...noisyPaths.slice(0, at)];
-          return runLoad(generator, { url, paths, headers: { authorization: `Bearer ${noisy.apiKey}` }, connections: NOISY_CONNECTIONS / 4, durationS: skipS + seconds + 1 });
+          return runLoad(generator, {
+            url,
+            paths,
+            headers: { authorization: `Bearer ${noisy.apiKey}` },
+            connections: NOISY_CONNECTIONS / 4,
+            durationS: skipS + seconds + 1,
+          });
         }),
       ).then(sumLoads);
       await sleep(500);
@@ -186,24 +200,51 @@ export const fairness: Scenario = {
       uncached: { unloaded: summarize(uncached(aloneSamples)), loaded: summarize(uncached(loadedSamples)), off: summarize(uncached(withoutBudgets.victim)) },
     };
     const noisyWithBudgets = sumLoads([loaded1.noisy!, loaded2.noisy!]);
-    const noisyLine = (r: LoadResult) => `${fmt(r.requests)} responses: ${fmt(r.requests - r.non2xx)} 2xx, ${fmt(r.status4xx ?? NaN)} 4xx (429), ${fmt(r.status5xx ?? NaN)} 5xx`;
+    const noisyLine = (r: LoadResult) =>
+      `${fmt(r.requests)} responses: ${fmt(r.requests - r.non2xx)} 2xx, ${fmt(r.status4xx ?? NaN)} 4xx (429), ${fmt(r.status5xx ?? NaN)} 5xx`;
     const ratio = (a: Summary, b: Summary) => a.p99 / b.p99;
     const cachedRatio = ratio(classes.cached.loaded, classes.cached.unloaded);
     const uncachedRatio = ratio(classes.uncached.loaded, classes.uncached.unloaded);
-    log(`fairness: victim alone ${line(unloaded)}; hammered with budgets ${line(loaded)}; without ${line(nobudget)}; p99 ratios cached ×${fmt(cachedRatio, 2)}, uncached ×${fmt(uncachedRatio, 2)}`);
+    log(
+      `fairness: victim alone ${line(unloaded)}; hammered with budgets ${line(loaded)}; without ${line(nobudget)}; p99 ratios cached ×${fmt(cachedRatio, 2)}, uncached ×${fmt(uncachedRatio, 2)}`,
+    );
     return {
       title: this.title,
       metrics: { generator, unloaded, loaded, loadedBurst, nobudget, classes, noisyWithBudgets, noisyWithoutBudgets: withoutBudgets.noisy },
       rows: [
-        { metric: 'load', value: `victim: ${fmt(victim.users)} users, 20 req/s open loop (19 of 20 cached reports, 1/s a report the cache cannot answer); noisy: ${fmt(noisy.users)} users, ${NOISY_CONNECTIONS} closed-loop connections (${generator}) over 400 uncached heavy reports and users.csv exports, retrying at once; alone / hammered / alone / hammered, ${seconds} s measured each, pooled; then hammered with the budgets off` },
+        {
+          metric: 'load',
+          value: `victim: ${fmt(victim.users)} users, 20 req/s open loop (19 of 20 cached reports, 1/s a report the cache cannot answer); noisy: ${fmt(noisy.users)} users, ${NOISY_CONNECTIONS} closed-loop connections (${generator}) over 400 uncached heavy reports and users.csv exports, retrying at once; alone / hammered / alone / hammered, ${seconds} s measured each, pooled; then hammered with the budgets off`,
+        },
         { metric: 'victim alone: cached reports', value: line(classes.cached.unloaded) },
         { metric: 'victim alone: uncached reports', value: line(classes.uncached.unloaded) },
-        { metric: 'victim hammered (default budgets): cached reports', value: `${line(classes.cached.loaded)} — p99 ×${fmt(cachedRatio, 2)} of alone`, target: '≤ ×2', met: cachedRatio <= 2 && classes.cached.loaded.errors === 0 },
-        { metric: 'victim hammered (default budgets): uncached reports', value: `${line(classes.uncached.loaded)} — p99 ×${fmt(uncachedRatio, 2)} of alone`, target: '≤ ×2', met: uncachedRatio <= 2 && classes.uncached.loaded.errors === 0 },
-        { metric: 'victim, all requests: alone → hammered', value: `${line(unloaded)} → ${line(loaded)}: p99 ×${fmt(ratio(loaded, unloaded), 2)} (the p99 of a 95/5 mix falls among the slow 5 %, so it mostly says how their spread moved)` },
+        {
+          metric: 'victim hammered (default budgets): cached reports',
+          value: `${line(classes.cached.loaded)} — p99 ×${fmt(cachedRatio, 2)} of alone`,
+          target: '≤ ×2',
+          met: cachedRatio <= 2 && classes.cached.loaded.errors === 0,
+        },
+        {
+          metric: 'victim hammered (default budgets): uncached reports',
+          value: `${line(classes.uncached.loaded)} — p99 ×${fmt(uncachedRatio, 2)} of alone`,
+          target: '≤ ×2',
+          met: uncachedRatio <= 2 && classes.uncached.loaded.errors === 0,
+        },
+        {
+          metric: 'victim, all requests: alone → hammered',
+          value: `${line(unloaded)} → ${line(loaded)}: p99 ×${fmt(ratio(loaded, unloaded), 2)} (the p99 of a 95/5 mix falls among the slow 5 %, so it mostly says how their spread moved)`,
+        },
         { metric: `victim during the noisy tenant's first ${BURST_S} s (its burst, not in the above)`, value: line(loadedBurst) },
-        { metric: 'noisy tenant, default budgets (both hammerings)', value: noisyLine(noisyWithBudgets), target: '429s', met: (noisyWithBudgets.status4xx ?? 0) > 0 },
-        { metric: 'victim hammered, budgets off (as before): cached / uncached', value: `${line(classes.cached.off)} (p99 ×${fmt(ratio(classes.cached.off, classes.cached.unloaded), 2)}) / ${line(classes.uncached.off)} (p99 ×${fmt(ratio(classes.uncached.off, classes.uncached.unloaded), 2)})` },
+        {
+          metric: 'noisy tenant, default budgets (both hammerings)',
+          value: noisyLine(noisyWithBudgets),
+          target: '429s',
+          met: (noisyWithBudgets.status4xx ?? 0) > 0,
+        },
+        {
+          metric: 'victim hammered, budgets off (as before): cached / uncached',
+          value: `${line(classes.cached.off)} (p99 ×${fmt(ratio(classes.cached.off, classes.cached.unloaded), 2)}) / ${line(classes.uncached.off)} (p99 ×${fmt(ratio(classes.uncached.off, classes.uncached.unloaded), 2)})`,
+        },
         { metric: 'noisy tenant, budgets off', value: noisyLine(withoutBudgets.noisy!) },
       ],
     };

@@ -27,7 +27,8 @@ async function connectReloading(h: Harness, workspace: string, maxReloads = 10):
     const callback = await fetch(location, { redirect: 'manual' });
     const html = await callback.text();
     if (callback.status === 200) return { id: created.json.id, reloads };
-    if ((callback.status !== 202 && callback.status !== 503) || reloads >= maxReloads) throw new Error(`callback of ${workspace}: ${callback.status} ${html.slice(0, 300)}`);
+    if ((callback.status !== 202 && callback.status !== 503) || reloads >= maxReloads)
+      throw new Error(`callback of ${workspace}: ${callback.status} ${html.slice(0, 300)}`);
     await sleep(2_000);
   }
 }
@@ -94,7 +95,10 @@ export const fanout: Scenario = {
     await sampler;
     // Let any sync that a schedule might still start show up before counting overlaps.
     await sleep(2_000);
-    const sdkMetrics = await fetch(`http://127.0.0.1:${sdkMetricsPort}/metrics`).then((r) => r.text(), () => '');
+    const sdkMetrics = await fetch(`http://127.0.0.1:${sdkMetricsPort}/metrics`).then(
+      (r) => r.text(),
+      () => '',
+    );
     const cache = {
       hits: promSum(sdkMetrics, 'temporal_sticky_cache_hit'),
       misses: promSum(sdkMetrics, 'temporal_sticky_cache_miss'),
@@ -150,15 +154,26 @@ export const fanout: Scenario = {
       },
       rows: [
         { metric: 'workspaces', value: `${workspaces} × ${fmt(users)} users, ${fmt(events)} ticket events, one worker` },
-        { metric: 'total time (first connect → last sync finished)', value: `${secs(totalMs)} (all consents answered after ${secs(connectedMs)}; first sync start → last end ${secs(lastEnd - firstStart)})` },
-        { metric: 'consent callback pages reloaded while "Still connecting…" (the API waits OAUTH_CALLBACK_WAIT, 90 s, for the connect workflow)', value: String(reloads) },
-        { metric: 'per-sync time, median / max (sync_runs)', value: `${secs(durations[Math.floor(durations.length / 2)] ?? 0)} / ${secs(durations[durations.length - 1] ?? 0)}` },
+        {
+          metric: 'total time (first connect → last sync finished)',
+          value: `${secs(totalMs)} (all consents answered after ${secs(connectedMs)}; first sync start → last end ${secs(lastEnd - firstStart)})`,
+        },
+        {
+          metric: 'consent callback pages reloaded while "Still connecting…" (the API waits OAUTH_CALLBACK_WAIT, 90 s, for the connect workflow)',
+          value: String(reloads),
+        },
+        {
+          metric: 'per-sync time, median / max (sync_runs)',
+          value: `${secs(durations[Math.floor(durations.length / 2)] ?? 0)} / ${secs(durations[durations.length - 1] ?? 0)}`,
+        },
         { metric: 'syncs succeeded with exact counts', value: `${succeeded.length}/${ids.length} (${runs.length} runs)`, target: 'all', met: exact },
         { metric: 'most syncs of one integration at once', value: String(maxPerIntegration), target: '1', met: maxPerIntegration === 1 },
         { metric: 'most syncs running at once (all integrations)', value: String(maxRunning) },
         {
           metric: 'CPU time (ms) until the last sync finished',
-          value: `${Object.entries(cpu).map(([k, v]) => `${k === 'bench' ? 'sandbox' : k} ${fmt(v)}`).join(', ')} (${secs(totalMs)} × 2 cores = ${fmt(totalMs * 2)})`,
+          value: `${Object.entries(cpu)
+            .map(([k, v]) => `${k === 'bench' ? 'sandbox' : k} ${fmt(v)}`)
+            .join(', ')} (${secs(totalMs)} × 2 cores = ${fmt(totalMs * 2)})`,
         },
         {
           metric: `worker peak RSS (${worker.nodeFlags.join(' ') || 'no Node flags'})`,

@@ -25,15 +25,7 @@ const TARGET_P99_MS = 100;
 const INTEGRATIONS = 2_000;
 const RUNS_PER_INTEGRATION = 10;
 /** Status mix of the tenant: mostly connected, some to act on, some gone (not listed). */
-const STATUSES = [
-  ...Array(14).fill('connected'),
-  'needs_reauth',
-  'needs_reauth',
-  'awaiting_consent',
-  'failed',
-  'disconnected',
-  'disconnected',
-] as const;
+const STATUSES = [...Array(14).fill('connected'), 'needs_reauth', 'needs_reauth', 'awaiting_consent', 'failed', 'disconnected', 'disconnected'] as const;
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
 function summary(samples: number[]) {
@@ -98,7 +90,13 @@ export const integrationList: Scenario = {
           temporal.schedule.create({
             scheduleId: syncScheduleId(id),
             spec: { intervals: [{ every: '6h' }], jitter: '10m' },
-            action: { type: 'startWorkflow', workflowType: 'zendeskSync', args: [{ integrationId: id, tenantId, workspace: 'bench' }], taskQueue: idleQueue, workflowId: syncScheduleId(id) },
+            action: {
+              type: 'startWorkflow',
+              workflowType: 'zendeskSync',
+              args: [{ integrationId: id, tenantId, workspace: 'bench' }],
+              taskQueue: idleQueue,
+              workflowId: syncScheduleId(id),
+            },
             policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1h' },
             typedSearchAttributes: searchAttributesFor({ tenantId, integrationId: id, workspace: 'bench' }),
           }),
@@ -169,10 +167,16 @@ export const integrationList: Scenario = {
         do {
           const tq = performance.now();
           const page = await listTenantIntegrationPage(h.db, { tenantId, limit: 50, after });
-          await latestSyncRuns(h.db, page.rows.map((row) => row.id));
+          await latestSyncRuns(
+            h.db,
+            page.rows.map((row) => row.id),
+          );
           queries.push(performance.now() - tq);
           const tv = performance.now();
-          await scheduledSyncTimes(temporal, page.rows.filter((row) => row.status === 'connected').map((row) => row.id));
+          await scheduledSyncTimes(
+            temporal,
+            page.rows.filter((row) => row.status === 'connected').map((row) => row.id),
+          );
           visibility.push(performance.now() - tv);
           after = page.next;
         } while (after);
@@ -196,21 +200,53 @@ export const integrationList: Scenario = {
       log(`integrations: limit 50 ${line(s50)}; limit 200 ${line(s200)}; /healthz ${line(sRef)}; 8 clients ${line(sConc)}`);
       return {
         title: this.title,
-        metrics: { cold: sCold, uncached50: sU50, uncached200: sU200, queries: sQueries, visibility: sVisibility, integrations: INTEGRATIONS, live: live.length, connected: connected.length, rounds, limit50: s50, limit200: s200, reference: sRef, concurrent: sConc, oldPerRowDescribes: sOld, schedulesMs },
+        metrics: {
+          cold: sCold,
+          uncached50: sU50,
+          uncached200: sU200,
+          queries: sQueries,
+          visibility: sVisibility,
+          integrations: INTEGRATIONS,
+          live: live.length,
+          connected: connected.length,
+          rounds,
+          limit50: s50,
+          limit200: s200,
+          reference: sRef,
+          concurrent: sConc,
+          oldPerRowDescribes: sOld,
+          schedulesMs,
+        },
         rows: [
-          { metric: 'tenant', value: `${fmt(INTEGRATIONS)} integrations (${fmt(live.length)} listed, ${fmt(connected.length)} connected with a real schedule), ${RUNS_PER_INTEGRATION} sync runs each; ${rounds} rounds, one client` },
-          { metric: 'a walk lists every live integration exactly once', value: `${fmt(check!.ids.length)} listed, ${fmt(new Set(check!.ids).size)} distinct; nextSyncAt set on ${fmt(check!.scheduled)}`, target: `${fmt(live.length)}, nextSyncAt on ${fmt(connected.length)}`, met: exact && check!.scheduled === connected.length },
+          {
+            metric: 'tenant',
+            value: `${fmt(INTEGRATIONS)} integrations (${fmt(live.length)} listed, ${fmt(connected.length)} connected with a real schedule), ${RUNS_PER_INTEGRATION} sync runs each; ${rounds} rounds, one client`,
+          },
+          {
+            metric: 'a walk lists every live integration exactly once',
+            value: `${fmt(check!.ids.length)} listed, ${fmt(new Set(check!.ids).size)} distinct; nextSyncAt set on ${fmt(check!.scheduled)}`,
+            target: `${fmt(live.length)}, nextSyncAt on ${fmt(connected.length)}`,
+            met: exact && check!.scheduled === connected.length,
+          },
           { metric: 'page of 50 (the default): latency', value: line(s50), target: `p99 < ${TARGET_P99_MS} ms`, met: s50.p99! < TARGET_P99_MS },
           { metric: 'page of 200 (the largest): latency', value: line(s200) },
           { metric: 'first walk (page of 50), cache empty: every page asks Temporal once', value: line(sCold) },
-          { metric: 'uncached API (REPORT_CACHE_TTL_SECONDS=0), page of 50: one Temporal call per page', value: line(sU50), target: `p99 < ${TARGET_P99_MS} ms`, met: sU50.p99! < TARGET_P99_MS },
+          {
+            metric: 'uncached API (REPORT_CACHE_TTL_SECONDS=0), page of 50: one Temporal call per page',
+            value: line(sU50),
+            target: `p99 < ${TARGET_P99_MS} ms`,
+            met: sU50.p99! < TARGET_P99_MS,
+          },
           { metric: 'uncached API, page of 200', value: line(sU200) },
           { metric: 'reference: /healthz, same client, same rounds', value: line(sRef) },
           { metric: 'page of 50 p99 ÷ reference p99', value: `×${fmt(s50.p99! / Math.max(0.1, sRef.p99!), 1)}` },
           { metric: '8 clients walking at once, page of 50', value: line(sConc) },
           { metric: 'page of 50, alone: its two PostgreSQL queries (rows, latest sync runs)', value: line(sQueries) },
-          { metric: 'page of 50, alone: its one Temporal call (ListSchedules of the page\'s schedule ids)', value: line(sVisibility) },
-          { metric: 'for scale: one describe per connected row of a 40-row page (the previous implementation\'s Temporal calls)', value: `p50 ${fmt(sOld.p50!, 1)} ms, max ${fmt(sOld.max!, 1)} ms for 40 describes` },
+          { metric: "page of 50, alone: its one Temporal call (ListSchedules of the page's schedule ids)", value: line(sVisibility) },
+          {
+            metric: "for scale: one describe per connected row of a 40-row page (the previous implementation's Temporal calls)",
+            value: `p50 ${fmt(sOld.p50!, 1)} ms, max ${fmt(sOld.max!, 1)} ms for 40 describes`,
+          },
         ],
         notes: [
           'Each page is one query for its rows (keyset on the partial index `integrations_tenant_listing`), one for their latest sync runs and, side by side, at most one `ListSchedules` visibility query for the next runs its cache lacks (none once cached: an entry lives until its integration changes, at most REPORT_CACHE_TTL_SECONDS).',
@@ -219,7 +255,14 @@ export const integrationList: Scenario = {
     } finally {
       log('integrations: deleting the schedules');
       for (let i = 0; i < connected.length; i += 50) {
-        await Promise.all(connected.slice(i, i + 50).map((id) => temporal.schedule.getHandle(syncScheduleId(id)).delete().catch(() => undefined)));
+        await Promise.all(
+          connected.slice(i, i + 50).map((id) =>
+            temporal.schedule
+              .getHandle(syncScheduleId(id))
+              .delete()
+              .catch(() => undefined),
+          ),
+        );
       }
       await temporal.connection.close();
     }

@@ -34,13 +34,21 @@ function measured(worker: WorkerHandle, users: number, events: number): Measured
 }
 
 /** A fresh worker syncs `rounds` new workspaces of the given size; returns its memory. */
-async function syncWith(ctx: Context, label: string, size: { users: number; events: number }, rounds: number, opts: StartWorkerOptions = {}): Promise<Measured> {
+async function syncWith(
+  ctx: Context,
+  label: string,
+  size: { users: number; events: number },
+  rounds: number,
+  opts: StartWorkerOptions = {},
+): Promise<Measured> {
   const worker = await ctx.h.startWorker({}, opts);
   try {
     for (let i = 1; i <= rounds; i++) {
       const subdomain = `memory-${label}-${i}`;
       ctx.h.sandbox.createWorkspace({ subdomain, users: size.users, ticketEvents: size.events, seed: 1, consentMode: 'allow', rateLimits: false });
-      log(`memory: ${label} ${i}/${rounds}: syncing ${fmt(size.users)} users and ${fmt(size.events)} events (worker pid ${worker.pid}, flags: ${worker.nodeFlags.join(' ') || 'none'})`);
+      log(
+        `memory: ${label} ${i}/${rounds}: syncing ${fmt(size.users)} users and ${fmt(size.events)} events (worker pid ${worker.pid}, flags: ${worker.nodeFlags.join(' ') || 'none'})`,
+      );
       await connectAndSync(ctx.h, subdomain);
     }
   } finally {
@@ -75,17 +83,26 @@ export const memory: Scenario = {
     const defaultGrowth = defaultBig.peakMb / defaultSmall.peakMb;
     const flags = big.nodeFlags.join(' ') || 'no flags';
     const size = (m: Measured) => `${fmt(m.users)} users / ${fmt(m.events)} events`;
-    const detail = (m: Measured) => `${m.peakMb} MB (idle after start ${m.readyMb} MB; V8 heap ≤ ${m.heapMb.heapTotal} MB, of it used ≤ ${m.heapMb.heapUsed} MB)`;
+    const detail = (m: Measured) =>
+      `${m.peakMb} MB (idle after start ${m.readyMb} MB; V8 heap ≤ ${m.heapMb.heapTotal} MB, of it used ≤ ${m.heapMb.heapUsed} MB)`;
     return {
       title: this.title,
       metrics: { productionNodeFlags: big.nodeFlags, rounds, big, small, defaultBig, defaultSmall, growth, defaultGrowth },
       rows: [
-        { metric: `peak RSS, ${size(big)}, as started by npm run start:worker (${flags}; scenario 1, ${rounds} syncs)`, value: detail(big), target: `< ${TARGET_MB} MB`, met: big.peakMb < TARGET_MB },
+        {
+          metric: `peak RSS, ${size(big)}, as started by npm run start:worker (${flags}; scenario 1, ${rounds} syncs)`,
+          value: detail(big),
+          target: `< ${TARGET_MB} MB`,
+          met: big.peakMb < TARGET_MB,
+        },
         { metric: `peak RSS, ${size(small)}, same flags (${rounds} syncs)`, value: detail(small), target: `< ${TARGET_MB} MB`, met: small.peakMb < TARGET_MB },
         { metric: 'peak RSS growth for 10× the data', value: `×${fmt(growth, 2)}`, target: `≤ ×${MAX_GROWTH}`, met: growth <= MAX_GROWTH },
         { metric: `comparison: peak RSS, ${size(defaultBig)}, Node's default flags (1 sync)`, value: detail(defaultBig) },
         { metric: `comparison: peak RSS, ${size(defaultSmall)}, Node's default flags (1 sync)`, value: detail(defaultSmall) },
-        { metric: 'comparison: peak RSS growth for 10× the data, default flags', value: `×${fmt(defaultGrowth, 2)} (V8 grows its heap limit while allocation goes on)` },
+        {
+          metric: 'comparison: peak RSS growth for 10× the data, default flags',
+          value: `×${fmt(defaultGrowth, 2)} (V8 grows its heap limit while allocation goes on)`,
+        },
       ],
     };
   },

@@ -59,7 +59,12 @@ export const noChange: Scenario = {
         { metric: 'workspace', value: `${fmt(synced.users)} users, ${fmt(synced.events)} ticket events, ${runs.length} re-syncs` },
         { metric: 'requests: users stream (most of any re-sync)', value: String(worstUsers), target: '1', met: worstUsers === 1 },
         { metric: 'requests: ticket events stream (most of any re-sync)', value: String(worstEvents), target: '1', met: worstEvents === 1 },
-        { metric: 'rows written', value: unchanged ? '0 users, 0 events' : runs.map((r) => `${r.usersSynced}/${r.eventsSynced}`).join(', '), target: '0', met: unchanged },
+        {
+          metric: 'rows written',
+          value: unchanged ? '0 users, 0 events' : runs.map((r) => `${r.usersSynced}/${r.eventsSynced}`).join(', '),
+          target: '0',
+          met: unchanged,
+        },
         { metric: 'time, median (sync_runs)', value: `${fmt(median(runs.map((r) => r.syncMs))!)} ms` },
         { metric: 'time, median (API call → run finished)', value: `${fmt(median(runs.map((r) => r.wallMs))!)} ms` },
       ],

@@ -54,15 +54,43 @@ export const rateLimited: Scenario = {
     const ratio = syncMs / binding.minimumMs;
     const worst429 = Math.max(...buckets.map((b) => b.limited));
     const early = buckets.reduce((n, b) => n + b.early, 0);
-    log(`ratelimited: ${secs(syncMs)} against a minimum of ${secs(binding.minimumMs)} (${round(ratio)}), 429s ${buckets.map((b) => `${b.bucket}=${b.limited}`).join(' ')}`);
+    log(
+      `ratelimited: ${secs(syncMs)} against a minimum of ${secs(binding.minimumMs)} (${round(ratio)}), 429s ${buckets.map((b) => `${b.bucket}=${b.limited}`).join(' ')}`,
+    );
     return {
       title: this.title,
-      metrics: { users, events, windowMs, limits: LIMITS, budgetShare: share, syncMs, wallMs, requests: run.requests, productRateLimited: run.rate_limited, buckets, bindingBucket: binding.bucket, minimumMs: binding.minimumMs, ratioToMinimum: ratio, earlyRequests: early },
+      metrics: {
+        users,
+        events,
+        windowMs,
+        limits: LIMITS,
+        budgetShare: share,
+        syncMs,
+        wallMs,
+        requests: run.requests,
+        productRateLimited: run.rate_limited,
+        buckets,
+        bindingBucket: binding.bucket,
+        minimumMs: binding.minimumMs,
+        ratioToMinimum: ratio,
+        earlyRequests: early,
+      },
       rows: [
-        { metric: 'workspace, limits', value: `${fmt(users)} users, ${fmt(events)} events; ${LIMITS.account} account / ${LIMITS.usersCursor} users cursor / ${LIMITS.incremental} incremental per ${windowMs / 1000} s window, budget share ${share} (${limitOf('account')} / ${limitOf('usersCursor')} / ${limitOf('incremental')} usable)` },
+        {
+          metric: 'workspace, limits',
+          value: `${fmt(users)} users, ${fmt(events)} events; ${LIMITS.account} account / ${LIMITS.usersCursor} users cursor / ${LIMITS.incremental} incremental per ${windowMs / 1000} s window, budget share ${share} (${limitOf('account')} / ${limitOf('usersCursor')} / ${limitOf('incremental')} usable)`,
+        },
         { metric: 'pages (requests admitted) per bucket', value: buckets.map((b) => `${b.bucket} ${b.admitted}`).join(', ') },
-        { metric: 'theoretical minimum', value: `${secs(binding.minimumMs)} (${binding.bucket}: ⌈${binding.admitted}/${limitOf(binding.bucket)}⌉ − 1 windows)` },
-        { metric: 'sync time (sync_runs) ÷ minimum', value: `${secs(syncMs)} → ×${fmt(ratio, 3)}`, target: `≤ ×${TARGET_OVERHEAD}`, met: ratio <= TARGET_OVERHEAD },
+        {
+          metric: 'theoretical minimum',
+          value: `${secs(binding.minimumMs)} (${binding.bucket}: ⌈${binding.admitted}/${limitOf(binding.bucket)}⌉ − 1 windows)`,
+        },
+        {
+          metric: 'sync time (sync_runs) ÷ minimum',
+          value: `${secs(syncMs)} → ×${fmt(ratio, 3)}`,
+          target: `≤ ×${TARGET_OVERHEAD}`,
+          met: ratio <= TARGET_OVERHEAD,
+        },
         { metric: '429s received per bucket', value: buckets.map((b) => `${b.bucket} ${b.limited}`).join(', '), target: '≤ 1 each', met: worst429 <= 1 },
         { metric: 'requests sent before a Retry-After passed', value: String(early), target: '0', met: early === 0 },
       ],

@@ -119,16 +119,28 @@ export const throughput: Scenario = {
         workerMemorySeries: { columns: ['s', 'rssMb', 'heapTotalMb', 'heapUsedMb'], samples: worker.series() },
       },
       rows: [
-        { metric: 'workspace', value: `${fmt(users)} users, ${fmt(events)} ticket events (${best.usersPages} + ${best.eventsPages} pages), rate limits off; best of ${repeats} alternating rounds` },
-        { metric: 'product: sync time (sync_runs)', value: `${secs(best.syncMs)} (users stream ${secs(best.usersStreamMs)}, events stream ${secs(best.eventsStreamMs)}); all rounds ${products.map((p) => secs(p.syncMs)).join(', ')}` },
+        {
+          metric: 'workspace',
+          value: `${fmt(users)} users, ${fmt(events)} ticket events (${best.usersPages} + ${best.eventsPages} pages), rate limits off; best of ${repeats} alternating rounds`,
+        },
+        {
+          metric: 'product: sync time (sync_runs)',
+          value: `${secs(best.syncMs)} (users stream ${secs(best.usersStreamMs)}, events stream ${secs(best.eventsStreamMs)}); all rounds ${products.map((p) => secs(p.syncMs)).join(', ')}`,
+        },
         { metric: 'product: users/s, events/s', value: `${fmt(rate(users, best.syncMs))} users/s, ${fmt(rate(events, best.syncMs))} events/s` },
         { metric: 'product: data exact', value: exact ? 'yes' : `no (${products.map((p) => p.exact).join(', ')})`, target: 'yes', met: exact },
-        { metric: 'raw floor: time', value: `${secs(bestFloor.ms)} (users ${secs(bestFloor.usersMs)}, events ${secs(bestFloor.eventsMs)}); all rounds ${floors.map((f) => secs(f.ms)).join(', ')}` },
+        {
+          metric: 'raw floor: time',
+          value: `${secs(bestFloor.ms)} (users ${secs(bestFloor.usersMs)}, events ${secs(bestFloor.eventsMs)}); all rounds ${floors.map((f) => secs(f.ms)).join(', ')}`,
+        },
         { metric: 'raw floor: users/s, events/s', value: `${fmt(rate(users, bestFloor.ms))} users/s, ${fmt(rate(events, bestFloor.ms))} events/s` },
         { metric: 'CPU time (ms), product (best round)', value: cpuLine(best.cpuMs) },
         { metric: 'CPU time (ms), raw floor (best round)', value: cpuLine(bestFloor.cpu) },
         { metric: 'product throughput ÷ raw floor', value: fmt(ratio, 2), target: `≥ ${TARGET_RATIO}`, met: ratio >= TARGET_RATIO },
-        { metric: 'worker', value: `as started by npm run start:worker (${worker.nodeFlags.join(' ') || 'no Node flags'}); peak RSS ${mb(Math.max(memory.rss, memory.hwm))} MB (scenario 5)` },
+        {
+          metric: 'worker',
+          value: `as started by npm run start:worker (${worker.nodeFlags.join(' ') || 'no Node flags'}); peak RSS ${mb(Math.max(memory.rss, memory.hwm))} MB (scenario 5)`,
+        },
       ],
     };
   },

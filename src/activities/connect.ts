@@ -39,7 +39,14 @@ export function createConnectActivities(deps: ActivityDeps) {
     async verifyAdmin(input: { integrationId: string }): Promise<{ isAdmin: boolean; userId: number | null; role: string | null }> {
       const integration = await integrationOrFail(input.integrationId);
       return withZendeskFailures(async () => {
-        const client = new ZendeskClient({ db, box, config, integrationId: input.integrationId, subdomain: integration.workspace, observer: zendeskObserver(deps.metrics) });
+        const client = new ZendeskClient({
+          db,
+          box,
+          config,
+          integrationId: input.integrationId,
+          subdomain: integration.workspace,
+          observer: zendeskObserver(deps.metrics),
+        });
         const me = await client.getMe();
         const role = me.role ?? null;
         return { isAdmin: role === 'admin', userId: me.id, role };

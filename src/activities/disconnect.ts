@@ -109,7 +109,10 @@ export function createDisconnectActivities(deps: ActivityDeps) {
       let stopped = 0;
       const query = `IntegrationId = "${input.integrationId}" AND ExecutionStatus = "Running" AND WorkflowType = "zendeskSync"`;
       for await (const execution of temporal.workflow.list({ query })) {
-        await temporal.workflow.getHandle(execution.workflowId, execution.runId).terminate('Integration deleted').catch(() => undefined);
+        await temporal.workflow
+          .getHandle(execution.workflowId, execution.runId)
+          .terminate('Integration deleted')
+          .catch(() => undefined);
         stopped++;
       }
       return stopped;

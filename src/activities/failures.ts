@@ -11,7 +11,6 @@ import {
   ZendeskTransientError,
 } from '../zendesk/errors';
 
-
 /**
  * Turns a Zendesk error into the Temporal failure that makes the retry do the right thing: wait exactly
  * Retry-After, back off, or stop at once. Messages are ours, never Zendesk bodies, so no secret leaks.

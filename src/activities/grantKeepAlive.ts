@@ -32,7 +32,14 @@ export interface KeepAliveResult {
 export async function keepGrantAlive(deps: ActivityDeps, integrationId: string, workspace: string): Promise<KeepAliveResult | undefined> {
   const log = deps.logger;
   const work = (async () => {
-    const client = new ZendeskClient({ db: deps.db, box: deps.box, config: deps.config, integrationId, subdomain: workspace, observer: zendeskObserver(deps.metrics) });
+    const client = new ZendeskClient({
+      db: deps.db,
+      box: deps.box,
+      config: deps.config,
+      integrationId,
+      subdomain: workspace,
+      observer: zendeskObserver(deps.metrics),
+    });
     let refreshed = false;
     let refreshExpiresAt: Date | null;
     try {
@@ -47,7 +54,7 @@ export async function keepGrantAlive(deps: ActivityDeps, integrationId: string, 
   })();
   const timeout = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), KEEP_ALIVE_BUDGET_MS).unref());
   const failed = work.catch((err) => {
-    log.warn({ integrationId, error: describe(err) }, 'could not check the Zendesk grant\'s expiry; the sync carries on');
+    log.warn({ integrationId, error: describe(err) }, "could not check the Zendesk grant's expiry; the sync carries on");
     return null;
   });
   const result = await Promise.race([failed, timeout]);

@@ -37,22 +37,35 @@ export function createHousekeepingActivities(deps: ActivityDeps) {
   }
 
   /** Deletes (or updates) `batch` rows at a time until a batch comes back short. */
-  const untilShort = (fn: () => Promise<number>): BatchStep<null> => async () => {
-    const changed = await fn();
-    return { changed, next: changed >= batch ? null : undefined };
-  };
+  const untilShort =
+    (fn: () => Promise<number>): BatchStep<null> =>
+    async () => {
+      const changed = await fn();
+      return { changed, next: changed >= batch ? null : undefined };
+    };
 
   return {
     /** Used and expired consent attempts (each integration's newest kept, its secrets scrubbed). */
     async pruneOAuthFlows(): Promise<number> {
-      const deleted = await rule('oauth_flows', null, untilShort(() => deleteEndedOAuthFlows(db, settings.oauthFlowRetentionMs, batch)));
-      const scrubbed = await rule('oauth_flow_secrets', null, untilShort(() => scrubEndedFlowSecrets(db, settings.oauthFlowRetentionMs, batch)));
+      const deleted = await rule(
+        'oauth_flows',
+        null,
+        untilShort(() => deleteEndedOAuthFlows(db, settings.oauthFlowRetentionMs, batch)),
+      );
+      const scrubbed = await rule(
+        'oauth_flow_secrets',
+        null,
+        untilShort(() => scrubEndedFlowSecrets(db, settings.oauthFlowRetentionMs, batch)),
+      );
       return deleted + scrubbed;
     },
 
     /** Zendesk rate-limit blocks that ended (one row per workspace and bucket: a single statement). */
     async pruneRateLimitBlocks(): Promise<number> {
-      return rule('zendesk_rate_limits', null, async () => ({ changed: await deleteExpiredRateLimitBlocks(db, settings.rateLimitBlockRetentionMs), next: undefined }));
+      return rule('zendesk_rate_limits', null, async () => ({
+        changed: await deleteExpiredRateLimitBlocks(db, settings.rateLimitBlockRetentionMs),
+        next: undefined,
+      }));
     },
 
     /** Sync runs beyond the retention (per integration: the newest SYNC_RUN_RETENTION_RUNS, or SYNC_RUN_RETENTION_DAYS, whichever keeps more). */
@@ -80,7 +93,11 @@ export function createHousekeepingActivities(deps: ActivityDeps) {
 
     /** Names and emails of users deleted in Zendesk, once the retention has passed since the worker saw them deleted. */
     async scrubDeletedUsers(): Promise<number> {
-      return rule('deleted_users', null, untilShort(() => scrubDeletedUsers(db, settings.disconnectedDataRetentionMs, batch)));
+      return rule(
+        'deleted_users',
+        null,
+        untilShort(() => scrubDeletedUsers(db, settings.disconnectedDataRetentionMs, batch)),
+      );
     },
 
     /** Ticket events older than ACTIVITY_RETENTION_DAYS. */

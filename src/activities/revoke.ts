@@ -36,7 +36,7 @@ export interface RevocationResult {
  * approving user's profile > Security Settings > Devices & Apps > Third-party Applications > Revoke).
  */
 export const MANUAL_REMOVAL =
-  'To remove it, a Zendesk admin opens Admin Center > Apps and integrations > APIs > External OAuth clients, selects this app\'s client and deletes its tokens ' +
+  "To remove it, a Zendesk admin opens Admin Center > Apps and integrations > APIs > External OAuth clients, selects this app's client and deletes its tokens " +
   '(support.zendesk.com/hc/en-us/articles/9447118302362), or the user who approved access opens their Zendesk profile > Security Settings > Devices & Apps and clicks Revoke next to the app.';
 
 const STILL_LIVE = 'The worker deleted its copy of the tokens and will not use the grant again, but the grant itself may still be active in Zendesk.';
@@ -64,7 +64,15 @@ export async function revokeAndForget(deps: ActivityDeps, integrationId: string)
   let revocation = revocationResult('no_tokens');
   if (integration) {
     try {
-      const client = new ZendeskClient({ db: deps.db, box: deps.box, config: deps.config, integrationId, subdomain: integration.workspace, maxAttempts: 2, observer: zendeskObserver(deps.metrics) });
+      const client = new ZendeskClient({
+        db: deps.db,
+        box: deps.box,
+        config: deps.config,
+        integrationId,
+        subdomain: integration.workspace,
+        maxAttempts: 2,
+        observer: zendeskObserver(deps.metrics),
+      });
       const revoked = await client.revokeAccess();
       if (revoked) revocation = revocationResult(revoked.outcome);
     } catch (err) {

@@ -53,7 +53,12 @@ export function createSyncActivities(deps: ActivityDeps) {
    */
   const seatSnapshot = async (input: ChunkInput) => {
     try {
-      await takeUtilizationSnapshot(db, { integrationId: input.integrationId, syncRunId: input.syncRunId, kind: 'seats', inactiveDays: deps.config.inactiveAfterDays });
+      await takeUtilizationSnapshot(db, {
+        integrationId: input.integrationId,
+        syncRunId: input.syncRunId,
+        kind: 'seats',
+        inactiveDays: deps.config.inactiveAfterDays,
+      });
     } catch (err) {
       logger.warn({ syncRunId: input.syncRunId, err }, 'could not store the utilization snapshot; the API computes the report instead');
     }
@@ -68,7 +73,11 @@ export function createSyncActivities(deps: ActivityDeps) {
      * alive. Temporal is asked before any row is locked; the transaction then re-checks that nothing
      * changed meanwhile.
      */
-    async beginSync(input: { integrationId: string; workflowId: string; runId: string }): Promise<{ syncRunId: string; syncEndUsers?: boolean } | { skipped: string }> {
+    async beginSync(input: {
+      integrationId: string;
+      workflowId: string;
+      runId: string;
+    }): Promise<{ syncRunId: string; syncEndUsers?: boolean } | { skipped: string }> {
       const integration = await findIntegration(db, input.integrationId);
       if (!integration || integration.status !== 'connected') return { skipped: `the integration is ${integration?.status ?? 'gone'}` };
       const seen = await runningSyncRuns(db, input.integrationId, { lock: false });
@@ -131,7 +140,8 @@ export function createSyncActivities(deps: ActivityDeps) {
      * (PostgreSQL, decryption, a bug) is logged here with a reference, and the run gets a sentence with it.
      */
     async finishSync(input: { syncRunId: string; status: 'succeeded' | 'failed'; error: string | null; failureType?: string | null }): Promise<void> {
-      const error = input.error === null ? null : tenantSyncError({ error: input.error, failureType: input.failureType }, logger, { syncRunId: input.syncRunId });
+      const error =
+        input.error === null ? null : tenantSyncError({ error: input.error, failureType: input.failureType }, logger, { syncRunId: input.syncRunId });
       const run = input.status === 'succeeded' ? await closeWithSnapshot(input.syncRunId) : await finishSyncRun(db, input.syncRunId, input.status, error);
       if (run) {
         recordSyncFinished(metrics, {

@@ -31,6 +31,9 @@ export function internalSyncErrorText(reference: string): string {
 export function tenantSyncError(input: { error: string; failureType?: string | null }, logger: Logger, context: Record<string, unknown>): string {
   if (input.failureType && TENANT_SAFE.has(input.failureType)) return input.error;
   const reference = newErrorReference();
-  logger.error({ ...context, reference, failureType: input.failureType ?? null, error: input.error }, `sync failed with an internal error (${reference}); the tenant is shown the reference only`);
+  logger.error(
+    { ...context, reference, failureType: input.failureType ?? null, error: input.error },
+    `sync failed with an internal error (${reference}); the tenant is shown the reference only`,
+  );
   return internalSyncErrorText(reference);
 }

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 
 /** The small HTML page the admin's browser lands on after Zendesk's consent screen. */
-const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /**
  * The page's one stylesheet, the same bytes on every page (the variant is a class), so the Content-Security-

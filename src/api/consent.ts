@@ -23,7 +23,13 @@ export async function beginConsent(deps: ApiDeps, integration: Integration, opti
   const expiresAt = new Date(Date.now() + config.consentTimeoutMs);
   await db.transaction().execute(async (trx) => {
     await expireOpenFlows(trx, integration.id);
-    await insertOAuthFlow(trx, { id: flowId, integrationId: integration.id, pkceVerifierEnc: sealVerifier(box, flowId, pkce.verifier), expiresAt, purpose: options.purpose });
+    await insertOAuthFlow(trx, {
+      id: flowId,
+      integrationId: integration.id,
+      pkceVerifierEnc: sealVerifier(box, flowId, pkce.verifier),
+      expiresAt,
+      purpose: options.purpose,
+    });
   });
   await startConnectWorkflow(deps, integration, flowId).catch(async (err) => {
     // No workflow waits for this attempt: say so on it (a reconnect shows it) rather than leave it "pending".
@@ -44,7 +50,9 @@ async function startConnectWorkflow(deps: ApiDeps, integration: Integration, flo
   await temporal.workflow.start(zendeskConnect, {
     taskQueue: config.temporal.taskQueue,
     workflowId: connectWorkflowId(integration.id),
-    args: [{ integrationId: integration.id, tenantId: integration.tenant_id, workspace: integration.workspace, flowId, consentTimeoutMs: config.consentTimeoutMs }],
+    args: [
+      { integrationId: integration.id, tenantId: integration.tenant_id, workspace: integration.workspace, flowId, consentTimeoutMs: config.consentTimeoutMs },
+    ],
     // A reconnect replaces an attempt still waiting for consent.
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.TERMINATE_EXISTING,
     typedSearchAttributes: searchAttributesFor({ tenantId: integration.tenant_id, integrationId: integration.id, workspace: integration.workspace }),

@@ -50,7 +50,7 @@ export function decodeListCursor(token: string, statuses: readonly string[] | un
     return { ok: false, reason: MALFORMED };
   }
   if (s !== statusFingerprint(statuses)) {
-    return { ok: false, reason: 'was issued for another status filter: repeat the listing\'s status or start again without a cursor' };
+    return { ok: false, reason: "was issued for another status filter: repeat the listing's status or start again without a cursor" };
   }
   return { ok: true, position: { createdAt: c, id: i } };
 }

@@ -83,7 +83,13 @@ export async function integrationView(deps: ApiDeps, row: IntegrationRow): Promi
         })
       : null,
   ]);
-  return view(row, { run: runs.get(row.id), next, refreshExpiresAt: refreshExpiresAt.get(row.id) ?? null, flow: flows.get(row.id), streams: streams.get(row.id) });
+  return view(row, {
+    run: runs.get(row.id),
+    next,
+    refreshExpiresAt: refreshExpiresAt.get(row.id) ?? null,
+    flow: flows.get(row.id),
+    streams: streams.get(row.id),
+  });
 }
 
 /**

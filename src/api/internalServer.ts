@@ -8,6 +8,11 @@ import { apiReadiness } from './readiness';
  * /readyz tells anyone who asks whether our database and Temporal are down. Publish this port to nothing but
  * the scraper and the orchestrator (docker-compose.yml: `expose` only).
  */
-export function startInternalServer(options: { deps: Pick<ApiDeps, 'db' | 'temporal'>; metrics: Metrics; port: number; host?: string }): Promise<MetricsServer> {
+export function startInternalServer(options: {
+  deps: Pick<ApiDeps, 'db' | 'temporal'>;
+  metrics: Metrics;
+  port: number;
+  host?: string;
+}): Promise<MetricsServer> {
   return startMetricsServer({ registry: options.metrics.registry, port: options.port, host: options.host, ready: () => apiReadiness(options.deps) });
 }

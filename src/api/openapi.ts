@@ -1,7 +1,17 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { DEFAULT_ACTIVITY_RETENTION_DAYS } from '../config';
-import { ReclaimableList, ReclaimableQuery, reportQuerySchemas, User, UserList, UsersCsvQuery, UsersQuery, Utilization, UtilizationQuery } from './reportSchemas';
+import {
+  ReclaimableList,
+  ReclaimableQuery,
+  reportQuerySchemas,
+  User,
+  UserList,
+  UsersCsvQuery,
+  UsersQuery,
+  Utilization,
+  UtilizationQuery,
+} from './reportSchemas';
 import { RATE_LIMIT_HEADERS, RateLimitedProblem } from './limits/schemas';
 import {
   ConflictProblem,
@@ -141,16 +151,19 @@ const PAGE_HEADERS = {
 
 /** How a cached report behaves, for the descriptions of /users and /utilization. */
 const CACHING =
-  'Answers are cached by the API until a sync (or any other change) writes this integration\'s data — the cache is invalidated by ' +
+  "Answers are cached by the API until a sync (or any other change) writes this integration's data — the cache is invalidated by " +
   'PostgreSQL notifications, so a finished sync shows in the next request — and for at most REPORT_CACHE_TTL_SECONDS (60 s by ' +
   'default): a cached answer is the report as of its `Report-As-Of` instant, which is never older than that. Repeating a request ' +
   'within that time may therefore return the same `asOf`. Parameter order and the order of list values do not matter. ' +
-  'A report the cache cannot answer spends the tenant\'s `reports` budget: one unit, plus one per further 100 ms it took (a cached answer spends none).';
+  "A report the cache cannot answer spends the tenant's `reports` budget: one unit, plus one per further 100 ms it took (a cached answer spends none).";
 
 const problem = (description: string, body: z.ZodType = Problem): ResponseSpec => ({ description, body, problem: true });
 /** Every tenant route: the tenant's budgets (src/api/limits) and a database too busy to answer in time. */
 const TOO_MANY_REQUESTS: ResponseSpec = {
-  ...problem('A budget of the tenant is spent (README, "Fair sharing between tenants"): `budget` says which; retry after `Retry-After` seconds', RateLimitedProblem),
+  ...problem(
+    'A budget of the tenant is spent (README, "Fair sharing between tenants"): `budget` says which; retry after `Retry-After` seconds',
+    RateLimitedProblem,
+  ),
   headers: RATE_LIMIT_HEADERS,
 };
 const UNAVAILABLE: ResponseSpec = {
@@ -159,15 +172,17 @@ const UNAVAILABLE: ResponseSpec = {
 };
 const BAD_REQUEST = problem('Invalid parameters or body: `errors` names each one with its reason');
 const UNAUTHORIZED = problem('Missing or invalid API key');
-const NOT_FOUND = problem('No such integration for this tenant (another tenant\'s id answers the same)');
+const NOT_FOUND = problem("No such integration for this tenant (another tenant's id answers the same)");
 const NO_TENANT = problem('No such tenant');
-const LAST_KEY = problem('The key is the tenant\'s last usable one: revoking it would lock the tenant out (rotate instead; `graceSeconds: 0` replaces it at once)');
+const LAST_KEY = problem(
+  "The key is the tenant's last usable one: revoking it would lock the tenant out (rotate instead; `graceSeconds: 0` replaces it at once)",
+);
 
 /** What a rotation does, for both rotate routes. */
 const ROTATION =
   'Issues a new key (shown once, stored hashed) and gives every other usable key of the tenant a grace period (`graceSeconds`, a day by default) ' +
   'after which it is refused; `graceSeconds: 0` revokes them at once (a leaked key). Rotations of one tenant queue. Keys are refused on every API ' +
-  'process the moment they are revoked (the API\'s key cache is invalidated through PostgreSQL notifications), and the moment their grace period ends.';
+  "process the moment they are revoked (the API's key cache is invalidated through PostgreSQL notifications), and the moment their grace period ends.";
 
 const ROUTES: RouteSpec[] = [
   {
@@ -175,7 +190,8 @@ const ROUTES: RouteSpec[] = [
     path: '/healthz',
     operationId: 'health',
     summary: 'Liveness',
-    description: 'The process answers HTTP; nothing more. Readiness (`/readyz`) and metrics (`/metrics`) are served on the internal port (INTERNAL_PORT), not here.',
+    description:
+      'The process answers HTTP; nothing more. Readiness (`/readyz`) and metrics (`/metrics`) are served on the internal port (INTERNAL_PORT), not here.',
     tag: 'operations',
     security: 'none',
     responses: { 200: { description: 'The process is up', body: Health } },
@@ -194,7 +210,8 @@ const ROUTES: RouteSpec[] = [
     path: '/v1/tenants',
     operationId: 'createTenant',
     summary: 'Create a tenant and its API key (admin key)',
-    description: 'The API key is shown once and stored hashed. Rotate or revoke it with `/v1/tenants/{id}/keys…` (or the tenant itself with `/v1/tenant/keys…`).',
+    description:
+      'The API key is shown once and stored hashed. Rotate or revoke it with `/v1/tenants/{id}/keys…` (or the tenant itself with `/v1/tenant/keys…`).',
     tag: 'tenants',
     security: 'admin',
     body: CreateTenantBody,
@@ -205,7 +222,8 @@ const ROUTES: RouteSpec[] = [
     path: '/v1/tenants',
     operationId: 'listTenants',
     summary: 'Every tenant, a page at a time (admin key)',
-    description: 'Newest first. Keyset pagination: pass `nextCursor` back as `cursor` with the same `status`. Offboarded tenants are listed (with `offboardedAt`) unless filtered out.',
+    description:
+      'Newest first. Keyset pagination: pass `nextCursor` back as `cursor` with the same `status`. Offboarded tenants are listed (with `offboardedAt`) unless filtered out.',
     tag: 'tenants',
     security: 'admin',
     query: TenantListQuery,
@@ -258,7 +276,13 @@ const ROUTES: RouteSpec[] = [
     tag: 'tenants',
     security: 'admin',
     params: TenantKeyParams,
-    responses: { 200: { description: 'The key, revoked (revoking a revoked key changes nothing)', body: ApiKey }, 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: problem('No such tenant, or no such key of the tenant'), 409: LAST_KEY },
+    responses: {
+      200: { description: 'The key, revoked (revoking a revoked key changes nothing)', body: ApiKey },
+      400: BAD_REQUEST,
+      401: UNAUTHORIZED,
+      404: problem('No such tenant, or no such key of the tenant'),
+      409: LAST_KEY,
+    },
   },
   {
     method: 'post',
@@ -269,13 +293,16 @@ const ROUTES: RouteSpec[] = [
       'A durable operation, the workflow `zendesk-offboard-<tenant id>` (a repeated request joins it): the tenant turns `offboarding` at once (its keys are ' +
       'refused from then on), each integration — whatever its state — is disconnected and purged by its own disconnect workflow (sync schedule deleted, ' +
       'syncs stopped, consent links ended, the grant revoked at Zendesk when Zendesk allows it, stored tokens and synced users, ticket events and checkpoints ' +
-      'deleted), then every key is revoked and the tenant is `offboarded`. The tenant row and its integrations\' rows (disconnected, with their sync runs: counts, no personal data) stay as history.',
+      "deleted), then every key is revoked and the tenant is `offboarded`. The tenant row and its integrations' rows (disconnected, with their sync runs: counts, no personal data) stay as history.",
     tag: 'tenants',
     security: 'admin',
     params: TenantIdParams,
     responses: {
       200: { description: 'Offboarded (it finished within a few seconds)', body: OffboardResult },
-      202: { description: 'Accepted: the offboarding goes on in workflow `workflowId`; `GET /v1/tenants/{id}` shows `offboarded` once done', body: OffboardResult },
+      202: {
+        description: 'Accepted: the offboarding goes on in workflow `workflowId`; `GET /v1/tenants/{id}` shows `offboarded` once done',
+        body: OffboardResult,
+      },
       400: BAD_REQUEST,
       401: UNAUTHORIZED,
       404: NO_TENANT,
@@ -310,7 +337,12 @@ const ROUTES: RouteSpec[] = [
     tag: 'tenant',
     security: 'tenant',
     body: RotateKeysBody,
-    responses: { 201: { description: 'The new key, and the keys it replaces', body: RotatedKey }, 400: BAD_REQUEST, 401: UNAUTHORIZED, 409: problem('The tenant is being offboarded') },
+    responses: {
+      201: { description: 'The new key, and the keys it replaces', body: RotatedKey },
+      400: BAD_REQUEST,
+      401: UNAUTHORIZED,
+      409: problem('The tenant is being offboarded'),
+    },
   },
   {
     method: 'delete',
@@ -321,7 +353,13 @@ const ROUTES: RouteSpec[] = [
     tag: 'tenant',
     security: 'tenant',
     params: OwnKeyParams,
-    responses: { 200: { description: 'The key, revoked', body: ApiKey }, 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: problem("No such key of the tenant (another tenant's key id answers the same)"), 409: LAST_KEY },
+    responses: {
+      200: { description: 'The key, revoked', body: ApiKey },
+      400: BAD_REQUEST,
+      401: UNAUTHORIZED,
+      404: problem("No such key of the tenant (another tenant's key id answers the same)"),
+      409: LAST_KEY,
+    },
   },
   {
     method: 'post',
@@ -349,7 +387,7 @@ const ROUTES: RouteSpec[] = [
       'Completes consent and answers with a small HTML page saying connected or why not. A forged or expired `state` is 400 and changes nothing. ' +
       'The consent is handed to the connect workflow as an update whose id is the consent attempt, and the page waits at most OAUTH_CALLBACK_WAIT (90 s) ' +
       'for its outcome; past that (a slow code exchange, Temporal down) it answers 202 or 503 with a page that says the connection is still being completed ' +
-      'and reloads itself. A reload of the same URL (its state is spent) never starts anything new: it shows the attempt\'s recorded outcome, or re-attaches ' +
+      "and reloads itself. A reload of the same URL (its state is spent) never starts anything new: it shows the attempt's recorded outcome, or re-attaches " +
       'to the same update (after a Temporal outage, delivers it), and so shows the real result.',
     tag: 'integrations',
     security: 'none',
@@ -361,7 +399,11 @@ const ROUTES: RouteSpec[] = [
         body: { mediaType: 'text/html', description: 'A page saying the connection is still being completed; it reloads itself (meta refresh)' },
         headers: PAGE_HEADERS,
       },
-      400: { description: 'Not connected (invalid link, denied, not an admin, expired)', body: { mediaType: 'text/html', description: 'A page saying why' }, headers: PAGE_HEADERS },
+      400: {
+        description: 'Not connected (invalid link, denied, not an admin, expired)',
+        body: { mediaType: 'text/html', description: 'A page saying why' },
+        headers: PAGE_HEADERS,
+      },
       503: {
         description: 'Temporal could not be reached; the consent is kept and a reload delivers it',
         body: { mediaType: 'text/html', description: 'A page saying the connection is still being completed; it reloads itself (meta refresh)' },
@@ -395,7 +437,7 @@ const ROUTES: RouteSpec[] = [
     method: 'patch',
     path: '/v1/integrations/{id}/settings',
     operationId: 'updateIntegrationSettings',
-    summary: 'Change the integration\'s settings (from its next sync on)',
+    summary: "Change the integration's settings (from its next sync on)",
     tag: 'integrations',
     security: 'tenant',
     params: IntegrationIdParams,
@@ -416,7 +458,7 @@ const ROUTES: RouteSpec[] = [
         description:
           'Disconnected (`purge=true`: synced data deleted too). The disconnect is one durable workflow (status, schedule, connect flow, syncs, revocation, purge in batches): a failure halfway only delays it. `revocation` says whether Zendesk really revoked the grant: revoking needs the ' +
           '`write` scope and the worker holds `read`, so Zendesk may refuse (403); the disconnect completes anyway, and `revocation.message` ' +
-          '(also the integration\'s `error`) says how a Zendesk admin removes the grant.',
+          "(also the integration's `error`) says how a Zendesk admin removes the grant.",
         body: DisconnectedIntegration,
       },
       202: {
@@ -455,7 +497,7 @@ const ROUTES: RouteSpec[] = [
     summary: 'Ask for consent again',
     description:
       'A connected integration stays `connected` and keeps syncing with its current grant while the new consent is pending (shown as `reconnect` on the integration); ' +
-      'only an admin\'s approval replaces the grant (in one transaction, after which the old grant is revoked at Zendesk). A denied, non-admin or unanswered ' +
+      "only an admin's approval replaces the grant (in one transaction, after which the old grant is revoked at Zendesk). A denied, non-admin or unanswered " +
       'reconnect leaves the grant and the schedule as they were. Any other integration (`needs_reauth`, `consent_denied`, `expired`, `failed`, `awaiting_consent`) ' +
       'moves to `awaiting_consent`, as on its first connect. A newer reconnect replaces a pending one.',
     tag: 'integrations',
@@ -500,7 +542,7 @@ const ROUTES: RouteSpec[] = [
       'download is either complete or visibly truncated. Never cached: every export reads the database, as one consistent snapshot',
       '(one REPEATABLE READ transaction read through one server-side cursor), streamed as the client reads it.',
       'Spreadsheets: a text value that would be evaluated as a formula (it starts with `=`, `+`, `-`, `@`, tab or CR, or a full-width',
-      '`＝＋－＠`) is written with a leading `\'` unless `raw=true` (see `raw`). Each export spends one unit of the tenant\'s `csv`',
+      "`＝＋－＠`) is written with a leading `'` unless `raw=true` (see `raw`). Each export spends one unit of the tenant's `csv`",
       'budget, and at most API_CSV_CONCURRENCY (2 by default) run at once per tenant: more is 429.',
     ].join(' '),
     tag: 'reports',
@@ -519,8 +561,7 @@ const ROUTES: RouteSpec[] = [
     path: '/v1/integrations/{id}/utilization',
     operationId: 'getUtilization',
     summary: 'License utilization: paid and free seats, by role type, reclaimable seats',
-    description:
-      `Over agents and admins that are not deleted. A suspended agent still holds a paid seat until downgraded to end user: it is counted in \`paidSeats.suspended\` and listed as reclaimable with reason \`suspended\` (the seats: \`GET /v1/integrations/{id}/reclaimable\`). For the server's default \`inactiveDays\` this is the report the worker stored when the last sync's seat part was done or the sync succeeded (a utilization snapshot): \`asOf\` is when it was taken. Other \`inactiveDays\`, or before the first snapshot, are computed at the request. ${CACHING}`,
+    description: `Over agents and admins that are not deleted. A suspended agent still holds a paid seat until downgraded to end user: it is counted in \`paidSeats.suspended\` and listed as reclaimable with reason \`suspended\` (the seats: \`GET /v1/integrations/{id}/reclaimable\`). For the server's default \`inactiveDays\` this is the report the worker stored when the last sync's seat part was done or the sync succeeded (a utilization snapshot): \`asOf\` is when it was taken. Other \`inactiveDays\`, or before the first snapshot, are computed at the request. ${CACHING}`,
     tag: 'reports',
     security: 'tenant',
     params: IntegrationIdParams,
@@ -537,7 +578,12 @@ const ROUTES: RouteSpec[] = [
     security: 'tenant',
     params: IntegrationIdParams,
     query: ReclaimableQuery,
-    responses: { 200: { description: 'A page of reclaimable seats', body: ReclaimableList, headers: CACHED_REPORT }, 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_FOUND },
+    responses: {
+      200: { description: 'A page of reclaimable seats', body: ReclaimableList, headers: CACHED_REPORT },
+      400: BAD_REQUEST,
+      401: UNAUTHORIZED,
+      404: NOT_FOUND,
+    },
   },
 ];
 
@@ -602,14 +648,20 @@ function operation(route: RouteSpec): JsonSchema {
     tags: [route.tag],
     security: route.security === 'none' ? [] : [{ [route.security === 'admin' ? 'adminKey' : 'tenantKey']: [] }],
     ...(params.length ? { parameters: params } : {}),
-    ...(route.body
-      ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(route.body, INPUT_COMPONENTS, 'input') } } } }
-      : {}),
+    ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(route.body, INPUT_COMPONENTS, 'input') } } } } : {}),
     responses: Object.fromEntries(
       Object.entries({ ...(route.security === 'tenant' ? { 429: TOO_MANY_REQUESTS, 503: UNAVAILABLE } : {}), ...route.responses })
         .map(([status, spec]) => [status, response(spec)] as const)
         .concat([
-          ['500', response(problem('Unexpected error: `detail` is a sentence without the error\'s text; `reference` identifies it in our logs (quote it to support)', InternalProblem))],
+          [
+            '500',
+            response(
+              problem(
+                "Unexpected error: `detail` is a sentence without the error's text; `reference` identifies it in our logs (quote it to support)",
+                InternalProblem,
+              ),
+            ),
+          ],
         ]),
     ),
   };

@@ -69,8 +69,10 @@ export function problemHandler(log: (err: unknown, reference: string) => void): 
     let problem: HttpProblem;
     if (err instanceof HttpProblem) problem = err;
     else if (err?.type === 'entity.too.large') problem = new HttpProblem(413, 'Payload too large', 'The request body is too large.');
-    else if (err?.type === 'entity.parse.failed') problem = badRequest('The request body is not valid JSON.', [{ name: '(body)', reason: 'is not valid JSON' }]);
-    else if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500) problem = new HttpProblem(err.status, 'Invalid request', 'The request could not be read.');
+    else if (err?.type === 'entity.parse.failed')
+      problem = badRequest('The request body is not valid JSON.', [{ name: '(body)', reason: 'is not valid JSON' }]);
+    else if (typeof err?.status === 'number' && err.status >= 400 && err.status < 500)
+      problem = new HttpProblem(err.status, 'Invalid request', 'The request could not be read.');
     else {
       const reference = newErrorReference();
       log(err, reference);
@@ -87,6 +89,9 @@ export function problemHandler(log: (err: unknown, reference: string) => void): 
       res.destroy();
       return;
     }
-    res.status(problem.status).type('application/problem+json').send(JSON.stringify(problemBody(problem)));
+    res
+      .status(problem.status)
+      .type('application/problem+json')
+      .send(JSON.stringify(problemBody(problem)));
   };
 }

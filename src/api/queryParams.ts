@@ -34,7 +34,9 @@ export function listParam<T extends string>(values: readonly T[], description: s
         const unknown = String(issue.input)
           .split(',')
           .filter((v) => !(values as readonly string[]).includes(v));
-        return unknown.length > 0 ? `has unknown value${unknown.length > 1 ? 's' : ''} ${unknown.map((v) => JSON.stringify(v)).join(', ')}: must be ${expected}` : `must be ${expected}`;
+        return unknown.length > 0
+          ? `has unknown value${unknown.length > 1 ? 's' : ''} ${unknown.map((v) => JSON.stringify(v)).join(', ')}: must be ${expected}`
+          : `must be ${expected}`;
       },
     })
     .transform((s) => [...new Set(s.split(','))] as T[])
@@ -52,7 +54,13 @@ export function wholeNumberParam(min: number, max: number, description: string, 
     .string({ error: onceOr(message) })
     .regex(/^\d{1,9}$/, message)
     .transform(Number)
-    .pipe(z.number().int().min(min, message).max(max, tooLarge ?? message))
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(min, message)
+        .max(max, tooLarge ?? message),
+    )
     .optional()
     .describe(description);
 }
@@ -65,4 +73,3 @@ export function instantParam(description: string) {
     .optional()
     .describe(description);
 }
-

@@ -83,7 +83,9 @@ export const userFilterParams = {
     .refine((q) => !q.includes('\u0000'), 'must not contain NUL characters')
     .optional()
     .describe('Case-insensitive substring of the name or the email (empty: no filter).'),
-  includeDeleted: booleanParam('Include deleted users (Zendesk `active: false`); default false. Users whose `active` Zendesk did not send are always listed (`deleted: null`).'),
+  includeDeleted: booleanParam(
+    'Include deleted users (Zendesk `active: false`); default false. Users whose `active` Zendesk did not send are always listed (`deleted: null`).',
+  ),
   sort: z
     .enum(SORTS as unknown as [SortParam, ...SortParam[]], { error: onceOr(`must be one of ${SORTS.join(', ')}`) })
     .optional()
@@ -145,12 +147,19 @@ export const User = z
     createdAt: timestamp.nullable().describe(`Zendesk \`created_at\`; ${unknownText}`),
     lastLoginAt: timestamp
       .nullable()
-      .describe('Zendesk `last_login_at`: the last sign-in to Zendesk Support **or the last request made with one of the user\'s API tokens** (Zendesk counts both), so a service account driven by an API token looks active. Null if never (or not sent)'),
-    role: z.enum([...ROLES, 'unknown']).nullable().describe(`Zendesk \`role\`; \`unknown\` for a value Zendesk does not document (see \`roleRaw\`); ${unknownText}`),
+      .describe(
+        "Zendesk `last_login_at`: the last sign-in to Zendesk Support **or the last request made with one of the user's API tokens** (Zendesk counts both), so a service account driven by an API token looks active. Null if never (or not sent)",
+      ),
+    role: z
+      .enum([...ROLES, 'unknown'])
+      .nullable()
+      .describe(`Zendesk \`role\`; \`unknown\` for a value Zendesk does not document (see \`roleRaw\`); ${unknownText}`),
     roleType: z
       .enum([...ROLE_TYPE_NAMES, 'unknown'])
       .nullable()
-      .describe('Zendesk `role_type` by name; `unknown` for a code Zendesk does not document (see `roleTypeRaw`); null when Zendesk has none or did not send it'),
+      .describe(
+        'Zendesk `role_type` by name; `unknown` for a code Zendesk does not document (see `roleTypeRaw`); null when Zendesk has none or did not send it',
+      ),
     canReportCsv: flag('Zendesk `report_csv`'),
     chatOnly: flag('Zendesk `chat_only` (live accounts of 2024–25 do not send it; not derived from the role type)'),
     moderator: flag('Zendesk `moderator`'),
@@ -170,27 +179,39 @@ export const User = z
       .number()
       .int()
       .min(0)
-      .describe('Ticket updates made by the user (ticket events with the user as updater, each counted once) in the last `inactiveDays` days, up to the listing\'s as-of instant'),
+      .describe(
+        "Ticket updates made by the user (ticket events with the user as updater, each counted once) in the last `inactiveDays` days, up to the listing's as-of instant",
+      ),
     lastTicketInteractionAt: timestamp
       .nullable()
       .describe('The newest ticket update by the user among all synced events (not limited to the window); null if none'),
     lastActivityAt: timestamp.nullable().describe('The later of lastLoginAt and lastTicketInteractionAt; null if both are null'),
     usage: z.enum(USAGES).describe('`active` when lastActivityAt is within `inactiveDays` days of the as-of instant, else `inactive`'),
-    seatReason: z.string().describe('Why the seat is what it is, in words: e.g. "admin", "suspended agent with a custom role", "light agent with a Chat agent role", "Zendesk did not send the role"'),
+    seatReason: z
+      .string()
+      .describe(
+        'Why the seat is what it is, in words: e.g. "admin", "suspended agent with a custom role", "light agent with a Chat agent role", "Zendesk did not send the role"',
+      ),
     roleRaw: z.string().nullable().describe('Zendesk `role` exactly as sent'),
     roleTypeRaw: z.number().int().nullable().describe('Zendesk `role_type` exactly as sent'),
     ticketRestrictionRaw: z.string().nullable().describe('Zendesk `ticket_restriction` exactly as sent'),
     usageBasis: z
       .string()
-      .describe('What `usage` rests on: the last sign-in, and the ticket activity as far as it is complete (fetched newest first: while the backfill runs, only its recent days), e.g. "last sign-in and ticket activity (complete for the last 30 days)"'),
+      .describe(
+        'What `usage` rests on: the last sign-in, and the ticket activity as far as it is complete (fetched newest first: while the backfill runs, only its recent days), e.g. "last sign-in and ticket activity (complete for the last 30 days)"',
+      ),
   })
-  .describe('A Zendesk user of the integration with its seat and activity. Only `id` is certain: Zendesk may leave any other field out, and the API then says null rather than guess.');
+  .describe(
+    'A Zendesk user of the integration with its seat and activity. Only `id` is certain: Zendesk may leave any other field out, and the API then says null rather than guess.',
+  );
 
 export const UserList = z.object({
   users: z.array(User),
   total: z.number().int().min(0).describe('Number of users matching the filters (all pages)'),
   nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page'),
-  completeness: SyncStreams.describe('How complete the listing\'s data is, stream by stream (the seat holders come first, end users and older ticket activity later)'),
+  completeness: SyncStreams.describe(
+    "How complete the listing's data is, stream by stream (the seat holders come first, end users and older ticket activity later)",
+  ),
 });
 
 const SeatSplit = z.object({
@@ -205,30 +226,40 @@ export const Utilization = z
     asOf: timestamp.describe('The instant activity is judged at'),
     inactiveDays: z.number().int().min(1),
     lastSyncedAt: timestamp.nullable().describe('End of the last successful sync; null if none yet'),
-    paidSeats: SeatSplit.describe('Paid seats (agents and admins other than light agents and contributors). A suspended agent still holds its paid seat until downgraded to end user.'),
+    paidSeats: SeatSplit.describe(
+      'Paid seats (agents and admins other than light agents and contributors). A suspended agent still holds its paid seat until downgraded to end user.',
+    ),
     freeSeats: z
       .object({ total: z.number().int().min(0), active: z.number().int().min(0), inactive: z.number().int().min(0) })
       .describe('Free seats (light agents, contributors), by activity; total = active + inactive'),
     byRoleType: z
       .object(Object.fromEntries(ROLE_TYPE_FILTERS.map((k) => [k, SeatSplit])) as Record<RoleTypeFilter, typeof SeatSplit>)
-      .describe('Agents and admins (not deleted) whose seat is known, by role type (`none`: no role type; `unknown`: an undocumented code whose seat is nonetheless known — always 0 today, as such users have an unknown seat), suspended ones counted as suspended only'),
+      .describe(
+        'Agents and admins (not deleted) whose seat is known, by role type (`none`: no role type; `unknown`: an undocumented code whose seat is nonetheless known — always 0 today, as such users have an unknown seat), suspended ones counted as suspended only',
+      ),
     unknownSeats: z
       .object({
         total: z.number().int().min(0),
         byReason: z.record(z.string(), z.number().int().min(0)).describe('How many, by `seatReason`'),
       })
-      .describe('Users not known to be end users or deleted whose seat cannot be told (`seat: unknown`): Zendesk left out the role, `active` or `suspended`, or sent values it does not document. Counted here only, in no other figure.'),
+      .describe(
+        'Users not known to be end users or deleted whose seat cannot be told (`seat: unknown`): Zendesk left out the role, `active` or `suspended`, or sent values it does not document. Counted here only, in no other figure.',
+      ),
     reclaimable: z
       .object({
         count: z.number().int().min(0).describe('paidSeats.suspended + paidSeats.inactive'),
         suspended: z.number().int().min(0),
         inactive: z.number().int().min(0),
       })
-      .describe('How many paid seats can be reclaimed. The seats themselves: `GET /v1/integrations/{id}/reclaimable` (paginated; before, they were listed here in full)'),
+      .describe(
+        'How many paid seats can be reclaimed. The seats themselves: `GET /v1/integrations/{id}/reclaimable` (paginated; before, they were listed here in full)',
+      ),
     usageBasis: z.string().describe('What active and inactive rest on (see `User.usageBasis`)'),
-    completeness: SyncStreams.describe('How complete the data behind these figures is, stream by stream: a final answer once `seatHolders` and `ticketEvents` are complete'),
+    completeness: SyncStreams.describe(
+      'How complete the data behind these figures is, stream by stream: a final answer once `seatHolders` and `ticketEvents` are complete',
+    ),
   })
-  .describe('License utilization of the integration\'s Zendesk (agents and admins that are not deleted)');
+  .describe("License utilization of the integration's Zendesk (agents and admins that are not deleted)");
 
 export const ReclaimableSeat = z.object({
   id: z.number().int(),

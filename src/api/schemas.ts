@@ -22,14 +22,24 @@ export const Tenant = z.object({
   id: z.uuid(),
   name: z.string(),
   apiKey: z.string().describe('Shown once; stored hashed'),
-  keyId: z.uuid().describe('The key\'s id, to revoke it or tell it apart in `/v1/tenants/{id}/keys`'),
+  keyId: z.uuid().describe("The key's id, to revoke it or tell it apart in `/v1/tenants/{id}/keys`"),
 });
 
 export const CreateIntegrationBody = z.strictObject({
   workspace: z.string().max(2048, 'must be at most 2048 characters').describe('`acme`, `acme.zendesk.com` or `https://acme.zendesk.com/...`'),
 });
 
-export const IntegrationStatus = z.enum(['awaiting_consent', 'connecting', 'connected', 'consent_denied', 'expired', 'needs_reauth', 'failed', 'disconnecting', 'disconnected']);
+export const IntegrationStatus = z.enum([
+  'awaiting_consent',
+  'connecting',
+  'connected',
+  'consent_denied',
+  'expired',
+  'needs_reauth',
+  'failed',
+  'disconnecting',
+  'disconnected',
+]);
 
 export const LastSync = z.object({
   status: z.enum(['running', 'succeeded', 'failed']),
@@ -42,8 +52,12 @@ export const LastSync = z.object({
   skippedRecords: z
     .number()
     .int()
-    .describe('Zendesk records this run could not use at all (not an object, no usable id, a ticket event without its ticket, time or updater) and skipped; the rest of their pages was kept. The worker logs each with its position and id'),
-  notes: z.array(z.string()).describe('What the run had to work around, one sentence each (e.g. a saved position Zendesk refused, so the stream started again)'),
+    .describe(
+      'Zendesk records this run could not use at all (not an object, no usable id, a ticket event without its ticket, time or updater) and skipped; the rest of their pages was kept. The worker logs each with its position and id',
+    ),
+  notes: z
+    .array(z.string())
+    .describe('What the run had to work around, one sentence each (e.g. a saved position Zendesk refused, so the stream started again)'),
   error: z.string().nullable(),
 });
 
@@ -73,11 +87,11 @@ export const ReconnectAttempt = z
     finishedAt: isoDateTime.nullable(),
     error: z.string().nullable().describe('Why the attempt did not replace the grant, a sentence a person can act on; null while pending and once completed'),
     revocation: Revocation.nullable().describe(
-      'What became of the grant the attempt let go: once `completed`, the replaced (old) grant; for `not_admin`, the non-admin\'s new grant. null when it let none go (pending, denied, expired)',
+      "What became of the grant the attempt let go: once `completed`, the replaced (old) grant; for `not_admin`, the non-admin's new grant. null when it let none go (pending, denied, expired)",
     ),
   })
   .describe(
-    'The newest reconnect of a connected integration. The integration stays `connected` and keeps syncing with its current grant while it is pending and whatever its outcome; only an admin\'s approval replaces the grant',
+    "The newest reconnect of a connected integration. The integration stays `connected` and keeps syncing with its current grant while it is pending and whatever its outcome; only an admin's approval replaces the grant",
   );
 
 /** Per-integration settings (PATCH /v1/integrations/{id}/settings). */
@@ -85,12 +99,16 @@ export const IntegrationSettings = z
   .object({
     syncEndUsers: z
       .boolean()
-      .describe('Also sync end users (the full users export, after the seat report). `false`: only agents and admins are synced, which is all the seat report needs'),
+      .describe(
+        'Also sync end users (the full users export, after the seat report). `false`: only agents and admins are synced, which is all the seat report needs',
+      ),
     maxBudgetShare: z
       .number()
       .gt(0)
       .max(1)
-      .describe('The share of the Zendesk account\'s API budget (per rate-limit window, every bucket) the worker may use; the rest stays free for the customer\'s other apps. Default 0.8'),
+      .describe(
+        "The share of the Zendesk account's API budget (per rate-limit window, every bucket) the worker may use; the rest stays free for the customer's other apps. Default 0.8",
+      ),
   })
   .describe('Settings of the integration');
 
@@ -112,9 +130,13 @@ const StreamState = z.object({
 export const SyncStreams = z
   .object({
     seatHolders: StreamState.describe('Agents and admins and their entitlements: the seat report is final once this is complete'),
-    endUsers: StreamState.extend({ enabled: z.boolean().describe('`syncEndUsers`') }).describe('Every user (the incremental users export), after the seat holders'),
+    endUsers: StreamState.extend({ enabled: z.boolean().describe('`syncEndUsers`') }).describe(
+      'Every user (the incremental users export), after the seat holders',
+    ),
     ticketEvents: StreamState.extend({
-      coveredSince: isoDateTime.nullable().describe('Ticket activity is stored without gaps from this instant to the last sync; null until the newest window is in'),
+      coveredSince: isoDateTime
+        .nullable()
+        .describe('Ticket activity is stored without gaps from this instant to the last sync; null until the newest window is in'),
       coveredDays: z.number().int().min(0).describe('Days of ticket activity complete up to now'),
     }).describe('Ticket activity, fetched newest first (7 days, 30 days, then the backfill)'),
   })
@@ -132,11 +154,13 @@ export const Integration = z.object({
   error: z.string().nullable().describe('A sentence a person can act on'),
   entitlements: z
     .enum(['unknown', 'available', 'forbidden'])
-    .describe('Whether the worker can read user entitlements (`GET /api/v2/users/{id}/entitlements/full`) to tell light agents and contributors who hold a paid seat through a Chat, Guide or Explore role: `available`; `forbidden` (Zendesk refused, e.g. an older plan: those users are counted as free seats, Zendesk\'s Support rule); `unknown` until a sync has tried'),
+    .describe(
+      "Whether the worker can read user entitlements (`GET /api/v2/users/{id}/entitlements/full`) to tell light agents and contributors who hold a paid seat through a Chat, Guide or Explore role: `available`; `forbidden` (Zendesk refused, e.g. an older plan: those users are counted as free seats, Zendesk's Support rule); `unknown` until a sync has tried",
+    ),
   refreshExpiresAt: isoDateTime
     .nullable()
     .describe(
-      'When Zendesk\'s grant lapses unless renewed: the refresh token\'s expiry (about 30 days after the last refresh; ' +
+      "When Zendesk's grant lapses unless renewed: the refresh token's expiry (about 30 days after the last refresh; " +
         'every sync renews it ahead of time, and the worker logs a warning when it is days away). null when Zendesk did not say, or no tokens are stored.',
     ),
   settings: IntegrationSettings,
@@ -147,7 +171,9 @@ export const Integration = z.object({
 });
 
 export const DisconnectedIntegration = Integration.extend({
-  revocation: Revocation.nullable().describe('null while the disconnect is still under way (202), and for a disconnect recorded before revocations were reported'),
+  revocation: Revocation.nullable().describe(
+    'null while the disconnect is still under way (202), and for a disconnect recorded before revocations were reported',
+  ),
   workflowId: z.string().describe('The disconnect workflow (`zendesk-disconnect-<id>`), to follow in the Temporal Web UI'),
 });
 
@@ -204,4 +230,3 @@ export const InternalProblem = Problem.extend({ reference: z.string().regex(/^re
 export const ConflictProblem = Problem.extend({ existingId: z.uuid().optional().describe('The integration that already exists') });
 
 export const Health = z.object({ status: z.literal('ok') });
-

@@ -11,7 +11,9 @@ const isoDateTime = z.iso.datetime().describe('ISO-8601 UTC timestamp');
 export const TENANT_STATUSES = ['active', 'offboarding', 'offboarded'] as const;
 export const TenantStatus = z
   .enum(TENANT_STATUSES)
-  .describe('`active`; `offboarding`: its offboard workflow is disconnecting and purging its integrations (its keys are refused already); `offboarded`: done, every key revoked');
+  .describe(
+    '`active`; `offboarding`: its offboard workflow is disconnecting and purging its integrations (its keys are refused already); `offboarded`: done, every key revoked',
+  );
 
 export const TenantSummary = z.object({
   id: z.uuid(),
@@ -43,11 +45,15 @@ export const OwnKeyParams = z.object({ keyId: z.uuid('must be a key id (a UUID)'
 
 export const ApiKey = z.object({
   id: z.uuid(),
-  hint: z.string().nullable().describe('The key\'s last 4 characters, to tell keys apart; null for a key made before keys could be rotated'),
+  hint: z.string().nullable().describe("The key's last 4 characters, to tell keys apart; null for a key made before keys could be rotated"),
   status: z
     .enum(['active', 'expiring', 'expired', 'revoked'])
     .describe('`active`: works, no end set; `expiring`: works until `expiresAt` (the grace period of a rotation); `expired`, `revoked`: refused'),
-  createdBy: z.enum(['admin', 'tenant', 'migration']).describe('Who made it: the admin (tenant creation, an admin rotation), the tenant (its own rotation), or `migration` (the key a tenant had before keys could be rotated)'),
+  createdBy: z
+    .enum(['admin', 'tenant', 'migration'])
+    .describe(
+      'Who made it: the admin (tenant creation, an admin rotation), the tenant (its own rotation), or `migration` (the key a tenant had before keys could be rotated)',
+    ),
   createdAt: isoDateTime,
   expiresAt: isoDateTime.nullable().describe('When it stops working (set by a rotation); null: no end'),
   revokedAt: isoDateTime.nullable(),
@@ -67,7 +73,9 @@ export const RotateKeysBody = z.strictObject({
     .min(0, `must be from 0 to ${MAX_GRACE_SECONDS}`)
     .max(MAX_GRACE_SECONDS, `must be from 0 to ${MAX_GRACE_SECONDS}`)
     .optional()
-    .describe(`How long the keys it replaces keep working, in seconds (default ${DEFAULT_GRACE_SECONDS}: a day; 0: revoked at once, e.g. after a leak; at most ${MAX_GRACE_SECONDS}). A key already due to expire sooner keeps its earlier end.`),
+    .describe(
+      `How long the keys it replaces keep working, in seconds (default ${DEFAULT_GRACE_SECONDS}: a day; 0: revoked at once, e.g. after a leak; at most ${MAX_GRACE_SECONDS}). A key already due to expire sooner keeps its earlier end.`,
+    ),
 });
 
 export const RotatedKey = z.object({

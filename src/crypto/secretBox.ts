@@ -105,11 +105,15 @@ export class SecretBox {
     if (parts[0] === 'v2' && parts.length === 5) {
       const key = this.ring.find((k) => k.id === parts[1]);
       if (!key) {
-        throw new SecretUnreadableError(`The stored ${where} was encrypted under key ${parts[1]}, which is not in ENCRYPTION_KEYS (keys: ${this.ring.map((k) => k.id).join(', ')})`, 'unknown_key');
+        throw new SecretUnreadableError(
+          `The stored ${where} was encrypted under key ${parts[1]}, which is not in ENCRYPTION_KEYS (keys: ${this.ring.map((k) => k.id).join(', ')})`,
+          'unknown_key',
+        );
       }
       const [, , iv, body, tag] = parts as [string, string, string, string, string];
       const opened = this.open(key, iv, body, tag, associatedData(binding));
-      if (opened === undefined) throw new SecretUnreadableError(`The stored ${where} does not authenticate: it was altered, or belongs to another row or field`, 'authentication');
+      if (opened === undefined)
+        throw new SecretUnreadableError(`The stored ${where} does not authenticate: it was altered, or belongs to another row or field`, 'authentication');
       return opened;
     }
     if (parts[0] === 'v1' && parts.length === 4) {

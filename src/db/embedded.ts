@@ -81,7 +81,7 @@ function batchAware(pglite: PGlite): PGlite {
   const lastMessageType = (bytes: Uint8Array): number | undefined => {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     let last: number | undefined;
-    for (let at = 0; at + 5 <= bytes.length; ) {
+    for (let at = 0; at + 5 <= bytes.length;) {
       const type = bytes[at]!;
       const length = view.getInt32(at + 1);
       if (type === 0 || length < 4) return undefined;

@@ -21,16 +21,25 @@ async function main(): Promise<number> {
   const box = new SecretBox(config.encryptionKeys!);
   const labels = new Map(box.keys.map((k) => [k.id, k.label]));
   const describe = (c: KeyCount) =>
-    c.format === 'v2' ? `key ${c.keyId} (${labels.get(c.keyId!) ?? 'NOT in ENCRYPTION_KEYS'})` : c.format === 'v1' ? 'first format (v1, no key id: rewritten by this command)' : 'unknown format';
+    c.format === 'v2'
+      ? `key ${c.keyId} (${labels.get(c.keyId!) ?? 'NOT in ENCRYPTION_KEYS'})`
+      : c.format === 'v1'
+        ? 'first format (v1, no key id: rewritten by this command)'
+        : 'unknown format';
   const db = createDb(config.databaseUrl!, 1);
   try {
     console.log(`Current key: ${box.currentKeyId} (${box.keys[0]?.label}); ring: ${box.keys.map((k) => `${k.label}=${k.id}`).join(', ')}`);
     if (!values.status) {
       const result = await rotateSecrets(db, box, {
         batchSize,
-        onBatch: (p) => p.rewritten + p.unreadable > 0 && console.log(`${p.table}: ${p.rewritten} values re-encrypted${p.unreadable ? `, ${p.unreadable} unreadable` : ''}`),
+        onBatch: (p) =>
+          p.rewritten + p.unreadable > 0 && console.log(`${p.table}: ${p.rewritten} values re-encrypted${p.unreadable ? `, ${p.unreadable} unreadable` : ''}`),
       });
-      console.log(`Re-encrypted: ${Object.entries(result.rewritten).map(([t, n]) => `${t} ${n}`).join(', ')}.`);
+      console.log(
+        `Re-encrypted: ${Object.entries(result.rewritten)
+          .map(([t, n]) => `${t} ${n}`)
+          .join(', ')}.`,
+      );
       for (const u of result.unreadable) console.log(`Unreadable (${u.reason}): ${u.table} row ${u.row}, field ${u.field}`);
     }
     const counts = await secretKeyCounts(db);

@@ -55,11 +55,20 @@ function stale(column: string, prefix: string): RawBuilder<boolean> {
 }
 
 function anyStale(table: SecretTable, prefix: string): RawBuilder<boolean> {
-  return sql<boolean>`(${sql.join(SECRET_COLUMNS[table].columns.map((c) => stale(c, prefix)), sql` OR `)})`;
+  return sql<boolean>`(${sql.join(
+    SECRET_COLUMNS[table].columns.map((c) => stale(c, prefix)),
+    sql` OR `,
+  )})`;
 }
 
 /** One pass over one table: every stale row, a batch per transaction. */
-async function rotateTable(db: Kysely<Database>, box: SecretBox, table: SecretTable, options: Required<Omit<RotationOptions, 'onBatch'>> & Pick<RotationOptions, 'onBatch'>, unreadable: UnreadableSecret[]): Promise<number> {
+async function rotateTable(
+  db: Kysely<Database>,
+  box: SecretBox,
+  table: SecretTable,
+  options: Required<Omit<RotationOptions, 'onBatch'>> & Pick<RotationOptions, 'onBatch'>,
+  unreadable: UnreadableSecret[],
+): Promise<number> {
   const { key, columns } = SECRET_COLUMNS[table];
   const prefix = box.currentPrefix;
   let after: string | undefined;
@@ -123,7 +132,12 @@ async function rotateTable(db: Kysely<Database>, box: SecretBox, table: SecretTa
 
 /** Re-encrypts every stored secret with the current key; see the module comment. */
 export async function rotateSecrets(db: Kysely<Database>, box: SecretBox, options: RotationOptions = {}): Promise<RotationResult> {
-  const settings = { batchSize: options.batchSize ?? 500, lockTimeoutMs: options.lockTimeoutMs ?? 60_000, maxPasses: options.maxPasses ?? 3, onBatch: options.onBatch };
+  const settings = {
+    batchSize: options.batchSize ?? 500,
+    lockTimeoutMs: options.lockTimeoutMs ?? 60_000,
+    maxPasses: options.maxPasses ?? 3,
+    onBatch: options.onBatch,
+  };
   const rewritten = Object.fromEntries(TABLES.map((t) => [t, 0])) as Record<SecretTable, number>;
   const unreadable: UnreadableSecret[] = [];
   // Another pass picks up what processes still on the previous key ring wrote during this one.

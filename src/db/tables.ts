@@ -164,7 +164,6 @@ export interface ZendeskUsersTable {
   seat_scan_run: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
-
 export interface TicketEventsTable {
   integration_id: string;
   event_id: number;

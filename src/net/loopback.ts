@@ -7,7 +7,10 @@ import net from 'node:net';
  */
 export function isLoopbackHost(hostname: string): boolean {
   // WHATWG URLs give IPv6 hosts in brackets and normalise IPv4 spellings (0x7f.1 → 127.0.0.1).
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase().replace(/\.$/, '');
+  const host = hostname
+    .replace(/^\[|\]$/g, '')
+    .toLowerCase()
+    .replace(/\.$/, '');
   if (host === 'localhost' || host.endsWith('.localhost')) return true;
   if (net.isIPv4(host)) return host.startsWith('127.');
   if (net.isIPv6(host)) return host === '::1';

@@ -148,7 +148,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     }),
     apiCacheEnabled: new Gauge({ name: 'api_cache_enabled', help: '1 while the API caches are enabled (change feed listening), else 0.', registers }),
     apiCacheEntries: new Gauge({ name: 'api_cache_entries', help: 'Entries held by each API cache.', labelNames: ['cache'] as const, registers }),
-    apiCacheBytes: new Gauge({ name: 'api_cache_bytes', help: 'Approximate bytes held by each API cache (cached response bodies).', labelNames: ['cache'] as const, registers }),
+    apiCacheBytes: new Gauge({
+      name: 'api_cache_bytes',
+      help: 'Approximate bytes held by each API cache (cached response bodies).',
+      labelNames: ['cache'] as const,
+      registers,
+    }),
     housekeepingRows: new Counter({
       name: 'zendesk_housekeeping_rows_total',
       help: 'Rows deleted or scrubbed by housekeeping, by rule.',

@@ -35,7 +35,10 @@ export function csvRow(values: ReadonlyArray<string | number | boolean | null | 
 export const CSV_HEADER = csvRow(USER_FIELDS);
 
 export function userCsvRow(user: UserView, opts: CsvOptions = {}): string {
-  return csvRow(USER_FIELDS.map((f) => user[f]), opts);
+  return csvRow(
+    USER_FIELDS.map((f) => user[f]),
+    opts,
+  );
 }
 
 /** Writes one chunk, waiting for the socket to drain; false when the client has gone away. */

@@ -106,7 +106,15 @@ export function decodeCursor(token: string, expected: { sort: Sort; fingerprint:
     return { ok: false, reason: MALFORMED };
   }
   const { v, s, k, i, t, f } = payload;
-  if (v !== 1 || typeof s !== 'string' || typeof f !== 'string' || typeof i !== 'number' || !Number.isSafeInteger(i) || typeof t !== 'number' || !Number.isFinite(t)) {
+  if (
+    v !== 1 ||
+    typeof s !== 'string' ||
+    typeof f !== 'string' ||
+    typeof i !== 'number' ||
+    !Number.isSafeInteger(i) ||
+    typeof t !== 'number' ||
+    !Number.isFinite(t)
+  ) {
     return { ok: false, reason: MALFORMED };
   }
   if (!/^-?(name|createdAt|lastLoginAt|lastActivityAt|ticketInteractions)$/.test(s)) return { ok: false, reason: MALFORMED };
@@ -120,7 +128,7 @@ export function decodeCursor(token: string, expected: { sort: Sort; fingerprint:
     return { ok: false, reason: `was issued for sort=${s}, not sort=${sortParam(expected.sort)}: repeat the listing's sort or start again without a cursor` };
   }
   if (f !== expected.fingerprint) {
-    return { ok: false, reason: 'was issued for other filters or another inactiveDays: repeat the listing\'s parameters or start again without a cursor' };
+    return { ok: false, reason: "was issued for other filters or another inactiveDays: repeat the listing's parameters or start again without a cursor" };
   }
   return { ok: true, cursor: { sort, position: { key: k as string | number, id: i }, asOf, fingerprint: f } };
 }

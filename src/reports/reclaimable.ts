@@ -34,7 +34,15 @@ export async function reclaimablePage(
   const from = sql`zendesk_users u LEFT JOIN zendesk_user_activity a ON a.integration_id = u.integration_id AND a.user_id = u.id`;
   const seek = after ? sql`AND (${KEY}, u.id) > (${String(after.key)}::timestamptz, ${after.id}::int8)` : sql``;
   const [{ rows }, { rows: counted }] = await Promise.all([
-    sql<{ id: number; name: string | null; email: string | null; reason: 'suspended' | 'inactive'; seat_reason: string; last_activity_at: Date | null; k: string }>`
+    sql<{
+      id: number;
+      name: string | null;
+      email: string | null;
+      reason: 'suspended' | 'inactive';
+      seat_reason: string;
+      last_activity_at: Date | null;
+      k: string;
+    }>`
       SELECT u.id, u.name, u.email, CASE WHEN u.suspended THEN 'suspended' ELSE 'inactive' END AS reason,
              ${seatReasonSql} AS seat_reason, ${lastActivitySql} AS last_activity_at, ${KEY_TEXT} AS k
         FROM ${from}

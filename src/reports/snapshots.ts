@@ -32,7 +32,14 @@ export async function takeUtilizationSnapshot(
   if (!integration) return false;
   const takenAt = new Date();
   const body = await utilizationBody(db, integration, { asOf: takenAt, inactiveDays: input.inactiveDays });
-  return insertSnapshot(db, { integrationId: integration.id, syncRunId: input.syncRunId, kind: input.kind, takenAt, inactiveDays: input.inactiveDays, report: body });
+  return insertSnapshot(db, {
+    integrationId: integration.id,
+    syncRunId: input.syncRunId,
+    kind: input.kind,
+    takenAt,
+    inactiveDays: input.inactiveDays,
+    report: body,
+  });
 }
 
 /** The stored report for `inactiveDays`, if the worker took one (the API's default `inactiveDays` only). */

@@ -165,14 +165,32 @@ export function filterConditions(integrationId: string, filters: UserFilters, wi
 const and = (conditions: RawBuilder<SqlBool>[]) => sql.join(conditions, sql` AND `);
 
 export async function countUsers(db: Db, integrationId: string, filters: UserFilters, window: ActivityWindow): Promise<number> {
-  const { rows } = await sql<{ total: number }>`SELECT count(*) AS total FROM ${FROM_USERS} WHERE ${and(filterConditions(integrationId, filters, window))}`.execute(db);
+  const { rows } = await sql<{
+    total: number;
+  }>`SELECT count(*) AS total FROM ${FROM_USERS} WHERE ${and(filterConditions(integrationId, filters, window))}`.execute(db);
   return rows[0]?.total ?? 0;
 }
 
 /** The stored user columns a report row carries (every contract field), in SELECT order. */
 const USER_COLUMNS = [
-  'id', 'name', 'email', 'created_at', 'last_login_at', 'role', 'role_type', 'report_csv', 'chat_only', 'moderator',
-  'restricted_agent', 'shared', 'shared_agent', 'suspended', 'ticket_restriction', 'two_factor_auth_enabled', 'verified', 'deleted',
+  'id',
+  'name',
+  'email',
+  'created_at',
+  'last_login_at',
+  'role',
+  'role_type',
+  'report_csv',
+  'chat_only',
+  'moderator',
+  'restricted_agent',
+  'shared',
+  'shared_agent',
+  'suspended',
+  'ticket_restriction',
+  'two_factor_auth_enabled',
+  'verified',
+  'deleted',
 ] as const satisfies ReadonlyArray<keyof ZendeskUsersTable>;
 
 /** One row of the report: the stored user plus what the report derives from it. */
@@ -274,7 +292,9 @@ export function listingSql(req: ListingRequest): RawBuilder<ListingRow> {
   const byInteractions = sort.field === 'ticketInteractions';
   const windowJoin = byInteractions ? sql`CROSS JOIN LATERAL ${windowCountSql(integrationId, window, sql`u.id`)} AS w(c)` : sql``;
   const interactions = byInteractions ? sql`w.c` : windowCountSql(integrationId, window, sql`u.id`);
-  const columns = USER_COLUMNS.map((c) => (c === 'created_at' || c === 'last_login_at' ? sql`${isoText(sql.ref(`u.${c}`))} AS ${sql.ref(c)}` : sql.ref(`u.${c}`)));
+  const columns = USER_COLUMNS.map((c) =>
+    c === 'created_at' || c === 'last_login_at' ? sql`${isoText(sql.ref(`u.${c}`))} AS ${sql.ref(c)}` : sql.ref(`u.${c}`),
+  );
   return sql<ListingRow>`
     SELECT ${sql.join(columns)}, ${isoText(sql`a.last_event_at`)} AS last_event_at, ${isoText(lastActivitySql)} AS last_activity_at, ${seatSql} AS seat,
            ${seatReasonSql} AS seat_reason, ${usageSql(window)} AS usage, ${interactions} AS ticket_interactions
@@ -294,9 +314,7 @@ export async function findUserPage(db: Db, req: PageRequest): Promise<Page> {
   // Only this sort needs every filtered user's windowed count; other sorts count for their page's rows
   // only. A per-user LATERAL count (an index range scan of ticket_events_user_time each) rather than
   // one aggregate joined by hash: its plan cannot degrade when statistics are stale after a big sync.
-  const windowJoin = byInteractions
-    ? sql`CROSS JOIN LATERAL ${windowCountSql(integrationId, window, sql`u.id`)} AS w(c)`
-    : sql``;
+  const windowJoin = byInteractions ? sql`CROSS JOIN LATERAL ${windowCountSql(integrationId, window, sql`u.id`)} AS w(c)` : sql``;
   const interactions = byInteractions ? sql`p.window_count` : windowCountSql(integrationId, window, sql`p.id`);
 
   const { rows } = await sql<UserReportRow>`

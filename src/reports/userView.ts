@@ -1,13 +1,4 @@
-import {
-  roleTypeName,
-  roleView,
-  ticketRestrictionView,
-  type RoleTypeName,
-  type RoleView,
-  type Seat,
-  type TicketRestriction,
-  type Usage,
-} from './model';
+import { roleTypeName, roleView, ticketRestrictionView, type RoleTypeName, type RoleView, type Seat, type TicketRestriction, type Usage } from './model';
 import type { ListingRow, UserReportRow } from './userQuery';
 
 /**

@@ -27,7 +27,6 @@ export interface SeatSplit {
   suspended: number;
 }
 
-
 type RoleTypeKey = RoleTypeName | 'none' | 'unknown';
 
 export interface UtilizationView {

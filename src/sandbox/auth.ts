@@ -6,9 +6,7 @@ import { scopeAllowsRead, type AccessTokenRecord, type Grant } from './tokens';
 import type { UserData } from './types';
 
 export type Auth =
-  | { kind: 'none' }
-  | { kind: 'invalid'; scheme: 'bearer' | 'other'; reply: Reply }
-  | { kind: 'user'; token: AccessTokenRecord; grant: Grant; user: UserData };
+  { kind: 'none' } | { kind: 'invalid'; scheme: 'bearer' | 'other'; reply: Reply } | { kind: 'user'; token: AccessTokenRecord; grant: Grant; user: UserData };
 
 export function authenticate(ctx: RequestContext): Auth {
   const header = ctx.headers.authorization;

@@ -39,7 +39,11 @@ export class BrokenRecords {
    * The page's entries with the broken ones after their anchors. `syntheticId(anchor, k)` gives ids that
    * belong to no real record; `nulField` is the string field that gets a U+0000 for `nulInName`.
    */
-  expand(stream: ExportStream, records: Record<string, unknown>[], opts: { syntheticId: (anchorId: number, k: number) => number; nulField: string }): PageEntries {
+  expand(
+    stream: ExportStream,
+    records: Record<string, unknown>[],
+    opts: { syntheticId: (anchorId: number, k: number) => number; nulField: string },
+  ): PageEntries {
     const raw = new Map<string, string>();
     const map = this.anchors[stream];
     if (map.size === 0) return { entries: records, raw };

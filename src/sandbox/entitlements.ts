@@ -29,7 +29,8 @@ export function generatedEntitlements(seed: number, user: UserData): UserEntitle
   const e = NONE();
   const roll = hash32(seed, 0xe417, user.id) % 100;
   if (roll < 55) return e; // no other product role
-  if (roll < 67) e.guide = on('viewer'); // free for light agents
+  if (roll < 67)
+    e.guide = on('viewer'); // free for light agents
   else if (roll < 75) e.chat = on('agent');
   else if (roll < 81) e.guide = on('agent');
   else if (roll < 85) e.guide = on('admin');

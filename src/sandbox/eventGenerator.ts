@@ -114,9 +114,7 @@ export function generateEvents(ctx: EventGenContext, actors: Actors): EventStore
     for (let k = 0; k < size!; k++) {
       id += EVENT_ID_STEP;
       const ticketId = 1 + Math.floor(Math.min(0.9999, x * 0.85 + rng.next() * 0.15) * tickets);
-      const e = bulk
-        ? bulkEvent(id + rng.int(0, 4), ticketId, ts, bulkUpdater)
-        : randomEvent(id + rng.int(0, 4), ticketId, ts, actors, rng);
+      const e = bulk ? bulkEvent(id + rng.int(0, 4), ticketId, ts, bulkUpdater) : randomEvent(id + rng.int(0, 4), ticketId, ts, actors, rng);
       store.pushSorted(e);
     }
   }

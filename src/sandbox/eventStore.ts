@@ -137,8 +137,7 @@ export class EventStore {
     const sorted = [...events].sort((a, b) => a.timestamp - b.timestamp || a.id - b.id);
     const first = sorted[0];
     const lastIdx = this.n - 1;
-    const appendable =
-      this.n === 0 || first!.timestamp > this.ts[lastIdx]! || (first!.timestamp === this.ts[lastIdx] && first!.id > this.ids[lastIdx]!);
+    const appendable = this.n === 0 || first!.timestamp > this.ts[lastIdx]! || (first!.timestamp === this.ts[lastIdx] && first!.id > this.ids[lastIdx]!);
     if (appendable) {
       for (const e of sorted) this.pushSorted(e);
       return;
@@ -157,8 +156,7 @@ export class EventStore {
     let b = 0;
     while (a < old.n || b < sorted.length) {
       const takeOld =
-        b >= sorted.length ||
-        (a < old.n && (old.ts[a]! < sorted[b]!.timestamp || (old.ts[a] === sorted[b]!.timestamp && old.ids[a]! < sorted[b]!.id)));
+        b >= sorted.length || (a < old.n && (old.ts[a]! < sorted[b]!.timestamp || (old.ts[a] === sorted[b]!.timestamp && old.ids[a]! < sorted[b]!.id)));
       if (takeOld) {
         const i = this.n++;
         this.ids[i] = old.ids[a]!;
@@ -224,7 +222,14 @@ export class EventStore {
         );
         break;
       default: {
-        const [from, to] = kind === EventKind.EndUserReply ? ['pending', 'open'] : rng.pick([['new', 'open'], ['open', 'pending'], ['open', 'solved']]);
+        const [from, to] =
+          kind === EventKind.EndUserReply
+            ? ['pending', 'open']
+            : rng.pick([
+                ['new', 'open'],
+                ['open', 'pending'],
+                ['open', 'solved'],
+              ]);
         children.push({ id: id! + 1, via, via_reference_id: null, status: to, event_type: 'Change', previous_value: from, ...commentFlags });
       }
     }

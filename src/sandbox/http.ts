@@ -46,13 +46,16 @@ export function redirect(location: string): Reply {
   return { status: 302, headers: { Location: location }, text: `Redirecting to ${location}` };
 }
 
-export const INVALID_TOKEN_DESCRIPTION =
-  'The access token provided is expired, revoked, malformed or invalid for other reasons.';
+export const INVALID_TOKEN_DESCRIPTION = 'The access token provided is expired, revoked, malformed or invalid for other reasons.';
 
 export function invalidToken(): Reply {
-  return json(401, { error: 'invalid_token', error_description: INVALID_TOKEN_DESCRIPTION }, {
-    'WWW-Authenticate': `Bearer realm="Web App", error="invalid_token", error_description="${INVALID_TOKEN_DESCRIPTION}"`,
-  });
+  return json(
+    401,
+    { error: 'invalid_token', error_description: INVALID_TOKEN_DESCRIPTION },
+    {
+      'WWW-Authenticate': `Bearer realm="Web App", error="invalid_token", error_description="${INVALID_TOKEN_DESCRIPTION}"`,
+    },
+  );
 }
 
 export function couldNotAuthenticate(): Reply {
@@ -79,12 +82,7 @@ export function invalidValue(description: string): Reply {
 }
 
 export function escapeHtml(s: string): string {
-  return s
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
 /** A query parameter that must be a non-negative integer when present. */

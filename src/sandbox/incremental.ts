@@ -37,7 +37,6 @@ export function exportStartTime(ctx: RequestContext): number | Reply {
   return v;
 }
 
-
 export function incrementalUsersCursor(ctx: RequestContext): Reply {
   const a = authorize(ctx, { role: 'admin', read: 'users' });
   if (!a.ok) return a.reply;

@@ -60,7 +60,10 @@ function validateAuthorize(ctx: RequestContext, p: Params): Validated {
   let redirectUri = p.redirect_uri;
   if (redirectUri === undefined && client.redirectUris.length === 1) redirectUri = client.redirectUris[0];
   if (redirectUri === undefined || !client.redirectUris.includes(redirectUri)) {
-    return { ok: false, reply: html(400, renderErrorPage('Invalid OAuth request', 'The redirect_uri does not match a redirect URL registered for this client.')) };
+    return {
+      ok: false,
+      reply: html(400, renderErrorPage('Invalid OAuth request', 'The redirect_uri does not match a redirect URL registered for this client.')),
+    };
   }
   const state = p.state;
   if (p.response_type !== 'code') {
@@ -245,7 +248,12 @@ export function tokenEndpoint(ctx: RequestContext): Reply {
     if (!user || !user.active) return invalidGrant();
     if (p.scope !== undefined && p.scope.trim() !== '') {
       const allowed = new Set(grant.scope.split(' '));
-      if (!p.scope.split(' ').filter(Boolean).every((s) => allowed.has(s))) {
+      if (
+        !p.scope
+          .split(' ')
+          .filter(Boolean)
+          .every((s) => allowed.has(s))
+      ) {
         return oauthError(400, 'invalid_scope', 'The requested scope is invalid, unknown, or exceeds the scope granted by the resource owner.');
       }
       grant.scope = p.scope.trim();

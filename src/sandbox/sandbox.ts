@@ -72,7 +72,11 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   let url = '';
   const saved = opts.statePath ? readSnapshot(opts.statePath, logger) : undefined;
   const writer = opts.statePath
-    ? new SnapshotWriter(opts.statePath, (): SandboxSnapshot => ({ version: 1, savedAt: new Date(now()).toISOString(), workspaces: [...workspaces.values()].map((w) => w.snapshot()) }), logger)
+    ? new SnapshotWriter(
+        opts.statePath,
+        (): SandboxSnapshot => ({ version: 1, savedAt: new Date(now()).toISOString(), workspaces: [...workspaces.values()].map((w) => w.snapshot()) }),
+        logger,
+      )
     : undefined;
   const changed = () => writer?.changed();
 
@@ -118,7 +122,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     const ws = generateWorkspace(snapshot.options, envFor(snapshot.options.subdomain));
     ws.restore(snapshot);
     workspaces.set(ws.subdomain, ws);
-    logger.info({ subdomain: ws.subdomain, users: ws.userCount(), ticketEvents: ws.ticketEventCount(), grants: ws.grants().filter((g) => !g.revoked).length }, 'zendesk sandbox workspace restored');
+    logger.info(
+      { subdomain: ws.subdomain, users: ws.userCount(), ticketEvents: ws.ticketEventCount(), grants: ws.grants().filter((g) => !g.revoked).length },
+      'zendesk sandbox workspace restored',
+    );
   }
 
   let closed: Promise<void> | null = null;
@@ -161,4 +168,3 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     },
   };
 }
-

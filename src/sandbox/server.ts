@@ -257,9 +257,5 @@ export class SandboxServer {
 }
 
 function tooManyRequests(seconds: number): Reply {
-  return json(
-    429,
-    { error: 'APIRateLimitExceeded', description: 'Number of allowed API requests per minute exceeded' },
-    { 'Retry-After': String(seconds) },
-  );
+  return json(429, { error: 'APIRateLimitExceeded', description: 'Number of allowed API requests per minute exceeded' }, { 'Retry-After': String(seconds) });
 }

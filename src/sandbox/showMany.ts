@@ -23,7 +23,10 @@ export function showManyUsers(ctx: RequestContext): Reply {
     // external_ids lookups are not simulated: nothing in the product uses them.
     return invalid(q.has('external_ids') ? 'external_ids is not supported by the sandbox; use ids.' : 'ids is required.');
   }
-  const parts = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const parts = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   if (parts.length > SHOW_MANY_MAX_IDS) return invalid(`Too many ids: at most ${SHOW_MANY_MAX_IDS} per request.`);
   const includeDeleted = q.get('include_deleted') === 'true';
   const store = ctx.ws.userStore;

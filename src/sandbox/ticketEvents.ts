@@ -38,7 +38,7 @@ export function eventsPage(events: EventStore, start: number, perPage: number, m
 /** How many requests the export needs from `start` to its end_of_stream, following next_page (a bench reference). */
 export function eventsPageCount(events: EventStore, start: number, perPage: number, maxTs: number): number {
   let pages = 0;
-  for (let t = start; ; ) {
+  for (let t = start; ;) {
     const page = eventsPage(events, t, perPage, maxTs);
     pages++;
     if (page.endOfStream) return pages;

@@ -50,8 +50,22 @@ export interface RefreshTokenRecord {
 }
 
 const RESOURCES = [
-  'tickets', 'users', 'auditlogs', 'organizations', 'hc', 'apps', 'triggers', 'automations', 'targets', 'webhooks',
-  'macros', 'requests', 'satisfaction_ratings', 'dynamic_content', 'any_channel', 'web_widget',
+  'tickets',
+  'users',
+  'auditlogs',
+  'organizations',
+  'hc',
+  'apps',
+  'triggers',
+  'automations',
+  'targets',
+  'webhooks',
+  'macros',
+  'requests',
+  'satisfaction_ratings',
+  'dynamic_content',
+  'any_channel',
+  'web_widget',
 ];
 
 /** True for a space-separated list of Zendesk scopes (read, write, impersonate, resource:read|write). */

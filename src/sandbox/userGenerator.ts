@@ -92,7 +92,12 @@ export interface UserCore {
 
 function roleFor(ctx: UserGenContext, i: number, rng: Prng): Role {
   if (i === 0) return 'admin';
-  if (ctx.seatHolders === undefined) return rng.weighted<Role>([['end-user', 64], ['agent', 29], ['admin', 7]]);
+  if (ctx.seatHolders === undefined)
+    return rng.weighted<Role>([
+      ['end-user', 64],
+      ['agent', 29],
+      ['admin', 7],
+    ]);
   // One draw, as above, so the rest of the record draws the same numbers. Seat holders are agents and
   // admins in the default mix's proportions (29 : 7).
   const draw = rng.next();
@@ -110,15 +115,37 @@ function userCore(ctx: UserGenContext, i: number, rng: Prng): UserCore {
   const staff = role !== 'end-user';
 
   let roleType: RoleType = null;
-  if (role === 'agent') roleType = rng.weighted<RoleType>([[null, 25], [0, 25], [1, 25], [2, 10], [3, 15]]);
+  if (role === 'agent')
+    roleType = rng.weighted<RoleType>([
+      [null, 25],
+      [0, 25],
+      [1, 25],
+      [2, 10],
+      [3, 15],
+    ]);
   // Recorded admins always have role_type 4; billing admins 5. (One draw, like before, so the rest of the
   // record is unchanged.)
-  else if (role === 'admin') roleType = isOwner ? 4 : rng.weighted<RoleType>([[4, 90], [5, 10]]);
+  else if (role === 'admin')
+    roleType = isOwner
+      ? 4
+      : rng.weighted<RoleType>([
+          [4, 90],
+          [5, 10],
+        ]);
 
   let ticketRestriction: TicketRestriction = null;
-  if (role === 'end-user') ticketRestriction = rng.weighted<TicketRestriction>([['requested', 85], ['organization', 15]]);
+  if (role === 'end-user')
+    ticketRestriction = rng.weighted<TicketRestriction>([
+      ['requested', 85],
+      ['organization', 15],
+    ]);
   else if (role === 'agent') {
-    ticketRestriction = rng.weighted<TicketRestriction>([[null, 55], ['groups', 22], ['assigned', 13], ['organization', 10]]);
+    ticketRestriction = rng.weighted<TicketRestriction>([
+      [null, 55],
+      ['groups', 22],
+      ['assigned', 13],
+      ['organization', 10],
+    ]);
   }
 
   const drawnActive = isOwner ? true : !rng.chance(role === 'agent' ? 0.06 : 0.04);
@@ -129,11 +156,20 @@ function userCore(ctx: UserGenContext, i: number, rng: Prng): UserCore {
 
   let lastLoginMs: number | null;
   if (isOwner) lastLoginMs = newestMs - rng.int(0, 2 * DAY_MS);
-  else if (rng.chance(staff ? 0.06 : 0.3)) lastLoginMs = null; // never signed in
+  else if (rng.chance(staff ? 0.06 : 0.3))
+    lastLoginMs = null; // never signed in
   else {
     const band = staff
-      ? rng.weighted<[number, number]>([[[0, 30], 60], [[30, 180], 25], [[180, 2000], 15]])
-      : rng.weighted<[number, number]>([[[0, 30], 15], [[30, 365], 35], [[365, 2000], 50]]);
+      ? rng.weighted<[number, number]>([
+          [[0, 30], 60],
+          [[30, 180], 25],
+          [[180, 2000], 15],
+        ])
+      : rng.weighted<[number, number]>([
+          [[0, 30], 15],
+          [[30, 365], 35],
+          [[365, 2000], 50],
+        ]);
     const ago = (band[0] + rng.next() * (band[1] - band[0])) * DAY_MS;
     lastLoginMs = Math.max(createdMs, newestMs - ago);
   }
@@ -171,9 +207,7 @@ export function generateUser(ctx: UserGenContext, i: number): { data: UserData; 
   const first = rng.pick(FIRST_NAMES);
   const last = rng.pick(LAST_NAMES);
   const name = tricky ? rng.pick(TRICKY_NAMES) : rng.chance(0.1) ? `${first} ${String.fromCharCode(65 + rng.int(0, 25))}. ${last}` : `${first} ${last}`;
-  const email = isOwner
-    ? `owner@${ctx.subdomain}.example.com`
-    : `${emailSlug(tricky ? 'user' : `${first} ${last}`)}.${i}@${rng.pick(EMAIL_DOMAINS)}`;
+  const email = isOwner ? `owner@${ctx.subdomain}.example.com` : `${emailSlug(tricky ? 'user' : `${first} ${last}`)}.${i}@${rng.pick(EMAIL_DOMAINS)}`;
   const baseUrl = ctx.baseUrl ?? `https://${ctx.subdomain}.zendesk.com`;
   const [timeZone, ianaTimeZone] = rng.pick(TIME_ZONES);
   const [locale, localeId] = rng.pick(LOCALES);
@@ -182,12 +216,24 @@ export function generateUser(ctx: UserGenContext, i: number): { data: UserData; 
   const twoFactor: boolean | null = isOwner
     ? null
     : staff
-      ? rng.weighted<boolean | null>([[null, 60], [true, 25], [false, 15]])
-      : rng.weighted<boolean | null>([[null, 90], [false, 8], [true, 2]]);
+      ? rng.weighted<boolean | null>([
+          [null, 60],
+          [true, 25],
+          [false, 15],
+        ])
+      : rng.weighted<boolean | null>([
+          [null, 90],
+          [false, 8],
+          [true, 2],
+        ]);
   // Fields added to match the recordings draw from their own stream, so the fields above stay as they were.
   const extra = new Prng(hash32(ctx.seed, 0x5554, i));
   const withoutEmail = !isOwner && role === 'end-user' && extra.chance(0.04);
-  const profileText = extra.weighted<'null' | 'empty' | 'text'>([['null', 80], ['empty', 12], ['text', 8]]);
+  const profileText = extra.weighted<'null' | 'empty' | 'text'>([
+    ['null', 80],
+    ['empty', 12],
+    ['text', 8],
+  ]);
   const hasPhoto = extra.chance(staff ? 0.25 : 0.05);
   const emptyAlias = extra.chance(0.1);
   const fieldValues = extra.chance(0.3);

@@ -54,8 +54,19 @@ function paginationTooDeep(): Reply {
 }
 
 const KNOWN_LIST_PARAMS = new Set([
-  'role', 'role[]', 'permission_set', 'external_id', 'include', 'sort', 'page', 'per_page',
-  'page[size]', 'page[after]', 'page[before]', 'include_boundary_indicators', 'include_item_cursors',
+  'role',
+  'role[]',
+  'permission_set',
+  'external_id',
+  'include',
+  'sort',
+  'page',
+  'per_page',
+  'page[size]',
+  'page[after]',
+  'page[before]',
+  'include_boundary_indicators',
+  'include_item_cursors',
 ]);
 
 /** GET /api/v2/users */
@@ -82,7 +93,9 @@ export function listUsers(ctx: RequestContext): Reply {
     if ((page - 1) * perPage >= OFFSET_RECORD_LIMIT) return paginationTooDeep();
     const skip = (page - 1) * perPage;
     // Offset pages stop at 10,000 records, so reading up to the page is bounded; the count is kept.
-    const users = matchingUsers(store, codes, {}, skip + perPage).slice(skip).map((i) => ctx.ws.userJsonAt(i));
+    const users = matchingUsers(store, codes, {}, skip + perPage)
+      .slice(skip)
+      .map((i) => ctx.ws.userJsonAt(i));
     const count = store.activeCount(codes);
     const link = (p: number) => {
       const params = new URLSearchParams(q);

@@ -399,7 +399,13 @@ export class SandboxWorkspace {
       });
     } else {
       const rt = roleType === undefined ? 4 : roleType;
-      Object.assign(patch, { role_type: rt, ticket_restriction: null, restricted_agent: false, chat_only: false, custom_role_id: customRoleIdFor('admin', rt, null) });
+      Object.assign(patch, {
+        role_type: rt,
+        ticket_restriction: null,
+        restricted_agent: false,
+        chat_only: false,
+        custom_role_id: customRoleIdFor('admin', rt, null),
+      });
     }
     return this.updateUser(id, patch);
   }
@@ -498,8 +504,18 @@ export class SandboxWorkspace {
    * Ticket-events requests are refused by start_time: 'tooOld' (default) refuses start_time < boundary,
    * 'tooRecent' refuses start_time >= boundary (epoch seconds). Default 422 `{error: "InvalidValue", …}`.
    */
-  refuseTicketEventStartTimes(boundary: number, opts: { reason?: 'tooOld' | 'tooRecent'; status?: 400 | 422; dialect?: ErrorDialect; exact?: boolean; times?: number } = {}): void {
-    this.exportQuirks.startTimeRefusal = { boundary, exact: opts.exact, times: opts.times, reason: opts.reason ?? 'tooOld', status: opts.status ?? 422, dialect: opts.dialect ?? 'InvalidValue' };
+  refuseTicketEventStartTimes(
+    boundary: number,
+    opts: { reason?: 'tooOld' | 'tooRecent'; status?: 400 | 422; dialect?: ErrorDialect; exact?: boolean; times?: number } = {},
+  ): void {
+    this.exportQuirks.startTimeRefusal = {
+      boundary,
+      exact: opts.exact,
+      times: opts.times,
+      reason: opts.reason ?? 'tooOld',
+      status: opts.status ?? 422,
+      dialect: opts.dialect ?? 'InvalidValue',
+    };
   }
 
   acceptTicketEventStartTimes(): void {

@@ -29,7 +29,9 @@ export function explainConnectFailure(temporal: Config['temporal'], err: unknown
   const how = temporal.connection?.tls ? 'over TLS' : 'in plaintext';
   let hint = '';
   if (code === GRPC_UNAUTHENTICATED || /UNAUTHENTICATED|valid authentication credentials/i.test(message)) {
-    hint = temporal.connection?.apiKey ? ' The API key (TEMPORAL_API_KEY) was refused.' : ' The cluster requires an API key (TEMPORAL_API_KEY) or a client certificate.';
+    hint = temporal.connection?.apiKey
+      ? ' The API key (TEMPORAL_API_KEY) was refused.'
+      : ' The cluster requires an API key (TEMPORAL_API_KEY) or a client certificate.';
   } else if (code === GRPC_PERMISSION_DENIED || /PERMISSION_DENIED/i.test(message)) {
     hint = ` The credentials are not allowed to use namespace ${temporal.namespace}.`;
   }

@@ -41,7 +41,13 @@ export interface TemporalConnectionSettings {
 }
 
 /** envconfig also reads these; we do not support them (files only), so say so instead of ignoring them. */
-const UNSUPPORTED = ['TEMPORAL_TLS_CLIENT_CERT_DATA', 'TEMPORAL_TLS_CLIENT_KEY_DATA', 'TEMPORAL_TLS_SERVER_CA_CERT_DATA', 'TEMPORAL_CONFIG_FILE', 'TEMPORAL_PROFILE'];
+const UNSUPPORTED = [
+  'TEMPORAL_TLS_CLIENT_CERT_DATA',
+  'TEMPORAL_TLS_CLIENT_KEY_DATA',
+  'TEMPORAL_TLS_SERVER_CA_CERT_DATA',
+  'TEMPORAL_CONFIG_FILE',
+  'TEMPORAL_PROFILE',
+];
 
 const truthy = (value: string | undefined) => (value === undefined ? undefined : value === 'true' || value === '1');
 
@@ -75,13 +81,21 @@ function certificate(name: string, pem: string, problems: string[]): X509Certifi
  * Checks the connection variables and turns them into connection settings; `problems` names each bad one.
  * Reads the certificate files once, here: a process finds out at start, not at its first Temporal call.
  */
-export function resolveTemporalConnection(env: ConnectionEnv, rawEnv: Record<string, string | undefined>): { settings: TemporalConnectionSettings; problems: string[] } {
+export function resolveTemporalConnection(
+  env: ConnectionEnv,
+  rawEnv: Record<string, string | undefined>,
+): { settings: TemporalConnectionSettings; problems: string[] } {
   const problems: string[] = [];
   for (const name of UNSUPPORTED) {
     if (rawEnv[name]) problems.push(`${name}: not supported; give certificates and keys as files (TEMPORAL_TLS_*_PATH) and every setting as its own variable`);
   }
   const tlsFlag = truthy(env.TEMPORAL_TLS);
-  const tlsSettings = ['TEMPORAL_TLS_SERVER_CA_CERT_PATH', 'TEMPORAL_TLS_CLIENT_CERT_PATH', 'TEMPORAL_TLS_CLIENT_KEY_PATH', 'TEMPORAL_TLS_SERVER_NAME'] as const;
+  const tlsSettings = [
+    'TEMPORAL_TLS_SERVER_CA_CERT_PATH',
+    'TEMPORAL_TLS_CLIENT_CERT_PATH',
+    'TEMPORAL_TLS_CLIENT_KEY_PATH',
+    'TEMPORAL_TLS_SERVER_NAME',
+  ] as const;
   const given = tlsSettings.filter((name) => env[name] !== undefined);
   if (tlsFlag === false) {
     for (const name of given) problems.push(`${name}: set, but TEMPORAL_TLS is false`);
@@ -109,14 +123,17 @@ export function resolveTemporalConnection(env: ConnectionEnv, rawEnv: Record<str
         problems.push('TEMPORAL_TLS_CLIENT_KEY_PATH: does not hold an unencrypted PEM private key');
       }
     }
-    if (cert && key && !cert.checkPrivateKey(key)) problems.push('TEMPORAL_TLS_CLIENT_KEY_PATH: is not the private key of the certificate in TEMPORAL_TLS_CLIENT_CERT_PATH');
+    if (cert && key && !cert.checkPrivateKey(key))
+      problems.push('TEMPORAL_TLS_CLIENT_KEY_PATH: is not the private key of the certificate in TEMPORAL_TLS_CLIENT_CERT_PATH');
   }
   if (problems.length > 0) return { settings: {}, problems };
 
   // envconfig maps the variables to the SDK's options (TLS on for any TLS setting or an API key), from
   // exactly the variables checked above.
   const subset = Object.fromEntries(
-    (['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', ...Object.keys(temporalConnectionEnvShape)] as Array<keyof ConnectionEnv>).flatMap((name) => (env[name] === undefined ? [] : [[name, env[name]]])),
+    (['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', ...Object.keys(temporalConnectionEnvShape)] as Array<keyof ConnectionEnv>).flatMap((name) =>
+      env[name] === undefined ? [] : [[name, env[name]]],
+    ),
   );
   try {
     const { connectionOptions } = loadClientConnectConfig({ disableFile: true, overrideEnvVars: subset });

@@ -56,7 +56,11 @@ export async function ensureHousekeepingSchedule(client: Client, settings: House
  * At worker start: ensures the schedule, retrying in the background while Temporal does not answer (the
  * worker itself is useful meanwhile). Resolves once made; `stop()` gives up retrying.
  */
-export function keepHousekeepingSchedule(client: Client, settings: HousekeepingScheduleSettings | undefined, logger: Logger): { ready: Promise<void>; stop(): void } {
+export function keepHousekeepingSchedule(
+  client: Client,
+  settings: HousekeepingScheduleSettings | undefined,
+  logger: Logger,
+): { ready: Promise<void>; stop(): void } {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let resolveReady: () => void = () => {};

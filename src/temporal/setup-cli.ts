@@ -95,7 +95,10 @@ export async function setupTemporal(connection: Connection, options: TemporalSet
       for (const name of names) {
         if (existing[name] === undefined) missing.push(name);
         else if (existing[name] === INDEXED_VALUE_TYPE_KEYWORD) alreadyPresent.push(name);
-        else throw new Error(`Search attribute ${name} already exists in namespace ${namespace} with another type (${existing[name]}), not Keyword; remove it or use another namespace`);
+        else
+          throw new Error(
+            `Search attribute ${name} already exists in namespace ${namespace} with another type (${existing[name]}), not Keyword; remove it or use another namespace`,
+          );
       }
       if (missing.length > 0) {
         try {
@@ -134,7 +137,8 @@ export async function connectWithRetry(temporal: Config['temporal'], waitMs: num
       await connection.workflowService.getSystemInfo({});
       return connection;
     } catch (err) {
-      if (Date.now() > deadline) throw new Error(`Temporal at ${address} did not answer within ${Math.round(waitMs / 1000)} s: ${(err as Error).message}`, { cause: err });
+      if (Date.now() > deadline)
+        throw new Error(`Temporal at ${address} did not answer within ${Math.round(waitMs / 1000)} s: ${(err as Error).message}`, { cause: err });
       await sleep(1_000);
     }
   }

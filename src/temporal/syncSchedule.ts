@@ -101,7 +101,13 @@ export async function triggerSync(
   let ended: string | undefined;
   if (current && (await options.wrappingUp?.(current.workflow.workflowId))) {
     const done = await Promise.race([
-      client.workflow.getHandle(current.workflow.workflowId).result().then(() => true, () => true),
+      client.workflow
+        .getHandle(current.workflow.workflowId)
+        .result()
+        .then(
+          () => true,
+          () => true,
+        ),
       new Promise<false>((resolve) => setTimeout(() => resolve(false), WRAP_UP_WAIT_MS).unref()),
     ]);
     // The schedule learns of the end a moment later; a sync seen ending is not joined.

@@ -89,7 +89,11 @@ export function probeTemporalTls(address: string, config: TLSConfig | true, time
     socket.once('secureConnect', () => {
       handshaken = true;
       if (socket.alpnProtocol !== 'h2') {
-        finish(new TemporalTlsError(`Temporal at ${address}: the TLS server did not agree to HTTP/2 (ALPN h2), which gRPC needs. Is this address a Temporal frontend (or a proxy that passes gRPC through)?`));
+        finish(
+          new TemporalTlsError(
+            `Temporal at ${address}: the TLS server did not agree to HTTP/2 (ALPN h2), which gRPC needs. Is this address a Temporal frontend (or a proxy that passes gRPC through)?`,
+          ),
+        );
         return;
       }
       // With TLS 1.3 the server judges our certificate after the handshake: wait for its first frame.

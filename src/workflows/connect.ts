@@ -74,7 +74,9 @@ export async function zendeskConnect(input: ConnectInput): Promise<ConnectOutcom
 
   /** Records how the attempt ended, on the integration unless it is connected, and on the flow (an activity summary in the Web UI names the outcome). */
   const closeAttempt = (status: 'expired' | 'consent_denied' | 'needs_reauth' | 'failed', message: string, outcome?: 'not_admin') =>
-    acts.closeConsentAttempt.executeWithOptions({ summary: `Record the outcome: ${status}` }, [{ integrationId, status, message, flowId, ...(outcome ? { outcome } : {}) }]);
+    acts.closeConsentAttempt.executeWithOptions({ summary: `Record the outcome: ${status}` }, [
+      { integrationId, status, message, flowId, ...(outcome ? { outcome } : {}) },
+    ]);
 
   setCurrentDetails(`Waiting for a Zendesk admin of ${input.workspace} to approve access`);
   const received = await condition(() => decision !== undefined, input.consentTimeoutMs);
@@ -100,7 +102,9 @@ export async function zendeskConnect(input: ConnectInput): Promise<ConnectOutcom
     progress.step = 'exchanging_code';
     setCurrentDetails('Exchanging the authorization code for tokens');
     if (staged) {
-      await acts.exchangeCodeForStagedTokens.executeWithOptions({ summary: 'Exchange the authorization code for tokens (kept apart until checked)' }, [{ integrationId, flowId }]);
+      await acts.exchangeCodeForStagedTokens.executeWithOptions({ summary: 'Exchange the authorization code for tokens (kept apart until checked)' }, [
+        { integrationId, flowId },
+      ]);
     } else {
       await acts.exchangeAuthorizationCode.executeWithOptions({ summary: 'Exchange the authorization code for tokens' }, [{ integrationId, flowId }]);
     }

@@ -48,7 +48,11 @@ export async function housekeeping(): Promise<HousekeepingResult> {
   }
   setCurrentDetails(result.failed.length ? `Done, except: ${result.failed.join(', ')}` : 'Done');
   if (result.failed.length > 0) {
-    throw ApplicationFailure.nonRetryable(`Housekeeping rules failed: ${result.failed.join(', ')} (the next run tries again)`, 'HousekeepingIncomplete', result);
+    throw ApplicationFailure.nonRetryable(
+      `Housekeeping rules failed: ${result.failed.join(', ')} (the next run tries again)`,
+      'HousekeepingIncomplete',
+      result,
+    );
   }
   return result;
 }

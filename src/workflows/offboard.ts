@@ -45,25 +45,29 @@ export async function zendeskOffboard(input: OffboardInput): Promise<OffboardRes
   let done = input.done ?? 0;
   let after = input.after;
   if (after === undefined) {
-    setCurrentDetails('Refusing the tenant\'s keys');
+    setCurrentDetails("Refusing the tenant's keys");
     await acts.beginOffboard.executeWithOptions({ summary: 'Mark the tenant as offboarding (its keys stop working)' }, [{ tenantId }]);
   }
   for (let page = 0; ; page++) {
     if (page === PAGES_PER_RUN) return continueAsNew<typeof zendeskOffboard>({ tenantId, after, done });
-    const { integrationIds, next } = await acts.listTenantIntegrations.executeWithOptions({ summary: 'List the tenant\'s integrations' }, [{ tenantId, after, limit: PAGE }]);
+    const { integrationIds, next } = await acts.listTenantIntegrations.executeWithOptions({ summary: "List the tenant's integrations" }, [
+      { tenantId, after, limit: PAGE },
+    ]);
     for (let i = 0; i < integrationIds.length; i += PARALLEL) {
       setCurrentDetails(`Disconnecting and purging integrations: ${done} done`);
       const results = await Promise.all(
-        integrationIds.slice(i, i + PARALLEL).map((integrationId) =>
-          disconnects.disconnectAndPurge.executeWithOptions({ summary: `Disconnect and purge integration ${integrationId}` }, [{ tenantId, integrationId }]),
-        ),
+        integrationIds
+          .slice(i, i + PARALLEL)
+          .map((integrationId) =>
+            disconnects.disconnectAndPurge.executeWithOptions({ summary: `Disconnect and purge integration ${integrationId}` }, [{ tenantId, integrationId }]),
+          ),
       );
       done += results.filter((r) => !r.skipped).length;
     }
     if (!next) break;
     after = next;
   }
-  setCurrentDetails('Revoking the tenant\'s keys');
+  setCurrentDetails("Revoking the tenant's keys");
   const { revoked } = await acts.revokeTenantKeys.executeWithOptions({ summary: 'Revoke every API key of the tenant' }, [{ tenantId }]);
   await acts.finishOffboard.executeWithOptions({ summary: 'Mark the tenant as offboarded' }, [{ tenantId, integrations: done }]);
   setCurrentDetails(`Done: ${done} integrations disconnected and purged, ${revoked} keys revoked.`);

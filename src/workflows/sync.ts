@@ -30,7 +30,6 @@ export interface SyncInput {
 const CHUNKS_PER_RUN = 100;
 const CHUNK_MS = 30_000;
 
-
 const CHUNK_ATTEMPTS = 30;
 
 /** The chunk activities, tried `maximumAttempts` times (the retry policy is not part of replay's checks). */
@@ -122,7 +121,11 @@ export async function zendeskSync(input: SyncInput): Promise<SyncProgress> {
   const fetching = (what: string, from: string) => (state: StreamProgress) =>
     state.pages === 0 ? `Fetch ${what} (from the saved ${from})` : `Fetch ${what} (continuing after ${state.pages} pages)`;
   const entitlements = () =>
-    runStream((progress.entitlements ??= { pages: 0, records: 0, done: false }), acts.syncEntitlementsChunk, () => 'Read entitlements of light agents and contributors');
+    runStream(
+      (progress.entitlements ??= { pages: 0, records: 0, done: false }),
+      acts.syncEntitlementsChunk,
+      () => 'Read entitlements of light agents and contributors',
+    );
   const users = () => runStream(progress.users, acts.syncUsersChunk, fetching('users', 'cursor'));
   const ticketEvents = () => runStream(progress.ticketEvents, acts.syncTicketEventsChunk, fetching('ticket events', 'position'));
 
@@ -158,11 +161,15 @@ export async function zendeskSync(input: SyncInput): Promise<SyncProgress> {
     progress.step = 'failed';
     setCurrentDetails(`Failed: ${message}`);
     if (cause instanceof ApplicationFailure && cause.type === FailureType.AuthLost) {
-      await bookkeeping.markNeedsReauth.executeWithOptions({ summary: 'Mark needs_reauth and pause the schedule' }, [{ integrationId: input.integrationId, message }]);
+      await bookkeeping.markNeedsReauth.executeWithOptions({ summary: 'Mark needs_reauth and pause the schedule' }, [
+        { integrationId: input.integrationId, message },
+      ]);
     }
     // The failure's type tells finishSync whether its text is ours to show a tenant (src/activities/syncFailureText.ts).
     const failureType = cause instanceof ApplicationFailure ? (cause.type ?? null) : null;
-    await bookkeeping.finishSync.executeWithOptions({ summary: 'Record the run as failed' }, [{ syncRunId: syncRunId, status: 'failed', error: message, failureType }]);
+    await bookkeeping.finishSync.executeWithOptions({ summary: 'Record the run as failed' }, [
+      { syncRunId: syncRunId, status: 'failed', error: message, failureType },
+    ]);
     if (cause instanceof ApplicationFailure && (cause.type === FailureType.AuthLost || cause.type === FailureType.NotConnected)) return progress;
     throw err;
   }

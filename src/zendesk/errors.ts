@@ -57,12 +57,10 @@ export class ZendeskBadResponseError extends ZendeskError {
 export type ZendeskAuthErrorKind = 'invalid_token' | 'invalid_grant' | 'invalid_client' | 'forbidden';
 
 const ACTIONABLE: Record<ZendeskAuthErrorKind, string> = {
-  invalid_token:
-    'Zendesk rejected this integration\'s access token, and refreshing it did not help. Reconnect the integration with a Zendesk admin account.',
+  invalid_token: "Zendesk rejected this integration's access token, and refreshing it did not help. Reconnect the integration with a Zendesk admin account.",
   invalid_grant:
-    'Zendesk no longer accepts this integration\'s authorization (the grant was revoked or expired). Reconnect the integration with a Zendesk admin account.',
-  invalid_client:
-    'Zendesk does not recognize this service\'s OAuth client. An operator must check ZENDESK_CLIENT_ID and ZENDESK_CLIENT_SECRET.',
+    "Zendesk no longer accepts this integration's authorization (the grant was revoked or expired). Reconnect the integration with a Zendesk admin account.",
+  invalid_client: "Zendesk does not recognize this service's OAuth client. An operator must check ZENDESK_CLIENT_ID and ZENDESK_CLIENT_SECRET.",
   forbidden:
     'The Zendesk user who approved access is not allowed to read this data (an admin with the "read" scope is required). Reconnect the integration with a Zendesk admin account.',
 };
@@ -115,7 +113,9 @@ export class ZendeskStalledExportError extends ZendeskError {
     readonly what: string,
     readonly pages: number,
   ) {
-    super(`Zendesk's ${what} did not move forward for ${pages} pages in a row (the same position again); the sync stopped instead of looping. The next sync tries again from the last saved position.`);
+    super(
+      `Zendesk's ${what} did not move forward for ${pages} pages in a row (the same position again); the sync stopped instead of looping. The next sync tries again from the last saved position.`,
+    );
   }
 }
 
@@ -130,7 +130,9 @@ export class ZendeskFilterIgnoredError extends ZendeskError {
     /** Zendesk's `x-zendesk-api-warn` header, when it sent one (parameter names only, no data). */
     readonly warning: string | null,
   ) {
-    super(`Zendesk's ${what} returned records outside its filter${warning ? ` (Zendesk warned: ${warning.slice(0, 200)})` : ''}; the seat holders cannot be trusted, so the sync stopped.`);
+    super(
+      `Zendesk's ${what} returned records outside its filter${warning ? ` (Zendesk warned: ${warning.slice(0, 200)})` : ''}; the seat holders cannot be trusted, so the sync stopped.`,
+    );
   }
 }
 

@@ -236,9 +236,7 @@ export async function zendeskRequest(req: ZendeskHttpRequest): Promise<ZendeskHt
     const timedOut = signal.aborted || (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError'));
     notify(req.observer, { ...info, status: 0, durationMs: performance.now() - started, failure: timedOut ? 'timeout' : 'network' });
     // The cause is not attached: undici errors can carry the request (and its Authorization header).
-    throw new ZendeskTransientError(
-      timedOut ? `Zendesk did not answer within ${req.timeoutMs} ms` : `Could not reach Zendesk (${networkCode(err)})`,
-    );
+    throw new ZendeskTransientError(timedOut ? `Zendesk did not answer within ${req.timeoutMs} ms` : `Could not reach Zendesk (${networkCode(err)})`);
   }
   notify(req.observer, { ...info, status: response.status, durationMs: performance.now() - started });
   await observed;
@@ -260,7 +258,7 @@ export async function zendeskRequest(req: ZendeskHttpRequest): Promise<ZendeskHt
 /** A short, secret-free description of a network failure (e.g. ECONNREFUSED). */
 function networkCode(err: unknown): string {
   const cause = err instanceof Error ? (err as Error & { cause?: unknown }).cause : undefined;
-  const code = cause && typeof cause === 'object' && 'code' in cause ? (cause).code : undefined;
+  const code = cause && typeof cause === 'object' && 'code' in cause ? cause.code : undefined;
   if (typeof code === 'string' && /^[A-Z_]{2,40}$/.test(code)) return code;
   return 'network error';
 }

@@ -180,8 +180,7 @@ export async function revokeToken(
   second?: string,
   third: RevokeTokenOptions = {},
 ): Promise<RevokeResult> {
-  const { baseUrl, accessToken, ...options } =
-    typeof first === 'string' ? { ...third, baseUrl: first, accessToken: second ?? '' } : first;
+  const { baseUrl, accessToken, ...options } = typeof first === 'string' ? { ...third, baseUrl: first, accessToken: second ?? '' } : first;
   const send: RevokeRequester =
     options.request ??
     (async ({ method, path }) => {

@@ -426,7 +426,12 @@ export class RateLimiter {
       const known = windows.get(k);
       // Reset times come in whole seconds, so readings of one window differ by < 1 s; a later one is a new window.
       if (!known || known.resetAt <= now || resetAt - known.resetAt >= 1_000) windows.set(k, { remaining: reading.remaining, resetAt, limit: reading.limit });
-      else windows.set(k, { remaining: Math.min(known.remaining, reading.remaining), resetAt: Math.min(known.resetAt, resetAt), limit: reading.limit ?? known.limit });
+      else
+        windows.set(k, {
+          remaining: Math.min(known.remaining, reading.remaining),
+          resetAt: Math.min(known.resetAt, resetAt),
+          limit: reading.limit ?? known.limit,
+        });
     }
   }
 

@@ -44,7 +44,11 @@ function idOf(entry: unknown): string | null {
   return typeof id === 'number' || typeof id === 'string' ? String(id).slice(0, 40) : null;
 }
 
-function readEach<S extends z.ZodType>(schema: S, entries: unknown[], anomaliesOf: (raw: Record<string, unknown>, parsed: z.output<S>) => RecordAnomaly[]): ReadRecords<z.output<S>> {
+function readEach<S extends z.ZodType>(
+  schema: S,
+  entries: unknown[],
+  anomaliesOf: (raw: Record<string, unknown>, parsed: z.output<S>) => RecordAnomaly[],
+): ReadRecords<z.output<S>> {
   const out: ReadRecords<z.output<S>> = { records: [], skipped: [], anomalies: [] };
   entries.forEach((entry, position) => {
     const result = schema.safeParse(entry);

@@ -14,12 +14,18 @@ const isoTimestamp = z.iso.datetime({ offset: true });
 // ---------------------------------------------------------------------------------------------- OAuth
 
 /** A positive whole number of seconds, also as a numeric string; anything else reads as absent (null). */
-const lifetimeSeconds = z.unknown().optional().transform((v): number | null => {
-  const n = typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v) : v;
-  return typeof n === 'number' && Number.isSafeInteger(n) && n > 0 ? n : null;
-});
+const lifetimeSeconds = z
+  .unknown()
+  .optional()
+  .transform((v): number | null => {
+    const n = typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v) : v;
+    return typeof n === 'number' && Number.isSafeInteger(n) && n > 0 ? n : null;
+  });
 /** A non-empty string, or null for anything else. */
-const optionalText = z.unknown().optional().transform((v): string | null => (typeof v === 'string' && v.trim() !== '' ? v : null));
+const optionalText = z
+  .unknown()
+  .optional()
+  .transform((v): string | null => (typeof v === 'string' && v.trim() !== '' ? v : null));
 
 /**
  * POST /oauth/tokens. Only `access_token` is required: when Zendesk answers a refresh, the refresh token we
@@ -117,7 +123,12 @@ export const meResponseSchema = z.object({
 export type MeResponse = z.infer<typeof meResponseSchema>;
 export type ZendeskMe = MeResponse['user'];
 
-const cursorText = z.string().min(1).nullish().catch(null).transform((v) => v ?? null);
+const cursorText = z
+  .string()
+  .min(1)
+  .nullish()
+  .catch(null)
+  .transform((v) => v ?? null);
 
 /**
  * GET /api/v2/incremental/users/cursor: top-level cursors, no meta/links. `users` entries are read one by
@@ -145,7 +156,10 @@ export const usersListPageSchema = z
       .object({ has_more: z.boolean().nullish().catch(null), after_cursor: cursorText })
       .nullish()
       .catch(null),
-    links: z.object({ next: z.string().nullish().catch(null) }).nullish().catch(null),
+    links: z
+      .object({ next: z.string().nullish().catch(null) })
+      .nullish()
+      .catch(null),
   })
   .transform((p) => {
     const after = p.meta?.after_cursor ?? null;
@@ -189,8 +203,16 @@ export type TicketEventsPageEnvelope = z.output<typeof ticketEventsPageSchema>;
 
 /** One product's entitlement as sent; both fields may be missing (read as unknown). */
 export const entitlementSchema = z.looseObject({
-  name: z.string().nullish().catch(null).transform((v) => v ?? null),
-  is_active: z.boolean().nullish().catch(null).transform((v) => v ?? null),
+  name: z
+    .string()
+    .nullish()
+    .catch(null)
+    .transform((v) => v ?? null),
+  is_active: z
+    .boolean()
+    .nullish()
+    .catch(null)
+    .transform((v) => v ?? null),
 });
 
 /**

@@ -38,10 +38,9 @@ export interface Recovery {
   refreshed: boolean;
 }
 
-const NO_CREDENTIALS =
-  'This integration has no stored Zendesk authorization. Reconnect the integration with a Zendesk admin account.';
+const NO_CREDENTIALS = 'This integration has no stored Zendesk authorization. Reconnect the integration with a Zendesk admin account.';
 const NOT_REFRESHABLE =
-  'Zendesk\'s authorization for this integration expired and cannot be renewed automatically. Reconnect the integration with a Zendesk admin account.';
+  "Zendesk's authorization for this integration expired and cannot be renewed automatically. Reconnect the integration with a Zendesk admin account.";
 
 export class TokenProvider {
   /** How many refresh grants this provider sent to Zendesk. */

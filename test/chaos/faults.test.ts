@@ -122,7 +122,10 @@ function assertNeverEarly(name: string, ws: SandboxWorkspace): void {
   // The squeezed account's 429s come with no headroom at moments set by another app, the product's view of the
   // block differing from the sandbox's by clock and transit (up to one request per real 429, as before).
   const slack = name === 'squeeze' ? stats.rateLimited429 - stats.faults['429'] : 0;
-  assert.ok(earlyTotal(stats) <= inFlight + slack, `${name}: ${earlyTotal(stats)} early requests, only ${inFlight} were in flight at a 429 (+${slack}): ${JSON.stringify(stats)}`);
+  assert.ok(
+    earlyTotal(stats) <= inFlight + slack,
+    `${name}: ${earlyTotal(stats)} early requests, only ${inFlight} were in flight at a 429 (+${slack}): ${JSON.stringify(stats)}`,
+  );
   if (name === 'squeeze') inFlightAt429 = earlyTotal(stats);
 }
 
@@ -155,7 +158,15 @@ test('three workspaces under fault storms, real and conditional 429s and outages
     // squeezed to 3 a second: minutes that prove nothing more about the exports this test is about.
     entitlementsForbidden: true,
   });
-  const maintenance = system.sandbox.createWorkspace({ subdomain: 'maintenance', users: 2_000, ticketEvents: 20_000, seed: 83, consentMode: 'allow', incrementalLimit: 6, usersCursorLimit: 3 });
+  const maintenance = system.sandbox.createWorkspace({
+    subdomain: 'maintenance',
+    users: 2_000,
+    ticketEvents: 20_000,
+    seed: 83,
+    consentMode: 'allow',
+    incrementalLimit: 6,
+    usersCursorLimit: 3,
+  });
 
   for (const name of ['storm', 'squeeze', 'maintenance']) logs[name] = watchExchanges(`${system.sandbox.url}/${name}/`);
   const ids = { storm: await connect('storm'), squeeze: await connect('squeeze'), maintenance: await connect('maintenance') };
@@ -181,14 +192,19 @@ test('three workspaces under fault storms, real and conditional 429s and outages
   await competitor;
   await squeezing;
 
-  for (const [name, ws, run] of [['storm', storm, runs[0]], ['squeeze', squeeze, runs[1]], ['maintenance', maintenance, runs[2]]] as const) {
+  for (const [name, ws, run] of [
+    ['storm', storm, runs[0]],
+    ['squeeze', squeeze, runs[1]],
+    ['maintenance', maintenance, runs[2]],
+  ] as const) {
     assert.equal(run!.status, 'succeeded', `${name}: ${run!.error}`);
     assert.deepEqual(await differences(system.db, ids[name], ws), [], name);
     assertNeverEarly(name, ws);
   }
   const s = storm.stats();
   assert.ok(faultTotal(s) >= 25, `storm faults: ${JSON.stringify(s.faults)}`);
-  for (const kind of ['503', '500', '429', 'malformed', 'slow'] as const) assert.ok(s.faults[kind] > 0, `no ${kind} fault in the storm: ${JSON.stringify(s.faults)}`);
+  for (const kind of ['503', '500', '429', 'malformed', 'slow'] as const)
+    assert.ok(s.faults[kind] > 0, `no ${kind} fault in the storm: ${JSON.stringify(s.faults)}`);
   const q = squeeze.stats();
   assert.ok(q.rateLimited429 - q.faults['429'] > 0, `the squeeze produced no real 429 (${q.rateLimited429})`);
   assert.ok(runs[1]!.rate_limited > 0, 'the squeezed run counted no rate limiting');
@@ -214,7 +230,11 @@ test('three workspaces under fault storms, real and conditional 429s and outages
   finished = true;
   await bursts2;
   await competitor2;
-  for (const [name, ws, run] of [['storm', storm, again[0]], ['squeeze', squeeze, again[1]], ['maintenance', maintenance, again[2]]] as const) {
+  for (const [name, ws, run] of [
+    ['storm', storm, again[0]],
+    ['squeeze', squeeze, again[1]],
+    ['maintenance', maintenance, again[2]],
+  ] as const) {
     assert.equal(run!.status, 'succeeded', `${name} second sync: ${run!.error}`);
     assert.equal(run!.ticket_events_synced, 300, `${name} second sync events`);
     assert.deepEqual(await differences(system.db, ids[name], ws), [], `${name} after the second sync`);

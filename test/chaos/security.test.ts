@@ -33,7 +33,17 @@ before(async () => {
   // One-second access tokens: the syncs refresh (and rotate) several times, so there are many secrets to look for.
   // Accounts that let a read-scoped token revoke itself, so the deletes below do revoke (and add secrets to hunt for).
   const revocable = { oauth: { revokeNeedsWrite: false } };
-  wsA = system.sandbox.createWorkspace({ subdomain: 'sec-a', users: 1_500, ticketEvents: 6_000, seed: 71, consentMode: 'allow', accessTokenTtlSeconds: 1, incrementalLimit: 3, usersCursorLimit: 1, ...revocable });
+  wsA = system.sandbox.createWorkspace({
+    subdomain: 'sec-a',
+    users: 1_500,
+    ticketEvents: 6_000,
+    seed: 71,
+    consentMode: 'allow',
+    accessTokenTtlSeconds: 1,
+    incrementalLimit: 3,
+    usersCursorLimit: 1,
+    ...revocable,
+  });
   wsB = system.sandbox.createWorkspace({ subdomain: 'sec-b', users: 40, ticketEvents: 100, seed: 72, consentMode: 'allow', ...revocable });
   idA = (await connectAndSync(system, tenantA.apiKey, 'sec-a')).integrationId;
   idB = (await connectAndSync(system, tenantB.apiKey, 'sec-b')).integrationId;
@@ -65,7 +75,10 @@ describe('tenant isolation', () => {
     const requests = sandboxRequests(system.sandbox);
     let probes = 0;
     for (const [[method, path], [, unknownPath]] of ENDPOINTS(idA).map((e, i) => [e, ENDPOINTS(UNKNOWN)[i]!] as const)) {
-      for (const [key, target] of [[tenantB.apiKey, idA], [tenantA.apiKey, idB]] as const) {
+      for (const [key, target] of [
+        [tenantB.apiKey, idA],
+        [tenantA.apiKey, idB],
+      ] as const) {
         const res = await api(system, method, path.replace(idA, target), { key });
         const unknown = await api(system, method, unknownPath, { key });
         probes += 2;
@@ -79,7 +92,8 @@ describe('tenant isolation', () => {
     counts.isolationProbes = probes;
     assert.deepEqual(await stateOf(idA), before, "tenant A's integration changed");
     assert.equal(sandboxRequests(system.sandbox), requests, 'a foreign request reached Zendesk');
-    for (const id of [idA, idB]) assert.equal((await api(system, 'GET', `/v1/integrations/${id}`, { key: id === idA ? tenantA.apiKey : tenantB.apiKey })).json.status, 'connected');
+    for (const id of [idA, idB])
+      assert.equal((await api(system, 'GET', `/v1/integrations/${id}`, { key: id === idA ? tenantA.apiKey : tenantB.apiKey })).json.status, 'connected');
   });
 
   test('each tenant lists and reads only its own integrations and users', async () => {
@@ -87,8 +101,17 @@ describe('tenant isolation', () => {
     const listB = (await api(system, 'GET', '/v1/integrations', { key: tenantB.apiKey })).json.integrations.map((i: { id: string }) => i.id);
     assert.deepEqual(listA, [idA]);
     assert.deepEqual(listB, [idB]);
-    const idsOf = (ws: SandboxWorkspace) => new Set(ws.users().filter((u) => u.active).map((u) => u.id));
-    for (const [key, id, ws] of [[tenantA.apiKey, idA, wsA], [tenantB.apiKey, idB, wsB]] as const) {
+    const idsOf = (ws: SandboxWorkspace) =>
+      new Set(
+        ws
+          .users()
+          .filter((u) => u.active)
+          .map((u) => u.id),
+      );
+    for (const [key, id, ws] of [
+      [tenantA.apiKey, idA, wsA],
+      [tenantB.apiKey, idB, wsB],
+    ] as const) {
       const seen = new Set<number>();
       let cursor: string | null = null;
       do {
@@ -116,7 +139,11 @@ describe('tenant isolation', () => {
 
 describe('body size limit', () => {
   test('a body over 64 KiB is 413 on every JSON endpoint, before authentication matters', async () => {
-    for (const [path, key] of [['/v1/integrations/zendesk', tenantA.apiKey], ['/v1/tenants', system.adminKey], ['/v1/integrations/zendesk', 'wrong']] as const) {
+    for (const [path, key] of [
+      ['/v1/integrations/zendesk', tenantA.apiKey],
+      ['/v1/tenants', system.adminKey],
+      ['/v1/integrations/zendesk', 'wrong'],
+    ] as const) {
       const res = await api(system, 'POST', path, { key, body: JSON.stringify({ name: 'n'.repeat(64 * 1024), workspace: 'w' }) });
       // With a wrong key the answer may be 401 (auth first) or 413: both refuse without reading it all.
       if (key === 'wrong') assert.ok([401, 413].includes(res.status), String(res.status));
@@ -133,7 +160,10 @@ describe('secrets', () => {
     const reconnect = await api(system, 'POST', `/v1/integrations/${idA}/reconnect`, { key: tenantA.apiKey });
     assert.equal(reconnect.status, 200, reconnect.text);
     assert.equal((await followConsent(reconnect.json.authorizeUrl)).status, 200);
-    await waitFor('the reconnect to complete', async () => (await api(system, 'GET', `/v1/integrations/${idA}`, { key: tenantA.apiKey })).json.reconnect?.status === 'completed');
+    await waitFor(
+      'the reconnect to complete',
+      async () => (await api(system, 'GET', `/v1/integrations/${idA}`, { key: tenantA.apiKey })).json.reconnect?.status === 'completed',
+    );
     const deleted = await api(system, 'DELETE', `/v1/integrations/${idA}`, { key: tenantA.apiKey });
     assert.equal(deleted.status, 200);
     assert.equal(deleted.json.revocation.outcome, 'revoked');
@@ -146,7 +176,12 @@ describe('secrets', () => {
     }
     secrets.set(CLIENT_SECRET, 'client secret');
     for (const { label, key } of system.config.encryptionKeys!) secrets.set(key.toString('base64'), `encryption key ${label}`);
-    for (const [name, key] of [['tenant A', tenantA.apiKey], ['tenant B', tenantB.apiKey], ['admin', system.adminKey]]) secrets.set(key!, `API key of ${name}`);
+    for (const [name, key] of [
+      ['tenant A', tenantA.apiKey],
+      ['tenant B', tenantB.apiKey],
+      ['admin', system.adminKey],
+    ])
+      secrets.set(key!, `API key of ${name}`);
     assert.ok(secrets.size >= 12, `only ${secrets.size} secrets to look for`);
 
     const haystacks: Record<string, string> = {
@@ -176,7 +211,14 @@ describe('outbound requests', () => {
       fc.property(
         fc.oneof(
           fc.string({ maxLength: 80 }),
-          fc.tuple(fc.constantFrom('', 'https://', 'http://', '//', 'https://user:pw@'), fc.stringMatching(/^[a-z0-9.@:%\-[\]]{0,30}$/), fc.constantFrom('', '.zendesk.com', '.zendesk.com.evil.io', '.zendesk.com@evil.io', '.evil.io#.zendesk.com', '.zendesk.com:1'), fc.constantFrom('', '/agent', '/../x', '?@evil.io')).map((p) => p.join('')),
+          fc
+            .tuple(
+              fc.constantFrom('', 'https://', 'http://', '//', 'https://user:pw@'),
+              fc.stringMatching(/^[a-z0-9.@:%\-[\]]{0,30}$/),
+              fc.constantFrom('', '.zendesk.com', '.zendesk.com.evil.io', '.zendesk.com@evil.io', '.evil.io#.zendesk.com', '.zendesk.com:1'),
+              fc.constantFrom('', '/agent', '/../x', '?@evil.io'),
+            )
+            .map((p) => p.join('')),
         ),
         (input) => {
           tried++;
@@ -216,7 +258,10 @@ describe('outbound requests', () => {
     const toZendesk = monitor.requests.filter((r) => r.origin === system.sandbox.url);
     assert.ok(toZendesk.length > 20, `only ${toZendesk.length} requests to the sandbox were seen: is the monitor working?`);
     // Every request to the sandbox stays under a workspace path.
-    assert.ok(toZendesk.every((r) => /^\/(sec-a|sec-b)\//.test(r.path)), 'a request outside the workspaces');
+    assert.ok(
+      toZendesk.every((r) => /^\/(sec-a|sec-b)\//.test(r.path)),
+      'a request outside the workspaces',
+    );
     counts.outboundRequestsChecked = monitor.requests.length;
     counts.connectionsChecked = monitor.sockets.length;
   });
@@ -238,7 +283,14 @@ async function schedules(): Promise<string> {
   const out: string[] = [];
   for await (const s of system.temporal.schedule.list()) {
     if (!s.scheduleId.includes(idA) && !s.scheduleId.includes(idB)) continue;
-    out.push(decodedJson(await system.temporal.schedule.getHandle(s.scheduleId).describe().catch(() => ({}))));
+    out.push(
+      decodedJson(
+        await system.temporal.schedule
+          .getHandle(s.scheduleId)
+          .describe()
+          .catch(() => ({})),
+      ),
+    );
   }
   return out.join('\n');
 }
@@ -248,6 +300,10 @@ async function stateOf(id: string) {
   const credentials = await system.db.selectFrom('oauth_credentials').select(['version', 'access_token_enc']).where('integration_id', '=', id).execute();
   const flows = await system.db.selectFrom('oauth_flows').select(['id', 'used_at']).where('integration_id', '=', id).execute();
   const runs = await system.db.selectFrom('sync_runs').select(['id', 'status']).where('integration_id', '=', id).execute();
-  const users = await system.db.selectFrom('zendesk_users').select(system.db.fn.countAll<number>().as('n')).where('integration_id', '=', id).executeTakeFirstOrThrow();
+  const users = await system.db
+    .selectFrom('zendesk_users')
+    .select(system.db.fn.countAll<number>().as('n'))
+    .where('integration_id', '=', id)
+    .executeTakeFirstOrThrow();
   return { integration, credentials, flows, runs, users: Number(users.n) };
 }

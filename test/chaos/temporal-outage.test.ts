@@ -44,7 +44,15 @@ after(async () => {
 });
 
 test('Temporal stopped for seconds mid-sync and started again: the sync completes exactly', { timeout: 300_000 }, async () => {
-  const ws = system.sandbox.createWorkspace({ subdomain: 'tempo', users: 4_000, ticketEvents: 30_000, seed: 72, consentMode: 'allow', usersCursorLimit: 1, incrementalLimit: 3 });
+  const ws = system.sandbox.createWorkspace({
+    subdomain: 'tempo',
+    users: 4_000,
+    ticketEvents: 30_000,
+    seed: 72,
+    consentMode: 'allow',
+    usersCursorLimit: 1,
+    incrementalLimit: 3,
+  });
   const tenant = await createTenant(system, 'Temporal chaos tenant');
   const created = await api(system, 'POST', '/v1/integrations/zendesk', { key: tenant.apiKey, body: { workspace: 'tempo' } });
   assert.equal(created.status, 201, created.text);
@@ -89,37 +97,56 @@ test('Temporal stopped for seconds mid-sync and started again: the sync complete
   await waitFor('readiness', async () => (await fetch(`${system.internalUrl}/readyz`)).status === 200, 30_000);
 });
 
-test('DELETE while Temporal is down answers 503 and changes nothing; once it is back, DELETE completes with nothing left behind', { timeout: 300_000 }, async () => {
-  system.sandbox.createWorkspace({ subdomain: 'tempo-delete', users: 300, ticketEvents: 1_000, seed: 73, consentMode: 'allow', oauth: { revokeNeedsWrite: false } });
-  const tenant = await createTenant(system, 'Temporal chaos tenant, delete');
-  const created = await api(system, 'POST', '/v1/integrations/zendesk', { key: tenant.apiKey, body: { workspace: 'tempo-delete' } });
-  assert.equal((await followConsent(created.json.authorizeUrl)).status, 200);
-  const id: string = created.json.id;
-  await waitForSync(system, id, { timeoutMs: 120_000 });
+test(
+  'DELETE while Temporal is down answers 503 and changes nothing; once it is back, DELETE completes with nothing left behind',
+  { timeout: 300_000 },
+  async () => {
+    system.sandbox.createWorkspace({
+      subdomain: 'tempo-delete',
+      users: 300,
+      ticketEvents: 1_000,
+      seed: 73,
+      consentMode: 'allow',
+      oauth: { revokeNeedsWrite: false },
+    });
+    const tenant = await createTenant(system, 'Temporal chaos tenant, delete');
+    const created = await api(system, 'POST', '/v1/integrations/zendesk', { key: tenant.apiKey, body: { workspace: 'tempo-delete' } });
+    assert.equal((await followConsent(created.json.authorizeUrl)).status, 200);
+    const id: string = created.json.id;
+    await waitForSync(system, id, { timeoutMs: 120_000 });
 
-  await server!.stop();
-  server = undefined;
-  try {
-    const res = await api(system, 'DELETE', `/v1/integrations/${id}?purge=true`, { key: tenant.apiKey });
-    assert.equal(res.status, 503, res.text);
-    const row = await system.db.selectFrom('integrations').select('status').where('id', '=', id).executeTakeFirstOrThrow();
-    assert.equal(row.status, 'connected', 'nothing changed');
-    const tokens = await system.db.selectFrom('oauth_credentials').select('integration_id').where('integration_id', '=', id).execute();
-    assert.equal(tokens.length, 1, 'the tokens are still there');
-  } finally {
-    server = await startServer();
-  }
-  const res = await waitFor('a DELETE that goes through', async () => {
-    const r = await api(system, 'DELETE', `/v1/integrations/${id}?purge=true`, { key: tenant.apiKey });
-    return r.status === 200 || r.status === 202 ? r : undefined;
-  }, 120_000);
-  assert.ok(res.json.workflowId);
-  await waitFor('disconnected', async () => (await system.db.selectFrom('integrations').select('status').where('id', '=', id).executeTakeFirstOrThrow()).status === 'disconnected', 120_000);
-  await assert.rejects(system.temporal.schedule.getHandle(`zendesk-sync-${id}`).describe(), /not found/i, 'no schedule left behind');
-  for (const table of ['oauth_credentials', 'ticket_events', 'zendesk_users'] as const) {
-    const rows = await system.db.selectFrom(table).select('integration_id').where('integration_id', '=', id).execute();
-    assert.equal(rows.length, 0, `${table} left behind`);
-  }
-  const running = await system.db.selectFrom('sync_runs').select('id').where('integration_id', '=', id).where('status', '=', 'running').execute();
-  assert.deepEqual(running, []);
-});
+    await server!.stop();
+    server = undefined;
+    try {
+      const res = await api(system, 'DELETE', `/v1/integrations/${id}?purge=true`, { key: tenant.apiKey });
+      assert.equal(res.status, 503, res.text);
+      const row = await system.db.selectFrom('integrations').select('status').where('id', '=', id).executeTakeFirstOrThrow();
+      assert.equal(row.status, 'connected', 'nothing changed');
+      const tokens = await system.db.selectFrom('oauth_credentials').select('integration_id').where('integration_id', '=', id).execute();
+      assert.equal(tokens.length, 1, 'the tokens are still there');
+    } finally {
+      server = await startServer();
+    }
+    const res = await waitFor(
+      'a DELETE that goes through',
+      async () => {
+        const r = await api(system, 'DELETE', `/v1/integrations/${id}?purge=true`, { key: tenant.apiKey });
+        return r.status === 200 || r.status === 202 ? r : undefined;
+      },
+      120_000,
+    );
+    assert.ok(res.json.workflowId);
+    await waitFor(
+      'disconnected',
+      async () => (await system.db.selectFrom('integrations').select('status').where('id', '=', id).executeTakeFirstOrThrow()).status === 'disconnected',
+      120_000,
+    );
+    await assert.rejects(system.temporal.schedule.getHandle(`zendesk-sync-${id}`).describe(), /not found/i, 'no schedule left behind');
+    for (const table of ['oauth_credentials', 'ticket_events', 'zendesk_users'] as const) {
+      const rows = await system.db.selectFrom(table).select('integration_id').where('integration_id', '=', id).execute();
+      assert.equal(rows.length, 0, `${table} left behind`);
+    }
+    const running = await system.db.selectFrom('sync_runs').select('id').where('integration_id', '=', id).where('status', '=', 'running').execute();
+    assert.deepEqual(running, []);
+  },
+);

@@ -93,10 +93,14 @@ async function activityWorkers(id: string): Promise<Set<string>> {
 }
 
 async function assertNeedsReauth(id: string, ws: SandboxWorkspace, requestsBefore: number) {
-  const view = await waitFor('needs_reauth', async () => {
-    const v = await integration(id);
-    return v.status === 'needs_reauth' ? v : undefined;
-  }, 60_000);
+  const view = await waitFor(
+    'needs_reauth',
+    async () => {
+      const v = await integration(id);
+      return v.status === 'needs_reauth' ? v : undefined;
+    },
+    60_000,
+  );
   assert.match(view.error, /[Rr]econnect/);
   assert.equal(view.nextSyncAt, null);
   const schedule = await system.temporal.schedule.getHandle(`zendesk-sync-${id}`).describe();
@@ -144,7 +148,15 @@ test('one-second tokens refreshed by two worker processes at once: no refresh to
 });
 
 test('the grant revoked mid-sync: needs_reauth, paused schedule, few requests; reconnect brings back exact data', { timeout: 180_000 }, async () => {
-  const ws = system.sandbox.createWorkspace({ subdomain: 'revoked-mid', users: 4_000, ticketEvents: 30_000, seed: 92, consentMode: 'allow', usersCursorLimit: 1, incrementalLimit: 3 });
+  const ws = system.sandbox.createWorkspace({
+    subdomain: 'revoked-mid',
+    users: 4_000,
+    ticketEvents: 30_000,
+    seed: 92,
+    consentMode: 'allow',
+    usersCursorLimit: 1,
+    incrementalLimit: 3,
+  });
   const watch = watchRefreshes(ws);
   const id = await connect('revoked-mid');
   await waitFor('the sync to be part-way', async () => (await syncedCounts(system.db, id)).events >= 3_000, 60_000);
@@ -171,7 +183,15 @@ test('the grant revoked mid-sync: needs_reauth, paused schedule, few requests; r
 
 test('the consenting admin deleted mid-sync, or the refresh token expired: needs_reauth', { timeout: 120_000 }, async () => {
   // Admin deleted: every token of the grant answers 401 and the refresh is refused.
-  const ws = system.sandbox.createWorkspace({ subdomain: 'admin-gone', users: 3_000, ticketEvents: 20_000, seed: 93, consentMode: 'allow', usersCursorLimit: 1, incrementalLimit: 3 });
+  const ws = system.sandbox.createWorkspace({
+    subdomain: 'admin-gone',
+    users: 3_000,
+    ticketEvents: 20_000,
+    seed: 93,
+    consentMode: 'allow',
+    usersCursorLimit: 1,
+    incrementalLimit: 3,
+  });
   const id = await connect('admin-gone');
   await waitFor('the sync to be part-way', async () => (await syncedCounts(system.db, id)).events >= 2_000, 60_000);
   ws.deleteUser(ws.ownerId);
@@ -180,7 +200,15 @@ test('the consenting admin deleted mid-sync, or the refresh token expired: needs
   await assertNeedsReauth(id, ws, before);
 
   // Refresh token expired while idle: the next sync cannot renew the access token.
-  const idle = system.sandbox.createWorkspace({ subdomain: 'idle-expiry', users: 50, ticketEvents: 100, seed: 94, consentMode: 'allow', accessTokenTtlSeconds: 1, refreshTokenTtlSeconds: 2 });
+  const idle = system.sandbox.createWorkspace({
+    subdomain: 'idle-expiry',
+    users: 50,
+    ticketEvents: 100,
+    seed: 94,
+    consentMode: 'allow',
+    accessTokenTtlSeconds: 1,
+    refreshTokenTtlSeconds: 2,
+  });
   const watch = watchRefreshes(idle);
   const idleId = await connect('idle-expiry');
   const first = await waitForSync(system, idleId);
@@ -195,7 +223,7 @@ test('the consenting admin deleted mid-sync, or the refresh token expired: needs
   counts.grantsLostDetected = 2 + (counts.revocationsSurvived ?? 0);
 });
 
-test('no token or authorization code in the worker processes\' output', () => {
+test("no token or authorization code in the worker processes' output", () => {
   const output = workers.map((w) => w.output()).join('\n');
   assert.ok(output.length > 1_000, 'the workers wrote next to nothing: is their output captured?');
   let secrets = 0;

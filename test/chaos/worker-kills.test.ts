@@ -35,7 +35,9 @@ after(async () => {
 /** The pids of the workers running one of the sync's activities right now (identity is `pid@host`). */
 async function busyPids(integrationId: string): Promise<number[]> {
   const pids: number[] = [];
-  for await (const execution of system.temporal.workflow.list({ query: `IntegrationId = "${integrationId}" AND WorkflowType = "zendeskSync" AND ExecutionStatus = "Running"` })) {
+  for await (const execution of system.temporal.workflow.list({
+    query: `IntegrationId = "${integrationId}" AND WorkflowType = "zendeskSync" AND ExecutionStatus = "Running"`,
+  })) {
     const description = await system.temporal.workflow.getHandle(execution.workflowId, execution.runId).describe();
     for (const activity of description.raw.pendingActivities ?? []) {
       const pid = Number(/^(\d+)@/.exec(activity.lastWorkerIdentity ?? '')?.[1]);
@@ -47,7 +49,15 @@ async function busyPids(integrationId: string): Promise<number[]> {
 }
 
 test('a large sync survives SIGKILLs of its workers at random points: exact data, nothing counted twice', { timeout: 420_000 }, async () => {
-  const ws = system.sandbox.createWorkspace({ subdomain: 'killzone', users: USERS, ticketEvents: EVENTS, seed: 33, consentMode: 'allow', usersCursorLimit: 1, incrementalLimit: 4 });
+  const ws = system.sandbox.createWorkspace({
+    subdomain: 'killzone',
+    users: USERS,
+    ticketEvents: EVENTS,
+    seed: 33,
+    consentMode: 'allow',
+    usersCursorLimit: 1,
+    incrementalLimit: 4,
+  });
   const tenant = await createTenant(system, 'Kill tenant');
   const created = await api(system, 'POST', '/v1/integrations/zendesk', { key: tenant.apiKey, body: { workspace: 'killzone' } });
   assert.equal(created.status, 201, created.text);
@@ -71,7 +81,9 @@ test('a large sync survives SIGKILLs of its workers at random points: exact data
     await Promise.all(victims.map((w) => w!.kill('SIGKILL')));
     counts.kills += victims.length;
     counts.killPoints.push(`${victims.length}×${victims.some((v) => busy.includes(v!.child.pid!)) ? 'busy' : 'idle'} at ${at.users} users/${at.events} events`);
-    console.log(`[chaos] worker-kills: killed ${victims.length} worker(s) (${victims.map((v) => v!.child.pid).join(', ')}; busy: ${busy.join(', ') || 'none'}) at ${at.users} users, ${at.events} events`);
+    console.log(
+      `[chaos] worker-kills: killed ${victims.length} worker(s) (${victims.map((v) => v!.child.pid).join(', ')}; busy: ${busy.join(', ') || 'none'}) at ${at.users} users, ${at.events} events`,
+    );
     workers.push(...(await Promise.all(victims.map(() => startWorkerProcess(system)))));
   }
   const beforeEnd = await syncedCounts(system.db, id);

@@ -13,7 +13,9 @@ type Json = Record<string, unknown>;
 
 const FIXTURE_USERS = userFixtures();
 /** Every user kind of 2024–25 (the legacy chat_only kind is checked on its own). */
-const MODERN_USERS = Object.entries(FIXTURE_USERS).filter(([k]) => k !== 'legacy_chat_only_agent').map(([, u]) => u);
+const MODERN_USERS = Object.entries(FIXTURE_USERS)
+  .filter(([k]) => k !== 'legacy_chat_only_agent')
+  .map(([, u]) => u);
 const USER_KEY_ORDER = Object.keys(FIXTURE_USERS.admin!);
 /** Keys whose values are the account's own (custom user fields): only "an object" is compared. */
 const USER_OPTS: ShapeOptions = { open: ['user_fields'] };
@@ -61,8 +63,14 @@ describe('sandbox responses have the shape of real Zendesk responses', () => {
   before(async () => {
     sb = await start();
     ws = sb.createWorkspace({
-      subdomain: 'contract', users: 2500, ticketEvents: 3000, seed: 2026, consentMode: 'allow',
-      accountLimit: 100_000, incrementalLimit: 1000, usersCursorLimit: 1000,
+      subdomain: 'contract',
+      users: 2500,
+      ticketEvents: 3000,
+      seed: 2026,
+      consentMode: 'allow',
+      accountLimit: 100_000,
+      incrementalLimit: 1000,
+      usersCursorLimit: 1000,
     });
     token = (await connect(sb, 'contract')).access_token;
     // The whole users export: every generated user, as a sync reads them.
@@ -79,8 +87,14 @@ describe('sandbox responses have the shape of real Zendesk responses', () => {
   test('every user kind is present, so no comparison below is vacuous', () => {
     assert.equal(exported.length, 2500);
     for (const k of KINDS) assert.ok(exported.filter(k.match).length > 0, k.kind);
-    assert.ok(exported.some((u) => u.suspended === true && u.role === 'agent'), 'a suspended agent');
-    assert.ok(exported.some((u) => u.active === false), 'a deleted user');
+    assert.ok(
+      exported.some((u) => u.suspended === true && u.role === 'agent'),
+      'a suspended agent',
+    );
+    assert.ok(
+      exported.some((u) => u.active === false),
+      'a deleted user',
+    );
   });
 
   test('users: every field, type and null of the recordings, and nothing else (no chat_only)', () => {
@@ -93,7 +107,14 @@ describe('sandbox responses have the shape of real Zendesk responses', () => {
       const users = exported.filter(k.match);
       assertNoDrift(shapeDifferences(MODERN_USERS, users, 'subset', USER_OPTS), k.kind);
       const own = k.fixtures.map((f) => pick(FIXTURE_USERS[f]!, KIND_FIELDS));
-      assertNoDrift(shapeDifferences(own, users.map((u) => pick(u, KIND_FIELDS)), 'subset'), `${k.kind} (${KIND_FIELDS.join(', ')})`);
+      assertNoDrift(
+        shapeDifferences(
+          own,
+          users.map((u) => pick(u, KIND_FIELDS)),
+          'subset',
+        ),
+        `${k.kind} (${KIND_FIELDS.join(', ')})`,
+      );
     });
   }
 
@@ -108,8 +129,14 @@ describe('sandbox responses have the shape of real Zendesk responses', () => {
     // Headers a client reads. Not emulated, on purpose: transport/CDN headers, and the gateway's
     // x-ratelimit-* trio (an undocumented 200/min limit whose reset is an epoch; see docs/zendesk.md).
     assertHeaders(res, fixture.headers, [
-      'content-type', 'x-rate-limit', 'x-rate-limit-remaining', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset',
-      'x-zendesk-private-zendesk-ratelimit-api-requests', 'x-zendesk-api-warn',
+      'content-type',
+      'x-rate-limit',
+      'x-rate-limit-remaining',
+      'ratelimit-limit',
+      'ratelimit-remaining',
+      'ratelimit-reset',
+      'x-zendesk-private-zendesk-ratelimit-api-requests',
+      'x-zendesk-api-warn',
     ]);
     assert.equal(res.headers.get('x-zendesk-api-warn'), fixture.headers['x-zendesk-api-warn']);
   });
@@ -120,14 +147,20 @@ describe('sandbox responses have the shape of real Zendesk responses', () => {
     const live = exported.filter((u) => u.active === true).slice(0, 40);
     const ids = [...live.map((u) => u.id), deleted.id, 1].join(',');
     const opts: ShapeOptions = { skip: ['users[]'] };
-    for (const [kind, query] of [['found', `ids=${ids}`], ['with_deleted', `ids=${ids}&include_deleted=true`]] as const) {
+    for (const [kind, query] of [
+      ['found', `ids=${ids}`],
+      ['with_deleted', `ids=${ids}&include_deleted=true`],
+    ] as const) {
       const res = await get(`/api/v2/users/show_many?${query}`);
       assert.equal(res.status, fixture[kind]!.status, kind);
       assertNoDrift(shapeDifferences([fixture[kind]!.body], [res.body], 'exact', opts), `the show_many envelope (${kind})`);
       assertNoDrift(shapeDifferences(MODERN_USERS, res.body.users, 'subset', USER_OPTS), `users of show_many (${kind})`);
       for (const u of res.body.users as Json[]) assert.deepEqual(Object.keys(u), USER_KEY_ORDER);
       assertHeaders(res, fixture[kind]!.headers, Object.keys(fixture[kind]!.headers));
-      assert.equal((res.body.users as Json[]).some((u) => u.id === deleted.id), kind === 'with_deleted');
+      assert.equal(
+        (res.body.users as Json[]).some((u) => u.id === deleted.id),
+        kind === 'with_deleted',
+      );
     }
     const tooMany = await get(`/api/v2/users/show_many?ids=${Array.from({ length: 101 }, (_, i) => i + 1).join(',')}`);
     assert.equal(tooMany.status, fixture.too_many_ids!.status);
@@ -156,7 +189,15 @@ describe('sandbox responses have the shape of real Zendesk responses', () => {
     const opts: ShapeOptions = { skip: ['users[]'] };
     assert.ok(exportPages.length >= 2);
     assertNoDrift(shapeDifferences([fixture.first_page], [exportPages[0]!.body], 'exact', opts), 'the first export page');
-    assertNoDrift(shapeDifferences([fixture.next_page], exportPages.slice(1).map((p) => p.body), 'exact', opts), 'a later export page');
+    assertNoDrift(
+      shapeDifferences(
+        [fixture.next_page],
+        exportPages.slice(1).map((p) => p.body),
+        'exact',
+        opts,
+      ),
+      'a later export page',
+    );
     const last = exportPages[exportPages.length - 1]!.body;
     const empty = await get(`/api/v2/incremental/users/cursor?cursor=${encodeURIComponent(last.after_cursor)}`);
     assertNoDrift(shapeDifferences([fixture.empty_page], [empty.body], 'exact', opts), 'the empty export page');

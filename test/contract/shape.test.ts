@@ -8,7 +8,9 @@ import { jsonType, shapeDifferences, shapeOf } from './shape';
 
 const fixtures = userFixtures();
 const admin = fixtures.admin;
-const others = Object.entries(fixtures).filter(([k]) => k !== 'legacy_chat_only_agent').map(([, v]) => v);
+const others = Object.entries(fixtures)
+  .filter(([k]) => k !== 'legacy_chat_only_agent')
+  .map(([, v]) => v);
 
 test('identical shapes agree, whatever the values', () => {
   assert.deepEqual(shapeDifferences([admin], [{ ...admin, id: 1, name: 'Someone else', email: 'x@y.z' }], 'exact'), []);
@@ -50,10 +52,35 @@ test('exact mode: the actual values must show every type and key the real ones s
 test('options: open objects, optional keys, discriminated arrays', () => {
   assert.deepEqual(shapeDifferences([{ f: { a: 1 } }], [{ f: { b: 'x' } }], 'exact', { open: ['f'] }), []);
   assert.deepEqual(shapeDifferences([{ a: 1, m: [] }], [{ a: 1 }], 'exact', { optional: ['m'] }), []);
-  const expected = [{ c: [{ t: 'A', x: 1 }, { t: 'B', y: 's' }] }];
+  const expected = [
+    {
+      c: [
+        { t: 'A', x: 1 },
+        { t: 'B', y: 's' },
+      ],
+    },
+  ];
   const opts = { discriminators: { 'c[]': 't' } };
-  assert.deepEqual(shapeDifferences(expected, [{ c: [{ t: 'B', y: 'q' }, { t: 'A', x: 2 }] }], 'exact', opts), []);
-  assert.deepEqual(shapeDifferences(expected, [{ c: [{ t: 'A', y: 's' }] }], 'subset', opts), ['c[]{A}.y: a field real responses do not have', 'c[]{A}.x: missing in 1 of 1']);
+  assert.deepEqual(
+    shapeDifferences(
+      expected,
+      [
+        {
+          c: [
+            { t: 'B', y: 'q' },
+            { t: 'A', x: 2 },
+          ],
+        },
+      ],
+      'exact',
+      opts,
+    ),
+    [],
+  );
+  assert.deepEqual(shapeDifferences(expected, [{ c: [{ t: 'A', y: 's' }] }], 'subset', opts), [
+    'c[]{A}.y: a field real responses do not have',
+    'c[]{A}.x: missing in 1 of 1',
+  ]);
   assert.deepEqual(shapeDifferences(expected, [{ c: [{ t: 'C' }] }], 'subset', opts), ['c[]: an element with t=C, which real responses do not have']);
 });
 

@@ -71,7 +71,14 @@ test('an exchange slower than the callback deadline: a self-reloading page, then
 
 test('a reconnect of a connected integration whose exchange is slow: connected throughout, the reload shows it completed', async () => {
   const tenant = await createTenant(system, 'Slow reconnect tenant');
-  const ws = system.sandbox.createWorkspace({ subdomain: 'slow-again', users: 20, ticketEvents: 20, seed: 42, consentMode: 'allow', oauth: { revokeNeedsWrite: false } });
+  const ws = system.sandbox.createWorkspace({
+    subdomain: 'slow-again',
+    users: 20,
+    ticketEvents: 20,
+    seed: 42,
+    consentMode: 'allow',
+    oauth: { revokeNeedsWrite: false },
+  });
   const { integrationId: id } = await connectAndSync(system, tenant.apiKey, 'slow-again');
   const before = await loadCredentials(system.db, system.box, id);
   const reconnect = await api(system, 'POST', `/v1/integrations/${id}/reconnect`, { key: tenant.apiKey });

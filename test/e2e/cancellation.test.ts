@@ -21,17 +21,33 @@ after(async () => {
 });
 
 test('a chunk cancelled while its Zendesk request is pending aborts the request; the sync resumes elsewhere', { timeout: 300_000 }, async () => {
-  const ws = system.sandbox.createWorkspace({ subdomain: 'cancelled', users: 20_000, ticketEvents: 20_000, seed: 91, consentMode: 'allow', usersCursorLimit: 1, incrementalLimit: 2 });
+  const ws = system.sandbox.createWorkspace({
+    subdomain: 'cancelled',
+    users: 20_000,
+    ticketEvents: 20_000,
+    seed: 91,
+    consentMode: 'allow',
+    usersCursorLimit: 1,
+    incrementalLimit: 2,
+  });
   const first = await startWorkerProcess(system);
   workers.push(first);
   const tenant = await createTenant(system);
   const created = await api(system, 'POST', '/v1/integrations/zendesk', { key: tenant.apiKey, body: { workspace: 'cancelled' } });
   assert.equal((await followConsent(created.json.authorizeUrl)).status, 200);
   const id: string = created.json.id;
-  await waitFor('the sync to be under way', async () => {
-    const n = await system.db.selectFrom('zendesk_users').select(system.db.fn.countAll<number>().as('n')).where('integration_id', '=', id).executeTakeFirstOrThrow();
-    return Number(n.n) >= 2_000;
-  }, 60_000);
+  await waitFor(
+    'the sync to be under way',
+    async () => {
+      const n = await system.db
+        .selectFrom('zendesk_users')
+        .select(system.db.fn.countAll<number>().as('n'))
+        .where('integration_id', '=', id)
+        .executeTakeFirstOrThrow();
+      return Number(n.n) >= 2_000;
+    },
+    60_000,
+  );
 
   // The next users page hangs for 4 minutes: longer than the worker's grace time, shorter than the request timeout.
   ws.injectFaults([{ kind: 'slow', slowMs: 240_000, path: /incremental\/users/, count: 1 }]);

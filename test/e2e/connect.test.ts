@@ -60,7 +60,10 @@ describe('connect flow', () => {
     assert.equal(replay.status, 200);
     assert.match(await replay.text(), /Zendesk is connected/);
     const codes = await system.db.selectFrom('oauth_flows').select(['code_enc', 'pkce_verifier_enc']).where('integration_id', '=', created.id).execute();
-    assert.ok(codes.every((f) => f.code_enc === null && f.pkce_verifier_enc === null), 'an authorization code or verifier is still stored');
+    assert.ok(
+      codes.every((f) => f.code_enc === null && f.pkce_verifier_enc === null),
+      'an authorization code or verifier is still stored',
+    );
     assert.equal((await getIntegration(tenant.apiKey, created.id)).status, 'connected');
   });
 
@@ -157,13 +160,38 @@ describe('connect flow', () => {
   });
 
   test('bad workspace inputs are 400 with the reason, and nothing is created', async () => {
-    const before = await system.db.selectFrom('integrations').select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow();
+    const before = await system.db
+      .selectFrom('integrations')
+      .select(sql<number>`count(*)`.as('n'))
+      .executeTakeFirstOrThrow();
     const requestsBefore = system.sandbox.url ? await countSandboxRequests(system) : 0;
     const bad: unknown[] = [
-      '', '   ', 'acme.example.com', 'acme.zendesk.com.evil.io', '127.0.0.1', 'http://10.0.0.1/', 'acme.zendesk.com:8443',
-      'user@acme.zendesk.com', 'https://user:pw@acme.zendesk.com', 'ünïcode', 'xn--nicode-cua', 'a'.repeat(64), 'acme\u0000', 'ac\nme',
-      '-acme', 'acme-', 'ac_me', 'ac.me', 'ftp://acme.zendesk.com', 'javascript:alert(1)', '?workspace=acme', 'acme/../evil',
-      42, null, ['acme'], { workspace: 'acme' },
+      '',
+      '   ',
+      'acme.example.com',
+      'acme.zendesk.com.evil.io',
+      '127.0.0.1',
+      'http://10.0.0.1/',
+      'acme.zendesk.com:8443',
+      'user@acme.zendesk.com',
+      'https://user:pw@acme.zendesk.com',
+      'ünïcode',
+      'xn--nicode-cua',
+      'a'.repeat(64),
+      'acme\u0000',
+      'ac\nme',
+      '-acme',
+      'acme-',
+      'ac_me',
+      'ac.me',
+      'ftp://acme.zendesk.com',
+      'javascript:alert(1)',
+      '?workspace=acme',
+      'acme/../evil',
+      42,
+      null,
+      ['acme'],
+      { workspace: 'acme' },
     ];
     for (const workspace of bad) {
       const res = await api(system, 'POST', '/v1/integrations/zendesk', { key: tenant.apiKey, body: { workspace } });
@@ -175,13 +203,23 @@ describe('connect flow', () => {
       const res = await api(system, 'POST', '/v1/integrations/zendesk', { key: tenant.apiKey, body });
       assert.equal(res.status, 400, body);
     }
-    const afterCount = await system.db.selectFrom('integrations').select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow();
+    const afterCount = await system.db
+      .selectFrom('integrations')
+      .select(sql<number>`count(*)`.as('n'))
+      .executeTakeFirstOrThrow();
     assert.equal(afterCount.n, before.n);
     assert.equal(await countSandboxRequests(system), requestsBefore);
   });
 
   test('DELETE revokes the token at Zendesk (where a read token may revoke itself) and deletes the stored tokens', async () => {
-    const ws = system.sandbox.createWorkspace({ subdomain: 'leaving', users: 10, ticketEvents: 10, seed: 5, consentMode: 'allow', oauth: { revokeNeedsWrite: false } });
+    const ws = system.sandbox.createWorkspace({
+      subdomain: 'leaving',
+      users: 10,
+      ticketEvents: 10,
+      seed: 5,
+      consentMode: 'allow',
+      oauth: { revokeNeedsWrite: false },
+    });
     const created = await createIntegration(tenant.apiKey, 'leaving');
     assert.equal((await followConsent(created.authorizeUrl)).status, 200);
     const [accessToken] = ws.issuedTokens();
@@ -199,7 +237,9 @@ describe('connect flow', () => {
     assert.equal((await api(system, 'GET', `/v1/integrations/${created.id}`, { key: tenant.apiKey })).status, 404);
     const stored = await system.db.selectFrom('oauth_credentials').selectAll().where('integration_id', '=', created.id).execute();
     assert.equal(stored.length, 0);
-    const probe = await fetch(`${system.sandbox.url}/leaving/api/v2/incremental/users/cursor?start_time=0`, { headers: { authorization: `Bearer ${accessToken}` } });
+    const probe = await fetch(`${system.sandbox.url}/leaving/api/v2/incremental/users/cursor?start_time=0`, {
+      headers: { authorization: `Bearer ${accessToken}` },
+    });
     assert.equal(probe.status, 401);
     // The workspace can be connected afresh afterwards.
     const again = await api(system, 'POST', '/v1/integrations/zendesk', { key: tenant.apiKey, body: { workspace: 'leaving' } });
@@ -235,5 +275,3 @@ async function countSandboxRequests(system: System): Promise<number> {
   }
   return total;
 }
-
-

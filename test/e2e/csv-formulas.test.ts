@@ -60,12 +60,13 @@ test('formula-like names and emails synced from Zendesk are neutralised in users
   });
   assert.equal(byEmail.get('plain@example.com')!.name, 'Plain Name', 'other text is untouched');
   // No cell of the whole file starts as a formula.
-  for (const row of rows) for (const [field, value] of Object.entries(row)) assert.doesNotMatch(value, /^[=+@\t\r＝＋－＠]|^-(?!\d+$)/, `${field} = ${JSON.stringify(value)}`);
+  for (const row of rows)
+    for (const [field, value] of Object.entries(row)) assert.doesNotMatch(value, /^[=+@\t\r＝＋－＠]|^-(?!\d+$)/, `${field} = ${JSON.stringify(value)}`);
   // Numbers are numbers, not text: ids and counts are never prefixed.
   assert.ok(rows.every((r) => /^\d+$/.test(r.id!) && /^\d+$/.test(r.ticketInteractions!)));
 });
 
-test('raw=true gives Zendesk\'s values exactly; the JSON listing is never rewritten', async () => {
+test("raw=true gives Zendesk's values exactly; the JSON listing is never rewritten", async () => {
   const rows = await csvRows('sort=name&raw=true');
   const names = new Set(rows.map((r) => r.name));
   for (const name of NAMES) assert.ok(names.has(name), JSON.stringify(name));
@@ -75,5 +76,8 @@ test('raw=true gives Zendesk\'s values exactly; the JSON listing is never rewrit
   for (const name of NAMES) assert.ok(jsonNames.has(name), JSON.stringify(name));
   const bad = await api(system, 'GET', `/v1/integrations/${integrationId}/users.csv?raw=yes`, { key: tenant.apiKey });
   assert.equal(bad.status, 400);
-  assert.deepEqual(bad.json.errors.map((e: { name: string }) => e.name), ['raw']);
+  assert.deepEqual(
+    bad.json.errors.map((e: { name: string }) => e.name),
+    ['raw'],
+  );
 });

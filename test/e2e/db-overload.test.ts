@@ -45,7 +45,9 @@ before(async () => {
     .returning('id')
     .executeTakeFirstOrThrow();
   integrationId = row.id;
-  await sql`INSERT INTO zendesk_users (integration_id, id, name, email, updated_at) SELECT ${integrationId}::uuid, g, 'User ' || g, 'u' || g || '@example.com', now() FROM generate_series(1, 50) g`.execute(system.db);
+  await sql`INSERT INTO zendesk_users (integration_id, id, name, email, updated_at) SELECT ${integrationId}::uuid, g, 'User ' || g, 'u' || g || '@example.com', now() FROM generate_series(1, 50) g`.execute(
+    system.db,
+  );
 });
 
 after(async () => {
@@ -113,12 +115,14 @@ test('no free connection within API_DATABASE_POOL_WAIT: 503, and the request doe
   assert.equal((await get(`/v1/integrations/${integrationId}/utilization`)).status, 200);
 });
 
-test('a tenant\'s computations wait their turn (one at a time here), ten at most; beyond that 429 at once', async () => {
+test("a tenant's computations wait their turn (one at a time here), ten at most; beyond that 429 at once", async () => {
   // An API whose pool has room for every request, and one report computation per tenant at a time.
   const config = loadConfig({ ...system.env, API_STATEMENT_TIMEOUT: '300ms', API_REPORT_CONCURRENCY: '1' }, 'api');
   const db = createDb(config.databaseUrl!, 15, { ...apiPoolSettings(config), allowExitOnIdle: true });
   const quiet = createLogger('warn', new Writable({ write: (_c, _e, cb) => cb() }));
-  const gated = createServer(createApp({ db, box: system.box, config, temporal: system.temporal, logger: quiet, cache: new ApiCache({ ttlMs: 0, maxBytes: 1 }) }));
+  const gated = createServer(
+    createApp({ db, box: system.box, config, temporal: system.temporal, logger: quiet, cache: new ApiCache({ ttlMs: 0, maxBytes: 1 }) }),
+  );
   await new Promise<void>((resolve) => gated.listen(0, '127.0.0.1', resolve));
   const gatedUrl = `http://127.0.0.1:${(gated.address() as AddressInfo).port}`;
   const results = await whileLocked(() =>

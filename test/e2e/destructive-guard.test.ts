@@ -47,13 +47,31 @@ async function integrationWithData(status: IntegrationStatus) {
     .insertInto('ticket_events')
     .values([10, 11].map((id) => ({ integration_id: integrationId, event_id: id, ticket_id: 1, user_id: 1, occurred_at: new Date() })))
     .execute();
-  await db.insertInto('oauth_credentials').values({ integration_id: integrationId, access_token_enc: 'enc-access', refresh_token_enc: 'enc-refresh', access_expires_at: new Date(Date.now() + 3_600_000), refresh_expires_at: null, scope: 'read' }).execute();
+  await db
+    .insertInto('oauth_credentials')
+    .values({
+      integration_id: integrationId,
+      access_token_enc: 'enc-access',
+      refresh_token_enc: 'enc-refresh',
+      access_expires_at: new Date(Date.now() + 3_600_000),
+      refresh_expires_at: null,
+      scope: 'read',
+    })
+    .execute();
   return integrationId;
 }
 
 async function rowsOf(integrationId: string) {
   const count = async (table: 'zendesk_users' | 'ticket_events' | 'oauth_credentials') =>
-    Number((await db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).where('integration_id', '=', integrationId).executeTakeFirstOrThrow()).n);
+    Number(
+      (
+        await db
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where('integration_id', '=', integrationId)
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
   return { users: await count('zendesk_users'), events: await count('ticket_events'), tokens: await count('oauth_credentials') };
 }
 

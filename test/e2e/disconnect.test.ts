@@ -26,7 +26,14 @@ async function nothingLeftBehind(id: string) {
 }
 
 test('two DELETEs at once join one disconnect: one revocation, the same answer, nothing left behind', async () => {
-  const ws = system.sandbox.createWorkspace({ subdomain: 'twice', users: 200, ticketEvents: 500, seed: 61, consentMode: 'allow', oauth: { revokeNeedsWrite: false } });
+  const ws = system.sandbox.createWorkspace({
+    subdomain: 'twice',
+    users: 200,
+    ticketEvents: 500,
+    seed: 61,
+    consentMode: 'allow',
+    oauth: { revokeNeedsWrite: false },
+  });
   const { integrationId: id } = await connectAndSync(system, tenant.apiKey, 'twice');
   const [a, b] = await Promise.all([1, 2].map(() => api(system, 'DELETE', `/v1/integrations/${id}`, { key: tenant.apiKey })));
   assert.equal(a!.status, 200, a!.text);
@@ -72,7 +79,11 @@ test('purging a workspace of 1,000,000 ticket events: 202 at once, then every ro
   releaseLock();
   await holder;
 
-  await waitFor('the purge to finish', async () => (await system.db.selectFrom('integrations').select('status').where('id', '=', id).executeTakeFirstOrThrow()).status === 'disconnected', 540_000);
+  await waitFor(
+    'the purge to finish',
+    async () => (await system.db.selectFrom('integrations').select('status').where('id', '=', id).executeTakeFirstOrThrow()).status === 'disconnected',
+    540_000,
+  );
   assert.equal(await count('ticket_events', id), 0);
   assert.equal(await count('zendesk_users', id), 0);
   assert.equal(await count('sync_checkpoints', id), 0);
@@ -86,16 +97,32 @@ test('purging a workspace of 1,000,000 ticket events: 202 at once, then every ro
 });
 
 test('DELETE stops a sync in the middle and closes its run', async () => {
-  system.sandbox.createWorkspace({ subdomain: 'midsync', users: 3_000, ticketEvents: 30_000, seed: 63, consentMode: 'allow', incrementalLimit: 1, usersCursorLimit: 1 });
+  system.sandbox.createWorkspace({
+    subdomain: 'midsync',
+    users: 3_000,
+    ticketEvents: 30_000,
+    seed: 63,
+    consentMode: 'allow',
+    incrementalLimit: 1,
+    usersCursorLimit: 1,
+  });
   const created = await api(system, 'POST', '/v1/integrations/zendesk', { key: tenant.apiKey, body: { workspace: 'midsync' } });
   const id: string = created.json.id;
   await followConsent(created.json.authorizeUrl);
-  await waitFor('a running sync', async () => system.db.selectFrom('sync_runs').select('id').where('integration_id', '=', id).where('status', '=', 'running').executeTakeFirst());
+  await waitFor('a running sync', async () =>
+    system.db.selectFrom('sync_runs').select('id').where('integration_id', '=', id).where('status', '=', 'running').executeTakeFirst(),
+  );
   const res = await api(system, 'DELETE', `/v1/integrations/${id}`, { key: tenant.apiKey });
   assert.ok(res.status === 200 || res.status === 202, res.text);
-  await waitFor('disconnected', async () => (await system.db.selectFrom('integrations').select('status').where('id', '=', id).executeTakeFirstOrThrow()).status === 'disconnected');
+  await waitFor(
+    'disconnected',
+    async () => (await system.db.selectFrom('integrations').select('status').where('id', '=', id).executeTakeFirstOrThrow()).status === 'disconnected',
+  );
   await nothingLeftBehind(id);
   const runs = await system.db.selectFrom('sync_runs').select(['status', 'error']).where('integration_id', '=', id).execute();
   assert.ok(runs.every((r) => r.status !== 'running'));
-  assert.ok(runs.some((r) => /disconnected/.test(r.error ?? '')), JSON.stringify(runs));
+  assert.ok(
+    runs.some((r) => /disconnected/.test(r.error ?? '')),
+    JSON.stringify(runs),
+  );
 });

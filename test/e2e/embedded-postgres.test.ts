@@ -55,7 +55,22 @@ async function rawConnection(url: string) {
     bindExecuteSync: (params: string[]) =>
       write(
         Buffer.concat([
-          message('B', Buffer.concat([cstr(''), cstr(''), int16(0), int16(params.length), ...params.flatMap((p) => { const v = Buffer.from(p); const l = Buffer.alloc(4); l.writeInt32BE(v.length); return [l, v]; }), int16(0)])),
+          message(
+            'B',
+            Buffer.concat([
+              cstr(''),
+              cstr(''),
+              int16(0),
+              int16(params.length),
+              ...params.flatMap((p) => {
+                const v = Buffer.from(p);
+                const l = Buffer.alloc(4);
+                l.writeInt32BE(v.length);
+                return [l, v];
+              }),
+              int16(0),
+            ]),
+          ),
           message('E', Buffer.concat([cstr(''), Buffer.alloc(4)])),
           message('S', Buffer.alloc(0)),
         ]),
@@ -65,7 +80,7 @@ async function rawConnection(url: string) {
   };
 }
 
-test('two connections\' extended-protocol batches never interleave, even when split across writes (pglite#1046)', async () => {
+test("two connections' extended-protocol batches never interleave, even when split across writes (pglite#1046)", async () => {
   const a = await rawConnection(embedded.url);
   const b = await rawConnection(embedded.url);
   try {
@@ -97,7 +112,10 @@ test('the schema features the product relies on work on the embedded PostgreSQL'
   const live = { tenant_id: tenant.id, workspace: 'twice', status: 'connected' as const, error: null, zendesk_user_id: null };
   await db.insertInto('integrations').values(live).execute();
   await assert.rejects(db.insertInto('integrations').values(live).execute(), (err: { code?: string }) => err.code === '23505');
-  await db.insertInto('integrations').values({ ...live, status: 'disconnected' }).execute();
+  await db
+    .insertInto('integrations')
+    .values({ ...live, status: 'disconnected' })
+    .execute();
   // SELECT … FOR UPDATE in a transaction, ON CONFLICT … DO UPDATE … WHERE, DISTINCT ON.
   await db.transaction().execute(async (trx) => {
     const rows = await trx.selectFrom('integrations').select('id').where('tenant_id', '=', tenant.id).forUpdate().execute();

@@ -68,7 +68,7 @@ test('with PostgreSQL and Temporal up, both probes answer 200 on the internal po
   const { url, internal } = await startApi({ databaseUrl: process.env.DATABASE_URL!, temporalAddress: process.env.TEMPORAL_ADDRESS! });
   assert.deepEqual(await get(`${internal}/healthz`), { status: 200, body: { status: 'ok' } });
   assert.deepEqual(await get(`${internal}/readyz`), { status: 200, body: { status: 'ready', checks: { postgres: 'ok', temporal: 'ok' } } });
-  assert.match((await fetch(`${internal}/metrics`).then((r) => r.text())), /^# HELP /m);
+  assert.match(await fetch(`${internal}/metrics`).then((r) => r.text()), /^# HELP /m);
   // The public port: liveness only; readiness and metrics are nobody's business out there.
   assert.deepEqual(await get(`${url}/healthz`), { status: 200, body: { status: 'ok' } });
   for (const path of ['/readyz', '/metrics']) {
@@ -92,7 +92,8 @@ test('with PostgreSQL and Temporal unreachable, /readyz is 503 and /healthz stil
 test('either one down is enough to be not ready', async () => {
   const noTemporal = (await startApi({ databaseUrl: process.env.DATABASE_URL!, temporalAddress: `127.0.0.1:${closedPort}` })).internal;
   assert.deepEqual(await get(`${noTemporal}/readyz`), { status: 503, body: { status: 'not ready', checks: { postgres: 'ok', temporal: 'unreachable' } } });
-  const noPostgres = (await startApi({ databaseUrl: `postgres://postgres@127.0.0.1:${closedPort}/nowhere`, temporalAddress: process.env.TEMPORAL_ADDRESS! })).internal;
+  const noPostgres = (await startApi({ databaseUrl: `postgres://postgres@127.0.0.1:${closedPort}/nowhere`, temporalAddress: process.env.TEMPORAL_ADDRESS! }))
+    .internal;
   assert.deepEqual(await get(`${noPostgres}/readyz`), { status: 503, body: { status: 'not ready', checks: { postgres: 'unreachable', temporal: 'ok' } } });
   assert.equal((await get(`${noPostgres}/healthz`)).status, 200);
 });

@@ -104,14 +104,21 @@ describe('rules against PostgreSQL', () => {
     const { changed, beats } = await runRule('pruneOAuthFlows');
     const left = await db.selectFrom('oauth_flows').select(['id', 'pkce_verifier_enc', 'code_enc']).where('id', 'in', Object.values(flows)).execute();
     const leftIds = new Set(left.map((r) => r.id));
-    const kept = Object.entries(flows).filter(([, id]) => leftIds.has(id)).map(([name]) => name).sort();
+    const kept = Object.entries(flows)
+      .filter(([, id]) => leftIds.has(id))
+      .map(([name]) => name)
+      .sort();
     assert.deepEqual(kept, ['exchangedLate', 'expiredRecently', 'onlyFlow', 'open']);
     const only = left.find((r) => r.id === flows.onlyFlow)!;
     assert.deepEqual([only.pkce_verifier_enc, only.code_enc], [null, null], 'the kept newest flow lost its secrets');
     assert.equal(left.find((r) => r.id === flows.open)!.pkce_verifier_enc, 'enc-verifier', 'a live flow keeps its verifier');
     assert.ok(changed >= 5, `${changed} flows deleted or scrubbed`);
     // Found by integration through their index (migration 20261204T090000_reconnect_attempts).
-    const index = await db.selectFrom('pg_indexes' as never).select('indexdef' as never).where('indexname' as never, '=', 'oauth_flows_integration_created' as never).executeTakeFirst();
+    const index = await db
+      .selectFrom('pg_indexes' as never)
+      .select('indexdef' as never)
+      .where('indexname' as never, '=', 'oauth_flows_integration_created' as never)
+      .executeTakeFirst();
     assert.match(String((index as { indexdef?: string } | undefined)?.indexdef), /ON public\.oauth_flows USING btree \(integration_id, created_at\)/);
     assert.ok(beats.length >= 2, 'heartbeats after each batch');
   });
@@ -128,7 +135,10 @@ describe('rules against PostgreSQL', () => {
       .execute();
     await runRule('pruneRateLimitBlocks');
     const left = await db.selectFrom('zendesk_rate_limits').select('bucket').where('workspace', '=', workspace).orderBy('bucket').execute();
-    assert.deepEqual(left.map((r) => r.bucket), ['current', 'ended-recently']);
+    assert.deepEqual(
+      left.map((r) => r.bucket),
+      ['current', 'ended-recently'],
+    );
   });
 
   test('sync_runs: per integration the newest N or the last D days, whichever keeps more, never a running one', async () => {
@@ -145,40 +155,64 @@ describe('rules against PostgreSQL', () => {
     const recent = await createTestIntegration(db, `hk-runs-recent-${randomUUID()}`);
     const few = await createTestIntegration(db, `hk-runs-few-${randomUUID()}`);
     // busy: 3 runs this week, 9 old ones (200–208 days), the oldest still `running` (an orphan).
-    const busyRuns = [1, 2, 3].map((d) => run(busy.integrationId, d)).concat([200, 201, 202, 203, 204, 205, 206, 207].map((d) => run(busy.integrationId, d, d % 2 ? 'failed' : 'succeeded')), [run(busy.integrationId, 208, 'running')]);
+    const busyRuns = [1, 2, 3]
+      .map((d) => run(busy.integrationId, d))
+      .concat(
+        [200, 201, 202, 203, 204, 205, 206, 207].map((d) => run(busy.integrationId, d, d % 2 ? 'failed' : 'succeeded')),
+        [run(busy.integrationId, 208, 'running')],
+      );
     await db.insertInto('sync_runs').values(busyRuns).execute();
     // recent: 12 runs, all within the 180 days: the days rule keeps more.
-    await db.insertInto('sync_runs').values(Array.from({ length: 12 }, (_, i) => run(recent.integrationId, 10 + i * 10))).execute();
+    await db
+      .insertInto('sync_runs')
+      .values(Array.from({ length: 12 }, (_, i) => run(recent.integrationId, 10 + i * 10)))
+      .execute();
     // few: 3 old runs, fewer than N: the count rule keeps them all.
-    await db.insertInto('sync_runs').values([300, 400, 500].map((d) => run(few.integrationId, d))).execute();
+    await db
+      .insertInto('sync_runs')
+      .values([300, 400, 500].map((d) => run(few.integrationId, d)))
+      .execute();
 
     const { changed } = await runRule('pruneSyncRuns');
     const left = async (integrationId: string) =>
-      (await db.selectFrom('sync_runs').select(['started_at', 'status']).where('integration_id', '=', integrationId).orderBy('started_at', 'desc').execute()).map(
-        (r) => `${Math.round((Date.now() - r.started_at.getTime()) / DAY)}${r.status === 'running' ? ' running' : ''}`,
-      );
+      (
+        await db.selectFrom('sync_runs').select(['started_at', 'status']).where('integration_id', '=', integrationId).orderBy('started_at', 'desc').execute()
+      ).map((r) => `${Math.round((Date.now() - r.started_at.getTime()) / DAY)}${r.status === 'running' ? ' running' : ''}`);
     assert.deepEqual(await left(busy.integrationId), ['1', '2', '3', '200', '201', '208 running']);
     assert.equal((await left(recent.integrationId)).length, 12);
     assert.equal((await left(few.integrationId)).length, 3);
     assert.ok(changed >= 6);
   });
 
-  test("disconnected integrations: synced users, events and checkpoints purged after the retention, counted from the disconnect", async () => {
+  test('disconnected integrations: synced users, events and checkpoints purged after the retention, counted from the disconnect', async () => {
     const longAgo = await createTestIntegration(db, `hk-gone-${randomUUID()}`);
     const lately = await createTestIntegration(db, `hk-gone-lately-${randomUUID()}`);
     const connected = await createTestIntegration(db, `hk-kept-${randomUUID()}`);
     for (const { integrationId } of [longAgo, lately, connected]) {
       for (let id = 1; id <= 7; id++) await user(integrationId, id);
-      await events(integrationId, Array.from({ length: 8 }, (_, i) => ({ id: i + 1, user: (i % 7) + 1, at: ago(i * DAY) })));
+      await events(
+        integrationId,
+        Array.from({ length: 8 }, (_, i) => ({ id: i + 1, user: (i % 7) + 1, at: ago(i * DAY) })),
+      );
       await db.insertInto('sync_checkpoints').values({ integration_id: integrationId, stream: 'users', position: 'cursor' }).execute();
-      await db.insertInto('sync_runs').values({ integration_id: integrationId, workflow_id: `w-${integrationId}`, run_id: 'r', status: 'succeeded', error: null }).execute();
+      await db
+        .insertInto('sync_runs')
+        .values({ integration_id: integrationId, workflow_id: `w-${integrationId}`, run_id: 'r', status: 'succeeded', error: null })
+        .execute();
     }
     // The trigger stamps the disconnect; tests date it in the past.
-    for (const [{ integrationId }, days] of [[longAgo, 31], [lately, 29]] as const) {
+    for (const [{ integrationId }, days] of [
+      [longAgo, 31],
+      [lately, 29],
+    ] as const) {
       await db.updateTable('integrations').set({ status: 'disconnected' }).where('id', '=', integrationId).execute();
       const row = await db.selectFrom('integrations').select('disconnected_at').where('id', '=', integrationId).executeTakeFirstOrThrow();
       assert.ok(row.disconnected_at && Date.now() - row.disconnected_at.getTime() < 60_000, 'disconnected_at set by the trigger');
-      await db.updateTable('integrations').set({ disconnected_at: ago(days * DAY) }).where('id', '=', integrationId).execute();
+      await db
+        .updateTable('integrations')
+        .set({ disconnected_at: ago(days * DAY) })
+        .where('id', '=', integrationId)
+        .execute();
     }
     const { changed, beats } = await runRule('purgeDisconnectedData');
     const counts = async (integrationId: string) => ({
@@ -200,28 +234,57 @@ describe('rules against PostgreSQL', () => {
   test('users deleted in Zendesk: names and emails scrubbed after the retention, counted from when the worker saw the deletion', async () => {
     const { integrationId } = await createTestIntegration(db, `hk-deleted-${randomUUID()}`);
     const page = (deleted: Record<number, boolean>) =>
-      Object.entries(deleted).map(([id, d]) => ({ integration_id: integrationId, id: Number(id), name: `User ${id}`, email: `u${id}@example.com`, role: 'agent', deleted: d, updated_at: new Date() }));
+      Object.entries(deleted).map(([id, d]) => ({
+        integration_id: integrationId,
+        id: Number(id),
+        name: `User ${id}`,
+        email: `u${id}@example.com`,
+        role: 'agent',
+        deleted: d,
+        updated_at: new Date(),
+      }));
     // Written by the sync's own repository: a live user, then the same users deleted, then one restored.
     await upsertZendeskUsers(db, page({ 1: false, 2: false, 3: false, 4: false }));
     await upsertZendeskUsers(db, page({ 1: true, 2: true, 3: true }));
     const stamped = await db.selectFrom('zendesk_users').select(['id', 'deleted_at']).where('integration_id', '=', integrationId).orderBy('id').execute();
-    assert.ok(stamped.slice(0, 3).every((r) => r.deleted_at && Date.now() - r.deleted_at.getTime() < 60_000), 'deleted_at set when stored as deleted');
+    assert.ok(
+      stamped.slice(0, 3).every((r) => r.deleted_at && Date.now() - r.deleted_at.getTime() < 60_000),
+      'deleted_at set when stored as deleted',
+    );
     assert.equal(stamped[3]!.deleted_at, null);
     // Seen deleted 31 days ago (1, 2) or just now (3); an upsert of a still-deleted user keeps the date.
-    await db.updateTable('zendesk_users').set({ deleted_at: ago(31 * DAY) }).where('integration_id', '=', integrationId).where('id', 'in', [1, 2]).execute();
+    await db
+      .updateTable('zendesk_users')
+      .set({ deleted_at: ago(31 * DAY) })
+      .where('integration_id', '=', integrationId)
+      .where('id', 'in', [1, 2])
+      .execute();
     await upsertZendeskUsers(db, page({ 1: true }));
     await runRule('scrubDeletedUsers');
-    const rows = await db.selectFrom('zendesk_users').select(['id', 'name', 'email', 'deleted', 'deleted_at']).where('integration_id', '=', integrationId).orderBy('id').execute();
-    assert.deepEqual(rows.map((r) => [r.id, r.name, r.email, r.deleted]), [
-      [1, null, null, true],
-      [2, null, null, true],
-      [3, 'User 3', 'u3@example.com', true],
-      [4, 'User 4', 'u4@example.com', false],
-    ]);
+    const rows = await db
+      .selectFrom('zendesk_users')
+      .select(['id', 'name', 'email', 'deleted', 'deleted_at'])
+      .where('integration_id', '=', integrationId)
+      .orderBy('id')
+      .execute();
+    assert.deepEqual(
+      rows.map((r) => [r.id, r.name, r.email, r.deleted]),
+      [
+        [1, null, null, true],
+        [2, null, null, true],
+        [3, 'User 3', 'u3@example.com', true],
+        [4, 'User 4', 'u4@example.com', false],
+      ],
+    );
     assert.ok(rows[0]!.deleted_at!.getTime() < Date.now() - 30 * DAY, 'an upsert of a user still deleted keeps when it was first seen deleted');
     // Restored in Zendesk: no longer deleted, no deletion date.
     await upsertZendeskUsers(db, page({ 2: false }));
-    const restored = await db.selectFrom('zendesk_users').select(['deleted_at', 'name']).where('integration_id', '=', integrationId).where('id', '=', 2).executeTakeFirstOrThrow();
+    const restored = await db
+      .selectFrom('zendesk_users')
+      .select(['deleted_at', 'name'])
+      .where('integration_id', '=', integrationId)
+      .where('id', '=', 2)
+      .executeTakeFirstOrThrow();
     assert.deepEqual(restored, { deleted_at: null, name: 'User 2' });
   });
 
@@ -246,8 +309,17 @@ describe('rules against PostgreSQL', () => {
       const left = await db.selectFrom('ticket_events').select(['event_id', 'user_id', 'occurred_at']).where('integration_id', '=', integrationId).execute();
       assert.equal(left.length, 9, 'the 8 recent events and the one 399 days old');
       assert.ok(left.every((e) => e.occurred_at.getTime() > Date.now() - 400 * DAY));
-      const activity = await reportDb(db).selectFrom('zendesk_user_activity').select(['user_id']).where('integration_id', '=', integrationId).orderBy('user_id').execute();
-      assert.deepEqual(activity.map((a) => a.user_id), [1, 2, 3, 5], 'user 4 has no event left');
+      const activity = await reportDb(db)
+        .selectFrom('zendesk_user_activity')
+        .select(['user_id'])
+        .where('integration_id', '=', integrationId)
+        .orderBy('user_id')
+        .execute();
+      assert.deepEqual(
+        activity.map((a) => a.user_id),
+        [1, 2, 3, 5],
+        'user 4 has no event left',
+      );
       assert.ok(changed >= 16);
       assert.ok(beats.length >= 6, 'batches of 3 events');
       await waitFor('the report change notification', async () => notified.includes(`integration:${integrationId}`), 5_000);
@@ -260,7 +332,11 @@ describe('rules against PostgreSQL', () => {
     const { integrationId } = await createTestIntegration(db, `hk-busy-${randomUUID()}`);
     await user(integrationId, 1, { deleted: true, deleted_at: ago(40 * DAY) });
     await events(integrationId, [{ id: 1, user: 1, at: ago(500 * DAY) }]);
-    const [run] = await db.insertInto('sync_runs').values({ integration_id: integrationId, workflow_id: `zendesk-sync-${integrationId}-busy`, run_id: 'r', status: 'running', error: null }).returning('id').execute();
+    const [run] = await db
+      .insertInto('sync_runs')
+      .values({ integration_id: integrationId, workflow_id: `zendesk-sync-${integrationId}-busy`, run_id: 'r', status: 'running', error: null })
+      .returning('id')
+      .execute();
     const state = async () => ({
       events: (await db.selectFrom('ticket_events').select('event_id').where('integration_id', '=', integrationId).execute()).length,
       name: (await db.selectFrom('zendesk_users').select('name').where('integration_id', '=', integrationId).executeTakeFirstOrThrow()).name,
@@ -274,12 +350,17 @@ describe('rules against PostgreSQL', () => {
     assert.deepEqual(await state(), { events: 0, name: null }, 'pruned by the next run');
   });
 
-  test('a retried rule resumes after its last heartbeat, and ignores another rule\'s', async () => {
+  test("a retried rule resumes after its last heartbeat, and ignores another rule's", async () => {
     const { integrationId } = await createTestIntegration(db, `hk-resume-${randomUUID()}`);
     await user(integrationId, 1);
     await events(integrationId, [{ id: 1, user: 1, at: ago(500 * DAY) }]);
     // A heartbeat past every (integration, user): the walk is over, this integration is not visited again.
-    const end = { rule: 'ticket_events', state: { integrationId: 'ffffffff-ffff-4fff-bfff-ffffffffffff', userId: Number.MAX_SAFE_INTEGER }, changed: 41, batches: 9 };
+    const end = {
+      rule: 'ticket_events',
+      state: { integrationId: 'ffffffff-ffff-4fff-bfff-ffffffffffff', userId: Number.MAX_SAFE_INTEGER },
+      changed: 41,
+      batches: 9,
+    };
     assert.equal((await runRule('pruneTicketEvents', { heartbeatDetails: end })).changed, 41, 'the count carries on from the heartbeat');
     assert.equal((await db.selectFrom('ticket_events').select('event_id').where('integration_id', '=', integrationId).execute()).length, 1);
     // Another rule's heartbeat is not a position of this walk.
@@ -293,7 +374,16 @@ describe('the housekeeping schedule, end to end', () => {
 
   before(async () => {
     system = await startSystem({
-      env: { HOUSEKEEPING_INTERVAL: '24h', SYNC_RUN_RETENTION_RUNS: '2', SYNC_RUN_RETENTION_DAYS: '0', OAUTH_FLOW_RETENTION: '1s', DISCONNECTED_DATA_RETENTION_DAYS: '0', HOUSEKEEPING_BATCH_SIZE: '2', ACTIVITY_RETENTION_DAYS: '100', INACTIVE_AFTER_DAYS: '30' },
+      env: {
+        HOUSEKEEPING_INTERVAL: '24h',
+        SYNC_RUN_RETENTION_RUNS: '2',
+        SYNC_RUN_RETENTION_DAYS: '0',
+        OAUTH_FLOW_RETENTION: '1s',
+        DISCONNECTED_DATA_RETENTION_DAYS: '0',
+        HOUSEKEEPING_BATCH_SIZE: '2',
+        ACTIVITY_RETENTION_DAYS: '100',
+        INACTIVE_AFTER_DAYS: '30',
+      },
     });
   });
   after(() => system?.stop());
@@ -301,12 +391,33 @@ describe('the housekeeping schedule, end to end', () => {
   test("the worker's schedule runs the housekeeping workflow on its task queue, and every rule applies", async () => {
     const { integrationId } = await createTestIntegration(db, `hk-e2e-${randomUUID()}`);
     const gone = await createTestIntegration(db, `hk-e2e-gone-${randomUUID()}`, 'disconnected');
-    await db.insertInto('sync_runs').values([1, 2, 3, 4, 5].map((d) => ({ integration_id: integrationId, workflow_id: `w-${randomUUID()}`, run_id: 'r', status: 'succeeded' as const, started_at: ago(d * 60_000), error: null }))).execute();
-    await db.insertInto('oauth_flows').values([{ integration_id: integrationId, created_at: ago(DAY), expires_at: ago(DAY - 60_000) }, { integration_id: integrationId, expires_at: ago(5_000) }]).execute();
+    await db
+      .insertInto('sync_runs')
+      .values(
+        [1, 2, 3, 4, 5].map((d) => ({
+          integration_id: integrationId,
+          workflow_id: `w-${randomUUID()}`,
+          run_id: 'r',
+          status: 'succeeded' as const,
+          started_at: ago(d * 60_000),
+          error: null,
+        })),
+      )
+      .execute();
+    await db
+      .insertInto('oauth_flows')
+      .values([
+        { integration_id: integrationId, created_at: ago(DAY), expires_at: ago(DAY - 60_000) },
+        { integration_id: integrationId, expires_at: ago(5_000) },
+      ])
+      .execute();
     await user(gone.integrationId, 1);
     await user(integrationId, 1);
     await user(integrationId, 2, { deleted: true, deleted_at: ago(60_000) });
-    await events(integrationId, [{ id: 1, user: 1, at: ago(101 * DAY) }, { id: 2, user: 1, at: ago(99 * DAY) }]);
+    await events(integrationId, [
+      { id: 1, user: 1, at: ago(101 * DAY) },
+      { id: 2, user: 1, at: ago(99 * DAY) },
+    ]);
 
     // A worker process starts (src/worker.ts) and makes its deployment's schedule.
     const worker = await startWorkerProcess(system);
@@ -327,7 +438,11 @@ describe('the housekeeping schedule, end to end', () => {
       assert.ok(described.info.nextActionTimes[0]!.getTime() - Date.now() <= DAY);
 
       await handle.trigger();
-      const workflowId = await waitFor('the schedule to start a housekeeping run', async () => (await handle.describe()).info.recentActions[0]?.action.workflow.workflowId, 20_000);
+      const workflowId = await waitFor(
+        'the schedule to start a housekeeping run',
+        async () => (await handle.describe()).info.recentActions[0]?.action.workflow.workflowId,
+        20_000,
+      );
       const result = await system.temporal.workflow.getHandle<typeof housekeeping>(workflowId).result();
       assert.deepEqual(result.failed, []);
 
@@ -335,11 +450,24 @@ describe('the housekeeping schedule, end to end', () => {
       assert.equal(runs.length, 2, 'SYNC_RUN_RETENTION_RUNS=2 with SYNC_RUN_RETENTION_DAYS=0');
       const flows = await db.selectFrom('oauth_flows').select('created_at').where('integration_id', '=', integrationId).execute();
       assert.equal(flows.length, 1, 'the newest flow is kept, the one ended a day ago is gone');
-      assert.equal((await db.selectFrom('zendesk_users').select('id').where('integration_id', '=', gone.integrationId).execute()).length, 0, 'DISCONNECTED_DATA_RETENTION_DAYS=0');
-      const deletedUser = await db.selectFrom('zendesk_users').select(['name', 'email']).where('integration_id', '=', integrationId).where('id', '=', 2).executeTakeFirstOrThrow();
+      assert.equal(
+        (await db.selectFrom('zendesk_users').select('id').where('integration_id', '=', gone.integrationId).execute()).length,
+        0,
+        'DISCONNECTED_DATA_RETENTION_DAYS=0',
+      );
+      const deletedUser = await db
+        .selectFrom('zendesk_users')
+        .select(['name', 'email'])
+        .where('integration_id', '=', integrationId)
+        .where('id', '=', 2)
+        .executeTakeFirstOrThrow();
       assert.deepEqual(deletedUser, { name: null, email: null });
       const left = await db.selectFrom('ticket_events').select('event_id').where('integration_id', '=', integrationId).execute();
-      assert.deepEqual(left.map((e) => e.event_id), [2], 'ACTIVITY_RETENTION_DAYS=100');
+      assert.deepEqual(
+        left.map((e) => e.event_id),
+        [2],
+        'ACTIVITY_RETENTION_DAYS=100',
+      );
       assert.ok(result.changed.pruneSyncRuns! >= 3 && result.changed.pruneTicketEvents! >= 1);
     } finally {
       await handle.delete().catch(() => undefined);
@@ -349,12 +477,19 @@ describe('the housekeeping schedule, end to end', () => {
 
   test('inactiveDays above ACTIVITY_RETENTION_DAYS is a 400 naming the cap', async () => {
     const tenant = await api(system, 'POST', '/v1/tenants', { key: system.adminKey, body: { name: 'cap' } });
-    const row = await db.insertInto('integrations').values({ tenant_id: tenant.json.id, workspace: 'cap', status: 'connected', error: null, zendesk_user_id: null }).returning('id').executeTakeFirstOrThrow();
+    const row = await db
+      .insertInto('integrations')
+      .values({ tenant_id: tenant.json.id, workspace: 'cap', status: 'connected', error: null, zendesk_user_id: null })
+      .returning('id')
+      .executeTakeFirstOrThrow();
     const base = `/v1/integrations/${row.id}`;
     for (const path of [`${base}/users?inactiveDays=101`, `${base}/users.csv?inactiveDays=101`, `${base}/utilization?inactiveDays=101`]) {
       const res = await api(system, 'GET', path, { key: tenant.json.apiKey });
       assert.equal(res.status, 400, path);
-      assert.deepEqual(res.json.errors.map((e: { name: string }) => e.name), ['inactiveDays']);
+      assert.deepEqual(
+        res.json.errors.map((e: { name: string }) => e.name),
+        ['inactiveDays'],
+      );
       assert.match(res.json.errors[0].reason, /at most 100.*ACTIVITY_RETENTION_DAYS/);
     }
     assert.equal((await api(system, 'GET', `${base}/utilization?inactiveDays=100`, { key: tenant.json.apiKey })).status, 200);

@@ -55,7 +55,11 @@ async function insertIntegrations(tenantId: string, count: number, prefix: strin
     .selectFrom('integrations')
     .select(['id', 'status'])
     .select(sql<string>`to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')`.as('created_at'))
-    .where('id', 'in', inserted.map((r) => r.id))
+    .where(
+      'id',
+      'in',
+      inserted.map((r) => r.id),
+    )
     .execute();
   return rows;
 }
@@ -92,26 +96,41 @@ before(async () => {
   // nobody polls (their first action is hours away; nothing runs).
   scheduled = rowsA.filter((r) => r.status === 'connected').map((r) => r.id);
   const create = (id: string, i: number) =>
-      system.temporal.schedule.create({
-        scheduleId: syncScheduleId(id),
-        spec: { intervals: [{ every: '6h' }], jitter: '10m' },
-        action: { type: 'startWorkflow', workflowType: 'zendeskSync', args: [{ integrationId: id }], taskQueue: 'integration-list-idle', workflowId: syncScheduleId(id) },
-        policies: { overlap: ScheduleOverlapPolicy.SKIP },
-        typedSearchAttributes: searchAttributesFor({ tenantId: tenantA.id, integrationId: id, workspace: 'w' }),
-        state: i >= scheduled.length - PAUSED ? { paused: true, note: 'Paused by the test' } : {},
-      });
+    system.temporal.schedule.create({
+      scheduleId: syncScheduleId(id),
+      spec: { intervals: [{ every: '6h' }], jitter: '10m' },
+      action: {
+        type: 'startWorkflow',
+        workflowType: 'zendeskSync',
+        args: [{ integrationId: id }],
+        taskQueue: 'integration-list-idle',
+        workflowId: syncScheduleId(id),
+      },
+      policies: { overlap: ScheduleOverlapPolicy.SKIP },
+      typedSearchAttributes: searchAttributesFor({ tenantId: tenantA.id, integrationId: id, workspace: 'w' }),
+      state: i >= scheduled.length - PAUSED ? { paused: true, note: 'Paused by the test' } : {},
+    });
   for (let i = 0; i < scheduled.length; i += 25) await Promise.all(scheduled.slice(i, i + 25).map((id, j) => create(id, i + j)));
 });
 
 after(async () => {
-  await Promise.all(scheduled.map((id) => system.temporal.schedule.getHandle(syncScheduleId(id)).delete().catch(() => undefined)));
+  await Promise.all(
+    scheduled.map((id) =>
+      system.temporal.schedule
+        .getHandle(syncScheduleId(id))
+        .delete()
+        .catch(() => undefined),
+    ),
+  );
   await system?.stop();
 });
 
 describe('GET /v1/integrations pages', () => {
   test('a walk lists every live integration of the tenant exactly once, newest first, and never a disconnected one', async () => {
     const { ids, pages } = await walk(tenantA.apiKey, { limit: '7' });
-    const expected = live(rowsA).sort(newestFirst).map((r) => r.id);
+    const expected = live(rowsA)
+      .sort(newestFirst)
+      .map((r) => r.id);
     assert.equal(new Set(ids).size, ids.length, 'no integration twice');
     assert.deepEqual(ids, expected);
     assert.equal(pages.length, Math.ceil(expected.length / 7));
@@ -146,7 +165,10 @@ describe('GET /v1/integrations pages', () => {
       }
     });
     try {
-      const expected = live(rowsA).sort(newestFirst).map((r) => r.id).filter((id) => id !== removed?.id);
+      const expected = live(rowsA)
+        .sort(newestFirst)
+        .map((r) => r.id)
+        .filter((id) => id !== removed?.id);
       assert.deepEqual(ids, expected);
     } finally {
       await system.db.deleteFrom('integrations').where('id', 'in', added).execute();
@@ -156,7 +178,13 @@ describe('GET /v1/integrations pages', () => {
 
   test('status filters in SQL, and pages through the filtered list', async () => {
     const { ids, views } = await walk(tenantA.apiKey, { status: 'needs_reauth,failed', limit: '9' });
-    assert.deepEqual(ids, rowsA.filter((r) => r.status === 'needs_reauth' || r.status === 'failed').sort(newestFirst).map((r) => r.id));
+    assert.deepEqual(
+      ids,
+      rowsA
+        .filter((r) => r.status === 'needs_reauth' || r.status === 'failed')
+        .sort(newestFirst)
+        .map((r) => r.id),
+    );
     assert.ok(views.every((v) => v.status === 'needs_reauth' || v.status === 'failed'));
     const one = await walk(tenantA.apiKey, { status: 'expired,expired' });
     assert.deepEqual(new Set(one.views.map((v) => v.status)), new Set(['expired']));
@@ -166,7 +194,12 @@ describe('GET /v1/integrations pages', () => {
   test("another tenant's integrations never appear, and each tenant sees all of its own", async () => {
     const a = new Set((await walk(tenantA.apiKey, { limit: '200' })).ids);
     const b = await walk(tenantB.apiKey, { limit: '3' });
-    assert.deepEqual(b.ids, live(rowsB).sort(newestFirst).map((r) => r.id));
+    assert.deepEqual(
+      b.ids,
+      live(rowsB)
+        .sort(newestFirst)
+        .map((r) => r.id),
+    );
     for (const id of b.ids) assert.ok(!a.has(id));
     for (const row of rowsB) assert.ok(!a.has(row.id));
     // Tenant A's cursor given to tenant B continues B's own listing from that position: nothing of A's.
@@ -176,7 +209,7 @@ describe('GET /v1/integrations pages', () => {
     for (const i of crossed.json.integrations) assert.ok(!a.has(i.id));
   });
 
-  test('nextSyncAt is the schedule\'s next run (null when paused, absent or not connected)', async () => {
+  test("nextSyncAt is the schedule's next run (null when paused, absent or not connected)", async () => {
     const { views } = await walk(tenantA.apiKey, { limit: '200', status: 'connected' });
     const byId = new Map(views.map((v) => [v.id, v]));
     for (const [i, id] of scheduled.entries()) {
@@ -226,10 +259,18 @@ describe('bad query values are 400 naming the parameter', () => {
     const first = await api(system, 'GET', '/v1/integrations?status=connected&limit=2', { key: tenantA.apiKey });
     const res = await api(system, 'GET', `/v1/integrations?status=failed&cursor=${first.json.nextCursor}`, { key: tenantA.apiKey });
     assert.equal(res.status, 400);
-    assert.deepEqual(res.json.errors.map((e: { name: string }) => e.name), ['cursor']);
+    assert.deepEqual(
+      res.json.errors.map((e: { name: string }) => e.name),
+      ['cursor'],
+    );
     assert.match(res.json.errors[0].reason, /status/);
     // The same filter in another order is the same filter.
-    const same = await api(system, 'GET', `/v1/integrations?status=failed,connected&cursor=${(await api(system, 'GET', '/v1/integrations?status=connected,failed&limit=2', { key: tenantA.apiKey })).json.nextCursor}`, { key: tenantA.apiKey });
+    const same = await api(
+      system,
+      'GET',
+      `/v1/integrations?status=failed,connected&cursor=${(await api(system, 'GET', '/v1/integrations?status=connected,failed&limit=2', { key: tenantA.apiKey })).json.nextCursor}`,
+      { key: tenantA.apiKey },
+    );
     assert.equal(same.status, 200, same.text);
   });
 });
@@ -276,7 +317,9 @@ describe('Temporal calls', () => {
       let withNext = 0;
       do {
         counting.calls.clear();
-        const res = await fetch(`${counting.url}/v1/integrations?status=connected&limit=200${cursor ? `&cursor=${cursor}` : ''}`, { headers: { authorization: `Bearer ${tenantA.apiKey}` } });
+        const res = await fetch(`${counting.url}/v1/integrations?status=connected&limit=200${cursor ? `&cursor=${cursor}` : ''}`, {
+          headers: { authorization: `Bearer ${tenantA.apiKey}` },
+        });
         assert.equal(res.status, 200);
         const body = (await res.json()) as any;
         listed += body.integrations.length;
@@ -299,10 +342,16 @@ describe('Temporal calls', () => {
       assert.deepEqual(first.calls, { ListSchedules: 1 }, 'filled once the cache is on');
       const again = await page('status=connected&limit=200');
       assert.deepEqual(again.calls, {}, 'a second listing is answered from the cache');
-      assert.deepEqual(again.body.integrations.map((i: any) => i.nextSyncAt), first.body.integrations.map((i: any) => i.nextSyncAt));
+      assert.deepEqual(
+        again.body.integrations.map((i: any) => i.nextSyncAt),
+        first.body.integrations.map((i: any) => i.nextSyncAt),
+      );
       // A change of one integration (here: a sync run of it starting) drops its entry: its page asks Temporal again, once.
       const changed = scheduled[scheduled.length - 1 - PAUSED]; // on the first page (newest first)
-      await system.db.insertInto('sync_runs').values({ integration_id: changed!, workflow_id: `zendesk-sync-${changed}-x`, run_id: 'r', status: 'succeeded', error: null }).execute();
+      await system.db
+        .insertInto('sync_runs')
+        .values({ integration_id: changed!, workflow_id: `zendesk-sync-${changed}-x`, run_id: 'r', status: 'succeeded', error: null })
+        .execute();
       await waitFor('the change to reach the API', async () => Object.keys((await page('status=connected&limit=200')).calls).length > 0, 5_000);
       assert.deepEqual((await page('status=connected&limit=200')).calls, {});
       await system.db.deleteFrom('sync_runs').where('integration_id', '=', changed!).execute();

@@ -62,14 +62,24 @@ describe('lastSync.error', () => {
       const view = await api(system, 'GET', `/v1/integrations/${id}`, { key: tenant.apiKey });
       assert.equal(view.status, 200);
       const shown: string = view.json.lastSync.error;
-      assert.match(shown, /^The sync stopped because of an error on our side \(reference ref-[0-9a-f]{12}\)\. The next scheduled sync tries again; if this keeps happening, contact support and quote the reference\.$/);
-      for (const internal of ['duplicate key', 'constraint', 'zendesk_users', 'pkey', '23505']) assert.ok(!shown.includes(internal), `"${internal}" is not shown: ${shown}`);
+      assert.match(
+        shown,
+        /^The sync stopped because of an error on our side \(reference ref-[0-9a-f]{12}\)\. The next scheduled sync tries again; if this keeps happening, contact support and quote the reference\.$/,
+      );
+      for (const internal of ['duplicate key', 'constraint', 'zendesk_users', 'pkey', '23505'])
+        assert.ok(!shown.includes(internal), `"${internal}" is not shown: ${shown}`);
 
       const reference = REFERENCE.exec(shown)![0];
       const lines = linesWith(system.logs, reference);
       assert.ok(lines.length >= 1, `a log line carries ${reference}`);
-      assert.ok(lines.some((l) => String(l.error).includes(internalText)), `the log has the real error: ${JSON.stringify(lines)}`);
-      assert.ok(lines.some((l) => l.integrationId === id), 'and names the integration');
+      assert.ok(
+        lines.some((l) => String(l.error).includes(internalText)),
+        `the log has the real error: ${JSON.stringify(lines)}`,
+      );
+      assert.ok(
+        lines.some((l) => l.integrationId === id),
+        'and names the integration',
+      );
     } finally {
       await sql.raw(`DROP TRIGGER IF EXISTS ${fn} ON zendesk_users`).execute(system.db);
       await sql.raw(`DROP FUNCTION IF EXISTS ${fn}()`).execute(system.db);
@@ -87,14 +97,23 @@ describe('problem responses', () => {
     const db = createDb(ADMIN_URL.replace(/\/[^/?]*(\?|$)/, `/${name}$1`), 2);
     const logs: string[] = [];
     const logger = createLogger('debug', new Writable({ write: (chunk, _e, cb) => (logs.push(chunk.toString()), cb()) }));
-    const app = createApp({ db, box: system.box, config: { ...system.config, reportCache: { ...system.config.reportCache, ttlMs: 0 } }, temporal: system.temporal, logger });
+    const app = createApp({
+      db,
+      box: system.box,
+      config: { ...system.config, reportCache: { ...system.config.reportCache, ttlMs: 0 } },
+      temporal: system.temporal,
+      logger,
+    });
     const server = createServer(app);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
       const requests: Array<[string, RequestInit]> = [
         ['/v1/integrations', { headers: { authorization: 'Bearer some-tenant-key-0123456789' } }],
-        ['/v1/tenants', { method: 'POST', headers: { authorization: `Bearer ${system.adminKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'x' }) }],
+        [
+          '/v1/tenants',
+          { method: 'POST', headers: { authorization: `Bearer ${system.adminKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'x' }) },
+        ],
       ];
       for (const [path, init] of requests) {
         const res = await fetch(`${url}${path}`, init);
@@ -104,10 +123,17 @@ describe('problem responses', () => {
         const body = JSON.parse(text);
         assert.match(body.reference, /^ref-[0-9a-f]{12}$/);
         assert.equal(body.title, 'Internal error');
-        assert.equal(body.detail, `Something went wrong on our side (reference ${body.reference}). Try again in a moment; if it keeps happening, contact support and quote the reference.`);
-        for (const internal of ['relation', 'does not exist', 'tenants', 'select', 'insert', 'at ', '.ts']) assert.ok(!text.toLowerCase().includes(internal), `${path}: "${internal}" is not in the answer: ${text}`);
+        assert.equal(
+          body.detail,
+          `Something went wrong on our side (reference ${body.reference}). Try again in a moment; if it keeps happening, contact support and quote the reference.`,
+        );
+        for (const internal of ['relation', 'does not exist', 'tenants', 'select', 'insert', 'at ', '.ts'])
+          assert.ok(!text.toLowerCase().includes(internal), `${path}: "${internal}" is not in the answer: ${text}`);
         const lines = linesWith(logs, body.reference);
-        assert.ok(lines.some((l) => /relation "(tenants|tenant_api_keys)" does not exist/.test(String((l.err as { message?: string } | undefined)?.message))), `${path}: the log has the PostgreSQL error with the reference: ${JSON.stringify(lines)}`);
+        assert.ok(
+          lines.some((l) => /relation "(tenants|tenant_api_keys)" does not exist/.test(String((l.err as { message?: string } | undefined)?.message))),
+          `${path}: the log has the PostgreSQL error with the reference: ${JSON.stringify(lines)}`,
+        );
       }
     } finally {
       server.closeAllConnections();

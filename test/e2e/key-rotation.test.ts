@@ -24,7 +24,10 @@ const ONLY_K1 = { ENCRYPTION_KEY: '', ENCRYPTION_KEYS: ring(['k1', K1]) };
 const BOTH = { ENCRYPTION_KEY: '', ENCRYPTION_KEYS: ring(['k2', K2], ['k1', K1]) };
 const ONLY_K2 = { ENCRYPTION_KEY: '', ENCRYPTION_KEYS: ring(['k2', K2]) };
 const boxK1 = new SecretBox([{ label: 'k1', key: K1 }]);
-const boxBoth = new SecretBox([{ label: 'k2', key: K2 }, { label: 'k1', key: K1 }]);
+const boxBoth = new SecretBox([
+  { label: 'k2', key: K2 },
+  { label: 'k1', key: K1 },
+]);
 const boxK2 = new SecretBox([{ label: 'k2', key: K2 }]);
 
 let system: System;
@@ -69,7 +72,15 @@ async function rollWorker(env: Record<string, string>): Promise<void> {
 test('rotate with tokens stored while syncs run; syncs keep working; the old key can then be removed', { timeout: 600_000 }, async (t) => {
   // One-second access tokens: every sync refreshes (and rotates the pair) many times, each refresh under the row lock.
   const spaces = ['rot-a', 'rot-b'].map((subdomain, i) =>
-    system.sandbox.createWorkspace({ subdomain, users: 400, ticketEvents: 3_000, seed: 40 + i, consentMode: 'allow', accessTokenTtlSeconds: 1, incrementalLimit: 2 }),
+    system.sandbox.createWorkspace({
+      subdomain,
+      users: 400,
+      ticketEvents: 3_000,
+      seed: 40 + i,
+      consentMode: 'allow',
+      accessTokenTtlSeconds: 1,
+      incrementalLimit: 2,
+    }),
   );
   system.sandbox.createWorkspace({ subdomain: 'rot-pending', users: 30, ticketEvents: 50, seed: 49, consentMode: 'allow' });
   workers.push(await startWorkerProcess(system, { env: ONLY_K1 }));
@@ -89,10 +100,18 @@ test('rotate with tokens stored while syncs run; syncs keep working; the old key
   const legacy = await createTestIntegration(system.db, `rot-legacy-${Date.now()}`, 'needs_reauth');
   await system.db
     .insertInto('oauth_credentials')
-    .values({ integration_id: legacy.integrationId, access_token_enc: legacySeal(K1, 'legacy-access', legacy.integrationId), refresh_token_enc: legacySeal(K1, 'legacy-refresh', legacy.integrationId), scope: 'read' })
+    .values({
+      integration_id: legacy.integrationId,
+      access_token_enc: legacySeal(K1, 'legacy-access', legacy.integrationId),
+      refresh_token_enc: legacySeal(K1, 'legacy-refresh', legacy.integrationId),
+      scope: 'read',
+    })
     .execute();
   const before = await secretKeyCounts(system.db);
-  assert.ok(before.every((c) => c.format === 'v1' || c.keyId === keyId(K1)), JSON.stringify(before));
+  assert.ok(
+    before.every((c) => c.format === 'v1' || c.keyId === keyId(K1)),
+    JSON.stringify(before),
+  );
 
   // ---- Roll out k2 (current) beside k1 to every process: the worker and the API.
   await rollWorker(BOTH);
@@ -102,14 +121,19 @@ test('rotate with tokens stored while syncs run; syncs keep working; the old key
   for (const ws of spaces) ws.addTicketEvents(8_000);
   const runsBefore = await system.db.selectFrom('sync_runs').select('id').where('integration_id', 'in', ids).execute();
   for (const id of ids) assert.equal((await api(system, 'POST', `/v1/integrations/${id}/sync`, { key: tenant.apiKey })).status, 202);
-  await waitFor('both syncs running', async () => (await system.db.selectFrom('sync_runs').select('id').where('integration_id', 'in', ids).where('status', '=', 'running').execute()).length === 2);
+  await waitFor(
+    'both syncs running',
+    async () =>
+      (await system.db.selectFrom('sync_runs').select('id').where('integration_id', 'in', ids).where('status', '=', 'running').execute()).length === 2,
+  );
   const refreshesAtStart = spaces.map((ws) => ws.issuedTokens().length);
 
   // ---- rotate-keys while they run: one row per transaction, over and over (each run idempotent; a kill between
   // two batches leaves only rows still to do).
   let rotations = 0;
   let rewritten = 0;
-  const running = async () => (await system.db.selectFrom('sync_runs').select('id').where('integration_id', 'in', ids).where('status', '=', 'running').execute()).length > 0;
+  const running = async () =>
+    (await system.db.selectFrom('sync_runs').select('id').where('integration_id', 'in', ids).where('status', '=', 'running').execute()).length > 0;
   do {
     const result = await rotateSecrets(system.db, boxBoth, { batchSize: 1 });
     rotations++;
@@ -122,7 +146,10 @@ test('rotate with tokens stored while syncs run; syncs keep working; the old key
 
   const runsDuring = await Promise.all(ids.map((id) => waitForSync(system, id, { notIds: runsBefore.map((r) => r.id), timeoutMs: 180_000 })));
   for (const run of runsDuring) assert.equal(run.status, 'succeeded', run.error ?? '');
-  assert.ok(spaces.every((ws, i) => ws.issuedTokens().length > refreshesAtStart[i]!), 'the tokens were refreshed while the rotation ran');
+  assert.ok(
+    spaces.every((ws, i) => ws.issuedTokens().length > refreshesAtStart[i]!),
+    'the tokens were refreshed while the rotation ran',
+  );
 
   // Everything is under k2 now; a second run changes nothing.
   const after = await secretKeyCounts(system.db);
@@ -155,7 +182,10 @@ test('rotate with tokens stored while syncs run; syncs keep working; the old key
     assert.ok(await loadCredentials(system.db, boxK2, id), id);
     await assert.rejects(loadCredentials(system.db, boxK1, id));
   }
-  assert.deepEqual(await loadCredentials(system.db, boxK2, legacy.integrationId).then((c) => [c?.accessToken, c?.refreshToken]), ['legacy-access', 'legacy-refresh']);
+  assert.deepEqual(await loadCredentials(system.db, boxK2, legacy.integrationId).then((c) => [c?.accessToken, c?.refreshToken]), [
+    'legacy-access',
+    'legacy-refresh',
+  ]);
   const staged = await system.db.selectFrom('oauth_staged_credentials').select('flow_id').where('flow_id', '=', pendingFlow.id).executeTakeFirst();
   if (staged) assert.equal((await loadStagedCredentials(system.db, boxK2, pendingFlow.id))?.refreshToken, 'staged-refresh');
   // And a new consent works end to end with k2 alone (state signed and verifier sealed under k2).

@@ -30,7 +30,14 @@ function parseLines(): Line[] {
 }
 
 test('a connect and sync logs structured lines with their ids, and no secret', async () => {
-  const ws = system.sandbox.createWorkspace({ subdomain: 'logged', users: 1_200, ticketEvents: 4_000, seed: 71, consentMode: 'allow', accessTokenTtlSeconds: 2 });
+  const ws = system.sandbox.createWorkspace({
+    subdomain: 'logged',
+    users: 1_200,
+    ticketEvents: 4_000,
+    seed: 71,
+    consentMode: 'allow',
+    accessTokenTtlSeconds: 2,
+  });
   const tenant = await createTenant(system);
   const created = await api(system, 'POST', '/v1/integrations/zendesk', { key: tenant.apiKey, body: { workspace: 'logged' } });
   assert.equal(created.status, 201, created.text);
@@ -63,20 +70,38 @@ test('a connect and sync logs structured lines with their ids, and no secret', a
     const where = JSON.stringify(line).slice(0, 400);
     assert.equal(line.integrationId, integrationId, `integrationId on ${where}`);
     if (line.sdk !== true) assert.equal(line.tenantId, tenant.id, `tenantId on ${where}`);
-    if (line.activityType !== undefined || line.sdk === true) assert.match(String(line.workflowId), new RegExp(`^zendesk-(connect|sync)-${integrationId}`), `workflowId on ${where}`);
+    if (line.activityType !== undefined || line.sdk === true)
+      assert.match(String(line.workflowId), new RegExp(`^zendesk-(connect|sync)-${integrationId}`), `workflowId on ${where}`);
   }
   // Activity lines (ours and the SDK's) name the workflow, and ours the tenant.
   const activityLines = about.filter((l) => l.activityType !== undefined && l.sdk !== true);
-  assert.ok(activityLines.some((l) => l.activityType === 'exchangeCodeForStagedTokens' && l.msg === 'authorization code exchanged'), 'the code exchange is logged');
-  assert.ok(activityLines.some((l) => l.activityType === 'promoteStagedCredentials' && l.msg === 'new Zendesk grant swapped in'), 'the swap is logged');
-  assert.ok(lines.some((l) => l.sdk === true && l.workflowId !== undefined), 'the SDK logs through pino with workflow ids');
+  assert.ok(
+    activityLines.some((l) => l.activityType === 'exchangeCodeForStagedTokens' && l.msg === 'authorization code exchanged'),
+    'the code exchange is logged',
+  );
+  assert.ok(
+    activityLines.some((l) => l.activityType === 'promoteStagedCredentials' && l.msg === 'new Zendesk grant swapped in'),
+    'the swap is logged',
+  );
+  assert.ok(
+    lines.some((l) => l.sdk === true && l.workflowId !== undefined),
+    'the SDK logs through pino with workflow ids',
+  );
   // Every line the SDK writes for a connect or sync workflow of the integration (its own "Workflow started",
   // "Workflow completed"… and the workflows' log calls) carries the tenant and integration, from the first.
   const workflowIds = new RegExp(`^zendesk-(connect|sync)-${integrationId}`);
-  const workflowLines = lines.filter((l) => l.sdk === true && typeof l.workflowId === 'string' && workflowIds.test(l.workflowId) && l.activityType === undefined);
+  const workflowLines = lines.filter(
+    (l) => l.sdk === true && typeof l.workflowId === 'string' && workflowIds.test(l.workflowId) && l.activityType === undefined,
+  );
   for (const kind of ['connect', 'sync']) {
-    assert.ok(workflowLines.some((l) => l.msg === 'Workflow started' && String(l.workflowId).startsWith(`zendesk-${kind}-`)), `"Workflow started" of the ${kind} workflow is logged`);
-    assert.ok(workflowLines.some((l) => l.msg === 'Workflow completed' && String(l.workflowId).startsWith(`zendesk-${kind}-`)), `"Workflow completed" of the ${kind} workflow is logged`);
+    assert.ok(
+      workflowLines.some((l) => l.msg === 'Workflow started' && String(l.workflowId).startsWith(`zendesk-${kind}-`)),
+      `"Workflow started" of the ${kind} workflow is logged`,
+    );
+    assert.ok(
+      workflowLines.some((l) => l.msg === 'Workflow completed' && String(l.workflowId).startsWith(`zendesk-${kind}-`)),
+      `"Workflow completed" of the ${kind} workflow is logged`,
+    );
   }
   for (const line of workflowLines) {
     const where = JSON.stringify(line).slice(0, 400);

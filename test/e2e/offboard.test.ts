@@ -21,7 +21,9 @@ before(async () => {
 after(() => system?.stop());
 
 const count = async (table: string, ids: string[]) =>
-  Number((await sql<{ n: number }>`SELECT count(*)::int AS n FROM ${sql.table(table)} WHERE integration_id = ANY(${ids}::uuid[])`.execute(system.db)).rows[0]!.n);
+  Number(
+    (await sql<{ n: number }>`SELECT count(*)::int AS n FROM ${sql.table(table)} WHERE integration_id = ANY(${ids}::uuid[])`.execute(system.db)).rows[0]!.n,
+  );
 
 test('offboarding disconnects and purges every integration, revokes every key and marks the tenant offboarded', { timeout: 300_000 }, async () => {
   // Accounts whose read-scoped tokens may revoke themselves, so the grants are really revoked at Zendesk.
@@ -44,7 +46,10 @@ test('offboarding disconnects and purges every integration, revokes every key an
   const rotated = await api(system, 'POST', '/v1/tenant/keys/rotate', { key: tenant.apiKey, body: { graceSeconds: 3600 } });
   assert.equal(rotated.status, 201);
   const ids = [connectedId, pendingId, oldId];
-  assert.ok((await count('zendesk_users', [connectedId])) > 0 && (await count('zendesk_users', [oldId])) > 0, 'synced data to purge, also of the integration disconnected earlier');
+  assert.ok(
+    (await count('zendesk_users', [connectedId])) > 0 && (await count('zendesk_users', [oldId])) > 0,
+    'synced data to purge, also of the integration disconnected earlier',
+  );
   assert.equal((await system.temporal.workflow.getHandle(connectWorkflowId(pendingId)).describe()).status.name, 'RUNNING');
 
   // ---- The admin offboards the tenant.
@@ -70,12 +75,18 @@ test('offboarding disconnects and purges every integration, revokes every key an
   }
   assert.notEqual((await system.temporal.workflow.getHandle(connectWorkflowId(pendingId)).describe()).status.name, 'RUNNING', 'the pending consent ended');
   const rows = await system.db.selectFrom('integrations').select(['id', 'status']).where('tenant_id', '=', tenant.id).execute();
-  assert.deepEqual(rows.map((r) => r.status), ['disconnected', 'disconnected', 'disconnected']);
+  assert.deepEqual(
+    rows.map((r) => r.status),
+    ['disconnected', 'disconnected', 'disconnected'],
+  );
   for (const table of ['oauth_credentials', 'oauth_staged_credentials', 'zendesk_users', 'ticket_events', 'sync_checkpoints', 'zendesk_user_activity']) {
     assert.equal(await count(table, ids), 0, `${table} emptied`);
   }
   const secrets = await system.db.selectFrom('oauth_flows').select(['pkce_verifier_enc', 'code_enc']).where('integration_id', 'in', ids).execute();
-  assert.ok(secrets.every((f) => f.pkce_verifier_enc === null && f.code_enc === null), 'no verifier or code kept');
+  assert.ok(
+    secrets.every((f) => f.pkce_verifier_enc === null && f.code_enc === null),
+    'no verifier or code kept',
+  );
   assert.ok(connected.stats().revocations >= 1, 'the grant was revoked at Zendesk');
   const running = await system.db.selectFrom('sync_runs').select('id').where('integration_id', 'in', ids).where('status', '=', 'running').execute();
   assert.equal(running.length, 0);
@@ -88,12 +99,19 @@ test('offboarding disconnects and purges every integration, revokes every key an
     assert.equal((await api(system, 'POST', '/v1/integrations/zendesk', { key, body: { workspace: 'off-new' } })).status, 401);
   }
   const keys = await api(system, 'GET', `/v1/tenants/${tenant.id}/keys`, { key: system.adminKey });
-  assert.deepEqual(keys.json.keys.map((k: { status: string }) => k.status), ['revoked', 'revoked']);
+  assert.deepEqual(
+    keys.json.keys.map((k: { status: string }) => k.status),
+    ['revoked', 'revoked'],
+  );
   const listed = await api(system, 'GET', '/v1/tenants?status=offboarded&limit=200', { key: system.adminKey });
   const entry = listed.json.tenants.find((t: { id: string }) => t.id === tenant.id);
   assert.equal(entry?.status, 'offboarded');
   assert.ok(entry?.offboardedAt);
-  assert.equal((await api(system, 'POST', `/v1/tenants/${tenant.id}/keys/rotate`, { key: system.adminKey, body: {} })).status, 409, 'no new key for an offboarded tenant');
+  assert.equal(
+    (await api(system, 'POST', `/v1/tenants/${tenant.id}/keys/rotate`, { key: system.adminKey, body: {} })).status,
+    409,
+    'no new key for an offboarded tenant',
+  );
 
   // ---- Offboarding again finds nothing to do.
   const again = await api(system, 'POST', `/v1/tenants/${tenant.id}/offboard`, { key: system.adminKey });
@@ -108,6 +126,7 @@ test('offboarding disconnects and purges every integration, revokes every key an
 
   // ---- Temporal carried ids and counts only.
   const history = decodedJson(await system.temporal.workflow.getHandle(offboardWorkflowId(tenant.id)).fetchHistory());
-  for (const secret of [tenant.apiKey, rotated.json.apiKey, system.adminKey, 'Tenant leaving']) assert.ok(!history.includes(secret), 'a secret or the name in the history');
+  for (const secret of [tenant.apiKey, rotated.json.apiKey, system.adminKey, 'Tenant leaving'])
+    assert.ok(!history.includes(secret), 'a secret or the name in the history');
   assert.equal((await api(system, 'POST', '/v1/tenants/00000000-0000-4000-8000-000000000000/offboard', { key: system.adminKey })).status, 404);
 });

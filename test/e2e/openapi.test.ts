@@ -57,7 +57,17 @@ describe('the document', () => {
     assert.equal(doc.openapi, '3.1.0');
     assert.equal(doc.jsonSchemaDialect, 'https://json-schema.org/draft/2020-12/schema');
     assert.deepEqual(Object.keys(doc.components.securitySchemes).sort(), ['adminKey', 'tenantKey']);
-    for (const name of ['User', 'UserList', 'Utilization', 'Integration', 'IntegrationList', 'Tenant', 'Problem', 'CreateTenantBody', 'CreateIntegrationBody']) {
+    for (const name of [
+      'User',
+      'UserList',
+      'Utilization',
+      'Integration',
+      'IntegrationList',
+      'Tenant',
+      'Problem',
+      'CreateTenantBody',
+      'CreateIntegrationBody',
+    ]) {
       assert.ok(doc.components.schemas[name], name);
     }
   });
@@ -76,11 +86,19 @@ describe('the document', () => {
   });
 
   test('documents exactly the routes the app serves', () => {
-    const app = createApp({ db: system.db, box: system.box, config: system.config, temporal: system.temporal, logger: { error() {} } as never, metrics: system.metrics });
+    const app = createApp({
+      db: system.db,
+      box: system.box,
+      config: system.config,
+      temporal: system.temporal,
+      logger: { error() {} } as never,
+      metrics: system.metrics,
+    });
     const served = new Set<string>();
     const visit = (stack: any[]) => {
       for (const layer of stack) {
-        if (layer.route) for (const m of Object.keys(layer.route.methods)) if (m !== '_all') served.add(`${m} ${String(layer.route.path).replace(/:(\w+)/g, '{$1}')}`);
+        if (layer.route)
+          for (const m of Object.keys(layer.route.methods)) if (m !== '_all') served.add(`${m} ${String(layer.route.path).replace(/:(\w+)/g, '{$1}')}`);
         if (layer.handle?.stack) visit(layer.handle.stack);
       }
     };
@@ -89,7 +107,7 @@ describe('the document', () => {
     assert.deepEqual([...served].sort(), [...documented].sort());
   });
 
-  test('query parameters are the validating schemas\' keys, with their constraints', () => {
+  test("query parameters are the validating schemas' keys, with their constraints", () => {
     const names = (path: string) => doc.paths[path].get.parameters.filter((p: any) => p.in === 'query').map((p: any) => p.name);
     assert.deepEqual(names('/v1/integrations/{id}/users'), Object.keys(UsersQuery.shape));
     assert.deepEqual(names('/v1/integrations/{id}/users.csv'), Object.keys(UsersCsvQuery.shape));
@@ -135,7 +153,11 @@ describe('real responses conform', () => {
     conforms('GET', '/v1/integrations', await api(system, 'GET', '/v1/integrations'));
     const page = await api(system, 'GET', '/v1/integrations?limit=1&status=connected,needs_reauth', { key });
     conforms('GET', '/v1/integrations', page);
-    conforms('GET', '/v1/integrations', await api(system, 'GET', `/v1/integrations?limit=1&status=connected,needs_reauth&cursor=${page.json.nextCursor ?? ''}`, { key }));
+    conforms(
+      'GET',
+      '/v1/integrations',
+      await api(system, 'GET', `/v1/integrations?limit=1&status=connected,needs_reauth&cursor=${page.json.nextCursor ?? ''}`, { key }),
+    );
     conforms('GET', '/v1/integrations', await api(system, 'GET', '/v1/integrations?limit=0&status=disconnected', { key }));
     conforms('GET', '/v1/integrations/{id}', await api(system, 'GET', `/v1/integrations/${integrationId}`, { key }));
     conforms('GET', '/v1/integrations/{id}', await api(system, 'GET', '/v1/integrations/00000000-0000-4000-8000-000000000000', { key }));
@@ -165,7 +187,11 @@ describe('real responses conform', () => {
     const page = await api(system, 'GET', `${base}/users?limit=50&includeDeleted=true&sort=-lastActivityAt`, { key });
     conforms('GET', '/v1/integrations/{id}/users', page);
     assert.ok(page.json.users.some((u: any) => u.lastLoginAt === null) || page.json.users.some((u: any) => u.roleType === null), 'nulls are exercised');
-    conforms('GET', '/v1/integrations/{id}/users', await api(system, 'GET', `${base}/users?cursor=${page.json.nextCursor}&includeDeleted=true&sort=-lastActivityAt`, { key }));
+    conforms(
+      'GET',
+      '/v1/integrations/{id}/users',
+      await api(system, 'GET', `${base}/users?cursor=${page.json.nextCursor}&includeDeleted=true&sort=-lastActivityAt`, { key }),
+    );
     conforms('GET', '/v1/integrations/{id}/users', await api(system, 'GET', `${base}/users?role=boss&x=1`, { key }));
     conforms('GET', '/v1/integrations/{id}/users', await api(system, 'GET', '/v1/integrations/00000000-0000-4000-8000-000000000000/users', { key }));
     conforms('GET', '/v1/integrations/{id}/users.csv', await api(system, 'GET', `${base}/users.csv?seat=paid`, { key }));

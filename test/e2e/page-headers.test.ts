@@ -55,7 +55,11 @@ function assertSafePage(what: string, headers: Headers, html: string) {
   // Every inline stylesheet of the page is allowed by its hash; there is no inline script or handler.
   const styles = [...html.matchAll(/<style>([\s\S]*?)<\/style>/g)].map((m) => m[1]);
   assert.ok(styles.length > 0, `${what}: the page has its stylesheet`);
-  for (const style of styles) assert.ok(policy.get('style-src')?.includes(`'sha256-${createHash('sha256').update(style!).digest('base64')}'`), `${what}: the stylesheet's hash is allowed`);
+  for (const style of styles)
+    assert.ok(
+      policy.get('style-src')?.includes(`'sha256-${createHash('sha256').update(style!).digest('base64')}'`),
+      `${what}: the stylesheet's hash is allowed`,
+    );
   assert.doesNotMatch(html, /<script|\son\w+=|javascript:/i, `${what}: no script`);
 }
 

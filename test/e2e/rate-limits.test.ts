@@ -65,7 +65,9 @@ describe('per-tenant budgets', () => {
     assert.match(first.headers.get('ratelimit-policy')!, /"requests";q=30;w=60/);
     assert.match(first.headers.get('ratelimit-policy')!, /"reports";q=3;w=3600/);
     assert.match(first.headers.get('ratelimit')!, /"reports";r=\d+;t=\d+/);
-    await waitFor('the report cache', async () => /^api_cache_enabled(\{[^}]*\})? 1$/m.test(await fetch(`${system.internalUrl}/metrics`).then((r) => r.text())));
+    await waitFor('the report cache', async () =>
+      /^api_cache_enabled(\{[^}]*\})? 1$/m.test(await fetch(`${system.internalUrl}/metrics`).then((r) => r.text())),
+    );
     for (const q of ['b', 'c']) assert.equal((await api(system, 'GET', path(q), { key: tenant.apiKey })).status, 200);
     const refused = await api(system, 'GET', path('d'), { key: tenant.apiKey });
     const retryAfter = assertTooMany(refused, 'reports');
@@ -79,7 +81,8 @@ describe('per-tenant budgets', () => {
   test('the requests budget is per tenant, not per key, and not shared with other tenants', async () => {
     const other = await createTenant(system, 'Quiet tenant');
     const statuses: number[] = [];
-    for (let i = 0; i < 40 && !statuses.includes(429); i++) statuses.push((await api(system, 'GET', `/v1/integrations/${UNKNOWN}`, { key: tenant.apiKey })).status);
+    for (let i = 0; i < 40 && !statuses.includes(429); i++)
+      statuses.push((await api(system, 'GET', `/v1/integrations/${UNKNOWN}`, { key: tenant.apiKey })).status);
     assert.ok(statuses.includes(429), `no 429 in ${statuses.length} requests`);
     // Asking again at once: the next 429 comes after the tarpit's pause (API_RATE_LIMIT_TARPIT).
     const t0 = performance.now();
@@ -185,9 +188,13 @@ describe('two API processes', () => {
     // what was spent in one interval — and is a debt of the shared bucket afterwards.
     assert.ok(allowed >= 18 && allowed <= 25, `allowed ${allowed} of 60 across two processes with one budget of 20`);
     await Promise.all(limits.map((l) => l.reconcile()));
-    const { rows } = await sql<{ tokens: number }>`SELECT tokens FROM api_rate_limit_buckets WHERE tenant_id = ${shared.id}::uuid AND budget = 'requests'`.execute(system.db);
+    const { rows } = await sql<{
+      tokens: number;
+    }>`SELECT tokens FROM api_rate_limit_buckets WHERE tenant_id = ${shared.id}::uuid AND budget = 'requests'`.execute(system.db);
     assert.ok(rows[0]!.tokens <= 20 - allowed + 0.5, `shared bucket at ${rows[0]!.tokens} after ${allowed} allowed: an overshoot is owed`);
-    const { rows: users } = await sql<{ n: number }>`SELECT count(*) AS n FROM api_rate_limit_bucket_processes WHERE tenant_id = ${shared.id}::uuid`.execute(system.db);
-    assert.equal(Number(users[0]!.n), 2, 'the two processes share that bucket (the system\'s own API never saw the tenant)');
+    const { rows: users } = await sql<{ n: number }>`SELECT count(*) AS n FROM api_rate_limit_bucket_processes WHERE tenant_id = ${shared.id}::uuid`.execute(
+      system.db,
+    );
+    assert.equal(Number(users[0]!.n), 2, "the two processes share that bucket (the system's own API never saw the tenant)");
   });
 });

@@ -35,13 +35,19 @@ describe('a real-shaped workspace', () => {
 
   test('the first sync is exact, with every field Zendesk did not send stored and shown as null', async () => {
     const ws = system.sandbox.createWorkspace({ subdomain: 'realshape', users: 1_500, ticketEvents: 8_000, seed: 21, consentMode: 'allow' });
-    assert.ok(ws.users().every((u) => !('chat_only' in u)), 'the sandbox sends real shapes: no chat_only');
+    assert.ok(
+      ws.users().every((u) => !('chat_only' in u)),
+      'the sandbox sends real shapes: no chat_only',
+    );
     const result = await connectAndSync(system, tenant.apiKey, 'realshape');
     id = result.integrationId;
     assert.equal(result.run.users_synced, 1_500);
     assert.deepEqual(await differences(system.db, id, ws), []);
     const stored = await system.db.selectFrom('zendesk_users').select(['chat_only']).where('integration_id', '=', id).execute();
-    assert.ok(stored.every((r) => r.chat_only === null), 'absent chat_only is unknown, never false');
+    assert.ok(
+      stored.every((r) => r.chat_only === null),
+      'absent chat_only is unknown, never false',
+    );
     const page = await get(`/v1/integrations/${id}/users?limit=500&includeDeleted=true`);
     assert.ok(page.users.every((u: { chatOnly: unknown }) => u.chatOnly === null));
     assert.equal((await get(`/v1/integrations/${id}/users?chatOnly=false`)).total, 0, 'chatOnly=false matches only users known not to be chat-only');
@@ -71,7 +77,10 @@ describe('a real-shaped workspace', () => {
       (await get(`/v1/integrations/${id}/users?limit=500&role=unknown,agent,admin`)).users.map((u: { id: number }) => [u.id, u]),
     );
     const o = users.get(odd!)!;
-    assert.deepEqual([o.role, o.roleRaw, o.roleType, o.roleTypeRaw, o.ticketRestriction, o.ticketRestrictionRaw, o.seat], ['unknown', 'superhero', 'unknown', 9, 'unknown', 'team', 'unknown']);
+    assert.deepEqual(
+      [o.role, o.roleRaw, o.roleType, o.roleTypeRaw, o.ticketRestriction, o.ticketRestrictionRaw, o.seat],
+      ['unknown', 'superhero', 'unknown', 9, 'unknown', 'team', 'unknown'],
+    );
     assert.equal(users.get(noRole!)!.role, null);
     assert.equal(users.get(noRole!)!.seat, 'unknown');
     assert.equal(users.get(noActive!)!.deleted, null, 'an absent active is unknown: shown, not hidden as deleted');
@@ -91,7 +100,10 @@ describe('a real-shaped workspace', () => {
     });
     const reclaimable = await get(`/v1/integrations/${id}/reclaimable?limit=500`);
     assert.equal(reclaimable.nextCursor, null, 'one page');
-    assert.ok(!reclaimable.users.some((u: { id: number }) => [odd, noRole, noActive, noSuspended].includes(u.id)), 'an unknown seat is never listed as reclaimable');
+    assert.ok(
+      !reclaimable.users.some((u: { id: number }) => [odd, noRole, noActive, noSuspended].includes(u.id)),
+      'an unknown seat is never listed as reclaimable',
+    );
     assert.equal((await get(`/v1/integrations/${id}/users?seat=unknown`)).total, 4);
 
     // A record without updated_at cannot be ordered: a later copy without it overwrites, fields it lacks become null.
@@ -99,7 +111,12 @@ describe('a real-shaped workspace', () => {
     const again = await syncNow(id);
     assert.equal(again.status, 'succeeded', again.error ?? '');
     assert.deepEqual(await differences(system.db, id, ws), []);
-    const row = await system.db.selectFrom('zendesk_users').select(['email', 'updated_at']).where('integration_id', '=', id).where('id', '=', noUpdatedAt!).executeTakeFirstOrThrow();
+    const row = await system.db
+      .selectFrom('zendesk_users')
+      .select(['email', 'updated_at'])
+      .where('integration_id', '=', id)
+      .where('id', '=', noUpdatedAt!)
+      .executeTakeFirstOrThrow();
     assert.deepEqual(row, { email: null, updated_at: null });
   });
 
@@ -120,7 +137,10 @@ describe('a real-shaped workspace', () => {
     assert.equal(result.skipped_records, 2 * unusable.length);
     const log = system.logs.filter((l) => l.includes('Zendesk records skipped'));
     assert.ok(log.length > 0);
-    assert.ok(log.every((l) => !l.includes('@')), 'quarantine logs hold positions and ids, no personal data');
+    assert.ok(
+      log.every((l) => !l.includes('@')),
+      'quarantine logs hold positions and ids, no personal data',
+    );
     // Later syncs are not blocked by them either.
     ws.addTicketEvents(5);
     assert.equal((await syncNow(id)).status, 'succeeded');
@@ -149,7 +169,12 @@ describe('positions Zendesk refuses or that stop moving', () => {
     ws.addUser({ name: 'Newcomer', role: 'agent', role_type: 0 });
     ws.addTicketEvents(12);
     ws.refuseExportCursors();
-    const saved = await system.db.selectFrom('sync_checkpoints').select('position').where('integration_id', '=', id).where('stream', '=', 'ticket_events').executeTakeFirstOrThrow();
+    const saved = await system.db
+      .selectFrom('sync_checkpoints')
+      .select('position')
+      .where('integration_id', '=', id)
+      .where('stream', '=', 'ticket_events')
+      .executeTakeFirstOrThrow();
     const head = (JSON.parse(saved.position) as { head: number }).head; // where the ticket-events plan goes on
     ws.refuseTicketEventStartTimes(head, { exact: true, times: 1 }); // the saved start_time is refused
     const run = await syncNow(id);
@@ -233,7 +258,14 @@ describe('seats as Zendesk counts them', () => {
   });
 
   test('a workspace whose entitlements cannot be read falls back to the Support rule and says so', async () => {
-    const ws = system.sandbox.createWorkspace({ subdomain: 'oldplan', users: 300, ticketEvents: 500, seed: 25, consentMode: 'allow', entitlementsForbidden: true });
+    const ws = system.sandbox.createWorkspace({
+      subdomain: 'oldplan',
+      users: 300,
+      ticketEvents: 500,
+      seed: 25,
+      consentMode: 'allow',
+      entitlementsForbidden: true,
+    });
     const { integrationId: id, run } = await connectAndSync(system, tenant.apiKey, 'oldplan');
     assert.equal(run.status, 'succeeded', run.error ?? '');
     const view = await get(`/v1/integrations/${id}`);

@@ -21,7 +21,10 @@ test('an unanswered reconnect expires and leaves the connected integration as it
   const ws = system.sandbox.createWorkspace({ subdomain: 'idle-co', users: 20, ticketEvents: 30, seed: 31, consentMode: 'allow' });
   const { integrationId: id, run: first } = await connectAndSync(system, tenant.apiKey, 'idle-co');
   const before = await loadCredentials(system.db, system.box, id);
-  const grantsBefore = ws.grants().filter((g) => !g.revoked).map((g) => g.id);
+  const grantsBefore = ws
+    .grants()
+    .filter((g) => !g.revoked)
+    .map((g) => g.id);
 
   const res = await api(system, 'POST', `/v1/integrations/${id}/reconnect`, { key: tenant.apiKey });
   assert.equal(res.status, 200, res.text);
@@ -40,7 +43,13 @@ test('an unanswered reconnect expires and leaves the connected integration as it
   const after = await loadCredentials(system.db, system.box, id);
   assert.equal(after?.accessToken, before?.accessToken);
   assert.equal(after?.version, before?.version);
-  assert.deepEqual(ws.grants().filter((g) => !g.revoked).map((g) => g.id), grantsBefore);
+  assert.deepEqual(
+    ws
+      .grants()
+      .filter((g) => !g.revoked)
+      .map((g) => g.id),
+    grantsBefore,
+  );
   assert.equal((await system.temporal.schedule.getHandle(syncScheduleId(id)).describe()).state.paused, false);
   const sync = await api(system, 'POST', `/v1/integrations/${id}/sync`, { key: tenant.apiKey });
   assert.equal(sync.status, 202, sync.text);

@@ -35,11 +35,17 @@ const reconnect = async (id: string): Promise<string> => {
 
 const stored = (id: string) => loadCredentials(system.db, system.box, id);
 const schedulePaused = async (id: string) => (await system.temporal.schedule.getHandle(syncScheduleId(id)).describe()).state.paused;
-const liveGrants = (ws: SandboxWorkspace) => ws.grants().filter((g) => !g.revoked).map((g) => g.id);
+const liveGrants = (ws: SandboxWorkspace) =>
+  ws
+    .grants()
+    .filter((g) => !g.revoked)
+    .map((g) => g.id);
 
 /** A sync now (or the one already running, which POST /sync joins), once finished. */
 async function syncNow(id: string) {
-  const previous = (await system.db.selectFrom('sync_runs').select('id').where('integration_id', '=', id).where('status', '<>', 'running').execute()).map((r) => r.id);
+  const previous = (await system.db.selectFrom('sync_runs').select('id').where('integration_id', '=', id).where('status', '<>', 'running').execute()).map(
+    (r) => r.id,
+  );
   const res = await api(system, 'POST', `/v1/integrations/${id}/sync`, { key: tenant.apiKey });
   assert.equal(res.status, 202, res.text);
   return waitForSync(system, id, { notIds: previous });
@@ -67,7 +73,13 @@ describe('reconnect of a connected integration', () => {
     // Slow enough that a sync is still running when the new grant is swapped in and the old one revoked. A
     // `read` token may revoke itself here (real Zendesk may refuse: see the test below).
     const ws = system.sandbox.createWorkspace({
-      subdomain: 'swap-co', users: 1_500, ticketEvents: 12_000, seed: 21, consentMode: 'allow', incrementalLimit: 3, oauth: { revokeNeedsWrite: false },
+      subdomain: 'swap-co',
+      users: 1_500,
+      ticketEvents: 12_000,
+      seed: 21,
+      consentMode: 'allow',
+      incrementalLimit: 3,
+      oauth: { revokeNeedsWrite: false },
     });
     const { integrationId: id } = await connectAndSync(system, tenant.apiKey, 'swap-co');
     const [oldGrant] = liveGrants(ws);
@@ -90,8 +102,9 @@ describe('reconnect of a connected integration', () => {
     const runsBefore = (await system.db.selectFrom('sync_runs').select('id').where('integration_id', '=', id).execute()).map((r) => r.id);
     ws.addTicketEvents(9_000);
     assert.equal((await api(system, 'POST', `/v1/integrations/${id}/sync`, { key: tenant.apiKey })).status, 202);
-    await waitFor('the sync to be running', async () =>
-      (await system.db.selectFrom('sync_runs').select('id').where('integration_id', '=', id).where('status', '=', 'running').execute()).length > 0,
+    await waitFor(
+      'the sync to be running',
+      async () => (await system.db.selectFrom('sync_runs').select('id').where('integration_id', '=', id).where('status', '=', 'running').execute()).length > 0,
     );
     const consent = await followConsent(authorizeUrl);
     assert.equal(consent.status, 200, consent.html);
@@ -111,9 +124,12 @@ describe('reconnect of a connected integration', () => {
     assert.equal(await schedulePaused(id), false);
 
     // Every run since the reconnect succeeded: the one in flight, and any the completed reconnect started.
-    await waitFor('the runs to finish', async () =>
-      (await system.db.selectFrom('sync_runs').select('id').where('integration_id', '=', id).where('status', '=', 'running').execute()).length === 0,
-    120_000);
+    await waitFor(
+      'the runs to finish',
+      async () =>
+        (await system.db.selectFrom('sync_runs').select('id').where('integration_id', '=', id).where('status', '=', 'running').execute()).length === 0,
+      120_000,
+    );
     const runs = await system.db.selectFrom('sync_runs').selectAll().where('integration_id', '=', id).where('id', 'not in', runsBefore).execute();
     assert.ok(runs.length >= 1);
     for (const run of runs) assert.equal(run.status, 'succeeded', `a sync failed during the reconnect: ${run.error}`);
@@ -141,7 +157,14 @@ describe('reconnect of a connected integration', () => {
   });
 
   test('approved by a non-admin: the new grant is revoked, the old one stays, the attempt says why', async () => {
-    const ws = system.sandbox.createWorkspace({ subdomain: 'agent-co', users: 30, ticketEvents: 50, seed: 23, consentMode: 'allow', oauth: { revokeNeedsWrite: false } });
+    const ws = system.sandbox.createWorkspace({
+      subdomain: 'agent-co',
+      users: 30,
+      ticketEvents: 50,
+      seed: 23,
+      consentMode: 'allow',
+      oauth: { revokeNeedsWrite: false },
+    });
     const { integrationId: id } = await connectAndSync(system, tenant.apiKey, 'agent-co');
     const old = await snapshot(id, ws);
     const authorizeUrl = await reconnect(id);

@@ -66,7 +66,10 @@ describe('report cache', () => {
     // The ETag makes a revalidation cheap for the client.
     const etag = first.headers.get('etag')!;
     assert.match(etag, /^W\/"/);
-    const revalidated = await get(`${base}/users?role=agent,admin&sort=-lastActivityAt&limit=50`, tenantA.apiKey, { 'if-none-match': etag, 'cache-control': 'max-age=0' });
+    const revalidated = await get(`${base}/users?role=agent,admin&sort=-lastActivityAt&limit=50`, tenantA.apiKey, {
+      'if-none-match': etag,
+      'cache-control': 'max-age=0',
+    });
     assert.equal(revalidated.status, 304);
     // The second page by cursor is a key of its own, and cached too.
     const cursor = encodeURIComponent(first.json.nextCursor);
@@ -131,10 +134,14 @@ describe('report cache', () => {
     ws.suspendUser(agent.id);
     await syncNow(integrationId);
     // The run's end notifies the API as it commits; waitForSync may see the commit first.
-    const after = await waitFor('the synced change in the report', async () => {
-      const res = await get(`${base}/utilization`);
-      return res.json.paidSeats.suspended !== before.json.paidSeats.suspended && res;
-    }, 2_000);
+    const after = await waitFor(
+      'the synced change in the report',
+      async () => {
+        const res = await get(`${base}/utilization`);
+        return res.json.paidSeats.suspended !== before.json.paidSeats.suspended && res;
+      },
+      2_000,
+    );
     assert.equal(after.json.paidSeats.suspended, before.json.paidSeats.suspended + 1);
     assert.notEqual(after.json.asOf, before.json.asOf);
     assert.notEqual(after.json.lastSyncedAt, before.json.lastSyncedAt);
@@ -147,9 +154,18 @@ describe('report cache', () => {
     const base = `/v1/integrations/${integrationId}`;
     const before = await get(`${base}/users?sort=name&limit=5`);
     assert.equal((await get(`${base}/users?sort=name&limit=5`)).text, before.text);
-    await system.db.updateTable('zendesk_users').set({ name: '  !first by name' }).where('integration_id', '=', integrationId).where('id', '=', before.json.users[4].id).execute();
+    await system.db
+      .updateTable('zendesk_users')
+      .set({ name: '  !first by name' })
+      .where('integration_id', '=', integrationId)
+      .where('id', '=', before.json.users[4].id)
+      .execute();
     // Visible once the commit's notification arrived (a few milliseconds; a request can beat it).
-    await waitFor('the changed name in the report', async () => (await get(`${base}/users?sort=name&limit=5`)).json.users[0].name === '  !first by name', 2_000);
+    await waitFor(
+      'the changed name in the report',
+      async () => (await get(`${base}/users?sort=name&limit=5`)).json.users[0].name === '  !first by name',
+      2_000,
+    );
   });
 
   test('while a sync runs, its pages mark reports stale: served at once, recomputed behind; its end is visible at once', async () => {
@@ -172,7 +188,11 @@ describe('report cache', () => {
     const page = (userId: number, name: string) =>
       system.db.transaction().execute(async (trx) => {
         await trx.updateTable('zendesk_users').set({ name }).where('integration_id', '=', integrationId).where('id', '=', userId).execute();
-        await trx.updateTable('sync_runs').set((eb) => ({ users_synced: eb('users_synced', '+', 1) })).where('id', '=', run.id).execute();
+        await trx
+          .updateTable('sync_runs')
+          .set((eb) => ({ users_synced: eb('users_synced', '+', 1) }))
+          .where('id', '=', run.id)
+          .execute();
       });
     try {
       const seen = await progressed();
@@ -188,10 +208,23 @@ describe('report cache', () => {
       await system.db.updateTable('sync_runs').set({ status: 'succeeded', finished_at: new Date() }).where('id', '=', run.id).execute();
       await waitFor('the end-of-run notification', async () => (await dropped()) > ended);
       const after = await get(path);
-      assert.deepEqual(after.json.users.slice(0, 2).map((u: { name: string }) => u.name), ['  !!!progress last', '  !!progress first']);
+      assert.deepEqual(
+        after.json.users.slice(0, 2).map((u: { name: string }) => u.name),
+        ['  !!!progress last', '  !!progress first'],
+      );
     } finally {
-      await system.db.updateTable('zendesk_users').set({ name: originalNames[0] }).where('integration_id', '=', integrationId).where('id', '=', third).execute();
-      await system.db.updateTable('zendesk_users').set({ name: originalNames[1] }).where('integration_id', '=', integrationId).where('id', '=', fourth).execute();
+      await system.db
+        .updateTable('zendesk_users')
+        .set({ name: originalNames[0] })
+        .where('integration_id', '=', integrationId)
+        .where('id', '=', third)
+        .execute();
+      await system.db
+        .updateTable('zendesk_users')
+        .set({ name: originalNames[1] })
+        .where('integration_id', '=', integrationId)
+        .where('id', '=', fourth)
+        .execute();
       await system.db.deleteFrom('sync_runs').where('id', '=', run.id).execute();
     }
   });
@@ -218,9 +251,21 @@ describe('report cache', () => {
       assert.equal(mine.status, 200);
       assert.equal(theirs.status, 200);
       const ids = (res: typeof mine) => res.json.users.map((u: { id: number }) => u.id);
-      const names = (subdomain: string) => new Set(system.sandbox.workspace(subdomain).users().map((u) => u.id));
-      assert.ok(ids(mine).every((id: number) => names(SUBDOMAIN).has(id)), 'tenant A sees its workspace');
-      assert.ok(ids(theirs).every((id: number) => names('cache-other').has(id)), 'tenant B sees its workspace');
+      const names = (subdomain: string) =>
+        new Set(
+          system.sandbox
+            .workspace(subdomain)
+            .users()
+            .map((u) => u.id),
+        );
+      assert.ok(
+        ids(mine).every((id: number) => names(SUBDOMAIN).has(id)),
+        'tenant A sees its workspace',
+      );
+      assert.ok(
+        ids(theirs).every((id: number) => names('cache-other').has(id)),
+        'tenant B sees its workspace',
+      );
       assert.notDeepEqual(ids(mine), ids(theirs));
       assert.ok(theirs.json.total <= 40 && mine.json.total > 40);
       // The same query string for the other tenant's integration is theirs alone.
@@ -262,7 +307,12 @@ describe('report cache', () => {
     assert.ok(killed.rows[0]!.n >= 1, 'the listener was found by its application_name');
     await waitFor('the cache to be disabled', async () => !(await enabled(system.metrics)), 5_000).catch(() => undefined);
     // A change no listener hears of (the feed is down or reconnecting): still never a stale answer.
-    await system.db.updateTable('zendesk_users').set({ name: '  !!renamed while deaf' }).where('integration_id', '=', integrationId).where('id', '=', cached.json.users[2].id).execute();
+    await system.db
+      .updateTable('zendesk_users')
+      .set({ name: '  !!renamed while deaf' })
+      .where('integration_id', '=', integrationId)
+      .where('id', '=', cached.json.users[2].id)
+      .execute();
     const during = await get(path);
     assert.equal(during.json.users[0].name, '  !!renamed while deaf');
     await waitFor('the cache to be enabled again', () => enabled(system.metrics), 15_000);

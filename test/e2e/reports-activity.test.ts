@@ -29,7 +29,9 @@ async function activity(integrationId: string) {
   const { rows: kept } = await sql<{ user_id: number; last_event_at: Date }>`
     SELECT user_id, last_event_at FROM zendesk_user_activity WHERE integration_id = ${integrationId}::uuid ORDER BY user_id`.execute(db);
   const { rows: truth } = await sql<{ user_id: number; last_event_at: Date }>`
-    SELECT user_id, max(occurred_at) AS last_event_at FROM ticket_events WHERE integration_id = ${integrationId}::uuid GROUP BY user_id ORDER BY user_id`.execute(db);
+    SELECT user_id, max(occurred_at) AS last_event_at FROM ticket_events WHERE integration_id = ${integrationId}::uuid GROUP BY user_id ORDER BY user_id`.execute(
+    db,
+  );
   return { kept: kept.map((r) => [r.user_id, r.last_event_at.toISOString()]), truth: truth.map((r) => [r.user_id, r.last_event_at.toISOString()]) };
 }
 
@@ -42,32 +44,77 @@ async function assertExact(integrationId: string) {
 describe('zendesk_user_activity', () => {
   test('inserts, replays and older events', async () => {
     const { integrationId } = await createTestIntegration(db, 'activity-basic');
-    await insertEvents(db, integrationId, [[1, 100, 10], [2, 100, 20], [3, 200, 5]]);
-    assert.deepEqual(await assertExact(integrationId), [[100, T(20).toISOString()], [200, T(5).toISOString()]]);
-    await insertEvents(db, integrationId, [[1, 100, 10], [2, 100, 20]]); // a replayed page
-    await insertEvents(db, integrationId, [[4, 100, 15], [5, 200, 1]]); // older events arrive late (backfill)
-    assert.deepEqual(await assertExact(integrationId), [[100, T(20).toISOString()], [200, T(5).toISOString()]]);
-    await insertEvents(db, integrationId, [[6, 200, 30], [7, -1, 31]]); // system updates (-1) are kept like any updater
+    await insertEvents(db, integrationId, [
+      [1, 100, 10],
+      [2, 100, 20],
+      [3, 200, 5],
+    ]);
+    assert.deepEqual(await assertExact(integrationId), [
+      [100, T(20).toISOString()],
+      [200, T(5).toISOString()],
+    ]);
+    await insertEvents(db, integrationId, [
+      [1, 100, 10],
+      [2, 100, 20],
+    ]); // a replayed page
+    await insertEvents(db, integrationId, [
+      [4, 100, 15],
+      [5, 200, 1],
+    ]); // older events arrive late (backfill)
+    assert.deepEqual(await assertExact(integrationId), [
+      [100, T(20).toISOString()],
+      [200, T(5).toISOString()],
+    ]);
+    await insertEvents(db, integrationId, [
+      [6, 200, 30],
+      [7, -1, 31],
+    ]); // system updates (-1) are kept like any updater
     await assertExact(integrationId);
   });
 
   test('deletes and updates recompute; a user without events loses the row', async () => {
     const { integrationId } = await createTestIntegration(db, 'activity-delete');
-    await insertEvents(db, integrationId, [[1, 100, 10], [2, 100, 20], [3, 200, 5], [4, 300, 7]]);
+    await insertEvents(db, integrationId, [
+      [1, 100, 10],
+      [2, 100, 20],
+      [3, 200, 5],
+      [4, 300, 7],
+    ]);
     await db.deleteFrom('ticket_events').where('integration_id', '=', integrationId).where('event_id', '=', 2).execute();
-    assert.deepEqual(await assertExact(integrationId), [[100, T(10).toISOString()], [200, T(5).toISOString()], [300, T(7).toISOString()]]);
+    assert.deepEqual(await assertExact(integrationId), [
+      [100, T(10).toISOString()],
+      [200, T(5).toISOString()],
+      [300, T(7).toISOString()],
+    ]);
     await db.deleteFrom('ticket_events').where('integration_id', '=', integrationId).where('user_id', '=', 300).execute();
-    assert.deepEqual((await assertExact(integrationId)).map(([u]) => u), [100, 200]);
+    assert.deepEqual(
+      (await assertExact(integrationId)).map(([u]) => u),
+      [100, 200],
+    );
     await db.updateTable('ticket_events').set({ user_id: 400 }).where('integration_id', '=', integrationId).where('event_id', '=', 3).execute();
-    assert.deepEqual((await assertExact(integrationId)).map(([u]) => u), [100, 400]);
-    await db.updateTable('ticket_events').set({ occurred_at: T(1) }).where('integration_id', '=', integrationId).where('event_id', '=', 1).execute();
-    assert.deepEqual(await assertExact(integrationId), [[100, T(1).toISOString()], [400, T(5).toISOString()]]);
+    assert.deepEqual(
+      (await assertExact(integrationId)).map(([u]) => u),
+      [100, 400],
+    );
+    await db
+      .updateTable('ticket_events')
+      .set({ occurred_at: T(1) })
+      .where('integration_id', '=', integrationId)
+      .where('event_id', '=', 1)
+      .execute();
+    assert.deepEqual(await assertExact(integrationId), [
+      [100, T(1).toISOString()],
+      [400, T(5).toISOString()],
+    ]);
   });
 
   test('a purge and an integration deletion leave nothing behind', async () => {
     const a = await createTestIntegration(db, 'activity-purge-a');
     const b = await createTestIntegration(db, 'activity-purge-b');
-    await insertEvents(db, a.integrationId, [[1, 100, 10], [2, 101, 11]]);
+    await insertEvents(db, a.integrationId, [
+      [1, 100, 10],
+      [2, 101, 11],
+    ]);
     await insertEvents(db, b.integrationId, [[1, 100, 12]]);
     await db.deleteFrom('ticket_events').where('integration_id', '=', a.integrationId).execute();
     assert.deepEqual(await assertExact(a.integrationId), []);
@@ -80,9 +127,17 @@ describe('zendesk_user_activity', () => {
   test('any sequence of inserts, replays, updates and deletes keeps it exact', async () => {
     const { integrationId } = await createTestIntegration(db, 'activity-property');
     const op = fc.oneof(
-      fc.record({ kind: fc.constant('insert' as const), events: fc.array(fc.tuple(fc.integer({ min: 1, max: 60 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 0, max: 500 })), { maxLength: 12 }) }),
+      fc.record({
+        kind: fc.constant('insert' as const),
+        events: fc.array(fc.tuple(fc.integer({ min: 1, max: 60 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 0, max: 500 })), { maxLength: 12 }),
+      }),
       fc.record({ kind: fc.constant('delete' as const), from: fc.integer({ min: 1, max: 60 }), to: fc.integer({ min: 1, max: 60 }) }),
-      fc.record({ kind: fc.constant('move' as const), event: fc.integer({ min: 1, max: 60 }), user: fc.integer({ min: 1, max: 6 }), minute: fc.integer({ min: 0, max: 500 }) }),
+      fc.record({
+        kind: fc.constant('move' as const),
+        event: fc.integer({ min: 1, max: 60 }),
+        user: fc.integer({ min: 1, max: 6 }),
+        minute: fc.integer({ min: 0, max: 500 }),
+      }),
     );
     await fc.assert(
       fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 8 }), async (ops) => {
@@ -93,9 +148,19 @@ describe('zendesk_user_activity', () => {
             const unique = [...new Map(o.events.map((e) => [e[0], e])).values()];
             await insertEvents(db, integrationId, unique);
           } else if (o.kind === 'delete') {
-            await db.deleteFrom('ticket_events').where('integration_id', '=', integrationId).where('event_id', '>=', Math.min(o.from, o.to)).where('event_id', '<=', Math.max(o.from, o.to)).execute();
+            await db
+              .deleteFrom('ticket_events')
+              .where('integration_id', '=', integrationId)
+              .where('event_id', '>=', Math.min(o.from, o.to))
+              .where('event_id', '<=', Math.max(o.from, o.to))
+              .execute();
           } else {
-            await db.updateTable('ticket_events').set({ user_id: o.user, occurred_at: T(o.minute) }).where('integration_id', '=', integrationId).where('event_id', '=', o.event).execute();
+            await db
+              .updateTable('ticket_events')
+              .set({ user_id: o.user, occurred_at: T(o.minute) })
+              .where('integration_id', '=', integrationId)
+              .where('event_id', '=', o.event)
+              .execute();
           }
           await assertExact(integrationId);
         }
@@ -145,7 +210,10 @@ describe('zendesk_user_activity', () => {
     const { integrationId } = await createTestIntegration(db, 'activity-delete-insert');
     const c1 = createDb(process.env.DATABASE_URL!, 1);
     try {
-      await insertEvents(db, integrationId, [[1, 7, 10], [2, 7, 20]]);
+      await insertEvents(db, integrationId, [
+        [1, 7, 10],
+        [2, 7, 20],
+      ]);
       let release!: () => void;
       const mayCommit = new Promise<void>((r) => (release = r));
       let inserted!: () => void;

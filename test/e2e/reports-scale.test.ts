@@ -46,8 +46,7 @@ before(async () => {
            g % 4 = 0, false, g % 5 = 0, r.role = 'agent' AND g % 3 = 0, g % 50 = 0, false, g % 12 = 0,
            CASE WHEN r.role = 'end-user' THEN 'requested' END, CASE WHEN g % 10 = 0 THEN NULL ELSE g % 2 = 0 END, g % 4 <> 0, g % 20 = 0
       FROM generate_series(1, ${USERS}) g,
-           LATERAL (SELECT CASE WHEN g % 100 < 64 THEN 'end-user' WHEN g % 100 < 93 THEN 'agent' ELSE 'admin' END AS role) r`
-    .execute(db);
+           LATERAL (SELECT CASE WHEN g % 100 < 64 THEN 'end-user' WHEN g % 100 < 93 THEN 'agent' ELSE 'admin' END AS role) r`.execute(db);
   // Agents and admins do most of the ticket work.
   await sql`
     INSERT INTO ticket_events (integration_id, event_id, ticket_id, user_id, occurred_at)
@@ -72,7 +71,11 @@ async function timed(path: string) {
 async function planOf(query: Record<string, string>, cursor?: string): Promise<string> {
   const sortParam = (query.sort ?? 'name') as Parameters<typeof parseSort>[0];
   const sort = parseSort(sortParam);
-  const filters: UserFilters = { includeDeleted: false, ...(query.role ? { role: query.role.split(',') as UserFilters['role'] } : {}), ...(query.q ? { q: query.q } : {}) };
+  const filters: UserFilters = {
+    includeDeleted: false,
+    ...(query.role ? { role: query.role.split(',') as UserFilters['role'] } : {}),
+    ...(query.q ? { q: query.q } : {}),
+  };
   const fingerprint = queryFingerprint(integrationId, filters, 30);
   const decoded = cursor ? decodeCursor(cursor, { sort, fingerprint }) : undefined;
   if (decoded && !decoded.ok) throw new Error(decoded.reason);
@@ -120,12 +123,7 @@ describe('a 100,000-user workspace', () => {
   });
 
   test('the other report queries answer', async (t) => {
-    for (const path of [
-      'users?seat=paid&usage=inactive',
-      'users?sort=-lastActivityAt&role=agent,admin',
-      'users?sort=-ticketInteractions',
-      'utilization',
-    ]) {
+    for (const path of ['users?seat=paid&usage=inactive', 'users?sort=-lastActivityAt&role=agent,admin', 'users?sort=-ticketInteractions', 'utilization']) {
       const { res, ms } = await timed(`/v1/integrations/${integrationId}/${path}`);
       assert.equal(res.status, 200, res.text);
       t.diagnostic(`${path}: ${ms.toFixed(1)} ms`);
@@ -142,7 +140,9 @@ describe('a 100,000-user workspace', () => {
       gc();
       peak = Math.max(peak, process.memoryUsage().heapUsed - baseline);
     };
-    const res = await fetch(`${system.apiUrl}/v1/integrations/${integrationId}/users.csv?includeDeleted=true`, { headers: { authorization: `Bearer ${tenant.apiKey}` } });
+    const res = await fetch(`${system.apiUrl}/v1/integrations/${integrationId}/users.csv?includeDeleted=true`, {
+      headers: { authorization: `Bearer ${tenant.apiKey}` },
+    });
     assert.equal(res.status, 200);
     const reader = res.body!.getReader();
     let bytes = 0;
@@ -163,13 +163,17 @@ describe('a 100,000-user workspace', () => {
       if (chunks % 200 === 0) sample();
     }
     sample();
-    t.diagnostic(`${lines} lines, ${(bytes / 1e6).toFixed(1)} MB in ${(performance.now() - t0).toFixed(0)} ms; live heap growth at most ${(peak / 1e6).toFixed(1)} MB`);
+    t.diagnostic(
+      `${lines} lines, ${(bytes / 1e6).toFixed(1)} MB in ${(performance.now() - t0).toFixed(0)} ms; live heap growth at most ${(peak / 1e6).toFixed(1)} MB`,
+    );
     assert.equal(lines, USERS + 1);
     assert.ok(peak < bytes / 2, `live heap grew by ${peak} bytes for a ${bytes}-byte export`);
   });
 
   test('users.csv is one snapshot: users renamed, added or deleted while it streams change nothing in it', async () => {
-    const res = await fetch(`${system.apiUrl}/v1/integrations/${integrationId}/users.csv?includeDeleted=true&sort=name`, { headers: { authorization: `Bearer ${tenant.apiKey}` } });
+    const res = await fetch(`${system.apiUrl}/v1/integrations/${integrationId}/users.csv?includeDeleted=true&sort=name`, {
+      headers: { authorization: `Bearer ${tenant.apiKey}` },
+    });
     assert.equal(res.status, 200);
     const reader = res.body!.getReader();
     const decoder = new TextDecoder();
@@ -197,7 +201,10 @@ describe('a 100,000-user workspace', () => {
         if (done) break;
         text += decoder.decode(value, { stream: true });
       }
-      const ids = text.split('\r\n').slice(1, -1).map((line) => Number(line.slice(0, line.indexOf(','))));
+      const ids = text
+        .split('\r\n')
+        .slice(1, -1)
+        .map((line) => Number(line.slice(0, line.indexOf(','))));
       assert.equal(ids.length, USERS, 'every user of the snapshot, none of the new ones');
       assert.equal(new Set(ids).size, USERS, 'none twice');
       const exported = new Set(ids);
@@ -210,4 +217,3 @@ describe('a 100,000-user workspace', () => {
     }
   });
 });
-

@@ -24,7 +24,10 @@ import type { System } from '../helpers/system';
  * sync's row mapping and its upsert; events through its insert, one statement per page of 1000.
  */
 export async function writeLikeSync(db: Kysely<Database>, integrationId: string, users: ZendeskUser[], events: TicketEventSummary[]): Promise<void> {
-  await upsertZendeskUsers(db, users.map((u) => toUserRow(integrationId, zendeskUserSchema.parse(u))));
+  await upsertZendeskUsers(
+    db,
+    users.map((u) => toUserRow(integrationId, zendeskUserSchema.parse(u))),
+  );
   for (let i = 0; i < events.length; i += 1000) {
     await insertTicketEvents(
       db,
@@ -143,9 +146,12 @@ export function expectedSeat(
 export function expectedPaidThrough(entitlements: unknown): string | 'unknown' | undefined {
   const e = (entitlements ?? {}) as Record<string, { name?: string; is_active?: boolean } | undefined>;
   const seatRoles: Array<[string, string, string]> = [
-    ['chat', 'agent', 'a Chat agent role'], ['chat', 'admin', 'a Chat admin role'],
-    ['guide', 'agent', 'a Guide agent role'], ['guide', 'admin', 'a Guide admin role'],
-    ['explore', 'admin', 'an Explore admin role'], ['explore', 'editor', 'an Explore editor role'],
+    ['chat', 'agent', 'a Chat agent role'],
+    ['chat', 'admin', 'a Chat admin role'],
+    ['guide', 'agent', 'a Guide agent role'],
+    ['guide', 'admin', 'a Guide admin role'],
+    ['explore', 'admin', 'an Explore admin role'],
+    ['explore', 'editor', 'an Explore editor role'],
   ];
   const paid = seatRoles.filter(([product, name]) => e[product]?.is_active === true && e[product]?.name === name).map(([, , words]) => words);
   if (paid.length) return paid.join(' and ');
@@ -158,7 +164,13 @@ export function expectedPaidThrough(entitlements: unknown): string | 'unknown' |
  * Every user as the contract defines the `User` object, judged at `asOf` with `inactiveDays`. `entitlementsOf`
  * gives a user's entitlements as the sandbox serves them, when the workspace was synced with them.
  */
-export function expectedUsers(users: object[], events: TicketEventSummary[], asOf: Date, inactiveDays: number, entitlementsOf?: (id: number) => unknown): ExpectedUser[] {
+export function expectedUsers(
+  users: object[],
+  events: TicketEventSummary[],
+  asOf: Date,
+  inactiveDays: number,
+  entitlementsOf?: (id: number) => unknown,
+): ExpectedUser[] {
   const byUser = new Map<number, number[]>();
   for (const e of events) {
     const list = byUser.get(e.updater_id) ?? [];
@@ -288,7 +300,8 @@ export function expectedUtilization(users: ExpectedUser[]) {
     if (u.seat === 'paid') {
       paidSeats.total++;
       paidSeats[bucket]++;
-      if (bucket !== 'active') reclaimable.push({ id: u.id, name: u.name, email: u.email, reason: bucket, seatReason: u.seatReason, lastActivityAt: u.lastActivityAt });
+      if (bucket !== 'active')
+        reclaimable.push({ id: u.id, name: u.name, email: u.email, reason: bucket, seatReason: u.seatReason, lastActivityAt: u.lastActivityAt });
     } else if (u.seat === 'free') {
       freeSeats.total++;
       freeSeats[u.usage]++;

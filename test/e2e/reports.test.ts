@@ -25,9 +25,34 @@ import {
 const SUBDOMAIN = 'reports-acme';
 const AS_OF = 'report-as-of';
 const FIELDS = [
-  'id', 'name', 'email', 'createdAt', 'lastLoginAt', 'role', 'roleType', 'canReportCsv', 'chatOnly', 'moderator', 'restrictedAgent', 'shared',
-  'sharedAgent', 'suspended', 'ticketRestriction', 'twoFactorAuthEnabled', 'verified', 'deleted', 'seat', 'ticketInteractions',
-  'lastTicketInteractionAt', 'lastActivityAt', 'usage', 'seatReason', 'roleRaw', 'roleTypeRaw', 'ticketRestrictionRaw', 'usageBasis',
+  'id',
+  'name',
+  'email',
+  'createdAt',
+  'lastLoginAt',
+  'role',
+  'roleType',
+  'canReportCsv',
+  'chatOnly',
+  'moderator',
+  'restrictedAgent',
+  'shared',
+  'sharedAgent',
+  'suspended',
+  'ticketRestriction',
+  'twoFactorAuthEnabled',
+  'verified',
+  'deleted',
+  'seat',
+  'ticketInteractions',
+  'lastTicketInteractionAt',
+  'lastActivityAt',
+  'usage',
+  'seatReason',
+  'roleRaw',
+  'roleTypeRaw',
+  'ticketRestrictionRaw',
+  'usageBasis',
 ] as const;
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
@@ -51,7 +76,10 @@ interface Walk {
 }
 
 /** Every page of a listing, checking each page's shape on the way. */
-async function walk(params: Record<string, string>, opts: { limit?: number; between?: (page: number) => Promise<void>; integration?: string } = {}): Promise<Walk> {
+async function walk(
+  params: Record<string, string>,
+  opts: { limit?: number; between?: (page: number) => Promise<void>; integration?: string } = {},
+): Promise<Walk> {
   const out: ExpectedUser[] = [];
   const totals: number[] = [];
   let asOf: string | undefined;
@@ -81,7 +109,15 @@ before(async () => {
   tenant = await createTenant(system, 'Reports tenant');
   // legacyChatOnly: users carry chat_only as accounts did before 2024, so the chatOnly filter has data to
   // select (live accounts of 2024–25 send none: test/e2e/real-shapes.test.ts).
-  ws = system.sandbox.createWorkspace({ subdomain: SUBDOMAIN, users: 2000, ticketEvents: 20000, seed: 20261125, days: 80, consentMode: 'allow', legacyChatOnly: true });
+  ws = system.sandbox.createWorkspace({
+    subdomain: SUBDOMAIN,
+    users: 2000,
+    ticketEvents: 20000,
+    seed: 20261125,
+    days: 80,
+    consentMode: 'allow',
+    legacyChatOnly: true,
+  });
   // Shapes that must survive JSON and CSV untouched.
   ws.addUser({ name: `O'Brien, "Jr"`, email: 'obrien.jr@example.com', role: 'agent', last_login_at: new Date(Date.now() - 3 * 86_400_000).toISOString() });
   ws.addUser({ name: 'Multi\r\nLine', email: 'multi.line@example.com' });
@@ -125,9 +161,17 @@ describe('GET /users', () => {
     ['role=agent', () => ({ role: 'agent' }), (u) => u.role === 'agent'],
     ['role=agent,admin', () => ({ role: 'agent,admin' }), (u) => u.role === 'agent' || u.role === 'admin'],
     ['roleType=light_agent', () => ({ roleType: 'light_agent' }), (u) => u.roleType === 'light_agent'],
-    ['roleType=custom_agent,contributor', () => ({ roleType: 'custom_agent,contributor' }), (u) => u.roleType === 'custom_agent' || u.roleType === 'contributor'],
+    [
+      'roleType=custom_agent,contributor',
+      () => ({ roleType: 'custom_agent,contributor' }),
+      (u) => u.roleType === 'custom_agent' || u.roleType === 'contributor',
+    ],
     ['roleType=none', () => ({ roleType: 'none' }), (u) => u.roleType === null],
-    ['roleType=admin,billing_admin,chat_agent', () => ({ roleType: 'admin,billing_admin,chat_agent' }), (u) => ['admin', 'billing_admin', 'chat_agent'].includes(u.roleType!)],
+    [
+      'roleType=admin,billing_admin,chat_agent',
+      () => ({ roleType: 'admin,billing_admin,chat_agent' }),
+      (u) => ['admin', 'billing_admin', 'chat_agent'].includes(u.roleType!),
+    ],
     ['canReportCsv=true', () => ({ canReportCsv: 'true' }), (u) => u.canReportCsv === true],
     ['chatOnly=true', () => ({ chatOnly: 'true' }), (u) => u.chatOnly === true],
     ['moderator=false', () => ({ moderator: 'false' }), (u) => u.moderator === false],
@@ -138,11 +182,19 @@ describe('GET /users', () => {
     ['suspended=false', () => ({ suspended: 'false' }), (u) => u.suspended === false],
     ['ticketRestriction=groups', () => ({ ticketRestriction: 'groups' }), (u) => u.ticketRestriction === 'groups'],
     ['ticketRestriction=none', () => ({ ticketRestriction: 'none' }), (u) => u.ticketRestriction === null],
-    ['ticketRestriction=assigned,requested,organization', () => ({ ticketRestriction: 'assigned,requested,organization' }), (u) => u.ticketRestriction !== null && u.ticketRestriction !== 'groups'],
+    [
+      'ticketRestriction=assigned,requested,organization',
+      () => ({ ticketRestriction: 'assigned,requested,organization' }),
+      (u) => u.ticketRestriction !== null && u.ticketRestriction !== 'groups',
+    ],
     ['twoFactorAuthEnabled=true', () => ({ twoFactorAuthEnabled: 'true' }), (u) => u.twoFactorAuthEnabled === true],
     ['twoFactorAuthEnabled=false (null matches neither)', () => ({ twoFactorAuthEnabled: 'false' }), (u) => u.twoFactorAuthEnabled === false],
     ['verified=false', () => ({ verified: 'false' }), (u) => u.verified === false],
-    ['createdAfter=<date> (inclusive, midnight UTC)', (c) => ({ createdAfter: c.median.slice(0, 10) }), (u, c) => u.createdAt !== null && u.createdAt >= `${c.median.slice(0, 10)}T00:00:00.000Z`],
+    [
+      'createdAfter=<date> (inclusive, midnight UTC)',
+      (c) => ({ createdAfter: c.median.slice(0, 10) }),
+      (u, c) => u.createdAt !== null && u.createdAt >= `${c.median.slice(0, 10)}T00:00:00.000Z`,
+    ],
     [
       'createdBefore=<date-time with offset> (exclusive)',
       (c) => ({ createdBefore: c.median.replace('.000Z', '+00:00') }),
@@ -154,9 +206,21 @@ describe('GET /users', () => {
     ['usage=active', () => ({ usage: 'active' }), (u) => u.usage === 'active'],
     ['usage=inactive', () => ({ usage: 'inactive' }), (u) => u.usage === 'inactive'],
     ['usage=active,inactive', () => ({ usage: 'active,inactive' }), () => true],
-    ['q=O\'BRIEN (case-insensitive, name)', () => ({ q: "O'BRIEN" }), (u) => (u.name ?? '').toLowerCase().includes("o'brien") || (u.email ?? '').toLowerCase().includes("o'brien")],
-    ['q=EXAMPLE.ORG (email)', () => ({ q: 'EXAMPLE.ORG' }), (u) => (u.name ?? '').toLowerCase().includes('example.org') || (u.email ?? '').toLowerCase().includes('example.org')],
-    ['q=АННА (non-Latin, case-insensitive)', () => ({ q: 'АННА' }), (u) => (u.name ?? '').toLowerCase().includes('анна') || (u.email ?? '').toLowerCase().includes('анна')],
+    [
+      "q=O'BRIEN (case-insensitive, name)",
+      () => ({ q: "O'BRIEN" }),
+      (u) => (u.name ?? '').toLowerCase().includes("o'brien") || (u.email ?? '').toLowerCase().includes("o'brien"),
+    ],
+    [
+      'q=EXAMPLE.ORG (email)',
+      () => ({ q: 'EXAMPLE.ORG' }),
+      (u) => (u.name ?? '').toLowerCase().includes('example.org') || (u.email ?? '').toLowerCase().includes('example.org'),
+    ],
+    [
+      'q=АННА (non-Latin, case-insensitive)',
+      () => ({ q: 'АННА' }),
+      (u) => (u.name ?? '').toLowerCase().includes('анна') || (u.email ?? '').toLowerCase().includes('анна'),
+    ],
     ['q=_ (literal, not a wildcard)', () => ({ q: '_' }), (u) => (u.name ?? '').includes('_') || (u.email ?? '').includes('_')],
     ['q=% (literal, not a wildcard)', () => ({ q: '%' }), (u) => (u.name ?? '').includes('%') || (u.email ?? '').includes('%')],
     ['q= (empty: no filter)', () => ({ q: '' }), () => true],
@@ -166,7 +230,10 @@ describe('GET /users', () => {
     test(`filter ${label}`, async () => {
       const median = sortExpected(live(model(today())), 'createdAt')[1000]!.createdAt!;
       const res = await walk(params({ median }));
-      const expected = sortExpected(live(model(res.asOf)).filter((u) => predicate(u, { median })), 'name');
+      const expected = sortExpected(
+        live(model(res.asOf)).filter((u) => predicate(u, { median })),
+        'name',
+      );
       assert.deepEqual(ids(res.users), ids(expected));
       assert.deepEqual(res.users, expected);
       assert.ok(res.totals.every((t) => t === expected.length));
@@ -196,10 +263,25 @@ describe('GET /users', () => {
   });
 
   const COMBINED: Array<[Record<string, string>, (u: ExpectedUser) => boolean]> = [
-    [{ role: 'agent,admin', suspended: 'true', usage: 'inactive' }, (u) => (u.role === 'agent' || u.role === 'admin') && u.suspended === true && u.usage === 'inactive'],
-    [{ seat: 'paid', usage: 'inactive', twoFactorAuthEnabled: 'false' }, (u) => u.seat === 'paid' && u.usage === 'inactive' && u.twoFactorAuthEnabled === false],
-    [{ roleType: 'none,light_agent', verified: 'true', q: 'example.com', includeDeleted: 'true' }, (u) => (u.roleType === null || u.roleType === 'light_agent') && u.verified === true && ((u.email ?? '').includes('example.com') || (u.name ?? '').toLowerCase().includes('example.com'))],
-    [{ seat: 'free,none', moderator: 'true', ticketRestriction: 'none', inactiveDays: '90' }, (u) => (u.seat === 'free' || u.seat === 'none') && u.moderator === true && u.ticketRestriction === null],
+    [
+      { role: 'agent,admin', suspended: 'true', usage: 'inactive' },
+      (u) => (u.role === 'agent' || u.role === 'admin') && u.suspended === true && u.usage === 'inactive',
+    ],
+    [
+      { seat: 'paid', usage: 'inactive', twoFactorAuthEnabled: 'false' },
+      (u) => u.seat === 'paid' && u.usage === 'inactive' && u.twoFactorAuthEnabled === false,
+    ],
+    [
+      { roleType: 'none,light_agent', verified: 'true', q: 'example.com', includeDeleted: 'true' },
+      (u) =>
+        (u.roleType === null || u.roleType === 'light_agent') &&
+        u.verified === true &&
+        ((u.email ?? '').includes('example.com') || (u.name ?? '').toLowerCase().includes('example.com')),
+    ],
+    [
+      { seat: 'free,none', moderator: 'true', ticketRestriction: 'none', inactiveDays: '90' },
+      (u) => (u.seat === 'free' || u.seat === 'none') && u.moderator === true && u.ticketRestriction === null,
+    ],
   ];
   for (const [params, predicate] of COMBINED) {
     test(`combined filters ${new URLSearchParams(params)}`, async () => {
@@ -230,13 +312,27 @@ describe('GET /users', () => {
       const [a, b] = [res.users[i - 1], res.users[i]];
       assert.ok(compareText(a!.name ?? '', b!.name ?? '') < 0 || (a!.name === b!.name && a!.id < b!.id), `${a!.name}/${a!.id} before ${b!.name}/${b!.id}`);
     }
-    assert.ok(res.users.some((u, i) => i > 0 && res.users[i - 1]!.name === u.name), 'the data has duplicate names');
+    assert.ok(
+      res.users.some((u, i) => i > 0 && res.users[i - 1]!.name === u.name),
+      'the data has duplicate names',
+    );
   });
 
   test('inactiveDays moves users between active and inactive', async () => {
-    const [d7, d30, d60] = await Promise.all([walk({ inactiveDays: '7', usage: 'active' }), walk({ inactiveDays: '30', usage: 'active' }), walk({ inactiveDays: '60', usage: 'active' })]);
-    for (const [days, res] of [[7, d7], [30, d30], [60, d60]] as const) {
-      const expected = sortExpected(live(model(res.asOf, days)).filter((u) => u.usage === 'active'), 'name');
+    const [d7, d30, d60] = await Promise.all([
+      walk({ inactiveDays: '7', usage: 'active' }),
+      walk({ inactiveDays: '30', usage: 'active' }),
+      walk({ inactiveDays: '60', usage: 'active' }),
+    ]);
+    for (const [days, res] of [
+      [7, d7],
+      [30, d30],
+      [60, d60],
+    ] as const) {
+      const expected = sortExpected(
+        live(model(res.asOf, days)).filter((u) => u.usage === 'active'),
+        'name',
+      );
       assert.deepEqual(ids(res.users), ids(expected), `inactiveDays=${days}`);
     }
     assert.ok(d7.users.length < d30.users.length && d30.users.length < d60.users.length);
@@ -295,7 +391,7 @@ describe('pagination while a sync writes', () => {
       const stored = await system.db.selectFrom('zendesk_users').select('id').where('integration_id', '=', busyId).where('deleted', '=', false).execute();
       const before = new Set(stored.map((u) => u.id));
       let round = 0;
-      const res = await walk({ sort }, { limit: 50, integration: busyId, between: () => syncSomeChanges(++round + (sort.length * 100)) });
+      const res = await walk({ sort }, { limit: 50, integration: busyId, between: () => syncSomeChanges(++round + sort.length * 100) });
       assert.ok(round >= 10, 'the sync wrote between most pages');
       const seen = ids(res.users);
       assert.equal(new Set(seen).size, seen.length, 'no row repeated');
@@ -328,17 +424,30 @@ describe('GET /utilization', () => {
     assert.equal(body.freeSeats.total, body.freeSeats.active + body.freeSeats.inactive);
     for (const split of Object.values<typeof p>(body.byRoleType)) assert.equal(split.total, split.active + split.inactive + split.suspended);
     const byRole = Object.values<typeof p>(body.byRoleType);
-    assert.equal(byRole.reduce((s, r) => s + r.total, 0), p.total + body.freeSeats.total, 'every agent and admin is in one role type');
+    assert.equal(
+      byRole.reduce((s, r) => s + r.total, 0),
+      p.total + body.freeSeats.total,
+      'every agent and admin is in one role type',
+    );
     assert.equal(body.reclaimable.count, p.inactive + p.suspended);
     assert.ok(p.active > 0 && p.inactive > 0 && p.suspended > 0 && body.freeSeats.total > 0);
-    assert.deepEqual(Object.keys(body.byRoleType).sort(), ['admin', 'billing_admin', 'chat_agent', 'contributor', 'custom_agent', 'light_agent', 'none', 'unknown']);
+    assert.deepEqual(Object.keys(body.byRoleType).sort(), [
+      'admin',
+      'billing_admin',
+      'chat_agent',
+      'contributor',
+      'custom_agent',
+      'light_agent',
+      'none',
+      'unknown',
+    ]);
   });
 
   test('a suspended agent still holds a paid seat and is listed as reclaimable, even when active', async () => {
     const busy = (await reclaimableWalk({})).seats.find((u) => u.name === 'Suspended But Busy');
     assert.ok(busy, 'listed');
     assert.equal(busy.reason, 'suspended');
-    assert.ok(Date.now() - Date.parse(busy.lastActivityAt ?? "") < 86_400_000, 'recently active, still reclaimable');
+    assert.ok(Date.now() - Date.parse(busy.lastActivityAt ?? '') < 86_400_000, 'recently active, still reclaimable');
     const list = await walk({ q: 'busy@example.com' });
     assert.equal(list.users[0]!.seat, 'paid');
     assert.equal(list.users[0]!.usage, 'active');
@@ -370,7 +479,7 @@ async function reclaimableWalk(params: Record<string, string>, limit?: number) {
     assert.equal(res.status, 200, res.text);
     assert.deepEqual(Object.keys(res.json), ['users', 'total', 'nextCursor']);
     if (asOf === undefined) asOf = res.headers.get(AS_OF)!;
-    else assert.equal(res.headers.get(AS_OF), asOf, 'every page is judged at the first page\'s instant');
+    else assert.equal(res.headers.get(AS_OF), asOf, "every page is judged at the first page's instant");
     if (limit) assert.ok(res.json.users.length <= limit);
     total = res.json.total;
     seats.push(...res.json.users);
@@ -381,7 +490,11 @@ async function reclaimableWalk(params: Record<string, string>, limit?: number) {
 }
 
 describe('GET /reclaimable', () => {
-  for (const [params, limit] of [[{}, undefined], [{}, 7], [{ inactiveDays: '7' }, 13]] as Array<[Record<string, string>, number | undefined]>) {
+  for (const [params, limit] of [
+    [{}, undefined],
+    [{}, 7],
+    [{ inactiveDays: '7' }, 13],
+  ] as Array<[Record<string, string>, number | undefined]>) {
     test(`every suspended or inactive paid seat, least recently active first, in pages: ${new URLSearchParams(params).toString() || '(defaults)'} limit=${limit ?? 'default'}`, async () => {
       const walked = await reclaimableWalk(params, limit);
       const expected = expectedUtilization(model(walked.asOf, params.inactiveDays ? Number(params.inactiveDays) : undefined));
@@ -394,7 +507,9 @@ describe('GET /reclaimable', () => {
   test('a cursor belongs to its query: another inactiveDays is a 400 naming the cursor', async () => {
     const first = await api(system, 'GET', `/v1/integrations/${integrationId}/reclaimable?limit=2`, { key: tenant.apiKey });
     assert.ok(first.json.nextCursor, 'more than one page');
-    const res = await api(system, 'GET', `/v1/integrations/${integrationId}/reclaimable?inactiveDays=7&cursor=${encodeURIComponent(first.json.nextCursor)}`, { key: tenant.apiKey });
+    const res = await api(system, 'GET', `/v1/integrations/${integrationId}/reclaimable?inactiveDays=7&cursor=${encodeURIComponent(first.json.nextCursor)}`, {
+      key: tenant.apiKey,
+    });
     assert.equal(res.status, 400, res.text);
     assert.match(res.text, /cursor/);
     for (const bad of ['limit=0', 'limit=501', 'cursor=nope', 'inactiveDays=0', 'sort=id']) {
@@ -407,15 +522,23 @@ describe('GET /reclaimable', () => {
 
 describe('GET /users.csv', () => {
   async function csv(params: Record<string, string>) {
-    const res = await fetch(`${system.apiUrl}/v1/integrations/${integrationId}/users.csv?${new URLSearchParams(params)}`, { headers: { authorization: `Bearer ${tenant.apiKey}` } });
+    const res = await fetch(`${system.apiUrl}/v1/integrations/${integrationId}/users.csv?${new URLSearchParams(params)}`, {
+      headers: { authorization: `Bearer ${tenant.apiKey}` },
+    });
     return { res, text: await res.text() };
   }
 
   /** A JSON value as its CSV field: text a spreadsheet would evaluate gets a leading ' (OWASP; `raw=true` keeps it). */
   const asField = (v: unknown) =>
-    v === null ? { value: '', quoted: false } : { value: typeof v === 'string' && /^[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/.test(v) ? `'${v}` : String(v), quoted: undefined };
+    v === null
+      ? { value: '', quoted: false }
+      : { value: typeof v === 'string' && /^[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/.test(v) ? `'${v}` : String(v), quoted: undefined };
 
-  const CSV_CASES: Array<Record<string, string>> = [{}, { includeDeleted: 'true', sort: '-lastActivityAt' }, { role: 'agent,admin', usage: 'inactive', q: 'a' }];
+  const CSV_CASES: Array<Record<string, string>> = [
+    {},
+    { includeDeleted: 'true', sort: '-lastActivityAt' },
+    { role: 'agent,admin', usage: 'inactive', q: 'a' },
+  ];
   for (const params of CSV_CASES) {
     test(`the same rows as the JSON listing: ${new URLSearchParams(params).toString() || '(no parameters)'}`, async () => {
       const [{ res, text }, json] = await Promise.all([csv(params), walk(params)]);
@@ -423,7 +546,10 @@ describe('GET /users.csv', () => {
       assert.match(res.headers.get('content-type')!, /^text\/csv; charset=utf-8/);
       assert.match(res.headers.get('content-disposition')!, /attachment; filename="zendesk-users-reports-acme\.csv"/);
       const rows = readCsv(text);
-      assert.deepEqual(rows[0]!.map((f) => f.value), [...FIELDS]);
+      assert.deepEqual(
+        rows[0]!.map((f) => f.value),
+        [...FIELDS],
+      );
       const body = rows.slice(1);
       // The two requests judged activity at their own instants: compare each with its own model, and with each other.
       const csvAsOf = new Date(res.headers.get(AS_OF)!);
@@ -531,16 +657,29 @@ describe('bad requests', () => {
 
   test('a cursor is bound to its sort and filters', async () => {
     const cursor = await firstCursor({ sort: 'name', role: 'agent' });
-    const others: Array<Record<string, string>> = [{ sort: 'createdAt', role: 'agent' }, { sort: '-name', role: 'agent' }, { sort: 'name', role: 'admin' }, { sort: 'name' }, { sort: 'name', role: 'agent', inactiveDays: '7' }];
+    const others: Array<Record<string, string>> = [
+      { sort: 'createdAt', role: 'agent' },
+      { sort: '-name', role: 'agent' },
+      { sort: 'name', role: 'admin' },
+      { sort: 'name' },
+      { sort: 'name', role: 'agent', inactiveDays: '7' },
+    ];
     for (const other of others) {
       const res = await api(system, 'GET', `/v1/integrations/${integrationId}/users?${new URLSearchParams({ ...other, cursor })}`, { key: tenant.apiKey });
       assert.equal(res.status, 400, JSON.stringify(other));
-      assert.deepEqual(res.json.errors.map((e: { name: string }) => e.name), ['cursor']);
+      assert.deepEqual(
+        res.json.errors.map((e: { name: string }) => e.name),
+        ['cursor'],
+      );
     }
-    const ok = await api(system, 'GET', `/v1/integrations/${integrationId}/users?${new URLSearchParams({ role: 'agent', cursor, sort: 'name', limit: '7' })}`, { key: tenant.apiKey });
+    const ok = await api(system, 'GET', `/v1/integrations/${integrationId}/users?${new URLSearchParams({ role: 'agent', cursor, sort: 'name', limit: '7' })}`, {
+      key: tenant.apiKey,
+    });
     assert.equal(ok.status, 200, 'the same listing may change its page size');
     const tampered = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(cursor, 'base64url').toString()), k: 42 })).toString('base64url');
-    const res = await api(system, 'GET', `/v1/integrations/${integrationId}/users?${new URLSearchParams({ role: 'agent', sort: 'name', cursor: tampered })}`, { key: tenant.apiKey });
+    const res = await api(system, 'GET', `/v1/integrations/${integrationId}/users?${new URLSearchParams({ role: 'agent', sort: 'name', cursor: tampered })}`, {
+      key: tenant.apiKey,
+    });
     assert.equal(res.status, 400);
   });
 

@@ -25,7 +25,14 @@ after(async () => {
 test('two workers sync many integrations exactly, one sync per integration at a time, and survive losing a worker', async (t) => {
   // One ticket-events page a second per workspace: each first sync takes several seconds, all at once.
   const spaces = Array.from({ length: WORKSPACES }, (_, i) =>
-    system.sandbox.createWorkspace({ subdomain: `scale${i}`, users: 300 + 25 * i, ticketEvents: 7_000, seed: 900 + i, consentMode: 'allow', incrementalLimit: 1 }),
+    system.sandbox.createWorkspace({
+      subdomain: `scale${i}`,
+      users: 300 + 25 * i,
+      ticketEvents: 7_000,
+      seed: 900 + i,
+      consentMode: 'allow',
+      incrementalLimit: 1,
+    }),
   );
   workers.push(await startWorkerProcess(system), await startWorkerProcess(system));
   const tenant = await createTenant(system);
@@ -40,7 +47,10 @@ test('two workers sync many integrations exactly, one sync per integration at a 
     }),
   );
 
-  const totalEvents = async () => Number((await sql<{ n: string }>`select count(*) as n from ticket_events where integration_id = any(${integrationIds}::uuid[])`.execute(system.db)).rows[0]!.n);
+  const totalEvents = async () =>
+    Number(
+      (await sql<{ n: string }>`select count(*) as n from ticket_events where integration_id = any(${integrationIds}::uuid[])`.execute(system.db)).rows[0]!.n,
+    );
   await waitFor('the syncs to be under way', async () => (await totalEvents()) >= 15_000, 90_000);
   // Asking for a sync while one runs joins it: never a second run of the same integration.
   const joined = await Promise.all(integrationIds.slice(0, 4).map((id) => api(system, 'POST', `/v1/integrations/${id}/sync`, { key: tenant.apiKey })));
@@ -59,7 +69,9 @@ test('two workers sync many integrations exactly, one sync per integration at a 
   // Let any sync started by the trigger above finish too, then check every run of every integration.
   await waitFor(
     'no sync running',
-    async () => (await system.db.selectFrom('sync_runs').select('id').where('integration_id', 'in', integrationIds).where('status', '=', 'running').execute()).length === 0,
+    async () =>
+      (await system.db.selectFrom('sync_runs').select('id').where('integration_id', 'in', integrationIds).where('status', '=', 'running').execute()).length ===
+      0,
     120_000,
   );
 

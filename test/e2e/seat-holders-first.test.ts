@@ -40,18 +40,38 @@ async function storedSeatHolders(id: string): Promise<number[]> {
 
 test('the seat report is complete and exact before the end-user stream ends', async () => {
   // 20,000 users, 300 of them seat holders; the users export gets one page a second.
-  const ws = system.sandbox.createWorkspace({ subdomain: 'b2c', users: 20_000, seatHolders: 300, ticketEvents: 2_000, seed: 101, consentMode: 'allow', usersCursorLimit: 1 });
+  const ws = system.sandbox.createWorkspace({
+    subdomain: 'b2c',
+    users: 20_000,
+    seatHolders: 300,
+    ticketEvents: 2_000,
+    seed: 101,
+    consentMode: 'allow',
+    usersCursorLimit: 1,
+  });
   const id = await connect('b2c');
-  const early = await waitFor('the seat report while end users are still coming', async () => {
-    const v = await view(id);
-    if (v.streams.endUsers.complete) throw new Error('the end users finished first: the test cannot tell the order');
-    return v.streams.seatHolders.complete ? v : undefined;
-  }, 60_000);
+  const early = await waitFor(
+    'the seat report while end users are still coming',
+    async () => {
+      const v = await view(id);
+      if (v.streams.endUsers.complete) throw new Error('the end users finished first: the test cannot tell the order');
+      return v.streams.seatHolders.complete ? v : undefined;
+    },
+    60_000,
+  );
   assert.equal(early.streams.endUsers.complete, false);
-  assert.deepEqual(await storedSeatHolders(id), [...ws.seatHolderIds()].sort((a, b) => a - b), 'every seat holder, and only them, already stored');
+  assert.deepEqual(
+    await storedSeatHolders(id),
+    [...ws.seatHolderIds()].sort((a, b) => a - b),
+    'every seat holder, and only them, already stored',
+  );
   const util = (await api(system, 'GET', `/v1/integrations/${id}/utilization`, { key: tenant.apiKey })).json;
   assert.equal(util.paidSeats.total + util.freeSeats.total + util.unknownSeats.total, 300);
-  const stored = await system.db.selectFrom('zendesk_users').select(system.db.fn.countAll<number>().as('n')).where('integration_id', '=', id).executeTakeFirstOrThrow();
+  const stored = await system.db
+    .selectFrom('zendesk_users')
+    .select(system.db.fn.countAll<number>().as('n'))
+    .where('integration_id', '=', id)
+    .executeTakeFirstOrThrow();
   assert.ok(Number(stored.n) < 20_000, `end users still coming (${stored.n} stored)`);
   assert.ok(early.streams.endUsers.estimatedCompletionAt === null || Date.parse(early.streams.endUsers.estimatedCompletionAt) > Date.now() - 1_000);
 
@@ -81,7 +101,16 @@ test('seat holders who left the list are found out: downgraded, suspended, delet
   const ghost = 999_999_999_001;
   await system.db
     .insertInto('zendesk_users')
-    .values({ integration_id: id, id: ghost, name: 'Ghost Agent', role: 'agent', role_type: 0, deleted: false, suspended: false, updated_at: new Date(Date.now() - 86_400_000) })
+    .values({
+      integration_id: id,
+      id: ghost,
+      name: 'Ghost Agent',
+      role: 'agent',
+      role_type: 0,
+      deleted: false,
+      suspended: false,
+      updated_at: new Date(Date.now() - 86_400_000),
+    })
     .execute();
   const exportsBefore = ws.stats().byEndpoint['GET /api/v2/incremental/users/cursor'] ?? 0;
 
@@ -93,33 +122,56 @@ test('seat holders who left the list are found out: downgraded, suspended, delet
   assert.ok(run.requests <= Math.ceil(250 / 100) + 4, `${run.requests} requests: the seat part costs what the seat holders cost`);
 
   const row = async (u: number) =>
-    system.db.selectFrom('zendesk_users').select(['role', 'suspended', 'deleted']).where('integration_id', '=', id).where('id', '=', u).executeTakeFirstOrThrow();
+    system.db
+      .selectFrom('zendesk_users')
+      .select(['role', 'suspended', 'deleted'])
+      .where('integration_id', '=', id)
+      .where('id', '=', u)
+      .executeTakeFirstOrThrow();
   assert.equal((await row(downgraded!)).role, 'end-user');
   assert.equal((await row(suspended!)).suspended, true);
   assert.equal((await row(deleted!)).deleted, true);
   assert.equal((await row(ghost)).deleted, true);
-  assert.deepEqual(await storedSeatHolders(id), [...ws.seatHolderIds()].sort((a, b) => a - b));
+  assert.deepEqual(
+    await storedSeatHolders(id),
+    [...ws.seatHolderIds()].sort((a, b) => a - b),
+  );
   const reclaimable = (await api(system, 'GET', `/v1/integrations/${id}/reclaimable?limit=500`, { key: tenant.apiKey })).json;
   assert.equal(reclaimable.nextCursor, null, 'one page');
-  assert.ok(reclaimable.users.some((u: { id: number; reason: string }) => u.id === suspended && u.reason === 'suspended'), 'the suspended agent is reclaimable');
+  assert.ok(
+    reclaimable.users.some((u: { id: number; reason: string }) => u.id === suspended && u.reason === 'suspended'),
+    'the suspended agent is reclaimable',
+  );
 });
 
 test('ticket activity newest window first: exact 30-day counts before the backfill ends, exact 90-day counts at the end', async () => {
   // 40,000 events over 120 days, two ticket-events pages a second: a backfill of about 15 s.
-  const ws = system.sandbox.createWorkspace({ subdomain: 'newestfirst', users: 600, ticketEvents: 40_000, days: 120, seed: 103, consentMode: 'allow', incrementalLimit: 2 });
+  const ws = system.sandbox.createWorkspace({
+    subdomain: 'newestfirst',
+    users: 600,
+    ticketEvents: 40_000,
+    days: 120,
+    seed: 103,
+    consentMode: 'allow',
+    incrementalLimit: 2,
+  });
   const id = await connect('newestfirst');
   let checked = false;
-  await waitFor('30 days of activity complete while the backfill goes on', async () => {
-    const v = await view(id);
-    if (v.streams.ticketEvents.complete) throw new Error('the backfill finished before 30 days were seen complete');
-    if (v.streams.ticketEvents.coveredDays < 30) return undefined;
-    const now = Date.now();
-    const want = expectedInteractions(ws, 29, now);
-    const got = await storedInteractions(system.db, id, 29, now);
-    for (const [user, n] of want) assert.equal(got.get(user) ?? 0, n, `user ${user}: 29-day interactions`);
-    checked = true;
-    return true;
-  }, 60_000);
+  await waitFor(
+    '30 days of activity complete while the backfill goes on',
+    async () => {
+      const v = await view(id);
+      if (v.streams.ticketEvents.complete) throw new Error('the backfill finished before 30 days were seen complete');
+      if (v.streams.ticketEvents.coveredDays < 30) return undefined;
+      const now = Date.now();
+      const want = expectedInteractions(ws, 29, now);
+      const got = await storedInteractions(system.db, id, 29, now);
+      for (const [user, n] of want) assert.equal(got.get(user) ?? 0, n, `user ${user}: 29-day interactions`);
+      checked = true;
+      return true;
+    },
+    60_000,
+  );
   assert.ok(checked);
   const run = await waitForSync(system, id, { timeoutMs: 120_000 });
   assert.equal(run.status, 'succeeded', run.error ?? '');

@@ -46,7 +46,15 @@ test('the API finishes the request in flight after SIGTERM, refuses new connecti
   child.stdout.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr.on('data', (c: Buffer) => (output += c.toString()));
   const base = `http://127.0.0.1:${port}`;
-  await waitFor('the API to listen', () => fetch(`${base}/healthz`).then((r) => r.ok, () => false), 60_000);
+  await waitFor(
+    'the API to listen',
+    () =>
+      fetch(`${base}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      ),
+    60_000,
+  );
 
   // A request in flight: its body arrives in two halves, with SIGTERM in between.
   const body = JSON.stringify({ name: 'created during shutdown' });
@@ -68,7 +76,10 @@ test('the API finishes the request in flight after SIGTERM, refuses new connecti
       setTimeout(() => {
         // Meanwhile, new connections are refused.
         void fetch(`${base}/healthz`)
-          .then((r) => `answered ${r.status}`, (err: Error & { cause?: { code?: string } }) => err.cause?.code ?? err.message)
+          .then(
+            (r) => `answered ${r.status}`,
+            (err: Error & { cause?: { code?: string } }) => err.cause?.code ?? err.message,
+          )
           .then((fresh) => {
             newConnection = fresh;
             req.end(body.slice(10));

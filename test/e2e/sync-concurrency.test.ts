@@ -36,7 +36,10 @@ test('two workers, one integration: never two syncs at once', async () => {
   );
   for (const res of await Promise.all(viaApi)) assert.equal(res.status, 202, res.text);
   const outcomes = await Promise.all((await Promise.all(direct)).map((h) => h.result()));
-  assert.ok(outcomes.some((o) => o.step === 'skipped'), 'overlapping starts were turned away');
+  assert.ok(
+    outcomes.some((o) => o.step === 'skipped'),
+    'overlapping starts were turned away',
+  );
 
   await waitFor('all syncs to finish', async () => {
     const running = await system.db.selectFrom('sync_runs').select('id').where('integration_id', '=', integrationId).where('status', '=', 'running').execute();

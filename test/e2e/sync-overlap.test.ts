@@ -67,7 +67,12 @@ test('a sync that continues as new is never joined by a second one: POST /sync, 
   const sampler = (async () => {
     while (sampling) {
       samples.push((await syncsAtWork(id)).length);
-      const cp = await system.db.selectFrom('sync_checkpoints').select('position').where('integration_id', '=', id).where('stream', '=', 'ticket_events').executeTakeFirst();
+      const cp = await system.db
+        .selectFrom('sync_checkpoints')
+        .select('position')
+        .where('integration_id', '=', id)
+        .where('stream', '=', 'ticket_events')
+        .executeTakeFirst();
       if (cp) {
         const plan = readPlan(cp.position, Math.floor(Date.now() / 1000), 90);
         positions.push({ head: plan.head, backfillLeft: plan.pending.reduce((sum, w) => sum + (w.to - w.at), 0) });
@@ -84,13 +89,20 @@ test('a sync that continues as new is never joined by a second one: POST /sync, 
   const reconnect = await api(system, 'POST', `/v1/integrations/${id}/reconnect`, { key: tenant.apiKey });
   assert.equal(reconnect.status, 200, reconnect.text);
   assert.equal((await followConsent(reconnect.json.authorizeUrl)).status, 200);
-  await waitFor('the reconnect to complete', async () => (await api(system, 'GET', `/v1/integrations/${id}`, { key: tenant.apiKey })).json.reconnect?.status === 'completed');
+  await waitFor(
+    'the reconnect to complete',
+    async () => (await api(system, 'GET', `/v1/integrations/${id}`, { key: tenant.apiKey })).json.reconnect?.status === 'completed',
+  );
   // What it does to the schedule, once more by hand (a retried startSyncing).
-  await ensureSyncSchedule(system.temporal, { integrationId: id, tenantId: tenant.id, workspace: 'longsync' }, {
-    taskQueue: system.config.temporal.taskQueue,
-    intervalMs: system.config.syncIntervalMs,
-    run: system.config.syncRun,
-  });
+  await ensureSyncSchedule(
+    system.temporal,
+    { integrationId: id, tenantId: tenant.id, workspace: 'longsync' },
+    {
+      taskQueue: system.config.temporal.taskQueue,
+      intervalMs: system.config.syncIntervalMs,
+      run: system.config.syncRun,
+    },
+  );
   await schedule.trigger(ScheduleOverlapPolicy.ALLOW_ALL);
   await new Promise((r) => setTimeout(r, 1_500));
   await schedule.trigger(ScheduleOverlapPolicy.ALLOW_ALL);
@@ -110,10 +122,17 @@ test('a sync that continues as new is never joined by a second one: POST /sync, 
   assert.ok(Math.max(...samples) <= 1, `two syncs at work at once: ${JSON.stringify(samples)}`);
   for (let i = 1; i < positions.length; i++) {
     const [prev, next] = [positions[i - 1]!, positions[i]!];
-    assert.ok(next.head >= prev.head && next.backfillLeft <= prev.backfillLeft, `the ticket-events position went back: ${JSON.stringify(prev)} → ${JSON.stringify(next)}`);
+    assert.ok(
+      next.head >= prev.head && next.backfillLeft <= prev.backfillLeft,
+      `the ticket-events position went back: ${JSON.stringify(prev)} → ${JSON.stringify(next)}`,
+    );
   }
   const runs = await system.db.selectFrom('sync_runs').selectAll().where('integration_id', '=', id).orderBy('started_at').execute();
-  assert.deepEqual(runs.filter((r) => /Interrupted/.test(r.error ?? '')).map((r) => r.workflow_id), [], 'a live sync was closed as interrupted');
+  assert.deepEqual(
+    runs.filter((r) => /Interrupted/.test(r.error ?? '')).map((r) => r.workflow_id),
+    [],
+    'a live sync was closed as interrupted',
+  );
   const firstRun = runs.find((r) => r.id === first.id)!;
   assert.equal(firstRun.status, 'succeeded', firstRun.error ?? '');
   for (let i = 1; i < runs.length; i++) assert.ok(runs[i]!.started_at >= runs[i - 1]!.finished_at!, `run ${i} started before run ${i - 1} finished`);

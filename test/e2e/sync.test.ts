@@ -37,7 +37,11 @@ describe('sync', () => {
     integrationId = result.integrationId;
     assert.deepEqual(await differences(system.db, integrationId, ws), []);
     assert.equal(result.run.users_synced, 3_000);
-    const stored = await system.db.selectFrom('ticket_events').select(system.db.fn.countAll<number>().as('n')).where('integration_id', '=', integrationId).executeTakeFirstOrThrow();
+    const stored = await system.db
+      .selectFrom('ticket_events')
+      .select(system.db.fn.countAll<number>().as('n'))
+      .where('integration_id', '=', integrationId)
+      .executeTakeFirstOrThrow();
     assert.equal(result.run.ticket_events_synced, Number(stored.n));
     // One request per page at least: 1000 users a page, 1000 events a page over the 90-day backfill.
     const backfillStart = Date.now() / 1000 - 90 * 86_400;
@@ -61,7 +65,7 @@ describe('sync', () => {
     ws.setRole(endUsers[1]!.id, 'admin', 4);
     ws.deleteUser(agents[3]!.id);
     ws.deleteUser(endUsers[2]!.id);
-    ws.addUser({ name: "O'Brien, \"Jr\"", role: 'agent', role_type: 1 });
+    ws.addUser({ name: 'O\'Brien, "Jr"', role: 'agent', role_type: 1 });
     ws.addUser({ name: 'New Person', role: 'end-user' });
     ws.addTicketEvents(40);
 

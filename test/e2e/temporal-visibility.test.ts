@@ -34,7 +34,15 @@ async function listUntil(query: string, done: (found: WorkflowExecutionInfo[]) =
 
 test("a tenant's connect flow and syncs are found by TenantId, with summaries, activity summaries and live progress", async () => {
   // Rate limits of one users page and one ticket-events page a second keep the sync running long enough to watch.
-  system.sandbox.createWorkspace({ subdomain: 'visible', users: 3_000, ticketEvents: 8_000, seed: 61, consentMode: 'allow', usersCursorLimit: 1, incrementalLimit: 1 });
+  system.sandbox.createWorkspace({
+    subdomain: 'visible',
+    users: 3_000,
+    ticketEvents: 8_000,
+    seed: 61,
+    consentMode: 'allow',
+    usersCursorLimit: 1,
+    incrementalLimit: 1,
+  });
   const tenant = await createTenant(system);
   const other = await createTenant(system, 'another tenant');
   const created = await api(system, 'POST', '/v1/integrations/zendesk', { key: tenant.apiKey, body: { workspace: 'visible' } });
@@ -56,7 +64,10 @@ test("a tenant's connect flow and syncs are found by TenantId, with summaries, a
     30_000,
   );
   // Seat holders are read first (issue 16), then the end users: together the workspace's 3,000 users.
-  const counts = /^Step: syncing\. seat holders: ([\d,]+) in \d+ pages \(done\); users: ([\d,]+) in \d+ pages \(done\); new ticket events: [\d,]+ in \d+ pages/.exec(details);
+  const counts =
+    /^Step: syncing\. seat holders: ([\d,]+) in \d+ pages \(done\); users: ([\d,]+) in \d+ pages \(done\); new ticket events: [\d,]+ in \d+ pages/.exec(
+      details,
+    );
   assert.ok(counts, details);
   assert.equal(Number(counts[1]!.replace(/,/g, '')) + Number(counts[2]!.replace(/,/g, '')), 3000, details);
   assert.doesNotMatch(details, /ticket events: [\d,]+ in \d+ pages \(done\)/, 'seen while the events were still being fetched');
@@ -73,10 +84,16 @@ test("a tenant's connect flow and syncs are found by TenantId, with summaries, a
   );
   for (const execution of found) {
     assert.equal(execution.typedSearchAttributes.get(TENANT_ID), tenant.id);
-    assert.ok(execution.workflowId.startsWith(`zendesk-connect-${integrationId}`) || execution.workflowId.startsWith(`zendesk-sync-${integrationId}`), execution.workflowId);
+    assert.ok(
+      execution.workflowId.startsWith(`zendesk-connect-${integrationId}`) || execution.workflowId.startsWith(`zendesk-sync-${integrationId}`),
+      execution.workflowId,
+    );
   }
   assert.deepEqual(await listUntil(`TenantId = "${other.id}"`, () => true), []);
-  const byIntegration = await listUntil(`IntegrationId = "${integrationId}" AND ZendeskWorkspace = "visible" AND WorkflowType = "zendeskSync"`, (e) => e.length >= 1);
+  const byIntegration = await listUntil(
+    `IntegrationId = "${integrationId}" AND ZendeskWorkspace = "visible" AND WorkflowType = "zendeskSync"`,
+    (e) => e.length >= 1,
+  );
   assert.ok(byIntegration.every((e) => e.workflowId.startsWith(`zendesk-sync-${integrationId}`)));
 
   // One-line summaries of each workflow and of the schedule's action.
@@ -108,7 +125,10 @@ test("a tenant's connect flow and syncs are found by TenantId, with summaries, a
   assert.ok(syncSummaries.includes('Fetch ticket events (from the saved position)'), syncSummaries.join(' | '));
   assert.equal(syncSummaries.at(-1), 'Record the run as succeeded');
   const finished = await system.temporal.workflow.getHandle(syncId).query<{ currentDetails?: string }>('__temporal_workflow_metadata');
-  const done = /^Step: succeeded\. seat holders: ([\d,]+) in \d+ pages \(done\); users: ([\d,]+) in \d+ pages \(done\); new ticket events: [\d,]+ in \d+ pages \(done\); entitlements read: [\d,]+ \(done\)$/.exec(finished.currentDetails ?? '');
+  const done =
+    /^Step: succeeded\. seat holders: ([\d,]+) in \d+ pages \(done\); users: ([\d,]+) in \d+ pages \(done\); new ticket events: [\d,]+ in \d+ pages \(done\); entitlements read: [\d,]+ \(done\)$/.exec(
+      finished.currentDetails ?? '',
+    );
   assert.ok(done, finished.currentDetails);
   assert.equal(Number(done[1]!.replace(/,/g, '')) + Number(done[2]!.replace(/,/g, '')), 3000, finished.currentDetails);
 });

@@ -18,7 +18,8 @@ let system: System;
 let second: { url: string; server: Server; cache: ApiCache; metrics: Metrics };
 
 const enabled = async (metrics: Metrics) => (await metrics.apiCacheEnabled.get()).values[0]?.value === 1;
-const hits = async (metrics: Metrics) => (await metrics.apiCacheRequests.get()).values.find((v) => v.labels.cache === 'tenants' && v.labels.outcome === 'hit')?.value ?? 0;
+const hits = async (metrics: Metrics) =>
+  (await metrics.apiCacheRequests.get()).values.find((v) => v.labels.cache === 'tenants' && v.labels.outcome === 'hit')?.value ?? 0;
 
 before(async () => {
   system = await startSystem();
@@ -66,16 +67,19 @@ describe('tenant API keys', () => {
     assert.deepEqual({ id: own.json.id, status: own.json.status }, { id: tenant.id, status: 'active' });
     const listed = await api(system, 'GET', '/v1/tenant/keys', { key: tenant.apiKey });
     assert.equal(listed.json.keys.length, 1);
-    assert.deepEqual({ ...listed.json.keys[0], id: undefined, createdAt: undefined }, {
-      id: undefined,
-      createdAt: undefined,
-      hint: tenant.apiKey.slice(-4),
-      status: 'active',
-      createdBy: 'admin',
-      expiresAt: null,
-      revokedAt: null,
-      current: true,
-    });
+    assert.deepEqual(
+      { ...listed.json.keys[0], id: undefined, createdAt: undefined },
+      {
+        id: undefined,
+        createdAt: undefined,
+        hint: tenant.apiKey.slice(-4),
+        status: 'active',
+        createdBy: 'admin',
+        expiresAt: null,
+        revokedAt: null,
+        current: true,
+      },
+    );
 
     await warm(tenant.apiKey);
     const rotated = await api(system, 'POST', '/v1/tenant/keys/rotate', { key: tenant.apiKey, body: { graceSeconds: 3 } });
@@ -91,7 +95,13 @@ describe('tenant API keys', () => {
     await warm(tenant.apiKey);
     await warm(newKey);
     const keys = await api(system, 'GET', '/v1/tenant/keys', { key: newKey });
-    assert.deepEqual(keys.json.keys.map((k: { status: string; current: boolean }) => [k.status, k.current]), [['active', true], ['expiring', false]]);
+    assert.deepEqual(
+      keys.json.keys.map((k: { status: string; current: boolean }) => [k.status, k.current]),
+      [
+        ['active', true],
+        ['expiring', false],
+      ],
+    );
     // Then it is refused by both, though nothing was written.
     await waitFor('the grace period to end', async () => Date.now() > graceEnd + 50, 10_000);
     assert.equal(await status(tenant.apiKey, 'main'), 401);
@@ -111,7 +121,7 @@ describe('tenant API keys', () => {
     assert.equal(await status(rotated.json.apiKey, 'second'), 200);
   });
 
-  test('revocation: by the tenant and by the admin, at once everywhere; never the last usable key; never another tenant\'s', async () => {
+  test("revocation: by the tenant and by the admin, at once everywhere; never the last usable key; never another tenant's", async () => {
     const tenant = await createTenant(system, 'Keys tenant C');
     const other = await createTenant(system, 'Keys tenant D');
     const first = (await api(system, 'GET', '/v1/tenant/keys', { key: tenant.apiKey })).json.keys[0].id as string;
@@ -149,7 +159,10 @@ describe('tenant API keys', () => {
     await refusedEverywhere(second1, 'the key revoked by the admin');
     assert.equal(await status(third.json.apiKey, 'second'), 200);
     const all = await api(system, 'GET', `/v1/tenants/${tenant.id}/keys`, { key: system.adminKey });
-    assert.deepEqual(all.json.keys.map((k: { status: string }) => k.status), ['active', 'revoked', 'revoked']);
+    assert.deepEqual(
+      all.json.keys.map((k: { status: string }) => k.status),
+      ['active', 'revoked', 'revoked'],
+    );
     assert.ok(all.json.keys.every((k: Record<string, unknown>) => !('current' in k)));
   });
 
@@ -175,7 +188,8 @@ describe('tenant API keys', () => {
     const tenant = await createTenant(system, 'Keys tenant F');
     const rotated = await api(system, 'POST', '/v1/tenant/keys/rotate', { key: tenant.apiKey, body: { graceSeconds: 60 } });
     const dump = await databaseDump(system.db);
-    for (const key of [tenant.apiKey, rotated.json.apiKey, system.adminKey]) assert.ok(!dump.includes(key) && !dump.includes(key.slice(3)), 'a key in the database');
+    for (const key of [tenant.apiKey, rotated.json.apiKey, system.adminKey])
+      assert.ok(!dump.includes(key) && !dump.includes(key.slice(3)), 'a key in the database');
     assert.ok(!system.logs.join('').includes(rotated.json.apiKey), 'a key in the logs');
   });
 });
@@ -201,8 +215,15 @@ describe('tenants for the admin', () => {
     assert.ok(active.json.tenants.every((t: { status: string }) => t.status === 'active'));
     assert.equal((await api(system, 'GET', '/v1/tenants?status=gone', { key: system.adminKey })).status, 400);
     const first = await api(system, 'GET', '/v1/tenants?limit=1', { key: system.adminKey });
-    assert.equal((await api(system, 'GET', `/v1/tenants?limit=1&status=offboarded&cursor=${first.json.nextCursor}`, { key: system.adminKey })).status, 400, 'a cursor of another filter');
+    assert.equal(
+      (await api(system, 'GET', `/v1/tenants?limit=1&status=offboarded&cursor=${first.json.nextCursor}`, { key: system.adminKey })).status,
+      400,
+      'a cursor of another filter',
+    );
     const one = await api(system, 'GET', `/v1/tenants/${made[0]}`, { key: system.adminKey });
-    assert.deepEqual({ id: one.json.id, name: one.json.name, status: one.json.status, offboardedAt: one.json.offboardedAt }, { id: made[0], name: 'Listed tenant 0', status: 'active', offboardedAt: null });
+    assert.deepEqual(
+      { id: one.json.id, name: one.json.name, status: one.json.status, offboardedAt: one.json.offboardedAt },
+      { id: made[0], name: 'Listed tenant 0', status: 'active', offboardedAt: null },
+    );
   });
 });

@@ -37,36 +37,44 @@ async function syncNow(id: string) {
   return waitForSync(system, id, { notIds: previous, timeoutMs: 120_000 });
 }
 
-const logLines = () => system.logs.flatMap((l) => l.split('\n')).filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+const logLines = () =>
+  system.logs
+    .flatMap((l) => l.split('\n'))
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 /** The access token the sandbox issued last (its pairs are recorded access first, then refresh). */
 const latestAccessToken = (ws: SandboxWorkspace) => ws.issuedTokens().at(-2)!;
 
-test('JWT tokens without expires_in, two streams, waits longer than a token lives: ≥3 refreshes, no expired token sent, connected, exact', { timeout: 150_000 }, async () => {
-  const ws = system.sandbox.createWorkspace({
-    subdomain: 'short-jwt',
-    users: 2_500,
-    ticketEvents: 5_000,
-    seed: 121,
-    consentMode: 'allow',
-    accessTokenTtlSeconds: 2,
-    usersCursorLimit: 1,
-    incrementalLimit: 1,
-    // Not even the expires_in the worker asks for: the JWT's exp is all there is.
-    oauth: { expiresIn: 'never', accessTokenFormat: 'jwt' },
-  });
-  const watch = watchAccessTokens(ws);
-  const { integrationId, run } = await connectAndSync(system, tenant.apiKey, 'short-jwt');
-  assert.equal(run.status, 'succeeded', run.error ?? '');
-  assert.deepEqual(await differences(system.db, integrationId, ws), []);
-  const stats = ws.stats();
-  assert.ok(stats.refreshes >= 3, `only ${stats.refreshes} refreshes`);
-  assert.equal(watch.expired, 0, `requests with an expired token: ${JSON.stringify(watch)}`);
-  const integration = await view(integrationId);
-  assert.equal(integration.status, 'connected');
-  assert.equal(integration.error, null);
-  assert.equal(ws.grants().filter((g) => !g.revoked).length, 1);
-});
+test(
+  'JWT tokens without expires_in, two streams, waits longer than a token lives: ≥3 refreshes, no expired token sent, connected, exact',
+  { timeout: 150_000 },
+  async () => {
+    const ws = system.sandbox.createWorkspace({
+      subdomain: 'short-jwt',
+      users: 2_500,
+      ticketEvents: 5_000,
+      seed: 121,
+      consentMode: 'allow',
+      accessTokenTtlSeconds: 2,
+      usersCursorLimit: 1,
+      incrementalLimit: 1,
+      // Not even the expires_in the worker asks for: the JWT's exp is all there is.
+      oauth: { expiresIn: 'never', accessTokenFormat: 'jwt' },
+    });
+    const watch = watchAccessTokens(ws);
+    const { integrationId, run } = await connectAndSync(system, tenant.apiKey, 'short-jwt');
+    assert.equal(run.status, 'succeeded', run.error ?? '');
+    assert.deepEqual(await differences(system.db, integrationId, ws), []);
+    const stats = ws.stats();
+    assert.ok(stats.refreshes >= 3, `only ${stats.refreshes} refreshes`);
+    assert.equal(watch.expired, 0, `requests with an expired token: ${JSON.stringify(watch)}`);
+    const integration = await view(integrationId);
+    assert.equal(integration.status, 'connected');
+    assert.equal(integration.error, null);
+    assert.equal(ws.grants().filter((g) => !g.revoked).length, 1);
+  },
+);
 
 test('refreshExpiresAt is shown, renewed ahead at the start of a sync, and a warning comes days before it lapses', { timeout: 120_000 }, async () => {
   const ws = system.sandbox.createWorkspace({ subdomain: 'long-lived', users: 30, ticketEvents: 60, seed: 122, consentMode: 'allow' });
@@ -101,40 +109,44 @@ test('refreshExpiresAt is shown, renewed ahead at the start of a sync, and a war
   assert.equal((await view(integrationId)).status, 'connected');
 });
 
-test('revocation refused (a read token, 403): the disconnect completes locally and says the grant is still live and how to remove it', { timeout: 60_000 }, async () => {
-  const ws = system.sandbox.createWorkspace({ subdomain: 'keeps-grant', users: 20, ticketEvents: 40, seed: 123, consentMode: 'allow' });
-  const { integrationId } = await connectAndSync(system, tenant.apiKey, 'keeps-grant');
-  const res = await api(system, 'DELETE', `/v1/integrations/${integrationId}`, { key: tenant.apiKey });
-  assert.equal(res.status, 200, res.text);
+test(
+  'revocation refused (a read token, 403): the disconnect completes locally and says the grant is still live and how to remove it',
+  { timeout: 60_000 },
+  async () => {
+    const ws = system.sandbox.createWorkspace({ subdomain: 'keeps-grant', users: 20, ticketEvents: 40, seed: 123, consentMode: 'allow' });
+    const { integrationId } = await connectAndSync(system, tenant.apiKey, 'keeps-grant');
+    const res = await api(system, 'DELETE', `/v1/integrations/${integrationId}`, { key: tenant.apiKey });
+    assert.equal(res.status, 200, res.text);
 
-  // What the API answers: disconnected, not revoked, and what to do about it.
-  assert.equal(res.json.status, 'disconnected');
-  const revocation = res.json.revocation;
-  assert.equal(revocation.outcome, 'refused');
-  assert.equal(revocation.revokedAtZendesk, false);
-  assert.equal(revocation.grantMayBeLive, true);
-  assert.match(revocation.message, /Zendesk refused to revoke/);
-  assert.match(revocation.message, /Admin Center > Apps and integrations > APIs > External OAuth clients/);
-  assert.match(revocation.message, /Security Settings > Devices & Apps/);
-  assert.equal(res.json.error, revocation.message, 'recorded on the integration too');
-  assert.equal((await api(system, 'GET', `/v1/integrations/${integrationId}`, { key: tenant.apiKey })).status, 404);
-  const row = await system.db.selectFrom('integrations').select(['status', 'error']).where('id', '=', integrationId).executeTakeFirstOrThrow();
-  assert.deepEqual(row, { status: 'disconnected', error: revocation.message });
+    // What the API answers: disconnected, not revoked, and what to do about it.
+    assert.equal(res.json.status, 'disconnected');
+    const revocation = res.json.revocation;
+    assert.equal(revocation.outcome, 'refused');
+    assert.equal(revocation.revokedAtZendesk, false);
+    assert.equal(revocation.grantMayBeLive, true);
+    assert.match(revocation.message, /Zendesk refused to revoke/);
+    assert.match(revocation.message, /Admin Center > Apps and integrations > APIs > External OAuth clients/);
+    assert.match(revocation.message, /Security Settings > Devices & Apps/);
+    assert.equal(res.json.error, revocation.message, 'recorded on the integration too');
+    assert.equal((await api(system, 'GET', `/v1/integrations/${integrationId}`, { key: tenant.apiKey })).status, 404);
+    const row = await system.db.selectFrom('integrations').select(['status', 'error']).where('id', '=', integrationId).executeTakeFirstOrThrow();
+    assert.deepEqual(row, { status: 'disconnected', error: revocation.message });
 
-  // What really happened: Zendesk kept the grant (nothing claims otherwise) …
-  assert.equal(ws.stats().revocations, 0);
-  assert.equal(ws.grants()[0]!.revoked, false);
-  const probe = await fetch(`${system.sandbox.url}/keeps-grant/api/v2/users/me.json`, { headers: { authorization: `Bearer ${latestAccessToken(ws)}` } });
-  assert.equal(((await probe.json()) as { user: { id: number | null } }).user.id, ws.ownerId);
-  // … and locally everything is gone: tokens, schedule.
-  assert.equal((await system.db.selectFrom('oauth_credentials').select('integration_id').where('integration_id', '=', integrationId).execute()).length, 0);
-  await assert.rejects(system.temporal.schedule.getHandle(`zendesk-sync-${integrationId}`).describe(), ScheduleNotFoundError);
+    // What really happened: Zendesk kept the grant (nothing claims otherwise) …
+    assert.equal(ws.stats().revocations, 0);
+    assert.equal(ws.grants()[0]!.revoked, false);
+    const probe = await fetch(`${system.sandbox.url}/keeps-grant/api/v2/users/me.json`, { headers: { authorization: `Bearer ${latestAccessToken(ws)}` } });
+    assert.equal(((await probe.json()) as { user: { id: number | null } }).user.id, ws.ownerId);
+    // … and locally everything is gone: tokens, schedule.
+    assert.equal((await system.db.selectFrom('oauth_credentials').select('integration_id').where('integration_id', '=', integrationId).execute()).length, 0);
+    await assert.rejects(system.temporal.schedule.getHandle(`zendesk-sync-${integrationId}`).describe(), ScheduleNotFoundError);
 
-  // The workflow's result and the worker's log say the same.
-  const result = (await system.temporal.workflow.getHandle(disconnectWorkflowId(integrationId)).result()) as DisconnectResult;
-  assert.equal(result.revocation?.outcome, 'refused');
-  assert.equal(result.purged, false);
-  const warned = logLines().find((l) => l.integrationId === integrationId && l.level === 40 && l.revocation === 'refused');
-  assert.ok(warned, 'no warning line about the refused revocation');
-  assert.match(String(warned.msg), /not revoked/);
-});
+    // The workflow's result and the worker's log say the same.
+    const result = (await system.temporal.workflow.getHandle(disconnectWorkflowId(integrationId)).result()) as DisconnectResult;
+    assert.equal(result.revocation?.outcome, 'refused');
+    assert.equal(result.purged, false);
+    const warned = logLines().find((l) => l.integrationId === integrationId && l.level === 40 && l.revocation === 'refused');
+    assert.ok(warned, 'no warning line about the refused revocation');
+    assert.match(String(warned.msg), /not revoked/);
+  },
+);

@@ -50,7 +50,11 @@ test('a sync stores two snapshots, its seat part and its end; /utilization serve
   const integration = (await findIntegration(system.db, integrationId))!;
   const fresh = await utilizationBody(system.db, integration, { asOf: newest.taken_at, inactiveDays: system.config.inactiveAfterDays });
   assert.deepEqual(res.json, JSON.parse(JSON.stringify(fresh)));
-  const model = expectedUtilization(expectedUsers(ws.users(), syncedEvents(ws, system.config.activityBackfillDays), newest.taken_at, system.config.inactiveAfterDays, (id) => ws.entitlements(id)));
+  const model = expectedUtilization(
+    expectedUsers(ws.users(), syncedEvents(ws, system.config.activityBackfillDays), newest.taken_at, system.config.inactiveAfterDays, (id) =>
+      ws.entitlements(id),
+    ),
+  );
   assert.deepEqual(res.json.paidSeats, model.paidSeats);
   assert.deepEqual(res.json.reclaimable, model.reclaimable);
   assert.deepEqual(res.json.byRoleType, model.byRoleType);
@@ -90,7 +94,11 @@ test('storing is once per run and kind; the newest 90 are kept', async () => {
   const run = await system.db.selectFrom('sync_runs').select('id').where('integration_id', '=', integrationId).orderBy('started_at').executeTakeFirstOrThrow();
   const count = async () => (await listSnapshots(system.db, integrationId)).length;
   const n = await count();
-  assert.equal(await takeUtilizationSnapshot(system.db, { integrationId, syncRunId: run.id, kind: 'sync', inactiveDays: system.config.inactiveAfterDays }), false, 'a retry stores nothing');
+  assert.equal(
+    await takeUtilizationSnapshot(system.db, { integrationId, syncRunId: run.id, kind: 'sync', inactiveDays: system.config.inactiveAfterDays }),
+    false,
+    'a retry stores nothing',
+  );
   assert.equal(await count(), n);
 
   // 95 more runs' snapshots, older than every real one: the newest 90 of all stay.
@@ -99,11 +107,22 @@ test('storing is once per run and kind; the newest 90 are kept', async () => {
   for (let i = 0; i < 95; i++) {
     const r = await startSyncRun(system.db, { integrationId, workflowId: `snapshot-test-${i}`, runId: `run-${i}` });
     await finishSyncRun(system.db, r.id, 'succeeded', null);
-    await insertSnapshot(system.db, { integrationId, syncRunId: r.id, kind: 'sync', takenAt: new Date(oldest - (95 - i) * 60_000), inactiveDays: system.config.inactiveAfterDays, report: { marker: i } });
+    await insertSnapshot(system.db, {
+      integrationId,
+      syncRunId: r.id,
+      kind: 'sync',
+      takenAt: new Date(oldest - (95 - i) * 60_000),
+      inactiveDays: system.config.inactiveAfterDays,
+      report: { marker: i },
+    });
   }
   const kept = await listSnapshots(system.db, integrationId);
   assert.equal(kept.length, SNAPSHOTS_KEPT);
-  for (const s of real) assert.ok(kept.some((k) => k.id === s.id), 'the real, newer snapshots stay');
+  for (const s of real)
+    assert.ok(
+      kept.some((k) => k.id === s.id),
+      'the real, newer snapshots stay',
+    );
   const markers = kept.map((k) => (k.report as { marker?: number }).marker).filter((m) => m !== undefined);
-  assert.equal(Math.min(...(markers)), 95 - (SNAPSHOTS_KEPT - real.length), 'the oldest went first');
+  assert.equal(Math.min(...markers), 95 - (SNAPSHOTS_KEPT - real.length), 'the oldest went first');
 });

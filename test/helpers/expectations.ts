@@ -37,10 +37,23 @@ const int = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) ? v : 
 export function expectedUser(json: object): UserFields {
   const u = json as Record<string, unknown>;
   return {
-    id: u.id as number, name: str(u.name), email: str(u.email), created_at: iso(u.created_at), last_login_at: iso(u.last_login_at),
-    role: str(u.role), role_type: int(u.role_type), report_csv: bool(u.report_csv), chat_only: bool(u.chat_only), moderator: bool(u.moderator),
-    restricted_agent: bool(u.restricted_agent), shared: bool(u.shared), shared_agent: bool(u.shared_agent), suspended: bool(u.suspended),
-    ticket_restriction: str(u.ticket_restriction), two_factor_auth_enabled: bool(u.two_factor_auth_enabled), verified: bool(u.verified),
+    id: u.id as number,
+    name: str(u.name),
+    email: str(u.email),
+    created_at: iso(u.created_at),
+    last_login_at: iso(u.last_login_at),
+    role: str(u.role),
+    role_type: int(u.role_type),
+    report_csv: bool(u.report_csv),
+    chat_only: bool(u.chat_only),
+    moderator: bool(u.moderator),
+    restricted_agent: bool(u.restricted_agent),
+    shared: bool(u.shared),
+    shared_agent: bool(u.shared_agent),
+    suspended: bool(u.suspended),
+    ticket_restriction: str(u.ticket_restriction),
+    two_factor_auth_enabled: bool(u.two_factor_auth_enabled),
+    verified: bool(u.verified),
     deleted: typeof u.active === 'boolean' ? !u.active : null,
   };
 }
@@ -57,10 +70,23 @@ export async function storedUsers(db: Kysely<Database>, integrationId: string): 
     rows.map((r) => [
       r.id,
       {
-        id: r.id, name: r.name, email: r.email, created_at: r.created_at?.toISOString() ?? null, last_login_at: r.last_login_at?.toISOString() ?? null,
-        role: r.role, role_type: r.role_type, report_csv: r.report_csv, chat_only: r.chat_only, moderator: r.moderator,
-        restricted_agent: r.restricted_agent, shared: r.shared, shared_agent: r.shared_agent, suspended: r.suspended,
-        ticket_restriction: r.ticket_restriction, two_factor_auth_enabled: r.two_factor_auth_enabled, verified: r.verified,
+        id: r.id,
+        name: r.name,
+        email: r.email,
+        created_at: r.created_at?.toISOString() ?? null,
+        last_login_at: r.last_login_at?.toISOString() ?? null,
+        role: r.role,
+        role_type: r.role_type,
+        report_csv: r.report_csv,
+        chat_only: r.chat_only,
+        moderator: r.moderator,
+        restricted_agent: r.restricted_agent,
+        shared: r.shared,
+        shared_agent: r.shared_agent,
+        suspended: r.suspended,
+        ticket_restriction: r.ticket_restriction,
+        two_factor_auth_enabled: r.two_factor_auth_enabled,
+        verified: r.verified,
         deleted: r.deleted,
       },
     ]),
@@ -109,7 +135,8 @@ export async function differences(db: Kysely<Database>, integrationId: string, w
     const want = expectedInteractions(ws, days, now);
     const got = await storedInteractions(db, integrationId, days, now);
     for (const id of new Set([...want.keys(), ...got.keys()])) {
-      if ((want.get(id) ?? 0) !== (got.get(id) ?? 0)) problems.push(`user ${id} interactions over ${days} days: expected ${want.get(id) ?? 0}, stored ${got.get(id) ?? 0}`);
+      if ((want.get(id) ?? 0) !== (got.get(id) ?? 0))
+        problems.push(`user ${id} interactions over ${days} days: expected ${want.get(id) ?? 0}, stored ${got.get(id) ?? 0}`);
     }
   }
   return problems.slice(0, 20);

@@ -14,7 +14,9 @@ export function decodedJson(value: unknown): string {
 }
 
 export async function databaseDump(db: Kysely<any>): Promise<string> {
-  const tables = (await sql<{ t: string }>`select table_name as t from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'`.execute(db)).rows.map((r) => r.t);
+  const tables = (
+    await sql<{ t: string }>`select table_name as t from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'`.execute(db)
+  ).rows.map((r) => r.t);
   const out: string[] = [];
   for (const table of tables) {
     const rows = await sql<{ row: string }>`select row_to_json(t)::text as row from ${sql.table(table)} t`.execute(db);

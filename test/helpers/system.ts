@@ -79,31 +79,31 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
   });
   const adminKey = randomBytes(32).toString('base64url');
   const env: Record<string, string> = {
-      DATABASE_URL: opts.databaseUrl ?? process.env.DATABASE_URL!,
-      TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS!,
-      TEMPORAL_TASK_QUEUE: `test-${randomBytes(6).toString('hex')}`,
-      PORT: String(port),
-      PUBLIC_URL: `http://127.0.0.1:${port}`,
-      ADMIN_API_KEY: adminKey,
-      ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-      ZENDESK_CLIENT_ID: CLIENT_ID,
-      ZENDESK_CLIENT_SECRET: CLIENT_SECRET,
-      ZENDESK_BASE_URL: sandbox.baseUrlTemplate,
-      LOG_LEVEL: 'debug',
-      // Worker processes (src/worker.ts) make no housekeeping schedule unless a test asks for one.
-      HOUSEKEEPING_INTERVAL: 'off',
-      // API processes a test starts pick a free internal port (tests share the machine).
-      INTERNAL_PORT: '0',
-      // Tests fire requests far faster than a tenant may: budgets too large to be met, but counted
-      // (test/e2e/rate-limits.test.ts sets small ones).
-      API_RATE_LIMIT_REQUESTS: '1000000/1s',
-      API_RATE_LIMIT_REPORTS: '1000000/1s',
-      API_RATE_LIMIT_CSV: '1000000/1s',
-      API_RATE_LIMIT_INTEGRATIONS: '1000000/1s',
-      API_CSV_CONCURRENCY: '16',
-      API_REPORT_CONCURRENCY: '16',
-      API_RATE_LIMIT_TARPIT: '0s',
-      ...opts.env,
+    DATABASE_URL: opts.databaseUrl ?? process.env.DATABASE_URL!,
+    TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS!,
+    TEMPORAL_TASK_QUEUE: `test-${randomBytes(6).toString('hex')}`,
+    PORT: String(port),
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    ADMIN_API_KEY: adminKey,
+    ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    ZENDESK_CLIENT_ID: CLIENT_ID,
+    ZENDESK_CLIENT_SECRET: CLIENT_SECRET,
+    ZENDESK_BASE_URL: sandbox.baseUrlTemplate,
+    LOG_LEVEL: 'debug',
+    // Worker processes (src/worker.ts) make no housekeeping schedule unless a test asks for one.
+    HOUSEKEEPING_INTERVAL: 'off',
+    // API processes a test starts pick a free internal port (tests share the machine).
+    INTERNAL_PORT: '0',
+    // Tests fire requests far faster than a tenant may: budgets too large to be met, but counted
+    // (test/e2e/rate-limits.test.ts sets small ones).
+    API_RATE_LIMIT_REQUESTS: '1000000/1s',
+    API_RATE_LIMIT_REPORTS: '1000000/1s',
+    API_RATE_LIMIT_CSV: '1000000/1s',
+    API_RATE_LIMIT_INTEGRATIONS: '1000000/1s',
+    API_CSV_CONCURRENCY: '16',
+    API_REPORT_CONCURRENCY: '16',
+    API_RATE_LIMIT_TARPIT: '0s',
+    ...opts.env,
   };
   const config = loadConfig(env, 'api');
   const logs: string[] = [];
@@ -125,7 +125,9 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
   const metrics = createMetrics();
   // Our own native connection, closed on stop: the SDK runtime stays up (and, forwarding logs, keeps the process alive) while one is open.
   const nativeConnection = opts.inProcessWorker === false ? undefined : await connectNativeTemporal(config);
-  const worker = nativeConnection ? await createWorker({ deps: { db, box, config, logger, temporal, metrics }, connection: nativeConnection, workflowBundle: bundle }) : undefined;
+  const worker = nativeConnection
+    ? await createWorker({ deps: { db, box, config, logger, temporal, metrics }, connection: nativeConnection, workflowBundle: bundle })
+    : undefined;
   const running = worker?.run();
   let app = createApp({ db, box, config, temporal, logger, metrics });
   server.on('request', (req, res) => app(req, res));
@@ -154,7 +156,22 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
     await sandbox.close();
     await ownDb?.destroy();
   };
-  return { apiUrl: `http://127.0.0.1:${port}`, internalUrl: `http://127.0.0.1:${internal.port}`, sandbox, config, temporal, db, box, logs, adminKey, worker, metrics, env, redeployApi, stop };
+  return {
+    apiUrl: `http://127.0.0.1:${port}`,
+    internalUrl: `http://127.0.0.1:${internal.port}`,
+    sandbox,
+    config,
+    temporal,
+    db,
+    box,
+    logs,
+    adminKey,
+    worker,
+    metrics,
+    env,
+    redeployApi,
+    stop,
+  };
 }
 
 /** JSON over HTTP with a bearer key. */
@@ -196,7 +213,9 @@ export async function followConsent(authorizeUrl: string, action?: 'allow' | 'de
     const html = await res.text();
     const form = /<form[^>]*action="([^"]+)"/i.exec(html);
     if (!form) throw new Error(`no consent form in the page: ${html.slice(0, 200)}`);
-    const fields = [...html.matchAll(/<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"/gi)].map(([, n, v]) => [n!, v!.replace(/&amp;/g, '&').replace(/&quot;/g, '"')] as [string, string]);
+    const fields = [...html.matchAll(/<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"/gi)].map(
+      ([, n, v]) => [n!, v!.replace(/&amp;/g, '&').replace(/&quot;/g, '"')] as [string, string],
+    );
     const body = new URLSearchParams([...fields, ['decision', action] as [string, string]]);
     res = await fetch(new URL(form[1]!.replace(/&amp;/g, '&'), authorizeUrl), { method: 'POST', body, redirect: 'manual' });
   }

@@ -9,7 +9,10 @@ import { bundleWorkflows } from '../../src/temporal/worker';
  */
 let bundle: Awaited<ReturnType<typeof bundleWorkflows>> | undefined;
 
-export async function withStubWorker<T>(activities: Record<string, (...args: any[]) => Promise<unknown>>, fn: (taskQueue: string, client: Client) => Promise<T>): Promise<T> {
+export async function withStubWorker<T>(
+  activities: Record<string, (...args: any[]) => Promise<unknown>>,
+  fn: (taskQueue: string, client: Client) => Promise<T>,
+): Promise<T> {
   bundle ??= await bundleWorkflows();
   const taskQueue = `wf-test-${randomBytes(6).toString('hex')}`;
   const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS! });

@@ -52,11 +52,18 @@ export async function startWorkerProcess(system: System, options: { env?: Record
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`worker exited early (${child.exitCode}): ${output.slice(-2000)}`);
-    const ready = metricsPort !== undefined && (await fetch(`http://127.0.0.1:${metricsPort}/readyz`).then((r) => r.ok, () => false));
+    const ready =
+      metricsPort !== undefined &&
+      (await fetch(`http://127.0.0.1:${metricsPort}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      ));
     if (ready) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`worker did not become ready${metricsPort === undefined ? ' (no "worker started" line with its metricsPort)' : ''}: ${output.slice(-2000)}`);
+      throw new Error(
+        `worker did not become ready${metricsPort === undefined ? ' (no "worker started" line with its metricsPort)' : ''}: ${output.slice(-2000)}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 250));
   }

@@ -44,7 +44,6 @@ const EXPECTED = [
   'zendesk-sync-with-entitlements.json',
 ];
 
-
 function histories() {
   return readdirSync(HISTORIES)
     .filter((f) => f.endsWith('.json'))
@@ -72,7 +71,9 @@ async function replayAll(workflowBundle: ReplayWorkerOptions['workflowBundle']):
 }
 
 test('the committed histories are all there', () => {
-  const present = readdirSync(HISTORIES).filter((f) => f.endsWith('.json')).sort();
+  const present = readdirSync(HISTORIES)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
   for (const file of EXPECTED) assert.ok(present.includes(file), `${file} is missing: run npx tsx scripts/capture-histories.ts`);
   for (const { file, history } of histories()) {
     const first = history.events?.[0];
@@ -116,7 +117,10 @@ test('a reordering of two activity calls is caught as nondeterminism', { timeout
     const results = await replayAll(await productionWorkflowBundle(path.join(scratch, 'src', 'workflows', 'index.ts')));
     const error = results.get('zendesk-disconnect-purge.json');
     assert.ok(error instanceof DeterminismViolationError, `expected a DeterminismViolationError, got ${error}`);
-    assert.deepEqual([...results].filter(([f, e]) => e && f !== 'zendesk-disconnect-purge.json').map(([f]) => f), []);
+    assert.deepEqual(
+      [...results].filter(([f, e]) => e && f !== 'zendesk-disconnect-purge.json').map(([f]) => f),
+      [],
+    );
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }

@@ -31,7 +31,10 @@ describe('raw user fields and broken export records', () => {
     ws.removeUserFields(agent.id, ['updated_at', 'active', 'suspended']);
 
     const changed = await exportText(`/api/v2/incremental/users/cursor?cursor=${encodeURIComponent(cursor)}`);
-    assert.deepEqual(changed.body.users.map((u: { id: number }) => u.id), [agent.id]);
+    assert.deepEqual(
+      changed.body.users.map((u: { id: number }) => u.id),
+      [agent.id],
+    );
     const served = changed.body.users[0];
     assert.equal(served.role, 'superhero');
     assert.equal(served.role_type, 9);
@@ -81,7 +84,10 @@ describe('raw user fields and broken export records', () => {
         const realIds = new Set(ws.users().map((u) => u.id));
         assert.ok(!realIds.has(Number(stringId.id)), 'a string id names no real user');
         // The cursor still follows the real records only.
-        const good = entries.filter((e): e is { id: number } => typeof e === 'object' && e !== null && !Array.isArray(e) && typeof (e as { id?: unknown }).id === 'number' && realIds.has((e as { id: number }).id));
+        const good = entries.filter(
+          (e): e is { id: number } =>
+            typeof e === 'object' && e !== null && !Array.isArray(e) && typeof (e as { id?: unknown }).id === 'number' && realIds.has((e as { id: number }).id),
+        );
         assert.equal(new Set(good.map((g) => g.id)).size, 10);
       }
       // The name is clean outside the export page.

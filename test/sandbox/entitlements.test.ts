@@ -3,8 +3,15 @@ import assert from 'node:assert/strict';
 import type { Sandbox, SandboxWorkspace, UserEntitlements } from '../../src/sandbox';
 import { api, connect, start } from './helpers';
 
-const PAID: Array<[string, string]> = [['chat', 'agent'], ['guide', 'agent'], ['guide', 'admin'], ['explore', 'admin'], ['explore', 'editor']];
-const paidRole = (e: UserEntitlements) => PAID.some(([p, n]) => (e[p] as { name?: string; is_active?: boolean } | undefined)?.name === n && (e[p] as { is_active?: boolean }).is_active === true);
+const PAID: Array<[string, string]> = [
+  ['chat', 'agent'],
+  ['guide', 'agent'],
+  ['guide', 'admin'],
+  ['explore', 'admin'],
+  ['explore', 'editor'],
+];
+const paidRole = (e: UserEntitlements) =>
+  PAID.some(([p, n]) => (e[p] as { name?: string; is_active?: boolean } | undefined)?.name === n && (e[p] as { is_active?: boolean }).is_active === true);
 
 describe('GET /api/v2/users/{id}/entitlements/full', () => {
   let sb: Sandbox;
@@ -30,8 +37,15 @@ describe('GET /api/v2/users/{id}/entitlements/full', () => {
     const all = free.map((id) => ws.entitlements(id)!);
     const paid = all.filter(paidRole).length;
     assert.ok(paid > free.length * 0.15 && paid < free.length * 0.5, `${paid} of ${free.length} hold a paid role`);
-    for (const [p, n] of PAID) assert.ok(all.some((e) => (e[p] as { name: string }).name === n && (e[p] as { is_active: boolean }).is_active), `${p} ${n}`);
-    assert.ok(all.some((e) => (e.guide as { name: string; is_active: boolean }).name === 'viewer' && (e.guide as { is_active: boolean }).is_active), 'guide viewer (free)');
+    for (const [p, n] of PAID)
+      assert.ok(
+        all.some((e) => (e[p] as { name: string }).name === n && (e[p] as { is_active: boolean }).is_active),
+        `${p} ${n}`,
+      );
+    assert.ok(
+      all.some((e) => (e.guide as { name: string; is_active: boolean }).name === 'viewer' && (e.guide as { is_active: boolean }).is_active),
+      'guide viewer (free)',
+    );
     // Deterministic: the endpoint serves what the control API says, again and again.
     const r = await get(`/api/v2/users/${free[0]}/entitlements/full`);
     assert.deepEqual(r.body.entitlements, ws.entitlements(free[0]!));

@@ -49,7 +49,12 @@ describe('faults', () => {
     ws.injectFaults([{ kind: '503', path: '/oauth/tokens' }]);
     const r = await fetch(`${sb.url}/faulty/oauth/tokens`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
     assert.equal(r.status, 503);
-    const ok = await postToken(sb, 'faulty', { grant_type: 'refresh_token', refresh_token: 'x', client_id: CLIENT.clientId, client_secret: CLIENT.clientSecret });
+    const ok = await postToken(sb, 'faulty', {
+      grant_type: 'refresh_token',
+      refresh_token: 'x',
+      client_id: CLIENT.clientId,
+      client_secret: CLIENT.clientSecret,
+    });
     assert.equal(ok.body.error, 'invalid_grant');
   });
 

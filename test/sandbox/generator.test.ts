@@ -12,43 +12,86 @@ describe('generated workspaces', () => {
     assert.deepEqual(a.users(), b.users());
     assert.deepEqual([...a.ticketEvents()], [...b.ticketEvents()]);
     assert.equal(a.ownerId, b.ownerId);
-    assert.notDeepEqual(a.users().map((u) => u.email), c.users().map((u) => u.email));
-    assert.notDeepEqual([...a.ticketEvents()].map((e) => e.timestamp), [...c.ticketEvents()].map((e) => e.timestamp));
+    assert.notDeepEqual(
+      a.users().map((u) => u.email),
+      c.users().map((u) => u.email),
+    );
+    assert.notDeepEqual(
+      [...a.ticketEvents()].map((e) => e.timestamp),
+      [...c.ticketEvents()].map((e) => e.timestamp),
+    );
   });
 
   test('every contract field takes more than one value in a 2,000-user workspace', () => {
     const ws = generateWorkspace({ subdomain: 'variety', users: 2000, ticketEvents: 0, seed: 1, now: NOW });
     const users = ws.users();
     const fields: Array<keyof ZendeskUser> = [
-      'name', 'email', 'created_at', 'last_login_at', 'role', 'role_type', 'report_csv', 'moderator', 'photo', 'details', 'alias',
-      'restricted_agent', 'shared', 'shared_agent', 'suspended', 'ticket_restriction', 'two_factor_auth_enabled',
-      'verified', 'active', 'updated_at',
+      'name',
+      'email',
+      'created_at',
+      'last_login_at',
+      'role',
+      'role_type',
+      'report_csv',
+      'moderator',
+      'photo',
+      'details',
+      'alias',
+      'restricted_agent',
+      'shared',
+      'shared_agent',
+      'suspended',
+      'ticket_restriction',
+      'two_factor_auth_enabled',
+      'verified',
+      'active',
+      'updated_at',
     ];
     for (const f of fields) {
       const values = new Set(users.map((u) => JSON.stringify(u[f])));
       assert.ok(values.size > 1, `${f} has a single value`);
     }
-    const set = (f: keyof ZendeskUser, pred: (u: ZendeskUser) => boolean = () => true) =>
-      new Set(users.filter(pred).map((u) => u[f] as unknown));
+    const set = (f: keyof ZendeskUser, pred: (u: ZendeskUser) => boolean = () => true) => new Set(users.filter(pred).map((u) => u[f] as unknown));
     assert.deepEqual(set('role'), new Set(['end-user', 'agent', 'admin']));
-    assert.deepEqual(set('role_type', (u) => u.role === 'end-user'), new Set([null]));
-    assert.deepEqual(set('role_type', (u) => u.role === 'agent'), new Set([null, 0, 1, 2, 3]));
+    assert.deepEqual(
+      set('role_type', (u) => u.role === 'end-user'),
+      new Set([null]),
+    );
+    assert.deepEqual(
+      set('role_type', (u) => u.role === 'agent'),
+      new Set([null, 0, 1, 2, 3]),
+    );
     // Recorded admins have role_type 4 (5: billing admin) and the account's admin role as custom_role_id.
-    assert.deepEqual(set('role_type', (u) => u.role === 'admin'), new Set([4, 5]));
+    assert.deepEqual(
+      set('role_type', (u) => u.role === 'admin'),
+      new Set([4, 5]),
+    );
     assert.equal(set('custom_role_id', (u) => u.role === 'admin').size, 1);
     assert.ok(!set('custom_role_id', (u) => u.role === 'admin').has(null));
-    assert.deepEqual(set('custom_role_id', (u) => u.role === 'agent' && u.role_type !== 0), new Set([null]));
+    assert.deepEqual(
+      set('custom_role_id', (u) => u.role === 'agent' && u.role_type !== 0),
+      new Set([null]),
+    );
     assert.ok(!set('custom_role_id', (u) => u.role_type === 0).has(null));
     assert.deepEqual(set('ticket_restriction'), new Set(['organization', 'groups', 'assigned', 'requested', null]));
     assert.deepEqual(set('two_factor_auth_enabled'), new Set([true, false, null]));
-    assert.deepEqual(set('restricted_agent', (u) => u.role === 'admin'), new Set([false]));
+    assert.deepEqual(
+      set('restricted_agent', (u) => u.role === 'admin'),
+      new Set([false]),
+    );
     // No real 2024–25 record has chat_only: the sandbox leaves it out unless legacyChatOnly.
     assert.ok(users.every((u) => !('chat_only' in u)));
     assert.ok(set('details').has(null) && set('details').has(''), 'details null as recorded, sometimes ""');
     assert.ok(users.some((u) => u.photo !== null) && users.some((u) => u.photo === null), 'some users have a photo object');
-    assert.ok(users.some((u) => u.role === 'end-user' && u.email === null), 'end users without an email');
+    assert.ok(
+      users.some((u) => u.role === 'end-user' && u.email === null),
+      'end users without an email',
+    );
     assert.ok(users.every((u) => u.role === 'end-user' || u.email !== null));
-    assert.ok(users.some((u) => u.role === 'agent' && u.suspended), 'some agents suspended');
+    assert.ok(
+      users.some((u) => u.role === 'agent' && u.suspended),
+      'some agents suspended',
+    );
     assert.ok(users.some((u) => u.last_login_at === null));
     assert.ok(users.some((u) => u.role !== 'end-user' && u.last_login_at !== null && Date.parse(u.last_login_at) > NOW - 86_400_000 * 7));
 
@@ -63,7 +106,10 @@ describe('generated workspaces', () => {
     assert.equal(new Set(emails).size, emails.length);
     assert.ok(users.every((u) => u.id > 2 ** 32 && Number.isSafeInteger(u.id)));
     assert.ok(users.some((u) => u.name === `O'Brien, "Jr"`) || users.some((u) => u.name.includes("'")));
-    assert.ok(users.some((u) => /[^\p{ASCII}]/u.test(u.name)), 'unicode names');
+    assert.ok(
+      users.some((u) => /[^\p{ASCII}]/u.test(u.name)),
+      'unicode names',
+    );
     const years = new Set(users.map((u) => u.created_at.slice(0, 4)));
     assert.ok(years.size >= 4, 'created_at spread over years');
     assert.ok(users.every((u) => u.updated_at >= u.created_at));
@@ -117,6 +163,9 @@ describe('generated workspaces', () => {
     assert.deepEqual(keys.slice(-3), ['report_csv', 'chat_only', 'user_fields']);
     // Same seed without the option: the same users, minus the field.
     const modern = generateWorkspace({ subdomain: 'legacy', users: 1000, ticketEvents: 0, seed: 1, now: NOW });
-    assert.deepEqual(modern.users(), users.map(({ chat_only: _c, ...rest }) => rest));
+    assert.deepEqual(
+      modern.users(),
+      users.map(({ chat_only: _c, ...rest }) => rest),
+    );
   });
 });

@@ -110,7 +110,10 @@ describe('GET /api/v2/incremental/users/cursor', () => {
     clock.advance(1000);
     ws.updateUser(a!.id, { name: 'Renamed' });
     const twice = await drain(`/api/v2/incremental/users/cursor?cursor=${encodeURIComponent(changed.cursor)}`);
-    assert.deepEqual(twice.users.map((u) => [u.id, u.name]), [[a!.id, 'Renamed']]);
+    assert.deepEqual(
+      twice.users.map((u) => [u.id, u.name]),
+      [[a!.id, 'Renamed']],
+    );
   });
 
   test('the most recent window is excluded and start_time must be older than it', async () => {
@@ -125,7 +128,10 @@ describe('GET /api/v2/incremental/users/cursor', () => {
       assert.equal(hidden.users.length, 0);
       clock.advance(61_000);
       const shown = await get(`/api/v2/incremental/users/cursor?cursor=${encodeURIComponent(cursor)}`);
-      assert.deepEqual(shown.users.map((x) => x.id), [u.id]);
+      assert.deepEqual(
+        shown.users.map((x) => x.id),
+        [u.id],
+      );
       const recent = Math.floor(clock.now() / 1000) - 30;
       const r = await api(sb, 'inc', `/api/v2/incremental/users/cursor?start_time=${recent}`, token);
       assert.equal(r.status, 422);

@@ -21,7 +21,12 @@ test('a sandbox restored from its state file accepts the tokens issued before an
   const events = [...ws.ticketEvents()];
   const tokens = await connect(first, 'kept');
   // A refresh before the restart: the first pair is dead, the second is the live one.
-  const rotated = await postToken(first, 'kept', { grant_type: 'refresh_token', refresh_token: tokens.refresh_token, client_id: CLIENT.clientId, client_secret: CLIENT.clientSecret });
+  const rotated = await postToken(first, 'kept', {
+    grant_type: 'refresh_token',
+    refresh_token: tokens.refresh_token,
+    client_id: CLIENT.clientId,
+    client_secret: CLIENT.clientSecret,
+  });
   assert.equal(rotated.status, 201);
   await first.close();
 
@@ -46,14 +51,34 @@ test('a sandbox restored from its state file accepts the tokens issued before an
     const incremental = await api(second, 'kept', '/api/v2/incremental/users/cursor.json?start_time=0', rotated.body.access_token);
     assert.equal(incremental.status, 200, incremental.text);
     assert.equal((await api(second, 'kept', '/api/v2/users/me.json', tokens.access_token)).body.user.id, null);
-    assert.equal((await postToken(second, 'kept', { grant_type: 'refresh_token', refresh_token: tokens.refresh_token, client_id: CLIENT.clientId, client_secret: CLIENT.clientSecret })).status, 400);
+    assert.equal(
+      (
+        await postToken(second, 'kept', {
+          grant_type: 'refresh_token',
+          refresh_token: tokens.refresh_token,
+          client_id: CLIENT.clientId,
+          client_secret: CLIENT.clientSecret,
+        })
+      ).status,
+      400,
+    );
 
     // Rotation carries on: the kept refresh token gives a new pair and dies.
-    const next = await postToken(second, 'kept', { grant_type: 'refresh_token', refresh_token: rotated.body.refresh_token, client_id: CLIENT.clientId, client_secret: CLIENT.clientSecret });
+    const next = await postToken(second, 'kept', {
+      grant_type: 'refresh_token',
+      refresh_token: rotated.body.refresh_token,
+      client_id: CLIENT.clientId,
+      client_secret: CLIENT.clientSecret,
+    });
     assert.equal(next.status, 201, JSON.stringify(next.body));
     assert.equal((await api(second, 'kept', '/api/v2/users/me.json', next.body.access_token)).body.user.id, ws.ownerId);
     assert.equal((await api(second, 'kept', '/api/v2/users/me.json', rotated.body.access_token)).body.user.id, null);
-    const again = await postToken(second, 'kept', { grant_type: 'refresh_token', refresh_token: rotated.body.refresh_token, client_id: CLIENT.clientId, client_secret: CLIENT.clientSecret });
+    const again = await postToken(second, 'kept', {
+      grant_type: 'refresh_token',
+      refresh_token: rotated.body.refresh_token,
+      client_id: CLIENT.clientId,
+      client_secret: CLIENT.clientSecret,
+    });
     assert.equal(again.status, 400);
     assert.equal(again.body.error, 'invalid_grant');
     // Token ids keep increasing across the restart (introspection by id finds the new token).
@@ -97,7 +122,10 @@ test('an unreadable state file is set aside and the sandbox starts empty', async
   const sb = await start({ statePath });
   try {
     assert.deepEqual(sb.workspaces(), []);
-    assert.ok(readdirSync(dir).some((f) => f.startsWith('broken.json.unreadable-')), 'the unreadable file is kept aside');
+    assert.ok(
+      readdirSync(dir).some((f) => f.startsWith('broken.json.unreadable-')),
+      'the unreadable file is kept aside',
+    );
   } finally {
     await sb.close();
   }

@@ -66,7 +66,10 @@ describe('the sandbox at the size of the largest accounts (structurally)', () =>
     let next: string | null = `/api/v2/users?${SEATS}`;
     while (next) {
       const { body, reads } = await measured(ws, next);
-      assert.ok(body.users.every((u: ZendeskUser) => u.role === 'agent' || u.role === 'admin'), 'only seat holders');
+      assert.ok(
+        body.users.every((u: ZendeskUser) => u.role === 'agent' || u.role === 'admin'),
+        'only seat holders',
+      );
       out.ids.push(...body.users.map((u: ZendeskUser) => u.id));
       out.pages++;
       out.reads.push(reads.users);
@@ -88,7 +91,10 @@ describe('the sandbox at the size of the largest accounts (structurally)', () =>
   test('the role-filtered list returns exactly the seat holders, 10 pages, each costing the same whatever the end users', async (t) => {
     const b = await walkSeats(big);
     const s = await walkSeats(small);
-    for (const [ws, w] of [[big, b], [small, s]] as const) {
+    for (const [ws, w] of [
+      [big, b],
+      [small, s],
+    ] as const) {
       assert.equal(w.ids.length, 1_000);
       assert.equal(new Set(w.ids).size, 1_000);
       assert.deepEqual(w.ids, ws.seatHolderIds());
@@ -109,7 +115,10 @@ describe('the sandbox at the size of the largest accounts (structurally)', () =>
     const deleted = big.users().find((u) => !u.active)!.id;
     const ids = [...seats.slice(0, 96), endUser, deleted, 1, 2];
     const { body, reads } = await measured(big, `/api/v2/users/show_many?ids=${ids.join(',')}`);
-    assert.deepEqual(body.users.map((u: ZendeskUser) => u.id), [...seats.slice(0, 96), endUser].sort((x, y) => x! - y!));
+    assert.deepEqual(
+      body.users.map((u: ZendeskUser) => u.id),
+      [...seats.slice(0, 96), endUser].sort((x, y) => x! - y!),
+    );
     assert.ok(reads.users <= 100, `show_many read ${reads.users}`);
     const withDeleted = await measured(big, `/api/v2/users/show_many?ids=${ids.join(',')}&include_deleted=true`);
     assert.equal(withDeleted.body.users.length, 98);

@@ -38,32 +38,56 @@ describe('seat holders: role-filtered list, show_many, users/count', () => {
   }
   /** Seat holders by the model (not the served JSON, which raw edits change): every active agent and admin. */
   const modelSeatHolders = () =>
-    ws.users().map((u) => u.id).filter((id) => {
-      const d = ws.userData(id)!;
-      return d.active && d.role !== 'end-user';
-    });
+    ws
+      .users()
+      .map((u) => u.id)
+      .filter((id) => {
+        const d = ws.userData(id)!;
+        return d.active && d.role !== 'end-user';
+      });
   const seatIds = async () => (await walk(SEAT_QUERY)).map((u) => u.id);
   const count = async (query = '') => (await get(`/api/v2/users/count${query ? `?${query}` : ''}`)).body.count.value as number;
 
   test('seatHolders: exactly that many active agents and admins, suspended agents among them, listed in id order', async () => {
     const listed = await walk(SEAT_QUERY);
     assert.equal(listed.length, 130);
-    assert.deepEqual(listed.map((u) => u.id), modelSeatHolders());
-    assert.deepEqual(listed.map((u) => u.id), ws.seatHolderIds());
+    assert.deepEqual(
+      listed.map((u) => u.id),
+      modelSeatHolders(),
+    );
+    assert.deepEqual(
+      listed.map((u) => u.id),
+      ws.seatHolderIds(),
+    );
     assert.ok(listed.every((u) => u.role === 'agent' || u.role === 'admin'));
     assert.ok(listed.some((u) => u.role === 'admin') && listed.some((u) => u.role === 'agent'));
-    assert.ok(listed.some((u) => u.suspended), 'suspended agents stay in the list');
+    assert.ok(
+      listed.some((u) => u.suspended),
+      'suspended agents stay in the list',
+    );
     assert.ok(listed[0]!.id === ws.ownerId, 'the owner is a seat holder');
     const ids = listed.map((u) => u.id);
-    assert.deepEqual(ids, [...ids].sort((a, b) => a - b));
+    assert.deepEqual(
+      ids,
+      [...ids].sort((a, b) => a - b),
+    );
     // Both directions agree.
     const admins = await walk('role=admin&page[size]=7');
-    assert.deepEqual(admins.map((u) => u.id), listed.filter((u) => u.role === 'admin').map((u) => u.id));
+    assert.deepEqual(
+      admins.map((u) => u.id),
+      listed.filter((u) => u.role === 'admin').map((u) => u.id),
+    );
     const first = await get(`/api/v2/users?${SEAT_FILTER}&page[size]=20`);
     const next = await get(`/api/v2/users?${SEAT_FILTER}&page[size]=5&page[after]=${encodeURIComponent(first.body.meta.after_cursor)}`);
-    assert.deepEqual(next.body.users.map((u: ZendeskUser) => u.id), ids.slice(20, 25));
+    assert.deepEqual(
+      next.body.users.map((u: ZendeskUser) => u.id),
+      ids.slice(20, 25),
+    );
     const back = await get(`/api/v2/users?${SEAT_FILTER}&page[size]=20&page[before]=${encodeURIComponent(next.body.meta.before_cursor)}`);
-    assert.deepEqual(back.body.users.map((u: ZendeskUser) => u.id), ids.slice(0, 20));
+    assert.deepEqual(
+      back.body.users.map((u: ZendeskUser) => u.id),
+      ids.slice(0, 20),
+    );
     assert.equal(back.body.meta.has_more, false);
   });
 
@@ -127,7 +151,10 @@ describe('seat holders: role-filtered list, show_many, users/count', () => {
     const expected = new Set(before);
     for (const id of [promoted, promotedAdmin, added]) expected.add(id!);
     for (const id of [demoted, deleted]) expected.delete(id!);
-    assert.deepEqual(after, [...expected].sort((a, b) => a - b));
+    assert.deepEqual(
+      after,
+      [...expected].sort((a, b) => a - b),
+    );
     assert.deepEqual(after, modelSeatHolders());
     assert.ok(after.includes(suspended!) && after.includes(rawEdited!) && !after.includes(addedEndUser));
     assert.equal(await count('role[]=agent&role[]=admin'), after.length);
@@ -141,9 +168,15 @@ describe('seat holders: role-filtered list, show_many, users/count', () => {
     assert.ok(!byId.has(12345), 'an unknown id is simply absent');
     assert.equal(byId.get(added)?.role, 'admin');
     const withDeleted = await get(`/api/v2/users/show_many?ids=${deleted},${demoted}&include_deleted=true`);
-    const expectedPairs: Array<[number, boolean]> = [[deleted!, false], [demoted!, true]];
+    const expectedPairs: Array<[number, boolean]> = [
+      [deleted!, false],
+      [demoted!, true],
+    ];
     expectedPairs.sort((a, b) => a[0] - b[0]);
-    assert.deepEqual(withDeleted.body.users.map((u: ZendeskUser) => [u.id, u.active]), expectedPairs);
+    assert.deepEqual(
+      withDeleted.body.users.map((u: ZendeskUser) => [u.id, u.active]),
+      expectedPairs,
+    );
 
     // Back again: reactivated and re-promoted users return to the list.
     ws.updateUser(deleted!, { active: true });
@@ -159,11 +192,17 @@ describe('seat holders: role-filtered list, show_many, users/count', () => {
     assert.equal(r.status, 400, 'the duplicate makes it 101 ids as sent');
     const ok = await get(`/api/v2/users/show_many.json?ids=${[...ids].reverse().join(',')}`);
     assert.equal(ok.status, 200);
-    assert.deepEqual(ok.body.users.map((u: ZendeskUser) => u.id), ids);
+    assert.deepEqual(
+      ok.body.users.map((u: ZendeskUser) => u.id),
+      ids,
+    );
     assert.deepEqual(ok.body.users[3], ws.user(ids[3]!));
     assert.deepEqual(Object.keys(ok.body), ['users']);
     const dup = await get(`/api/v2/users/show_many?ids=${ids[1]},${ids[0]},${ids[1]}`);
-    assert.deepEqual(dup.body.users.map((u: ZendeskUser) => u.id), [ids[0], ids[1]]);
+    assert.deepEqual(
+      dup.body.users.map((u: ZendeskUser) => u.id),
+      [ids[0], ids[1]],
+    );
     const tooMany = await get(`/api/v2/users/show_many?ids=${Array.from({ length: 101 }, (_, i) => i + 1).join(',')}`);
     assert.equal(tooMany.status, 400);
     assert.equal(tooMany.body.error, 'InvalidValue');
@@ -176,17 +215,32 @@ describe('seat holders: role-filtered list, show_many, users/count', () => {
   test('users/count: active users by role, exactly; an estimate on request', async () => {
     const users = ws.users();
     const active = (pred: (u: ZendeskUser) => boolean) => users.filter((u) => u.active && pred(u)).length;
-    assert.equal(await count(), active(() => true));
-    assert.equal(await count('role=end-user'), active((u) => u.role === 'end-user'));
-    assert.equal(await count('role=agent'), active((u) => u.role === 'agent'));
-    assert.equal(await count('role[]=agent&role[]=admin'), active((u) => u.role !== 'end-user'));
+    assert.equal(
+      await count(),
+      active(() => true),
+    );
+    assert.equal(
+      await count('role=end-user'),
+      active((u) => u.role === 'end-user'),
+    );
+    assert.equal(
+      await count('role=agent'),
+      active((u) => u.role === 'agent'),
+    );
+    assert.equal(
+      await count('role[]=agent&role[]=admin'),
+      active((u) => u.role !== 'end-user'),
+    );
     const r = await get('/api/v2/users/count?role[]=agent&role[]=admin');
     assert.deepEqual(Object.keys(r.body.count), ['refreshed_at', 'value']);
     assert.match(r.body.count.refreshed_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     ws.setUserCountEstimate({ value: 100_000, refreshedAt: null });
     assert.deepEqual((await get('/api/v2/users/count')).body, { count: { refreshed_at: null, value: 100_000 } });
     ws.setUserCountEstimate(null);
-    assert.equal(await count(), active(() => true));
+    assert.equal(
+      await count(),
+      active(() => true),
+    );
     assert.equal((await get('/api/v2/users/count?rolez=agent')).headers.get('x-zendesk-api-warn')?.includes('action: "count"'), true);
   });
 
@@ -205,7 +259,15 @@ describe('seat holders: role-filtered list, show_many, users/count', () => {
     assert.equal((await get(`/api/v2/users/show_many?ids=${endUser}`, endUserToken)).status, 403);
     assert.equal((await get('/api/v2/users/count', endUserToken)).status, 403);
 
-    const limited = sb.createWorkspace({ subdomain: 'seats-limited', users: 20, seatHolders: 3, ticketEvents: 0, consentMode: 'allow', accountLimit: 2, rateLimitWindowMs: 60_000 });
+    const limited = sb.createWorkspace({
+      subdomain: 'seats-limited',
+      users: 20,
+      seatHolders: 3,
+      ticketEvents: 0,
+      consentMode: 'allow',
+      accountLimit: 2,
+      rateLimitWindowMs: 60_000,
+    });
     const t = (await connect(sb, 'seats-limited')).access_token;
     const one = await api(sb, 'seats-limited', '/api/v2/users/count', t);
     assert.equal(one.headers.get('x-zendesk-private-zendesk-ratelimit-api-requests')?.startsWith('total=2;'), true);
@@ -224,7 +286,16 @@ describe('seat holders: role-filtered list, show_many, users/count', () => {
     let page = (await get('/api/v2/incremental/users/cursor?start_time=0&per_page=250', direct)).body;
     for (pages = 1; !page.end_of_stream; pages++) page = (await get(page.after_url, direct)).body;
     assert.equal(ws.usersExportPageCount(0, 250), pages);
-    const events = sb.createWorkspace({ subdomain: 'seats-events', users: 200, seatHolders: 20, ticketEvents: 5000, days: 90, consentMode: 'allow', rateLimits: false, exclusionSeconds: 0 });
+    const events = sb.createWorkspace({
+      subdomain: 'seats-events',
+      users: 200,
+      seatHolders: 20,
+      ticketEvents: 5000,
+      days: 90,
+      consentMode: 'allow',
+      rateLimits: false,
+      exclusionSeconds: 0,
+    });
     const t = events.issueAccessToken();
     const start = Math.floor(Date.now() / 1000) - 30 * 86_400;
     let eventPages = 0;

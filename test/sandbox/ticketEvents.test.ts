@@ -65,7 +65,10 @@ describe('GET /api/v2/incremental/ticket_events', () => {
       }
       assert.equal(p.end_of_stream, p.count < perPage);
     }
-    assert.deepEqual([...seen.keys()].sort((a, b) => a - b), all.map((e) => e.id).sort((a, b) => a - b));
+    assert.deepEqual(
+      [...seen.keys()].sort((a, b) => a - b),
+      all.map((e) => e.id).sort((a, b) => a - b),
+    );
     assert.ok(total > all.length, 'events at page edges are sent twice');
     assert.ok([...seen.values()].some((n) => n > 1));
     assert.ok(overflowed > 0, 'some pages exceed per_page');
@@ -85,7 +88,19 @@ describe('GET /api/v2/incremental/ticket_events', () => {
   test('events have the export shape; comment_events adds comments with author_id', async () => {
     const plain = await get('/api/v2/incremental/ticket_events?start_time=0&per_page=200');
     const e = plain.ticket_events[0];
-    for (const k of ['id', 'ticket_id', 'timestamp', 'created_at', 'updater_id', 'via', 'system', 'metadata', 'event_type', 'child_events', 'merged_ticket_ids']) {
+    for (const k of [
+      'id',
+      'ticket_id',
+      'timestamp',
+      'created_at',
+      'updater_id',
+      'via',
+      'system',
+      'metadata',
+      'event_type',
+      'child_events',
+      'merged_ticket_ids',
+    ]) {
       assert.ok(k in e!, k);
     }
     assert.equal(e!.event_type, 'Audit');
@@ -106,8 +121,14 @@ describe('GET /api/v2/incremental/ticket_events', () => {
     const updaters = new Set(withComments.ticket_events.map((x) => x.updater_id));
     assert.ok(updaters.has(-1), 'system updates');
     const roles = new Map(ws.users().map((u) => [u.id, u.role]));
-    assert.ok([...updaters].some((id) => roles.get(id) === 'end-user'), 'end-user updates');
-    assert.ok([...updaters].some((id) => roles.get(id) === 'agent' || roles.get(id) === 'admin'), 'agent updates');
+    assert.ok(
+      [...updaters].some((id) => roles.get(id) === 'end-user'),
+      'end-user updates',
+    );
+    assert.ok(
+      [...updaters].some((id) => roles.get(id) === 'agent' || roles.get(id) === 'admin'),
+      'agent updates',
+    );
   });
 
   test('start_time is required, per_page is capped at 1000', async () => {

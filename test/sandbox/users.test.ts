@@ -34,9 +34,15 @@ describe('GET /api/v2/users', () => {
     const { users, pages } = await walk('page[size]=100&include_boundary_indicators=true');
     const expected = ws.users().filter((u) => u.active);
     assert.equal(users.length, expected.length);
-    assert.deepEqual(users.map((u) => u.id), expected.map((u) => u.id));
+    assert.deepEqual(
+      users.map((u) => u.id),
+      expected.map((u) => u.id),
+    );
     assert.equal(pages, Math.ceil(expected.length / 100));
-    assert.ok(ws.users().some((u) => !u.active), 'the fixture has deleted users');
+    assert.ok(
+      ws.users().some((u) => !u.active),
+      'the fixture has deleted users',
+    );
   });
 
   test('meta.has_more is sent with or without include_boundary_indicators (recorded); links as recorded', async () => {
@@ -59,13 +65,23 @@ describe('GET /api/v2/users', () => {
   test('an unknown parameter is ignored and named in X-Zendesk-API-Warn', async () => {
     const r = await get('/api/v2/users?page[size]=5&roles=agent,admin');
     assert.equal(r.status, 200);
-    assert.ok(r.body.users.some((u: ZendeskUser) => u.role === 'end-user'), 'the misspelt filter did nothing');
+    assert.ok(
+      r.body.users.some((u: ZendeskUser) => u.role === 'end-user'),
+      'the misspelt filter did nothing',
+    );
     assert.match(r.headers.get('x-zendesk-api-warn') ?? '', /unpermitted_keys: \["roles"\]/);
     assert.equal((await get('/api/v2/users?page[size]=5&role=agent')).headers.get('x-zendesk-api-warn'), null);
   });
 
   test('hasMoreOnlyWithBoundaryIndicators restores the older behaviour', async () => {
-    sb.createWorkspace({ subdomain: 'people-old', users: 30, ticketEvents: 0, consentMode: 'allow', rateLimits: false, hasMoreOnlyWithBoundaryIndicators: true });
+    sb.createWorkspace({
+      subdomain: 'people-old',
+      users: 30,
+      ticketEvents: 0,
+      consentMode: 'allow',
+      rateLimits: false,
+      hasMoreOnlyWithBoundaryIndicators: true,
+    });
     const t = (await connect(sb, 'people-old')).access_token;
     const without = await api(sb, 'people-old', '/api/v2/users?page[size]=10', t);
     assert.equal('has_more' in without.body.meta, false);
@@ -102,7 +118,10 @@ describe('GET /api/v2/users', () => {
     const first = await get('/api/v2/users?page[size]=25');
     const second = await get(`/api/v2/users?page[size]=25&page[after]=${encodeURIComponent(first.body.meta.after_cursor)}`);
     const back = await get(`/api/v2/users?page[size]=25&page[before]=${encodeURIComponent(second.body.meta.before_cursor)}`);
-    assert.deepEqual(back.body.users.map((u: ZendeskUser) => u.id), first.body.users.map((u: ZendeskUser) => u.id));
+    assert.deepEqual(
+      back.body.users.map((u: ZendeskUser) => u.id),
+      first.body.users.map((u: ZendeskUser) => u.id),
+    );
   });
 
   test('role=agent excludes admins; role[] is repeatable', async () => {

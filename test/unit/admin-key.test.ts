@@ -5,12 +5,19 @@ import { ConfigError, loadConfig } from '../../src/config';
 
 const base = { ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'), DATABASE_URL: 'postgres://x/y' };
 const refused = (key: string) =>
-  assert.throws(() => loadConfig({ ...base, ADMIN_API_KEY: key }, 'api'), (err: unknown) => {
-    assert.ok(err instanceof ConfigError);
-    assert.ok(err.problems.some((p) => p.startsWith('ADMIN_API_KEY:')), err.message);
-    assert.ok(!err.message.includes(key), 'the key is not echoed');
-    return true;
-  }, `refused: ${key.slice(0, 8)}…`);
+  assert.throws(
+    () => loadConfig({ ...base, ADMIN_API_KEY: key }, 'api'),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.ok(
+        err.problems.some((p) => p.startsWith('ADMIN_API_KEY:')),
+        err.message,
+      );
+      assert.ok(!err.message.includes(key), 'the key is not echoed');
+      return true;
+    },
+    `refused: ${key.slice(0, 8)}…`,
+  );
 
 test('ADMIN_API_KEY must be at least 32 random bytes', () => {
   refused('admin-key-0123456789abcdef'); // 26 characters

@@ -73,6 +73,16 @@ test('the API never holds Zendesk client code (only the worker calls Zendesk)', 
 
 test('the checks can fail: a workflow file with a value import of an activity or a Node built-in is caught', () => {
   const file = path.join(SRC, 'workflows', 'example.ts');
-  const found = importsOf(file, "import { createSyncActivities } from '../activities/sync';\nimport fs from 'node:fs';\nimport type { X } from '../activities/x';\n");
-  assert.deepEqual(found.map((i) => [resolved(i), i.typeOnly]), [['activities/sync', false], ['node:fs', false], ['activities/x', true]]);
+  const found = importsOf(
+    file,
+    "import { createSyncActivities } from '../activities/sync';\nimport fs from 'node:fs';\nimport type { X } from '../activities/x';\n",
+  );
+  assert.deepEqual(
+    found.map((i) => [resolved(i), i.typeOnly]),
+    [
+      ['activities/sync', false],
+      ['node:fs', false],
+      ['activities/x', true],
+    ],
+  );
 });

@@ -41,11 +41,14 @@ test('one error names every bad variable and never echoes a secret', () => {
 });
 
 test('roles require their variables', () => {
-  assert.throws(() => loadConfig({}, 'api'), (err: unknown) => {
-    assert.ok(err instanceof ConfigError);
-    assert.deepEqual(err.problems.map((p) => p.split(':')[0]).sort(), ['ADMIN_API_KEY', 'DATABASE_URL', 'ENCRYPTION_KEY']);
-    return true;
-  });
+  assert.throws(
+    () => loadConfig({}, 'api'),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.deepEqual(err.problems.map((p) => p.split(':')[0]).sort(), ['ADMIN_API_KEY', 'DATABASE_URL', 'ENCRYPTION_KEY']);
+      return true;
+    },
+  );
   const config = loadConfig({ ADMIN_API_KEY: ADMIN_KEY, ENCRYPTION_KEY: KEY, DATABASE_URL: 'postgres://x/y' }, 'api');
   assert.equal(config.encryptionKeys?.length, 1);
   assert.equal(config.encryptionKeys?.[0]!.key.length, 32);
@@ -94,12 +97,15 @@ test('PUBLIC_URL and ZENDESK_BASE_URL must be https except on loopback hosts, wi
     ['ZENDESK_BASE_URL', 'http://proxy.internal/{subdomain}', /^ZENDESK_BASE_URL: must use https/],
   ];
   for (const [name, value, message] of cases) {
-    assert.throws(() => loadConfig({ [name]: value }), (err: unknown) => {
-      assert.ok(err instanceof ConfigError, `${name}=${value}`);
-      assert.equal(err.problems.length, 1, err.message);
-      assert.match(err.problems[0]!, message);
-      return true;
-    });
+    assert.throws(
+      () => loadConfig({ [name]: value }),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError, `${name}=${value}`);
+        assert.equal(err.problems.length, 1, err.message);
+        assert.match(err.problems[0]!, message);
+        return true;
+      },
+    );
   }
 });
 
@@ -155,12 +161,19 @@ test('Temporal: bad TLS settings stop the process with one message naming each, 
     }
     return [];
   };
-  assert.deepEqual(problemsOf({ TEMPORAL_TLS_CLIENT_CERT_PATH: pki.clientCertPath }), ['TEMPORAL_TLS_CLIENT_KEY_PATH: required with TEMPORAL_TLS_CLIENT_CERT_PATH (mTLS needs the certificate and its key)']);
-  assert.deepEqual(problemsOf({ TEMPORAL_TLS_CLIENT_KEY_PATH: pki.clientKeyPath }), ['TEMPORAL_TLS_CLIENT_CERT_PATH: required with TEMPORAL_TLS_CLIENT_KEY_PATH (mTLS needs the certificate and its key)']);
+  assert.deepEqual(problemsOf({ TEMPORAL_TLS_CLIENT_CERT_PATH: pki.clientCertPath }), [
+    'TEMPORAL_TLS_CLIENT_KEY_PATH: required with TEMPORAL_TLS_CLIENT_CERT_PATH (mTLS needs the certificate and its key)',
+  ]);
+  assert.deepEqual(problemsOf({ TEMPORAL_TLS_CLIENT_KEY_PATH: pki.clientKeyPath }), [
+    'TEMPORAL_TLS_CLIENT_CERT_PATH: required with TEMPORAL_TLS_CLIENT_KEY_PATH (mTLS needs the certificate and its key)',
+  ]);
   assert.deepEqual(problemsOf({ TEMPORAL_TLS_CLIENT_CERT_PATH: pki.clientCertPath, TEMPORAL_TLS_CLIENT_KEY_PATH: pki.serverKeyPath }), [
     'TEMPORAL_TLS_CLIENT_KEY_PATH: is not the private key of the certificate in TEMPORAL_TLS_CLIENT_CERT_PATH',
   ]);
-  assert.match(problemsOf({ TEMPORAL_TLS_SERVER_CA_CERT_PATH: '/nonexistent/ca.pem' })[0]!, /^TEMPORAL_TLS_SERVER_CA_CERT_PATH: cannot read \/nonexistent\/ca\.pem \(ENOENT\)$/);
+  assert.match(
+    problemsOf({ TEMPORAL_TLS_SERVER_CA_CERT_PATH: '/nonexistent/ca.pem' })[0]!,
+    /^TEMPORAL_TLS_SERVER_CA_CERT_PATH: cannot read \/nonexistent\/ca\.pem \(ENOENT\)$/,
+  );
   assert.match(problemsOf({ TEMPORAL_TLS_SERVER_CA_CERT_PATH: notPem })[0]!, /^TEMPORAL_TLS_SERVER_CA_CERT_PATH: .* is not a PEM file$/);
   assert.match(problemsOf({ TEMPORAL_TLS_SERVER_CA_CERT_PATH: pki.clientKeyPath })[0]!, /^TEMPORAL_TLS_SERVER_CA_CERT_PATH: does not hold a PEM certificate$/);
   assert.deepEqual(problemsOf({ TEMPORAL_TLS: 'yes' }), ['TEMPORAL_TLS: must be true or false']);
@@ -222,8 +235,14 @@ test('housekeeping: defaults, periods in milliseconds, every period configurable
     (err: unknown) => {
       assert.ok(err instanceof ConfigError);
       assert.deepEqual(err.problems.map((p) => p.split(':')[0]).sort(), [
-        'ACTIVITY_RETENTION_DAYS', 'DISCONNECTED_DATA_RETENTION_DAYS', 'HOUSEKEEPING_BATCH_SIZE', 'HOUSEKEEPING_INTERVAL',
-        'OAUTH_FLOW_RETENTION', 'RATE_LIMIT_BLOCK_RETENTION', 'SYNC_RUN_RETENTION_DAYS', 'SYNC_RUN_RETENTION_RUNS',
+        'ACTIVITY_RETENTION_DAYS',
+        'DISCONNECTED_DATA_RETENTION_DAYS',
+        'HOUSEKEEPING_BATCH_SIZE',
+        'HOUSEKEEPING_INTERVAL',
+        'OAUTH_FLOW_RETENTION',
+        'RATE_LIMIT_BLOCK_RETENTION',
+        'SYNC_RUN_RETENTION_DAYS',
+        'SYNC_RUN_RETENTION_RUNS',
       ]);
       return true;
     },

@@ -65,7 +65,11 @@ const commandText = (service: Service) => [service.entrypoint, service.command].
 function published(service: Pick<Service, 'ports'>): Array<{ hostIp: string; hostPort: string; containerPort: string }> {
   return (service.ports ?? []).map((entry) => {
     if (typeof entry === 'object') {
-      return { hostIp: entry.host_ip ? interpolate(entry.host_ip) : '0.0.0.0', hostPort: entry.published === undefined ? '(random)' : interpolate(String(entry.published)), containerPort: String(entry.target) };
+      return {
+        hostIp: entry.host_ip ? interpolate(entry.host_ip) : '0.0.0.0',
+        hostPort: entry.published === undefined ? '(random)' : interpolate(String(entry.published)),
+        containerPort: String(entry.target),
+      };
     }
     const text = interpolate(String(entry)).replace(/\/(tcp|udp)$/, '');
     const ipv6 = /^\[([^\]]+)\]:(.*)$/.exec(text);
@@ -118,7 +122,10 @@ describe('docker-compose.yml', () => {
   test('the worker runs with the V8 heap cap of `npm run start:worker`, inside its memory limit', () => {
     const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
     const flags = startWorkerFlagsAsWritten(pkg.scripts['start:worker']);
-    assert.ok(flags.some((f) => /^--max-old-space-size=/.test(f)), `start:worker sets a heap cap: ${pkg.scripts['start:worker']}`);
+    assert.ok(
+      flags.some((f) => /^--max-old-space-size=/.test(f)),
+      `start:worker sets a heap cap: ${pkg.scripts['start:worker']}`,
+    );
     // The same command as package.json's script, flags included (one value, WORKER_HEAP_MB, for both).
     const command = services.worker!.command as string[];
     assert.deepEqual(command, ['node', ...flags, WORKER_ENTRY]);
@@ -176,9 +183,9 @@ describe('docker-compose.yml', () => {
     for (const secret of SECRETS) assert.ok(!(secret in (services.migrate!.environment ?? {})), `migrate does not get ${secret}`);
   });
 
-  test('ports: API 3000 public, its internal 9463 and the worker\'s 9464 on the compose network only', () => {
+  test("ports: API 3000 public, its internal 9463 and the worker's 9464 on the compose network only", () => {
     assert.deepEqual(published(services.api!), [{ hostIp: '0.0.0.0', hostPort: '3000', containerPort: '3000' }]);
-    assert.ok(services.api!.expose?.includes('9463'), 'the API\'s internal port is exposed to the compose network');
+    assert.ok(services.api!.expose?.includes('9463'), "the API's internal port is exposed to the compose network");
     assert.equal(envOf(services.api!).INTERNAL_PORT, '9463');
     assert.ok(services.worker!.expose?.includes('9464'));
     assert.equal(services.worker!.ports, undefined, 'worker publishes no host port, so it can be scaled');
@@ -203,7 +210,10 @@ describe('docker-compose.yml', () => {
     assert.deepEqual(published({ ports: ['8080'] }), [{ hostIp: '0.0.0.0', hostPort: '(random)', containerPort: '8080' }]);
     assert.deepEqual(published({ ports: [{ target: 8080, published: 8080 }] }), [{ hostIp: '0.0.0.0', hostPort: '8080', containerPort: '8080' }]);
     assert.deepEqual(published({ ports: ['[::1]:7233:7233/tcp'] }), [{ hostIp: '::1', hostPort: '7233', containerPort: '7233' }]);
-    assert.deepEqual(published({ ports: ['0.0.0.0:8080:8080'] }).map((p) => LOOPBACK_BINDS.has(p.hostIp)), [false]);
+    assert.deepEqual(
+      published({ ports: ['0.0.0.0:8080:8080'] }).map((p) => LOOPBACK_BINDS.has(p.hostIp)),
+      [false],
+    );
   });
 
   test('the Temporal Web UI is read-only by default', () => {
@@ -238,8 +248,18 @@ describe('docker-compose.yml', () => {
       'temporal-setup': { temporal: 'service_healthy' },
       'temporal-ui': { temporal: 'service_healthy' },
       migrate: { postgres: 'service_healthy' },
-      api: { postgres: 'service_healthy', migrate: 'service_completed_successfully', temporal: 'service_healthy', 'temporal-setup': 'service_completed_successfully' },
-      worker: { postgres: 'service_healthy', migrate: 'service_completed_successfully', temporal: 'service_healthy', 'temporal-setup': 'service_completed_successfully' },
+      api: {
+        postgres: 'service_healthy',
+        migrate: 'service_completed_successfully',
+        temporal: 'service_healthy',
+        'temporal-setup': 'service_completed_successfully',
+      },
+      worker: {
+        postgres: 'service_healthy',
+        migrate: 'service_completed_successfully',
+        temporal: 'service_healthy',
+        'temporal-setup': 'service_completed_successfully',
+      },
     };
     for (const [name, deps] of Object.entries(expected)) {
       const actual = Object.fromEntries(Object.entries(services[name]!.depends_on ?? {}).map(([dep, { condition }]) => [dep, condition]));
@@ -310,7 +330,11 @@ interface Instruction {
 }
 /** Instructions by stage, line continuations joined, comments dropped. */
 function parseDockerfile(text: string): Array<{ from: string; name?: string; instructions: Instruction[] }> {
-  const lines = text.replace(/\\\r?\n/g, ' ').split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const lines = text
+    .replace(/\\\r?\n/g, ' ')
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   const stages: Array<{ from: string; name?: string; instructions: Instruction[] }> = [];
   for (const line of lines) {
     const [, op, args] = /^(\S+)\s+(.*)$/.exec(line) ?? [];
@@ -354,7 +378,11 @@ describe('Dockerfile', () => {
     assert.match(bundler, /bundleWorkflowCode/);
     assert.match(bundler, /'dist', 'src', 'workflows', 'index\.js'/);
     assert.match(bundler, /'dist', 'workflow-bundle\.js'/);
-    for (const needed of ['src', 'migrations', 'scripts']) assert.ok(all(build!, 'COPY').some((c) => c.startsWith(`${needed} `)), `copies ${needed}`);
+    for (const needed of ['src', 'migrations', 'scripts'])
+      assert.ok(
+        all(build!, 'COPY').some((c) => c.startsWith(`${needed} `)),
+        `copies ${needed}`,
+      );
   });
 
   test('the runtime stage has production dependencies, the compiled code and the prebuilt bundle', () => {
@@ -375,14 +403,20 @@ describe('Dockerfile', () => {
     const users = all(runtime, 'USER');
     assert.equal(users.at(-1), 'node');
     const userIndex = runtime.instructions.findLastIndex((i) => i.op === 'USER');
-    assert.ok(runtime.instructions.slice(userIndex).every((i) => i.op !== 'RUN'), 'nothing runs as root after USER');
+    assert.ok(
+      runtime.instructions.slice(userIndex).every((i) => i.op !== 'RUN'),
+      'nothing runs as root after USER',
+    );
     assert.deepEqual(all(runtime, 'EXPOSE').join(' ').split(' ').sort(), ['3000', '9463', '9464']);
     const cmd = all(runtime, 'CMD').at(-1);
     assert.deepEqual(JSON.parse(cmd!), ['node', 'dist/src/api-server.js']);
   });
 
   test('.dockerignore keeps node_modules, dist and secrets out, and what the build needs in', () => {
-    const ignored = read('.dockerignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const ignored = read('.dockerignore')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
     for (const entry of ['node_modules', 'dist', '.git', '.env']) assert.ok(ignored.includes(entry), entry);
     for (const needed of ['src', 'migrations', 'scripts', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json']) {
       assert.ok(!ignored.includes(needed), `${needed} reaches the build`);

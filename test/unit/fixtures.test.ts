@@ -145,7 +145,10 @@ describe('errors', () => {
 describe('entitlements', () => {
   const fixtures = loadFixture<Record<string, unknown>>('entitlements');
   test('each parses; a light agent with a Chat agent role is a paid seat, one with only viewer roles is free', () => {
-    assert.deepEqual(classifyEntitlements(entitlementsResponseSchema.parse(fixtures.light_agent_with_chat_agent)), { seat: 'paid', reason: 'a Chat agent role' });
+    assert.deepEqual(classifyEntitlements(entitlementsResponseSchema.parse(fixtures.light_agent_with_chat_agent)), {
+      seat: 'paid',
+      reason: 'a Chat agent role',
+    });
     assert.deepEqual(classifyEntitlements(entitlementsResponseSchema.parse(fixtures.light_agent_without_paid_role)), { seat: 'free', reason: null });
     assert.equal(classifyEntitlements(entitlementsResponseSchema.parse(fixtures.admin)).seat, 'paid');
   });

@@ -26,7 +26,10 @@ test('heartbeats every few ms through a long wait, with the latest details', asy
   );
   assert.equal(result, 'done');
   assert.ok(beats.length >= 6, `beats: ${beats.length}`);
-  assert.ok(beats.every((b) => JSON.stringify(b.details) === '{"pages":1}'), 'every beat repeats the latest details');
+  assert.ok(
+    beats.every((b) => JSON.stringify(b.details) === '{"pages":1}'),
+    'every beat repeats the latest details',
+  );
   const gaps = beats.slice(1).map((b, i) => b.at - beats[i]!.at);
   assert.ok(Math.max(...gaps) < 200, `largest gap ${Math.max(...gaps)} ms`);
   // Nothing after the activity returned.
@@ -42,7 +45,10 @@ test('stops heartbeating when nothing made progress for stallMs, and resumes on 
     withHeartbeatPulse({ everyMs: 40, stallMs: 200 }, async (pulse) => {
       await sleep(600); // stuck: the pulse must go quiet after ~200 ms, so the heartbeat timeout can fire
       const quietFrom = beats.length;
-      assert.ok(beats.every((b) => b.at < 320), `beats while stuck: ${beats.map((b) => b.at).join(',')}`);
+      assert.ok(
+        beats.every((b) => b.at < 320),
+        `beats while stuck: ${beats.map((b) => b.at).join(',')}`,
+      );
       pulse.progress(); // a finished request, a rate-limit tick…
       await sleep(200);
       assert.ok(beats.length - quietFrom >= 3, 'beats again after progress');

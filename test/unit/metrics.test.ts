@@ -160,7 +160,10 @@ describe('HTTP metrics middleware', () => {
     assert.deepEqual(find('/healthz')?.labels, { method: 'GET', route: '/healthz', status: '200', process: 'api' });
     // Refused by the authentication middleware before any route matched: no template, the status tells.
     assert.ok(parsed.samples.some((s) => s.name === 'http_requests_total' && s.labels.route === UNMATCHED_ROUTE && s.labels.status === '401'));
-    assert.ok(parsed.samples.some((s) => s.name === 'http_requests_total' && s.labels.route === UNMATCHED_ROUTE && s.labels.status === '404'), 'the public /metrics was a 404');
+    assert.ok(
+      parsed.samples.some((s) => s.name === 'http_requests_total' && s.labels.route === UNMATCHED_ROUTE && s.labels.status === '404'),
+      'the public /metrics was a 404',
+    );
     assert.ok(parsed.types.has('process_cpu_user_seconds_total'), 'default process metrics');
     assert.ok(parsed.types.has('nodejs_eventloop_lag_seconds'));
     for (const name of ['zendesk_syncs_started_total', 'zendesk_api_requests_total', 'zendesk_rate_limited_total', 'zendesk_token_refreshes_total']) {
@@ -242,7 +245,10 @@ describe('worker metrics server', () => {
       assert.equal(res.status, 200);
       assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
       const parsed = parsePrometheusText(await res.text());
-      assert.deepEqual(parsed.samples.find((s) => s.name === 'zendesk_syncs_started_total'), { name: 'zendesk_syncs_started_total', labels: { process: 'worker' }, value: 1 });
+      assert.deepEqual(
+        parsed.samples.find((s) => s.name === 'zendesk_syncs_started_total'),
+        { name: 'zendesk_syncs_started_total', labels: { process: 'worker' }, value: 1 },
+      );
       assert.equal((await fetch(`${base}/healthz`)).status, 200);
       assert.equal((await fetch(`${base}/readyz`)).status, 503);
       ready = true;

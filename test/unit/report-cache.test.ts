@@ -149,7 +149,10 @@ describe('CachedLoader', () => {
     gate.resolve();
     const results = await all;
     assert.equal(calls, 1);
-    assert.deepEqual(results.map((r) => r.value), ['v', 'v', 'v', 'v', 'v']);
+    assert.deepEqual(
+      results.map((r) => r.value),
+      ['v', 'v', 'v', 'v', 'v'],
+    );
     assert.deepEqual(outcomes, ['miss', 'coalesced', 'coalesced', 'coalesced', 'coalesced']);
     assert.deepEqual(await loader.get('k', [], load), { value: 'v', outcome: 'hit' });
     assert.equal(calls, 1);
@@ -163,7 +166,10 @@ describe('CachedLoader', () => {
       throw new Error('boom');
     };
     const results = await Promise.allSettled([loader.get('k', [], failing), loader.get('k', [], failing)]);
-    assert.deepEqual(results.map((r) => r.status), ['rejected', 'rejected']);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['rejected', 'rejected'],
+    );
     assert.equal(calls, 1);
     assert.deepEqual(await loader.get('k', [], async () => ({ value: 'ok', bytes: 1 })), { value: 'ok', outcome: 'miss' });
   });
@@ -278,7 +284,7 @@ describe('CachedLoader', () => {
     version = 2;
     loader.markStale('integration:b');
     assert.deepEqual(await loader.get('k', ['integration:a'], load), { value: 'v1', outcome: 'hit' });
-    assert.equal(calls, 1, 'another integration\'s progress changes nothing');
+    assert.equal(calls, 1, "another integration's progress changes nothing");
     loader.markStale('integration:a');
     assert.deepEqual(await loader.get('k', ['integration:a'], load), { value: 'v1', outcome: 'hit' });
     assert.deepEqual(await loader.get('k', ['integration:a'], load), { value: 'v1', outcome: 'hit' });
@@ -347,13 +353,20 @@ describe('CachedLoader', () => {
 });
 
 describe('ApiCache', () => {
-  test('a tenant change drops that tenant\'s entries and every key lookup; TTL 0 never enables', async () => {
+  test("a tenant change drops that tenant's entries and every key lookup; TTL 0 never enables", async () => {
     const cache = new ApiCache({ ttlMs: 60_000, maxBytes: 1_000_000 });
     cache.setEnabled(true);
     const report = { value: { body: Buffer.from('{}'), gzip: undefined, asOf: 'x', etag: 'e' }, bytes: 2 };
     await cache.reports.get('r1', ['integration:i1', 'tenant:t1'], async () => report);
     await cache.reports.get('r2', ['integration:i2', 'tenant:t2'], async () => report);
-    await cache.tenants.get('hash', [], async () => ({ value: { tenant: { id: 't2', name: 'n', api_key_hash: null, created_at: new Date(), status: 'active', offboarded_at: null }, keyId: 'k', expiresAt: null }, bytes: 1 }));
+    await cache.tenants.get('hash', [], async () => ({
+      value: {
+        tenant: { id: 't2', name: 'n', api_key_hash: null, created_at: new Date(), status: 'active', offboarded_at: null },
+        keyId: 'k',
+        expiresAt: null,
+      },
+      bytes: 1,
+    }));
     cache.invalidate('tenant:t1');
     assert.equal(cache.reports.size, 1);
     assert.equal(cache.tenants.size, 0);
@@ -379,7 +392,7 @@ describe('reportCacheKey', () => {
 });
 
 describe('report cache bounded per tenant', () => {
-  test('one tenant filling the cache evicts its own reports, never another tenant\'s', () => {
+  test("one tenant filling the cache evicts its own reports, never another tenant's", () => {
     const lru = new LruCache<string>({ maxEntries: 1_000, maxBytes: 100, partitionMaxBytes: 25, ttlMs: 60_000 });
     for (const k of ['b1', 'b2']) lru.set(k, k, { bytes: 10, tags: [], partition: 'tenant:b' });
     for (let i = 0; i < 50; i++) lru.set(`a${i}`, 'A', { bytes: 10, tags: [], partition: 'tenant:a' });
@@ -402,7 +415,7 @@ describe('report cache bounded per tenant', () => {
     assert.equal(lru.get('a2'), undefined);
   });
 
-  test('ApiCache: a tenant computing reports in a loop leaves another tenant\'s cached reports alone', async () => {
+  test("ApiCache: a tenant computing reports in a loop leaves another tenant's cached reports alone", async () => {
     const cache = new ApiCache({ ttlMs: 60_000, maxBytes: 1_000, tenantMaxBytes: 300 });
     cache.setEnabled(true);
     const load = (v: string) => async () => ({ value: { body: Buffer.from(v), gzip: undefined, asOf: '', etag: v }, bytes: 100 });

@@ -61,7 +61,12 @@ describe('CSV', () => {
 describe('cursor', () => {
   const filters: UserFilters = { includeDeleted: false, role: ['agent', 'admin'], createdAfter: new Date('2024-01-01T00:00:00Z') };
   const fingerprint = queryFingerprint('i-1', filters, 30);
-  const cursor: Cursor = { sort: parseSort('-lastActivityAt'), position: { key: '2026-11-01T10:00:00.123456Z', id: 360000000123 }, asOf: new Date('2026-11-25T12:00:00.250Z'), fingerprint };
+  const cursor: Cursor = {
+    sort: parseSort('-lastActivityAt'),
+    position: { key: '2026-11-01T10:00:00.123456Z', id: 360000000123 },
+    asOf: new Date('2026-11-25T12:00:00.250Z'),
+    fingerprint,
+  };
 
   test('round-trips, opaque and URL-safe', () => {
     const token = encodeCursor(cursor);
@@ -192,7 +197,13 @@ describe('query parameters', () => {
 
   test('names each bad parameter, unknown ones one by one', () => {
     assert.deepEqual(Object.keys(bad(UsersQuery, { foo: '1', bar: '2', role: 'owner', limit: '0' })).sort(), ['bar', 'foo', 'limit', 'role']);
-    const reasons = bad(UsersQuery, { role: 'agent,owner,boss', suspended: ['true', 'false'], createdAfter: '2023-02-29', inactiveDays: '3651', sort: 'email' });
+    const reasons = bad(UsersQuery, {
+      role: 'agent,owner,boss',
+      suspended: ['true', 'false'],
+      createdAfter: '2023-02-29',
+      inactiveDays: '3651',
+      sort: 'email',
+    });
     assert.match(reasons.role!, /unknown values "owner", "boss"/);
     assert.equal(reasons.suspended, 'must be given only once');
     assert.match(reasons.createdAfter!, /ISO-8601/);
@@ -229,7 +240,10 @@ describe('query parameters', () => {
 describe('model', () => {
   test('role type names and codes', () => {
     assert.equal(roleTypeName(null), null);
-    assert.deepEqual([0, 1, 2, 3, 4, 5].map((c) => roleTypeName(c)), ['custom_agent', 'light_agent', 'chat_agent', 'contributor', 'admin', 'billing_admin']);
+    assert.deepEqual(
+      [0, 1, 2, 3, 4, 5].map((c) => roleTypeName(c)),
+      ['custom_agent', 'light_agent', 'chat_agent', 'contributor', 'admin', 'billing_admin'],
+    );
     assert.equal(roleTypeCode('billing_admin'), 5);
     assert.equal(roleTypeName(6), 'unknown', 'an undocumented code is kept as unknown, never an error');
     assert.equal(roleTypeName(-1), 'unknown');

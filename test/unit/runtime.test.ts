@@ -30,10 +30,10 @@ test('the image, .ci/run and engines agree on Node 24 LTS', () => {
   assert.ok(dockerNode.length >= 2, 'both stages name their Node');
   assert.equal(new Set(dockerNode).size, 1, 'one Node version in the image');
   assert.equal(dockerNode[0]!.split('.')[0], '24', 'the production runtime is Node 24 LTS');
-  assert.equal(ciNode, dockerNode[0], '.ci/run tests the image\'s exact Node');
+  assert.equal(ciNode, dockerNode[0], ".ci/run tests the image's exact Node");
   const engines = (JSON.parse(read('package.json')) as { engines: { node: string } }).engines.node;
   assert.ok(admits(engines, dockerNode[0]!), `engines (${engines}) admits the image's Node ${dockerNode[0]}`);
-  assert.ok(admits(engines, '20.3.0'), 'and the quick start\'s Node 20');
+  assert.ok(admits(engines, '20.3.0'), "and the quick start's Node 20");
   assert.ok(!admits(engines, '20.2.0') && !admits(engines, '26.0.0'), 'and nothing untested beyond the LTS lines');
   assert.ok(admits(engines, process.versions.node), `and the Node running this test (${process.versions.node})`);
 });
@@ -54,6 +54,6 @@ test('.ci/run runs the unit and workflow layers and an end-to-end connect-and-sy
 
 test('the README says which Node versions are tested', () => {
   const readme = read('README.md');
-  assert.match(readme, new RegExp(`Node ${dockerNode[0]!.replace(/\./g, '\\.')}`), 'names the image\'s exact Node');
-  assert.match(readme, /Node 20/, 'and the quick start\'s');
+  assert.match(readme, new RegExp(`Node ${dockerNode[0]!.replace(/\./g, '\\.')}`), "names the image's exact Node");
+  assert.match(readme, /Node 20/, "and the quick start's");
 });

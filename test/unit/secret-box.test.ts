@@ -24,7 +24,15 @@ test('a ciphertext whose tag was truncated to 4 bytes is refused', () => {
   const truncated = withPart(sealed, parts.length - 1, (tag) => tag.subarray(0, 4));
   assert.throws(() => box.decrypt(truncated, refresh), SecretUnreadableError);
   // Every shorter tag too (Node accepts 4 to 16 bytes unless told the length).
-  for (let n = 4; n < 16; n++) assert.throws(() => box.decrypt(withPart(sealed, parts.length - 1, (tag) => tag.subarray(0, n)), refresh), SecretUnreadableError);
+  for (let n = 4; n < 16; n++)
+    assert.throws(
+      () =>
+        box.decrypt(
+          withPart(sealed, parts.length - 1, (tag) => tag.subarray(0, n)),
+          refresh,
+        ),
+      SecretUnreadableError,
+    );
   assert.equal(box.decrypt(sealed, refresh), 'refresh-token-secret');
 });
 
@@ -51,7 +59,10 @@ test('the format: v2, the key id, a 12-byte IV, a 16-byte tag; bound to table, r
 test('a key ring decrypts with any of its keys and encrypts with the first', () => {
   const old = new SecretBox([{ label: 'k1', key: K1 }]);
   const sealedOld = old.encrypt('old secret', refresh);
-  const ring = new SecretBox([{ label: 'k2', key: K2 }, { label: 'k1', key: K1 }]);
+  const ring = new SecretBox([
+    { label: 'k2', key: K2 },
+    { label: 'k1', key: K1 },
+  ]);
   assert.equal(ring.decrypt(sealedOld, refresh), 'old secret');
   assert.equal(ring.isCurrent(sealedOld), false);
   const sealedNew = ring.encrypt('new secret', refresh);
@@ -60,7 +71,11 @@ test('a key ring decrypts with any of its keys and encrypts with the first', () 
   // Without k1 the old value is unreadable, and the error says which key is missing but no value.
   const newOnly = new SecretBox([{ label: 'k2', key: K2 }]);
   assert.equal(newOnly.decrypt(sealedNew, refresh), 'new secret');
-  assert.throws(() => newOnly.decrypt(sealedOld, refresh), (err: unknown) => err instanceof SecretUnreadableError && err.reason === 'unknown_key' && err.message.includes(keyId(K1)) && !err.message.includes('old secret'));
+  assert.throws(
+    () => newOnly.decrypt(sealedOld, refresh),
+    (err: unknown) =>
+      err instanceof SecretUnreadableError && err.reason === 'unknown_key' && err.message.includes(keyId(K1)) && !err.message.includes('old secret'),
+  );
   // Signatures: made with the current key, accepted under any key of the ring.
   const signed = old.sign('payload');
   assert.equal(ring.verifySignature('payload', signed), true);
@@ -79,7 +94,10 @@ test('values in the first format (v1: no key id, bound to the row only) still de
     const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
     return ['v1', iv.toString('base64url'), body.toString('base64url'), cipher.getAuthTag().toString('base64url')].join('.');
   };
-  const ring = new SecretBox([{ label: 'k2', key: K2 }, { label: 'k1', key: K1 }]);
+  const ring = new SecretBox([
+    { label: 'k2', key: K2 },
+    { label: 'k1', key: K1 },
+  ]);
   assert.equal(ring.decrypt(v1(K1, 'legacy token', refresh.row), refresh), 'legacy token');
   assert.equal(ring.decrypt(v1(K1, 'legacy staged', `staged-credentials:${refresh.row}`), { ...refresh, table: 'oauth_staged_credentials' }), 'legacy staged');
   assert.equal(ring.isCurrent(v1(K2, 'x', refresh.row)), false, 'rotation rewrites v1 values even under the current key');

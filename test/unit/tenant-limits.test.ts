@@ -42,10 +42,13 @@ describe('budgets', () => {
     assert.equal(config.apiDatabase.csvStatementTimeoutMs, 120_000);
     assert.equal(config.apiDatabase.poolWaitMs, 3_000);
     assert.equal(config.reportCache.tenantMaxBytes, 16 * 1024 * 1024, 'a quarter of REPORT_CACHE_MAX_MB');
-    assert.throws(() => loadConfig({ API_RATE_LIMIT_REQUESTS: 'lots', API_STATEMENT_TIMEOUT: '1h', REPORT_CACHE_MAX_MB: '8', REPORT_CACHE_TENANT_MAX_MB: '9' }), (err: Error & { problems?: string[] }) => {
-      assert.deepEqual(err.problems!.map((p) => p.split(':')[0]).sort(), ['API_RATE_LIMIT_REQUESTS', 'API_STATEMENT_TIMEOUT']);
-      return true;
-    });
+    assert.throws(
+      () => loadConfig({ API_RATE_LIMIT_REQUESTS: 'lots', API_STATEMENT_TIMEOUT: '1h', REPORT_CACHE_MAX_MB: '8', REPORT_CACHE_TENANT_MAX_MB: '9' }),
+      (err: Error & { problems?: string[] }) => {
+        assert.deepEqual(err.problems!.map((p) => p.split(':')[0]).sort(), ['API_RATE_LIMIT_REQUESTS', 'API_STATEMENT_TIMEOUT']);
+        return true;
+      },
+    );
     assert.throws(() => loadConfig({ REPORT_CACHE_MAX_MB: '8', REPORT_CACHE_TENANT_MAX_MB: '9' }), /REPORT_CACHE_TENANT_MAX_MB/);
   });
 });

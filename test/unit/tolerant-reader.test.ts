@@ -86,8 +86,21 @@ describe('users', () => {
       { ...REAL_ADMIN, id: 5, name: 'Good Two' },
     ];
     const { records, skipped } = readUsers(entries);
-    assert.deepEqual(records.map((r) => r.id), [REAL_ADMIN.id, 5]);
-    assert.deepEqual(skipped.map((s) => [s.position, s.id]), [[1, null], [2, '123'], [3, String(2 ** 60)], [4, null], [5, null], [6, null]]);
+    assert.deepEqual(
+      records.map((r) => r.id),
+      [REAL_ADMIN.id, 5],
+    );
+    assert.deepEqual(
+      skipped.map((s) => [s.position, s.id]),
+      [
+        [1, null],
+        [2, '123'],
+        [3, String(2 ** 60)],
+        [4, null],
+        [5, null],
+        [6, null],
+      ],
+    );
     assert.ok(!JSON.stringify(skipped).includes('Secret Name'), 'no personal data in the quarantine report');
   });
 
@@ -99,10 +112,13 @@ describe('users', () => {
     assert.equal(u!.ticket_restriction, 'team');
     assert.equal(u!.suspended, null);
     assert.equal(u!.verified, null);
-    assert.deepEqual(
-      anomalies.map((a) => `${a.field}:${a.kind}`).sort(),
-      ['role:unknown_value', 'role_type:unknown_value', 'suspended:wrong_type', 'ticket_restriction:unknown_value', 'verified:wrong_type'],
-    );
+    assert.deepEqual(anomalies.map((a) => `${a.field}:${a.kind}`).sort(), [
+      'role:unknown_value',
+      'role_type:unknown_value',
+      'suspended:wrong_type',
+      'ticket_restriction:unknown_value',
+      'verified:wrong_type',
+    ]);
   });
 
   test('NUL characters are removed from strings (PostgreSQL text cannot hold them)', () => {
@@ -120,7 +136,14 @@ describe('users', () => {
       { ...REAL_ADMIN, id: 3, name: 'older', updated_at: '2025-01-01T00:00:00Z' },
     ]).records.map((u) => toUserRow('i', u));
     const unique = uniqueUserRows(rows);
-    assert.deepEqual(unique.map((r) => [r.id, r.name]), [[1, 'second'], [2, 'other'], [3, 'newer']]);
+    assert.deepEqual(
+      unique.map((r) => [r.id, r.name]),
+      [
+        [1, 'second'],
+        [2, 'other'],
+        [3, 'newer'],
+      ],
+    );
   });
 
   test('a users export page needs its list; without end_of_stream it ends where no cursor is given', () => {
@@ -139,8 +162,18 @@ describe('ticket events', () => {
       { ticket_id: 2, timestamp: 1_700_000_002, updater_id: 5 },
       42,
     ]);
-    assert.deepEqual(records.map((e) => e.id), [1, 2]);
-    assert.deepEqual(skipped.map((s) => [s.position, s.id]), [[2, '3'], [3, null], [4, null]]);
+    assert.deepEqual(
+      records.map((e) => e.id),
+      [1, 2],
+    );
+    assert.deepEqual(
+      skipped.map((s) => [s.position, s.id]),
+      [
+        [2, '3'],
+        [3, null],
+        [4, null],
+      ],
+    );
     assert.match(skipped[0]!.reason, /timestamp/);
   });
 
@@ -158,5 +191,8 @@ test('an export that stops moving ends after a bounded number of pages with a cl
   for (let i = 1; i < MAX_STALLED_PAGES; i++) guard.check(false);
   guard.check(true); // moving again resets the count
   for (let i = 1; i < MAX_STALLED_PAGES; i++) guard.check(false);
-  assert.throws(() => guard.check(false), (err: unknown) => err instanceof ZendeskStalledExportError && /users export did not move forward/.test(err.message));
+  assert.throws(
+    () => guard.check(false),
+    (err: unknown) => err instanceof ZendeskStalledExportError && /users export did not move forward/.test(err.message),
+  );
 });

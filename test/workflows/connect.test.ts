@@ -10,10 +10,12 @@ import { withStubWorker } from '../helpers/temporal';
 /** The connect workflow alone: every activity is a stub that records its calls. */
 function stubs(overrides: Record<string, (...args: any[]) => Promise<unknown>> = {}) {
   const calls: Array<[string, any]> = [];
-  const record = (name: string, result: unknown = undefined) => async (arg: any) => {
-    calls.push([name, arg]);
-    return result;
-  };
+  const record =
+    (name: string, result: unknown = undefined) =>
+    async (arg: any) => {
+      calls.push([name, arg]);
+      return result;
+    };
   const activities = {
     exchangeAuthorizationCode: record('exchangeAuthorizationCode'),
     verifyAdmin: record('verifyAdmin', { isAdmin: true, userId: 7, role: 'admin' }),

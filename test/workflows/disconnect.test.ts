@@ -19,7 +19,15 @@ function stubs(opts: { slices?: number; failFirstStops?: number; outcome?: 'revo
         calls.push('stop');
         return { syncsStopped: 0 };
       },
-      revokeGrant: async () => (calls.push('revoke'), { outcome: opts.outcome ?? 'revoked', revokedAtZendesk: !grantMayBeLive, grantMayBeLive, message: grantMayBeLive ? 'refused: remove it by hand' : 'revoked' }),
+      revokeGrant: async () => (
+        calls.push('revoke'),
+        {
+          outcome: opts.outcome ?? 'revoked',
+          revokedAtZendesk: !grantMayBeLive,
+          grantMayBeLive,
+          message: grantMayBeLive ? 'refused: remove it by hand' : 'revoked',
+        }
+      ),
       purgeSyncedDataSlice: async () => (calls.push('purge'), { done: ++slices >= (opts.slices ?? 1), deleted: 10 }),
       finishDisconnect: async (input: { error: string | null }) => void calls.push(`finish:${input.error ?? 'ok'}`),
     },

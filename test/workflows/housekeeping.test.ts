@@ -51,7 +51,11 @@ test('a rule that fails does not stop the others; the run then fails naming it',
     });
     return true;
   });
-  assert.deepEqual(s.calls, HOUSEKEEPING_RULES.map((r) => r.activity), 'every rule still ran');
+  assert.deepEqual(
+    s.calls,
+    HOUSEKEEPING_RULES.map((r) => r.activity),
+    'every rule still ran',
+  );
 });
 
 test('a rule that fails once is retried by Temporal and its count is kept', async () => {

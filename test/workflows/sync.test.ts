@@ -46,7 +46,10 @@ test('both streams run until done, then the run is recorded as succeeded', async
 
 test('entitlements that take several chunks continue, across a continue-as-new, before the run is closed', async () => {
   let left = 4;
-  const s = stubs({ users: 1, events: 1 }, { syncEntitlementsChunk: async () => (s.calls.push('entitlements'), { done: --left <= 0, pages: 1, records: 100 }) });
+  const s = stubs(
+    { users: 1, events: 1 },
+    { syncEntitlementsChunk: async () => (s.calls.push('entitlements'), { done: --left <= 0, pages: 1, records: 100 }) },
+  );
   const input = { ...target(), chunksPerRun: 3 };
   const progress = await withStubWorker(s.activities, (taskQueue, client) =>
     client.workflow.execute(zendeskSync, { taskQueue, workflowId: `zendesk-sync-${input.integrationId}`, args: [input] }),

@@ -26,17 +26,26 @@ test('credentials are stored encrypted, bumped on every save, and deleted', asyn
 
   const loaded = await loadCredentials(db, box, integrationId);
   assert.ok(loaded && Math.abs(loaded.updatedAt.getTime() - Date.now()) < 60_000);
-  assert.deepEqual({ ...loaded, updatedAt: undefined }, {
-    accessToken: 'access-secret-1',
-    refreshToken: 'refresh-secret-1',
-    accessExpiresAt: expires,
+  assert.deepEqual(
+    { ...loaded, updatedAt: undefined },
+    {
+      accessToken: 'access-secret-1',
+      refreshToken: 'refresh-secret-1',
+      accessExpiresAt: expires,
+      refreshExpiresAt: null,
+      scope: 'read',
+      version: 1,
+      updatedAt: undefined,
+    },
+  );
+
+  const v2 = await saveCredentials(db, box, integrationId, {
+    accessToken: 'a2',
+    refreshToken: null,
+    accessExpiresAt: null,
     refreshExpiresAt: null,
     scope: 'read',
-    version: 1,
-    updatedAt: undefined,
   });
-
-  const v2 = await saveCredentials(db, box, integrationId, { accessToken: 'a2', refreshToken: null, accessExpiresAt: null, refreshExpiresAt: null, scope: 'read' });
   assert.equal(v2, 2);
   const reloaded = await loadCredentials(db, box, integrationId);
   assert.equal(reloaded?.accessToken, 'a2');
@@ -52,9 +61,18 @@ test('a row copied to another integration does not decrypt', async () => {
   const db = testDb();
   const a = await createTestIntegration(db, unique('copy-a'));
   const b = await createTestIntegration(db, unique('copy-b'));
-  await saveCredentials(db, box, a.integrationId, { accessToken: 'tok-a', refreshToken: 'ref-a', accessExpiresAt: null, refreshExpiresAt: null, scope: 'read' });
+  await saveCredentials(db, box, a.integrationId, {
+    accessToken: 'tok-a',
+    refreshToken: 'ref-a',
+    accessExpiresAt: null,
+    refreshExpiresAt: null,
+    scope: 'read',
+  });
   const row = await db.selectFrom('oauth_credentials').selectAll().where('integration_id', '=', a.integrationId).executeTakeFirstOrThrow();
-  await db.insertInto('oauth_credentials').values({ ...row, integration_id: b.integrationId }).execute();
+  await db
+    .insertInto('oauth_credentials')
+    .values({ ...row, integration_id: b.integrationId })
+    .execute();
   await assert.rejects(loadCredentials(db, box, b.integrationId), (err: Error) => !err.message.includes('tok-a'));
   assert.equal((await loadCredentials(db, box, a.integrationId))?.accessToken, 'tok-a');
 });

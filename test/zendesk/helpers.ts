@@ -55,12 +55,7 @@ export interface Connected {
 }
 
 /** A sandbox workspace, an integration row, and its tokens from a real code exchange, stored encrypted. */
-export async function connectWorkspace(
-  db: Kysely<Database>,
-  sandbox: Sandbox,
-  prefix: string,
-  options: Partial<WorkspaceOptions> = {},
-): Promise<Connected> {
+export async function connectWorkspace(db: Kysely<Database>, sandbox: Sandbox, prefix: string, options: Partial<WorkspaceOptions> = {}): Promise<Connected> {
   const subdomain = uniqueSubdomain(prefix);
   const ws = sandbox.createWorkspace({ users: 20, ticketEvents: 50, consentMode: 'allow', ...options, subdomain });
   const { integrationId } = await createTestIntegration(db, subdomain);

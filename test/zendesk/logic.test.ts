@@ -61,7 +61,11 @@ test('rate-limit headers of every dialect', () => {
   assert.equal(inc.account, undefined);
 
   // Only X-Rate-Limit: no reset known.
-  assert.deepEqual(parseRateLimitHeaders(h({ 'X-Rate-Limit': '200', 'X-Rate-Limit-Remaining': '0' })).account, { remaining: 0, limit: 200, resetMs: undefined });
+  assert.deepEqual(parseRateLimitHeaders(h({ 'X-Rate-Limit': '200', 'X-Rate-Limit-Remaining': '0' })).account, {
+    remaining: 0,
+    limit: 200,
+    resetMs: undefined,
+  });
   // Unknown buckets are ignored; junk is ignored.
   assert.deepEqual(parseRateLimitHeaders(h({ 'zendesk-ratelimit-tickets-index': 'total=100; remaining=0; resets=3', 'x-rate-limit-remaining': 'lots' })), {});
   assert.deepEqual(parseBucketHeader('total=5;remaining=2;resets=1'), { total: 5, remaining: 2, resets: 1 });
@@ -69,7 +73,9 @@ test('rate-limit headers of every dialect', () => {
 });
 
 test('a 429 blocks the bucket whose remaining is 0, or both when unclear', () => {
-  const cursorOut = parseRateLimitHeaders(h({ 'ratelimit-remaining': '500', 'ratelimit-reset': '30', 'Zendesk-RateLimit-incremental-exports-cursor': 'total=20; remaining=0; resets=30' }));
+  const cursorOut = parseRateLimitHeaders(
+    h({ 'ratelimit-remaining': '500', 'ratelimit-reset': '30', 'Zendesk-RateLimit-incremental-exports-cursor': 'total=20; remaining=0; resets=30' }),
+  );
   assert.deepEqual(exhaustedBuckets(['account', 'users-cursor'], cursorOut), ['users-cursor']);
   const accountOut = parseRateLimitHeaders(h({ 'X-Rate-Limit-Remaining': '0', 'zendesk-ratelimit-incremental-exports': 'total=10; remaining=4; resets=30' }));
   assert.deepEqual(exhaustedBuckets(['account', 'incremental'], accountOut), ['account']);
@@ -160,7 +166,13 @@ test('error messages never carry response bodies or tokens', () => {
 
 test('authorize URL', () => {
   const url = new URL(
-    buildAuthorizeUrl({ baseUrl: 'http://127.0.0.1:4010/acme', clientId: 'zdg-client', redirectUri: 'https://app.example/cb?x=1', state: 's.t', codeChallenge: 'abc_-' }),
+    buildAuthorizeUrl({
+      baseUrl: 'http://127.0.0.1:4010/acme',
+      clientId: 'zdg-client',
+      redirectUri: 'https://app.example/cb?x=1',
+      state: 's.t',
+      codeChallenge: 'abc_-',
+    }),
   );
   assert.equal(url.origin + url.pathname, 'http://127.0.0.1:4010/acme/oauth/authorizations/new');
   assert.equal(url.searchParams.get('response_type'), 'code');
@@ -170,14 +182,31 @@ test('authorize URL', () => {
   assert.equal(url.searchParams.get('state'), 's.t');
   assert.equal(url.searchParams.get('code_challenge'), 'abc_-');
   assert.equal(url.searchParams.get('code_challenge_method'), 'S256');
-  const scoped = new URL(buildAuthorizeUrl({ baseUrl: 'https://acme.zendesk.com', clientId: 'c', redirectUri: 'r', state: 's', codeChallenge: 'c', scope: 'users:read tickets:read' }));
+  const scoped = new URL(
+    buildAuthorizeUrl({
+      baseUrl: 'https://acme.zendesk.com',
+      clientId: 'c',
+      redirectUri: 'r',
+      state: 's',
+      codeChallenge: 'c',
+      scope: 'users:read tickets:read',
+    }),
+  );
   assert.equal(scoped.searchParams.get('scope'), 'users:read tickets:read');
 });
 
 test('token responses: full, minimal, null lifetimes, odd types (details in tokenExpiry.test.ts)', () => {
   const issued = Date.parse('2026-01-01T00:00:00Z');
   const full = tokenSetFromResponse(
-    tokenResponseSchema.parse({ access_token: 'a', token_type: 'bearer', scope: 'read', refresh_token: 'r', expires_in: 1800, refresh_token_expires_in: 604800, extra: 1 }),
+    tokenResponseSchema.parse({
+      access_token: 'a',
+      token_type: 'bearer',
+      scope: 'read',
+      refresh_token: 'r',
+      expires_in: 1800,
+      refresh_token_expires_in: 604800,
+      extra: 1,
+    }),
     issued,
   );
   assert.deepEqual(full, {
@@ -190,7 +219,14 @@ test('token responses: full, minimal, null lifetimes, odd types (details in toke
   // No expires_in never means "does not expire": an opaque token is assumed to live 30 minutes.
   const minimal = tokenSetFromResponse(tokenResponseSchema.parse({ access_token: 'a', token_type: 'Bearer', scope: 'read' }), issued);
   assert.deepEqual(minimal, { accessToken: 'a', refreshToken: null, accessExpiresAt: new Date(issued + 1_800_000), refreshExpiresAt: null, scope: 'read' });
-  const nulls = tokenResponseSchema.parse({ access_token: 'a', token_type: 'bearer', scope: 'read', refresh_token: null, expires_in: null, refresh_token_expires_in: null });
+  const nulls = tokenResponseSchema.parse({
+    access_token: 'a',
+    token_type: 'bearer',
+    scope: 'read',
+    refresh_token: null,
+    expires_in: null,
+    refresh_token_expires_in: null,
+  });
   assert.equal(nulls.expires_in, null);
   // A rotated pair is never refused for an optional field: only an access token is required.
   assert.equal(tokenResponseSchema.safeParse({ access_token: 'a', token_type: 'mac', scope: 'read' }).success, true);
@@ -200,7 +236,7 @@ test('token responses: full, minimal, null lifetimes, odd types (details in toke
 const USER = {
   id: 926256957613,
   url: 'https://acme.zendesk.com/api/v2/users/926256957613.json',
-  name: "O'Brien, \"Jr\"",
+  name: 'O\'Brien, "Jr"',
   email: 'ob@example.com',
   created_at: '2011-05-05T10:38:52Z',
   updated_at: '2026-05-05T10:38:52.123Z',
@@ -232,7 +268,12 @@ test('user schema: every contract field, extras accepted; only the id is require
   const endUser = zendeskUserSchema.parse({ ...USER, role: 'end-user', role_type: null, email: null, ticket_restriction: null });
   assert.equal(endUser.role_type, null);
   assert.equal(endUser.email, null);
-  for (const [field, value] of [['id', '926256957613'], ['id', 1.5], ['id', 2 ** 60], ['id', undefined]] as const) {
+  for (const [field, value] of [
+    ['id', '926256957613'],
+    ['id', 1.5],
+    ['id', 2 ** 60],
+    ['id', undefined],
+  ] as const) {
     assert.equal(zendeskUserSchema.safeParse({ ...USER, [field]: value }).success, false, `${field}=${String(value)}`);
   }
   // Undocumented enum values are kept as sent; wrong types and absent fields are unknown (null), never false.
@@ -253,7 +294,14 @@ test('user schema: every contract field, extras accepted; only the id is require
 });
 
 test('page schemas', () => {
-  const page = usersCursorPageSchema.parse({ users: [USER], after_cursor: 'abc', after_url: 'https://evil.io/x', before_cursor: null, before_url: null, end_of_stream: false });
+  const page = usersCursorPageSchema.parse({
+    users: [USER],
+    after_cursor: 'abc',
+    after_url: 'https://evil.io/x',
+    before_cursor: null,
+    before_url: null,
+    end_of_stream: false,
+  });
   assert.equal(page.after_cursor, 'abc');
   assert.equal(page.users.length, 1);
   assert.equal(usersCursorPageSchema.safeParse({ users: {}, after_cursor: 'a', end_of_stream: false }).success, false);
@@ -262,7 +310,16 @@ test('page schemas', () => {
 
   const events = ticketEventsPageSchema.parse({
     ticket_events: [
-      { id: 1, ticket_id: 2, timestamp: 1700000000, updater_id: -1, created_at: '2023-11-14T22:13:20Z', via: 'Web form', event_type: 'Audit', child_events: [{ id: 9, event_type: 'Comment', author_id: 5, public: true, body: 'hi' }] },
+      {
+        id: 1,
+        ticket_id: 2,
+        timestamp: 1700000000,
+        updater_id: -1,
+        created_at: '2023-11-14T22:13:20Z',
+        via: 'Web form',
+        event_type: 'Audit',
+        child_events: [{ id: 9, event_type: 'Comment', author_id: 5, public: true, body: 'hi' }],
+      },
     ],
     end_time: 1700000000,
     next_page: 'https://evil.io/next',

@@ -24,7 +24,12 @@ const decode = (part: string) => JSON.parse(Buffer.from(part, 'base64url').toStr
 function shape(value: unknown): unknown {
   if (value === null) return 'null';
   if (Array.isArray(value)) return value.length === 0 ? ['empty'] : [shape(value[0])];
-  if (typeof value === 'object') return Object.fromEntries(Object.keys(value).sort().map((k) => [k, shape((value as Record<string, unknown>)[k])]));
+  if (typeof value === 'object')
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, shape((value as Record<string, unknown>)[k])]),
+    );
   return typeof value;
 }
 
@@ -44,7 +49,7 @@ test('every token-response fixture parses and maps to tokens that always expire'
   assert.equal(currentTokenSchema.parse(fixture('current-token.json')).token.id, 223443);
 });
 
-test('the JWT fixture parts are the decoded parts of the fixtures\' access token', () => {
+test("the JWT fixture parts are the decoded parts of the fixtures' access token", () => {
   const [header, payload, signature] = fixture('token-response-without-expires-in.json').access_token.split('.');
   assert.deepEqual(decode(header), fixture('jwt-access-token.header.json'));
   assert.deepEqual(decode(payload), fixture('jwt-access-token.payload.json'));
@@ -70,7 +75,14 @@ async function post(subdomain: string, body: Record<string, unknown>) {
 async function exchange(ws: SandboxWorkspace, extra: Record<string, unknown> = {}) {
   const { verifier, challenge } = createPkcePair();
   const code = await authorize(sandbox, ws.subdomain, challenge);
-  const base = { grant_type: 'authorization_code', code, client_id: CLIENT.clientId, client_secret: CLIENT.clientSecret, redirect_uri: REDIRECT_URI, code_verifier: verifier };
+  const base = {
+    grant_type: 'authorization_code',
+    code,
+    client_id: CLIENT.clientId,
+    client_secret: CLIENT.clientSecret,
+    redirect_uri: REDIRECT_URI,
+    code_verifier: verifier,
+  };
   return post(ws.subdomain, { ...base, ...extra });
 }
 
@@ -87,7 +99,7 @@ function assertJwtShape(accessToken: string) {
   assert.deepEqual(shape(decode(parts[1]!)), shape(fixture('jwt-access-token.payload.json')));
 }
 
-test('the sandbox\'s token responses have the fixtures\' shapes: without expires_in unless asked, JWT access tokens', async () => {
+test("the sandbox's token responses have the fixtures' shapes: without expires_in unless asked, JWT access tokens", async () => {
   const ws = workspace();
   const plain = await exchange(ws);
   assert.equal(plain.status, 201);
@@ -106,7 +118,12 @@ test('the sandbox\'s token responses have the fixtures\' shapes: without expires
   const spent = await refresh(ws, r1.body.refresh_token);
   assert.equal(spent.status, 400);
   assert.deepEqual(spent.body, fixture('invalid-grant.json'));
-  const wrongSecret = await post(ws.subdomain, { grant_type: 'refresh_token', refresh_token: r2.body.refresh_token, client_id: CLIENT.clientId, client_secret: 'nope' });
+  const wrongSecret = await post(ws.subdomain, {
+    grant_type: 'refresh_token',
+    refresh_token: r2.body.refresh_token,
+    client_id: CLIENT.clientId,
+    client_secret: 'nope',
+  });
   assert.equal(wrongSecret.status, 401);
   assert.deepEqual(wrongSecret.body, fixture('invalid-client.json'));
 });
@@ -122,7 +139,7 @@ test('other sandbox behaviours keep to the documented shapes: expires_in always,
   assert.equal(jwtClaims(opaque.body.access_token), undefined);
 });
 
-test('the sandbox\'s token introspection and refused revocation have the fixtures\' shapes', async () => {
+test("the sandbox's token introspection and refused revocation have the fixtures' shapes", async () => {
   const ws = workspace();
   const { body } = await exchange(ws);
   const headers = { authorization: `Bearer ${body.access_token}` };

@@ -81,16 +81,26 @@ test('observe: a 429 blocks the exhausted bucket; pacing blocks a bucket at rema
   const ws2 = unique('rl5');
   const pacer = new RateLimiter({ db, workspace: ws2 });
   assert.deepEqual(
-    await pacer.observe(['account', 'incremental'], 200, new Headers({ 'ratelimit-remaining': '5', 'ratelimit-reset': '9', 'zendesk-ratelimit-incremental-exports': 'total=10; remaining=0; resets=3' })),
+    await pacer.observe(
+      ['account', 'incremental'],
+      200,
+      new Headers({ 'ratelimit-remaining': '5', 'ratelimit-reset': '9', 'zendesk-ratelimit-incremental-exports': 'total=10; remaining=0; resets=3' }),
+    ),
     ['incremental'],
   );
-  assert.deepEqual(await pacer.observe(['account', 'incremental'], 200, new Headers({ 'zendesk-ratelimit-incremental-exports': 'total=10; remaining=1; resets=3' })), []);
+  assert.deepEqual(
+    await pacer.observe(['account', 'incremental'], 200, new Headers({ 'zendesk-ratelimit-incremental-exports': 'total=10; remaining=1; resets=3' })),
+    [],
+  );
   const paced = await readRateLimitBlocks(db, ws2, ['account', 'incremental']);
   assert.equal(paced.has('account'), false);
   assert.ok(paced.get('incremental')! > 2_900 && paced.get('incremental')! <= 3_100);
 
   const reserved = new RateLimiter({ db, workspace: unique('rl6'), reserve: { incremental: 1 } });
-  assert.deepEqual(await reserved.observe(['account', 'incremental'], 200, new Headers({ 'zendesk-ratelimit-incremental-exports': 'total=10; remaining=1; resets=3' })), ['incremental']);
+  assert.deepEqual(
+    await reserved.observe(['account', 'incremental'], 200, new Headers({ 'zendesk-ratelimit-incremental-exports': 'total=10; remaining=1; resets=3' })),
+    ['incremental'],
+  );
 });
 
 test('requests to an endpoint bucket take turns in a process; a queued caller keeps heartbeating', async () => {
@@ -100,11 +110,19 @@ test('requests to an endpoint bucket take turns in a process; a queued caller ke
   const order: string[] = [];
   const a = limiter.withPermit(path, undefined, () => new Promise<void>((r) => (releaseA = r)).then(() => void order.push('a')));
   const beats: number[] = [];
-  const b = limiter.withPermit(path, (ms) => void beats.push(ms), async () => void order.push('b'));
+  const b = limiter.withPermit(
+    path,
+    (ms) => void beats.push(ms),
+    async () => void order.push('b'),
+  );
   // c's heartbeat fails (a cancelled activity): it leaves the queue without blocking d.
-  const c = limiter.withPermit(path, () => {
-    throw new Error('cancelled');
-  }, async () => void order.push('c'));
+  const c = limiter.withPermit(
+    path,
+    () => {
+      throw new Error('cancelled');
+    },
+    async () => void order.push('c'),
+  );
   const d = limiter.withPermit(path, undefined, async () => void order.push('d'));
   await assert.rejects(c, /cancelled/);
   await new Promise((r) => setTimeout(r, 350));
@@ -135,7 +153,7 @@ test('a permit waits out a block that arrived after it was given (a 429 of anoth
   });
 });
 
-test('a budget share leaves the rest of each window to the customer\'s other apps', async () => {
+test("a budget share leaves the rest of each window to the customer's other apps", async () => {
   const ws = unique('share');
   const headers = (remaining: number) => new Headers({ 'ratelimit-limit': '10', 'ratelimit-remaining': String(remaining), 'ratelimit-reset': '30' });
   const shared = new RateLimiter({ db: testDb(), workspace: ws, budgetShare: 0.7 });
@@ -151,8 +169,16 @@ test('the default budget share (0.8) holds every bucket to 80 % of its limit: 8 
   // The headers the sandbox (and Zendesk) send: the endpoint buckets in `zendesk-ratelimit-<bucket>`, the account in `ratelimit-*`.
   const cases: Array<{ bucket: 'incremental' | 'users-cursor' | 'account'; limit: number; headers: (remaining: number, limit: number) => Headers }> = [
     { bucket: 'incremental', limit: 10, headers: (r, l) => new Headers({ 'zendesk-ratelimit-incremental-exports': `total=${l}; remaining=${r}; resets=30` }) },
-    { bucket: 'users-cursor', limit: 20, headers: (r, l) => new Headers({ 'Zendesk-RateLimit-incremental-exports-cursor': `total=${l}; remaining=${r}; resets=30` }) },
-    { bucket: 'account', limit: 700, headers: (r, l) => new Headers({ 'ratelimit-limit': String(l), 'ratelimit-remaining': String(r), 'ratelimit-reset': '30' }) },
+    {
+      bucket: 'users-cursor',
+      limit: 20,
+      headers: (r, l) => new Headers({ 'Zendesk-RateLimit-incremental-exports-cursor': `total=${l}; remaining=${r}; resets=30` }),
+    },
+    {
+      bucket: 'account',
+      limit: 700,
+      headers: (r, l) => new Headers({ 'ratelimit-limit': String(l), 'ratelimit-remaining': String(r), 'ratelimit-reset': '30' }),
+    },
   ];
   for (const { bucket, limit, headers } of cases) {
     const limiter = new RateLimiter({ db: testDb(), workspace: unique(`share-${bucket}`), budgetShare: 0.8 });

@@ -101,7 +101,13 @@ test('an unknown workspace is ZendeskNotFoundError', async () => {
   const db = testDb();
   const subdomain = uniqueSubdomain('nowhere');
   const { integrationId } = await createTestIntegration(db, subdomain);
-  await saveCredentials(db, box, integrationId, { accessToken: 'token-for-nowhere', refreshToken: null, accessExpiresAt: null, refreshExpiresAt: null, scope: 'read' });
+  await saveCredentials(db, box, integrationId, {
+    accessToken: 'token-for-nowhere',
+    refreshToken: null,
+    accessExpiresAt: null,
+    refreshExpiresAt: null,
+    scope: 'read',
+  });
   const client = makeClient(db, sandbox, { integrationId, subdomain });
   await assert.rejects(client.getMe(), (err: unknown) => {
     assert.ok(err instanceof ZendeskNotFoundError, String(err));
@@ -127,9 +133,9 @@ test('redirects and absolute URLs from responses are never followed', async () =
   const hostile = await listen((req, res) => {
     if (req.url?.includes('/incremental/users/cursor')) {
       // A page whose after_url points elsewhere: the client must build the next request from the cursor.
-      res.writeHead(200, { 'content-type': 'application/json' }).end(
-        JSON.stringify({ users: [], after_cursor: 'next', after_url: `${elsewhere.url}/steal`, before_cursor: null, end_of_stream: false }),
-      );
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ users: [], after_cursor: 'next', after_url: `${elsewhere.url}/steal`, before_cursor: null, end_of_stream: false }));
       return;
     }
     res.writeHead(302, { location: `${elsewhere.url}/api/v2/users/me.json` }).end();
@@ -138,7 +144,13 @@ test('redirects and absolute URLs from responses are never followed', async () =
     const db = testDb();
     const subdomain = uniqueSubdomain('hostile');
     const { integrationId } = await createTestIntegration(db, subdomain);
-    await saveCredentials(db, box, integrationId, { accessToken: 'token-hostile-123', refreshToken: null, accessExpiresAt: null, refreshExpiresAt: null, scope: 'read' });
+    await saveCredentials(db, box, integrationId, {
+      accessToken: 'token-hostile-123',
+      refreshToken: null,
+      accessExpiresAt: null,
+      refreshExpiresAt: null,
+      scope: 'read',
+    });
     const client = new ZendeskClient({
       db,
       box,

@@ -11,7 +11,15 @@ const unique = (p: string) => `${p}-${Date.now().toString(36)}${Math.random().to
 test('swapping access_token_enc and refresh_token_enc of one row makes decryption fail', async () => {
   const db = testDb();
   const { integrationId } = await createTestIntegration(db, unique('swap'));
-  await saveCredentials(db, box, integrationId, { accessToken: 'access-x', refreshToken: 'refresh-x', accessExpiresAt: null, refreshExpiresAt: null, scope: 'read' });
-  await sql`UPDATE oauth_credentials SET access_token_enc = refresh_token_enc, refresh_token_enc = access_token_enc WHERE integration_id = ${integrationId}`.execute(db);
+  await saveCredentials(db, box, integrationId, {
+    accessToken: 'access-x',
+    refreshToken: 'refresh-x',
+    accessExpiresAt: null,
+    refreshExpiresAt: null,
+    scope: 'read',
+  });
+  await sql`UPDATE oauth_credentials SET access_token_enc = refresh_token_enc, refresh_token_enc = access_token_enc WHERE integration_id = ${integrationId}`.execute(
+    db,
+  );
   await assert.rejects(loadCredentials(db, box, integrationId));
 });

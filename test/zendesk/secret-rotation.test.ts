@@ -11,9 +11,18 @@ import { createTestIntegration, freshTestDatabase } from '../helpers/db';
 const K1 = randomBytes(32);
 const K2 = randomBytes(32);
 const oldBox = new SecretBox([{ label: 'k1', key: K1 }]);
-const ring = new SecretBox([{ label: 'k2', key: K2 }, { label: 'k1', key: K1 }]);
+const ring = new SecretBox([
+  { label: 'k2', key: K2 },
+  { label: 'k1', key: K1 },
+]);
 const newBox = new SecretBox([{ label: 'k2', key: K2 }]);
-const tokens = (n: string): TokenSet => ({ accessToken: `access-${n}`, refreshToken: `refresh-${n}`, accessExpiresAt: null, refreshExpiresAt: null, scope: 'read' });
+const tokens = (n: string): TokenSet => ({
+  accessToken: `access-${n}`,
+  refreshToken: `refresh-${n}`,
+  accessExpiresAt: null,
+  refreshExpiresAt: null,
+  scope: 'read',
+});
 
 let database: Awaited<ReturnType<typeof freshTestDatabase>>;
 before(async () => {
@@ -58,7 +67,10 @@ test('killed midway, a rerun finishes the job; a run on a rotated database chang
   const again = await rotateSecrets(database.db, ring, { batchSize: 2 });
   assert.equal(again.rewritten.oauth_credentials, 0, 'idempotent');
   const versions = await database.db.selectFrom('oauth_credentials').select(['version', 'updated_at']).execute();
-  assert.ok(versions.every((v) => v.version === 1), 'rotation is not a token rotation: version unchanged');
+  assert.ok(
+    versions.every((v) => v.version === 1),
+    'rotation is not a token rotation: version unchanged',
+  );
   for (const [i, id] of ids.entries()) assert.deepEqual((await loadCredentials(database.db, newBox, id))?.refreshToken, `refresh-${i}`);
 });
 
@@ -103,10 +115,10 @@ test('a value no key of the ring opens is reported by row and field and left alo
   await saveCredentials(database.db, stranger, b!, tokens('stranger'));
   const before = await database.db.selectFrom('oauth_credentials').selectAll().where('integration_id', '=', b!).executeTakeFirstOrThrow();
   const result = await rotateSecrets(database.db, ring);
-  assert.deepEqual(
-    result.unreadable.map((u) => [u.row, u.field, u.reason]).sort(),
-    [[b, 'access_token', 'unknown_key'], [b, 'refresh_token', 'unknown_key']],
-  );
+  assert.deepEqual(result.unreadable.map((u) => [u.row, u.field, u.reason]).sort(), [
+    [b, 'access_token', 'unknown_key'],
+    [b, 'refresh_token', 'unknown_key'],
+  ]);
   assert.equal(result.remaining, 2);
   assert.equal(result.rewritten.oauth_credentials, 2);
   assert.deepEqual(await database.db.selectFrom('oauth_credentials').selectAll().where('integration_id', '=', b!).executeTakeFirstOrThrow(), before);

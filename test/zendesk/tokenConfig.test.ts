@@ -20,7 +20,7 @@ test('token lifetimes default to 30 minutes and 30 days', () => {
   assert.equal(zendesk.refreshTokenExpiresIn, 2_592_000);
 });
 
-test('token lifetimes are validated within Zendesk\'s bounds (exclusive)', () => {
+test("token lifetimes are validated within Zendesk's bounds (exclusive)", () => {
   assert.equal(loadConfig({ ZENDESK_ACCESS_TOKEN_EXPIRES_IN: '301', ZENDESK_REFRESH_TOKEN_EXPIRES_IN: '604801' }).zendesk.accessTokenExpiresIn, 301);
   assert.equal(loadConfig({ ZENDESK_ACCESS_TOKEN_EXPIRES_IN: '172799', ZENDESK_REFRESH_TOKEN_EXPIRES_IN: '7775999' }).zendesk.refreshTokenExpiresIn, 7_775_999);
   for (const value of ['300', '172800', '0', '-1', '1e3', '30m', '']) {

@@ -68,7 +68,7 @@ async function twoStreams(prefix: string, oauth: WorkspaceOptions['oauth'], acce
   return { c, watch, userIds, eventIds };
 }
 
-test('opaque tokens, no expires_in: 401s from expiry and from the other stream\'s rotations never cost the grant', { timeout: 90_000 }, async () => {
+test("opaque tokens, no expires_in: 401s from expiry and from the other stream's rotations never cost the grant", { timeout: 90_000 }, async () => {
   const { c, watch, userIds, eventIds } = await twoStreams('race-opaque', { expiresIn: 'never', accessTokenFormat: 'opaque' }, 4);
   assert.equal(new Set(userIds).size, 250);
   assert.equal(eventIds.size, 250);
@@ -100,7 +100,7 @@ test('the race step by step: a 401 for a token someone else rotated away, twice 
     onWait: async () => {
       if (rotations === 0) {
         rotations++;
-        await a.tokens.forceRefresh((await a.tokens.getAccessToken()));
+        await a.tokens.forceRefresh(await a.tokens.getAccessToken());
       }
     },
   });

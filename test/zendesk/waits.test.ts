@@ -34,17 +34,19 @@ test('a long rate-limit block calls onWait at least every 2 s by default', { tim
   assert.ok(largestGap(started, calls, ended) <= 2_300, `largest gap ${largestGap(started, calls, ended)} ms`);
 });
 
-test('waiting for this process\'s own requests in flight also calls onWait', async () => {
+test("waiting for this process's own requests in flight also calls onWait", async () => {
   const limiter = new RateLimiter({ db: testDb(), workspace: unique('inflight'), waitTickMs: 100 });
   // One request left in the window, and it is in flight: the next caller waits for its response.
   await limiter.observe(['account', 'incremental'], 200, new Headers({ 'zendesk-ratelimit-incremental-exports': 'total=10; remaining=1; resets=30' }));
   const first = await limiter.enter(['account', 'incremental']);
   const calls: number[] = [];
   let entered = false;
-  const second = limiter.enter(['account', 'incremental'], () => void calls.push(Date.now())).then((permit) => {
-    entered = true;
-    return permit;
-  });
+  const second = limiter
+    .enter(['account', 'incremental'], () => void calls.push(Date.now()))
+    .then((permit) => {
+      entered = true;
+      return permit;
+    });
   await new Promise((r) => setTimeout(r, 450));
   assert.equal(entered, false);
   assert.ok(calls.length >= 2, `onWait calls while waiting for the response: ${calls.length}`);

@@ -25,7 +25,7 @@ export async function entitlementsChunk(ctx: ChunkContext): Promise<ChunkResult>
   const result: ChunkResult = { done: false, pages: 0, records: 0 };
   let forbidden = false;
   let probed = false;
-    const over = () => forbidden || Date.now() >= deadline || stopping();
+  const over = () => forbidden || Date.now() >= deadline || stopping();
   // Users whose read failed for a passing reason (after the client's own retries): left for the next
   // sync rather than failing the chunk, so one flaky request among hundreds costs one user, not all.
   const postponed = new Set<number>();
@@ -57,7 +57,8 @@ export async function entitlementsChunk(ctx: ChunkContext): Promise<ChunkResult>
   for (;;) {
     const due = await dueEntitlementChecks(db, input.integrationId, 100, [...postponed]);
     if (due.length === 0) {
-      if (postponed.size > 0) logger.warn({ users: postponed.size }, 'entitlements of some users could not be read this time (Zendesk errors); the next sync tries them again');
+      if (postponed.size > 0)
+        logger.warn({ users: postponed.size }, 'entitlements of some users could not be read this time (Zendesk errors); the next sync tries them again');
       return seatReportDone();
     }
     const before = result.records;

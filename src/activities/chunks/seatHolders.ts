@@ -41,7 +41,12 @@ export async function seatHoldersChunk(ctx: ChunkContext): Promise<ChunkResult> 
     else scan.phase = 'lookup';
     await db.transaction().execute(async (trx) => {
       const written = await upsertZendeskUsers(trx, rows);
-      await markSeatScanned(trx, input.integrationId, input.syncRunId, rows.map((r) => r.id));
+      await markSeatScanned(
+        trx,
+        input.integrationId,
+        input.syncRunId,
+        rows.map((r) => r.id),
+      );
       await setCheckpoint(trx, input.integrationId, 'seat_holders', JSON.stringify(scan));
       await addSyncRunCounts(trx, input.syncRunId, { users: written, skipped: page.skipped.length });
     });

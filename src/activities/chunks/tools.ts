@@ -65,8 +65,7 @@ export const stopping = () => Context.current().cancellationSignal.aborted;
  * Zendesk refused a saved position itself (400/422: an expired or invalid cursor, a start_time it no longer
  * accepts). Asking again with it would fail every future sync; the stream starts afresh instead.
  */
-export const refusedPosition = (err: unknown): err is ZendeskRequestError =>
-  err instanceof ZendeskRequestError && (err.status === 400 || err.status === 422);
+export const refusedPosition = (err: unknown): err is ZendeskRequestError => err instanceof ZendeskRequestError && (err.status === 400 || err.status === 422);
 
 /**
  * Activities of a sync. Each stream is processed in chunks; every page's rows and the checkpoint after

@@ -30,7 +30,10 @@ export async function usersExportChunk(ctx: ChunkContext): Promise<ChunkResult> 
     } catch (err) {
       if (reset || requested === undefined || !refusedPosition(err)) throw err;
       reset = true;
-      await ctx.resetStream('users', `Zendesk refused the saved users cursor (HTTP ${err.status}${err.code ? `, ${err.code}` : ''}); the users export started again from the beginning.`);
+      await ctx.resetStream(
+        'users',
+        `Zendesk refused the saved users cursor (HTTP ${err.status}${err.code ? `, ${err.code}` : ''}); the users export started again from the beginning.`,
+      );
       cursor = requested = undefined;
       pending = fetchPage(undefined);
       continue;

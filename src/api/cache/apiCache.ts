@@ -147,7 +147,15 @@ export class ApiCache {
   }
 
   /** Starts listening; the caches turn on once notifications are known to arrive. */
-  listen(opts: { connectionString: string; db: Kysely<Database>; logger: Logger; probeTimeoutMs?: number; healthCheckMs?: number; backoff?: { initialMs: number; maxMs: number }; applicationName?: string }): void {
+  listen(opts: {
+    connectionString: string;
+    db: Kysely<Database>;
+    logger: Logger;
+    probeTimeoutMs?: number;
+    healthCheckMs?: number;
+    backoff?: { initialMs: number; maxMs: number };
+    applicationName?: string;
+  }): void {
     if (this.feed || this.options.ttlMs <= 0) return;
     this.feed = new ChangeFeed({
       connectionString: opts.connectionString,

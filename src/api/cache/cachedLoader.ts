@@ -130,7 +130,11 @@ export class CachedLoader<V> {
         // The age counts from here: what `load` reads is at least this recent.
         const startedAt = this.now();
         const loaded = await load();
-        if (!flight.stale && this.on && this.lru.set(key, loaded.value, { bytes: loaded.bytes, tags, storedAt: startedAt, stale: flight.behind, partition: this.options.partitionOf?.(tags) })) {
+        if (
+          !flight.stale &&
+          this.on &&
+          this.lru.set(key, loaded.value, { bytes: loaded.bytes, tags, storedAt: startedAt, stale: flight.behind, partition: this.options.partitionOf?.(tags) })
+        ) {
           this.options.onStore?.();
         }
         return loaded.value;

@@ -128,7 +128,11 @@ export class ChangeFeed {
         this.closed = true;
         client.removeAllListeners('notification');
         await client.end().catch(() => undefined);
-        this.log('info', {}, 'report cache off: this PostgreSQL server gives connections no session of their own (e.g. the embedded PGlite), so it cannot deliver change notifications');
+        this.log(
+          'info',
+          {},
+          'report cache off: this PostgreSQL server gives connections no session of their own (e.g. the embedded PGlite), so it cannot deliver change notifications',
+        );
         return;
       }
       await client.query(`LISTEN ${CHANGE_CHANNEL}`);

@@ -5,7 +5,12 @@
  * omitted `limit` and `limit=100` are one key), dates are instants. A cursor token is part of the key
  * as sent (it names a position and an as-of instant).
  */
-export function reportCacheKey(report: 'users' | 'utilization' | 'reclaimable', tenantId: string, integrationId: string, query: Record<string, unknown>): string {
+export function reportCacheKey(
+  report: 'users' | 'utilization' | 'reclaimable',
+  tenantId: string,
+  integrationId: string,
+  query: Record<string, unknown>,
+): string {
   return `${report}\u0000${tenantId}\u0000${integrationId}\u0000${canonicalJson(query)}`;
 }
 

@@ -5,7 +5,9 @@ import { Problem } from '../schemas';
 export const RateLimitedProblem = Problem.extend({
   budget: z
     .enum(['requests', 'reports', 'reports-concurrency', 'csv', 'csv-concurrency', 'integrations'])
-    .describe('Which budget of the tenant is spent: `requests` (every request), `reports` (database work of reports: one unit per report the cache could not answer plus one per further 100 ms, and the fetch time of exports), `reports-concurrency` (report computations and exports running and waiting at once), `csv` (exports started), `csv-concurrency` (exports running at once), `integrations` (integrations created)'),
+    .describe(
+      'Which budget of the tenant is spent: `requests` (every request), `reports` (database work of reports: one unit per report the cache could not answer plus one per further 100 ms, and the fetch time of exports), `reports-concurrency` (report computations and exports running and waiting at once), `csv` (exports started), `csv-concurrency` (exports running at once), `integrations` (integrations created)',
+    ),
   retryAfterSeconds: z.number().int().min(1).describe('The same as the Retry-After header'),
 });
 

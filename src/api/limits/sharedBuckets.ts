@@ -33,7 +33,9 @@ export const bucketKey = (tenantId: string, budget: string) => `${tenantId}\u000
 export async function reconcileShared(db: Kysely<Database>, processId: string, livenessMs: number, reports: SpendReport[]): Promise<Map<string, SharedLevel>> {
   const levels = new Map<string, SharedLevel>();
   if (reports.length === 0) return levels;
-  const sorted = [...reports].sort((a, b) => (a.tenantId < b.tenantId ? -1 : a.tenantId > b.tenantId ? 1 : a.budget < b.budget ? -1 : a.budget > b.budget ? 1 : 0));
+  const sorted = [...reports].sort((a, b) =>
+    a.tenantId < b.tenantId ? -1 : a.tenantId > b.tenantId ? 1 : a.budget < b.budget ? -1 : a.budget > b.budget ? 1 : 0,
+  );
   const { rows } = await sql<{ tenant_id: string; budget: string; tokens: number; processes: number }>`
     WITH input AS (
       SELECT * FROM unnest(${sorted.map((r) => r.tenantId)}::uuid[], ${sorted.map((r) => r.budget)}::text[], ${sorted.map((r) => r.spent)}::float8[],

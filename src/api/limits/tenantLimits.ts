@@ -136,7 +136,11 @@ export class TenantLimits {
     } catch (err) {
       // Hand the spend over next time; meanwhile each bucket goes on with its last share.
       for (const { bucket, spent } of sent) bucket.unreport(spent);
-      if (!this.failing) this.options.logger?.warn({ err: { message: (err as Error).message } }, 'API rate limits: cannot reconcile with PostgreSQL; each API process enforces its last share meanwhile');
+      if (!this.failing)
+        this.options.logger?.warn(
+          { err: { message: (err as Error).message } },
+          'API rate limits: cannot reconcile with PostgreSQL; each API process enforces its last share meanwhile',
+        );
       this.failing = true;
     }
   }

@@ -1,6 +1,12 @@
 import { Router, type Request } from 'express';
 import { ScheduleNotFoundError } from '@temporalio/client';
-import { findLiveIntegration, findTenantIntegration, insertIntegration, setIntegrationStatus, updateIntegrationSettings } from '../../db/repositories/integrations';
+import {
+  findLiveIntegration,
+  findTenantIntegration,
+  insertIntegration,
+  setIntegrationStatus,
+  updateIntegrationSettings,
+} from '../../db/repositories/integrations';
 import { runningSyncRun, syncRunClosed } from '../../db/repositories/syncRuns';
 import { syncChainRunning } from '../../temporal/syncChain';
 import { ensureSyncSchedule, triggerSync } from '../../temporal/syncSchedule';
@@ -114,7 +120,11 @@ export function integrationsRouter(deps: ApiDeps & { cache?: ApiCache; limits?: 
       if (!(err instanceof ScheduleNotFoundError)) throw err;
       // A connected integration always has a schedule; if it was removed by hand, put it back.
       const target = { integrationId: integration.id, tenantId: integration.tenant_id, workspace: integration.workspace };
-      await ensureSyncSchedule(deps.temporal, target, { taskQueue: deps.config.temporal.taskQueue, intervalMs: deps.config.syncIntervalMs, run: deps.config.syncRun });
+      await ensureSyncSchedule(deps.temporal, target, {
+        taskQueue: deps.config.temporal.taskQueue,
+        intervalMs: deps.config.syncIntervalMs,
+        run: deps.config.syncRun,
+      });
       return triggerSync(deps.temporal, integration.id);
     });
     if (!started) throw new HttpProblem(503, 'Unavailable', 'The sync could not be started; try again shortly.');
@@ -138,7 +148,11 @@ export function integrationsRouter(deps: ApiDeps & { cache?: ApiCache; limits?: 
       })
       .catch((err: unknown) => {
         deps.logger.warn({ integrationId: integration.id, err: (err as Error).message }, 'could not start the disconnect');
-        throw new HttpProblem(503, 'Unavailable', 'The disconnect could not be started (the workflow service is unreachable); nothing was changed. Try again shortly.');
+        throw new HttpProblem(
+          503,
+          'Unavailable',
+          'The disconnect could not be started (the workflow service is unreachable); nothing was changed. Try again shortly.',
+        );
       });
     // Its reports answer 404 from now on, in this process at once (the others on the notification).
     deps.cache?.invalidate(integrationTag(integration.id), 'local');
@@ -152,7 +166,10 @@ export function integrationsRouter(deps: ApiDeps & { cache?: ApiCache; limits?: 
       return;
     }
     const revocation = result.revocation ?? null;
-    deps.logger.info({ tenantId: integration.tenant_id, integrationId: integration.id, purge: purge === 'true', revocation: revocation?.outcome }, 'integration disconnected');
+    deps.logger.info(
+      { tenantId: integration.tenant_id, integrationId: integration.id, purge: purge === 'true', revocation: revocation?.outcome },
+      'integration disconnected',
+    );
     res.status(200).json({ ...view, revocation, workflowId });
   });
 

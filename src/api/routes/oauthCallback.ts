@@ -31,7 +31,10 @@ export function oauthCallbackRouter(deps: ApiDeps): Router {
   const { db, box, logger } = deps;
 
   const page = (res: Response, status: number, title: string, message: string, ok = false) =>
-    res.status(status).type('html').send(callbackPage(title, message, ok));
+    res
+      .status(status)
+      .type('html')
+      .send(callbackPage(title, message, ok));
 
   // Never framed (clickjacking the consent result), never cached, its URL (code, state) never sent on.
   const headers = pageSecurityHeaders({ styleHashes: [CALLBACK_PAGE_STYLE_HASH], frameable: false, https: deps.config.publicUrl.startsWith('https:') });
@@ -52,7 +55,9 @@ export function oauthCallbackRouter(deps: ApiDeps): Router {
 
     const decision = code && !error ? 'approved' : 'denied';
     const live = expiresAt > new Date();
-    let flow: OAuthFlow | undefined = live ? await consumeOAuthFlow(db, flowId, integrationId, decision === 'approved' ? sealCode(box, flowId, code!) : null, decision) : undefined;
+    let flow: OAuthFlow | undefined = live
+      ? await consumeOAuthFlow(db, flowId, integrationId, decision === 'approved' ? sealCode(box, flowId, code!) : null, decision)
+      : undefined;
     if (flow) {
       if (decision === 'approved') await setIntegrationStatus(db, integrationId, { status: 'connecting', onlyFrom: ['awaiting_consent'] });
     } else {
@@ -60,7 +65,12 @@ export function oauthCallbackRouter(deps: ApiDeps): Router {
       // that did arrive is looked at; the stored decision, not this request's, is what gets delivered.
       const spent = await findOAuthFlow(db, flowId);
       if (!spent || spent.integration_id !== integrationId || !spent.used_at) {
-        return page(res, 400, 'Invalid consent link', live ? 'This consent link was already used, was replaced by a newer one, or has expired.' : EXPIRED_STATE);
+        return page(
+          res,
+          400,
+          'Invalid consent link',
+          live ? 'This consent link was already used, was replaced by a newer one, or has expired.' : EXPIRED_STATE,
+        );
       }
       flow = spent;
     }

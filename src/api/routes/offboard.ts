@@ -37,16 +37,22 @@ export function offboardRouter(deps: ApiDeps): Router {
       })
       .catch((err: unknown) => {
         deps.logger.warn({ tenantId: tenant.id, err: (err as Error).message }, 'could not start the offboarding');
-        throw new HttpProblem(503, 'Unavailable', 'The offboarding could not be started (the workflow service is unreachable); nothing was changed. Try again shortly.');
+        throw new HttpProblem(
+          503,
+          'Unavailable',
+          'The offboarding could not be started (the workflow service is unreachable); nothing was changed. Try again shortly.',
+        );
       });
     deps.logger.info({ tenantId: tenant.id, workflowId }, 'tenant offboarding requested');
     const result = await Promise.race([handle.result(), new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), OFFBOARD_WAIT_MS).unref())]);
     const now = (await findTenant(deps.db, tenant.id)) ?? tenant;
     if (result === undefined) {
-      res.status(202).json({ tenant: { ...tenantView(now), status: now.status === 'offboarded' ? now.status : 'offboarding' }, workflowId, integrations: null });
+      res
+        .status(202)
+        .json({ tenant: { ...tenantView(now), status: now.status === 'offboarded' ? now.status : 'offboarding' }, workflowId, integrations: null });
       return;
     }
-    res.status(200).json({ tenant: tenantView(now), workflowId, integrations: (result).integrations });
+    res.status(200).json({ tenant: tenantView(now), workflowId, integrations: result.integrations });
   });
   return router;
 }

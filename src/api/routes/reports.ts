@@ -136,12 +136,11 @@ export function reportsRouter(deps: ApiDeps & { cache: ApiCache; limits: TenantL
   const ownIntegration = async (req: Request) => {
     const { id } = parseOr400(IntegrationIdParams, req.params, 'path');
     const tenantId = req.tenant!.id;
-    const { value: integration } = await cache.integrations
-      .get(`${tenantId}\u0000${id}`, [integrationTag(id), tenantTag(tenantId)], async () => {
-        const row = await findTenantIntegration(db, tenantId, id);
-        if (!row) throw notFound(`No integration ${id}.`);
-        return { value: row, bytes: 1 };
-      });
+    const { value: integration } = await cache.integrations.get(`${tenantId}\u0000${id}`, [integrationTag(id), tenantTag(tenantId)], async () => {
+      const row = await findTenantIntegration(db, tenantId, id);
+      if (!row) throw notFound(`No integration ${id}.`);
+      return { value: row, bytes: 1 };
+    });
     // A disconnect under way serves no more reports: the customer asked for its data to be let go.
     if (integration.status === 'disconnected' || integration.status === 'disconnecting') throw notFound(`No integration ${id}.`);
     return integration;
@@ -184,22 +183,24 @@ export function reportsRouter(deps: ApiDeps & { cache: ApiCache; limits: TenantL
     const integration = await ownIntegration(req);
     const tenantId = req.tenant!.id;
     const { listing: l, limit, cursor, key } = usersQueries.get(tenantId, integration.id, req, parseUsers);
-    const { value } = await cache.reports.get(key, [integrationTag(integration.id), tenantTag(tenantId)], () => tenantComputation(limits, reportGate, res, tenantId, async () => {
-      const window = windowFor(l.inactiveDays, cursor);
-      const [page, total, completeness] = await Promise.all([
-        findUserPage(db, { integrationId: l.integrationId, filters: l.filters, sort: l.sort, window, limit, after: cursor?.position }),
-        countUsers(db, l.integrationId, l.filters, window),
-        reportCompleteness(db, integration),
-      ]);
-      const basis = usageBasis(completeness.activityDays, l.inactiveDays);
-      const body: z.infer<typeof UserList> = {
-        users: page.rows.map((row) => userView(row, basis)),
-        total,
-        nextCursor: page.next ? encodeCursor({ sort: l.sort, position: page.next, asOf: window.asOf, fingerprint: l.fingerprint }) : null,
-        completeness: completeness.streams,
-      };
-      return await cachedReport(body, window.asOf);
-    }));
+    const { value } = await cache.reports.get(key, [integrationTag(integration.id), tenantTag(tenantId)], () =>
+      tenantComputation(limits, reportGate, res, tenantId, async () => {
+        const window = windowFor(l.inactiveDays, cursor);
+        const [page, total, completeness] = await Promise.all([
+          findUserPage(db, { integrationId: l.integrationId, filters: l.filters, sort: l.sort, window, limit, after: cursor?.position }),
+          countUsers(db, l.integrationId, l.filters, window),
+          reportCompleteness(db, integration),
+        ]);
+        const basis = usageBasis(completeness.activityDays, l.inactiveDays);
+        const body: z.infer<typeof UserList> = {
+          users: page.rows.map((row) => userView(row, basis)),
+          total,
+          nextCursor: page.next ? encodeCursor({ sort: l.sort, position: page.next, asOf: window.asOf, fingerprint: l.fingerprint }) : null,
+          completeness: completeness.streams,
+        };
+        return await cachedReport(body, window.asOf);
+      }),
+    );
     sendReport(req, res, value);
   });
 
@@ -263,16 +264,18 @@ export function reportsRouter(deps: ApiDeps & { cache: ApiCache; limits: TenantL
     const integration = await ownIntegration(req);
     const tenantId = req.tenant!.id;
     const { inactiveDays, limit, cursor, fingerprint, key } = reclaimableQueries.get(tenantId, integration.id, req, parseReclaimable);
-    const { value } = await cache.reports.get(key, [integrationTag(integration.id), tenantTag(tenantId)], () => tenantComputation(limits, reportGate, res, tenantId, async () => {
-      const window = windowFor(inactiveDays, cursor);
-      const page = await reclaimablePage(db, integration.id, window, limit, cursor?.position);
-      const body: z.infer<typeof ReclaimableList> = {
-        users: page.rows,
-        total: page.total,
-        nextCursor: page.next ? encodeCursor({ sort: RECLAIMABLE_ORDER, position: page.next, asOf: window.asOf, fingerprint }) : null,
-      };
-      return await cachedReport(body, window.asOf);
-    }));
+    const { value } = await cache.reports.get(key, [integrationTag(integration.id), tenantTag(tenantId)], () =>
+      tenantComputation(limits, reportGate, res, tenantId, async () => {
+        const window = windowFor(inactiveDays, cursor);
+        const page = await reclaimablePage(db, integration.id, window, limit, cursor?.position);
+        const body: z.infer<typeof ReclaimableList> = {
+          users: page.rows,
+          total: page.total,
+          nextCursor: page.next ? encodeCursor({ sort: RECLAIMABLE_ORDER, position: page.next, asOf: window.asOf, fingerprint }) : null,
+        };
+        return await cachedReport(body, window.asOf);
+      }),
+    );
     sendReport(req, res, value);
   });
 

@@ -46,7 +46,10 @@ export function tenantKeysRouter(deps: ApiDeps): Router {
   const revoke = async (res: Response, tenant: Tenant, keyId: string, by: ApiKeyCreator) => {
     const result = await revokeApiKey(db, tenant.id, keyId);
     if (!result) throw notFound(`No key ${keyId}.`);
-    if ('last' in result) throw conflict('This is the last usable key of the tenant: revoking it would lock the tenant out. Rotate the keys instead (graceSeconds 0 replaces it at once).');
+    if ('last' in result)
+      throw conflict(
+        'This is the last usable key of the tenant: revoking it would lock the tenant out. Rotate the keys instead (graceSeconds 0 replaces it at once).',
+      );
     logger.info({ tenantId: tenant.id, keyId, by }, 'tenant API key revoked');
     res.json(apiKeyView(result.key));
   };

@@ -97,9 +97,21 @@ export async function revokeApiKey(db: Kysely<Database>, tenantId: string, keyId
     const key = await trx.selectFrom('tenant_api_keys').selectAll().where('tenant_id', '=', tenantId).where('id', '=', keyId).executeTakeFirst();
     if (!key) return undefined;
     if (key.revoked_at) return { key };
-    const others = await trx.selectFrom('tenant_api_keys').select('id').where('tenant_id', '=', tenantId).where('id', '<>', keyId).where(usable).limit(1).execute();
+    const others = await trx
+      .selectFrom('tenant_api_keys')
+      .select('id')
+      .where('tenant_id', '=', tenantId)
+      .where('id', '<>', keyId)
+      .where(usable)
+      .limit(1)
+      .execute();
     if (others.length === 0 && apiKeyStatus(key) !== 'expired') return { last: true };
-    const revoked = await trx.updateTable('tenant_api_keys').set({ revoked_at: sql<Date>`now()` }).where('id', '=', keyId).returningAll().executeTakeFirstOrThrow();
+    const revoked = await trx
+      .updateTable('tenant_api_keys')
+      .set({ revoked_at: sql<Date>`now()` })
+      .where('id', '=', keyId)
+      .returningAll()
+      .executeTakeFirstOrThrow();
     await forgetLegacyKey(trx, tenantId);
     return { key: revoked };
   });
@@ -107,7 +119,12 @@ export async function revokeApiKey(db: Kysely<Database>, tenantId: string, keyId
 
 /** Every key of the tenant revoked now (offboarding). Returns how many were still unrevoked. */
 export async function revokeAllApiKeys(db: Db, tenantId: string): Promise<number> {
-  const result = await db.updateTable('tenant_api_keys').set({ revoked_at: sql<Date>`now()` }).where('tenant_id', '=', tenantId).where('revoked_at', 'is', null).executeTakeFirst();
+  const result = await db
+    .updateTable('tenant_api_keys')
+    .set({ revoked_at: sql<Date>`now()` })
+    .where('tenant_id', '=', tenantId)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
   await forgetLegacyKey(db, tenantId);
   return Number(result.numUpdatedRows);
 }

@@ -33,12 +33,7 @@ export async function saveCredentials(db: Db, box: SecretBox, integrationId: str
 }
 
 /** saveCredentials, returning the new version and save time. */
-export async function saveCredentialsReturning(
-  db: Db,
-  box: SecretBox,
-  integrationId: string,
-  tokens: TokenSet,
-): Promise<{ version: number; updatedAt: Date }> {
+export async function saveCredentialsReturning(db: Db, box: SecretBox, integrationId: string, tokens: TokenSet): Promise<{ version: number; updatedAt: Date }> {
   const values = {
     integration_id: integrationId,
     access_token_enc: box.encrypt(tokens.accessToken, access(integrationId)),

@@ -47,6 +47,11 @@ export async function integrationStreams(db: Db, integrationIds: string[]): Prom
 }
 
 export async function streamProgress(db: Db, integrationId: string, stream: SyncStream): Promise<StreamProgressRecord | undefined> {
-  const row = await db.selectFrom('integration_streams').select('progress').where('integration_id', '=', integrationId).where('stream', '=', stream).executeTakeFirst();
+  const row = await db
+    .selectFrom('integration_streams')
+    .select('progress')
+    .where('integration_id', '=', integrationId)
+    .where('stream', '=', stream)
+    .executeTakeFirst();
   return row?.progress;
 }

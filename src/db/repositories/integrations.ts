@@ -70,7 +70,11 @@ export async function listTenantIntegrationPage(db: Db, q: IntegrationPageQuery)
     .where('status', '<>', 'disconnected');
   if (q.statuses) query = query.where('status', 'in', [...q.statuses]);
   if (q.after) query = query.where(sql<boolean>`(created_at, id) < (${q.after.createdAt}::timestamptz, ${q.after.id}::uuid)`);
-  const found = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(q.limit + 1).execute();
+  const found = await query
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(q.limit + 1)
+    .execute();
   const page = found.slice(0, q.limit);
   const rows = page.map(({ position_created_at: _p, ...row }) => row);
   const last = page.at(-1);

@@ -12,7 +12,8 @@ export const sealVerifier = (box: SecretBox, flowId: string, verifier: string) =
 export const sealCode = (box: SecretBox, flowId: string, code: string) => box.encrypt(code, bindingOf('oauth_flows', flowId, 'code_enc'));
 export const openVerifier = (box: SecretBox, flow: Pick<OAuthFlow, 'id'> & { pkce_verifier_enc: string }) =>
   box.decrypt(flow.pkce_verifier_enc, bindingOf('oauth_flows', flow.id, 'pkce_verifier_enc'));
-export const openCode = (box: SecretBox, flow: Pick<OAuthFlow, 'id'> & { code_enc: string }) => box.decrypt(flow.code_enc, bindingOf('oauth_flows', flow.id, 'code_enc'));
+export const openCode = (box: SecretBox, flow: Pick<OAuthFlow, 'id'> & { code_enc: string }) =>
+  box.decrypt(flow.code_enc, bindingOf('oauth_flows', flow.id, 'code_enc'));
 
 /** The id is chosen by the caller so the verifier can be encrypted bound to it (sealVerifier). */
 export async function insertOAuthFlow(

@@ -7,7 +7,10 @@ import type { Db } from '../database';
 export async function tenantIntegrationPage(db: Db, tenantId: string, after: string | undefined, limit: number): Promise<{ ids: string[]; next?: string }> {
   let query = db.selectFrom('integrations').select('id').where('tenant_id', '=', tenantId);
   if (after) query = query.where('id', '>', after);
-  const rows = await query.orderBy('id').limit(limit + 1).execute();
+  const rows = await query
+    .orderBy('id')
+    .limit(limit + 1)
+    .execute();
   const ids = rows.slice(0, limit).map((r) => r.id);
   return { ids, next: rows.length > limit ? ids.at(-1) : undefined };
 }

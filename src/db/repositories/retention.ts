@@ -69,7 +69,11 @@ export interface SyncRunRetention {
  * start is found on the index (integration_id, started_at); runs sharing that instant are all kept.
  * Returns the rows deleted and the slice's last integration id (`null` when no integration was left).
  */
-export async function deleteOldSyncRuns(db: Db, rule: SyncRunRetention, slice: { after: string | null; integrations: number }): Promise<{ deleted: number; last: string | null }> {
+export async function deleteOldSyncRuns(
+  db: Db,
+  rule: SyncRunRetention,
+  slice: { after: string | null; integrations: number },
+): Promise<{ deleted: number; last: string | null }> {
   const slicedIds = await db
     .selectFrom('integrations')
     .select('id')
@@ -107,9 +111,24 @@ export async function disconnectedIntegrationsToPurge(db: Db, retentionMs: numbe
     .$if(after !== null, (q) => q.where('i.id', '>', after!))
     .where((eb) =>
       eb.or([
-        eb.exists(eb.selectFrom('zendesk_users as u').select(sql`1`.as('one')).whereRef('u.integration_id', '=', 'i.id')),
-        eb.exists(eb.selectFrom('ticket_events as e').select(sql`1`.as('one')).whereRef('e.integration_id', '=', 'i.id')),
-        eb.exists(eb.selectFrom('sync_checkpoints as c').select(sql`1`.as('one')).whereRef('c.integration_id', '=', 'i.id')),
+        eb.exists(
+          eb
+            .selectFrom('zendesk_users as u')
+            .select(sql`1`.as('one'))
+            .whereRef('u.integration_id', '=', 'i.id'),
+        ),
+        eb.exists(
+          eb
+            .selectFrom('ticket_events as e')
+            .select(sql`1`.as('one'))
+            .whereRef('e.integration_id', '=', 'i.id'),
+        ),
+        eb.exists(
+          eb
+            .selectFrom('sync_checkpoints as c')
+            .select(sql`1`.as('one'))
+            .whereRef('c.integration_id', '=', 'i.id'),
+        ),
       ]),
     )
     .orderBy('i.id')

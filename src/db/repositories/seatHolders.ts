@@ -8,12 +8,7 @@ import type { Db } from '../database';
 
 export async function markSeatScanned(db: Db, integrationId: string, runId: string, ids: number[]): Promise<void> {
   if (ids.length === 0) return;
-  await db
-    .updateTable('zendesk_users')
-    .set({ seat_scan_run: runId })
-    .where('integration_id', '=', integrationId)
-    .where('id', 'in', ids)
-    .execute();
+  await db.updateTable('zendesk_users').set({ seat_scan_run: runId }).where('integration_id', '=', integrationId).where('id', 'in', ids).execute();
 }
 
 /** Stored seat holders (agents and admins not known deleted) this run has neither listed nor looked up yet. */

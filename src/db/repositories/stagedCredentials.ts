@@ -49,7 +49,12 @@ export async function stageReplacedCredentials(db: Db, box: SecretBox, flowId: s
 }
 
 /** The attempt's staged tokens, decrypted. `forUpdate` locks the row until the transaction ends. */
-export async function loadStagedCredentials(db: Db, box: SecretBox, flowId: string, options: { forUpdate?: boolean } = {}): Promise<StagedCredentials | undefined> {
+export async function loadStagedCredentials(
+  db: Db,
+  box: SecretBox,
+  flowId: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<StagedCredentials | undefined> {
   let query = db.selectFrom('oauth_staged_credentials').selectAll().where('flow_id', '=', flowId);
   if (options.forUpdate) query = query.forUpdate();
   const row = await query.executeTakeFirst();

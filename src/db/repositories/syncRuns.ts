@@ -18,7 +18,13 @@ export async function findSyncRun(db: Db, syncRunId: string): Promise<SyncRun | 
 }
 
 export async function runningSyncRun(db: Db, integrationId: string): Promise<SyncRun | undefined> {
-  return db.selectFrom('sync_runs').selectAll().where('integration_id', '=', integrationId).where('status', '=', 'running').orderBy('started_at', 'desc').executeTakeFirst();
+  return db
+    .selectFrom('sync_runs')
+    .selectAll()
+    .where('integration_id', '=', integrationId)
+    .where('status', '=', 'running')
+    .orderBy('started_at', 'desc')
+    .executeTakeFirst();
 }
 
 /** The integration's running runs; `lock` takes their row locks (inside a transaction). */

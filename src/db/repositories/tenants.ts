@@ -4,7 +4,11 @@ import type { Db } from '../database';
 import { insertApiKey } from './apiKeys';
 
 /** A tenant and its first API key, in one transaction. */
-export async function insertTenant(db: Kysely<Database>, name: string, key: { keyHash: string; hint: string; createdBy: ApiKeyCreator }): Promise<{ tenant: Tenant; key: TenantApiKey }> {
+export async function insertTenant(
+  db: Kysely<Database>,
+  name: string,
+  key: { keyHash: string; hint: string; createdBy: ApiKeyCreator },
+): Promise<{ tenant: Tenant; key: TenantApiKey }> {
   return db.transaction().execute(async (trx) => {
     const tenant = await trx.insertInto('tenants').values({ name }).returningAll().executeTakeFirstOrThrow();
     return { tenant, key: await insertApiKey(trx, { tenantId: tenant.id, ...key }) };
@@ -22,14 +26,21 @@ export interface TenantPosition {
 }
 
 /** A page of tenants, newest first (`created_at` desc, id desc), optionally only some states; `next` when more follow. */
-export async function listTenantPage(db: Db, q: { statuses?: readonly TenantStatus[]; after?: TenantPosition; limit: number }): Promise<{ rows: Tenant[]; next?: TenantPosition }> {
+export async function listTenantPage(
+  db: Db,
+  q: { statuses?: readonly TenantStatus[]; after?: TenantPosition; limit: number },
+): Promise<{ rows: Tenant[]; next?: TenantPosition }> {
   let query = db
     .selectFrom('tenants')
     .selectAll()
     .select(sql<string>`to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('position_created_at'));
   if (q.statuses) query = query.where('status', 'in', [...q.statuses]);
   if (q.after) query = query.where(sql<boolean>`(created_at, id) < (${q.after.createdAt}::timestamptz, ${q.after.id}::uuid)`);
-  const found = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(q.limit + 1).execute();
+  const found = await query
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(q.limit + 1)
+    .execute();
   const page = found.slice(0, q.limit);
   const last = page.at(-1);
   return {

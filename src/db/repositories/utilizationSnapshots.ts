@@ -55,7 +55,13 @@ export async function latestSnapshot(db: Db, integrationId: string, inactiveDays
 
 /** The integration's snapshots, newest first (its trend). */
 export async function listSnapshots(db: Db, integrationId: string): Promise<UtilizationSnapshot[]> {
-  return db.selectFrom('utilization_snapshots').selectAll().where('integration_id', '=', integrationId).orderBy('taken_at', 'desc').orderBy('id', 'desc').execute();
+  return db
+    .selectFrom('utilization_snapshots')
+    .selectAll()
+    .where('integration_id', '=', integrationId)
+    .orderBy('taken_at', 'desc')
+    .orderBy('id', 'desc')
+    .execute();
 }
 
 export async function deleteSnapshots(db: Db, integrationId: string): Promise<number> {

@@ -3,8 +3,24 @@ import type { Db } from '../database';
 import type { NewZendeskUser } from '../tables';
 
 const UPDATABLE = [
-  'name', 'email', 'created_at', 'updated_at', 'last_login_at', 'role', 'role_type', 'report_csv', 'chat_only', 'moderator',
-  'restricted_agent', 'shared', 'shared_agent', 'suspended', 'ticket_restriction', 'two_factor_auth_enabled', 'verified', 'deleted',
+  'name',
+  'email',
+  'created_at',
+  'updated_at',
+  'last_login_at',
+  'role',
+  'role_type',
+  'report_csv',
+  'chat_only',
+  'moderator',
+  'restricted_agent',
+  'shared',
+  'shared_agent',
+  'suspended',
+  'ticket_restriction',
+  'two_factor_auth_enabled',
+  'verified',
+  'deleted',
 ] as const;
 
 /**
