@@ -12,6 +12,7 @@ import * as tenantKeysLifecycle from './20261205T090000_tenant_keys_lifecycle';
 import * as apiRateLimits from './20261205T100000_api_rate_limits';
 import * as seatHoldersFirst from './20261206T090000_seat_holders_first';
 import * as utilizationSnapshots from './20261207T090000_utilization_snapshots';
+import * as reclamations from './20261208T090000_reclamations';
 
 /**
  * Every migration, by its timestamped name. A static list (rather than a folder scan) works the same
@@ -31,4 +32,5 @@ export const migrations: Record<string, Migration> = {
   '20261205T100000_api_rate_limits': apiRateLimits,
   '20261206T090000_seat_holders_first': seatHoldersFirst,
   '20261207T090000_utilization_snapshots': utilizationSnapshots,
+  '20261208T090000_reclamations': reclamations,
 };

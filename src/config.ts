@@ -153,6 +153,13 @@ const envSchema = z.object({
   ZENDESK_CLIENT_SECRET: z.string().min(1).optional(),
   ZENDESK_BASE_URL: baseUrlTemplate.default('https://{subdomain}.zendesk.com'),
   SYNC_INTERVAL: duration(30_000, 7 * 86_400_000, '30s and 7d').default(6 * 3_600_000),
+  /** The scopes an integration connected with `access: "reclaim"` asks for (README, "Reclaiming seats"). */
+  ZENDESK_RECLAIM_SCOPES: z
+    .string()
+    .regex(/^[a-z_]+(:(read|write))?( [a-z_]+(:(read|write))?)*$/, 'must be space-separated Zendesk scopes such as "read write"')
+    .default('read write'),
+  /** The length of a "day" in reclamation periods (approval expiry, notice, undo window): shortened by tests and demos only. */
+  RECLAIM_DAY: duration(1_000, 86_400_000, '1s and 1d').default(86_400_000),
   /** How long one sync chunk (activity) works before it reports progress; the checkpoint carries on. */
   SYNC_CHUNK_SECONDS: intString(1, 240).default(30),
   /** Chunks per workflow run before a sync continues as new (keeps every history small). */
@@ -291,6 +298,8 @@ export interface Config {
     refreshTokenExpiresIn: number;
   };
   syncIntervalMs: number;
+  /** Reclaiming seats: the scopes asked for, and the length of a day in its periods (RECLAIM_DAY). */
+  reclaim: { scopes: string; dayMs: number };
   /** The shape of a sync's workflow runs (SyncInput.chunkMs / chunksPerRun). */
   syncRun: { chunkMs: number; chunksPerRun: number; chunkAttempts: number };
   activityBackfillDays: number;
@@ -436,6 +445,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       refreshTokenExpiresIn: e.ZENDESK_REFRESH_TOKEN_EXPIRES_IN,
     },
     syncIntervalMs: e.SYNC_INTERVAL,
+    reclaim: { scopes: e.ZENDESK_RECLAIM_SCOPES, dayMs: e.RECLAIM_DAY },
     syncRun: { chunkMs: e.SYNC_CHUNK_SECONDS * 1000, chunksPerRun: e.SYNC_CHUNKS_PER_RUN, chunkAttempts: e.SYNC_CHUNK_ATTEMPTS },
     activityBackfillDays: e.ACTIVITY_BACKFILL_DAYS,
     inactiveAfterDays: e.INACTIVE_AFTER_DAYS,

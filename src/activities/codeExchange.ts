@@ -42,6 +42,8 @@ export async function exchangeFlowCode(
       code,
       codeVerifier,
       redirectUri: config.redirectUri,
+      // The token's scope when Zendesk's response names none.
+      scope: flow.scope,
       // Asked for explicitly (config, default 30 min / 30 days): without `expires_in` in the request Zendesk
       // leaves it out of the response; every refresh asks again (TokenProvider).
       expiresIn: config.zendesk.accessTokenExpiresIn,

@@ -7,6 +7,7 @@ import { createDisconnectActivities } from './disconnect';
 import { createHousekeepingActivities } from './housekeeping';
 import { createOffboardActivities } from './offboard';
 import { createStagedConnectActivities } from './stagedConnect';
+import { createReclaimActivities } from './reclaim';
 import { createSyncActivities } from './sync';
 
 /** Every activity the worker registers, built once from their dependencies. */
@@ -20,6 +21,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createSyncActivities(logged),
     ...createHousekeepingActivities(logged),
     ...createOffboardActivities(logged),
+    ...createReclaimActivities(logged),
   };
   return withActivityLogContext(deps, activities);
 }

@@ -16,6 +16,7 @@ import { healthRouter } from './routes/health';
 import { integrationsRouter } from './routes/integrations';
 import { oauthCallbackRouter } from './routes/oauthCallback';
 import { offboardRouter } from './routes/offboard';
+import { reclamationsRouter } from './routes/reclamations';
 import { reportsRouter } from './routes/reports';
 import { tenantKeysRouter } from './routes/tenantKeys';
 import { tenantsRouter } from './routes/tenants';
@@ -63,6 +64,7 @@ export function createApp(deps: ApiDeps & { metrics?: Metrics; cache?: ApiCache;
   app.use(tenantKeysRouter(deps));
   app.use(offboardRouter(deps));
   app.use(integrationsRouter({ ...deps, cache, limits }));
+  app.use(reclamationsRouter(deps));
 
   app.use(notFoundHandler);
   app.use(overloadProblems(new Tarpit(deps.config.apiLimits.tarpitMs)));

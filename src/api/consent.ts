@@ -4,9 +4,12 @@ import { signState } from '../crypto/oauthState';
 import { createPkcePair } from '../crypto/pkce';
 import { expireOpenFlows, insertOAuthFlow, recordFlowOutcome, sealVerifier } from '../db/repositories/oauthFlows';
 import type { FlowPurpose, Integration } from '../db/tables';
+
+/** What a grant lets the worker do: read (reports) or reclaim (reports and seat changes). */
+export type IntegrationAccess = 'read' | 'reclaim';
 import { searchAttributesFor } from '../temporal/searchAttributes';
 import { connectWorkflowId, zendeskConnect } from '../workflows/connect';
-import { buildAuthorizeUrl } from '../zendesk/oauth';
+import { buildAuthorizeUrl, DEFAULT_SCOPE } from '../zendesk/oauth';
 import { workspaceBaseUrl } from '../zendesk/workspace';
 import type { ApiDeps } from './deps';
 
@@ -16,9 +19,15 @@ import type { ApiDeps } from './deps';
  * `purpose: 'reconnect'` marks an attempt on a connected integration, which stays connected meanwhile
  * (the integration view shows the attempt as `reconnect`).
  */
-export async function beginConsent(deps: ApiDeps, integration: Integration, options: { purpose?: FlowPurpose } = {}): Promise<string> {
+export async function beginConsent(
+  deps: ApiDeps,
+  integration: Integration,
+  options: { purpose?: FlowPurpose; access?: IntegrationAccess } = {},
+): Promise<string> {
   const { db, box, config } = deps;
   const flowId = randomUUID();
+  // `reclaim` asks for write access too (ZENDESK_RECLAIM_SCOPES); everything else reads only.
+  const scope = options.access === 'reclaim' ? config.reclaim.scopes : DEFAULT_SCOPE;
   const pkce = createPkcePair();
   const expiresAt = new Date(Date.now() + config.consentTimeoutMs);
   await db.transaction().execute(async (trx) => {
@@ -29,6 +38,7 @@ export async function beginConsent(deps: ApiDeps, integration: Integration, opti
       pkceVerifierEnc: sealVerifier(box, flowId, pkce.verifier),
       expiresAt,
       purpose: options.purpose,
+      scope,
     });
   });
   await startConnectWorkflow(deps, integration, flowId).catch(async (err) => {
@@ -42,6 +52,7 @@ export async function beginConsent(deps: ApiDeps, integration: Integration, opti
     redirectUri: config.redirectUri,
     state: signState(box, { flowId, integrationId: integration.id, expiresAt }),
     codeChallenge: pkce.challenge,
+    scope,
   });
 }
 

@@ -1,5 +1,7 @@
 import type { z } from 'zod';
-import { refreshExpiries } from '../db/repositories/credentials';
+import { grantSummaries } from '../db/repositories/credentials';
+import { reclaimCapability } from '../reclaim/capability';
+import { readReclaimSettings } from '../reclaim/settings';
 import { latestSyncRuns } from '../db/repositories/integrations';
 import { integrationStreams, type IntegrationStream } from '../db/repositories/integrationStreams';
 import { latestFlows } from '../db/repositories/oauthFlows';
@@ -37,12 +39,12 @@ function lastSyncView(run: SyncRun | undefined): z.infer<typeof Integration>['la
 interface Related {
   run: SyncRun | undefined;
   next: Date | null;
-  refreshExpiresAt: Date | null;
+  grant: { refreshExpiresAt: Date | null; scope: string } | undefined;
   flow: OAuthFlow | undefined;
   streams: IntegrationStream[] | undefined;
 }
 
-function view(row: IntegrationRow, { run, next, refreshExpiresAt, flow, streams }: Related): z.infer<typeof Integration> {
+function view(row: IntegrationRow, { run, next, grant, flow, streams }: Related): z.infer<typeof Integration> {
   return {
     id: row.id,
     provider: 'zendesk' as const,
@@ -54,8 +56,9 @@ function view(row: IntegrationRow, { run, next, refreshExpiresAt, flow, streams 
     nextSyncAt: iso(next),
     error: row.error,
     entitlements: row.entitlements_status ?? ('unknown' as const),
-    refreshExpiresAt: iso(refreshExpiresAt),
-    settings: { syncEndUsers: row.sync_end_users, maxBudgetShare: row.max_budget_share },
+    refreshExpiresAt: iso(grant?.refreshExpiresAt ?? null),
+    capabilities: { reclaim: reclaimCapability(row.status, grant?.scope) },
+    settings: { syncEndUsers: row.sync_end_users, maxBudgetShare: row.max_budget_share, reclaim: readReclaimSettings(row.reclaim_settings) },
     streams: streamsView(row, streams),
     reconnect: reconnectView(flow),
   };
@@ -71,9 +74,9 @@ function withinDeadline<T>(deps: ApiDeps, fn: () => Promise<T>): Promise<T> {
 
 /** One integration as the API shows it, with its latest sync and the schedule's next run (one describe). */
 export async function integrationView(deps: ApiDeps, row: IntegrationRow): Promise<z.infer<typeof Integration>> {
-  const [runs, refreshExpiresAt, flows, streams, next] = await Promise.all([
+  const [runs, grants, flows, streams, next] = await Promise.all([
     latestSyncRuns(deps.db, [row.id]),
-    refreshExpiries(deps.db, [row.id]),
+    grantSummaries(deps.db, [row.id]),
     latestFlows(deps.db, [row.id]),
     integrationStreams(deps.db, [row.id]),
     row.status === 'connected'
@@ -86,7 +89,7 @@ export async function integrationView(deps: ApiDeps, row: IntegrationRow): Promi
   return view(row, {
     run: runs.get(row.id),
     next,
-    refreshExpiresAt: refreshExpiresAt.get(row.id) ?? null,
+    grant: grants.get(row.id),
     flow: flows.get(row.id),
     streams: streams.get(row.id),
   });
@@ -103,9 +106,9 @@ export async function integrationView(deps: ApiDeps, row: IntegrationRow): Promi
 export async function integrationPageViews(deps: ApiDeps & { cache?: ApiCache }, rows: IntegrationRow[]): Promise<Array<z.infer<typeof Integration>>> {
   const ids = rows.map((r) => r.id);
   const connected = rows.filter((r) => r.status === 'connected').map((r) => r.id);
-  const [runs, refreshExpiresAt, flows, streams, times] = await Promise.all([
+  const [runs, grants, flows, streams, times] = await Promise.all([
     latestSyncRuns(deps.db, ids),
-    refreshExpiries(deps.db, ids),
+    grantSummaries(deps.db, ids),
     latestFlows(deps.db, ids),
     integrationStreams(deps.db, ids),
     pageScheduleTimes(deps, connected),
@@ -115,7 +118,7 @@ export async function integrationPageViews(deps: ApiDeps & { cache?: ApiCache },
     view(row, {
       run: runs.get(row.id),
       next: nextOf(times.get(row.id), now),
-      refreshExpiresAt: refreshExpiresAt.get(row.id) ?? null,
+      grant: grants.get(row.id),
       flow: flows.get(row.id),
       streams: streams.get(row.id),
     }),

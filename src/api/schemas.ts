@@ -1,3 +1,4 @@
+import { ReclaimSettings } from '../reclaim/settings';
 import { z } from 'zod';
 import { listParam, onceOr, wholeNumberParam } from './queryParams';
 
@@ -25,9 +26,18 @@ export const Tenant = z.object({
   keyId: z.uuid().describe("The key's id, to revoke it or tell it apart in `/v1/tenants/{id}/keys`"),
 });
 
+export const IntegrationAccessSchema = z
+  .enum(['read', 'reclaim'])
+  .describe(
+    '`read` (default): reports only, scope `read`. `reclaim`: reports and seat reclamation, the scopes of `ZENDESK_RECLAIM_SCOPES` (default `read write`).',
+  );
+
 export const CreateIntegrationBody = z.strictObject({
   workspace: z.string().max(2048, 'must be at most 2048 characters').describe('`acme`, `acme.zendesk.com` or `https://acme.zendesk.com/...`'),
+  access: IntegrationAccessSchema.optional(),
 });
+
+export const ReconnectBody = z.strictObject({ access: IntegrationAccessSchema.optional() });
 
 export const IntegrationStatus = z.enum([
   'awaiting_consent',
@@ -109,6 +119,7 @@ export const IntegrationSettings = z
       .describe(
         "The share of the Zendesk account's API budget (per rate-limit window, every bucket) the worker may use; the rest stays free for the customer's other apps. Default 0.8",
       ),
+    reclaim: ReclaimSettings.describe('Reclaim settings (account owner, exemptions, new-hire grace)'),
   })
   .describe('Settings of the integration');
 
@@ -116,8 +127,9 @@ export const UpdateIntegrationSettingsBody = z
   .strictObject({
     syncEndUsers: z.boolean({ error: 'must be true or false' }).optional(),
     maxBudgetShare: z.number({ error: 'must be a number' }).gt(0, 'must be more than 0').max(1, 'must be at most 1').optional(),
+    reclaim: ReclaimSettings.optional().describe('Reclaim settings; replaces the stored ones as a whole'),
   })
-  .refine((b) => Object.keys(b).length > 0, 'must set at least one of syncEndUsers, maxBudgetShare');
+  .refine((b) => Object.keys(b).length > 0, 'must set at least one of syncEndUsers, maxBudgetShare, reclaim');
 
 const StreamState = z.object({
   complete: z.boolean().describe('The stream has been complete at least once: its data is whole as of `completedAt`'),
@@ -163,6 +175,16 @@ export const Integration = z.object({
       "When Zendesk's grant lapses unless renewed: the refresh token's expiry (about 30 days after the last refresh; " +
         'every sync renews it ahead of time, and the worker logs a warning when it is days away). null when Zendesk did not say, or no tokens are stored.',
     ),
+  capabilities: z
+    .object({
+      reclaim: z.object({
+        enabled: z
+          .boolean()
+          .describe('The integration may change seats: connected, with a grant holding the `write` scope (connect or reconnect with `access: "reclaim"`)'),
+        reason: z.string().nullable().describe('Why not, when not; null when enabled'),
+      }),
+    })
+    .describe('What the grant lets the worker do besides reading'),
   settings: IntegrationSettings,
   streams: SyncStreams,
   reconnect: ReconnectAttempt.nullable().describe(

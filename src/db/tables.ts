@@ -66,6 +66,8 @@ export interface IntegrationsTable {
   max_budget_share: Generated<number>;
   /** When the status became `disconnected`; set by a trigger (migration 20261204T100000_housekeeping). */
   disconnected_at: NullableTimestamp;
+  /** Reclaim settings (PATCH …/settings; migration 20261208T090000): see ReclaimSettings in src/reclaim/settings.ts. */
+  reclaim_settings: ColumnType<Record<string, unknown>, string | undefined, string>;
 }
 
 /** `connect`: the integration waits for this consent; `reconnect`: it stays connected meanwhile (migration 20261204T090000). */
@@ -84,6 +86,8 @@ export interface OAuthFlowsTable {
   exchanged_at: NullableTimestamp;
   created_at: CreatedAt;
   purpose: ColumnType<FlowPurpose, FlowPurpose | undefined, FlowPurpose>;
+  /** The scope the authorize URL asked for (`read`, or the reclaim scopes; migration 20261208T090000). */
+  scope: ColumnType<string, string | undefined, string>;
   /** What the callback received; a reload re-sends the same update with it. */
   decision: ColumnType<ConsentDecisionValue | null, ConsentDecisionValue | null | undefined, ConsentDecisionValue | null>;
   outcome: ColumnType<FlowOutcome | null, FlowOutcome | null | undefined, FlowOutcome | null>;
@@ -236,6 +240,65 @@ export interface UtilizationSnapshotsTable {
   report: ColumnType<Record<string, unknown>, string, string>;
 }
 
+/** What a reclamation does to each selected user (migration 20261208T090000). */
+export type ReclaimAction = 'end_user' | 'light_agent';
+export type ReclamationStatus = 'awaiting_approval' | 'rejected' | 'expired' | 'executing' | 'completed' | 'undone';
+export type ReclamationUserState =
+  'planned' | 'excluded' | 'not_approved' | 'downgrading' | 'downgraded' | 'skipped' | 'failed' | 'restoring' | 'restored' | 'undo_failed';
+
+/** The Zendesk fields a downgrade changes, as they were before it (no names or emails). */
+export interface SeatSnapshot {
+  role: string | null;
+  role_type: number | null;
+  custom_role_id: number | null;
+  default_group_id: number | null;
+}
+
+export interface ReclamationsTable {
+  id: Generated<string>;
+  integration_id: string;
+  tenant_id: string;
+  action: ReclaimAction;
+  status: ReclamationStatus;
+  /** The request as validated (selection, options). */
+  request: ColumnType<Record<string, unknown>, string, string>;
+  /** `{apiKeyId, actor}`: who asked. */
+  requested_by: ColumnType<{ apiKeyId: string | null; actor: string | null }, string, string>;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+  decided_at: NullableTimestamp;
+  completed_at: NullableTimestamp;
+  undo_until: NullableTimestamp;
+}
+
+export interface ReclamationUsersTable {
+  reclamation_id: string;
+  user_id: number;
+  state: ReclamationUserState;
+  /** Why it is a candidate (`inactive`, `suspended`, `requested`) or why it is left alone. */
+  reason: string;
+  evidence: ColumnType<Record<string, unknown>, string, string>;
+  /** Zendesk's answer, or why a step was skipped. */
+  outcome: string | null;
+  snapshot: ColumnType<SeatSnapshot | null, string | null | undefined, string | null>;
+  changed_at: NullableTimestamp;
+  restored_at: NullableTimestamp;
+}
+
+export interface AuditEventsTable {
+  id: Generated<string>;
+  integration_id: string;
+  reclamation_id: string | null;
+  at: Generated<Date>;
+  kind: string;
+  api_key_id: string | null;
+  actor: string | null;
+  user_id: number | null;
+  before: ColumnType<unknown, string | null | undefined, never>;
+  after: ColumnType<unknown, string | null | undefined, never>;
+  detail: ColumnType<unknown, string | null | undefined, never>;
+}
+
 export interface Database {
   tenants: TenantsTable;
   tenant_api_keys: TenantApiKeysTable;
@@ -250,6 +313,9 @@ export interface Database {
   zendesk_rate_limits: ZendeskRateLimitsTable;
   integration_streams: IntegrationStreamsTable;
   utilization_snapshots: UtilizationSnapshotsTable;
+  reclamations: ReclamationsTable;
+  reclamation_users: ReclamationUsersTable;
+  audit_events: AuditEventsTable;
 }
 
 export type Tenant = Selectable<TenantsTable>;

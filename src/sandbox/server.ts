@@ -15,6 +15,7 @@ import type { Logger } from './types';
 import { listUsers, showUser, usersMe } from './users';
 import { showManyUsers } from './showMany';
 import { countUsers } from './userCount';
+import { listCustomRoles, updateUserHandler } from './userWrites';
 import type { SandboxWorkspace } from './workspace';
 
 const MAX_BODY_BYTES = 1_000_000;
@@ -39,6 +40,8 @@ const ROUTES: Array<[string, string, Route]> = [
   ['GET', '/api/v2/users/show_many', showManyUsers],
   ['GET', '/api/v2/users/count', countUsers],
   ['GET', '/api/v2/users/:id', showUser],
+  ['PUT', '/api/v2/users/:id', updateUserHandler],
+  ['GET', '/api/v2/custom_roles', listCustomRoles],
   ['GET', '/api/v2/users/:id/entitlements/full', userEntitlements],
   ['GET', '/api/v2/incremental/users/cursor', incrementalUsersCursor],
   ['GET', '/api/v2/incremental/ticket_events', incrementalTicketEvents],

@@ -84,6 +84,12 @@ export function scopeAllowsDelete(scope: string): boolean {
   return scope.split(' ').includes('write');
 }
 
+/** Whether the grant may write the resource (global `write` or `<resource>:write`). */
+export function scopeAllowsWrite(scope: string, resource: 'users' | 'tickets'): boolean {
+  const parts = scope.split(' ');
+  return parts.includes('write') || parts.includes(`${resource}:write`);
+}
+
 /** Whether the grant may read the resource (global `read` or `<resource>:read`). */
 export function scopeAllowsRead(scope: string, resource: 'users' | 'tickets'): boolean {
   const parts = scope.split(' ');

@@ -1,6 +1,7 @@
 // One simulated Zendesk account: its users, ticket events, OAuth state, rate limits, faults and
 // statistics, plus the control methods tests use to change it while the product talks to it.
 
+import { holdsPaidSeat, UserChangeLog } from './userWrites';
 import { BrokenRecords } from './brokenRecords';
 import { generatedEntitlements } from './entitlements';
 import { EVENT_ID_STEP, randomEvent, type Actors } from './eventGenerator';
@@ -86,6 +87,8 @@ export interface WorkspaceOptions {
   hasMoreOnlyWithBoundaryIndicators?: boolean;
   /** GET /api/v2/users/{id}/entitlements/full answers 403, as on plans without it (default: readable). */
   entitlementsForbidden?: boolean;
+  /** Seats bought: an upgrade to a paid seat beyond it is refused with 422 (default: unlimited). */
+  purchasedSeats?: number;
 }
 
 /** What a workspace needs from its sandbox. */
@@ -165,6 +168,10 @@ export class SandboxWorkspace {
   /** @internal */ readonly rawEdits = new RawUserEdits();
   /** @internal */ readonly brokenRecords = new BrokenRecords();
   /** @internal */ readonly exportQuirks = new ExportQuirks();
+  /** Every seat change made through PUT /api/v2/users/{id} (userWrites.ts); not kept across a sandbox restart. */
+  readonly userChanges = new UserChangeLog();
+  /** Seats bought (undefined: unlimited): an upgrade beyond them is refused (setPurchasedSeats). */
+  purchasedSeats: number | undefined;
   readonly legacyChatOnly: boolean;
   readonly hasMoreOnlyWithBoundaryIndicators: boolean;
   /** @internal false: the entitlements endpoint answers 403. */
@@ -220,6 +227,7 @@ export class SandboxWorkspace {
     this.legacyChatOnly = opts.legacyChatOnly ?? false;
     this.hasMoreOnlyWithBoundaryIndicators = opts.hasMoreOnlyWithBoundaryIndicators ?? false;
     this.entitlementsReadable = !(opts.entitlementsForbidden ?? false);
+    this.purchasedSeats = opts.purchasedSeats;
     this.oauth.configure(opts.oauth);
     this.oauth.onChange = () => this.changed();
   }
@@ -302,6 +310,18 @@ export class SandboxWorkspace {
   }
 
   /** Ids of the active agents and admins (the seat holders the role-filtered list returns), in id order. */
+  /** Active users holding a paid Support seat (agents and admins but light agents and contributors). */
+  paidSeatsInUse(): number {
+    return this.seatHolderIds().filter((id) => {
+      const u = this.userData(id);
+      return u !== undefined && holdsPaidSeat(u);
+    }).length;
+  }
+
+  setPurchasedSeats(seats: number | undefined): void {
+    this.purchasedSeats = seats;
+  }
+
   seatHolderIds(): number[] {
     return matchingUsers(this.userStore, new Set([1, 2]), {}, Infinity).map((i) => this.userStore.idAt(i));
   }

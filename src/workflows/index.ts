@@ -4,3 +4,4 @@ export { zendeskDisconnect } from './disconnect';
 export { zendeskSync } from './sync';
 export { housekeeping } from './housekeeping';
 export { zendeskOffboard } from './offboard';
+export { zendeskReclaim } from './reclaim';

@@ -46,3 +46,31 @@ export interface SyncProgress {
 }
 
 export const syncProgressQuery = defineQuery<SyncProgress>('syncProgress');
+
+/** Who asked for a reclamation step (the tenant key and the platform's optional `Actor` header). */
+export interface ReclaimRequester {
+  apiKeyId: string | null;
+  actor: string | null;
+}
+
+export interface ApproveReclamation extends ReclaimRequester {
+  /** A subset of the planned users; undefined approves them all. */
+  userIds?: number[];
+}
+
+export interface UndoReclamation extends ReclaimRequester {
+  /** Some downgraded users; undefined undoes them all. */
+  userIds?: number[];
+}
+
+export interface ReclaimProgress {
+  status: 'awaiting_approval' | 'rejected' | 'expired' | 'executing' | 'completed' | 'undoing';
+  counts: { planned: number; downgraded: number; skipped: number; failed: number; restored: number; undoFailed: number };
+}
+
+/** Approve a plan: validated (only while it awaits approval, only planned users), answers once recorded. */
+export const approveReclamationUpdate = defineUpdate<ReclaimProgress, [ApproveReclamation]>('approveReclamation');
+export const rejectReclamationUpdate = defineUpdate<ReclaimProgress, [ReclaimRequester]>('rejectReclamation');
+/** Undo downgraded users within the undo window; answers with each user's outcome. */
+export const undoReclamationUpdate = defineUpdate<{ restored: number[]; failed: number[]; skipped: number[] }, [UndoReclamation]>('undoReclamation');
+export const reclaimProgressQuery = defineQuery<ReclaimProgress>('reclaimProgress');

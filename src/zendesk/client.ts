@@ -11,11 +11,14 @@ import { RateLimiter, waitTicking, type OnWait, type RateLimiterOptions } from '
 import { readTicketEvents, readUsers, type RecordAnomaly, type SkippedRecord } from './records';
 import {
   entitlementsResponseSchema,
+  customRolesSchema,
   meResponseSchema,
   showManyUsersSchema,
   usersCountSchema,
   usersListPageSchema,
   type EntitlementsResponse,
+  seatUserResponseSchema,
+  type SeatUserRecord,
   ticketEventsPageSchema,
   usersCursorPageSchema,
   type TicketEvent,
@@ -233,6 +236,27 @@ export class ZendeskClient {
     return this.get(`/api/v2/users/${userId}/entitlements/full.json`, {}, entitlementsResponseSchema);
   }
 
+  /** `GET /api/v2/users/{id}`: one user as it is now (a 404 is ZendeskRequestError, status 404). */
+  async showUser(userId: number): Promise<SeatUserRecord> {
+    return (await this.get(`/api/v2/users/${userId}.json`, {}, seatUserResponseSchema)).user;
+  }
+
+  /**
+   * `PUT /api/v2/users/{id}` with the seat fields (needs the `write` scope): answers the user as Zendesk
+   * stored it. Resending the same PUT after a lost answer leaves the same record, so the retry loop may
+   * repeat it; callers re-read the user before deciding to send one at all.
+   */
+  async updateUser(userId: number, user: { role?: string; custom_role_id?: number | null; default_group_id?: number | null }): Promise<SeatUserRecord> {
+    const path = `/api/v2/users/${userId}.json`;
+    return this.send('PUT', path, {}, undefined, true, (body, status) => parseBody(seatUserResponseSchema, body, status, `PUT ${path}`).user, { user });
+  }
+
+  /** `GET /api/v2/custom_roles`: the id of the account's light-agent role (role_type 1), or null when it has none. */
+  async lightAgentRoleId(): Promise<number | null> {
+    const page = await this.get('/api/v2/custom_roles.json', {}, customRolesSchema);
+    return page.custom_roles.find((r) => r.role_type === 1)?.id ?? null;
+  }
+
   /**
    * Revokes this integration's grant at Zendesk (GET the current token's id, DELETE it by id), with a fresh
    * access token (refreshed first if needed, so an expired access token does not hide a live grant). Says what
@@ -266,12 +290,13 @@ export class ZendeskClient {
    * loop so a malformed body is retried like a 5xx.
    */
   private async send<T = unknown>(
-    method: 'GET' | 'DELETE',
+    method: 'GET' | 'PUT' | 'DELETE',
     path: string,
     query: Record<string, QueryValue>,
     fixedToken: string | undefined,
     refreshOn401: boolean,
     parse: (body: unknown, status: number, headers: Headers) => T = (body) => body as T,
+    body?: unknown,
   ): Promise<T> {
     let attempt = 0;
     let rateLimitRetries = 0;
@@ -303,6 +328,7 @@ export class ZendeskClient {
             method,
             path,
             query,
+            body,
             accessToken: token,
             timeoutMs: this.timeoutMs,
             observer: this.observer,

@@ -97,6 +97,24 @@ export const zendeskUserSchema = z.object({
 });
 export type ZendeskUserRecord = z.infer<typeof zendeskUserSchema>;
 
+/**
+ * GET and PUT /api/v2/users/{id} as a reclamation reads them: the user record plus what a seat change touches
+ * and what exemptions look at (custom role, default group, tags). Tolerant like the rest: only `id` is required.
+ */
+export const seatUserResponseSchema = z.object({
+  user: zendeskUserSchema.extend({
+    custom_role_id: optional(zendeskId),
+    default_group_id: optional(zendeskId),
+    tags: optional(z.array(z.string())),
+  }),
+});
+export type SeatUserRecord = z.infer<typeof seatUserResponseSchema>['user'];
+
+/** GET /api/v2/custom_roles: only what finding the light-agent role needs. */
+export const customRolesSchema = z.object({
+  custom_roles: z.array(z.object({ id: zendeskId, role_type: z.number().int().nullish() }).loose()),
+});
+
 /** The contract's user fields (every field of zendeskUserSchema but the id). */
 export const USER_RECORD_FIELDS = Object.keys(zendeskUserSchema.shape).filter((k) => k !== 'id') as Array<Exclude<keyof ZendeskUserRecord, 'id'>>;
 

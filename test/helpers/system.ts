@@ -255,8 +255,8 @@ export async function waitForSync(system: System, integrationId: string, opts: {
 }
 
 /** Creates the integration, clicks Allow (auto-approve workspace) and waits for the first sync to finish. */
-export async function connectAndSync(system: System, tenantKey: string, subdomain: string) {
-  const created = await api(system, 'POST', '/v1/integrations/zendesk', { key: tenantKey, body: { workspace: subdomain } });
+export async function connectAndSync(system: System, tenantKey: string, subdomain: string, opts: { access?: 'read' | 'reclaim' } = {}) {
+  const created = await api(system, 'POST', '/v1/integrations/zendesk', { key: tenantKey, body: { workspace: subdomain, ...opts } });
   if (created.status !== 201) throw new Error(`create failed: ${created.status} ${created.text}`);
   const consent = await followConsent(created.json.authorizeUrl);
   if (consent.status !== 200) throw new Error(`consent failed: ${consent.status} ${consent.html}`);

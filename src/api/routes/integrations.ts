@@ -22,7 +22,7 @@ import type { TenantLimits } from '../limits/tenantLimits';
 import { integrationViews } from '../integrationView';
 import { listIntegrations } from './integrationList';
 import { badRequest, conflict, HttpProblem, notFound, unauthorized } from '../problems';
-import { CreateIntegrationBody, DeleteQuery, IntegrationIdParams, UpdateIntegrationSettingsBody } from '../schemas';
+import { CreateIntegrationBody, DeleteQuery, IntegrationIdParams, ReconnectBody, UpdateIntegrationSettingsBody } from '../schemas';
 import { parseOr400 } from '../validate';
 
 /** How long DELETE waits for its disconnect to finish before answering 202 (it goes on regardless). */
@@ -65,7 +65,7 @@ export function integrationsRouter(deps: ApiDeps & { cache?: ApiCache; limits?: 
     }
     let authorizeUrl: string;
     try {
-      authorizeUrl = await beginConsent(deps, integration);
+      authorizeUrl = await beginConsent(deps, integration, { access: body.access });
     } catch (err) {
       await db.deleteFrom('integrations').where('id', '=', integration.id).execute();
       throw err;
@@ -93,6 +93,7 @@ export function integrationsRouter(deps: ApiDeps & { cache?: ApiCache; limits?: 
 
   router.post('/v1/integrations/:id/reconnect', async (req, res) => {
     const integration = await ownIntegration(req);
+    const { access } = parseOr400(ReconnectBody, req.body ?? {}, 'body');
     if (await consentBeingCompleted(deps, integration)) {
       throw conflict('A consent for this integration is being completed right now; try again in a moment.');
     }
@@ -100,7 +101,7 @@ export function integrationsRouter(deps: ApiDeps & { cache?: ApiCache; limits?: 
     // replaces it; any other one waits for the consent as on its first connect.
     const keepsWorking = integration.status === 'connected';
     if (!keepsWorking) await setIntegrationStatus(db, integration.id, { status: 'awaiting_consent', error: null, onlyFrom: [integration.status] });
-    const authorizeUrl = await beginConsent(deps, integration, { purpose: keepsWorking ? 'reconnect' : 'connect' });
+    const authorizeUrl = await beginConsent(deps, integration, { purpose: keepsWorking ? 'reconnect' : 'connect', access });
     deps.logger.info({ tenantId: integration.tenant_id, integrationId: integration.id, keepsWorking }, 'reconnect requested');
     res.json({ authorizeUrl });
   });

@@ -87,14 +87,14 @@ export async function loadCredentials(
 }
 
 /** When each integration's refresh token expires (no secret is read): for the API's integration view. */
-export async function refreshExpiries(db: Db, integrationIds: string[]): Promise<Map<string, Date | null>> {
+export async function grantSummaries(db: Db, integrationIds: string[]): Promise<Map<string, { refreshExpiresAt: Date | null; scope: string }>> {
   if (integrationIds.length === 0) return new Map();
   const rows = await db
     .selectFrom('oauth_credentials')
-    .select(['integration_id', 'refresh_expires_at'])
+    .select(['integration_id', 'refresh_expires_at', 'scope'])
     .where('integration_id', 'in', integrationIds)
     .execute();
-  return new Map(rows.map((r) => [r.integration_id, r.refresh_expires_at]));
+  return new Map(rows.map((r) => [r.integration_id, { refreshExpiresAt: r.refresh_expires_at, scope: r.scope }]));
 }
 
 /** Deletes the integration's tokens; true when there were some. */

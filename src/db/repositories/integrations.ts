@@ -126,12 +126,17 @@ export async function lockIntegration(db: Db, id: string): Promise<Integration |
 }
 
 /** Changes an integration's settings (PATCH …/settings); only the fields given. */
-export async function updateIntegrationSettings(db: Db, id: string, settings: { syncEndUsers?: boolean; maxBudgetShare?: number }): Promise<void> {
+export async function updateIntegrationSettings(
+  db: Db,
+  id: string,
+  settings: { syncEndUsers?: boolean; maxBudgetShare?: number; reclaim?: Record<string, unknown> },
+): Promise<void> {
   await db
     .updateTable('integrations')
     .set({
       ...(settings.syncEndUsers !== undefined ? { sync_end_users: settings.syncEndUsers } : {}),
       ...(settings.maxBudgetShare !== undefined ? { max_budget_share: settings.maxBudgetShare } : {}),
+      ...(settings.reclaim !== undefined ? { reclaim_settings: JSON.stringify(settings.reclaim) } : {}),
       updated_at: sql<Date>`now()`,
     })
     .where('id', '=', id)

@@ -18,7 +18,7 @@ export const openCode = (box: SecretBox, flow: Pick<OAuthFlow, 'id'> & { code_en
 /** The id is chosen by the caller so the verifier can be encrypted bound to it (sealVerifier). */
 export async function insertOAuthFlow(
   db: Db,
-  flow: { id: string; integrationId: string; pkceVerifierEnc: string; expiresAt: Date; purpose?: FlowPurpose },
+  flow: { id: string; integrationId: string; pkceVerifierEnc: string; expiresAt: Date; purpose?: FlowPurpose; scope?: string },
 ): Promise<OAuthFlow> {
   return db
     .insertInto('oauth_flows')
@@ -28,6 +28,7 @@ export async function insertOAuthFlow(
       pkce_verifier_enc: flow.pkceVerifierEnc,
       expires_at: flow.expiresAt,
       purpose: flow.purpose ?? 'connect',
+      scope: flow.scope ?? 'read',
     })
     .returningAll()
     .executeTakeFirstOrThrow();

@@ -1,0 +1,263 @@
+import { Router, type Request } from 'express';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { appendAudit, auditPage } from '../../db/repositories/auditEvents';
+import { grantSummaries } from '../../db/repositories/credentials';
+import { findTenantIntegration } from '../../db/repositories/integrations';
+import { activeAdminIds, findReclamation, insertReclamation, listReclamations, planUsers, reclamationUsers } from '../../db/repositories/reclamations';
+import { inTransaction } from '../../db/database';
+import type { Integration } from '../../db/tables';
+import { reclaimCapability } from '../../reclaim/capability';
+import { buildPlan } from '../../reclaim/plan';
+import { readReclaimSettings } from '../../reclaim/settings';
+import { searchAttributesFor } from '../../temporal/searchAttributes';
+import { approveReclamationUpdate, rejectReclamationUpdate, undoReclamationUpdate } from '../../workflows/messages';
+import { reclaimWorkflowId, zendeskReclaim } from '../../workflows/reclaim';
+import type { ApiDeps } from '../deps';
+import { badRequest, conflict, HttpProblem, notFound } from '../problems';
+import { ActorHeader, ApproveBody, AuditQuery, CreateReclamationBody, ReclamationParams, UndoBody } from '../reclaimSchemas';
+import { IntegrationIdParams } from '../schemas';
+import { parseOr400 } from '../validate';
+
+const DEFAULT_APPROVAL_DAYS = 7;
+const DEFAULT_UNDO_DAYS = 30;
+
+/**
+ * Seat reclamations (README, "Reclaiming seats"): a plan is computed and stored without touching Zendesk
+ * (a dry run); nothing changes until it is approved. Each reclamation is a workflow, `zendesk-reclaim-<id>`.
+ */
+export function reclamationsRouter(deps: ApiDeps): Router {
+  const router = Router();
+  const { db } = deps;
+
+  const ownIntegration = async (req: Request, id: string): Promise<Integration> => {
+    const integration = await findTenantIntegration(db, req.tenant!.id, id);
+    if (!integration || integration.status === 'disconnected') throw notFound(`No integration ${id}.`);
+    return integration;
+  };
+  const requester = (req: Request) => {
+    const actor = ActorHeader.safeParse(req.get('actor'));
+    if (!actor.success)
+      throw badRequest(`The Actor header ${actor.error.issues[0]?.message ?? 'is invalid'}.`, [
+        { name: 'Actor', reason: actor.error.issues[0]?.message ?? 'is invalid' },
+      ]);
+    return { apiKeyId: req.apiKeyId ?? null, actor: actor.data ?? null };
+  };
+  const ownReclamation = async (req: Request) => {
+    const { id, rid } = parseOr400(ReclamationParams, req.params, 'path');
+    const integration = await ownIntegration(req, id);
+    const reclamation = await findReclamation(db, integration.id, rid);
+    if (!reclamation) throw notFound(`No reclamation ${rid}.`);
+    return { integration, reclamation };
+  };
+  const view = async (reclamationId: string, integrationId: string) => {
+    const r = await findReclamation(db, integrationId, reclamationId);
+    if (!r) throw notFound(`No reclamation ${reclamationId}.`);
+    const users = await reclamationUsers(db, r.id);
+    const iso = (d: Date | null) => (d ? d.toISOString() : null);
+    return {
+      id: r.id,
+      integrationId: r.integration_id,
+      action: r.action,
+      status: r.status,
+      workflowId: reclaimWorkflowId(r.id),
+      createdAt: r.created_at.toISOString(),
+      expiresAt: r.expires_at.toISOString(),
+      decidedAt: iso(r.decided_at),
+      completedAt: iso(r.completed_at),
+      undoUntil: iso(r.undo_until),
+      requestedBy: r.requested_by,
+      request: r.request,
+      notes: [
+        "Zendesk hands a downgraded agent's open tickets to the admin whose grant this integration uses; reassigning them first is not supported yet.",
+        "A downgrade to end user drops the agent's group memberships and unshared Explore dashboards; undo restores the role, custom role and default group only.",
+      ],
+      counts: Object.fromEntries(
+        ['planned', 'excluded', 'not_approved', 'downgrading', 'downgraded', 'skipped', 'failed', 'restoring', 'restored', 'undo_failed'].map((s) => [
+          s,
+          users.filter((u) => u.state === s).length,
+        ]),
+      ),
+      users: users.map((u) => ({
+        userId: Number(u.user_id),
+        state: u.state,
+        reason: u.reason,
+        evidence: u.evidence,
+        outcome: u.outcome,
+        changedAt: iso(u.changed_at),
+        restoredAt: iso(u.restored_at),
+      })),
+    };
+  };
+  const updateFailed = (err: unknown): never => {
+    if (err instanceof WorkflowUpdateFailedError) throw conflict(err.cause?.message ?? 'The reclamation refused the request.');
+    // Its workflow has ended (expired, rejected, or its undo window is over).
+    if (err instanceof WorkflowNotFoundError) throw conflict('The reclamation has ended; it takes no more requests.');
+    throw err;
+  };
+  const awaitingApproval = (r: { status: string }) => {
+    if (r.status !== 'awaiting_approval') throw conflict(`The reclamation is ${r.status}; only a plan awaiting approval can be approved or rejected.`);
+  };
+
+  router.post('/v1/integrations/:id/reclamations', async (req, res) => {
+    const { id } = parseOr400(IntegrationIdParams, req.params, 'path');
+    const body = parseOr400(CreateReclamationBody, req.body, 'body');
+    const by = requester(req);
+    const integration = await ownIntegration(req, id);
+    const capability = reclaimCapability(integration.status, (await grantSummaries(db, [integration.id])).get(integration.id)?.scope);
+    if (!capability.enabled) throw conflict(`Seats cannot be reclaimed: ${capability.reason}`, { capability: 'reclaim' });
+    const now = new Date();
+    const inactiveDays = body.rule?.inactiveDays ?? deps.config.inactiveAfterDays;
+    const users = await planUsers(
+      db,
+      integration.id,
+      body.userIds ? { ids: body.userIds } : { reasons: body.rule?.reasons ?? ['inactive', 'suspended'], window: { inactiveDays, asOf: now } },
+    );
+    const entries = buildPlan({
+      action: body.action,
+      requestedIds: body.userIds ?? null,
+      users,
+      activeAdminIds: await activeAdminIds(db, integration.id),
+      grantAdminId: integration.zendesk_user_id,
+      settings: readReclaimSettings(integration.reclaim_settings),
+      inactiveDays,
+      now,
+    });
+    const dayMs = deps.config.reclaim.dayMs;
+    const approvalWindowMs = (body.approvalExpiresInDays ?? DEFAULT_APPROVAL_DAYS) * dayMs;
+    const undoWindowMs = (body.undoWindowDays ?? DEFAULT_UNDO_DAYS) * dayMs;
+    const reclamationId = await inTransaction(db, async (trx) => {
+      const rid = await insertReclamation(
+        trx,
+        {
+          integrationId: integration.id,
+          tenantId: integration.tenant_id,
+          action: body.action,
+          request: { ...body, inactiveDays },
+          requestedBy: by,
+          expiresAt: new Date(now.getTime() + approvalWindowMs),
+        },
+        entries,
+      );
+      await appendAudit(trx, {
+        integrationId: integration.id,
+        reclamationId: rid,
+        kind: 'reclamation.planned',
+        ...by,
+        detail: {
+          action: body.action,
+          candidates: entries.filter((e) => e.decision === 'candidate').length,
+          excluded: entries.filter((e) => e.decision === 'excluded').length,
+        },
+      });
+      return rid;
+    });
+    const candidateIds = entries.filter((e) => e.decision === 'candidate').map((e) => e.userId);
+    await deps.temporal.workflow
+      .start(zendeskReclaim, {
+        taskQueue: deps.config.temporal.taskQueue,
+        workflowId: reclaimWorkflowId(reclamationId),
+        args: [{ reclamationId, integrationId: integration.id, tenantId: integration.tenant_id, candidateIds, approvalWindowMs, undoWindowMs }],
+        typedSearchAttributes: searchAttributesFor({ tenantId: integration.tenant_id, integrationId: integration.id, workspace: integration.workspace }),
+        staticSummary: `Reclaim ${candidateIds.length} Zendesk seats in ${integration.workspace} (${body.action === 'end_user' ? 'to end user' : 'to light agent'})`,
+        staticDetails: `Waits for approval until ${new Date(now.getTime() + approvalWindowMs).toISOString()}; each user is downgraded once, with a snapshot taken first, and can be restored for ${Math.round(undoWindowMs / dayMs)} days.`,
+      })
+      .catch(async (err: unknown) => {
+        // No workflow will ever act on the plan: say so on it rather than leave it awaiting approval.
+        await db.updateTable('reclamations').set({ status: 'expired', decided_at: new Date() }).where('id', '=', reclamationId).execute();
+        deps.logger.warn({ integrationId: integration.id, err: (err as Error).message }, 'could not start the reclamation workflow');
+        throw new HttpProblem(
+          503,
+          'Unavailable',
+          'The reclamation could not be started (the workflow service is unreachable); nothing was changed. Try again shortly.',
+        );
+      });
+    res.status(201).json(await view(reclamationId, integration.id));
+  });
+
+  router.get('/v1/integrations/:id/reclamations', async (req, res) => {
+    const { id } = parseOr400(IntegrationIdParams, req.params, 'path');
+    const integration = await ownIntegration(req, id);
+    const rows = await listReclamations(db, integration.id, 100);
+    res.json({
+      reclamations: rows.map((r) => ({
+        id: r.id,
+        action: r.action,
+        status: r.status,
+        createdAt: r.created_at.toISOString(),
+        expiresAt: r.expires_at.toISOString(),
+      })),
+    });
+  });
+
+  router.get('/v1/integrations/:id/reclamations/:rid', async (req, res) => {
+    const { integration, reclamation } = await ownReclamation(req);
+    res.json(await view(reclamation.id, integration.id));
+  });
+
+  router.post('/v1/integrations/:id/reclamations/:rid/approve', async (req, res) => {
+    const body = parseOr400(ApproveBody, req.body, 'body');
+    const by = requester(req);
+    const { integration, reclamation } = await ownReclamation(req);
+    awaitingApproval(reclamation);
+    const handle = deps.temporal.workflow.getHandle(reclaimWorkflowId(reclamation.id));
+    await handle.executeUpdate(approveReclamationUpdate, { args: [{ ...by, userIds: body.userIds }] }).catch(updateFailed);
+    res.json(await view(reclamation.id, integration.id));
+  });
+
+  router.post('/v1/integrations/:id/reclamations/:rid/reject', async (req, res) => {
+    const by = requester(req);
+    const { integration, reclamation } = await ownReclamation(req);
+    awaitingApproval(reclamation);
+    const handle = deps.temporal.workflow.getHandle(reclaimWorkflowId(reclamation.id));
+    await handle.executeUpdate(rejectReclamationUpdate, { args: [by] }).catch(updateFailed);
+    res.json(await view(reclamation.id, integration.id));
+  });
+
+  router.post('/v1/integrations/:id/reclamations/:rid/undo', async (req, res) => {
+    const body = parseOr400(UndoBody, req.body, 'body');
+    const by = requester(req);
+    const { integration, reclamation } = await ownReclamation(req);
+    if (reclamation.status !== 'completed') throw conflict(`The reclamation is ${reclamation.status}; only a completed reclamation can be undone.`);
+    await appendAudit(db, {
+      integrationId: integration.id,
+      reclamationId: reclamation.id,
+      kind: 'reclamation.undo_requested',
+      ...by,
+      detail: { userIds: body.userIds ?? 'all downgraded' },
+    });
+    const handle = deps.temporal.workflow.getHandle(reclaimWorkflowId(reclamation.id));
+    const result = await handle.executeUpdate(undoReclamationUpdate, { args: [{ ...by, userIds: body.userIds }] }).catch(updateFailed);
+    res.json({ ...result, reclamation: await view(reclamation.id, integration.id) });
+  });
+
+  router.get('/v1/integrations/:id/audit', async (req, res) => {
+    const { id } = parseOr400(IntegrationIdParams, req.params, 'path');
+    const query = parseOr400(AuditQuery, req.query, 'query');
+    const integration = await ownIntegration(req, id);
+    const limit = query.limit ?? 100;
+    const rows = await auditPage(
+      db,
+      integration.id,
+      { reclamationId: query.reclamationId, userId: query.userId, kind: query.kind, afterId: query.after },
+      limit,
+    );
+    const page = rows.slice(0, limit);
+    res.json({
+      events: page.map((e) => ({
+        id: e.id,
+        at: e.at.toISOString(),
+        kind: e.kind,
+        reclamationId: e.reclamation_id,
+        userId: e.user_id === null ? null : Number(e.user_id),
+        apiKeyId: e.api_key_id,
+        actor: e.actor,
+        before: e.before ?? null,
+        after: e.after ?? null,
+        detail: e.detail ?? null,
+      })),
+      next: rows.length > limit ? (page.at(-1)?.id ?? null) : null,
+    });
+  });
+
+  return router;
+}

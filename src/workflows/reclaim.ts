@@ -1,0 +1,171 @@
+import { allHandlersFinished, ApplicationFailure, condition, log, proxyActivities, setCurrentDetails, setHandler } from '@temporalio/workflow';
+import type { ReclaimActivities, UserStepResult } from '../activities/reclaim';
+import { FailureType } from '../shared/failureTypes';
+import {
+  approveReclamationUpdate,
+  reclaimProgressQuery,
+  rejectReclamationUpdate,
+  undoReclamationUpdate,
+  type ApproveReclamation,
+  type ReclaimProgress,
+  type ReclaimRequester,
+  type UndoReclamation,
+} from './messages';
+
+/**
+ * One reclamation (`zendesk-reclaim-<id>`): waits for approval until the plan expires, downgrades each
+ * approved user (one activity per user, exactly once: src/activities/reclaim.ts), then stays open for the
+ * undo window so `undo` restores users from their snapshots; when the window ends the snapshots are dropped.
+ * A failure of one user never stops the others.
+ */
+export interface ReclaimInput {
+  reclamationId: string;
+  integrationId: string;
+  tenantId: string;
+  /** The users the plan proposes, in order. */
+  candidateIds: number[];
+  /** How long the plan waits for approval, and how long undo stays possible after execution (ms). */
+  approvalWindowMs: number;
+  undoWindowMs: number;
+}
+
+export const reclaimWorkflowId = (reclamationId: string) => `zendesk-reclaim-${reclamationId}`;
+
+const steps = proxyActivities<ReclaimActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: [FailureType.NotConnected] },
+});
+
+export async function zendeskReclaim(input: ReclaimInput): Promise<ReclaimProgress> {
+  const { reclamationId, integrationId } = input;
+  const ids = { reclamationId, integrationId };
+  const progress: ReclaimProgress = {
+    status: 'awaiting_approval',
+    counts: { planned: input.candidateIds.length, downgraded: 0, skipped: 0, failed: 0, restored: 0, undoFailed: 0 },
+  };
+  const outcome = new Map<number, UserStepResult>();
+  let decision: { kind: 'approve'; approval: ApproveReclamation } | { kind: 'reject'; by: ReclaimRequester } | undefined;
+  let undoing = false;
+
+  setHandler(reclaimProgressQuery, () => progress);
+  setHandler(
+    approveReclamationUpdate,
+    async (approval) => {
+      decision = { kind: 'approve', approval };
+      await condition(() => progress.status !== 'awaiting_approval');
+      return progress;
+    },
+    {
+      validator: (approval: ApproveReclamation) => {
+        if (decision || progress.status !== 'awaiting_approval')
+          throw new Error(`The reclamation is ${progress.status}; only a plan awaiting approval can be approved.`);
+        const unknown = (approval.userIds ?? []).filter((id) => !input.candidateIds.includes(id));
+        if (unknown.length > 0) throw new Error(`Not planned in this reclamation: ${unknown.slice(0, 10).join(', ')}.`);
+        if (approval.userIds?.length === 0) throw new Error('userIds must name at least one planned user.');
+      },
+    },
+  );
+  setHandler(
+    rejectReclamationUpdate,
+    async (by) => {
+      decision = { kind: 'reject', by };
+      await condition(() => progress.status !== 'awaiting_approval');
+      return progress;
+    },
+    {
+      validator: (_by: ReclaimRequester) => {
+        if (decision || progress.status !== 'awaiting_approval')
+          throw new Error(`The reclamation is ${progress.status}; only a plan awaiting approval can be rejected.`);
+      },
+    },
+  );
+  setHandler(
+    undoReclamationUpdate,
+    async (request) => {
+      undoing = true;
+      progress.status = 'undoing';
+      const result = { restored: [] as number[], failed: [] as number[], skipped: [] as number[] };
+      try {
+        const targets = (request.userIds ?? [...outcome.keys()]).filter((id) => outcome.get(id) === 'downgraded' || outcome.get(id) === 'undo_failed');
+        for (const userId of targets) {
+          const done = await steps.restoreUser.executeWithOptions({ summary: `Restore user ${userId}` }, [{ ...ids, userId }]);
+          outcome.set(userId, done);
+          if (done === 'restored') result.restored.push(userId);
+          else if (done === 'undo_failed') result.failed.push(userId);
+          else result.skipped.push(userId);
+        }
+        recount();
+      } finally {
+        undoing = false;
+        progress.status = 'completed';
+      }
+      return result;
+    },
+    {
+      validator: (request: UndoReclamation) => {
+        if (progress.status !== 'completed') throw new Error(`The reclamation is ${progress.status}; only a completed reclamation can be undone.`);
+        const notDowngraded = (request.userIds ?? []).filter((id) => outcome.get(id) !== 'downgraded' && outcome.get(id) !== 'undo_failed');
+        if (notDowngraded.length > 0) throw new Error(`Not downgraded by this reclamation: ${notDowngraded.slice(0, 10).join(', ')}.`);
+      },
+    },
+  );
+
+  const recount = () => {
+    const values = [...outcome.values()];
+    const n = (s: UserStepResult) => values.filter((v) => v === s).length;
+    progress.counts = {
+      ...progress.counts,
+      downgraded: n('downgraded'),
+      skipped: n('skipped'),
+      failed: n('failed'),
+      restored: n('restored'),
+      undoFailed: n('undo_failed'),
+    };
+    setCurrentDetails(
+      `${progress.status}: ${progress.counts.downgraded} downgraded, ${progress.counts.skipped} skipped, ${progress.counts.failed} failed, ${progress.counts.restored} restored of ${progress.counts.planned} planned`,
+    );
+  };
+
+  setCurrentDetails(`Awaiting approval of ${input.candidateIds.length} users`);
+  const decided = await condition(() => decision !== undefined, input.approvalWindowMs);
+  if (!decided || decision?.kind !== 'approve') {
+    const status = decided ? 'rejected' : 'expired';
+    const by = decision?.kind === 'reject' ? decision.by : { apiKeyId: null, actor: null };
+    await steps.closeReclamation.executeWithOptions({ summary: `Close the plan (${status})` }, [{ ...ids, status, ...by }]);
+    progress.status = status;
+    setCurrentDetails(`Plan ${status}: nothing was changed`);
+    await condition(allHandlersFinished);
+    return progress;
+  }
+  const approval = decision.approval;
+  await steps.recordApproval.executeWithOptions({ summary: 'Record the approval' }, [
+    { ...ids, userIds: approval.userIds, apiKeyId: approval.apiKeyId, actor: approval.actor },
+  ]);
+  progress.status = 'executing';
+  const approved = approval.userIds ?? input.candidateIds;
+  progress.counts.planned = approved.length;
+  for (const userId of approved) {
+    try {
+      outcome.set(userId, await steps.reclaimUser.executeWithOptions({ summary: `Downgrade user ${userId}` }, [{ ...ids, userId }]));
+    } catch (err) {
+      // The integration lost its connection: the remaining users are left as planned (nothing was changed).
+      if (err instanceof Error && 'cause' in err && (err.cause as ApplicationFailure | undefined)?.type === FailureType.NotConnected) {
+        log.warn('the integration is no longer connected; the remaining users of the reclamation are not changed');
+        break;
+      }
+      throw err;
+    }
+    recount();
+  }
+  await steps.closeReclamation.executeWithOptions({ summary: 'Record the reclamation completed' }, [
+    { ...ids, status: 'completed', undoUntil: Date.now() + input.undoWindowMs },
+  ]);
+  progress.status = 'completed';
+  recount();
+  // Undo stays possible for the window; an undo in progress when it ends finishes first.
+  await condition(() => false, input.undoWindowMs).catch(() => undefined);
+  await condition(() => !undoing);
+  await steps.endUndoWindow.executeWithOptions({ summary: 'Drop the snapshots: the undo window ended' }, [ids]);
+  await condition(allHandlersFinished);
+  return progress;
+}

@@ -1,0 +1,289 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { api, connectAndSync, createTenant, startSystem, type System } from '../helpers/system';
+import type { SandboxWorkspace } from '../../src/sandbox';
+
+/**
+ * Reclaiming seats end to end over HTTP: real PostgreSQL, Temporal and the sandbox. A "day" of the
+ * reclamation periods is one second here (RECLAIM_DAY), so expiry and undo windows take seconds.
+ */
+let system: System;
+let tenant: { id: string; apiKey: string };
+let other: { id: string; apiKey: string };
+
+before(async () => {
+  system = await startSystem({ env: { RECLAIM_DAY: '1s' } });
+  tenant = await createTenant(system);
+  other = await createTenant(system, 'Another customer');
+});
+after(() => system?.stop());
+
+const DAY = 86_400_000;
+
+async function waitForStatus(integrationId: string, rid: string, statuses: string[], timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await api(system, 'GET', `/v1/integrations/${integrationId}/reclamations/${rid}`, { key: tenant.apiKey });
+    assert.equal(res.status, 200, res.text);
+    if (statuses.includes(res.json.status)) return res.json;
+    if (Date.now() > deadline) throw new Error(`reclamation still ${res.json.status}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Active, unsuspended, unshared agents with a paid seat, last seen long ago and created long ago. */
+function inactiveAgents(ws: SandboxWorkspace, n: number) {
+  return ws
+    .users()
+    .filter(
+      (u) =>
+        u.active &&
+        u.role === 'agent' &&
+        !u.suspended &&
+        !u.shared &&
+        !u.shared_agent &&
+        (u.role_type === 0 || u.role_type === null) &&
+        Date.now() - Date.parse(u.created_at) > 60 * DAY &&
+        (u.last_login_at === null || Date.now() - Date.parse(u.last_login_at) > 120 * DAY) &&
+        u.id !== ws.ownerId,
+    )
+    .slice(0, n);
+}
+
+const seat = (u: { role: string; role_type: number | null; custom_role_id: number | null; default_group_id: number | null }) => ({
+  role: u.role,
+  role_type: u.role_type,
+  custom_role_id: u.custom_role_id,
+  default_group_id: u.default_group_id,
+});
+
+describe('reclaiming seats', () => {
+  let ws: SandboxWorkspace;
+  let integrationId: string;
+  let readOnlyId: string;
+  let agents: ReturnType<SandboxWorkspace['users']>;
+  let newHireId: number;
+  let sharedId: number;
+  let exemptId: number;
+
+  before(async () => {
+    ws = system.sandbox.createWorkspace({ subdomain: 'reclaimco', users: 400, ticketEvents: 200, seed: 1717, consentMode: 'allow' });
+    // No ticket activity for the agents we pick: only their (old) sign-ins count.
+    agents = inactiveAgents(ws, 6);
+    assert.equal(agents.length, 6, 'the workspace has enough long-inactive agents');
+    for (const a of agents) ws.updateUser(a.id, { default_group_id: 9_000 + (a.id % 100) });
+    sharedId = agents[4]!.id;
+    ws.updateUser(sharedId, { shared_agent: true });
+    exemptId = agents[5]!.id;
+    newHireId = ws.addUser({ name: 'New Hire', role: 'agent', role_type: 0, last_login_at: null }).id;
+    integrationId = (await connectAndSync(system, tenant.apiKey, 'reclaimco', { access: 'reclaim' })).integrationId;
+    system.sandbox.createWorkspace({ subdomain: 'readonlyco', users: 30, ticketEvents: 10, seed: 5, consentMode: 'allow' });
+    readOnlyId = (await connectAndSync(system, tenant.apiKey, 'readonlyco')).integrationId;
+  });
+
+  test('an integration connected with access "reclaim" holds write access and says so; a read-only one says why not', async () => {
+    const view = (await api(system, 'GET', `/v1/integrations/${integrationId}`, { key: tenant.apiKey })).json;
+    assert.deepEqual(view.capabilities, { reclaim: { enabled: true, reason: null } });
+    const grant = ws.grants().at(-1)!;
+    assert.match(grant.scope, /\bwrite\b/);
+    const readOnly = (await api(system, 'GET', `/v1/integrations/${readOnlyId}`, { key: tenant.apiKey })).json;
+    assert.equal(readOnly.capabilities.reclaim.enabled, false);
+    assert.match(readOnly.capabilities.reclaim.reason, /reconnect with access "reclaim"/);
+    const refused = await api(system, 'POST', `/v1/integrations/${readOnlyId}/reclamations`, { key: tenant.apiKey, body: { action: 'end_user', rule: {} } });
+    assert.equal(refused.status, 409, refused.text);
+    assert.match(refused.json.detail, /read-only/);
+    assert.equal((await system.db.selectFrom('reclamations').select('id').where('integration_id', '=', readOnlyId).execute()).length, 0);
+  });
+
+  test('bad input is refused with a problem naming the field, and changes nothing', async () => {
+    const cases: Array<[unknown, RegExp]> = [
+      [{ action: 'end_user' }, /exactly one of userIds or rule/],
+      [{ action: 'end_user', userIds: [1], rule: {} }, /exactly one of userIds or rule/],
+      [{ action: 'delete', userIds: [1] }, /action/],
+      [{ action: 'end_user', userIds: [-3] }, /userIds/],
+      [{ action: 'end_user', userIds: [1], noticeDays: 3 }, /noticeDays/],
+    ];
+    for (const [body, reason] of cases) {
+      const res = await api(system, 'POST', `/v1/integrations/${integrationId}/reclamations`, { key: tenant.apiKey, body });
+      assert.equal(res.status, 400, `${JSON.stringify(body)}: ${res.text}`);
+      assert.match(res.json.detail, reason);
+    }
+    const longActor = await api(system, 'POST', `/v1/integrations/${integrationId}/reclamations`, {
+      key: tenant.apiKey,
+      body: { action: 'end_user', userIds: [1] },
+      headers: { actor: 'x'.repeat(201) },
+    });
+    assert.equal(longActor.status, 400);
+    assert.equal((await system.db.selectFrom('reclamations').select('id').execute()).length, 0);
+    assert.equal(ws.userChanges.all().length, 0, 'nothing reached Zendesk');
+  });
+
+  test('another tenant sees neither the reclamations nor the audit log', async () => {
+    const res = await api(system, 'POST', `/v1/integrations/${integrationId}/reclamations`, {
+      key: other.apiKey,
+      body: { action: 'end_user', userIds: [agents[0]!.id] },
+    });
+    assert.equal(res.status, 404);
+    assert.equal((await api(system, 'GET', `/v1/integrations/${integrationId}/audit`, { key: other.apiKey })).status, 404);
+  });
+
+  test('plan → approve → execute → verify → undo: every guardrail in the plan, each user changed exactly once, undo restores every field', async () => {
+    const settings = await api(system, 'PATCH', `/v1/integrations/${integrationId}/settings`, {
+      key: tenant.apiKey,
+      body: { reclaim: { exemptions: { userIds: [exemptId] }, newHireGraceDays: 30 } },
+    });
+    assert.equal(settings.status, 200, settings.text);
+    assert.deepEqual(settings.json.settings.reclaim, { exemptions: { userIds: [exemptId] }, newHireGraceDays: 30 });
+
+    const endUser = ws.users().find((u) => u.active && u.role === 'end-user')!;
+    const targets = agents.slice(0, 4).map((a) => a.id);
+    const before = new Map(targets.map((id) => [id, seat(ws.user(id)!)]));
+    const asked = [...targets, sharedId, exemptId, newHireId, ws.ownerId, endUser.id, 999_999_999];
+    const created = await api(system, 'POST', `/v1/integrations/${integrationId}/reclamations`, {
+      key: tenant.apiKey,
+      body: { action: 'end_user', userIds: asked, approvalExpiresInDays: 60, undoWindowDays: 60 },
+      headers: { actor: 'jane@platform.example' },
+    });
+    assert.equal(created.status, 201, created.text);
+    const plan = created.json;
+    assert.equal(plan.status, 'awaiting_approval');
+    assert.equal(plan.workflowId, `zendesk-reclaim-${plan.id}`);
+    const byUser = new Map<number, { state: string; reason: string; evidence: Record<string, unknown> }>(
+      plan.users.map((u: { userId: number }) => [u.userId, u]),
+    );
+    for (const id of targets) {
+      assert.equal(byUser.get(id)?.state, 'planned', `user ${id}`);
+      assert.equal(byUser.get(id)?.reason, 'requested');
+      assert.ok('lastLoginAt' in byUser.get(id)!.evidence && 'seatReason' in byUser.get(id)!.evidence);
+    }
+    const excluded = (id: number) => [byUser.get(id)?.state, byUser.get(id)?.reason];
+    assert.deepEqual(excluded(sharedId), ['excluded', 'shared_user']);
+    assert.deepEqual(excluded(exemptId), ['excluded', 'exempt']);
+    assert.deepEqual(excluded(newHireId), ['excluded', 'new_hire']);
+    assert.deepEqual(excluded(ws.ownerId), ['excluded', 'grant_admin']);
+    assert.deepEqual(excluded(endUser.id), ['excluded', 'free_seat']);
+    assert.deepEqual(excluded(999_999_999), ['excluded', 'not_found']);
+    assert.equal(ws.userChanges.all().length, 0, 'a plan is a dry run');
+
+    const approved = await api(system, 'POST', `/v1/integrations/${integrationId}/reclamations/${plan.id}/approve`, {
+      key: tenant.apiKey,
+      body: {},
+      headers: { actor: 'boss@platform.example' },
+    });
+    assert.equal(approved.status, 200, approved.text);
+    const done = await waitForStatus(integrationId, plan.id, ['completed']);
+    for (const id of targets) {
+      assert.equal(done.users.find((u: { userId: number }) => u.userId === id).state, 'downgraded', `user ${id}`);
+      assert.equal(ws.user(id)!.role, 'end-user');
+      assert.equal(ws.userChanges.forUser(id).length, 1, `user ${id} changed exactly once`);
+      assert.deepEqual(ws.userChanges.forUser(id)[0]!.before, before.get(id));
+    }
+    assert.equal(ws.userChanges.all().length, targets.length, 'nobody else was changed');
+    const again = await api(system, 'POST', `/v1/integrations/${integrationId}/reclamations/${plan.id}/approve`, { key: tenant.apiKey, body: {} });
+    assert.equal(again.status, 409, 'a plan is approved once');
+
+    const undo = await api(system, 'POST', `/v1/integrations/${integrationId}/reclamations/${plan.id}/undo`, { key: tenant.apiKey, body: {} });
+    assert.equal(undo.status, 200, undo.text);
+    assert.deepEqual([...undo.json.restored].sort(), [...targets].sort());
+    for (const id of targets) {
+      assert.deepEqual(seat(ws.user(id)!), before.get(id), `user ${id} restored exactly`);
+      assert.equal(ws.userChanges.forUser(id).length, 2);
+    }
+
+    const audit = await api(system, 'GET', `/v1/integrations/${integrationId}/audit?reclamationId=${plan.id}`, { key: tenant.apiKey });
+    assert.equal(audit.status, 200, audit.text);
+    const kinds = audit.json.events.map((e: { kind: string }) => e.kind);
+    assert.equal(kinds[0], 'reclamation.planned');
+    assert.equal(audit.json.events[0].actor, 'jane@platform.example');
+    assert.ok(audit.json.events.some((e: { kind: string; actor: string }) => e.kind === 'reclamation.approved' && e.actor === 'boss@platform.example'));
+    assert.equal(kinds.filter((k: string) => k === 'user.downgraded').length, targets.length);
+    assert.equal(kinds.filter((k: string) => k === 'user.restored').length, targets.length);
+    const downgraded = audit.json.events.find((e: { kind: string; userId: number }) => e.kind === 'user.downgraded' && e.userId === targets[0]);
+    assert.deepEqual(downgraded.before, before.get(targets[0]!));
+    assert.equal(downgraded.after.role, 'end-user');
+    await assert.rejects(system.db.updateTable('audit_events').set({ kind: 'tampered' }).where('integration_id', '=', integrationId).execute(), /append-only/);
+  });
+
+  test('a partial approval changes only the approved users; an undo blocked by Zendesk (no free seat) says so for that user', async () => {
+    const [a, b] = inactiveAgents(ws, 100).filter(
+      (u) => u.role === 'agent' && ws.userChanges.forUser(u.id).length === 0 && u.id !== sharedId && u.id !== exemptId,
+    );
+    assert.ok(a && b);
+    const created = await api(system, 'POST', `/v1/integrations/${integrationId}/reclamations`, {
+      key: tenant.apiKey,
+      body: { action: 'end_user', userIds: [a.id, b.id], approvalExpiresInDays: 60, undoWindowDays: 60 },
+    });
+    assert.equal(created.status, 201, created.text);
+    const rid = created.json.id;
+    const bad = await api(system, 'POST', `/v1/integrations/${integrationId}/reclamations/${rid}/approve`, { key: tenant.apiKey, body: { userIds: [12345] } });
+    assert.equal(bad.status, 409, bad.text);
+    assert.match(bad.json.detail, /Not planned/);
+    const ok = await api(system, 'POST', `/v1/integrations/${integrationId}/reclamations/${rid}/approve`, { key: tenant.apiKey, body: { userIds: [a.id] } });
+    assert.equal(ok.status, 200, ok.text);
+    const done = await waitForStatus(integrationId, rid, ['completed']);
+    assert.equal(done.users.find((u: { userId: number }) => u.userId === a.id).state, 'downgraded');
+    assert.equal(done.users.find((u: { userId: number }) => u.userId === b.id).state, 'not_approved');
+    assert.equal(ws.user(b.id)!.role, 'agent');
+    // Every seat is taken again: Zendesk refuses the upgrade back.
+    ws.setPurchasedSeats(ws.paidSeatsInUse());
+    const undo = await api(system, 'POST', `/v1/integrations/${integrationId}/reclamations/${rid}/undo`, { key: tenant.apiKey, body: {} });
+    assert.equal(undo.status, 200, undo.text);
+    assert.deepEqual(undo.json.failed, [a.id]);
+    const user = undo.json.reclamation.users.find((u: { userId: number }) => u.userId === a.id);
+    assert.equal(user.state, 'undo_failed');
+    assert.match(user.outcome, /no agent seat is free/);
+    assert.equal(ws.user(a.id)!.role, 'end-user');
+    ws.setPurchasedSeats(undefined);
+    const retry = await api(system, 'POST', `/v1/integrations/${integrationId}/reclamations/${rid}/undo`, { key: tenant.apiKey, body: {} });
+    assert.deepEqual(retry.json.restored, [a.id]);
+    assert.equal(ws.user(a.id)!.role, 'agent');
+  });
+
+  test('a rejected plan and an expired plan change nothing', async () => {
+    const [a] = inactiveAgents(ws, 100).filter((u) => ws.userChanges.forUser(u.id).length === 0 && u.id !== sharedId && u.id !== exemptId);
+    const changesBefore = ws.userChanges.all().length;
+    const rejected = await api(system, 'POST', `/v1/integrations/${integrationId}/reclamations`, {
+      key: tenant.apiKey,
+      body: { action: 'end_user', userIds: [a!.id], approvalExpiresInDays: 60 },
+    });
+    const rej = await api(system, 'POST', `/v1/integrations/${integrationId}/reclamations/${rejected.json.id}/reject`, { key: tenant.apiKey, body: {} });
+    assert.equal(rej.status, 200, rej.text);
+    assert.equal((await waitForStatus(integrationId, rejected.json.id, ['rejected'])).users[0].state, 'not_approved');
+    const expiring = await api(system, 'POST', `/v1/integrations/${integrationId}/reclamations`, {
+      key: tenant.apiKey,
+      body: { action: 'end_user', userIds: [a!.id], approvalExpiresInDays: 1 },
+    });
+    assert.equal(expiring.status, 201, expiring.text);
+    await waitForStatus(integrationId, expiring.json.id, ['expired'], 30_000);
+    const late = await api(system, 'POST', `/v1/integrations/${integrationId}/reclamations/${expiring.json.id}/approve`, { key: tenant.apiKey, body: {} });
+    assert.equal(late.status, 409, late.text);
+    assert.equal(ws.userChanges.all().length, changesBefore);
+  });
+
+  test('a rule selects the inactive paid seats, and Zendesk refusing one user (shared since the sync) fails only that user', async () => {
+    const created = await api(system, 'POST', `/v1/integrations/${integrationId}/reclamations`, {
+      key: tenant.apiKey,
+      body: { action: 'end_user', rule: { reasons: ['inactive'], inactiveDays: 90 }, approvalExpiresInDays: 60, undoWindowDays: 60 },
+    });
+    assert.equal(created.status, 201, created.text);
+    const planned = created.json.users.filter((u: { state: string }) => u.state === 'planned');
+    assert.ok(planned.length >= 2, `planned ${planned.length}`);
+    for (const u of planned) assert.equal(u.reason, 'inactive');
+    assert.ok(!planned.some((u: { userId: number }) => u.userId === sharedId || u.userId === exemptId || u.userId === ws.ownerId));
+    // One of them becomes a shared agent after the sync: the live check skips it.
+    const sharedNow = planned[0].userId;
+    ws.updateUser(sharedNow, { shared_agent: true });
+    const first = planned.slice(0, 3).map((u: { userId: number }) => u.userId);
+    const ok = await api(system, 'POST', `/v1/integrations/${integrationId}/reclamations/${created.json.id}/approve`, {
+      key: tenant.apiKey,
+      body: { userIds: first },
+    });
+    assert.equal(ok.status, 200, ok.text);
+    const done = await waitForStatus(integrationId, created.json.id, ['completed']);
+    const state = (id: number) => done.users.find((u: { userId: number }) => u.userId === id);
+    assert.equal(state(sharedNow).state, 'skipped');
+    assert.match(state(sharedNow).outcome, /shared/);
+    for (const id of first.slice(1)) assert.equal(state(id).state, 'downgraded');
+    assert.equal(ws.user(sharedNow)!.role, 'agent');
+  });
+});
