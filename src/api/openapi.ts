@@ -1,3 +1,14 @@
+import {
+  ApproveBody,
+  AuditPage,
+  AuditQuery,
+  CreateReclamationBody,
+  Reclamation,
+  ReclamationList,
+  ReclamationParams,
+  UndoBody,
+  UndoResult,
+} from './reclaimSchemas';
 import { Router } from 'express';
 import { z } from 'zod';
 import { DEFAULT_ACTIVITY_RETENTION_DAYS } from '../config';
@@ -88,7 +99,7 @@ interface RouteSpec {
 // ------------------------------------------------------------------------------ components (by name)
 
 /** Named request-body schemas (described as input). */
-const INPUT_COMPONENTS: Record<string, z.ZodType> = { CreateTenantBody, CreateIntegrationBody, RotateKeysBody };
+const INPUT_COMPONENTS: Record<string, z.ZodType> = { CreateTenantBody, CreateIntegrationBody, RotateKeysBody, CreateReclamationBody };
 
 /** Named response schemas (described as output). Nested named schemas become $refs. */
 const OUTPUT_COMPONENTS: Record<string, z.ZodType> = {
@@ -499,7 +510,7 @@ const ROUTES: RouteSpec[] = [
       'A connected integration stays `connected` and keeps syncing with its current grant while the new consent is pending (shown as `reconnect` on the integration); ' +
       "only an admin's approval replaces the grant (in one transaction, after which the old grant is revoked at Zendesk). A denied, non-admin or unanswered " +
       'reconnect leaves the grant and the schedule as they were. Any other integration (`needs_reauth`, `consent_denied`, `expired`, `failed`, `awaiting_consent`) ' +
-      'moves to `awaiting_consent`, as on its first connect. A newer reconnect replaces a pending one.',
+      'moves to `awaiting_consent`, as on its first connect. A newer reconnect replaces a pending one. An optional JSON body `{"access": "read" | "reclaim"}` asks for read access (default) or for the reclaim scopes too.',
     tag: 'integrations',
     security: 'tenant',
     params: IntegrationIdParams,
@@ -584,6 +595,116 @@ const ROUTES: RouteSpec[] = [
       401: UNAUTHORIZED,
       404: NOT_FOUND,
     },
+  },
+  {
+    method: 'post',
+    path: '/v1/integrations/{id}/reclamations',
+    operationId: 'planReclamation',
+    summary: 'Plan a seat reclamation (a dry run: nothing changes until approved)',
+    description:
+      'Computes, from the last sync, which users would be downgraded (`action` `end_user` frees the seat; `light_agent` keeps read access) and which are left alone with why: ' +
+      "the account owner, the admin whose grant the integration uses, the last admin, shared users and agents, the exemption list, new hires (`newHireGraceDays`), users on a free seat, active users, and for `light_agent` users whose other products' roles keep a seat. " +
+      'The integration needs write access (`capabilities.reclaim`: connect or reconnect with `access: "reclaim"`), else 409. Starts the workflow `zendesk-reclaim-<id>`, which waits for approval until `expiresAt`. ' +
+      'An optional `Actor` header (at most 200 characters) names the person for the audit log.',
+    tag: 'reclamations',
+    security: 'tenant',
+    params: IntegrationIdParams,
+    body: CreateReclamationBody,
+    responses: {
+      201: { description: 'The plan', body: Reclamation },
+      400: BAD_REQUEST,
+      401: UNAUTHORIZED,
+      404: NOT_FOUND,
+      409: problem('The integration cannot reclaim seats (`detail` says why)'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/integrations/{id}/reclamations',
+    operationId: 'listReclamations',
+    summary: 'The latest 100 reclamations',
+    tag: 'reclamations',
+    security: 'tenant',
+    params: IntegrationIdParams,
+    responses: { 200: { description: 'Reclamations, newest first', body: ReclamationList }, 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_FOUND },
+  },
+  {
+    method: 'get',
+    path: '/v1/integrations/{id}/reclamations/{rid}',
+    operationId: 'getReclamation',
+    summary: 'A reclamation with every user it considered',
+    tag: 'reclamations',
+    security: 'tenant',
+    params: ReclamationParams,
+    responses: { 200: { description: 'The reclamation', body: Reclamation }, 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_FOUND },
+  },
+  {
+    method: 'post',
+    path: '/v1/integrations/{id}/reclamations/{rid}/approve',
+    operationId: 'approveReclamation',
+    summary: 'Approve a plan (all planned users, or some)',
+    description:
+      'A Temporal update: answers once the approval is recorded; the downgrades then run, one user at a time, each exactly once (a snapshot of role, custom role and default group is stored before the change; the user is read back after). ' +
+      'Follow them with GET …/reclamations/{rid}. 409 when the plan is no longer awaiting approval or names users it did not plan.',
+    tag: 'reclamations',
+    security: 'tenant',
+    params: ReclamationParams,
+    body: ApproveBody,
+    responses: {
+      200: { description: 'Approved', body: Reclamation },
+      400: BAD_REQUEST,
+      401: UNAUTHORIZED,
+      404: NOT_FOUND,
+      409: problem('Not awaiting approval, or users not in the plan'),
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/integrations/{id}/reclamations/{rid}/reject',
+    operationId: 'rejectReclamation',
+    summary: 'Reject a plan: nothing is changed',
+    tag: 'reclamations',
+    security: 'tenant',
+    params: ReclamationParams,
+    responses: {
+      200: { description: 'Rejected', body: Reclamation },
+      400: BAD_REQUEST,
+      401: UNAUTHORIZED,
+      404: NOT_FOUND,
+      409: problem('Not awaiting approval'),
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/integrations/{id}/reclamations/{rid}/undo',
+    operationId: 'undoReclamation',
+    summary: 'Restore downgraded users from their snapshots (within the undo window)',
+    description:
+      'Restores role, custom role and default group; when Zendesk refuses because no agent seat is free, that user ends `undo_failed` with the reason and can be undone again later. Group memberships and what Zendesk drops for good on a downgrade (e.g. unshared Explore dashboards) are not restored.',
+    tag: 'reclamations',
+    security: 'tenant',
+    params: ReclamationParams,
+    body: UndoBody,
+    responses: {
+      200: { description: 'Per-user outcome', body: UndoResult },
+      400: BAD_REQUEST,
+      401: UNAUTHORIZED,
+      404: NOT_FOUND,
+      409: problem('Not completed, or the undo window has ended'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/integrations/{id}/audit',
+    operationId: 'listAuditEvents',
+    summary: 'The append-only audit log of seat changes',
+    description:
+      "Every step of every reclamation: who asked (tenant key, `Actor`), what changed before and after, Zendesk's answers. Oldest first; filters by reclamation, user and kind.",
+    tag: 'reclamations',
+    security: 'tenant',
+    params: IntegrationIdParams,
+    query: AuditQuery,
+    responses: { 200: { description: 'A page of events', body: AuditPage }, 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_FOUND },
   },
 ];
 
@@ -702,6 +823,7 @@ export function buildOpenApiDocument(serverUrl?: string, options: { maxInactiveD
       { name: 'tenant', description: "A tenant's own account: its API keys" },
       { name: 'integrations', description: 'Connecting and managing Zendesk workspaces' },
       { name: 'reports', description: 'License utilization reports' },
+      { name: 'reclamations', description: 'Reclaiming unused seats: plans, approval, execution, undo and the audit log' },
       { name: 'operations', description: 'Health, readiness, metrics and this document' },
     ],
     paths,

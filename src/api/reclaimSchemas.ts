@@ -54,3 +54,77 @@ export const AuditQuery = z.strictObject({
 
 /** The platform may name the person behind a request (`Actor` header); kept in the audit log as given. */
 export const ActorHeader = z.string().max(200, 'must be at most 200 characters').optional();
+
+// ------------------------------------------------------------------------------------------ responses
+
+const iso = z.iso.datetime().describe('ISO-8601 UTC timestamp');
+const STATES = ['planned', 'excluded', 'not_approved', 'downgrading', 'downgraded', 'skipped', 'failed', 'restoring', 'restored', 'undo_failed'] as const;
+
+export const ReclamationUser = z.object({
+  userId: z.number().int(),
+  state: z
+    .enum(STATES)
+    .describe(
+      '`planned` (a candidate), `excluded` (a guardrail: `reason` says which), `not_approved`, `downgrading` (snapshot stored, change under way), `downgraded`, `skipped` (the live record showed a guardrail: `outcome`), `failed` (Zendesk refused: `outcome`), `restoring`, `restored`, `undo_failed`',
+    ),
+  reason: z
+    .string()
+    .describe(
+      'Candidates: `inactive`, `suspended`, `requested`. Excluded: `not_found`, `deleted`, `account_owner`, `grant_admin`, `last_admin`, `shared_user`, `exempt`, `new_hire`, `created_unknown`, `free_seat`, `seat_unknown`, `already_light_agent`, `no_seat_freed`, `active`',
+    ),
+  evidence: z.record(z.string(), z.unknown()).describe('`lastLoginAt`, `lastActivityAt`, `createdAt`, `seatReason`, `suspended` as synced'),
+  outcome: z.string().nullable().describe("Why excluded or skipped, or Zendesk's answer"),
+  changedAt: iso.nullable(),
+  restoredAt: iso.nullable(),
+});
+
+export const Reclamation = z.object({
+  id: z.uuid(),
+  integrationId: z.uuid(),
+  action: z.enum(['end_user', 'light_agent']),
+  status: z.enum(['awaiting_approval', 'rejected', 'expired', 'executing', 'completed', 'undone']),
+  workflowId: z.string().describe('The Temporal workflow of this reclamation'),
+  createdAt: iso,
+  expiresAt: iso.describe('When the plan expires unless approved'),
+  decidedAt: iso.nullable(),
+  completedAt: iso.nullable(),
+  undoUntil: iso.nullable().describe('Undo is possible until then; the snapshots are dropped after'),
+  requestedBy: z.object({ apiKeyId: z.string().nullable(), actor: z.string().nullable() }),
+  request: z.record(z.string(), z.unknown()).describe('The request as validated'),
+  notes: z.array(z.string()).describe('What the plan does not do, in words'),
+  counts: z.record(z.string(), z.number().int()).describe('Users per state'),
+  users: z.array(ReclamationUser),
+});
+
+export const ReclamationList = z.object({
+  reclamations: z.array(
+    z.object({ id: z.uuid(), action: z.enum(['end_user', 'light_agent']), status: Reclamation.shape.status, createdAt: iso, expiresAt: iso }),
+  ),
+});
+
+export const UndoResult = z.object({
+  restored: z.array(z.number().int()),
+  failed: z.array(z.number().int()).describe("Zendesk refused (e.g. no free seat): see each user's `outcome`; undo again later"),
+  skipped: z.array(z.number().int()),
+  reclamation: Reclamation,
+});
+
+export const AuditPage = z.object({
+  events: z.array(
+    z.object({
+      id: z.string().describe('Increasing; pass the last one as `after` for the next page'),
+      at: iso,
+      kind: z
+        .string()
+        .describe('e.g. `reclamation.planned`, `reclamation.approved`, `user.downgrade_started`, `user.downgraded`, `user.restored`, `user.undo_failed`'),
+      reclamationId: z.uuid().nullable(),
+      userId: z.number().int().nullable(),
+      apiKeyId: z.string().nullable().describe('The tenant key that asked'),
+      actor: z.string().nullable().describe('The `Actor` header the platform sent'),
+      before: z.unknown().describe('The seat fields before the step (role, role_type, custom_role_id, default_group_id)'),
+      after: z.unknown(),
+      detail: z.unknown(),
+    }),
+  ),
+  next: z.string().nullable().describe('`after` for the next page; null on the last'),
+});

@@ -286,4 +286,39 @@ describe('reclaiming seats', () => {
     for (const id of first.slice(1)) assert.equal(state(id).state, 'downgraded');
     assert.equal(ws.user(sharedNow)!.role, 'agent');
   });
+
+  test('a retried step after a crash (snapshot stored; before or after the PUT) never changes a user twice and keeps the first snapshot', async () => {
+    const fresh = inactiveAgents(ws, 200).filter(
+      (u) => ws.userChanges.forUser(u.id).length === 0 && u.id !== sharedId && u.id !== exemptId && u.role === 'agent',
+    );
+    const [beforePut, afterPut] = fresh;
+    assert.ok(beforePut && afterPut);
+    const original = new Map([beforePut, afterPut].map((u) => [u.id, seat(ws.user(u.id)!)]));
+    const created = await api(system, 'POST', `/v1/integrations/${integrationId}/reclamations`, {
+      key: tenant.apiKey,
+      body: { action: 'end_user', userIds: [beforePut.id, afterPut.id], approvalExpiresInDays: 60, undoWindowDays: 60 },
+    });
+    assert.equal(created.status, 201, created.text);
+    const rid = created.json.id;
+    // What a worker killed mid-step leaves behind: the snapshot stored (state downgrading) and, for one of the
+    // two, the change already made at Zendesk but not yet recorded.
+    for (const u of [beforePut, afterPut]) {
+      await system.db
+        .updateTable('reclamation_users')
+        .set({ state: 'downgrading', snapshot: JSON.stringify(original.get(u.id)) })
+        .where('reclamation_id', '=', rid)
+        .where('user_id', '=', u.id)
+        .execute();
+    }
+    ws.setRole(afterPut.id, 'end-user');
+    const ok = await api(system, 'POST', `/v1/integrations/${integrationId}/reclamations/${rid}/approve`, { key: tenant.apiKey, body: {} });
+    assert.equal(ok.status, 200, ok.text);
+    const done = await waitForStatus(integrationId, rid, ['completed']);
+    for (const u of [beforePut, afterPut]) assert.equal(done.users.find((x: { userId: number }) => x.userId === u.id).state, 'downgraded');
+    assert.equal(ws.userChanges.forUser(beforePut.id).length, 1, 'the step that crashed before the PUT sends it once');
+    assert.equal(ws.userChanges.forUser(afterPut.id).length, 0, 'the step that crashed after the PUT does not send it again');
+    const undo = await api(system, 'POST', `/v1/integrations/${integrationId}/reclamations/${rid}/undo`, { key: tenant.apiKey, body: {} });
+    assert.equal(undo.status, 200, undo.text);
+    for (const u of [beforePut, afterPut]) assert.deepEqual(seat(ws.user(u.id)!), original.get(u.id), `user ${u.id} restored from the first snapshot`);
+  });
 });
