@@ -116,7 +116,17 @@ export function updateUserHandler(ctx: RequestContext, id: number): Reply {
 export function listCustomRoles(ctx: RequestContext): Reply {
   const a = authorize(ctx, { role: 'admin' });
   if (!a.ok) return a.reply;
-  const role = (id: number, name: string, roleType: number) => ({ id, name, description: null, role_type: roleType, team_member_count: 0, configuration: {} });
+  // The shape of test/fixtures/zendesk/custom-roles.json (OAS CustomRolesResponse), configuration trimmed.
+  const role = (id: number, name: string, roleType: number) => ({
+    configuration: { light_agent: roleType === 1, ticket_access: 'within-groups' },
+    created_at: '2021-03-12T16:32:22Z',
+    description: null,
+    id,
+    name,
+    role_type: roleType,
+    team_member_count: 0,
+    updated_at: '2024-09-02T10:11:12Z',
+  });
   return json(200, {
     custom_roles: [...CUSTOM_ROLE_IDS.map((id, i) => role(id, `Custom role ${i + 1}`, 0)), role(LIGHT_AGENT_ROLE_ID, 'Light agent', 1)],
     next_page: null,

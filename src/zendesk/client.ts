@@ -254,7 +254,7 @@ export class ZendeskClient {
   /** `GET /api/v2/custom_roles`: the id of the account's light-agent role (role_type 1), or null when it has none. */
   async lightAgentRoleId(): Promise<number | null> {
     const page = await this.get('/api/v2/custom_roles.json', {}, customRolesSchema);
-    return page.custom_roles.find((r) => r.role_type === 1)?.id ?? null;
+    return page.custom_roles.find((r) => r.role_type === 1 || r.configuration?.light_agent === true)?.id ?? null;
   }
 
   /**

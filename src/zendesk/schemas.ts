@@ -112,7 +112,11 @@ export type SeatUserRecord = z.infer<typeof seatUserResponseSchema>['user'];
 
 /** GET /api/v2/custom_roles: only what finding the light-agent role needs. */
 export const customRolesSchema = z.object({
-  custom_roles: z.array(z.object({ id: zendeskId, role_type: z.number().int().nullish() }).loose()),
+  custom_roles: z.array(
+    z
+      .object({ id: zendeskId, role_type: z.number().int().nullish(), configuration: z.object({ light_agent: z.boolean().nullish() }).loose().nullish() })
+      .loose(),
+  ),
 });
 
 /** The contract's user fields (every field of zendeskUserSchema but the id). */

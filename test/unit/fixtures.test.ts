@@ -5,7 +5,14 @@ import { mapErrorResponse } from '../../src/zendesk/http';
 import { classifyEntitlements } from '../../src/zendesk/entitlements';
 import { ZendeskAuthError, ZendeskRateLimitedError, ZendeskRequestError, ZendeskTransientError } from '../../src/zendesk/errors';
 import { readTicketEvents, readUsers } from '../../src/zendesk/records';
-import { entitlementsResponseSchema, meResponseSchema, ticketEventsPageSchema, usersCursorPageSchema } from '../../src/zendesk/schemas';
+import {
+  customRolesSchema,
+  entitlementsResponseSchema,
+  meResponseSchema,
+  seatUserResponseSchema,
+  ticketEventsPageSchema,
+  usersCursorPageSchema,
+} from '../../src/zendesk/schemas';
 import { loadFixture, userFixtures, type FixtureResponse } from '../fixtures/zendesk';
 
 /**
@@ -161,5 +168,21 @@ describe('entitlements', () => {
     });
     assert.equal(parse({ guide: { name: 'wizard', is_active: true } }).seat, 'unknown');
     assert.deepEqual(parse({ talk: { name: 'lead', is_active: true }, sell: 'x', chat: null }), { seat: 'free', reason: null });
+  });
+});
+
+describe('custom roles and the user a reclamation reads', () => {
+  test('the light-agent role is found by role_type 1 or configuration.light_agent', () => {
+    const page = customRolesSchema.parse(loadFixture('custom-roles'));
+    const light = page.custom_roles.find((r) => r.role_type === 1 || r.configuration?.light_agent === true);
+    assert.equal(light?.id, 360000100011);
+  });
+  test('every recorded user kind parses as the seat record of GET/PUT users/{id}, unknowns kept as null', () => {
+    for (const [kind, user] of Object.entries(userFixtures())) {
+      const parsed = seatUserResponseSchema.parse({ user }).user;
+      assert.equal(parsed.id, user.id, kind);
+      assert.equal(parsed.custom_role_id, user.custom_role_id ?? null, kind);
+      assert.equal(parsed.default_group_id, user.default_group_id ?? null, kind);
+    }
   });
 });
