@@ -118,9 +118,18 @@ export function listCustomRoles(ctx: RequestContext): Reply {
   if (!a.ok) return a.reply;
   // The shape of test/fixtures/zendesk/custom-roles.json (OAS CustomRolesResponse), configuration trimmed.
   const role = (id: number, name: string, roleType: number) => ({
-    configuration: { light_agent: roleType === 1, ticket_access: 'within-groups' },
+    configuration: {
+      assign_tickets_to_any_group: false,
+      chat_access: roleType !== 1,
+      end_user_list_access: roleType === 1 ? 'none' : 'full',
+      end_user_profile_access: 'readonly',
+      explore_access: roleType === 1 ? 'none' : 'edit',
+      light_agent: roleType === 1,
+      ticket_access: 'within-groups',
+      ticket_editing: roleType !== 1,
+    },
     created_at: '2021-03-12T16:32:22Z',
-    description: null,
+    description: roleType === 1 ? 'Can view and add private comments to tickets.' : `Agents with the ${name} role.`,
     id,
     name,
     role_type: roleType,

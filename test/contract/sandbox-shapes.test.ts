@@ -285,6 +285,13 @@ describe('sandbox responses have the shape of real Zendesk responses', () => {
     assertNoDrift(shapeDifferences([fixture.light_agent_with_chat_agent, fixture.light_agent_without_paid_role], bodies, 'exact'), 'light agent entitlements');
   });
 
+  test('custom roles: the OAS shape, the light-agent role among them', async () => {
+    const res = await get('/api/v2/custom_roles');
+    assert.equal(res.status, 200);
+    assertNoDrift(shapeDifferences([loadFixture<Json>('custom-roles')], [res.body], 'exact'), 'custom roles');
+    assert.ok((res.body.custom_roles as Json[]).some((r) => r.role_type === 1 && (r.configuration as Json).light_agent === true));
+  });
+
   test('legacyChatOnly: chat_only appears, in the place accounts sent it until 2023', async () => {
     const legacy = sb.createWorkspace({ subdomain: 'contract-legacy', users: 400, ticketEvents: 0, seed: 7, consentMode: 'allow', legacyChatOnly: true });
     const t = (await connect(sb, 'contract-legacy')).access_token;
