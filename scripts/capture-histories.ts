@@ -24,6 +24,8 @@ import { zendeskDisconnect } from '../src/workflows/disconnect';
 import { housekeeping, HOUSEKEEPING_RULES } from '../src/workflows/housekeeping';
 import { submitConsentUpdate } from '../src/workflows/messages';
 import { zendeskOffboard } from '../src/workflows/offboard';
+import { approveReclamationUpdate, reclaimProgressQuery, undoReclamationUpdate } from '../src/workflows/messages';
+import { zendeskReclaim } from '../src/workflows/reclaim';
 import { zendeskSync, type SyncInput } from '../src/workflows/sync';
 import { productionWorkflowBundle } from '../test/replay/workflowBundle';
 import { freePort } from './test';
@@ -194,6 +196,31 @@ export const SCENARIOS: Scenario[] = [
     },
     run: async (client, taskQueue, workflowId) => {
       const handle = await client.workflow.start(zendeskOffboard, { taskQueue, workflowId, args: [{ tenantId: TENANT }] });
+      await handle.result();
+      return handle;
+    },
+  },
+  // A reclamation: approved, three users (one refused by Zendesk), one undone, then the undo window ends.
+  {
+    name: 'zendesk-reclaim',
+    activities: {
+      recordApproval: async () => undefined,
+      closeReclamation: async () => undefined,
+      endUndoWindow: async () => undefined,
+      reclaimUser: async (input: { userId: number }) => (input.userId === 12 ? 'failed' : 'downgraded'),
+      restoreUser: async () => 'restored',
+    },
+    run: async (client, taskQueue, workflowId) => {
+      const handle = await client.workflow.start(zendeskReclaim, {
+        taskQueue,
+        workflowId,
+        args: [
+          { reclamationId: FLOW, integrationId: INTEGRATION, tenantId: TENANT, candidateIds: [11, 12, 13], approvalWindowMs: 60_000, undoWindowMs: 3_000 },
+        ],
+      });
+      await handle.executeUpdate(approveReclamationUpdate, { args: [{ apiKeyId: null, actor: 'capture' }] });
+      while ((await handle.query(reclaimProgressQuery)).status !== 'completed') await new Promise((r) => setTimeout(r, 50));
+      await handle.executeUpdate(undoReclamationUpdate, { args: [{ apiKeyId: null, actor: 'capture', userIds: [11] }] });
       await handle.result();
       return handle;
     },
