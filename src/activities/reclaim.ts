@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { appendAudit } from '../db/repositories/auditEvents';
 import { findIntegration } from '../db/repositories/integrations';
@@ -12,6 +13,7 @@ import { ZendeskAuthError, ZendeskRequestError } from '../zendesk/errors';
 import type { SeatUserRecord } from '../zendesk/schemas';
 import type { ActivityDeps } from './deps';
 import { toActivityFailure } from './failures';
+import { withHeartbeatPulse, type HeartbeatPulse } from './heartbeat';
 
 /**
  * The steps of a reclamation (src/workflows/reclaim.ts). Each user's change happens exactly once, whatever
@@ -56,7 +58,11 @@ function refusal(err: unknown): string | undefined {
 export function createReclaimActivities(deps: ActivityDeps) {
   const { db } = deps;
 
-  async function clientFor(integrationId: string): Promise<ZendeskClient> {
+  /** How long a step may go without a finished request or wait tick before its heartbeat stops (then it is retried). */
+  const stallMs = 2 * deps.config.zendesk.requestTimeoutMs + 15_000;
+  const observer = zendeskObserver(deps.metrics);
+
+  async function clientFor(integrationId: string, pulse: HeartbeatPulse): Promise<ZendeskClient> {
     const integration = await findIntegration(db, integrationId);
     if (integration?.status !== 'connected') {
       throw ApplicationFailure.nonRetryable(`The integration is ${integration?.status ?? 'gone'}; seats are not changed.`, FailureType.NotConnected);
@@ -67,7 +73,10 @@ export function createReclaimActivities(deps: ActivityDeps) {
       config: deps.config,
       integrationId,
       subdomain: integration.workspace,
-      observer: zendeskObserver(deps.metrics),
+      observer: { onRequest: (info) => (pulse.progress(), observer.onRequest?.(info)) },
+      onWait: () => pulse.beat(),
+      signal: Context.current().cancellationSignal,
+      // The integration's share of the account's Zendesk budget, shared with its syncs through the same limiter.
       limiter: { budgetShare: integration.max_budget_share },
     });
   }
@@ -157,122 +166,124 @@ export function createReclaimActivities(deps: ActivityDeps) {
       });
     },
 
-    /** Downgrades one user exactly once (see the file comment). */
-    async reclaimUser(input: UserStepInput): Promise<UserStepResult> {
-      const row = await reclamationUser(db, input.reclamationId, input.userId);
-      if (!row) throw ApplicationFailure.nonRetryable(`User ${input.userId} is not in reclamation ${input.reclamationId}`, 'ReclamationUserUnknown');
-      if (row.state === 'downgraded' || row.state === 'skipped' || row.state === 'failed') return row.state;
-      if (row.state !== 'planned' && row.state !== 'downgrading') return 'skipped';
-      const reclamation = await findReclamation(db, input.integrationId, input.reclamationId);
-      if (!reclamation) throw ApplicationFailure.nonRetryable('The reclamation is gone', 'ReclamationUnknown');
+    /** Downgrades one user exactly once (see the file comment). Heartbeats, so a killed worker's step moves on within seconds. */
+    reclaimUser: (input: UserStepInput): Promise<UserStepResult> => withHeartbeatPulse({ stallMs }, (pulse) => reclaimUser(input, pulse)),
+    /** Restores one downgraded user from its snapshot, exactly once. */
+    restoreUser: (input: UserStepInput): Promise<UserStepResult> => withHeartbeatPulse({ stallMs }, (pulse) => restoreUser(input, pulse)),
+  };
+
+  async function reclaimUser(input: UserStepInput, pulse: HeartbeatPulse): Promise<UserStepResult> {
+    const row = await reclamationUser(db, input.reclamationId, input.userId);
+    if (!row) throw ApplicationFailure.nonRetryable(`User ${input.userId} is not in reclamation ${input.reclamationId}`, 'ReclamationUserUnknown');
+    if (row.state === 'downgraded' || row.state === 'skipped' || row.state === 'failed') return row.state;
+    if (row.state !== 'planned' && row.state !== 'downgrading') return 'skipped';
+    const reclamation = await findReclamation(db, input.integrationId, input.reclamationId);
+    if (!reclamation) throw ApplicationFailure.nonRetryable('The reclamation is gone', 'ReclamationUnknown');
+    try {
+      const client = await clientFor(input.integrationId, pulse);
+      const target = await targetOf(client, reclamation.action);
+      let live: SeatUserRecord;
       try {
-        const client = await clientFor(input.integrationId);
-        const target = await targetOf(client, reclamation.action);
-        let live: SeatUserRecord;
+        live = await client.showUser(input.userId);
+      } catch (err) {
+        if (err instanceof ZendeskRequestError && err.status === 404) {
+          return await record(input, 'skipped', ['planned', 'downgrading'], 'user.skipped', { outcome: 'The user no longer exists in Zendesk.' });
+        }
+        throw err;
+      }
+      let snapshot = row.snapshot;
+      if (row.state === 'planned') {
+        const integration = await findIntegration(db, input.integrationId);
+        const why = liveGuardrail(live, readReclaimSettings(integration?.reclaim_settings), target);
+        if (why) return await record(input, 'skipped', ['planned'], 'user.skipped', { outcome: why });
+        snapshot = snapshotOf(live);
+        const stored = snapshot;
+        await inTransaction(db, async (trx) => {
+          if (await setUserState(trx, input.reclamationId, input.userId, 'downgrading', ['planned'], { snapshot: stored })) {
+            await appendAudit(trx, {
+              integrationId: input.integrationId,
+              reclamationId: input.reclamationId,
+              userId: input.userId,
+              kind: 'user.downgrade_started',
+              before: stored,
+              after: target,
+            });
+          }
+        });
+      }
+      if (!atTarget(live, target)) {
         try {
-          live = await client.showUser(input.userId);
+          await client.updateUser(input.userId, target);
         } catch (err) {
-          if (err instanceof ZendeskRequestError && err.status === 404) {
-            return await record(input, 'skipped', ['planned', 'downgrading'], 'user.skipped', { outcome: 'The user no longer exists in Zendesk.' });
+          const outcome = refusal(err);
+          if (outcome) return await record(input, 'failed', ['downgrading'], 'user.downgrade_failed', { outcome, before: snapshot });
+          throw err;
+        }
+      }
+      const after = await client.showUser(input.userId);
+      if (!atTarget(after, target)) {
+        return await record(input, 'failed', ['downgrading'], 'user.downgrade_failed', {
+          outcome: 'Zendesk accepted the change but the user does not show it.',
+          before: snapshot,
+          after: snapshotOf(after),
+        });
+      }
+      return await record(input, 'downgraded', ['downgrading'], 'user.downgraded', { before: snapshot, after: snapshotOf(after) });
+    } catch (err) {
+      throw toActivityFailure(err);
+    }
+  }
+
+  async function restoreUser(input: UserStepInput, pulse: HeartbeatPulse): Promise<UserStepResult> {
+    const row = await reclamationUser(db, input.reclamationId, input.userId);
+    if (!row) throw ApplicationFailure.nonRetryable(`User ${input.userId} is not in reclamation ${input.reclamationId}`, 'ReclamationUserUnknown');
+    if (row.state === 'restored') return 'restored';
+    if (row.state !== 'downgraded' && row.state !== 'restoring' && row.state !== 'undo_failed') return 'skipped';
+    const snapshot = row.snapshot;
+    if (!snapshot) return await record(input, 'undo_failed', [row.state], 'user.undo_failed', { outcome: 'The snapshot is gone (the undo window has ended).' });
+    try {
+      const client = await clientFor(input.integrationId, pulse);
+      if (row.state !== 'restoring') {
+        await inTransaction(db, async (trx) => {
+          if (await setUserState(trx, input.reclamationId, input.userId, 'restoring', ['downgraded', 'undo_failed'])) {
+            await appendAudit(trx, {
+              integrationId: input.integrationId,
+              reclamationId: input.reclamationId,
+              userId: input.userId,
+              kind: 'user.restore_started',
+              after: snapshot,
+            });
+          }
+        });
+      }
+      const live = await client.showUser(input.userId);
+      if (!matches(live, snapshot)) {
+        try {
+          await client.updateUser(input.userId, restoreBody(snapshot));
+        } catch (err) {
+          const outcome = refusal(err);
+          if (outcome) {
+            const why =
+              err instanceof ZendeskRequestError && err.status === 422
+                ? `${outcome} Usually no agent seat is free: free or buy one, then undo again.`
+                : outcome;
+            return await record(input, 'undo_failed', ['restoring'], 'user.undo_failed', { outcome: why });
           }
           throw err;
         }
-        let snapshot = row.snapshot;
-        if (row.state === 'planned') {
-          const integration = await findIntegration(db, input.integrationId);
-          const why = liveGuardrail(live, readReclaimSettings(integration?.reclaim_settings), target);
-          if (why) return await record(input, 'skipped', ['planned'], 'user.skipped', { outcome: why });
-          snapshot = snapshotOf(live);
-          const stored = snapshot;
-          await inTransaction(db, async (trx) => {
-            if (await setUserState(trx, input.reclamationId, input.userId, 'downgrading', ['planned'], { snapshot: stored })) {
-              await appendAudit(trx, {
-                integrationId: input.integrationId,
-                reclamationId: input.reclamationId,
-                userId: input.userId,
-                kind: 'user.downgrade_started',
-                before: stored,
-                after: target,
-              });
-            }
-          });
-        }
-        if (!atTarget(live, target)) {
-          try {
-            await client.updateUser(input.userId, target);
-          } catch (err) {
-            const outcome = refusal(err);
-            if (outcome) return await record(input, 'failed', ['downgrading'], 'user.downgrade_failed', { outcome, before: snapshot });
-            throw err;
-          }
-        }
-        const after = await client.showUser(input.userId);
-        if (!atTarget(after, target)) {
-          return await record(input, 'failed', ['downgrading'], 'user.downgrade_failed', {
-            outcome: 'Zendesk accepted the change but the user does not show it.',
-            before: snapshot,
-            after: snapshotOf(after),
-          });
-        }
-        return await record(input, 'downgraded', ['downgrading'], 'user.downgraded', { before: snapshot, after: snapshotOf(after) });
-      } catch (err) {
-        throw toActivityFailure(err);
       }
-    },
-
-    /** Restores one downgraded user from its snapshot, exactly once. */
-    async restoreUser(input: UserStepInput): Promise<UserStepResult> {
-      const row = await reclamationUser(db, input.reclamationId, input.userId);
-      if (!row) throw ApplicationFailure.nonRetryable(`User ${input.userId} is not in reclamation ${input.reclamationId}`, 'ReclamationUserUnknown');
-      if (row.state === 'restored') return 'restored';
-      if (row.state !== 'downgraded' && row.state !== 'restoring' && row.state !== 'undo_failed') return 'skipped';
-      const snapshot = row.snapshot;
-      if (!snapshot)
-        return await record(input, 'undo_failed', [row.state], 'user.undo_failed', { outcome: 'The snapshot is gone (the undo window has ended).' });
-      try {
-        const client = await clientFor(input.integrationId);
-        if (row.state !== 'restoring') {
-          await inTransaction(db, async (trx) => {
-            if (await setUserState(trx, input.reclamationId, input.userId, 'restoring', ['downgraded', 'undo_failed'])) {
-              await appendAudit(trx, {
-                integrationId: input.integrationId,
-                reclamationId: input.reclamationId,
-                userId: input.userId,
-                kind: 'user.restore_started',
-                after: snapshot,
-              });
-            }
-          });
-        }
-        const live = await client.showUser(input.userId);
-        if (!matches(live, snapshot)) {
-          try {
-            await client.updateUser(input.userId, restoreBody(snapshot));
-          } catch (err) {
-            const outcome = refusal(err);
-            if (outcome) {
-              const why =
-                err instanceof ZendeskRequestError && err.status === 422
-                  ? `${outcome} Usually no agent seat is free: free or buy one, then undo again.`
-                  : outcome;
-              return await record(input, 'undo_failed', ['restoring'], 'user.undo_failed', { outcome: why });
-            }
-            throw err;
-          }
-        }
-        const after = await client.showUser(input.userId);
-        if (!matches(after, snapshot)) {
-          return await record(input, 'undo_failed', ['restoring'], 'user.undo_failed', {
-            outcome: 'Zendesk accepted the restore but the user does not show it.',
-            after: snapshotOf(after),
-          });
-        }
-        return await record(input, 'restored', ['restoring'], 'user.restored', { before: snapshotOf(live), after: snapshotOf(after) });
-      } catch (err) {
-        throw toActivityFailure(err);
+      const after = await client.showUser(input.userId);
+      if (!matches(after, snapshot)) {
+        return await record(input, 'undo_failed', ['restoring'], 'user.undo_failed', {
+          outcome: 'Zendesk accepted the restore but the user does not show it.',
+          after: snapshotOf(after),
+        });
       }
-    },
-  };
+      return await record(input, 'restored', ['restoring'], 'user.restored', { before: snapshotOf(live), after: snapshotOf(after) });
+    } catch (err) {
+      throw toActivityFailure(err);
+    }
+  }
 }
 
 type Target = { role: 'end-user' } | { role: 'agent'; custom_role_id: number };

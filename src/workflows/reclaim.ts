@@ -33,6 +33,9 @@ export const reclaimWorkflowId = (reclamationId: string) => `zendesk-reclaim-${r
 
 const steps = proxyActivities<ReclaimActivities>({
   startToCloseTimeout: '2 minutes',
+  // The per-user steps heartbeat through every wait (src/activities/heartbeat.ts): a killed worker's step is
+  // retried elsewhere after this long, and the retry re-reads the user first.
+  heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: [FailureType.NotConnected] },
 });
 
