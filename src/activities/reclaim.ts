@@ -73,7 +73,7 @@ export function createReclaimActivities(deps: ActivityDeps) {
       config: deps.config,
       integrationId,
       subdomain: integration.workspace,
-      observer: { onRequest: (info) => (pulse.progress(), observer.onRequest?.(info)) },
+      observer: { onRequest: (info) => (pulse.progress(), observer.onRequest(info)) },
       onWait: () => pulse.beat(),
       signal: Context.current().cancellationSignal,
       // The integration's share of the account's Zendesk budget, shared with its syncs through the same limiter.
