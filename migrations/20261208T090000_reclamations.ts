@@ -5,7 +5,8 @@ import { Kysely, sql } from 'kysely';
  * scopes); an integration keeps its reclaim settings (owner, exemptions, grace period); a reclamation is a
  * plan with one row per user it considered (candidates and the users it will not touch, with why), the
  * snapshot of what each downgrade changes (taken before the change: no names or emails), and an
- * append-only audit log (UPDATE is refused; rows go only with their integration).
+ * append-only audit log (UPDATE is refused; rows go only with their integration). A downgraded user whom a
+ * later sync shows with a paid role again is marked `reupgraded_at` (and an audit event says so).
  */
 export async function up(db: Kysely<any>): Promise<void> {
   await sql`ALTER TABLE oauth_flows ADD COLUMN scope text NOT NULL DEFAULT 'read'`.execute(db);
@@ -38,6 +39,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       snapshot jsonb,
       changed_at timestamptz,
       restored_at timestamptz,
+      reupgraded_at timestamptz,
       PRIMARY KEY (reclamation_id, user_id)
     )`.execute(db);
   await sql`

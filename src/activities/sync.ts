@@ -1,3 +1,4 @@
+import { noteReupgrades } from '../db/repositories/reclamations';
 import { findIntegration, setIntegrationStatus } from '../db/repositories/integrations';
 import { findSyncRun, finishSyncRun, runningSyncRuns, startSyncRun } from '../db/repositories/syncRuns';
 import { takeUtilizationSnapshot } from '../reports/snapshots';
@@ -44,6 +45,16 @@ export function createSyncActivities(deps: ActivityDeps) {
     } catch (err) {
       logger.warn({ syncRunId, err }, 'could not store the utilization snapshot; the API computes the report instead');
       return finishSyncRun(db, syncRunId, 'succeeded', null);
+    }
+  };
+
+  /** Reclaimed users upgraded again in Zendesk since (src/db/repositories/reclamations.ts). Never fails the sync. */
+  const reupgrades = async (integrationId: string) => {
+    try {
+      const found = await noteReupgrades(db, integrationId);
+      if (found > 0) logger.info({ integrationId, users: found }, 'reclaimed users were upgraded again in Zendesk');
+    } catch (err) {
+      logger.warn({ integrationId, err }, 'could not check reclaimed users for re-upgrades');
     }
   };
 
@@ -143,6 +154,7 @@ export function createSyncActivities(deps: ActivityDeps) {
       const error =
         input.error === null ? null : tenantSyncError({ error: input.error, failureType: input.failureType }, logger, { syncRunId: input.syncRunId });
       const run = input.status === 'succeeded' ? await closeWithSnapshot(input.syncRunId) : await finishSyncRun(db, input.syncRunId, input.status, error);
+      if (run && input.status === 'succeeded') await reupgrades(run.integration_id);
       if (run) {
         recordSyncFinished(metrics, {
           outcome: input.status,

@@ -76,6 +76,7 @@ export const ReclamationUser = z.object({
   outcome: z.string().nullable().describe("Why excluded or skipped, or Zendesk's answer"),
   changedAt: iso.nullable(),
   restoredAt: iso.nullable(),
+  reupgradedAt: iso.nullable().describe('When a later sync showed the downgraded user on a paid seat again (upgraded in Zendesk since)'),
 });
 
 export const Reclamation = z.object({

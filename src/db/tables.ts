@@ -283,6 +283,8 @@ export interface ReclamationUsersTable {
   snapshot: ColumnType<SeatSnapshot | null, string | null | undefined, string | null>;
   changed_at: NullableTimestamp;
   restored_at: NullableTimestamp;
+  /** When a sync first showed the downgraded user back on a paid seat (upgraded again in Zendesk). */
+  reupgraded_at: NullableTimestamp;
 }
 
 export interface AuditEventsTable {

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, connectAndSync, createTenant, startSystem, type System } from '../helpers/system';
+import { api, connectAndSync, createTenant, startSystem, waitForSync, type System } from '../helpers/system';
 import type { SandboxWorkspace } from '../../src/sandbox';
 
 /**
@@ -320,5 +320,32 @@ describe('reclaiming seats', () => {
     const undo = await api(system, 'POST', `/v1/integrations/${integrationId}/reclamations/${rid}/undo`, { key: tenant.apiKey, body: {} });
     assert.equal(undo.status, 200, undo.text);
     for (const u of [beforePut, afterPut]) assert.deepEqual(seat(ws.user(u.id)!), original.get(u.id), `user ${u.id} restored from the first snapshot`);
+  });
+
+  test('a reclaimed user upgraded again in Zendesk shows up at the next sync as re-upgraded, on the reclamation and in the audit log', async () => {
+    const downgraded = await system.db
+      .selectFrom('reclamation_users')
+      .innerJoin('reclamations', 'reclamations.id', 'reclamation_users.reclamation_id')
+      .select(['reclamation_users.user_id', 'reclamation_users.reclamation_id'])
+      .where('reclamations.integration_id', '=', integrationId)
+      .where('reclamation_users.state', '=', 'downgraded')
+      .execute();
+    assert.ok(downgraded.length >= 2, `downgraded users: ${downgraded.length}`);
+    const [again, stays] = downgraded;
+    ws.setRole(Number(again!.user_id), 'agent', 0);
+    const runs = (await system.db.selectFrom('sync_runs').select('id').where('integration_id', '=', integrationId).execute()).map((r) => r.id);
+    assert.equal((await api(system, 'POST', `/v1/integrations/${integrationId}/sync`, { key: tenant.apiKey })).status, 202);
+    const run = await waitForSync(system, integrationId, { notIds: runs });
+    assert.equal(run.status, 'succeeded', run.error ?? '');
+    const view = (await api(system, 'GET', `/v1/integrations/${integrationId}/reclamations/${again!.reclamation_id}`, { key: tenant.apiKey })).json;
+    const user = (id: unknown) => view.users.find((u: { userId: number }) => u.userId === Number(id));
+    assert.ok(user(again!.user_id).reupgradedAt, 'marked re-upgraded');
+    if (stays!.reclamation_id === again!.reclamation_id) assert.equal(user(stays!.user_id).reupgradedAt, null, 'the others are not');
+    const audit = await api(system, 'GET', `/v1/integrations/${integrationId}/audit?kind=user.reupgraded`, { key: tenant.apiKey });
+    assert.deepEqual(
+      audit.json.events.map((e: { userId: number }) => e.userId),
+      [Number(again!.user_id)],
+    );
+    assert.equal(audit.json.events[0].after.role, 'agent');
   });
 });

@@ -85,6 +85,7 @@ export function reclamationsRouter(deps: ApiDeps): Router {
         outcome: u.outcome,
         changedAt: iso(u.changed_at),
         restoredAt: iso(u.restored_at),
+        reupgradedAt: iso(u.reupgraded_at),
       })),
     };
   };

@@ -186,3 +186,26 @@ export async function markNotApproved(db: Db, reclamationId: string, approvedIds
 export async function dropSnapshots(db: Db, reclamationId: string): Promise<void> {
   await db.updateTable('reclamation_users').set({ snapshot: null }).where('reclamation_id', '=', reclamationId).execute();
 }
+
+/**
+ * Downgraded users that the last sync shows on a paid seat again (someone upgraded them in Zendesk): marked
+ * once, with an audit event `user.reupgraded`. Returns how many were found.
+ */
+export async function noteReupgrades(db: Db, integrationId: string): Promise<number> {
+  const { rows } = await sql<{ n: number }>`
+    WITH hits AS (
+      UPDATE reclamation_users ru SET reupgraded_at = now()
+        FROM reclamations r, zendesk_users u
+       WHERE ru.reclamation_id = r.id AND r.integration_id = ${integrationId}::uuid
+         AND ru.state = 'downgraded' AND ru.reupgraded_at IS NULL
+         AND u.integration_id = r.integration_id AND u.id = ru.user_id AND u.deleted IS NOT TRUE
+         AND u.synced_at > ru.changed_at AND ${seatSql} = 'paid'
+      RETURNING ru.reclamation_id, ru.user_id, u.role, u.role_type
+    ), audited AS (
+      INSERT INTO audit_events (integration_id, reclamation_id, kind, user_id, after)
+      SELECT ${integrationId}::uuid, reclamation_id, 'user.reupgraded', user_id, jsonb_build_object('role', role, 'role_type', role_type) FROM hits
+      RETURNING 1
+    )
+    SELECT count(*)::int AS n FROM audited`.execute(db);
+  return rows[0]?.n ?? 0;
+}
