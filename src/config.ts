@@ -253,8 +253,6 @@ const envSchema = z.object({
 /** Every environment variable this module reads (the deployment test checks docker-compose.yml against it). */
 export const ENV_VARIABLES = Object.keys(envSchema.shape) as Array<keyof typeof envSchema.shape>;
 
-export type Env = z.input<typeof envSchema>;
-
 /**
  * How much one worker takes on at once. Set explicitly rather than left to the SDK: Temporal 1.24 derives
  * its default `maxCachedWorkflows` from the V8 heap limit (600 per GiB above 200 MiB, at least 10), so under
@@ -264,7 +262,7 @@ export type Env = z.input<typeof envSchema>;
  * Each activity slot may hold a page of up to 1,000 users or events and the next one prefetched: raise the
  * heap cap (WORKER_HEAP_MB) by about 2 MB per extra slot.
  */
-export interface WorkerTuning {
+interface WorkerTuning {
   maxConcurrentActivityTaskExecutions: number;
   maxCachedWorkflows: number;
   maxConcurrentWorkflowTaskExecutions: number;

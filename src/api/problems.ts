@@ -46,7 +46,7 @@ export function zodFieldErrors(error: ZodError, prefix = ''): FieldError[] {
   });
 }
 
-export function problemBody(problem: HttpProblem) {
+function problemBody(problem: HttpProblem) {
   return {
     type: `https://zendesk-integration-worker.dev/problems/${TYPES[problem.status] ?? 'error'}`,
     title: problem.title,

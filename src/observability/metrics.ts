@@ -60,9 +60,9 @@ export interface MetricsOptions {
   defaultLabels?: Record<string, string>;
 }
 
-export const HTTP_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-export const SYNC_DURATION_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400];
-export const ZENDESK_DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+const HTTP_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const SYNC_DURATION_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400];
+const ZENDESK_DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
 /** The registry factory: a fresh registry holding every metric of this service. */
 export function createMetrics(options: MetricsOptions = {}): Metrics {
@@ -247,7 +247,7 @@ export interface ZendeskObserverOptions {
   tokenGrant?: 'refresh_token' | 'authorization_code';
 }
 
-export function zendeskStatusLabel(info: Pick<RequestInfo, 'status' | 'failure'>): string {
+function zendeskStatusLabel(info: Pick<RequestInfo, 'status' | 'failure'>): string {
   if (info.status > 0) return String(info.status);
   return info.failure ?? 'network';
 }

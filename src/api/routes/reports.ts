@@ -26,13 +26,13 @@ import { IntegrationIdParams } from '../schemas';
 import { parseOr400 } from '../validate';
 
 /** The header naming the instant a report judged activity at (also inside every cursor). */
-export const AS_OF_HEADER = 'Report-As-Of';
+const AS_OF_HEADER = 'Report-As-Of';
 
 /**
  * Report responses may be kept by the client (they are the caller's own data, hence `private`) but must
  * be revalidated: the ETag turns an unchanged report into a 304.
  */
-export const REPORT_CACHE_CONTROL = 'private, no-cache';
+const REPORT_CACHE_CONTROL = 'private, no-cache';
 
 const CSV_ONLY_REASON = 'is not supported by users.csv, which always returns every row';
 
@@ -87,7 +87,7 @@ const gzipAsync = promisify(gzipCallback);
 const GZIP_MIN_BYTES = 1024;
 
 /** A report body ready to send many times: serialized and compressed once, with its as-of instant and ETag. */
-export async function cachedReport(body: unknown, asOf: Date): Promise<{ value: CachedReport; bytes: number }> {
+async function cachedReport(body: unknown, asOf: Date): Promise<{ value: CachedReport; bytes: number }> {
   const json = Buffer.from(JSON.stringify(body), 'utf8');
   // The best compression: it runs once per computation, and every response sent saves the bytes. Above
   // 256 KB level 6: level 9 took three times the CPU for a few per cent fewer bytes, and the utilization
