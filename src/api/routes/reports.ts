@@ -20,10 +20,10 @@ import type { LocalCsvSlots } from '../limits/csvSlots';
 import { tenantComputation } from '../limits/computation';
 import type { TenantGate } from '../limits/tenantGate';
 import type { TenantLimits } from '../limits/tenantLimits';
-import { badRequest, notFound, type FieldError } from '../problems';
+import { notFound } from '../problems';
 import { reportQuerySchemas, type ReclaimableList, type UsersCsvQuery, type UserList, type Utilization } from '../reportSchemas';
 import { IntegrationIdParams } from '../schemas';
-import { parseOr400 } from '../validate';
+import { invalidRequest, parseOr400 } from '../validate';
 
 /** The header naming the instant a report judged activity at (also inside every cursor). */
 const AS_OF_HEADER = 'Report-As-Of';
@@ -36,28 +36,6 @@ const REPORT_CACHE_CONTROL = 'private, no-cache';
 
 const CSV_ONLY_REASON = 'is not supported by users.csv, which always returns every row';
 
-/**
- * Parses query parameters, naming each bad one: unknown parameters one by one, and every invalid value
- * with its reason.
- */
-export function parseQuery<S extends z.ZodType>(schema: S, query: unknown, unknownReasons: Record<string, string> = {}): z.output<S> {
-  const result = schema.safeParse(query ?? {});
-  if (result.success) return result.data;
-  const errors: FieldError[] = [];
-  for (const issue of result.error.issues) {
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) errors.push({ name: key, reason: unknownReasons[key] ?? 'is not a known parameter' });
-    } else {
-      errors.push({ name: issue.path.map(String).join('.') || '(query)', reason: issue.message });
-    }
-  }
-  throw invalidQuery(errors);
-}
-
-function invalidQuery(errors: FieldError[]) {
-  return badRequest(`The query is invalid: ${errors.map((e) => `${e.name} ${e.reason}`).join('; ')}.`, errors);
-}
-
 /** The filters of /users and users.csv (users.csv's `raw` is how it is written, not what it lists). */
 type ParsedFilters = Omit<z.output<typeof UsersCsvQuery>, 'raw'>;
 
@@ -65,7 +43,7 @@ type ParsedFilters = Omit<z.output<typeof UsersCsvQuery>, 'raw'>;
 function filtersOf(parsed: ParsedFilters): UserFilters {
   const { sort: _sort, inactiveDays: _days, includeDeleted, ...rest } = parsed;
   if (rest.createdAfter && rest.createdBefore && rest.createdAfter.getTime() > rest.createdBefore.getTime()) {
-    throw invalidQuery([
+    throw invalidRequest('listing', [
       { name: 'createdAfter', reason: 'must not be after createdBefore' },
       { name: 'createdBefore', reason: 'must not be before createdAfter' },
     ]);
@@ -160,12 +138,12 @@ export function reportsRouter(deps: ApiDeps & { cache: ApiCache; limits: TenantL
 
   /** A valid `/users` query of one tenant's integration, parsed, with its report cache key. */
   const parseUsers = (tenantId: string, integrationId: string, query: unknown) => {
-    const { limit = 100, cursor: token, ...filterParams } = parseQuery(UsersQuery, query);
+    const { limit = 100, cursor: token, ...filterParams } = parseOr400(UsersQuery, query, 'listing');
     const l = listing(integrationId, filterParams);
     let cursor: Cursor | undefined;
     if (token !== undefined) {
       const decoded = decodeCursor(token, { sort: l.sort, fingerprint: l.fingerprint });
-      if (!decoded.ok) throw invalidQuery([{ name: 'cursor', reason: decoded.reason }]);
+      if (!decoded.ok) throw invalidRequest('listing', [{ name: 'cursor', reason: decoded.reason }]);
       cursor = decoded.cursor;
     }
     const key = reportCacheKey('users', tenantId, integrationId, {
@@ -206,7 +184,7 @@ export function reportsRouter(deps: ApiDeps & { cache: ApiCache; limits: TenantL
 
   router.get('/v1/integrations/:id/users.csv', async (req, res: Response) => {
     const integration = await ownIntegration(req);
-    const { raw, ...parsed } = parseQuery(UsersCsvQuery, req.query, { limit: CSV_ONLY_REASON, cursor: CSV_ONLY_REASON });
+    const { raw, ...parsed } = parseOr400(UsersCsvQuery, req.query, 'listing', { limit: CSV_ONLY_REASON, cursor: CSV_ONLY_REASON });
     const l = listing(integration.id, parsed);
     const completeness = await reportCompleteness(db, integration);
     await exportUsersCsv(deps, res, {
@@ -220,7 +198,7 @@ export function reportsRouter(deps: ApiDeps & { cache: ApiCache; limits: TenantL
   });
 
   const parseUtilization = (tenantId: string, integrationId: string, query: unknown) => {
-    const inactiveDays = parseQuery(UtilizationQuery, query).inactiveDays ?? config.inactiveAfterDays;
+    const inactiveDays = parseOr400(UtilizationQuery, query, 'listing').inactiveDays ?? config.inactiveAfterDays;
     return { inactiveDays, key: reportCacheKey('utilization', tenantId, integrationId, { inactiveDays }) };
   };
   const utilizationQueries = new ParsedQueries<ReturnType<typeof parseUtilization>>();
@@ -247,13 +225,13 @@ export function reportsRouter(deps: ApiDeps & { cache: ApiCache; limits: TenantL
 
   /** A valid `/reclaimable` query: its page size, cursor and cache key. */
   const parseReclaimable = (tenantId: string, integrationId: string, query: unknown) => {
-    const { limit = 100, cursor: token, inactiveDays: days } = parseQuery(ReclaimableQuery, query);
+    const { limit = 100, cursor: token, inactiveDays: days } = parseOr400(ReclaimableQuery, query, 'listing');
     const inactiveDays = days ?? config.inactiveAfterDays;
     const fingerprint = `reclaimable:${queryFingerprint(integrationId, { includeDeleted: false }, inactiveDays)}`;
     let cursor: Cursor | undefined;
     if (token !== undefined) {
       const decoded = decodeCursor(token, { sort: RECLAIMABLE_ORDER, fingerprint, noDateFirst: true });
-      if (!decoded.ok) throw invalidQuery([{ name: 'cursor', reason: decoded.reason }]);
+      if (!decoded.ok) throw invalidRequest('listing', [{ name: 'cursor', reason: decoded.reason }]);
       cursor = decoded.cursor;
     }
     return { inactiveDays, limit, cursor, fingerprint, key: reportCacheKey('reclaimable', tenantId, integrationId, { inactiveDays, limit, cursor: token }) };
