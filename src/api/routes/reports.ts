@@ -3,7 +3,6 @@ import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import { Router, type Request, type Response } from 'express';
 import type { z } from 'zod';
-import { findTenantIntegration } from '../../db/repositories/integrations';
 import { decodeCursor, encodeCursor, queryFingerprint, windowFor, type Cursor } from '../../reports/cursor';
 import { DEFAULT_SORT, parseSort, sortParam, usageBasis, type Sort, type UserFilters } from '../../reports/model';
 import { countUsers, findUserPage } from '../../reports/userQuery';
@@ -20,9 +19,8 @@ import type { LocalCsvSlots } from '../limits/csvSlots';
 import { tenantComputation } from '../limits/computation';
 import type { TenantGate } from '../limits/tenantGate';
 import type { TenantLimits } from '../limits/tenantLimits';
-import { notFound } from '../problems';
+import { integrationOwnership } from '../ownership';
 import { reportQuerySchemas, type ReclaimableList, type UsersCsvQuery, type UserList, type Utilization } from '../reportSchemas';
-import { IntegrationIdParams } from '../schemas';
 import { invalidRequest, parseOr400 } from '../validate';
 
 /** The header naming the instant a report judged activity at (also inside every cursor). */
@@ -111,18 +109,8 @@ export function reportsRouter(deps: ApiDeps & { cache: ApiCache; limits: TenantL
   // `inactiveDays` is capped by this server's activity retention (older events are deleted).
   const { UsersQuery, UsersCsvQuery, UtilizationQuery, ReclaimableQuery } = reportQuerySchemas(config.activityRetentionDays);
 
-  const ownIntegration = async (req: Request) => {
-    const { id } = parseOr400(IntegrationIdParams, req.params, 'path');
-    const tenantId = req.tenant!.id;
-    const { value: integration } = await cache.integrations.get(`${tenantId}\u0000${id}`, [integrationTag(id), tenantTag(tenantId)], async () => {
-      const row = await findTenantIntegration(db, tenantId, id);
-      if (!row) throw notFound(`No integration ${id}.`);
-      return { value: row, bytes: 1 };
-    });
-    // A disconnect under way serves no more reports: the customer asked for its data to be let go.
-    if (integration.status === 'disconnected' || integration.status === 'disconnecting') throw notFound(`No integration ${id}.`);
-    return integration;
-  };
+  // Cached: a report hit costs no query. A disconnect under way serves no more reports.
+  const ownIntegration = integrationOwnership({ db, cache, alsoHidden: ['disconnecting'] });
 
   const listing = (integrationId: string, parsed: ParsedFilters): Listing => {
     const filters = filtersOf(parsed);
