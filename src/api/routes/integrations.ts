@@ -1,6 +1,7 @@
 import { Router, type Request } from 'express';
 import { ScheduleNotFoundError } from '@temporalio/client';
 import {
+  deleteIntegration,
   findLiveIntegration,
   findTenantIntegration,
   insertIntegration,
@@ -64,7 +65,7 @@ export function integrationsRouter(deps: ApiDeps & { cache?: ApiCache; limits?: 
     try {
       authorizeUrl = await beginConsent(deps, integration);
     } catch (err) {
-      await db.deleteFrom('integrations').where('id', '=', integration.id).execute();
+      await deleteIntegration(db, integration.id);
       throw err;
     }
     deps.logger.info({ tenantId, integrationId: integration.id, workspace: integration.workspace }, 'integration created; awaiting consent');
