@@ -28,8 +28,8 @@ async function revokeStagedGrant(deps: ActivityDeps, workspace: string, tokens: 
   try {
     renewed = await refreshTokens({
       baseUrl,
-      clientId: config.zendesk.clientId!,
-      clientSecret: config.zendesk.clientSecret!,
+      clientId: config.zendesk.clientId,
+      clientSecret: config.zendesk.clientSecret,
       refreshToken: tokens.refreshToken,
       scope: tokens.scope,
       expiresIn: config.zendesk.accessTokenExpiresIn,

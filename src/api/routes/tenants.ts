@@ -21,7 +21,7 @@ const DEFAULT_LIMIT = 50;
  */
 export function tenantsRouter(deps: ApiDeps): Router {
   const router = Router();
-  const admin = requireAdmin(deps.config.adminApiKey!);
+  const admin = requireAdmin(deps.config.adminApiKey);
 
   router.post('/v1/tenants', admin, async (req, res) => {
     const body = parseOr400(CreateTenantBody, req.body, 'body');
