@@ -218,7 +218,11 @@ export function recordSyncStarted(metrics: Pick<Metrics, 'syncsStarted'>): void 
   metrics.syncsStarted.inc();
 }
 
-/** Call once per finished run (the activity that records the run's end). */
+/**
+ * Call once per finished run (the activity that records the run's end). The sync's rows are counted as
+ * each page is written (`recordSyncedRows`); `usersSynced`/`ticketEventsSynced` here are for a caller that
+ * did not count them so.
+ */
 export function recordSyncFinished(
   metrics: Pick<Metrics, 'syncsSucceeded' | 'syncsFailed' | 'syncDuration' | 'usersSynced' | 'ticketEventsSynced'>,
   result: SyncResultForMetrics,
@@ -229,7 +233,7 @@ export function recordSyncFinished(
   if (result.ticketEventsSynced) metrics.ticketEventsSynced.inc(result.ticketEventsSynced);
 }
 
-/** Rows written by one page (count as they land, so a long sync shows progress between scrapes). */
+/** Rows written by one page, after its transaction committed (counted as they land, so a long sync shows progress between scrapes). */
 export function recordSyncedRows(metrics: Pick<Metrics, 'usersSynced' | 'ticketEventsSynced'>, rows: { users?: number; ticketEvents?: number }): void {
   if (rows.users) metrics.usersSynced.inc(rows.users);
   if (rows.ticketEvents) metrics.ticketEventsSynced.inc(rows.ticketEvents);
