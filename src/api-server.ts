@@ -14,12 +14,12 @@ import { createTemporalClient } from './temporal/client';
 async function main(): Promise<void> {
   const config = loadConfigOrExit('api');
   const logger = createLogger(config.logLevel).child({ process: 'api' });
-  const db = createDb(config.databaseUrl!, 20, apiPoolSettings(config), (err) => logger.warn({ err }, 'PostgreSQL connection error (the pool reconnects)'));
+  const db = createDb(config.databaseUrl, 20, apiPoolSettings(config), (err) => logger.warn({ err }, 'PostgreSQL connection error (the pool reconnects)'));
   const temporal = await createTemporalClient(config);
   const metrics = createMetrics({ defaultLabels: { process: 'api' } });
   // The report cache and its LISTEN connection (off with REPORT_CACHE_TTL_SECONDS=0).
   const cache = createApiCache({ config, db, logger, metrics });
-  const app = createApp({ db, box: new SecretBox(config.encryptionKeys!), config, temporal, logger, metrics, cache });
+  const app = createApp({ db, box: new SecretBox(config.encryptionKeys), config, temporal, logger, metrics, cache });
   // /metrics, /healthz and /readyz on the internal port; the public port serves the API (and /healthz).
   const internal = await startInternalServer({ deps: { db, temporal }, metrics, port: config.internalPort });
   const server = createServer(app);

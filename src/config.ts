@@ -260,8 +260,6 @@ const envSchema = z.object({
 /** Every environment variable this module reads (the deployment test checks docker-compose.yml against it). */
 export const ENV_VARIABLES = Object.keys(envSchema.shape) as Array<keyof typeof envSchema.shape>;
 
-export type Env = z.input<typeof envSchema>;
-
 /**
  * How much one worker takes on at once. Set explicitly rather than left to the SDK: Temporal 1.24 derives
  * its default `maxCachedWorkflows` from the V8 heap limit (600 per GiB above 200 MiB, at least 10), so under
@@ -271,7 +269,7 @@ export type Env = z.input<typeof envSchema>;
  * Each activity slot may hold a page of up to 1,000 users or events and the next one prefetched: raise the
  * heap cap (WORKER_HEAP_MB) by about 2 MB per extra slot.
  */
-export interface WorkerTuning {
+interface WorkerTuning {
   maxConcurrentActivityTaskExecutions: number;
   maxCachedWorkflows: number;
   maxConcurrentWorkflowTaskExecutions: number;
@@ -360,6 +358,26 @@ export interface HousekeepingSettings {
 /** What each process needs beyond the defaults. */
 export type Role = 'api' | 'worker' | 'migrate' | 'rotate-keys' | 'any';
 
+/**
+ * What a role requires, no longer optional in its configuration (the same variables as REQUIRED and
+ * NEEDS_KEYS below, which `loadConfig` checks before it returns one).
+ */
+interface RoleConfig {
+  api: { databaseUrl: string; adminApiKey: string; encryptionKeys: EncryptionKey[] };
+  worker: { databaseUrl: string; encryptionKeys: EncryptionKey[]; zendesk: Config['zendesk'] & { clientId: string; clientSecret: string } };
+  migrate: { databaseUrl: string };
+  'rotate-keys': { databaseUrl: string; encryptionKeys: EncryptionKey[] };
+  any: unknown;
+}
+
+/** A union of object types as their intersection (a process with several roles needs what each requires). */
+type AllOf<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;
+
+/** The configuration of a process with role(s) R: the whole Config, with what R requires present. */
+export type ConfigFor<R extends Role> = Config & AllOf<RoleConfig[R]>;
+export type ApiConfig = ConfigFor<'api'>;
+export type WorkerConfig = ConfigFor<'worker'>;
+
 const REQUIRED: Record<Role, Array<keyof z.output<typeof envSchema>>> = {
   api: ['ADMIN_API_KEY', 'DATABASE_URL'],
   worker: ['ZENDESK_CLIENT_ID', 'ZENDESK_CLIENT_SECRET', 'DATABASE_URL'],
@@ -391,8 +409,13 @@ export class ConfigError extends Error {
   }
 }
 
-/** Validates an environment; throws one ConfigError listing every problem. Never echoes secret values. */
-export function loadConfig(env: Record<string, string | undefined> = process.env, role: Role = 'any'): Config {
+/**
+ * Validates an environment for a process of `role` (or of several roles at once: `npm run dev` and the
+ * tests run the API and the worker together); throws one ConfigError listing every problem. Never echoes
+ * secret values.
+ */
+export function loadConfig<R extends Role = 'any'>(env: Record<string, string | undefined> = process.env, role: R | readonly R[] = 'any' as R): ConfigFor<R> {
+  const roles: readonly Role[] = typeof role === 'string' ? [role] : role;
   // Empty strings mean "not set", as in most deployment tools.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = envSchema.safeParse(cleaned);
@@ -405,11 +428,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const resolved = resolveTemporalConnection(parsed.data, cleaned);
     problems.push(...resolved.problems);
     temporalConnection = resolved.settings;
-    for (const key of REQUIRED[role]) {
-      if (parsed.data[key] === undefined) problems.push(`${key}: required for ${role}`);
-    }
-    if (NEEDS_KEYS.includes(role) && !parsed.data.ENCRYPTION_KEY && !parsed.data.ENCRYPTION_KEYS) {
-      problems.push(`ENCRYPTION_KEY: required for ${role} (or ENCRYPTION_KEYS)`);
+    // Each missing variable once, named with the first role that requires it.
+    const missing = new Set<string>();
+    for (const r of roles) {
+      for (const key of REQUIRED[r]) {
+        if (parsed.data[key] === undefined && !missing.has(key)) {
+          missing.add(key);
+          problems.push(`${key}: required for ${r}`);
+        }
+      }
+      if (NEEDS_KEYS.includes(r) && !parsed.data.ENCRYPTION_KEY && !parsed.data.ENCRYPTION_KEYS && !missing.has('ENCRYPTION_KEY')) {
+        missing.add('ENCRYPTION_KEY');
+        problems.push(`ENCRYPTION_KEY: required for ${r} (or ENCRYPTION_KEYS)`);
+      }
     }
     // The default report window must be one the reports accept (inactiveDays is capped by the retention).
     if (parsed.data.INACTIVE_AFTER_DAYS > parsed.data.ACTIVITY_RETENTION_DAYS) {
@@ -428,7 +459,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   const e = parsed.data;
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
-  return {
+  const config: Config = {
     databaseUrl: e.DATABASE_URL,
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE, connection: temporalConnection },
     port: e.PORT,
@@ -494,10 +525,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       rateLimitBlockRetentionMs: e.RATE_LIMIT_BLOCK_RETENTION,
     },
   };
+  // Every variable the roles require was checked above: what ConfigFor<R> makes non-optional is present.
+  return config as ConfigFor<R>;
 }
 
 /** For entry points: load or print the problems and exit. */
-export function loadConfigOrExit(role: Role): Config {
+export function loadConfigOrExit<R extends Role>(role: R): ConfigFor<R> {
   try {
     return loadConfig(process.env, role);
   } catch (err) {

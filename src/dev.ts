@@ -168,14 +168,15 @@ async function main(): Promise<void> {
       ZENDESK_BASE_URL: baseUrlTemplate,
       SYNC_INTERVAL: process.env.SYNC_INTERVAL ?? '15m',
     },
-    'api',
+    // One process serves the API and runs the worker.
+    ['api', 'worker'],
   );
 
-  const db = createDb(config.databaseUrl!, 10, {}, (err) => logger.warn({ err }, 'PostgreSQL connection error (the pool reconnects)'));
+  const db = createDb(config.databaseUrl, 10, {}, (err) => logger.warn({ err }, 'PostgreSQL connection error (the pool reconnects)'));
   stops.push(() => db.destroy());
   await migrateToLatest(db);
 
-  const box = new SecretBox(config.encryptionKeys!);
+  const box = new SecretBox(config.encryptionKeys);
   const temporal = await createTemporalClient(config);
   stops.push(() => temporal.connection.close());
   const metrics = createMetrics();

@@ -4,7 +4,7 @@ import pino, { type Logger } from 'pino';
  * Structured JSON logs for every process. Known secret-bearing fields are redacted wherever they
  * appear; code must still never put a token into a message string.
  */
-export const REDACT_PATHS = [
+const REDACT_PATHS = [
   'accessToken',
   'refreshToken',
   'access_token',

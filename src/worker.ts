@@ -28,12 +28,12 @@ async function main(): Promise<void> {
   }
   // The SDK's logs (worker, workflows, activities, its core) as pino JSON, before anything connects.
   installSdkLogger(logger, { temporalMetricsPort: config.temporalMetricsPort });
-  const db = createDb(config.databaseUrl!, 20, {}, (err) => logger.warn({ err }, 'PostgreSQL connection error (the pool reconnects)'));
+  const db = createDb(config.databaseUrl, 20, {}, (err) => logger.warn({ err }, 'PostgreSQL connection error (the pool reconnects)'));
   const temporal = await createTemporalClient(config);
   const metrics = createMetrics({ defaultLabels: { process: 'worker' } });
   // Closed after the worker stops: the SDK runtime (and its log forwarding) winds down only once no connection is left.
   const connection = await connectNativeTemporal(config);
-  const worker = await createWorker({ deps: { db, box: new SecretBox(config.encryptionKeys!), config, logger, temporal, metrics }, connection });
+  const worker = await createWorker({ deps: { db, box: new SecretBox(config.encryptionKeys), config, logger, temporal, metrics }, connection });
   // GET /metrics, /healthz, and /readyz (200 while the worker polls its task queue).
   const metricsServer = await startMetricsServer({ registry: metrics.registry, port: config.metricsPort, ready: () => worker.getState() === 'RUNNING' });
   logger.info(

@@ -37,8 +37,8 @@ export async function exchangeFlowCode(
   await withZendeskFailures(async () => {
     const tokens = await exchangeCode({
       baseUrl: workspaceBaseUrl(config.zendesk.baseUrlTemplate, integration.workspace),
-      clientId: config.zendesk.clientId!,
-      clientSecret: config.zendesk.clientSecret!,
+      clientId: config.zendesk.clientId,
+      clientSecret: config.zendesk.clientSecret,
       code,
       codeVerifier,
       redirectUri: config.redirectUri,

@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Kysely } from 'kysely';
-import type { Config } from '../config';
+import type { WorkerConfig } from '../config';
 import type { SecretBox } from '../crypto/secretBox';
 import type { Database } from '../db/tables';
 import type { Logger } from '../logger';
@@ -10,7 +10,7 @@ import type { Metrics } from '../observability/metrics';
 export interface ActivityDeps {
   db: Kysely<Database>;
   box: SecretBox;
-  config: Config;
+  config: WorkerConfig;
   logger: Logger;
   /** For managing the sync schedule from activities. */
   temporal: Client;

@@ -15,10 +15,10 @@ import type { ActivityDeps } from './deps';
  * Never fails the sync: the sync's own requests find out about a dead grant (→ needs_reauth) as before.
  */
 
-export const REFRESH_AHEAD_DAYS = 7;
-export const WARN_DAYS = 3;
+const REFRESH_AHEAD_DAYS = 7;
+const WARN_DAYS = 3;
 /** The step runs inside the sync's first bookkeeping activity (30 s timeout): it gives up waiting after this. */
-export const KEEP_ALIVE_BUDGET_MS = 10_000;
+const KEEP_ALIVE_BUDGET_MS = 10_000;
 
 const DAY_MS = 86_400_000;
 

@@ -30,7 +30,7 @@ export interface PulseOptions {
   stallMs: number;
 }
 
-export const PULSE_EVERY_MS = 2_000;
+const PULSE_EVERY_MS = 2_000;
 
 export async function withHeartbeatPulse<T>(options: PulseOptions, fn: (pulse: HeartbeatPulse) => Promise<T>): Promise<T> {
   const context = Context.current();

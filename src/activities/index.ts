@@ -26,7 +26,6 @@ export function createActivities(deps: ActivityDeps) {
   return withActivityLogContext(deps, activities);
 }
 
-export type Activities = ReturnType<typeof createActivities>;
 export type { ActivityDeps };
 
 /**

@@ -141,12 +141,7 @@ export function createReclaimActivities(deps: ActivityDeps) {
           input.status === 'completed' ? { completed_at: new Date(), undo_until: new Date(input.undoUntil ?? Date.now()) } : { decided_at: new Date() };
         if (!(await setReclamationStatus(trx, input.reclamationId, input.status, [...from], extra))) return;
         if (input.status !== 'completed') {
-          await trx
-            .updateTable('reclamation_users')
-            .set({ state: 'not_approved', outcome: `The plan was ${input.status}.` })
-            .where('reclamation_id', '=', input.reclamationId)
-            .where('state', '=', 'planned')
-            .execute();
+          await markNotApproved(trx, input.reclamationId, [], `The plan was ${input.status}.`);
         }
         await appendAudit(trx, {
           integrationId: input.integrationId,

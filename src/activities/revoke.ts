@@ -35,7 +35,7 @@ export interface RevocationResult {
  * deleted) and "Viewing the devices and apps that accessed your account" (article 4408834578074: the
  * approving user's profile > Security Settings > Devices & Apps > Third-party Applications > Revoke).
  */
-export const MANUAL_REMOVAL =
+const MANUAL_REMOVAL =
   "To remove it, a Zendesk admin opens Admin Center > Apps and integrations > APIs > External OAuth clients, selects this app's client and deletes its tokens " +
   '(support.zendesk.com/hc/en-us/articles/9447118302362), or the user who approved access opens their Zendesk profile > Security Settings > Devices & Apps and clicks Revoke next to the app.';
 

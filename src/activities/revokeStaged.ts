@@ -18,7 +18,7 @@ import { revocationResult } from './revoke';
  * (which nobody else holds any more) renews it once and the revocation is tried again, so "already invalid"
  * means the grant really is dead. Zendesk failures other than those answers are thrown.
  */
-export async function revokeStagedGrant(deps: ActivityDeps, workspace: string, tokens: TokenSet): Promise<RevokeResult> {
+async function revokeStagedGrant(deps: ActivityDeps, workspace: string, tokens: TokenSet): Promise<RevokeResult> {
   const { config } = deps;
   const baseUrl = workspaceBaseUrl(config.zendesk.baseUrlTemplate, workspace);
   const options = { timeoutMs: config.zendesk.requestTimeoutMs, subdomain: workspace, observer: zendeskObserver(deps.metrics) };
@@ -28,8 +28,8 @@ export async function revokeStagedGrant(deps: ActivityDeps, workspace: string, t
   try {
     renewed = await refreshTokens({
       baseUrl,
-      clientId: config.zendesk.clientId!,
-      clientSecret: config.zendesk.clientSecret!,
+      clientId: config.zendesk.clientId,
+      clientSecret: config.zendesk.clientSecret,
       refreshToken: tokens.refreshToken,
       scope: tokens.scope,
       expiresIn: config.zendesk.accessTokenExpiresIn,

@@ -156,12 +156,8 @@ export function createSyncActivities(deps: ActivityDeps) {
       const run = input.status === 'succeeded' ? await closeWithSnapshot(input.syncRunId) : await finishSyncRun(db, input.syncRunId, input.status, error);
       if (run && input.status === 'succeeded') await reupgrades(run.integration_id);
       if (run) {
-        recordSyncFinished(metrics, {
-          outcome: input.status,
-          durationMs: run.finished_at!.getTime() - run.started_at.getTime(),
-          usersSynced: run.users_synced,
-          ticketEventsSynced: run.ticket_events_synced,
-        });
+        // The run's rows were counted page by page as they were written (recordSyncedRows in the chunks).
+        recordSyncFinished(metrics, { outcome: input.status, durationMs: run.finished_at!.getTime() - run.started_at.getTime() });
       }
     },
 

@@ -20,7 +20,7 @@ const TENANT_SAFE = new Set<string>([
   FailureType.ExportStalled,
 ]);
 
-export function internalSyncErrorText(reference: string): string {
+function internalSyncErrorText(reference: string): string {
   return `The sync stopped because of an error on our side (reference ${reference}). The next scheduled sync tries again; if this keeps happening, contact support and quote the reference.`;
 }
 

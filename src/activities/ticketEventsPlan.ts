@@ -10,7 +10,7 @@ const DAY_S = 86_400;
 /** Window edges in days back from the first sync; the last edge is the backfill itself. */
 const EDGES_DAYS = [7, 30];
 
-export interface BackfillWindow {
+interface BackfillWindow {
   /** Epoch seconds: the window covers [from, to); `at` is how far it got. */
   from: number;
   to: number;
@@ -63,12 +63,6 @@ export function planDone(plan: EventsPlan): boolean {
 export function coveredSince(plan: EventsPlan): number | null {
   if (!plan.caughtUp) return null;
   return plan.pending.length > 0 ? plan.pending[0]!.to : plan.target;
-}
-
-/** Whole days of activity complete up to `nowS` (0 when none yet). */
-export function coveredDays(plan: EventsPlan, nowS: number): number {
-  const since = coveredSince(plan);
-  return since === null ? 0 : Math.max(0, Math.floor((nowS - since) / DAY_S));
 }
 
 /** Seconds of history still to fetch: the head's way to now (until it caught up) and every pending window's rest. */

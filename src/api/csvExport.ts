@@ -14,7 +14,7 @@ import type { TenantGate } from './limits/tenantGate';
 import type { TenantLimits } from './limits/tenantLimits';
 
 /** Rows per fetch from the server-side cursor (one round trip each), and per write to the socket. */
-export const CSV_CHUNK_ROWS = 1000;
+const CSV_CHUNK_ROWS = 1000;
 
 /** How long a client refused for lack of a slot is asked to wait: exports take seconds. */
 const SLOT_RETRY_AFTER_S = 5;

@@ -15,7 +15,7 @@ interface Payload {
   s: string;
 }
 
-export const statusFingerprint = (statuses: readonly string[] | undefined) => (statuses ? [...statuses].sort().join(',') : '');
+const statusFingerprint = (statuses: readonly string[] | undefined) => (statuses ? [...statuses].sort().join(',') : '');
 
 export function encodeListCursor(position: IntegrationPosition, statuses: readonly string[] | undefined): string {
   const payload: Payload = { v: 1, c: position.createdAt, i: position.id, s: statusFingerprint(statuses) };

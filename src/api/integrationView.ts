@@ -73,7 +73,7 @@ function withinDeadline<T>(deps: ApiDeps, fn: () => Promise<T>): Promise<T> {
 }
 
 /** One integration as the API shows it, with its latest sync and the schedule's next run (one describe). */
-export async function integrationView(deps: ApiDeps, row: IntegrationRow): Promise<z.infer<typeof Integration>> {
+async function integrationView(deps: ApiDeps, row: IntegrationRow): Promise<z.infer<typeof Integration>> {
   const [runs, grants, flows, streams, next] = await Promise.all([
     latestSyncRuns(deps.db, [row.id]),
     grantSummaries(deps.db, [row.id]),

@@ -805,7 +805,7 @@ function routeTable(maxInactiveDays: number): RouteSpec[] {
 }
 
 /** The document; `serverUrl` is the API's public URL, `maxInactiveDays` its ACTIVITY_RETENTION_DAYS. */
-export function buildOpenApiDocument(serverUrl?: string, options: { maxInactiveDays?: number } = {}): JsonSchema {
+function buildOpenApiDocument(serverUrl?: string, options: { maxInactiveDays?: number } = {}): JsonSchema {
   const paths: Record<string, Record<string, JsonSchema>> = {};
   for (const route of routeTable(options.maxInactiveDays ?? DEFAULT_ACTIVITY_RETENTION_DAYS)) (paths[route.path] ??= {})[route.method] = operation(route);
   return {

@@ -1,5 +1,4 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import type { ZodError } from 'zod';
 import { newErrorReference } from '../observability/errorReference';
 
 /** RFC 9457 problem details: every error the API returns has this shape. */
@@ -36,17 +35,7 @@ export const notFound = (detail = 'No such resource.') => new HttpProblem(404, '
 export const unauthorized = (detail: string) => new HttpProblem(401, 'Unauthorized', detail);
 export const conflict = (detail: string, extra: Record<string, unknown> = {}) => new HttpProblem(409, 'Conflict', detail, [], extra);
 
-export function zodFieldErrors(error: ZodError, prefix = ''): FieldError[] {
-  return error.issues.map((issue) => {
-    const path = issue.path.map(String).join('.');
-    if (issue.code === 'unrecognized_keys') {
-      return { name: issue.keys.map((k) => `${prefix}${k}`).join(', '), reason: 'is not a known parameter' };
-    }
-    return { name: `${prefix}${path}` || '(body)', reason: issue.message };
-  });
-}
-
-export function problemBody(problem: HttpProblem) {
+function problemBody(problem: HttpProblem) {
   return {
     type: `https://zendesk-integration-worker.dev/problems/${TYPES[problem.status] ?? 'error'}`,
     title: problem.title,

@@ -50,7 +50,7 @@ function inactiveDaysParam(maxDays: number) {
 }
 
 /** The filters of `/users` and `/users.csv`: one per user-metadata field, plus the derived ones. */
-export const userFilterParams = {
+const userFilterParams = {
   role: listParam<RoleFilter>(ROLE_FILTERS, 'Zendesk role (`unknown`: Zendesk sent none, or a value it does not document).'),
   roleType: listParam<RoleTypeFilter>(
     ROLE_TYPE_FILTERS,
@@ -261,7 +261,7 @@ export const Utilization = z
   })
   .describe("License utilization of the integration's Zendesk (agents and admins that are not deleted)");
 
-export const ReclaimableSeat = z.object({
+const ReclaimableSeat = z.object({
   id: z.number().int(),
   name: z.string().nullable(),
   email: z.string().nullable(),
@@ -277,6 +277,3 @@ export const ReclaimableList = z
     nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page'),
   })
   .describe('The reclaimable paid seats, a page at a time');
-
-export type UsersQueryOutput = z.output<typeof UsersQuery>;
-export type UsersCsvQueryOutput = z.output<typeof UsersCsvQuery>;

@@ -39,7 +39,7 @@ export const CreateIntegrationBody = z.strictObject({
 
 export const ReconnectBody = z.strictObject({ access: IntegrationAccessSchema.optional() });
 
-export const IntegrationStatus = z.enum([
+const IntegrationStatus = z.enum([
   'awaiting_consent',
   'connecting',
   'connected',
@@ -71,7 +71,7 @@ export const LastSync = z.object({
   error: z.string().nullable(),
 });
 
-export const Revocation = z
+const Revocation = z
   .object({
     outcome: z
       .enum(['revoked', 'already_invalid', 'refused', 'failed', 'no_tokens'])
@@ -85,7 +85,7 @@ export const Revocation = z
   })
   .describe('What became of the Zendesk grant. The stored tokens are deleted whatever the outcome.');
 
-export const ReconnectAttemptStatus = z.enum(['pending', 'denied', 'not_admin', 'expired', 'failed', 'completed']);
+const ReconnectAttemptStatus = z.enum(['pending', 'denied', 'not_admin', 'expired', 'failed', 'completed']);
 
 export const ReconnectAttempt = z
   .object({
@@ -105,7 +105,7 @@ export const ReconnectAttempt = z
   );
 
 /** Per-integration settings (PATCH /v1/integrations/{id}/settings). */
-export const IntegrationSettings = z
+const IntegrationSettings = z
   .object({
     syncEndUsers: z
       .boolean()
@@ -207,7 +207,7 @@ export const CreatedIntegration = z.object({
 });
 
 /** The statuses `GET /v1/integrations` lists: every one but `disconnected` (a deleted integration is gone). */
-export const LISTED_STATUSES = IntegrationStatus.options.filter((s): s is Exclude<typeof s, 'disconnected'> => s !== 'disconnected');
+const LISTED_STATUSES = IntegrationStatus.options.filter((s): s is Exclude<typeof s, 'disconnected'> => s !== 'disconnected');
 
 export const IntegrationListQuery = z.strictObject({
   limit: wholeNumberParam(1, 200, 'Page size (default 50).'),

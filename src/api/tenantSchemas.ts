@@ -8,8 +8,8 @@ import { listParam, onceOr, wholeNumberParam } from './queryParams';
 
 const isoDateTime = z.iso.datetime().describe('ISO-8601 UTC timestamp');
 
-export const TENANT_STATUSES = ['active', 'offboarding', 'offboarded'] as const;
-export const TenantStatus = z
+const TENANT_STATUSES = ['active', 'offboarding', 'offboarded'] as const;
+const TenantStatus = z
   .enum(TENANT_STATUSES)
   .describe(
     '`active`; `offboarding`: its offboard workflow is disconnecting and purging its integrations (its keys are refused already); `offboarded`: done, every key revoked',
@@ -63,7 +63,7 @@ export const ApiKey = z.object({
 export const ApiKeyList = z.object({ keys: z.array(ApiKey).describe('Newest first, revoked and expired ones included') });
 
 /** At most 30 days: a grace period is for rolling a new key out, not a second key for ever. */
-export const MAX_GRACE_SECONDS = 30 * 86_400;
+const MAX_GRACE_SECONDS = 30 * 86_400;
 export const DEFAULT_GRACE_SECONDS = 86_400;
 
 export const RotateKeysBody = z.strictObject({

@@ -38,9 +38,3 @@ export function verifyStateSignature(box: SecretBox, state: string): StateCheck 
 }
 
 export const EXPIRED_STATE = 'This consent link has expired. Start the connection again.';
-
-export function verifyState(box: SecretBox, state: string, now = new Date()): StateCheck {
-  const check = verifyStateSignature(box, state);
-  if (check.ok && check.claims.expiresAt <= now) return { ok: false, reason: EXPIRED_STATE };
-  return check;
-}

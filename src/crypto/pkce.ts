@@ -6,6 +6,6 @@ export function createPkcePair(): { verifier: string; challenge: string } {
   return { verifier, challenge: pkceChallenge(verifier) };
 }
 
-export function pkceChallenge(verifier: string): string {
+function pkceChallenge(verifier: string): string {
   return createHash('sha256').update(verifier).digest('base64url');
 }

@@ -29,7 +29,7 @@ export type PoolErrorListener = (error: { message: string; code?: string }) => v
  * the caller says otherwise: without it a flood, or a database that accepts TCP but never answers, kept
  * every caller waiting forever. The API passes its own, much shorter one (src/db/apiPool.ts).
  */
-export const DEFAULT_POOL_WAIT_MS = 30_000;
+const DEFAULT_POOL_WAIT_MS = 30_000;
 
 export function createDb(connectionString: string, poolSize = 10, extra: Partial<pg.PoolConfig> = {}, onPoolError?: PoolErrorListener): Kysely<Database> {
   const pool = new pg.Pool({ connectionString, max: poolSize, idleTimeoutMillis: 10_000, connectionTimeoutMillis: DEFAULT_POOL_WAIT_MS, ...extra });

@@ -5,7 +5,7 @@ import { migrateToLatest } from './migrator';
 /** `npm run migrate`: applies pending migrations to DATABASE_URL. */
 async function main(): Promise<void> {
   const config = loadConfigOrExit('migrate');
-  const db = createDb(config.databaseUrl!, 1);
+  const db = createDb(config.databaseUrl, 1);
   try {
     const { results } = await migrateToLatest(db);
     const applied = (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);

@@ -18,7 +18,7 @@ async function main(): Promise<number> {
   const batchSize = Number(values['batch-size']);
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) throw new Error('--batch-size must be a whole number from 1 to 10000');
   const config = loadConfigOrExit('rotate-keys');
-  const box = new SecretBox(config.encryptionKeys!);
+  const box = new SecretBox(config.encryptionKeys);
   const labels = new Map(box.keys.map((k) => [k.id, k.label]));
   const describe = (c: KeyCount) =>
     c.format === 'v2'
@@ -26,7 +26,7 @@ async function main(): Promise<number> {
       : c.format === 'v1'
         ? 'first format (v1, no key id: rewritten by this command)'
         : 'unknown format';
-  const db = createDb(config.databaseUrl!, 1);
+  const db = createDb(config.databaseUrl, 1);
   try {
     console.log(`Current key: ${box.currentKeyId} (${box.keys[0]?.label}); ring: ${box.keys.map((k) => `${k.label}=${k.id}`).join(', ')}`);
     if (!values.status) {

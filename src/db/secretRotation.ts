@@ -32,7 +32,7 @@ export interface RotationOptions {
   maxPasses?: number;
 }
 
-export interface UnreadableSecret {
+interface UnreadableSecret {
   table: SecretTable;
   row: string;
   field: string;

@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 import type { EntitlementSeat } from '../zendesk/entitlements';
 
 /** One type per table, as Kysely's example app does. Timestamps are Dates; bigints are parsed to numbers. */
@@ -22,7 +22,7 @@ export type IntegrationStatus =
 /** `offboarding`: the offboard workflow is at work (keys already refused); `offboarded`: done (migration 20261205T090000). */
 export type TenantStatus = 'active' | 'offboarding' | 'offboarded';
 
-export interface TenantsTable {
+interface TenantsTable {
   id: Generated<string>;
   name: string;
   /** Legacy (before tenant_api_keys): read only by the previous release during a rolling deploy; nulled on every rotation or revocation. */
@@ -35,7 +35,7 @@ export interface TenantsTable {
 export type ApiKeyCreator = 'admin' | 'tenant' | 'migration';
 
 /** A tenant API key, stored as its SHA-256 (src/crypto/apiKeys.ts); usable while neither expired nor revoked. */
-export interface TenantApiKeysTable {
+interface TenantApiKeysTable {
   id: Generated<string>;
   tenant_id: string;
   key_hash: string;
@@ -48,7 +48,7 @@ export interface TenantApiKeysTable {
   revoked_at: NullableTimestamp;
 }
 
-export interface IntegrationsTable {
+interface IntegrationsTable {
   id: Generated<string>;
   tenant_id: string;
   provider: Generated<'zendesk'>;
@@ -76,7 +76,7 @@ export type ConsentDecisionValue = 'approved' | 'denied';
 /** How a consent attempt ended; NULL while it is pending. */
 export type FlowOutcome = 'completed' | 'denied' | 'not_admin' | 'expired' | 'failed';
 
-export interface OAuthFlowsTable {
+interface OAuthFlowsTable {
   id: Generated<string>;
   integration_id: string;
   pkce_verifier_enc: string | null;
@@ -106,7 +106,7 @@ export type FlowRevocation = 'revoked' | 'already_invalid' | 'refused' | 'failed
  */
 export type StagedKind = 'incoming' | 'replaced';
 
-export interface OAuthStagedCredentialsTable {
+interface OAuthStagedCredentialsTable {
   flow_id: string;
   integration_id: string;
   kind: StagedKind;
@@ -118,7 +118,7 @@ export interface OAuthStagedCredentialsTable {
   created_at: CreatedAt;
 }
 
-export interface OAuthCredentialsTable {
+interface OAuthCredentialsTable {
   integration_id: string;
   access_token_enc: string;
   refresh_token_enc: string | null;
@@ -168,7 +168,7 @@ export interface ZendeskUsersTable {
   seat_scan_run: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
-export interface TicketEventsTable {
+interface TicketEventsTable {
   integration_id: string;
   event_id: number;
   ticket_id: number;
@@ -184,9 +184,9 @@ export interface SyncCheckpointsTable {
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
-export type SyncRunStatus = 'running' | 'succeeded' | 'failed';
+type SyncRunStatus = 'running' | 'succeeded' | 'failed';
 
-export interface SyncRunsTable {
+interface SyncRunsTable {
   id: Generated<string>;
   integration_id: string;
   workflow_id: string;
@@ -205,7 +205,7 @@ export interface SyncRunsTable {
   error: string | null;
 }
 
-export interface ZendeskRateLimitsTable {
+interface ZendeskRateLimitsTable {
   workspace: string;
   bucket: string;
   blocked_until: Timestamp;
@@ -323,10 +323,6 @@ export interface Database {
 export type Tenant = Selectable<TenantsTable>;
 export type TenantApiKey = Selectable<TenantApiKeysTable>;
 export type Integration = Selectable<IntegrationsTable>;
-export type NewIntegration = Insertable<IntegrationsTable>;
-export type IntegrationUpdate = Updateable<IntegrationsTable>;
 export type OAuthFlow = Selectable<OAuthFlowsTable>;
-export type OAuthCredentials = Selectable<OAuthCredentialsTable>;
-export type ZendeskUser = Selectable<ZendeskUsersTable>;
 export type NewZendeskUser = Insertable<ZendeskUsersTable>;
 export type SyncRun = Selectable<SyncRunsTable>;

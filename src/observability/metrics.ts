@@ -60,9 +60,9 @@ export interface MetricsOptions {
   defaultLabels?: Record<string, string>;
 }
 
-export const HTTP_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-export const SYNC_DURATION_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400];
-export const ZENDESK_DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+const HTTP_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const SYNC_DURATION_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400];
+const ZENDESK_DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
 /** The registry factory: a fresh registry holding every metric of this service. */
 export function createMetrics(options: MetricsOptions = {}): Metrics {
@@ -218,7 +218,11 @@ export function recordSyncStarted(metrics: Pick<Metrics, 'syncsStarted'>): void 
   metrics.syncsStarted.inc();
 }
 
-/** Call once per finished run (the activity that records the run's end). */
+/**
+ * Call once per finished run (the activity that records the run's end). The sync's rows are counted as
+ * each page is written (`recordSyncedRows`); `usersSynced`/`ticketEventsSynced` here are for a caller that
+ * did not count them so.
+ */
 export function recordSyncFinished(
   metrics: Pick<Metrics, 'syncsSucceeded' | 'syncsFailed' | 'syncDuration' | 'usersSynced' | 'ticketEventsSynced'>,
   result: SyncResultForMetrics,
@@ -229,7 +233,7 @@ export function recordSyncFinished(
   if (result.ticketEventsSynced) metrics.ticketEventsSynced.inc(result.ticketEventsSynced);
 }
 
-/** Rows written by one page (count as they land, so a long sync shows progress between scrapes). */
+/** Rows written by one page, after its transaction committed (counted as they land, so a long sync shows progress between scrapes). */
 export function recordSyncedRows(metrics: Pick<Metrics, 'usersSynced' | 'ticketEventsSynced'>, rows: { users?: number; ticketEvents?: number }): void {
   if (rows.users) metrics.usersSynced.inc(rows.users);
   if (rows.ticketEvents) metrics.ticketEventsSynced.inc(rows.ticketEvents);
@@ -247,7 +251,7 @@ export interface ZendeskObserverOptions {
   tokenGrant?: 'refresh_token' | 'authorization_code';
 }
 
-export function zendeskStatusLabel(info: Pick<RequestInfo, 'status' | 'failure'>): string {
+function zendeskStatusLabel(info: Pick<RequestInfo, 'status' | 'failure'>): string {
   if (info.status > 0) return String(info.status);
   return info.failure ?? 'network';
 }

@@ -48,7 +48,7 @@ function fields(meta: LogMetadata | undefined): Record<string, unknown> {
 }
 
 /** A Temporal SDK `Logger` writing through pino. */
-export function sdkLogger(logger: Logger): SdkLogger {
+function sdkLogger(logger: Logger): SdkLogger {
   const write = (level: LogLevel, message: string, meta?: LogMetadata) => {
     // The workflow bundler's webpack report is many lines of build detail: debug, not info.
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the level comes from the SDK's native core at run time

@@ -4,7 +4,7 @@
  */
 
 export const ROLES = ['end-user', 'agent', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
+type Role = (typeof ROLES)[number];
 /** How a role reads: one Zendesk documents, or `unknown` (an undocumented value; see `roleRaw`). */
 export type RoleView = Role | 'unknown';
 /** A role filter value: a documented role, or `unknown` (undocumented or absent). */
@@ -56,8 +56,8 @@ export type Seat = (typeof SEATS)[number];
 export const USAGES = ['active', 'inactive'] as const;
 export type Usage = (typeof USAGES)[number];
 
-export const SORT_FIELDS = ['name', 'createdAt', 'lastLoginAt', 'lastActivityAt', 'ticketInteractions'] as const;
-export type SortField = (typeof SORT_FIELDS)[number];
+const SORT_FIELDS = ['name', 'createdAt', 'lastLoginAt', 'lastActivityAt', 'ticketInteractions'] as const;
+type SortField = (typeof SORT_FIELDS)[number];
 export const SORTS = SORT_FIELDS.flatMap((f) => [f, `-${f}`] as const);
 export type SortParam = SortField | `-${SortField}`;
 
@@ -111,7 +111,7 @@ export interface ActivityWindow {
   asOf: Date;
 }
 
-export const DAY_MS = 86_400_000;
+const DAY_MS = 86_400_000;
 
 export function windowStart(window: ActivityWindow): Date {
   return new Date(window.asOf.getTime() - window.inactiveDays * DAY_MS);

@@ -11,7 +11,7 @@ import type { SyncStreams } from '../api/schemas';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-export function estimatedCompletion(progress: StreamProgressRecord, nowMs: number): Date | null {
+function estimatedCompletion(progress: StreamProgressRecord, nowMs: number): Date | null {
   const { startedAtMs, done, total } = progress;
   if (startedAtMs === undefined || done === undefined || total === undefined || done <= 0) return null;
   const elapsed = nowMs - startedAtMs;

@@ -4,7 +4,8 @@ import type { Database } from '../db/tables';
 
 /**
  * `zendesk_user_activity` (migration 20261125T160000_report_indexes): each user's newest ticket event,
- * maintained exactly by triggers on `ticket_events`. Only the reports read it, so its type lives here.
+ * maintained exactly by triggers on `ticket_events`. The reports read it (and retention clears and walks it), so its
+ * type lives here rather than in the shared `Database`.
  */
 export interface ZendeskUserActivityTable {
   integration_id: string;

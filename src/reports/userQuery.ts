@@ -85,7 +85,7 @@ export function usageSql(window: ActivityWindow): RawBuilder<Usage> {
 }
 
 /** Ticket events of user `userRef` inside the window (counted once each: event_id is the key). */
-export function windowCountSql(integrationId: string, window: ActivityWindow, userRef: RawBuilder<unknown>): RawBuilder<number> {
+function windowCountSql(integrationId: string, window: ActivityWindow, userRef: RawBuilder<unknown>): RawBuilder<number> {
   return sql<number>`(SELECT count(*) FROM ticket_events e
     WHERE e.integration_id = ${integrationId}::uuid AND e.user_id = ${userRef}
       AND e.occurred_at >= ${windowStart(window)}::timestamptz AND e.occurred_at <= ${window.asOf}::timestamptz)`;
@@ -119,7 +119,7 @@ function inListOrNull(column: string, values: Array<string | number>, includeNul
 }
 
 /** The WHERE conditions of a filtered listing (always scoped to the integration). */
-export function filterConditions(integrationId: string, filters: UserFilters, window: ActivityWindow): RawBuilder<SqlBool>[] {
+function filterConditions(integrationId: string, filters: UserFilters, window: ActivityWindow): RawBuilder<SqlBool>[] {
   const where: RawBuilder<SqlBool>[] = [sql<SqlBool>`u.integration_id = ${integrationId}::uuid`];
   // Only users known to be deleted are left out: an unknown `active` is shown.
   if (!filters.includeDeleted) where.push(sql<SqlBool>`u.deleted IS NOT TRUE`);

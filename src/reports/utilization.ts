@@ -20,7 +20,7 @@ import { seatReasonSql, seatSql, usageSql } from './userQuery';
  * All figures come from one repeatable-read snapshot, so they add up even while a sync writes.
  */
 
-export interface SeatSplit {
+interface SeatSplit {
   total: number;
   active: number;
   inactive: number;

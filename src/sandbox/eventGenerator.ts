@@ -46,15 +46,15 @@ export function actorsFrom(users: UserStore, seed: number, ownerId: number): Act
 }
 
 /** A skewed pick: a few agents do most of the work, like real help desks. */
-export function pickAgent(actors: Actors, rng: Prng): number {
+function pickAgent(actors: Actors, rng: Prng): number {
   return actors.agents[Math.floor(Math.pow(rng.next(), 1.7) * actors.agents.length)]!;
 }
 
-export function pickEndUser(actors: Actors, rng: Prng): number {
+function pickEndUser(actors: Actors, rng: Prng): number {
   return actors.endUsers.length > 0 ? rng.pick(actors.endUsers) : pickAgent(actors, rng);
 }
 
-export function eventIdBase(seed: number): number {
+function eventIdBase(seed: number): number {
   return 300_000_000_000 + (hash32(seed, 0xe1d) % 100_000) * 1_000_000;
 }
 

@@ -8,15 +8,15 @@ import { SandboxWorkspace, type GeneratedData, type WorkspaceEnv, type Workspace
 
 const SUBDOMAIN_RE = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
-export const DEFAULT_USERS = 50;
-export const DEFAULT_TICKET_EVENTS = 500;
-export const DEFAULT_DAYS = 120;
+const DEFAULT_USERS = 50;
+const DEFAULT_TICKET_EVENTS = 500;
+const DEFAULT_DAYS = 120;
 
-export function seedFor(subdomain: string): number {
+function seedFor(subdomain: string): number {
   return hash32(...[...subdomain].map((c) => c.codePointAt(0) ?? 0));
 }
 
-export function generateData(opts: WorkspaceOptions, nowMs: number, baseUrl?: string): GeneratedData {
+function generateData(opts: WorkspaceOptions, nowMs: number, baseUrl?: string): GeneratedData {
   if (!SUBDOMAIN_RE.test(opts.subdomain)) throw new Error(`invalid subdomain ${JSON.stringify(opts.subdomain)}`);
   const seed = opts.seed ?? seedFor(opts.subdomain);
   const count = Math.max(1, Math.floor(opts.users ?? DEFAULT_USERS)); // there is always an owner
@@ -42,7 +42,7 @@ export function generateData(opts: WorkspaceOptions, nowMs: number, baseUrl?: st
 }
 
 /** Defaults for a workspace that is not attached to a running sandbox (determinism tests, scripts). */
-export function detachedEnv(subdomain: string, now: () => number = Date.now): WorkspaceEnv {
+function detachedEnv(subdomain: string, now: () => number = Date.now): WorkspaceEnv {
   return {
     now,
     baseUrl: `https://${subdomain}.zendesk.com`,

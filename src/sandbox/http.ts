@@ -46,7 +46,7 @@ export function redirect(location: string): Reply {
   return { status: 302, headers: { Location: location }, text: `Redirecting to ${location}` };
 }
 
-export const INVALID_TOKEN_DESCRIPTION = 'The access token provided is expired, revoked, malformed or invalid for other reasons.';
+const INVALID_TOKEN_DESCRIPTION = 'The access token provided is expired, revoked, malformed or invalid for other reasons.';
 
 export function invalidToken(): Reply {
   return json(

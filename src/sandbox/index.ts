@@ -3,10 +3,6 @@
 
 export { startSandbox, type Sandbox, type SandboxOptions } from './sandbox';
 export { generateWorkspace } from './generator';
-export { startDemoSandbox, DEMO_DEFAULTS, type DemoSandbox, type DemoSandboxOptions } from './demo';
-export { PLAN_LIMITS } from './rateLimiter';
-export { SandboxWorkspace, type WorkspaceOptions, type GrantInfo } from './workspace';
+export { startDemoSandbox } from './demo';
+export { SandboxWorkspace, type WorkspaceOptions } from './workspace';
 export type * from './types';
-export { ADMIN_ROLE_ID } from './userGenerator';
-export type { ErrorDialect } from './exportQuirks';
-export type { UserCountEstimate } from './userCount';

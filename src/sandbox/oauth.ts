@@ -7,8 +7,8 @@ import { renderConsentPage, renderErrorPage } from './consentPage';
 import { html, json, redirect, type Reply, type RequestContext } from './http';
 import type { OAuthClient } from './types';
 
-export const ACCESS_TTL_BOUNDS = { min: 300, max: 172_800 };
-export const REFRESH_TTL_BOUNDS = { min: 604_800, max: 7_776_000 };
+const ACCESS_TTL_BOUNDS = { min: 300, max: 172_800 };
+const REFRESH_TTL_BOUNDS = { min: 604_800, max: 7_776_000 };
 
 const INVALID_CLIENT =
   'The client identifier provided is invalid, the client failed to authenticate, the client did not include its credentials, provided multiple client credentials, or used unsupported credentials type';

@@ -34,7 +34,7 @@ export function readSnapshot(file: string, logger: Logger): SandboxSnapshot | un
 }
 
 /** Writes `text` to `file` so that a reader (or a crash) sees the old content or the new, never half. */
-export function writeFileAtomic(file: string, text: string): void {
+function writeFileAtomic(file: string, text: string): void {
   mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
   try {

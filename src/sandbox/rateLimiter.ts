@@ -5,7 +5,7 @@
 
 import type { BucketName, Plan, RateLimitSettings } from './types';
 
-export const PLAN_LIMITS: Record<Plan, number> = {
+const PLAN_LIMITS: Record<Plan, number> = {
   team: 200,
   growth: 400,
   professional: 400,
@@ -13,7 +13,7 @@ export const PLAN_LIMITS: Record<Plan, number> = {
   enterprise_plus: 2500,
 };
 
-export const DEFAULT_PLAN: Plan = 'enterprise';
+const DEFAULT_PLAN: Plan = 'enterprise';
 
 interface Bucket {
   limit: number;

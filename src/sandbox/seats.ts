@@ -11,7 +11,7 @@ function slotStart(k: number, count: number, seats: number): number {
 }
 
 /** The index of the seat holder of slot k. */
-export function seatHolderIndex(seed: number, k: number, count: number, seats: number): number {
+function seatHolderIndex(seed: number, k: number, count: number, seats: number): number {
   if (k === 0) return 0;
   const start = slotStart(k, count, seats);
   const width = slotStart(k + 1, count, seats) - start;

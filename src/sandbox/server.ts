@@ -69,7 +69,7 @@ function route(method: string, path: string): { handler: Route; id: number } | n
 }
 
 /** "GET /api/v2/oauth/tokens/:id" style keys for per-endpoint statistics. */
-export function endpointKey(method: string, path: string): string {
+function endpointKey(method: string, path: string): string {
   return `${method} ${path.replace(/\/\d+(?=\/|$)/g, '/:id')}`;
 }
 

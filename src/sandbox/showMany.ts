@@ -7,7 +7,7 @@ import { apiWarning } from './apiWarn';
 import { authorize } from './auth';
 import { json, type Reply, type RequestContext } from './http';
 
-export const SHOW_MANY_MAX_IDS = 100;
+const SHOW_MANY_MAX_IDS = 100;
 const KNOWN_PARAMS = new Set(['ids', 'external_ids', 'include_deleted', 'include']);
 
 function invalid(description: string): Reply {

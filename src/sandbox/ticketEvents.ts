@@ -9,7 +9,7 @@ import { exportPageSize, exportStartTime } from './incremental';
 import type { EventStore } from './eventStore';
 
 /** Where a page of the export starts and ends, and what it answers (before any scripted quirk). */
-export interface EventsPage {
+interface EventsPage {
   lo: number;
   end: number;
   count: number;
@@ -18,7 +18,7 @@ export interface EventsPage {
 }
 
 /** One page from `start` (epoch s), events up to `maxTs` (the excluded recent window is left out). */
-export function eventsPage(events: EventStore, start: number, perPage: number, maxTs: number): EventsPage {
+function eventsPage(events: EventStore, start: number, perPage: number, maxTs: number): EventsPage {
   const lo = events.lowerBound(start);
   const limit = events.upperBound(maxTs);
   let end = Math.min(lo + perPage, Math.max(lo, limit));

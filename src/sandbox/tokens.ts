@@ -69,7 +69,7 @@ const RESOURCES = [
 ];
 
 /** True for a space-separated list of Zendesk scopes (read, write, impersonate, resource:read|write). */
-export function isValidScope(scope: string): boolean {
+function isValidScope(scope: string): boolean {
   const parts = scope.split(' ').filter((p) => p.length > 0);
   if (parts.length === 0) return false;
   return parts.every((p) => {
@@ -123,7 +123,7 @@ export interface OAuthBehaviour {
   revokeNeedsWrite: boolean;
 }
 
-export const DEFAULT_OAUTH_BEHAVIOUR: OAuthBehaviour = { expiresIn: 'requested', accessTokenFormat: 'jwt', revokeNeedsWrite: true };
+const DEFAULT_OAUTH_BEHAVIOUR: OAuthBehaviour = { expiresIn: 'requested', accessTokenFormat: 'jwt', revokeNeedsWrite: true };
 
 const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 

@@ -12,7 +12,7 @@ function iso(ms: number | null): string | null {
 }
 
 /** Zendesk's admin API identifies clients by a numeric id, not the client_id string. */
-export function numericClientId(clientId: string): number {
+function numericClientId(clientId: string): number {
   return 360_000_000_000 + (hash32(...[...clientId].map((c) => c.charCodeAt(0))) % 1_000_000);
 }
 

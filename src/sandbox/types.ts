@@ -6,7 +6,7 @@ export type RoleType = 0 | 1 | 2 | 3 | 4 | 5 | null;
 export type TicketRestriction = 'organization' | 'groups' | 'assigned' | 'requested' | null;
 
 /** A profile photo as the Users API serialises it (an attachment with one thumbnail). */
-export interface ZendeskPhotoThumbnail {
+interface ZendeskPhotoThumbnail {
   url: string;
   id: number;
   file_name: string;
@@ -194,7 +194,7 @@ export interface WorkspaceStats {
 }
 
 /** Products of `GET /api/v2/users/{id}/entitlements/full` (OAS 2026-05 `UserEntitlementsFullResponse`). */
-export type EntitlementProduct = 'chat' | 'explore' | 'guide' | 'talk';
+type EntitlementProduct = 'chat' | 'explore' | 'guide' | 'talk';
 
 export interface Entitlement {
   /** The product role, e.g. chat `agent`/`admin`, guide `viewer`/`agent`/`admin`, explore `viewer`/`editor`/`admin`. */
@@ -218,8 +218,3 @@ export type BrokenRecordKind = 'noId' | 'stringId' | 'unsafeId' | 'string' | 'nu
 
 /** Which export a broken entry goes into. */
 export type ExportStream = 'users' | 'ticketEvents';
-
-/** How a refused saved position is answered (see `refuseExportCursors`, `refuseTicketEventStartTimes`). */
-export interface RefusalReply {
-  status?: 400 | 422;
-}

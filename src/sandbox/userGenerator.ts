@@ -31,8 +31,6 @@ export interface UserGenContext {
 export const ADMIN_ROLE_ID = 360_000_100_090;
 /** Custom agent roles (Enterprise), for agents with role_type 0. */
 export const CUSTOM_ROLE_IDS = [360_000_100_001, 360_000_100_002, 360_000_100_003, 360_000_100_004, 360_000_100_005, 360_000_100_006];
-/** Keys of the account's custom user fields: every user carries all of them in `user_fields` (recorded). */
-export const USER_FIELD_KEYS = ['cost_center', 'contract_renewal', 'vip_customer'] as const;
 
 /** custom_role_id as Zendesk sets it for a role: the admin role for admins, the custom role for role_type 0. */
 export function customRoleIdFor(role: Role, roleType: RoleType, current: number | null): number | null {
@@ -64,13 +62,6 @@ function createdMsFor(ctx: UserGenContext, i: number, firstDraw: number): number
   const start = ctx.nowMs - HISTORY_MS;
   const x = (i + firstDraw * 0.999) / Math.max(1, ctx.count);
   return floorSec(Math.min(start + HISTORY_MS * Math.pow(x, 0.6), ctx.nowMs - NEWEST_MARGIN_MS - 60_000));
-}
-
-export function generatedUserId(ctx: UserGenContext, i: number): number {
-  // Same draw order as generateUser: the first draw is the creation time, the second the id jitter.
-  const rng = userRng(ctx, i);
-  rng.next();
-  return ctx.idBase + i * 7919 + Math.floor(rng.next() * 7000);
 }
 
 /**

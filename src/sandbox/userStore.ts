@@ -7,7 +7,7 @@ import { generateUser, generateUserColumns, isoSeconds, type UserGenContext } fr
 import type { Role, UserData, ZendeskUser } from './types';
 
 export const ROLE_CODE: Record<Role, number> = { 'end-user': 0, agent: 1, admin: 2 };
-export const ROLE_OF_CODE: readonly Role[] = ['end-user', 'agent', 'admin'];
+const ROLE_OF_CODE: readonly Role[] = ['end-user', 'agent', 'admin'];
 /** Role codes of seat holders: those with an IdIndex. */
 export const STAFF_CODES = [1, 2] as const;
 export type StaffCode = (typeof STAFF_CODES)[number];

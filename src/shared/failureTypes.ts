@@ -28,5 +28,3 @@ export const FailureType = {
    */
   NotDisconnecting: 'IntegrationNotDisconnecting',
 } as const;
-
-export type FailureTypeName = (typeof FailureType)[keyof typeof FailureType];

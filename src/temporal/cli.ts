@@ -7,7 +7,7 @@ import path from 'node:path';
  * then $(go env GOPATH)/bin; installs it with `go install` when Go is present. Nothing is downloaded
  * from anywhere but the Go module proxy.
  */
-export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
+const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
 
 function onPath(name: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
@@ -28,7 +28,7 @@ function goBinDir(): string | undefined {
   }
 }
 
-export function findTemporalCli(): string | undefined {
+function findTemporalCli(): string | undefined {
   const explicit = process.env.TEMPORAL_CLI_PATH;
   if (explicit) {
     if (!existsSync(explicit)) throw new Error(`TEMPORAL_CLI_PATH points at ${explicit}, which does not exist`);

@@ -16,7 +16,7 @@ import type { Logger } from '../logger';
  * is `zendesk-housekeeping-<queue>`, so two deployments sharing a namespace (or the tests' systems) never
  * take over each other's schedule, whose runs prune the database of the workers that poll that queue.
  */
-export const HOUSEKEEPING_WORKFLOW_TYPE = 'housekeeping';
+const HOUSEKEEPING_WORKFLOW_TYPE = 'housekeeping';
 const DEFAULT_TASK_QUEUE = 'zendesk-integration';
 
 export const housekeepingScheduleId = (taskQueue: string) => (taskQueue === DEFAULT_TASK_QUEUE ? 'zendesk-housekeeping' : `zendesk-housekeeping-${taskQueue}`);

@@ -1,6 +1,6 @@
 import { INTEGRATION_ID, TENANT_ID, ZENDESK_WORKSPACE } from '../shared/searchAttributes';
 
-export { INTEGRATION_ID, SEARCH_ATTRIBUTE_NAMES, TENANT_ID, ZENDESK_WORKSPACE } from '../shared/searchAttributes';
+export { SEARCH_ATTRIBUTE_NAMES, TENANT_ID } from '../shared/searchAttributes';
 
 export function searchAttributesFor(ids: { tenantId: string; integrationId: string; workspace: string }) {
   return [

@@ -12,7 +12,7 @@ export interface SyncTarget {
   workspace: string;
 }
 
-export const SYNC_WORKFLOW_TYPE = 'zendeskSync';
+const SYNC_WORKFLOW_TYPE = 'zendeskSync';
 /** How long POST /sync waits for a sync that has closed its run but not yet its workflow. */
 const WRAP_UP_WAIT_MS = 5_000;
 export const syncScheduleId = (integrationId: string) => `zendesk-sync-${integrationId}`;

@@ -5,7 +5,7 @@ import { createActivities, type ActivityDeps } from '../activities';
 import { connectNativeTemporal } from './nativeConnection';
 
 /** Where the workflow bundle's entry lives (source under tsx, compiled JS under dist/). */
-export const WORKFLOWS_PATH = path.join(__dirname, '..', 'workflows', 'index');
+const WORKFLOWS_PATH = path.join(__dirname, '..', 'workflows', 'index');
 
 /**
  * Where `npm run build` (scripts/bundle-workflows.ts) writes the prebuilt bundle: `dist/workflow-bundle.js`,

@@ -29,7 +29,7 @@ export const connectWorkflowId = (integrationId: string) => `zendesk-connect-${i
  * swapped in only for an admin, so a reconnect never touches a working grant before that. Runs begun before
  * it keep the path they started on (exchange over the working tokens, verify, mark connected).
  */
-export const STAGED_GRANT_PATCH = 'staged-grant';
+const STAGED_GRANT_PATCH = 'staged-grant';
 
 const acts = proxyActivities<ConnectActivities & StagedConnectActivities>({
   startToCloseTimeout: '1 minute',

@@ -18,7 +18,7 @@ export const HOUSEKEEPING_RULES = [
   { activity: 'pruneTicketEvents', summary: 'Delete ticket events beyond the activity retention' },
 ] as const satisfies ReadonlyArray<{ activity: keyof HousekeepingActivities; summary: string }>;
 
-export type HousekeepingRule = (typeof HOUSEKEEPING_RULES)[number]['activity'];
+type HousekeepingRule = (typeof HOUSEKEEPING_RULES)[number]['activity'];
 
 export interface HousekeepingResult {
   /** Rows deleted or scrubbed, by rule (absent: the rule failed). */

@@ -38,7 +38,7 @@ import { workspaceBaseUrl } from './workspace';
  */
 
 /** The `zendesk` part of Config; the token lifetimes default to config's defaults (tests build it by hand). */
-export type ZendeskConfig = Omit<Config['zendesk'], 'accessTokenExpiresIn' | 'refreshTokenExpiresIn'> &
+type ZendeskConfig = Omit<Config['zendesk'], 'accessTokenExpiresIn' | 'refreshTokenExpiresIn'> &
   Partial<Pick<Config['zendesk'], 'accessTokenExpiresIn' | 'refreshTokenExpiresIn'>>;
 
 export interface ZendeskClientDeps {
@@ -107,7 +107,7 @@ export interface TicketEventsPage extends PageRecords {
 }
 
 /** How often `onWait` is called during the client's own sleeps (backoffs, a rate-limited token endpoint). */
-export const WAIT_TICK_MS = 2_000;
+const WAIT_TICK_MS = 2_000;
 
 function zendeskConfig(config: ZendeskClientDeps['config']): ZendeskConfig {
   return 'zendesk' in config ? config.zendesk : config;

@@ -272,9 +272,3 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown, status?
   }
   return result.data;
 }
-
-/** zendeskRequest + schema validation of the JSON body. */
-export async function zendeskRequestJson<S extends z.ZodType>(req: ZendeskHttpRequest, schema: S): Promise<z.output<S>> {
-  const response = await zendeskRequest(req);
-  return parseBody(schema, response.body, response.status, `${req.method ?? 'GET'} ${endpointLabel(req.path)}`);
-}

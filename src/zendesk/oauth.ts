@@ -18,7 +18,7 @@ export type { TokenSet } from '../db/repositories/credentials';
 export const DEFAULT_SCOPE = 'read';
 const DEFAULT_TIMEOUT_MS = 30_000;
 
-export interface OAuthRequestOptions {
+interface OAuthRequestOptions {
   timeoutMs?: number;
   observer?: ZendeskObserver;
   subdomain?: string;
@@ -69,7 +69,7 @@ export function tokenSetFromResponse(response: TokenResponse, issuedAtMs: number
 }
 
 /** The lifetimes we ask Zendesk for (config: ZENDESK_ACCESS_TOKEN_EXPIRES_IN / ZENDESK_REFRESH_TOKEN_EXPIRES_IN). */
-export interface TokenLifetimeRequest {
+interface TokenLifetimeRequest {
   /** Requested access-token lifetime in seconds (Zendesk: 300 < n < 172800). */
   expiresIn?: number;
   /** Requested refresh-token lifetime in seconds (Zendesk: 604800 < n < 7776000). */
@@ -152,7 +152,7 @@ export async function refreshTokens(params: RefreshTokensParams): Promise<TokenS
 }
 
 /** How revokeToken sends its two requests; ZendeskClient passes its rate-limited pipeline. */
-export type RevokeRequester = (request: Pick<ZendeskHttpRequest, 'method' | 'path'>) => Promise<unknown>;
+type RevokeRequester = (request: Pick<ZendeskHttpRequest, 'method' | 'path'>) => Promise<unknown>;
 
 export interface RevokeTokenOptions extends OAuthRequestOptions {
   /** How to send the two requests (default: a plain zendeskRequest with the token). */

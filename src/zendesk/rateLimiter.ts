@@ -22,11 +22,8 @@ import { DEFAULT_RETRY_AFTER_MS, bucketsForPath, endpointBucket, parseRetryAfter
  */
 
 export type { ZendeskBucket } from './errors';
-export { bucketsForPath, endpointBucket } from './http';
 
-export const ZENDESK_BUCKETS: readonly ZendeskBucket[] = ['account', 'incremental', 'users-cursor'];
-
-export interface BucketReading {
+interface BucketReading {
   limit?: number;
   remaining: number;
   /** Milliseconds until the bucket's window resets, when the headers say. */
@@ -58,7 +55,7 @@ export function parseBucketHeader(value: string): { total?: number; remaining?: 
 }
 
 /** Which of our buckets a `zendesk-ratelimit-<name>` header describes. */
-export function bucketForHeaderName(name: string): ZendeskBucket | undefined {
+function bucketForHeaderName(name: string): ZendeskBucket | undefined {
   const n = name.toLowerCase();
   if (n === 'account' || n === 'account-requests') return 'account';
   if (n.startsWith('incremental') || n === 'users-cursor' || n === 'userscursor') {
@@ -157,7 +154,7 @@ export interface RateLimiterOptions {
  * a share of 0.9; 17 of the users cursor's 20, 0.85). The epsilon absorbs the same error on `limit × share`
  * (30 × 0.7 is 20.999999999999996).
  */
-export function budgetShareReserve(limit: number, share: number): number {
+function budgetShareReserve(limit: number, share: number): number {
   if (!(share < 1) || !(limit > 0)) return 0;
   const usable = Math.max(1, Math.floor(limit * share + 1e-9));
   return Math.max(0, limit - usable);

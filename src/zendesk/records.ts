@@ -67,7 +67,7 @@ function readEach<S extends z.ZodType>(
 }
 
 /** Wrong-typed fields (present and not null, but read as null) and undocumented enum values. */
-export function userAnomalies(raw: Record<string, unknown>, user: ZendeskUserRecord): RecordAnomaly[] {
+function userAnomalies(raw: Record<string, unknown>, user: ZendeskUserRecord): RecordAnomaly[] {
   const found: RecordAnomaly[] = [];
   for (const field of USER_RECORD_FIELDS) {
     if (raw[field] !== undefined && raw[field] !== null && user[field] === null) found.push({ field, kind: 'wrong_type' });

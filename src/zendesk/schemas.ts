@@ -45,12 +45,11 @@ export type TokenResponse = z.infer<typeof tokenResponseSchema>;
 
 /** GET /api/v2/oauth/tokens/current.json */
 export const currentTokenSchema = z.object({ token: z.object({ id: zendeskId }) });
-export type CurrentToken = z.infer<typeof currentTokenSchema>;
 
 // ---------------------------------------------------------------------------------------------- Users
 
 /** PostgreSQL text cannot hold NUL; Zendesk strings are cleaned of it on the way in. */
-export const withoutNul = (s: string) => (s.includes('\u0000') ? s.replaceAll('\u0000', '') : s);
+const withoutNul = (s: string) => (s.includes('\u0000') ? s.replaceAll('\u0000', '') : s);
 
 /**
  * An optional field: absent, null or of the wrong type all read as null (unknown). Never a default such
@@ -142,7 +141,7 @@ export const meResponseSchema = z.object({
     suspended: flag(),
   }),
 });
-export type MeResponse = z.infer<typeof meResponseSchema>;
+type MeResponse = z.infer<typeof meResponseSchema>;
 export type ZendeskMe = MeResponse['user'];
 
 const cursorText = z
@@ -164,7 +163,6 @@ export const usersCursorPageSchema = z
     end_of_stream: z.boolean().nullish().catch(null),
   })
   .transform((p) => ({ ...p, end_of_stream: p.end_of_stream ?? p.after_cursor === null }));
-export type UsersCursorPageEnvelope = z.output<typeof usersCursorPageSchema>;
 
 /**
  * GET /api/v2/users (cursor pagination): `meta.{has_more, after_cursor}`, `links.next`. A recorded page without
@@ -188,7 +186,6 @@ export const usersListPageSchema = z
     const hasMore = p.meta?.has_more ?? (after !== null && !!p.links?.next);
     return { users: p.users, afterCursor: after, hasMore };
   });
-export type UsersListPageEnvelope = z.output<typeof usersListPageSchema>;
 
 /** GET /api/v2/users/count: `{count: {value, refreshed_at}}` (Zendesk's count is an estimate, refreshed periodically). */
 export const usersCountSchema = z.object({ count: z.object({ value: z.number().int().nonnegative() }) });
@@ -219,12 +216,11 @@ export const ticketEventsPageSchema = z.object({
   end_of_stream: z.boolean(),
   count: z.number().int().nonnegative().optional().catch(undefined),
 });
-export type TicketEventsPageEnvelope = z.output<typeof ticketEventsPageSchema>;
 
 // ---------------------------------------------------------------------------------------- Entitlements
 
 /** One product's entitlement as sent; both fields may be missing (read as unknown). */
-export const entitlementSchema = z.looseObject({
+const entitlementSchema = z.looseObject({
   name: z
     .string()
     .nullish()

@@ -20,9 +20,9 @@ import { z } from 'zod';
 export const ASSUMED_ACCESS_TOKEN_LIFETIME_S = 1800;
 
 /** The longest an access token may live (Zendesk: `expires_in` < 172,800 s); a JWT claiming more is capped. */
-export const MAX_ACCESS_TOKEN_LIFETIME_S = 172_800;
+const MAX_ACCESS_TOKEN_LIFETIME_S = 172_800;
 
-export type AccessExpirySource = 'expires_in' | 'jwt' | 'assumed';
+type AccessExpirySource = 'expires_in' | 'jwt' | 'assumed';
 
 export interface AccessTokenExpiry {
   expiresAt: Date;

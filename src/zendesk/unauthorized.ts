@@ -22,14 +22,14 @@ import type { TokenProvider } from './tokens';
  */
 
 /** Retries with a token someone else rotated in, per call. */
-export const MAX_ROTATED_ELSEWHERE = 5;
+const MAX_ROTATED_ELSEWHERE = 5;
 /** Refreshes after 401s of our own tokens, per call. */
-export const MAX_OWN_REFRESHES = 3;
+const MAX_OWN_REFRESHES = 3;
 /**
  * A token sent this soon after our own refresh returned it cannot have expired: shorter than any access-token
  * lifetime (Zendesk's minimum is 300 s; the sandbox tests' shortest is 1 s).
  */
-export const FRESH_TOKEN_MS = 1_000;
+const FRESH_TOKEN_MS = 1_000;
 
 export class Unauthorized401s {
   private rotatedElsewhere = 0;

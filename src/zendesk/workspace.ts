@@ -7,14 +7,14 @@
  * schemes, punycode) is rejected with a reason a person can act on.
  */
 
-export const SUBDOMAIN_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+const SUBDOMAIN_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 const ZENDESK_SUFFIX = '.zendesk.com';
 const MAX_INPUT_LENGTH = 2048;
 
 export type WorkspaceParseResult = { ok: true; subdomain: string } | { ok: false; reason: string };
 
-export function isValidSubdomain(subdomain: string): boolean {
+function isValidSubdomain(subdomain: string): boolean {
   return SUBDOMAIN_PATTERN.test(subdomain);
 }
 

@@ -175,7 +175,7 @@ describe('secrets', () => {
       for (const c of ws.issuedAuthorizationCodes()) secrets.set(c, `authorization code of ${ws.subdomain}`);
     }
     secrets.set(CLIENT_SECRET, 'client secret');
-    for (const { label, key } of system.config.encryptionKeys!) secrets.set(key.toString('base64'), `encryption key ${label}`);
+    for (const { label, key } of system.config.encryptionKeys) secrets.set(key.toString('base64'), `encryption key ${label}`);
     for (const [name, key] of [
       ['tenant A', tenantA.apiKey],
       ['tenant B', tenantB.apiKey],

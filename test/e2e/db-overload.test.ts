@@ -31,7 +31,7 @@ before(async () => {
   system = await startSystem({ inProcessWorker: false });
   const config = loadConfig({ ...system.env, API_STATEMENT_TIMEOUT: '300ms', API_CSV_STATEMENT_TIMEOUT: '400ms', API_DATABASE_POOL_WAIT: '250ms' }, 'api');
   // The API's pool as src/api-server.ts makes it, with a single connection.
-  apiDb = createDb(config.databaseUrl!, 1, { ...apiPoolSettings(config), allowExitOnIdle: true });
+  apiDb = createDb(config.databaseUrl, 1, { ...apiPoolSettings(config), allowExitOnIdle: true });
   const quiet = createLogger('warn', new Writable({ write: (_c, _e, cb) => cb() }));
   // No cache (never enabled): every report reads the database.
   const app = createApp({ db: apiDb, box: system.box, config, temporal: system.temporal, logger: quiet, cache: new ApiCache({ ttlMs: 0, maxBytes: 1 }) });
@@ -118,7 +118,7 @@ test('no free connection within API_DATABASE_POOL_WAIT: 503, and the request doe
 test("a tenant's computations wait their turn (one at a time here), ten at most; beyond that 429 at once", async () => {
   // An API whose pool has room for every request, and one report computation per tenant at a time.
   const config = loadConfig({ ...system.env, API_STATEMENT_TIMEOUT: '300ms', API_REPORT_CONCURRENCY: '1' }, 'api');
-  const db = createDb(config.databaseUrl!, 15, { ...apiPoolSettings(config), allowExitOnIdle: true });
+  const db = createDb(config.databaseUrl, 15, { ...apiPoolSettings(config), allowExitOnIdle: true });
   const quiet = createLogger('warn', new Writable({ write: (_c, _e, cb) => cb() }));
   const gated = createServer(
     createApp({ db, box: system.box, config, temporal: system.temporal, logger: quiet, cache: new ApiCache({ ttlMs: 0, maxBytes: 1 }) }),

@@ -32,7 +32,17 @@ after(async () => {
 });
 
 function activities() {
-  const config = loadConfig({ TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS!, ENCRYPTION_KEY: TEST_ENCRYPTION_KEY.toString('base64') });
+  const config = loadConfig(
+    {
+      TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS!,
+      ENCRYPTION_KEY: TEST_ENCRYPTION_KEY.toString('base64'),
+      // What a worker's configuration requires (nothing here calls Zendesk or connects with it).
+      DATABASE_URL: process.env.DATABASE_URL!,
+      ZENDESK_CLIENT_ID: 'unused',
+      ZENDESK_CLIENT_SECRET: 'unused',
+    },
+    'worker',
+  );
   const logger = createLogger('error', new Writable({ write: (_c, _e, cb) => cb() }));
   return createDisconnectActivities({ db, box: new SecretBox(TEST_ENCRYPTION_KEY), config, logger, temporal, metrics: createMetrics() });
 }

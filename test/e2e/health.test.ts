@@ -50,7 +50,7 @@ async function startApi(opts: { databaseUrl: string; temporalAddress: string }):
   cleanups.push(() => connection.close());
   const temporal = new Client({ connection });
   const metrics = createMetrics();
-  const app = createApp({ db, box: new SecretBox(config.encryptionKeys!), config, temporal, logger: createLogger('error'), metrics });
+  const app = createApp({ db, box: new SecretBox(config.encryptionKeys), config, temporal, logger: createLogger('error'), metrics });
   const server = createServer(app);
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -40,7 +40,14 @@ const SETTINGS: HousekeepingSettings = {
 };
 
 function activities(settings: Partial<HousekeepingSettings> = {}, metrics = createMetrics({ defaultMetrics: false })): HousekeepingActivities {
-  const config = { ...loadConfig({}), housekeeping: { ...SETTINGS, ...settings } };
+  // What a worker's configuration requires (housekeeping reads none of it).
+  const required = {
+    DATABASE_URL: process.env.DATABASE_URL!,
+    ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+    ZENDESK_CLIENT_ID: 'unused',
+    ZENDESK_CLIENT_SECRET: 'unused',
+  };
+  const config = { ...loadConfig(required, 'worker'), housekeeping: { ...SETTINGS, ...settings } };
   const logger = createLogger('error', new Writable({ write: (_c, _e, cb) => cb() }));
   return createHousekeepingActivities({ db, config, logger, metrics, box: undefined as never, temporal: undefined as never });
 }

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, connectAndSync, createTenant, startSystem, waitForSync, type System } from '../helpers/system';
+import { api, connectAndSync, createTenant, followConsent, startSystem, waitFor, waitForSync, type System } from '../helpers/system';
 import { differences } from '../helpers/expectations';
 import { watchExchanges } from '../chaos/helpers';
 
@@ -161,5 +161,29 @@ describe('sync', () => {
     assert.equal(view.status, 'needs_reauth');
     assert.ok(view.error.length > 20);
     assert.equal((await system.temporal.schedule.getHandle(`zendesk-sync-${id}`).describe()).state.paused, true);
+  });
+});
+
+describe('sync metrics', () => {
+  test('the synced-rows counters move page by page while a sync runs, and count each row once', async () => {
+    const ws = system.sandbox.createWorkspace({ subdomain: 'counted', users: 2_500, ticketEvents: 3_000, seed: 16, consentMode: 'allow' });
+    // Slow ticket-event pages keep the run open well after the users were written.
+    ws.injectFaults([{ kind: 'slow', path: /ticket_events/, slowMs: 3_000, count: 3 }]);
+    const counted = async () => {
+      const [users, events] = await Promise.all([system.metrics.usersSynced.get(), system.metrics.ticketEventsSynced.get()]);
+      return { users: users.values[0]?.value ?? 0, events: events.values[0]?.value ?? 0 };
+    };
+    const before = await counted();
+    const created = await api(system, 'POST', '/v1/integrations/zendesk', { key: tenant.apiKey, body: { workspace: 'counted' } });
+    assert.equal(created.status, 201, created.text);
+    assert.equal((await followConsent(created.json.authorizeUrl)).status, 200);
+    await waitFor('users counted by the metrics', async () => (await counted()).users > before.users, 60_000);
+    const running = await system.db.selectFrom('sync_runs').select('status').where('integration_id', '=', created.json.id).executeTakeFirstOrThrow();
+    assert.equal(running.status, 'running', 'the users counter moved before the run ended');
+    const run = await waitForSync(system, created.json.id);
+    assert.equal(run.status, 'succeeded', run.error ?? '');
+    const after = await counted();
+    assert.equal(after.users - before.users, run.users_synced);
+    assert.equal(after.events - before.events, run.ticket_events_synced);
   });
 });

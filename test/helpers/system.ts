@@ -5,7 +5,7 @@ import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { createApp } from '../../src/api/app';
 import { startInternalServer } from '../../src/api/internalServer';
-import { loadConfig, type Config } from '../../src/config';
+import { loadConfig, type ApiConfig, type WorkerConfig } from '../../src/config';
 import { SecretBox } from '../../src/crypto/secretBox';
 import { createDb } from '../../src/db/database';
 import { createLogger, type Logger } from '../../src/logger';
@@ -27,7 +27,7 @@ export interface System {
   /** The API's internal server (/metrics, /healthz, /readyz), as INTERNAL_PORT serves it in production. */
   internalUrl: string;
   sandbox: Sandbox;
-  config: Config;
+  config: ApiConfig & WorkerConfig;
   temporal: Client;
   db: ReturnType<typeof testDb>;
   box: SecretBox;
@@ -105,7 +105,8 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
     API_RATE_LIMIT_TARPIT: '0s',
     ...opts.env,
   };
-  const config = loadConfig(env, 'api');
+  // The in-process worker and the API share it.
+  const config = loadConfig(env, ['api', 'worker']);
   const logs: string[] = [];
   const logger: Logger = createLogger(
     'debug',
@@ -119,7 +120,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
   if (opts.sdkLogs) installSdkLogger(logger);
   const ownDb = opts.databaseUrl ? createDb(opts.databaseUrl, 5, { allowExitOnIdle: true }) : undefined;
   const db = ownDb ?? testDb();
-  const box = new SecretBox(config.encryptionKeys!);
+  const box = new SecretBox(config.encryptionKeys);
   const temporal = await createTemporalClient(config);
   bundle ??= await bundleWorkflows();
   const metrics = createMetrics();
@@ -134,7 +135,7 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
   const apps = [app];
   const redeployApi = (overrides: Record<string, string>) => {
     const next = loadConfig({ ...env, ...overrides }, 'api');
-    const nextBox = new SecretBox(next.encryptionKeys!);
+    const nextBox = new SecretBox(next.encryptionKeys);
     app = createApp({ db, box: nextBox, config: next, temporal, logger, metrics: createMetrics() });
     apps.push(app);
     return nextBox;

@@ -32,7 +32,7 @@ test('ENCRYPTION_KEY alone is a ring of one', () => {
 
 test('both may be set when ENCRYPTION_KEY is one of the ring (docker-compose always passes it), never otherwise', () => {
   const config = loadConfig({ ...base, ENCRYPTION_KEY: k(1), ENCRYPTION_KEYS: `k2:${k(2)},k1:${k(1)}` }, 'worker');
-  assert.equal(keyId(config.encryptionKeys![0]!.key), keyId(Buffer.alloc(32, 2)), 'ENCRYPTION_KEYS decides which key is current');
+  assert.equal(keyId(config.encryptionKeys[0]!.key), keyId(Buffer.alloc(32, 2)), 'ENCRYPTION_KEYS decides which key is current');
   assert.match(
     problemsOf({ ENCRYPTION_KEY: k(3), ENCRYPTION_KEYS: `k2:${k(2)},k1:${k(1)}` }).join('\n'),
     /^ENCRYPTION_KEY: is not one of the keys of ENCRYPTION_KEYS/m,

@@ -142,7 +142,14 @@ describe('HTTP metrics middleware', () => {
   });
 
   test('the API serves GET /metrics on its internal port only, and labels its routes', async () => {
-    const config = loadConfig({ ADMIN_API_KEY: 'mR3v9QeXk2LpZ7wYtB4nHs8cJf6uVa1dGo0iKqEzTxU', ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64') });
+    const config = loadConfig(
+      {
+        ADMIN_API_KEY: 'mR3v9QeXk2LpZ7wYtB4nHs8cJf6uVa1dGo0iKqEzTxU',
+        ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64'),
+        DATABASE_URL: 'postgres://unused/x',
+      },
+      'api',
+    );
     const metrics = createMetrics({ defaultLabels: { process: 'api' } });
     const deps = { db: {} as any, box: {} as any, temporal: {} as any, config, logger: pino({ level: 'silent' }), metrics };
     const base = await listen(createApp(deps));
@@ -172,7 +179,14 @@ describe('HTTP metrics middleware', () => {
   });
 
   test('registries of two APIs do not collide', async () => {
-    const config = loadConfig({ ADMIN_API_KEY: 'mR3v9QeXk2LpZ7wYtB4nHs8cJf6uVa1dGo0iKqEzTxU' });
+    const config = loadConfig(
+      {
+        ADMIN_API_KEY: 'mR3v9QeXk2LpZ7wYtB4nHs8cJf6uVa1dGo0iKqEzTxU',
+        ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64'),
+        DATABASE_URL: 'postgres://unused/x',
+      },
+      'api',
+    );
     const [metricsA, metricsB] = [createMetrics({ defaultLabels: { process: 'api' } }), createMetrics({ defaultLabels: { process: 'api' } })];
     const deps = { db: {} as any, box: {} as any, temporal: {} as any, config, logger: pino({ level: 'silent' }) };
     const a = await listen(createApp({ ...deps, metrics: metricsA }));

@@ -3,12 +3,16 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { HttpProblem } from '../../src/api/problems';
 import { reportQuerySchemas, UsersCsvQuery, UsersQuery, UtilizationQuery } from '../../src/api/reportSchemas';
-import { parseQuery } from '../../src/api/routes/reports';
+import { parseOr400 } from '../../src/api/validate';
 import { CSV_HEADER, csvField, csvRow } from '../../src/reports/csv';
 import { decodeCursor, encodeCursor, queryFingerprint, type Cursor } from '../../src/reports/cursor';
 import { parseSort, roleTypeCode, roleTypeName, sortParam, type UserFilters } from '../../src/reports/model';
 import { escapeLike } from '../../src/reports/userQuery';
 import { readCsv } from '../e2e/reports.fixture';
+
+/** The listing flavour of the one request parser (what the reports' own parseQuery was). */
+const parseQuery = <S extends Parameters<typeof parseOr400>[0]>(schema: S, query: unknown, reasons?: Record<string, string>) =>
+  parseOr400(schema, query, 'listing', reasons);
 
 describe('CSV', () => {
   test('quotes exactly what needs quoting', () => {

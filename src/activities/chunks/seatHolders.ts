@@ -1,6 +1,7 @@
 import { getCheckpoint, setCheckpoint } from '../../db/repositories/checkpoints';
 import { markSeatScanned, markUsersDeleted, unscannedSeatHolders } from '../../db/repositories/seatHolders';
 import { addSyncRunCounts } from '../../db/repositories/syncRuns';
+import { recordSyncedRows } from '../../observability/metrics';
 import { upsertZendeskUsers } from '../../db/repositories/zendeskUsers';
 import { ProgressGuard, toUserRow, uniqueUserRows } from '../syncMapping';
 import { stopping, type ChunkContext, type ChunkResult } from './tools';
@@ -39,7 +40,7 @@ export async function seatHoldersChunk(ctx: ChunkContext): Promise<ChunkResult> 
     // has_more without a cursor to go on with: nothing more can be asked for.
     if (page.hasMore && page.afterCursor !== null) scan.cursor = page.afterCursor;
     else scan.phase = 'lookup';
-    await db.transaction().execute(async (trx) => {
+    const listed = await db.transaction().execute(async (trx) => {
       const written = await upsertZendeskUsers(trx, rows);
       await markSeatScanned(
         trx,
@@ -49,7 +50,9 @@ export async function seatHoldersChunk(ctx: ChunkContext): Promise<ChunkResult> 
       );
       await setCheckpoint(trx, input.integrationId, 'seat_holders', JSON.stringify(scan));
       await addSyncRunCounts(trx, input.syncRunId, { users: written, skipped: page.skipped.length });
+      return written;
     });
+    recordSyncedRows(deps.metrics, { users: listed });
     result.pages++;
     result.records += rows.length;
     pulse.beat(result);
@@ -63,13 +66,15 @@ export async function seatHoldersChunk(ctx: ChunkContext): Promise<ChunkResult> 
     ctx.reportRecords('seat_holders', found);
     const rows = uniqueUserRows(found.users.map((u) => toUserRow(input.integrationId, u)));
     const returned = new Set(rows.map((r) => r.id));
-    await db.transaction().execute(async (trx) => {
+    const looked = await db.transaction().execute(async (trx) => {
       const written = await upsertZendeskUsers(trx, rows);
       const gone = ids.filter((id) => !returned.has(id));
       await markSeatScanned(trx, input.integrationId, input.syncRunId, [...returned]);
       await markUsersDeleted(trx, input.integrationId, input.syncRunId, gone);
       await addSyncRunCounts(trx, input.syncRunId, { users: written + gone.length });
+      return written + gone.length;
     });
+    recordSyncedRows(deps.metrics, { users: looked });
     result.pages++;
     result.records += ids.length;
     pulse.beat(result);

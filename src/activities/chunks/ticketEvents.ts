@@ -1,6 +1,7 @@
 import { getCheckpoint, setCheckpoint } from '../../db/repositories/checkpoints';
 import { setStreamProgress } from '../../db/repositories/integrationStreams';
 import { addSyncRunCounts } from '../../db/repositories/syncRuns';
+import { recordSyncedRows } from '../../observability/metrics';
 import { insertTicketEvents } from '../../db/repositories/ticketEvents';
 import type { TicketEventsPage } from '../../zendesk/client';
 import { nextTicketEventsStart, ProgressGuard, toTicketEventRow } from '../syncMapping';
@@ -92,6 +93,7 @@ export async function ticketEventsChunk(ctx: ChunkContext): Promise<ChunkResult>
         await addSyncRunCounts(trx, input.syncRunId, { events: n, skipped: page.skipped.length });
         return n;
       });
+      recordSyncedRows(deps.metrics, { ticketEvents: inserted });
       at = next;
       result.pages++;
       result.records += inserted;

@@ -2,6 +2,7 @@ import { getCheckpoint, setCheckpoint } from '../../db/repositories/checkpoints'
 import { setStreamProgress, streamProgress, type StreamProgressRecord } from '../../db/repositories/integrationStreams';
 import { addSyncRunCounts } from '../../db/repositories/syncRuns';
 import { upsertZendeskUsers } from '../../db/repositories/zendeskUsers';
+import { recordSyncedRows } from '../../observability/metrics';
 import { ProgressGuard, toUserRow, uniqueUserRows } from '../syncMapping';
 import { fetchAhead, refusedPosition, stopping, type ChunkContext, type ChunkResult } from './tools';
 
@@ -54,6 +55,7 @@ export async function usersExportChunk(ctx: ChunkContext): Promise<ChunkResult> 
       await addSyncRunCounts(trx, input.syncRunId, { users: n, skipped: page.skipped.length });
       return n;
     });
+    recordSyncedRows(deps.metrics, { users: written });
     result.pages++;
     result.records += written;
     pulse.beat(result);

@@ -14,7 +14,7 @@ export function reportCacheKey(
   return `${report}\u0000${tenantId}\u0000${integrationId}\u0000${canonicalJson(query)}`;
 }
 
-export function canonicalJson(query: Record<string, unknown>): string {
+function canonicalJson(query: Record<string, unknown>): string {
   const entries = Object.entries(query)
     .filter(([, v]) => v !== undefined)
     .map(([k, v]) => [k, canonicalValue(v)] as const)

@@ -10,13 +10,12 @@ export interface Budget {
 }
 
 /** The budgets a tenant has; each is counted apart (a report computation does not spend the CSV budget). */
-export const BUDGET_NAMES = ['requests', 'reports', 'csv', 'integrations'] as const;
-export type BudgetName = (typeof BUDGET_NAMES)[number];
+export type BudgetName = 'requests' | 'reports' | 'csv' | 'integrations';
 
 const UNITS = { s: 1_000, m: 60_000, h: 3_600_000 } as const;
 
 /** The longest window: a bucket row untouched for a day is full whatever its window, so it can be forgotten. */
-export const MAX_WINDOW_MS = 86_400_000;
+const MAX_WINDOW_MS = 86_400_000;
 
 /**
  * Parses `600/10s`, `120/1m`, `20/1h` (quota per window; the window's number may be left out: `120/m`).

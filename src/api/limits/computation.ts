@@ -10,7 +10,7 @@ import type { TenantLimits } from './tenantLimits';
  * that reads 100,000 users for a second costs ten, so a tenant's budget bounds its share of the database,
  * whatever its reports weigh. users.csv exports are charged their fetch time the same way.
  */
-export const UNIT_MS = 100;
+const UNIT_MS = 100;
 
 /** The units beyond the first that work of `ms` costs. */
 export const extraUnits = (ms: number) => Math.floor(ms / UNIT_MS);

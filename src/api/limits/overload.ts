@@ -11,7 +11,7 @@ const QUERY_CANCELED = '57014';
  * API_DATABASE_POOL_WAIT (pg-pool's timeout; pg's own when a new connection cannot be opened in time), or
  * a statement cut by API_STATEMENT_TIMEOUT?
  */
-export function isDatabaseOverload(err: unknown): boolean {
+function isDatabaseOverload(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   const { code } = err as { code?: string };
   if (code === QUERY_CANCELED && /statement timeout/.test(err.message)) return true;
@@ -19,7 +19,7 @@ export function isDatabaseOverload(err: unknown): boolean {
 }
 
 /** Seconds a client is asked to wait after a 503 for an overloaded database. */
-export const OVERLOAD_RETRY_AFTER_S = 2;
+const OVERLOAD_RETRY_AFTER_S = 2;
 
 /**
  * Before the problem handler: a 429 gets its headers (`Retry-After`, `RateLimit`, `RateLimit-Policy`) — after

@@ -5,9 +5,8 @@ import type { ApiCache } from '../cache/apiCache';
 import type { ApiDeps } from '../deps';
 import { decodeListCursor, encodeListCursor } from '../integrationCursor';
 import { integrationPageViews } from '../integrationView';
-import { badRequest } from '../problems';
 import { IntegrationListQuery, type IntegrationList } from '../schemas';
-import { parseQuery } from './reports';
+import { invalidRequest, parseOr400 } from '../validate';
 
 const DEFAULT_LIMIT = 50;
 
@@ -18,11 +17,11 @@ const DEFAULT_LIMIT = 50;
  */
 export function listIntegrations(deps: ApiDeps & { cache?: ApiCache }) {
   return async (req: Request, res: Response) => {
-    const { limit = DEFAULT_LIMIT, cursor: token, status } = parseQuery(IntegrationListQuery, req.query);
+    const { limit = DEFAULT_LIMIT, cursor: token, status } = parseOr400(IntegrationListQuery, req.query, 'listing');
     let after;
     if (token !== undefined) {
       const decoded = decodeListCursor(token, status);
-      if (!decoded.ok) throw badRequest(`The query is invalid: cursor ${decoded.reason}.`, [{ name: 'cursor', reason: decoded.reason }]);
+      if (!decoded.ok) throw invalidRequest('listing', [{ name: 'cursor', reason: decoded.reason }]);
       after = decoded.position;
     }
     const page = await listTenantIntegrationPage(deps.db, { tenantId: req.tenant!.id, statuses: status, after, limit });

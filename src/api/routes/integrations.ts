@@ -1,6 +1,7 @@
 import { Router, type Request } from 'express';
 import { ScheduleNotFoundError } from '@temporalio/client';
 import {
+  deleteIntegration,
   findLiveIntegration,
   findTenantIntegration,
   insertIntegration,
@@ -21,8 +22,9 @@ import { spendBudget } from '../limits/middleware';
 import type { TenantLimits } from '../limits/tenantLimits';
 import { integrationViews } from '../integrationView';
 import { listIntegrations } from './integrationList';
-import { badRequest, conflict, HttpProblem, notFound, unauthorized } from '../problems';
-import { CreateIntegrationBody, DeleteQuery, IntegrationIdParams, ReconnectBody, UpdateIntegrationSettingsBody } from '../schemas';
+import { integrationOwnership } from '../ownership';
+import { badRequest, conflict, HttpProblem, unauthorized } from '../problems';
+import { CreateIntegrationBody, DeleteQuery, ReconnectBody, UpdateIntegrationSettingsBody } from '../schemas';
 import { parseOr400 } from '../validate';
 
 /** How long DELETE waits for its disconnect to finish before answering 202 (it goes on regardless). */
@@ -35,12 +37,8 @@ export function integrationsRouter(deps: ApiDeps & { cache?: ApiCache; limits?: 
   // Each creation opens a consent attempt (a Temporal workflow): its own per-tenant budget.
   const creationBudget = deps.limits ? spendBudget(deps.limits, 'integrations') : (_req: Request, _res: unknown, next: () => void) => next();
 
-  const ownIntegration = async (req: Request) => {
-    const { id } = parseOr400(IntegrationIdParams, req.params, 'path');
-    const integration = await findTenantIntegration(db, req.tenant!.id, id);
-    if (!integration || integration.status === 'disconnected') throw notFound(`No integration ${id}.`);
-    return integration;
-  };
+  // Read uncached: these routes act on the integration's current status.
+  const ownIntegration = integrationOwnership({ db });
 
   router.post('/v1/integrations/zendesk', creationBudget, async (req, res) => {
     const body = parseOr400(CreateIntegrationBody, req.body, 'body');
@@ -67,7 +65,7 @@ export function integrationsRouter(deps: ApiDeps & { cache?: ApiCache; limits?: 
     try {
       authorizeUrl = await beginConsent(deps, integration, { access: body.access });
     } catch (err) {
-      await db.deleteFrom('integrations').where('id', '=', integration.id).execute();
+      await deleteIntegration(db, integration.id);
       throw err;
     }
     deps.logger.info({ tenantId, integrationId: integration.id, workspace: integration.workspace }, 'integration created; awaiting consent');

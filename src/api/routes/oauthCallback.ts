@@ -2,7 +2,7 @@ import { Router, type Response } from 'express';
 import { EXPIRED_STATE, verifyStateSignature } from '../../crypto/oauthState';
 import { setRequestLogIds } from '../../observability/requestLog';
 import { findIntegration, setIntegrationStatus } from '../../db/repositories/integrations';
-import { consumeOAuthFlow, findOAuthFlow, sealCode } from '../../db/repositories/oauthFlows';
+import { consumeOAuthFlow, dropFlowCode, findOAuthFlow, sealCode } from '../../db/repositories/oauthFlows';
 import type { OAuthFlow } from '../../db/tables';
 import { connectWorkflowId } from '../../workflows/connect';
 import { CALLBACK_PAGE_STYLE_HASH, callbackPage } from '../callbackPage';
@@ -94,7 +94,7 @@ export function oauthCallbackRouter(deps: ApiDeps): Router {
       const outcome = latest && storedOutcome(latest);
       if (outcome) return show(outcome);
       // Nothing will exchange this code: do not keep it.
-      await db.updateTable('oauth_flows').set({ code_enc: null }).where('id', '=', flowId).execute();
+      await dropFlowCode(db, flowId);
       // An attempt begun before outcomes were recorded: a connected integration is its outcome.
       if (flow.purpose === 'connect' && (await findIntegration(db, integrationId))?.status === 'connected') {
         return show({ status: 'connected', message: null });

@@ -21,7 +21,7 @@ const OFFBOARD_WAIT_MS = 5_000;
  */
 export function offboardRouter(deps: ApiDeps): Router {
   const router = Router();
-  router.post('/v1/tenants/:id/offboard', requireAdmin(deps.config.adminApiKey!), async (req, res) => {
+  router.post('/v1/tenants/:id/offboard', requireAdmin(deps.config.adminApiKey), async (req, res) => {
     const { id } = parseOr400(TenantIdParams, req.params, 'path');
     const tenant = await findTenant(deps.db, id);
     if (!tenant) throw notFound(`No tenant ${id}.`);

@@ -2,10 +2,16 @@ import { Router, type Request } from 'express';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { appendAudit, auditPage } from '../../db/repositories/auditEvents';
 import { grantSummaries } from '../../db/repositories/credentials';
-import { findTenantIntegration } from '../../db/repositories/integrations';
-import { activeAdminIds, findReclamation, insertReclamation, listReclamations, planUsers, reclamationUsers } from '../../db/repositories/reclamations';
+import {
+  activeAdminIds,
+  findReclamation,
+  insertReclamation,
+  listReclamations,
+  planUsers,
+  reclamationUsers,
+  setReclamationStatus,
+} from '../../db/repositories/reclamations';
 import { inTransaction } from '../../db/database';
-import type { Integration } from '../../db/tables';
 import { reclaimCapability } from '../../reclaim/capability';
 import { buildPlan } from '../../reclaim/plan';
 import { readReclaimSettings } from '../../reclaim/settings';
@@ -15,7 +21,7 @@ import { reclaimWorkflowId, zendeskReclaim } from '../../workflows/reclaim';
 import type { ApiDeps } from '../deps';
 import { badRequest, conflict, HttpProblem, notFound } from '../problems';
 import { ActorHeader, ApproveBody, AuditQuery, CreateReclamationBody, ReclamationParams, UndoBody } from '../reclaimSchemas';
-import { IntegrationIdParams } from '../schemas';
+import { integrationOwnership } from '../ownership';
 import { parseOr400 } from '../validate';
 
 const DEFAULT_APPROVAL_DAYS = 7;
@@ -29,11 +35,7 @@ export function reclamationsRouter(deps: ApiDeps): Router {
   const router = Router();
   const { db } = deps;
 
-  const ownIntegration = async (req: Request, id: string): Promise<Integration> => {
-    const integration = await findTenantIntegration(db, req.tenant!.id, id);
-    if (!integration || integration.status === 'disconnected') throw notFound(`No integration ${id}.`);
-    return integration;
-  };
+  const ownIntegration = integrationOwnership({ db });
   const requester = (req: Request) => {
     const actor = ActorHeader.safeParse(req.get('actor'));
     if (!actor.success)
@@ -43,8 +45,8 @@ export function reclamationsRouter(deps: ApiDeps): Router {
     return { apiKeyId: req.apiKeyId ?? null, actor: actor.data ?? null };
   };
   const ownReclamation = async (req: Request) => {
-    const { id, rid } = parseOr400(ReclamationParams, req.params, 'path');
-    const integration = await ownIntegration(req, id);
+    const { rid } = parseOr400(ReclamationParams, req.params, 'path');
+    const integration = await ownIntegration(req);
     const reclamation = await findReclamation(db, integration.id, rid);
     if (!reclamation) throw notFound(`No reclamation ${rid}.`);
     return { integration, reclamation };
@@ -100,10 +102,9 @@ export function reclamationsRouter(deps: ApiDeps): Router {
   };
 
   router.post('/v1/integrations/:id/reclamations', async (req, res) => {
-    const { id } = parseOr400(IntegrationIdParams, req.params, 'path');
     const body = parseOr400(CreateReclamationBody, req.body, 'body');
     const by = requester(req);
-    const integration = await ownIntegration(req, id);
+    const integration = await ownIntegration(req);
     const capability = reclaimCapability(integration.status, (await grantSummaries(db, [integration.id])).get(integration.id)?.scope);
     if (!capability.enabled) throw conflict(`Seats cannot be reclaimed: ${capability.reason}`, { capability: 'reclaim' });
     const now = new Date();
@@ -164,7 +165,7 @@ export function reclamationsRouter(deps: ApiDeps): Router {
       })
       .catch(async (err: unknown) => {
         // No workflow will ever act on the plan: say so on it rather than leave it awaiting approval.
-        await db.updateTable('reclamations').set({ status: 'expired', decided_at: new Date() }).where('id', '=', reclamationId).execute();
+        await setReclamationStatus(db, reclamationId, 'expired', ['awaiting_approval'], { decided_at: new Date() });
         deps.logger.warn({ integrationId: integration.id, err: (err as Error).message }, 'could not start the reclamation workflow');
         throw new HttpProblem(
           503,
@@ -176,8 +177,7 @@ export function reclamationsRouter(deps: ApiDeps): Router {
   });
 
   router.get('/v1/integrations/:id/reclamations', async (req, res) => {
-    const { id } = parseOr400(IntegrationIdParams, req.params, 'path');
-    const integration = await ownIntegration(req, id);
+    const integration = await ownIntegration(req);
     const rows = await listReclamations(db, integration.id, 100);
     res.json({
       reclamations: rows.map((r) => ({
@@ -232,9 +232,8 @@ export function reclamationsRouter(deps: ApiDeps): Router {
   });
 
   router.get('/v1/integrations/:id/audit', async (req, res) => {
-    const { id } = parseOr400(IntegrationIdParams, req.params, 'path');
     const query = parseOr400(AuditQuery, req.query, 'query');
-    const integration = await ownIntegration(req, id);
+    const integration = await ownIntegration(req);
     const limit = query.limit ?? 100;
     const rows = await auditPage(
       db,

@@ -3,7 +3,6 @@ import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import { Router, type Request, type Response } from 'express';
 import type { z } from 'zod';
-import { findTenantIntegration } from '../../db/repositories/integrations';
 import { decodeCursor, encodeCursor, queryFingerprint, windowFor, type Cursor } from '../../reports/cursor';
 import { DEFAULT_SORT, parseSort, sortParam, usageBasis, type Sort, type UserFilters } from '../../reports/model';
 import { countUsers, findUserPage } from '../../reports/userQuery';
@@ -20,43 +19,20 @@ import type { LocalCsvSlots } from '../limits/csvSlots';
 import { tenantComputation } from '../limits/computation';
 import type { TenantGate } from '../limits/tenantGate';
 import type { TenantLimits } from '../limits/tenantLimits';
-import { badRequest, notFound, type FieldError } from '../problems';
+import { integrationOwnership } from '../ownership';
 import { reportQuerySchemas, type ReclaimableList, type UsersCsvQuery, type UserList, type Utilization } from '../reportSchemas';
-import { IntegrationIdParams } from '../schemas';
-import { parseOr400 } from '../validate';
+import { invalidRequest, parseOr400 } from '../validate';
 
 /** The header naming the instant a report judged activity at (also inside every cursor). */
-export const AS_OF_HEADER = 'Report-As-Of';
+const AS_OF_HEADER = 'Report-As-Of';
 
 /**
  * Report responses may be kept by the client (they are the caller's own data, hence `private`) but must
  * be revalidated: the ETag turns an unchanged report into a 304.
  */
-export const REPORT_CACHE_CONTROL = 'private, no-cache';
+const REPORT_CACHE_CONTROL = 'private, no-cache';
 
 const CSV_ONLY_REASON = 'is not supported by users.csv, which always returns every row';
-
-/**
- * Parses query parameters, naming each bad one: unknown parameters one by one, and every invalid value
- * with its reason.
- */
-export function parseQuery<S extends z.ZodType>(schema: S, query: unknown, unknownReasons: Record<string, string> = {}): z.output<S> {
-  const result = schema.safeParse(query ?? {});
-  if (result.success) return result.data;
-  const errors: FieldError[] = [];
-  for (const issue of result.error.issues) {
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) errors.push({ name: key, reason: unknownReasons[key] ?? 'is not a known parameter' });
-    } else {
-      errors.push({ name: issue.path.map(String).join('.') || '(query)', reason: issue.message });
-    }
-  }
-  throw invalidQuery(errors);
-}
-
-function invalidQuery(errors: FieldError[]) {
-  return badRequest(`The query is invalid: ${errors.map((e) => `${e.name} ${e.reason}`).join('; ')}.`, errors);
-}
 
 /** The filters of /users and users.csv (users.csv's `raw` is how it is written, not what it lists). */
 type ParsedFilters = Omit<z.output<typeof UsersCsvQuery>, 'raw'>;
@@ -65,7 +41,7 @@ type ParsedFilters = Omit<z.output<typeof UsersCsvQuery>, 'raw'>;
 function filtersOf(parsed: ParsedFilters): UserFilters {
   const { sort: _sort, inactiveDays: _days, includeDeleted, ...rest } = parsed;
   if (rest.createdAfter && rest.createdBefore && rest.createdAfter.getTime() > rest.createdBefore.getTime()) {
-    throw invalidQuery([
+    throw invalidRequest('listing', [
       { name: 'createdAfter', reason: 'must not be after createdBefore' },
       { name: 'createdBefore', reason: 'must not be before createdAfter' },
     ]);
@@ -87,7 +63,7 @@ const gzipAsync = promisify(gzipCallback);
 const GZIP_MIN_BYTES = 1024;
 
 /** A report body ready to send many times: serialized and compressed once, with its as-of instant and ETag. */
-export async function cachedReport(body: unknown, asOf: Date): Promise<{ value: CachedReport; bytes: number }> {
+async function cachedReport(body: unknown, asOf: Date): Promise<{ value: CachedReport; bytes: number }> {
   const json = Buffer.from(JSON.stringify(body), 'utf8');
   // The best compression: it runs once per computation, and every response sent saves the bytes. Above
   // 256 KB level 6: level 9 took three times the CPU for a few per cent fewer bytes, and the utilization
@@ -133,18 +109,8 @@ export function reportsRouter(deps: ApiDeps & { cache: ApiCache; limits: TenantL
   // `inactiveDays` is capped by this server's activity retention (older events are deleted).
   const { UsersQuery, UsersCsvQuery, UtilizationQuery, ReclaimableQuery } = reportQuerySchemas(config.activityRetentionDays);
 
-  const ownIntegration = async (req: Request) => {
-    const { id } = parseOr400(IntegrationIdParams, req.params, 'path');
-    const tenantId = req.tenant!.id;
-    const { value: integration } = await cache.integrations.get(`${tenantId}\u0000${id}`, [integrationTag(id), tenantTag(tenantId)], async () => {
-      const row = await findTenantIntegration(db, tenantId, id);
-      if (!row) throw notFound(`No integration ${id}.`);
-      return { value: row, bytes: 1 };
-    });
-    // A disconnect under way serves no more reports: the customer asked for its data to be let go.
-    if (integration.status === 'disconnected' || integration.status === 'disconnecting') throw notFound(`No integration ${id}.`);
-    return integration;
-  };
+  // Cached: a report hit costs no query. A disconnect under way serves no more reports.
+  const ownIntegration = integrationOwnership({ db, cache, alsoHidden: ['disconnecting'] });
 
   const listing = (integrationId: string, parsed: ParsedFilters): Listing => {
     const filters = filtersOf(parsed);
@@ -160,12 +126,12 @@ export function reportsRouter(deps: ApiDeps & { cache: ApiCache; limits: TenantL
 
   /** A valid `/users` query of one tenant's integration, parsed, with its report cache key. */
   const parseUsers = (tenantId: string, integrationId: string, query: unknown) => {
-    const { limit = 100, cursor: token, ...filterParams } = parseQuery(UsersQuery, query);
+    const { limit = 100, cursor: token, ...filterParams } = parseOr400(UsersQuery, query, 'listing');
     const l = listing(integrationId, filterParams);
     let cursor: Cursor | undefined;
     if (token !== undefined) {
       const decoded = decodeCursor(token, { sort: l.sort, fingerprint: l.fingerprint });
-      if (!decoded.ok) throw invalidQuery([{ name: 'cursor', reason: decoded.reason }]);
+      if (!decoded.ok) throw invalidRequest('listing', [{ name: 'cursor', reason: decoded.reason }]);
       cursor = decoded.cursor;
     }
     const key = reportCacheKey('users', tenantId, integrationId, {
@@ -206,7 +172,7 @@ export function reportsRouter(deps: ApiDeps & { cache: ApiCache; limits: TenantL
 
   router.get('/v1/integrations/:id/users.csv', async (req, res: Response) => {
     const integration = await ownIntegration(req);
-    const { raw, ...parsed } = parseQuery(UsersCsvQuery, req.query, { limit: CSV_ONLY_REASON, cursor: CSV_ONLY_REASON });
+    const { raw, ...parsed } = parseOr400(UsersCsvQuery, req.query, 'listing', { limit: CSV_ONLY_REASON, cursor: CSV_ONLY_REASON });
     const l = listing(integration.id, parsed);
     const completeness = await reportCompleteness(db, integration);
     await exportUsersCsv(deps, res, {
@@ -220,7 +186,7 @@ export function reportsRouter(deps: ApiDeps & { cache: ApiCache; limits: TenantL
   });
 
   const parseUtilization = (tenantId: string, integrationId: string, query: unknown) => {
-    const inactiveDays = parseQuery(UtilizationQuery, query).inactiveDays ?? config.inactiveAfterDays;
+    const inactiveDays = parseOr400(UtilizationQuery, query, 'listing').inactiveDays ?? config.inactiveAfterDays;
     return { inactiveDays, key: reportCacheKey('utilization', tenantId, integrationId, { inactiveDays }) };
   };
   const utilizationQueries = new ParsedQueries<ReturnType<typeof parseUtilization>>();
@@ -247,13 +213,13 @@ export function reportsRouter(deps: ApiDeps & { cache: ApiCache; limits: TenantL
 
   /** A valid `/reclaimable` query: its page size, cursor and cache key. */
   const parseReclaimable = (tenantId: string, integrationId: string, query: unknown) => {
-    const { limit = 100, cursor: token, inactiveDays: days } = parseQuery(ReclaimableQuery, query);
+    const { limit = 100, cursor: token, inactiveDays: days } = parseOr400(ReclaimableQuery, query, 'listing');
     const inactiveDays = days ?? config.inactiveAfterDays;
     const fingerprint = `reclaimable:${queryFingerprint(integrationId, { includeDeleted: false }, inactiveDays)}`;
     let cursor: Cursor | undefined;
     if (token !== undefined) {
       const decoded = decodeCursor(token, { sort: RECLAIMABLE_ORDER, fingerprint, noDateFirst: true });
-      if (!decoded.ok) throw invalidQuery([{ name: 'cursor', reason: decoded.reason }]);
+      if (!decoded.ok) throw invalidRequest('listing', [{ name: 'cursor', reason: decoded.reason }]);
       cursor = decoded.cursor;
     }
     return { inactiveDays, limit, cursor, fingerprint, key: reportCacheKey('reclaimable', tenantId, integrationId, { inactiveDays, limit, cursor: token }) };

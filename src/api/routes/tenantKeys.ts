@@ -21,7 +21,7 @@ import { parseOr400 } from '../validate';
 export function tenantKeysRouter(deps: ApiDeps): Router {
   const router = Router();
   const { db, logger } = deps;
-  const admin = requireAdmin(deps.config.adminApiKey!);
+  const admin = requireAdmin(deps.config.adminApiKey);
 
   const adminTenant = async (req: Request): Promise<Tenant> => {
     const { id } = parseOr400(TenantIdParams, { id: req.params.id }, 'path');

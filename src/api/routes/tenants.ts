@@ -5,12 +5,11 @@ import { findTenant, insertTenant, listTenantPage } from '../../db/repositories/
 import { requireAdmin } from '../auth';
 import type { ApiDeps } from '../deps';
 import { decodeListCursor, encodeListCursor } from '../integrationCursor';
-import { badRequest, notFound } from '../problems';
+import { notFound } from '../problems';
 import { CreateTenantBody } from '../schemas';
 import { TenantIdParams, TenantListQuery, type TenantList } from '../tenantSchemas';
 import { tenantView } from '../tenantView';
-import { parseOr400 } from '../validate';
-import { parseQuery } from './reports';
+import { invalidRequest, parseOr400 } from '../validate';
 
 const DEFAULT_LIMIT = 50;
 
@@ -22,7 +21,7 @@ const DEFAULT_LIMIT = 50;
  */
 export function tenantsRouter(deps: ApiDeps): Router {
   const router = Router();
-  const admin = requireAdmin(deps.config.adminApiKey!);
+  const admin = requireAdmin(deps.config.adminApiKey);
 
   router.post('/v1/tenants', admin, async (req, res) => {
     const body = parseOr400(CreateTenantBody, req.body, 'body');
@@ -33,11 +32,11 @@ export function tenantsRouter(deps: ApiDeps): Router {
   });
 
   router.get('/v1/tenants', admin, async (req, res) => {
-    const { limit = DEFAULT_LIMIT, cursor: token, status } = parseQuery(TenantListQuery, req.query);
+    const { limit = DEFAULT_LIMIT, cursor: token, status } = parseOr400(TenantListQuery, req.query, 'listing');
     let after;
     if (token !== undefined) {
       const decoded = decodeListCursor(token, status);
-      if (!decoded.ok) throw badRequest(`The query is invalid: cursor ${decoded.reason}.`, [{ name: 'cursor', reason: decoded.reason }]);
+      if (!decoded.ok) throw invalidRequest('listing', [{ name: 'cursor', reason: decoded.reason }]);
       after = decoded.position;
     }
     const page = await listTenantPage(deps.db, { statuses: status, after, limit });

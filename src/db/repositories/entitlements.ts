@@ -3,7 +3,7 @@ import type { EntitlementSeat } from '../../zendesk/entitlements';
 import type { Db } from '../database';
 
 /** Light agents and contributors are read again at least this often (role changes may not move updated_at). */
-export const ENTITLEMENTS_MAX_AGE_DAYS = 7;
+const ENTITLEMENTS_MAX_AGE_DAYS = 7;
 
 export interface DueEntitlementCheck {
   id: number;

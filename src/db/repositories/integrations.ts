@@ -20,6 +20,11 @@ export async function insertIntegration(db: Db, tenantId: string, workspace: str
   return inTransaction(db, run);
 }
 
+/** Removes an integration row outright: one just created whose consent could not begin (nothing refers to it yet). */
+export async function deleteIntegration(db: Db, id: string): Promise<void> {
+  await db.deleteFrom('integrations').where('id', '=', id).execute();
+}
+
 /** The live (not disconnected) integration of a tenant for a workspace, if any. */
 export async function findLiveIntegration(db: Db, tenantId: string, workspace: string): Promise<Integration | undefined> {
   return db

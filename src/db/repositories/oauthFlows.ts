@@ -71,6 +71,11 @@ export async function markFlowExchanged(db: Db, flowId: string): Promise<void> {
     .execute();
 }
 
+/** Drops a flow's stored code and nothing else: nothing will exchange it (the attempt is over). */
+export async function dropFlowCode(db: Db, flowId: string): Promise<void> {
+  await db.updateTable('oauth_flows').set({ code_enc: null }).where('id', '=', flowId).execute();
+}
+
 /** Unused flows of an integration stop working (a reconnect or delete supersedes them). */
 export async function expireOpenFlows(db: Db, integrationId: string): Promise<void> {
   await db

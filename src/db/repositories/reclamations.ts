@@ -171,11 +171,11 @@ export async function setUserState(
   return Number(result.numUpdatedRows) > 0;
 }
 
-/** Users planned but left out of an approval of some of them. */
-export async function markNotApproved(db: Db, reclamationId: string, approvedIds: number[]): Promise<void> {
+/** Planned users left out of an approval of some of them (or of a plan that was rejected or expired: none approved). */
+export async function markNotApproved(db: Db, reclamationId: string, approvedIds: number[], outcome = 'Not among the users approved.'): Promise<void> {
   await db
     .updateTable('reclamation_users')
-    .set({ state: 'not_approved', outcome: 'Not among the users approved.' })
+    .set({ state: 'not_approved', outcome })
     .where('reclamation_id', '=', reclamationId)
     .where('state', '=', 'planned')
     .where(sql<boolean>`NOT (user_id = ANY(${approvedIds.map(String)}::int8[]))`)
