@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { appendAudit } from '../db/repositories/auditEvents';
-import { findIntegration } from '../db/repositories/integrations';
+import { findIntegration, touchIntegration } from '../db/repositories/integrations';
 import { dropSnapshots, findReclamation, markNotApproved, reclamationUser, setReclamationStatus, setUserState } from '../db/repositories/reclamations';
 import { inTransaction } from '../db/database';
 import type { ReclaimAction, ReclamationUserState, SeatSnapshot } from '../db/tables';
@@ -94,6 +94,8 @@ export function createReclaimActivities(deps: ActivityDeps) {
         ...(to === 'downgraded' ? { changed_at: new Date() } : to === 'restored' ? { restored_at: new Date() } : {}),
       });
       if (moved) {
+        // Freed or restored seats change /utilization's savings: its cached report drops.
+        if (to === 'downgraded' || to === 'restored') await touchIntegration(trx, input.integrationId);
         await appendAudit(trx, {
           integrationId: input.integrationId,
           reclamationId: input.reclamationId,

@@ -255,6 +255,28 @@ export const Utilization = z
         'How many paid seats can be reclaimed. The seats themselves: `GET /v1/integrations/{id}/reclaimable` (paginated; before, they were listed here in full)',
       ),
     usageBasis: z.string().describe('What active and inactive rest on (see `User.usageBasis`)'),
+    savings: z
+      .object({
+        seatPrice: z.object({ amount: z.number(), currency: z.string(), per: z.enum(['month', 'year']) }),
+        potential: z.object({ seats: z.number().int(), amount: z.number() }).describe('Reclaimable paid seats × price (per `seatPrice.per`)'),
+        realized: z
+          .object({ seats: z.number().int(), amount: z.number() })
+          .describe('Seats freed by reclamations and still free (not undone, not upgraded again) × price'),
+        renewal: z
+          .object({
+            date: z.string(),
+            purchasedSeats: z.number().int().nullable(),
+            seatsInUse: z.number().int().describe('Paid seats that are not reclaimable'),
+            buffer: z.number().int().describe('5 % of the seats in use, at least 1'),
+            recommendedSeats: z.number().int().describe('seatsInUse + buffer: buy this many at renewal, after reclaiming the rest'),
+            seatsToDrop: z.number().int().nullable().describe('purchasedSeats − recommendedSeats (at least 0); null without purchasedSeats'),
+          })
+          .nullable()
+          .describe('Set when the settings have a renewalDate'),
+      })
+      .nullable()
+      .optional()
+      .describe("From the integration's `seatPrice` (PATCH …/settings); null without one"),
     completeness: SyncStreams.describe(
       'How complete the data behind these figures is, stream by stream: a final answer once `seatHolders` and `ticketEvents` are complete',
     ),

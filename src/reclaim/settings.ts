@@ -40,6 +40,19 @@ export const ReclaimSettings = z.strictObject({
     .max(3650)
     .optional()
     .describe('Users created within this many days are never proposed. Default 30'),
+  seatPrice: z
+    .strictObject({
+      amount: z.number({ error: 'must be a number' }).positive('must be more than 0').max(1_000_000),
+      currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD'),
+      per: z.enum(['month', 'year'], { error: 'must be month or year' }),
+    })
+    .optional()
+    .describe("The price of one paid agent seat: `/utilization`'s `savings` are computed from it"),
+  purchasedSeats: z.number().int('must be a whole number').min(0).max(1_000_000).optional().describe('Paid seats the customer buys'),
+  renewalDate: z.iso
+    .date('must be a date such as 2027-03-31')
+    .optional()
+    .describe('When the Zendesk subscription renews: `savings.renewal` recommends a seat count for it'),
 });
 export type ReclaimSettings = z.infer<typeof ReclaimSettings>;
 
@@ -49,4 +62,9 @@ export const DEFAULT_NEW_HIRE_GRACE_DAYS = 30;
 export function readReclaimSettings(stored: unknown): ReclaimSettings {
   const parsed = ReclaimSettings.safeParse(stored ?? {});
   return parsed.success ? parsed.data : {};
+}
+
+/** Seats kept free above those in use when recommending a count at renewal: 5 %, at least one (documented in the OpenAPI). */
+export function renewalBuffer(seatsInUse: number): number {
+  return Math.max(1, Math.ceil(seatsInUse * 0.05));
 }

@@ -85,6 +85,9 @@ export async function zendeskReclaim(input: ReclaimInput): Promise<ReclaimProgre
   setHandler(
     undoReclamationUpdate,
     async (request) => {
+      // The API accepts an undo once the database says completed, which may be just before this workflow has
+      // seen its last step finish: wait for it.
+      await condition(() => progress.status === 'completed');
       undoing = true;
       progress.status = 'undoing';
       const result = { restored: [] as number[], failed: [] as number[], skipped: [] as number[] };
@@ -106,7 +109,10 @@ export async function zendeskReclaim(input: ReclaimInput): Promise<ReclaimProgre
     },
     {
       validator: (request: UndoReclamation) => {
-        if (progress.status !== 'completed') throw new Error(`The reclamation is ${progress.status}; only a completed reclamation can be undone.`);
+        if (progress.status !== 'completed' && progress.status !== 'executing') {
+          throw new Error(`The reclamation is ${progress.status}; only a completed reclamation can be undone.`);
+        }
+        if (progress.status !== 'completed') return;
         const notDowngraded = (request.userIds ?? []).filter((id) => outcome.get(id) !== 'downgraded' && outcome.get(id) !== 'undo_failed');
         if (notDowngraded.length > 0) throw new Error(`Not downgraded by this reclamation: ${notDowngraded.slice(0, 10).join(', ')}.`);
       },

@@ -348,4 +348,47 @@ describe('reclaiming seats', () => {
     );
     assert.equal(audit.json.events[0].after.role, 'agent');
   });
+
+  test('with a seat price, /utilization shows potential and realized savings and a recommended seat count for the renewal', async () => {
+    const bad = await api(system, 'PATCH', `/v1/integrations/${integrationId}/settings`, {
+      key: tenant.apiKey,
+      body: { reclaim: { seatPrice: { amount: -1, currency: 'usd', per: 'week' } } },
+    });
+    assert.equal(bad.status, 400, bad.text);
+    assert.deepEqual(bad.json.errors.map((e: { name: string }) => e.name).sort(), [
+      'reclaim.seatPrice.amount',
+      'reclaim.seatPrice.currency',
+      'reclaim.seatPrice.per',
+    ]);
+    const before = (await api(system, 'GET', `/v1/integrations/${integrationId}/utilization`, { key: tenant.apiKey })).json;
+    assert.equal(before.savings, null, 'no seat price, no savings');
+    const set = await api(system, 'PATCH', `/v1/integrations/${integrationId}/settings`, {
+      key: tenant.apiKey,
+      body: { reclaim: { seatPrice: { amount: 55, currency: 'USD', per: 'month' }, purchasedSeats: 500, renewalDate: '2027-03-31' } },
+    });
+    assert.equal(set.status, 200, set.text);
+    const u = (await api(system, 'GET', `/v1/integrations/${integrationId}/utilization`, { key: tenant.apiKey })).json;
+    const freed = await system.db
+      .selectFrom('reclamation_users')
+      .innerJoin('reclamations', 'reclamations.id', 'reclamation_users.reclamation_id')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('reclamations.integration_id', '=', integrationId)
+      .where('reclamation_users.state', '=', 'downgraded')
+      .where('reclamation_users.reupgraded_at', 'is', null)
+      .executeTakeFirstOrThrow();
+    assert.ok(Number(freed.n) > 0);
+    assert.deepEqual(u.savings.seatPrice, { amount: 55, currency: 'USD', per: 'month' });
+    assert.deepEqual(u.savings.potential, { seats: u.reclaimable.count, amount: u.reclaimable.count * 55 });
+    assert.deepEqual(u.savings.realized, { seats: Number(freed.n), amount: Number(freed.n) * 55 });
+    const inUse = u.paidSeats.total - u.reclaimable.count;
+    const buffer = Math.max(1, Math.ceil(inUse * 0.05));
+    assert.deepEqual(u.savings.renewal, {
+      date: '2027-03-31',
+      purchasedSeats: 500,
+      seatsInUse: inUse,
+      buffer,
+      recommendedSeats: inUse + buffer,
+      seatsToDrop: Math.max(0, 500 - inUse - buffer),
+    });
+  });
 });

@@ -1,3 +1,4 @@
+import { savingsFor } from '../../reclaim/savings';
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
@@ -193,6 +194,8 @@ export function reportsRouter(deps: ApiDeps & { cache: ApiCache; limits: TenantL
 
   router.get('/v1/integrations/:id/utilization', async (req, res: Response) => {
     const integration = await ownIntegration(req);
+    // Settings (the seat price) and reclamations change the savings: both drop the cached report (integration row updates).
+    const withSavings = async (body: z.infer<typeof Utilization>) => ({ ...body, savings: await savingsFor(db, integration, body) });
     const tenantId = req.tenant!.id;
     const { inactiveDays, key } = utilizationQueries.get(tenantId, integration.id, req, parseUtilization);
     const { value } = await cache.reports.get(key, [integrationTag(integration.id), tenantTag(tenantId)], async () => {
@@ -200,12 +203,12 @@ export function reportsRouter(deps: ApiDeps & { cache: ApiCache; limits: TenantL
       // part was done), one indexed read, as of when it was taken. Other values, or none stored yet: computed.
       if (inactiveDays === config.inactiveAfterDays) {
         const stored = await snapshotBody(db, integration.id, inactiveDays);
-        if (stored) return cachedReport(stored.body, stored.takenAt);
+        if (stored) return cachedReport(await withSavings(stored.body as z.infer<typeof Utilization>), stored.takenAt);
       }
       return tenantComputation(limits, reportGate, res, tenantId, async () => {
         const window = windowFor(inactiveDays, undefined);
         const body: z.infer<typeof Utilization> = await utilizationBody(db, integration, window);
-        return await cachedReport(body, window.asOf);
+        return await cachedReport(await withSavings(body), window.asOf);
       });
     });
     sendReport(req, res, value);

@@ -147,3 +147,12 @@ export async function updateIntegrationSettings(
     .where('id', '=', id)
     .execute();
 }
+
+/** Marks the integration changed (its report-cache entries drop: report_changes_row), e.g. when seats were freed. */
+export async function touchIntegration(db: Db, id: string): Promise<void> {
+  await db
+    .updateTable('integrations')
+    .set({ updated_at: sql<Date>`now()` })
+    .where('id', '=', id)
+    .execute();
+}
