@@ -203,7 +203,7 @@ export function reportsRouter(deps: ApiDeps & { cache: ApiCache; limits: TenantL
       // part was done), one indexed read, as of when it was taken. Other values, or none stored yet: computed.
       if (inactiveDays === config.inactiveAfterDays) {
         const stored = await snapshotBody(db, integration.id, inactiveDays);
-        if (stored) return cachedReport(await withSavings(stored.body as z.infer<typeof Utilization>), stored.takenAt);
+        if (stored) return cachedReport(await withSavings(stored.body), stored.takenAt);
       }
       return tenantComputation(limits, reportGate, res, tenantId, async () => {
         const window = windowFor(inactiveDays, undefined);
