@@ -391,4 +391,32 @@ describe('reclaiming seats', () => {
       seatsToDrop: Math.max(0, 500 - inUse - buffer),
     });
   });
+
+  test('light_agent: the seat is freed with the light-agent role, and undo gives back the custom role and default group', async () => {
+    const picked = inactiveAgents(ws, 300)
+      .filter((u) => ws.userChanges.forUser(u.id).length === 0 && u.id !== sharedId && u.id !== exemptId)
+      .slice(0, 2);
+    assert.equal(picked.length, 2);
+    const original = new Map(picked.map((u) => [u.id, seat(ws.user(u.id)!)]));
+    const created = await api(system, 'POST', `/v1/integrations/${integrationId}/reclamations`, {
+      key: tenant.apiKey,
+      body: { action: 'light_agent', userIds: picked.map((u) => u.id), approvalExpiresInDays: 60, undoWindowDays: 60 },
+    });
+    assert.equal(created.status, 201, created.text);
+    assert.equal(created.json.users.filter((u: { state: string }) => u.state === 'planned').length, 2, created.text);
+    assert.equal(
+      (await api(system, 'POST', `/v1/integrations/${integrationId}/reclamations/${created.json.id}/approve`, { key: tenant.apiKey, body: {} })).status,
+      200,
+    );
+    await waitForStatus(integrationId, created.json.id, ['completed']);
+    for (const u of picked) {
+      const now = ws.user(u.id)!;
+      assert.equal(now.role, 'agent');
+      assert.equal(now.role_type, 1, 'a light agent');
+      assert.equal(ws.userChanges.forUser(u.id).length, 1);
+    }
+    const undo = await api(system, 'POST', `/v1/integrations/${integrationId}/reclamations/${created.json.id}/undo`, { key: tenant.apiKey, body: {} });
+    assert.equal(undo.status, 200, undo.text);
+    for (const u of picked) assert.deepEqual(seat(ws.user(u.id)!), original.get(u.id), `user ${u.id} restored exactly`);
+  });
 });
