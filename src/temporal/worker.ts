@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
+import { activityLogContext } from '../activities/logContextInterceptor';
 import { connectNativeTemporal } from './nativeConnection';
 
 /** Where the workflow bundle's entry lives (source under tsx, compiled JS under dist/). */
@@ -53,7 +54,7 @@ export interface WorkerSetup {
   options?: Partial<WorkerOptions>;
 }
 
-function workflowSource(setup: WorkerSetup): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath' | 'interceptors'> {
+function workflowSource(setup: WorkerSetup): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> & { workflowModules?: string[] } {
   if (setup.workflowBundle) return { workflowBundle: setup.workflowBundle };
   const codePath = prebuiltBundlePath(setup.deps.config.workflowBundlePath);
   if (codePath) {
@@ -61,17 +62,21 @@ function workflowSource(setup: WorkerSetup): Pick<WorkerOptions, 'workflowBundle
     return { workflowBundle: { codePath } };
   }
   const workflowsPath = require.resolve(WORKFLOWS_PATH);
-  return { workflowsPath, interceptors: { workflowModules: workflowInterceptorModules(workflowsPath) } };
+  return { workflowsPath, workflowModules: workflowInterceptorModules(workflowsPath) };
 }
 
 export async function createWorker(setup: WorkerSetup): Promise<Worker> {
   const { config } = setup.deps;
   const connection = setup.connection ?? (await connectNativeTemporal(config));
+  const { workflowModules, ...source } = workflowSource(setup);
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    ...workflowSource(setup),
+    ...source,
+    // Activity log context (tenant, integration, workflow, activity on every line) and, when the worker
+    // bundles at start, the workflow interceptors.
+    interceptors: { activity: [activityLogContext(setup.deps.db)], ...(workflowModules ? { workflowModules } : {}) },
     activities: createActivities(setup.deps),
     ...config.workerTuning,
     // Chunks heartbeat every 2 s; send at least every 3 s so a short heartbeat timeout has slack.
