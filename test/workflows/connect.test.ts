@@ -166,12 +166,24 @@ test('a refused code gives needs_reauth with the failure message, without retryi
 });
 
 test('consent for another attempt, or a second consent, is rejected without touching history', async () => {
+  // The code exchange waits until the second consent has been refused, so the first is surely still at work.
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
   const s = stubs();
+  const exchange = s.activities.exchangeCodeForStagedTokens;
+  s.activities.exchangeCodeForStagedTokens = async (arg: unknown) => (await gate, exchange(arg));
   const args = input();
   await withStubWorker(s.activities, async (taskQueue, client) => {
     const handle = await client.workflow.start(zendeskConnect, { taskQueue, workflowId: `t-${args.integrationId}`, args: [args] });
     await assert.rejects(handle.executeUpdate(submitConsentUpdate, { args: [{ flowId: randomUUID(), outcome: 'approved' }] }), WorkflowUpdateFailedError);
-    await handle.executeUpdate(submitConsentUpdate, { args: [{ flowId: args.flowId, outcome: 'approved' }] });
+    // The first consent is accepted and still being worked on; a second one for the same attempt (another
+    // update id, e.g. a second tab's callback) is refused by the validator.
+    const first = await handle.startUpdate(submitConsentUpdate, { args: [{ flowId: args.flowId, outcome: 'approved' }], waitForStage: 'ACCEPTED' });
+    await assert.rejects(handle.executeUpdate(submitConsentUpdate, { args: [{ flowId: args.flowId, outcome: 'denied' }] }), (err: WorkflowUpdateFailedError) =>
+      /already received/.test(String(err.cause?.message)),
+    );
+    release();
+    assert.equal((await first.result()).status, 'connected');
     await handle.result();
   });
   assert.deepEqual(s.names(), APPROVED_PATH);
