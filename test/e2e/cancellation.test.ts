@@ -20,7 +20,7 @@ after(async () => {
   await system?.stop();
 });
 
-test('a chunk cancelled while its Zendesk request is pending aborts the request; the sync resumes elsewhere', { timeout: 300_000 }, async () => {
+test('a chunk cancelled while its Zendesk request is pending aborts the request; the sync resumes elsewhere', { timeout: 540_000 }, async () => {
   const ws = system.sandbox.createWorkspace({
     subdomain: 'cancelled',
     users: 20_000,
@@ -51,7 +51,8 @@ test('a chunk cancelled while its Zendesk request is pending aborts the request;
 
   // The next users page hangs for 4 minutes: longer than the worker's grace time, shorter than the request timeout.
   ws.injectFaults([{ kind: 'slow', slowMs: 240_000, path: /incremental\/users/, count: 1 }]);
-  await waitFor('the slow request to be pending', async () => ws.stats().faults.slow >= 1, 60_000);
+  // The end users' export starts once the seat holders are listed (1 page a second here): minutes on a busy machine.
+  await waitFor('the slow request to be pending', async () => ws.stats().faults.slow >= 1, 180_000);
   const abandonedBefore = ws.stats().abandoned;
   workers.push(await startWorkerProcess(system));
   first.child.kill('SIGTERM');
