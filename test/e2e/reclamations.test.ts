@@ -114,7 +114,7 @@ describe('reclaiming seats', () => {
       headers: { actor: 'x'.repeat(201) },
     });
     assert.equal(longActor.status, 400);
-    assert.equal((await system.db.selectFrom('reclamations').select('id').execute()).length, 0);
+    assert.equal((await system.db.selectFrom('reclamations').select('id').where('integration_id', '=', integrationId).execute()).length, 0);
     assert.equal(ws.userChanges.all().length, 0, 'nothing reached Zendesk');
   });
 
