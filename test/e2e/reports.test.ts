@@ -459,7 +459,8 @@ describe('GET /utilization', () => {
       assert.equal(res.status, 200);
       assert.equal(res.json.inactiveDays, days);
       const { reclaimableSeats: _seats, ...expected } = expectedUtilization(model(new Date(res.json.asOf), days));
-      const { asOf: _a, inactiveDays: _d, lastSyncedAt: _l, usageBasis, completeness: _c, ...figures } = res.json;
+      const { asOf: _a, inactiveDays: _d, lastSyncedAt: _l, usageBasis, completeness: _c, savings, ...figures } = res.json;
+      assert.equal(savings, null, 'no seat price set: no savings');
       assert.deepEqual(figures, expected);
       assert.equal(usageBasis, `last sign-in and ticket activity (complete for the last ${days} days)`);
     });
