@@ -13,6 +13,8 @@ export interface Preset {
   rateLimited: { users: number; events: number; windowMs: number };
   noChange: { repeats: number };
   fanout: { workspaces: number; users: number; events: number };
+  /** Scenario 11: workspaces connected and synced at once, without and then with a webhook endpoint. */
+  webhooks: { workspaces: number; users: number; events: number };
   apiLoad: { connections: number; durationS: number };
   /** Scenario 8 (issue 16): a B2C account, few seat holders among many end users, events over `days`. */
   bigAccount: { users: number; seatHolders: number; events: number; days: number; windowMs: number };
@@ -26,6 +28,7 @@ export const PRESETS: Record<Preset['name'], Preset> = {
     rateLimited: { users: 10_000, events: 100_000, windowMs: 2_000 },
     noChange: { repeats: 3 },
     fanout: { workspaces: 50, users: 1_000, events: 1_000 },
+    webhooks: { workspaces: 50, users: 200, events: 200 },
     apiLoad: { connections: 100, durationS: 8 },
     // Run only when asked (--only=bigaccount): the full preset's ratios, 50× smaller.
     bigAccount: { users: 20_000, seatHolders: 100, events: 40_000, days: 90, windowMs: 2_000 },
@@ -37,6 +40,7 @@ export const PRESETS: Record<Preset['name'], Preset> = {
     rateLimited: { users: 100_000, events: 1_000_000, windowMs: 2_000 },
     noChange: { repeats: 5 },
     fanout: { workspaces: 500, users: 1_000, events: 1_000 },
+    webhooks: { workspaces: 500, users: 200, events: 200 },
     apiLoad: { connections: 100, durationS: 30 },
     bigAccount: { users: 1_000_000, seatHolders: 5_000, events: 2_000_000, days: 90, windowMs: 2_000 },
   },

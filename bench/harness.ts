@@ -9,10 +9,9 @@
  *   flags of `npm run start:worker` as in production), started fresh per scenario so that each one's peak
  *   RSS (VmHWM in /proc/<pid>/status) belongs to that scenario alone.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Kysely, PostgresDialect } from 'kysely';
@@ -24,6 +23,9 @@ import { startSandbox, type Sandbox } from '../src/sandbox';
 import { startDevServer, type DevServer } from '../src/temporal/devServer';
 import { bundleWorkflows } from '../src/temporal/worker';
 import { freePort } from '../scripts/test';
+import { adminQuery as adminStatement, databaseUrl as databaseUrlFor } from '../test/helpers/adminDb';
+import { spawnTsx, stopChild, waitReady } from '../test/helpers/processes';
+import { readProcMemory, type ProcMemory } from './procStats';
 import { productionWorkerNodeFlags } from './workerFlags';
 
 export const ROOT = path.resolve(__dirname, '..');
@@ -35,22 +37,6 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 
 export function log(message: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
-}
-
-/** Memory of a process from /proc/<pid>/status, in bytes. */
-export interface ProcMemory {
-  rss: number;
-  hwm: number;
-}
-
-export async function readProcMemory(pid: number): Promise<ProcMemory | undefined> {
-  try {
-    const status = await readFile(`/proc/${pid}/status`, 'utf8');
-    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
-    return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
-  } catch {
-    return undefined;
-  }
 }
 
 /** A child process of the system (API or worker) whose output is kept for error messages. */
@@ -78,32 +64,6 @@ export interface WorkerHandle extends ServiceProcess {
   nodeFlags: string[];
 }
 
-/** `node <nodeFlags> --import tsx <script>`: a process of the product from source, its output kept for errors. */
-function spawnTsx(script: string, env: Record<string, string>, nodeFlags: string[] = []): { child: ChildProcess; output: () => string } {
-  let output = '';
-  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', path.join(ROOT, script)], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const keep = (c: Buffer) => (output = (output + c.toString()).slice(-100_000));
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  return { child, output: () => output };
-}
-
-function stopChild(child: ChildProcess, graceMs = 25_000): Promise<void> {
-  return new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
-
 /**
  * Stops a worker: SIGTERM (the SDK drains), then, once its health server has closed (which src/worker.ts
  * does right after the drain), SIGKILL if it is still there a second later: a guard, since src/worker.ts
@@ -128,20 +88,6 @@ async function stopWorkerChild(child: ChildProcess, healthUrl: string): Promise<
       await exited;
       return;
     }
-  }
-}
-
-async function waitReady(url: string, child: ChildProcess, output: () => string, what: string, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${what} exited early (${child.exitCode}): ${output().slice(-3000)}`);
-    const ok = await fetch(url).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`${what} did not become ready: ${output().slice(-3000)}`);
-    await sleep(200);
   }
 }
 
@@ -237,19 +183,10 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     // 1. Database.
     const dbName = `zwbench_${Date.now()}_${randomBytes(3).toString('hex')}`;
     // Short-lived admin connections: an idle one held for the whole run could be cut under us.
-    const adminQuery = async (text: string) => {
-      const admin = new pg.Client({ connectionString: ADMIN_URL });
-      admin.on('error', () => undefined);
-      await admin.connect();
-      try {
-        await admin.query(text);
-      } finally {
-        await admin.end();
-      }
-    };
+    const adminQuery = (text: string) => adminStatement(ADMIN_URL, text);
     await adminQuery(`CREATE DATABASE ${dbName}`);
     cleanups.push(() => adminQuery(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`));
-    const databaseUrl = ADMIN_URL.replace(/\/[^/?]*(\?|$)/, `/${dbName}$1`);
+    const databaseUrl = databaseUrlFor(ADMIN_URL, dbName);
     const pool = new pg.Pool({ connectionString: databaseUrl, max: 5, idleTimeoutMillis: 10_000 });
     // An idle connection ended by the server (e.g. the forced DROP at the end) must not crash the bench.
     pool.on('error', (err) => log(`database pool: ${err.message}`));
@@ -303,23 +240,27 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       API_RATE_LIMIT_REPORTS: '100000000/1s',
       API_RATE_LIMIT_CSV: '100000000/1s',
       API_RATE_LIMIT_INTEGRATIONS: '100000000/1s',
+      // Scenario 11's webhook receiver listens on this machine.
+      WEBHOOK_ALLOW_HOSTS: '127.0.0.1',
       API_CSV_CONCURRENCY: '100',
       API_REPORT_CONCURRENCY: '100',
       ...opts.env,
     };
-    const apiProc = spawnTsx('src/api-server.ts', env);
+    const apiProc = spawnTsx('src/api-server.ts', { env });
     children.add(apiProc.child);
     const apiService: ServiceProcess = { child: apiProc.child, pid: apiProc.child.pid!, output: apiProc.output, stop: () => stopChild(apiProc.child) };
     cleanups.push(() => apiService.stop());
-    await waitReady(`${apiUrl}/healthz`, apiProc.child, apiProc.output, 'the API');
+    await waitReady(`${apiUrl}/healthz`, apiProc, 'the API');
     const startApi = async (extraEnv: Record<string, string> = {}) => {
       const port = await freePort();
       const url = `http://127.0.0.1:${port}`;
-      const proc = spawnTsx('src/api-server.ts', { ...env, PORT: String(port), INTERNAL_PORT: String(await freePort()), PUBLIC_URL: url, ...extraEnv });
+      const proc = spawnTsx('src/api-server.ts', {
+        env: { ...env, PORT: String(port), INTERNAL_PORT: String(await freePort()), PUBLIC_URL: url, ...extraEnv },
+      });
       children.add(proc.child);
       const stopApi = () => stopChild(proc.child);
       cleanups.push(stopApi);
-      await waitReady(`${url}/healthz`, proc.child, proc.output, 'an extra API');
+      await waitReady(`${url}/healthz`, proc, 'an extra API');
       return { url, pid: proc.child.pid!, stop: stopApi };
     };
 
@@ -367,10 +308,10 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
         ...(o.nodeFlags === 'default' ? [] : productionWorkerNodeFlags({ ...process.env, ...extraEnv })),
         ...(process.env.BENCH_WORKER_NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean),
       ];
-      const proc = spawnTsx('src/worker.ts', workerEnv, nodeFlags);
+      const proc = spawnTsx('src/worker.ts', { env: workerEnv, nodeFlags });
       const pid = proc.child.pid!;
       children.add(proc.child);
-      await waitReady(`http://127.0.0.1:${metricsPort}/readyz`, proc.child, proc.output, 'the worker');
+      await waitReady(`http://127.0.0.1:${metricsPort}/readyz`, proc, 'the worker');
       const ready = await readProcMemory(pid);
       let sampled = ready?.rss ?? 0;
       let hwm = ready?.hwm ?? 0;
@@ -497,62 +438,6 @@ export async function streamFinishMs(db: Kysely<Database>, integrationId: string
 export function runDurationMs(run: SyncRun): number {
   if (!run.finished_at) throw new Error('the run has not finished');
   return run.finished_at.getTime() - run.started_at.getTime();
-}
-
-/** CPU time (user + system, ms) of a process from /proc/<pid>/stat; 0 when it is gone. */
-export async function procCpuMs(pid: number): Promise<number> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // Fields 14 and 15 of stat (utime, stime) are the 12th and 13th after the command name, in clock ticks.
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-  } catch {
-    return 0;
-  }
-}
-const CLOCK_TICKS = 100;
-
-/** CPU time by part of the system, so a scenario can show where the time goes. */
-export interface CpuSnapshot {
-  /** The PostgreSQL backends serving the benchmark's database (processes that ended meanwhile are lost). */
-  postgres: number;
-  temporal: number;
-  /** This process: the sandbox (and the load generator). */
-  bench: number;
-  /** CPU time of each PostgreSQL backend by pid, so that deltas survive backends coming and going. */
-  backends: Map<number, number>;
-  [pid: string]: number | Map<number, number>;
-}
-
-export async function cpuSnapshot(h: Pick<Harness, 'dbName' | 'temporal'>, pids: Record<string, number> = {}): Promise<CpuSnapshot> {
-  const backends = new Map<number, number>();
-  const { readdir } = await import('node:fs/promises');
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const cmd = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
-    if (cmd.startsWith('postgres: ') && cmd.includes(` ${h.dbName} `)) backends.set(Number(entry), await procCpuMs(Number(entry)));
-  }
-  const usage = process.cpuUsage();
-  const postgres = [...backends.values()].reduce((a, b) => a + b, 0);
-  const snapshot: CpuSnapshot = { postgres, backends, temporal: await procCpuMs(h.temporal.process.pid!), bench: (usage.user + usage.system) / 1000 };
-  for (const [name, pid] of Object.entries(pids)) snapshot[name] = await procCpuMs(pid);
-  return snapshot;
-}
-
-/**
- * CPU time (ms) spent between two snapshots, by part. PostgreSQL counts each backend alive at the end from
- * its earlier reading (or from zero if it is new); backends that ended in between are not counted.
- */
-export function cpuDelta(before: CpuSnapshot, after: CpuSnapshot): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(after)) {
-    if (k === 'backends' || typeof v !== 'number') continue;
-    out[k] = Math.round(v - ((before[k] as number | undefined) ?? 0));
-  }
-  let postgres = 0;
-  for (const [pid, ms] of after.backends) postgres += ms - (before.backends.get(pid) ?? 0);
-  out.postgres = Math.round(postgres);
-  return out;
 }
 
 export const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;

@@ -18,6 +18,7 @@ import { loadConfig, type Config } from '../src/config';
 import { SecretBox } from '../src/crypto/secretBox';
 import { createDb } from '../src/db/database';
 import { ZendeskClient } from '../src/zendesk/client';
+import { createProcessRateLimits } from '../src/zendesk/rateLimit/rateLimiter';
 
 export interface FloorResult {
   ms: number;
@@ -97,7 +98,14 @@ export async function runRawFloor(opts: {
   try {
     await pool.query(`CREATE TABLE ${usersTable} AS SELECT ${USER_COLUMNS.join(', ')} FROM zendesk_users WITH NO DATA`);
     await pool.query(`CREATE TABLE ${eventsTable} AS SELECT ${EVENT_COLUMNS.join(', ')} FROM ticket_events WITH NO DATA`);
-    const client = new ZendeskClient({ db, box: new SecretBox(config.encryptionKeys!), config, integrationId, subdomain });
+    const client = new ZendeskClient({
+      db,
+      box: new SecretBox(config.encryptionKeys!),
+      config,
+      integrationId,
+      subdomain,
+      rateLimits: createProcessRateLimits(db),
+    });
     const started = performance.now();
     const result: FloorResult = { ms: 0, usersMs: 0, eventsMs: 0, users: 0, events: 0, usersPages: 0, eventsPages: 0, requests: 0 };
 

@@ -8,7 +8,7 @@
  *   npm run bench -- --profile             # also CPU-profile every worker (bench/profiles/*.cpuprofile)
  *   npm run bench -- --only=bigaccount     # scenario 8 alone, small (20,000 users); with --full 1,000,000
  *
- * Scenarios: throughput, memory, nochange, api, ratelimited, fanout, integrations, csv, fairness, bigaccount (only
+ * Scenarios: throughput, memory, nochange, api, ratelimited, fanout, integrations, csv, fairness, webhooks, bigaccount (only
  * with --full or --only: at full size it takes most of an hour). Each measures its reference in the same
  * run (these machines are noisy: compare ratios, not absolute times). Writes bench/results.json and
  * bench/results.md (also printed). Exits 1 when a scenario fails to run; missed targets are reported, not fatal.
@@ -31,9 +31,10 @@ import { memory } from './scenarios/memory';
 import { noChange } from './scenarios/noChange';
 import { rateLimited } from './scenarios/rateLimited';
 import { throughput } from './scenarios/throughput';
+import { webhooks } from './scenarios/webhooks';
 
 /** In run order: memory reads scenario 1's worker; nochange and api reuse its synced workspace. */
-const SCENARIOS: Scenario[] = [throughput, memory, noChange, apiLoad, rateLimited, fanout, integrationList, csvExport, fairness, bigAccount];
+const SCENARIOS: Scenario[] = [throughput, memory, noChange, apiLoad, rateLimited, fanout, integrationList, csvExport, fairness, webhooks, bigAccount];
 
 function parseArgs(argv: string[]): { full: boolean; only: string[] | undefined } {
   let full = false;

@@ -13,6 +13,11 @@ import * as apiRateLimits from './20261205T100000_api_rate_limits';
 import * as seatHoldersFirst from './20261206T090000_seat_holders_first';
 import * as utilizationSnapshots from './20261207T090000_utilization_snapshots';
 import * as reclamations from './20261208T090000_reclamations';
+import * as webhooks from './20261209T090000_webhooks';
+import * as grantExpiryNotice from './20261210T090000_grant_expiry_notice';
+import * as reclaimNotice from './20261210T100000_reclaim_notice';
+import * as tenantConnectSettings from './20261211T090000_tenant_connect_settings';
+import * as connectSessions from './20261211T100000_connect_sessions';
 
 /**
  * Every migration, by its timestamped name. A static list (rather than a folder scan) works the same
@@ -33,4 +38,9 @@ export const migrations: Record<string, Migration> = {
   '20261206T090000_seat_holders_first': seatHoldersFirst,
   '20261207T090000_utilization_snapshots': utilizationSnapshots,
   '20261208T090000_reclamations': reclamations,
+  '20261209T090000_webhooks': webhooks,
+  '20261210T090000_grant_expiry_notice': grantExpiryNotice,
+  '20261210T100000_reclaim_notice': reclaimNotice,
+  '20261211T090000_tenant_connect_settings': tenantConnectSettings,
+  '20261211T100000_connect_sessions': connectSessions,
 };

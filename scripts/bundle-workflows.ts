@@ -1,6 +1,6 @@
 /**
  * Prebuilds the workflow bundle at build time (`npm run build`, and the Docker image's build stage), so
- * a worker starts without running webpack: `createWorker` loads `dist/workflow-bundle.js` when it runs
+ * a worker starts without running webpack: `createWorkers` loads `dist/workflow-bundle.js` when it runs
  * compiled code (or WORKFLOW_BUNDLE_PATH when set).
  *
  *   tsx scripts/bundle-workflows.ts [workflowsPath] [outFile]

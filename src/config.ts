@@ -255,6 +255,45 @@ const envSchema = z.object({
   OAUTH_FLOW_RETENTION: duration(1_000, 30 * 86_400_000, '1s and 30d').default(86_400_000),
   /** A Zendesk rate-limit block is deleted this long after it ended. */
   RATE_LIMIT_BLOCK_RETENTION: duration(0, 7 * 86_400_000, '0s and 7d').default(3_600_000),
+  // Outbound webhooks (src/webhooks, README "Webhooks"). Every period is configurable so tests compress time.
+  /** Hosts a webhook may be sent to although they are not public (and over plain http): `npm run dev`, tests. Comma-separated. */
+  WEBHOOK_ALLOW_HOSTS: z
+    .string()
+    .transform(
+      (text) =>
+        new Set(
+          text
+            .split(',')
+            .map((h) =>
+              h
+                .trim()
+                .toLowerCase()
+                .replace(/^\[|\]$/g, ''),
+            )
+            .filter(Boolean),
+        ),
+    )
+    .default(new Set<string>()),
+  /** When each attempt of a delivery is made, after the previous one (the Standard Webhooks example schedule); the last ends it. */
+  WEBHOOK_RETRY_SCHEDULE: z
+    .string()
+    .transform((text, ctx) => {
+      const delays = text.split(',').map((part) => parseDuration(part));
+      if (delays.length < 1 || delays.length > 50 || delays.some((d) => d === undefined)) {
+        ctx.addIssue({ code: 'custom', message: 'must be 1 to 50 comma-separated durations such as 0s,5s,5m,30m' });
+        return z.NEVER;
+      }
+      return delays as number[];
+    })
+    .default([0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 50_400_000, 72_000_000, 86_400_000]),
+  /** Each attempt's bound: connect, send and the receiver's answer. */
+  WEBHOOK_ATTEMPT_TIMEOUT: duration(100, 60_000, '100ms and 60s').default(15_000),
+  /** After a secret rotation, how long the old secret still signs beside the new one. */
+  WEBHOOK_SECRET_OVERLAP: duration(0, 30 * 86_400_000, '0s and 30d').default(86_400_000),
+  /** Events produced while an endpoint is disabled are kept this long for its re-enabling (older ones expire). */
+  WEBHOOK_HELD_RETENTION: duration(1_000, 90 * 86_400_000, '1s and 90d').default(7 * 86_400_000),
+  /** How often a worker's relay looks for deliveries to start. */
+  WEBHOOK_RELAY_INTERVAL: duration(10, 60_000, '10ms and 60s').default(200),
 });
 
 /** Every environment variable this module reads (the deployment test checks docker-compose.yml against it). */
@@ -326,6 +365,17 @@ export interface Config {
   activityRetentionDays: number;
   /** The housekeeping schedule and what it keeps (HOUSEKEEPING_*, *_RETENTION*). */
   housekeeping: HousekeepingSettings;
+  /** Outbound webhooks (WEBHOOK_*). */
+  webhooks: WebhookSettings;
+}
+
+export interface WebhookSettings {
+  allowHosts: ReadonlySet<string>;
+  retryScheduleMs: number[];
+  attemptTimeoutMs: number;
+  secretOverlapMs: number;
+  heldRetentionMs: number;
+  relayIntervalMs: number;
 }
 
 export interface ApiLimits {
@@ -523,6 +573,14 @@ export function loadConfig<R extends Role = 'any'>(env: Record<string, string | 
       syncRunRetentionRuns: e.SYNC_RUN_RETENTION_RUNS,
       oauthFlowRetentionMs: e.OAUTH_FLOW_RETENTION,
       rateLimitBlockRetentionMs: e.RATE_LIMIT_BLOCK_RETENTION,
+    },
+    webhooks: {
+      allowHosts: e.WEBHOOK_ALLOW_HOSTS,
+      retryScheduleMs: e.WEBHOOK_RETRY_SCHEDULE,
+      attemptTimeoutMs: e.WEBHOOK_ATTEMPT_TIMEOUT,
+      secretOverlapMs: e.WEBHOOK_SECRET_OVERLAP,
+      heldRetentionMs: e.WEBHOOK_HELD_RETENTION,
+      relayIntervalMs: e.WEBHOOK_RELAY_INTERVAL,
     },
   };
   // Every variable the roles require was checked above: what ConfigFor<R> makes non-optional is present.

@@ -12,7 +12,10 @@ import { createApp } from './api/app';
 import { startInternalServer } from './api/internalServer';
 import { loadConfig } from './config';
 import { apiKeyHint, generateApiKey, hashApiKey } from './crypto/apiKeys';
-import { insertTenant } from './db/repositories/tenants';
+import { insertTenant, updateTenantSettings } from './db/repositories/tenants';
+import { generateConnectToken, hashConnectToken } from './crypto/connectTokens';
+import { insertConnectSession } from './db/repositories/connectSessions';
+import { CONNECT_SESSION_TTL_MS } from './api/routes/connectSessions';
 import { looksLike32RandomBytes } from './crypto/keyStrength';
 import { SecretBox } from './crypto/secretBox';
 import { createDb, DEFAULT_DATABASE_URL } from './db/database';
@@ -25,7 +28,8 @@ import { startSandbox } from './sandbox';
 import { createTemporalClient } from './temporal/client';
 import { startDevServer } from './temporal/devServer';
 import { keepHousekeepingSchedule } from './temporal/housekeepingSchedule';
-import { createWorker } from './temporal/worker';
+import { createWorkers } from './temporal/worker';
+import { startWebhookRelay } from './webhooks/relay';
 
 const DATA_DIR = path.resolve(process.env.DEV_DATA_DIR ?? '.data');
 const SANDBOX_PORT = Number(process.env.SANDBOX_PORT ?? 4010);
@@ -180,8 +184,8 @@ async function main(): Promise<void> {
   const temporal = await createTemporalClient(config);
   stops.push(() => temporal.connection.close());
   const metrics = createMetrics();
-  const worker = await createWorker({ deps: { db, box, config, logger: logger.child({ process: 'worker' }), temporal, metrics } });
-  const workerDone = worker.run().catch((err) => logger.error({ err }, 'the worker stopped with an error'));
+  const { worker, webhookWorker } = await createWorkers({ deps: { db, box, config, logger: logger.child({ process: 'worker' }), temporal, metrics } });
+  const workerDone = Promise.all([worker.run(), webhookWorker.run()]).catch((err) => logger.error({ err }, 'the worker stopped with an error'));
   // The deployment's housekeeping schedule, as a production worker makes it at start (src/temporal/housekeepingSchedule.ts).
   const housekeeping = keepHousekeepingSchedule(
     temporal,
@@ -189,9 +193,17 @@ async function main(): Promise<void> {
     logger.child({ process: 'worker' }),
   );
   stops.push(async () => housekeeping.stop());
+  const relay = startWebhookRelay({
+    db,
+    temporal,
+    taskQueue: config.temporal.taskQueue,
+    settings: config.webhooks,
+    logger: logger.child({ process: 'worker' }),
+  });
+  stops.push(() => relay.stop());
   stops.push(async () => {
     // Already shutting down when the SDK's own signal handler got Ctrl-C first.
-    if (worker.getState() === 'RUNNING') worker.shutdown();
+    for (const w of [worker, webhookWorker]) if (w.getState() === 'RUNNING') w.shutdown();
     await workerDone;
   });
 
@@ -204,7 +216,23 @@ async function main(): Promise<void> {
 
   // A ready tenant so the demo needs no admin call.
   const tenantKey = generateApiKey();
-  await insertTenant(db, `dev tenant ${new Date().toISOString()}`, { keyHash: hashApiKey(tenantKey), hint: apiKeyHint(tenantKey), createdBy: 'admin' });
+  const { tenant } = await insertTenant(db, `dev tenant ${new Date().toISOString()}`, {
+    keyHash: hashApiKey(tenantKey),
+    hint: apiKeyHint(tenantKey),
+    createdBy: 'admin',
+  });
+  // …and a Connect page link for the demo workspace, so a person can click through the whole flow.
+  await updateTenantSettings(db, tenant.id, { displayName: 'Demo SaaS platform' });
+  const connectToken = generateConnectToken();
+  await insertConnectSession(db, {
+    tenantId: tenant.id,
+    tokenHash: hashConnectToken(connectToken),
+    workspace: sandboxUrl ? 'demo' : null,
+    access: 'read',
+    returnUrl: null,
+    allowedOrigin: null,
+    expiresAt: new Date(Date.now() + CONNECT_SESSION_TTL_MS),
+  });
 
   const lines = [
     '',
@@ -217,7 +245,10 @@ async function main(): Promise<void> {
     `  Admin API key     ${config.adminApiKey}`,
     `  Tenant API key    ${tenantKey}`,
     '',
-    'Connect the demo workspace:',
+    'Connect the demo workspace in a browser (the hosted Connect page; the link works for 30 minutes):',
+    `  ${config.publicUrl}/connect/${connectToken}   then Submit, and Allow on the consent page`,
+    `  a new link: curl -s -X POST ${config.publicUrl}/v1/connect-sessions -H 'authorization: Bearer ${tenantKey}' -H 'content-type: application/json' -d '{"workspace":"demo"}'`,
+    'Or over the API:',
     `  curl -s -X POST ${config.publicUrl}/v1/integrations/zendesk -H 'authorization: Bearer ${tenantKey}' -H 'content-type: application/json' -d '{"workspace":"demo"}'`,
     '  then open the returned authorizeUrl in a browser and click Allow.',
     `  curl -s ${config.publicUrl}/v1/integrations -H 'authorization: Bearer ${tenantKey}'`,

@@ -3,13 +3,15 @@ import { loadConfigOrExit } from './config';
 import { SecretBox } from './crypto/secretBox';
 import { createDb } from './db/database';
 import { createLogger } from './logger';
-import { createMetrics, startMetricsServer } from './observability/metrics';
+import { createMetrics } from './observability/metrics';
+import { startMetricsServer } from './observability/metricsServer';
 import { installSdkLogger } from './observability/sdkLogger';
 import { createTemporalClient } from './temporal/client';
 import { describeTemporalConnection } from './temporal/connectionSettings';
 import { keepHousekeepingSchedule } from './temporal/housekeepingSchedule';
 import { connectNativeTemporal } from './temporal/nativeConnection';
-import { createWorker } from './temporal/worker';
+import { createWorkers } from './temporal/worker';
+import { startWebhookRelay } from './webhooks/relay';
 
 /** Above this V8 heap limit the worker runs without a heap cap (V8's default is a quarter of the machine's memory, up to 4 GiB). */
 const UNCAPPED_HEAP_LIMIT_MB = 1024;
@@ -33,9 +35,14 @@ async function main(): Promise<void> {
   const metrics = createMetrics({ defaultLabels: { process: 'worker' } });
   // Closed after the worker stops: the SDK runtime (and its log forwarding) winds down only once no connection is left.
   const connection = await connectNativeTemporal(config);
-  const worker = await createWorker({ deps: { db, box: new SecretBox(config.encryptionKeys), config, logger, temporal, metrics }, connection });
+  const deps = { db, box: new SecretBox(config.encryptionKeys), config, logger, temporal, metrics };
+  const { worker, webhookWorker } = await createWorkers({ deps, connection });
   // GET /metrics, /healthz, and /readyz (200 while the worker polls its task queue).
-  const metricsServer = await startMetricsServer({ registry: metrics.registry, port: config.metricsPort, ready: () => worker.getState() === 'RUNNING' });
+  const metricsServer = await startMetricsServer({
+    registry: metrics.registry,
+    port: config.metricsPort,
+    ready: () => worker.getState() === 'RUNNING' && webhookWorker.getState() === 'RUNNING',
+  });
   logger.info(
     {
       taskQueue: config.temporal.taskQueue,
@@ -55,7 +62,11 @@ async function main(): Promise<void> {
     housekeeping.intervalMs ? { taskQueue: config.temporal.taskQueue, intervalMs: housekeeping.intervalMs } : undefined,
     logger,
   );
-  await worker.run(); // resolves after shutdown (the SDK handles SIGTERM/SIGINT by draining)
+  // The webhook outbox's relay (src/webhooks/relay.ts): starts a delivery workflow per recorded delivery.
+  const relay = startWebhookRelay({ db, temporal, taskQueue: config.temporal.taskQueue, settings: config.webhooks, logger });
+  // Both resolve after shutdown (the SDK handles SIGTERM/SIGINT by draining every worker of the process).
+  await Promise.all([worker.run(), webhookWorker.run()]);
+  await relay.stop();
   housekeepingSchedule.stop();
   await metricsServer.close();
   await connection.close();

@@ -14,7 +14,8 @@
  *   stale and recomputed behind the readers).
  */
 import { sql } from 'kysely';
-import { cpuDelta, cpuSnapshot, log, sleep } from '../harness';
+import { log, sleep } from '../harness';
+import { cpuDelta, cpuSnapshot } from '../procStats';
 import { fmt, syncedWorkspace, type Scenario } from '../context';
 import { loadGeneratorName, runLoad, type LoadResult } from '../loadGenerator';
 

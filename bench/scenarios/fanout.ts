@@ -7,7 +7,8 @@
  * own metrics on, to show whether its workflow cache (WORKER_MAX_CACHED_WORKFLOWS) had to evict workflows
  * that were still running (each eviction means a replay of the workflow's history at its next task).
  */
-import { cpuDelta, cpuSnapshot, log, mb, sleep, type Harness } from '../harness';
+import { log, mb, sleep, type Harness } from '../harness';
+import { cpuDelta, cpuSnapshot } from '../procStats';
 import { fmt, secs, type Scenario } from '../context';
 import { freePort } from '../../scripts/test';
 
@@ -17,7 +18,7 @@ import { freePort } from '../../scripts/test';
  * loaded 2-core machine 500 consents at once can take that long), as the page's meta refresh does in a browser:
  * the reload re-attaches to the same update and shows the real outcome. Returns the id and how many reloads it took.
  */
-async function connectReloading(h: Harness, workspace: string, maxReloads = 10): Promise<{ id: string; reloads: number }> {
+export async function connectReloading(h: Harness, workspace: string, maxReloads = 10): Promise<{ id: string; reloads: number }> {
   const created = await h.api('POST', '/v1/integrations/zendesk', { workspace }, h.tenantKey);
   if (created.status !== 201) throw new Error(`creating the integration of ${workspace} failed: ${created.status} ${created.text}`);
   const consent = await fetch(created.json.authorizeUrl, { redirect: 'manual' });
@@ -30,6 +31,22 @@ async function connectReloading(h: Harness, workspace: string, maxReloads = 10):
     if ((callback.status !== 202 && callback.status !== 503) || reloads >= maxReloads)
       throw new Error(`callback of ${workspace}: ${callback.status} ${html.slice(0, 300)}`);
     await sleep(2_000);
+  }
+}
+
+/** Waits (up to an hour) until each of `ids` has a finished (not running) sync run. */
+export async function waitForFirstSyncs(h: Harness, ids: string[], what: string): Promise<void> {
+  const deadline = Date.now() + 3_600_000;
+  for (;;) {
+    const done = await h.db
+      .selectFrom('sync_runs')
+      .select((eb) => eb.fn.count<number>('integration_id').distinct().as('n'))
+      .where('integration_id', 'in', ids)
+      .where('status', '<>', 'running')
+      .executeTakeFirstOrThrow();
+    if (Number(done.n) >= ids.length) return;
+    if (Date.now() > deadline) throw new Error(`${what}: only ${done.n}/${ids.length} syncs finished in time`);
+    await sleep(250);
   }
 }
 
@@ -77,18 +94,7 @@ export const fanout: Scenario = {
     const reloads = connected.reduce((sum, c) => sum + c.reloads, 0);
     const connectedMs = performance.now() - started;
     log(`fanout: all ${workspaces} consents answered in ${secs(connectedMs)}; waiting for the syncs`);
-    const deadline = Date.now() + 3_600_000;
-    for (;;) {
-      const done = await h.db
-        .selectFrom('sync_runs')
-        .select((eb) => eb.fn.count<number>('integration_id').distinct().as('n'))
-        .where('integration_id', 'in', ids)
-        .where('status', '<>', 'running')
-        .executeTakeFirstOrThrow();
-      if (Number(done.n) >= ids.length) break;
-      if (Date.now() > deadline) throw new Error(`fan-out: only ${done.n}/${ids.length} syncs finished in time`);
-      await sleep(250);
-    }
+    await waitForFirstSyncs(h, ids, 'fan-out');
     const totalMs = performance.now() - started;
     const cpu = cpuDelta(cpu0, await cpuSnapshot(h, { worker: worker.pid, api: h.apiPid }));
     sampling = false;

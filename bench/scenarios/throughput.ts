@@ -7,7 +7,8 @@
  * of each is compared: other processes on a shared machine only ever slow a round down. The ratio is the
  * result; absolute rates are shown for information only. CPU time per process shows where the time goes.
  */
-import { cpuDelta, cpuSnapshot, mb, log, round, streamFinishMs } from '../harness';
+import { mb, log, round, streamFinishMs } from '../harness';
+import { cpuDelta, cpuSnapshot } from '../procStats';
 import { connectAndSync, fmt, runFloorProcess, secs, type Scenario } from '../context';
 import type { FloorResult } from '../rawFloor';
 

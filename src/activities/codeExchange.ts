@@ -4,7 +4,7 @@ import { findIntegration } from '../db/repositories/integrations';
 import { findOAuthFlow, markFlowExchanged, openCode, openVerifier } from '../db/repositories/oauthFlows';
 import type { Transaction } from 'kysely';
 import type { Database } from '../db/tables';
-import { zendeskObserver } from '../observability/metrics';
+import { zendeskObserver } from '../observability/zendeskMetrics';
 import { exchangeCode } from '../zendesk/oauth';
 import { workspaceBaseUrl } from '../zendesk/workspace';
 import type { ActivityDeps } from './deps';

@@ -3,7 +3,7 @@ import { saveCredentials } from '../db/repositories/credentials';
 import { findIntegration, setIntegrationStatus } from '../db/repositories/integrations';
 import { recordFlowOutcome } from '../db/repositories/oauthFlows';
 import type { FlowOutcome } from '../db/tables';
-import { zendeskObserver } from '../observability/metrics';
+import { zendeskObserver } from '../observability/zendeskMetrics';
 import { ensureSyncSchedule, type SyncTarget } from '../temporal/syncSchedule';
 import { ZendeskClient } from '../zendesk/client';
 import type { ActivityDeps } from './deps';
@@ -45,6 +45,7 @@ export function createConnectActivities(deps: ActivityDeps) {
           config,
           integrationId: input.integrationId,
           subdomain: integration.workspace,
+          rateLimits: deps.rateLimits,
           observer: zendeskObserver(deps.metrics),
         });
         const me = await client.getMe();

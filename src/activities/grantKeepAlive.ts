@@ -1,5 +1,6 @@
+import { announceGrantExpiring } from '../db/repositories/grantExpiry';
 import type { Logger } from '../logger';
-import { zendeskObserver } from '../observability/metrics';
+import { zendeskObserver } from '../observability/zendeskMetrics';
 import { ZendeskClient } from '../zendesk/client';
 import { isZendeskError } from '../zendesk/errors';
 import type { ActivityDeps } from './deps';
@@ -10,7 +11,8 @@ import type { ActivityDeps } from './deps';
  * refresh, or fail before they do, would lose its grant silently. So every sync run starts with this cheap
  * step: when the refresh token expires within REFRESH_AHEAD_DAYS, refresh now, whatever the access token's
  * state. When the grant still expires within WARN_DAYS afterwards (the refresh failed, or Zendesk did not
- * extend it), log a warning naming the date, so an operator can have it reconnected before it lapses.
+ * extend it), log a warning naming the date, and announce it once to the tenant's webhooks
+ * (`integration.grant_expiring`), so the platform can have it reconnected before it lapses.
  *
  * Never fails the sync: the sync's own requests find out about a dead grant (→ needs_reauth) as before.
  */
@@ -38,6 +40,7 @@ export async function keepGrantAlive(deps: ActivityDeps, integrationId: string, 
       config: deps.config,
       integrationId,
       subdomain: workspace,
+      rateLimits: deps.rateLimits,
       observer: zendeskObserver(deps.metrics),
     });
     let refreshed = false;
@@ -50,6 +53,7 @@ export async function keepGrantAlive(deps: ActivityDeps, integrationId: string, 
       refreshExpiresAt = await storedRefreshExpiry(deps, integrationId).catch(() => null);
     }
     const warned = warnIfLapsing(log, integrationId, refreshExpiresAt);
+    if (warned && refreshExpiresAt) await announceGrantExpiring(deps.db, integrationId, refreshExpiresAt, daysLeft(refreshExpiresAt));
     return { refreshed, refreshExpiresAt, warned };
   })();
   const timeout = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), KEEP_ALIVE_BUDGET_MS).unref());
@@ -64,14 +68,15 @@ export async function keepGrantAlive(deps: ActivityDeps, integrationId: string, 
 
 function warnIfLapsing(log: Logger, integrationId: string, refreshExpiresAt: Date | null): boolean {
   if (!refreshExpiresAt) return false;
-  const leftMs = refreshExpiresAt.getTime() - Date.now();
-  if (leftMs > WARN_DAYS * DAY_MS) return false;
+  if (refreshExpiresAt.getTime() - Date.now() > WARN_DAYS * DAY_MS) return false;
   log.warn(
-    { integrationId, refreshExpiresAt: refreshExpiresAt.toISOString(), daysLeft: Math.max(0, Math.floor(leftMs / DAY_MS)) },
+    { integrationId, refreshExpiresAt: refreshExpiresAt.toISOString(), daysLeft: daysLeft(refreshExpiresAt) },
     `Zendesk grant expires at ${refreshExpiresAt.toISOString()} and could not be renewed; unless a refresh succeeds before then, the integration will need re-authorization by a Zendesk admin`,
   );
   return true;
 }
+
+const daysLeft = (at: Date) => Math.max(0, Math.floor((at.getTime() - Date.now()) / DAY_MS));
 
 async function storedRefreshExpiry(deps: ActivityDeps, integrationId: string): Promise<Date | null> {
   const row = await deps.db.selectFrom('oauth_credentials').select('refresh_expires_at').where('integration_id', '=', integrationId).executeTakeFirst();

@@ -1,5 +1,6 @@
 import { deleteExpiredRateLimitBlocks } from '../db/repositories/rateLimits';
 import {
+  deleteEndedConnectSessions,
   deleteEndedOAuthFlows,
   deleteOldSyncRuns,
   deleteOldTicketEvents,
@@ -45,7 +46,7 @@ export function createHousekeepingActivities(deps: ActivityDeps) {
     };
 
   return {
-    /** Used and expired consent attempts (each integration's newest kept, its secrets scrubbed). */
+    /** Used and expired consent attempts (each integration's newest kept, its secrets scrubbed), and expired Connect page links. */
     async pruneOAuthFlows(): Promise<number> {
       const deleted = await rule(
         'oauth_flows',
@@ -57,7 +58,13 @@ export function createHousekeepingActivities(deps: ActivityDeps) {
         null,
         untilShort(() => scrubEndedFlowSecrets(db, settings.oauthFlowRetentionMs, batch)),
       );
-      return deleted + scrubbed;
+      // The Connect page's links that started such attempts go after the same period.
+      const sessions = await rule(
+        'connect_sessions',
+        null,
+        untilShort(() => deleteEndedConnectSessions(db, settings.oauthFlowRetentionMs, batch)),
+      );
+      return deleted + scrubbed + sessions;
     },
 
     /** Zendesk rate-limit blocks that ended (one row per workspace and bucket: a single statement). */

@@ -6,7 +6,9 @@ import { createHousekeepingActivities } from './housekeeping';
 import { createOffboardActivities } from './offboard';
 import { createStagedConnectActivities } from './stagedConnect';
 import { createReclaimActivities } from './reclaim';
+import { createReclaimNoticeActivities } from './reclaimNotice';
 import { createSyncActivities } from './sync';
+import { createWebhookActivities } from './webhooks';
 
 /** Every activity the worker registers, built once from their dependencies. */
 export function createActivities(deps: ActivityDeps) {
@@ -20,6 +22,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createHousekeepingActivities(logged),
     ...createOffboardActivities(logged),
     ...createReclaimActivities(logged),
+    ...createReclaimNoticeActivities(logged),
+    ...createWebhookActivities(logged),
   };
 }
 

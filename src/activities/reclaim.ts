@@ -5,7 +5,7 @@ import { findIntegration, touchIntegration } from '../db/repositories/integratio
 import { dropSnapshots, findReclamation, markNotApproved, reclamationUser, setReclamationStatus, setUserState } from '../db/repositories/reclamations';
 import { inTransaction } from '../db/database';
 import type { ReclaimAction, ReclamationUserState, SeatSnapshot } from '../db/tables';
-import { zendeskObserver } from '../observability/metrics';
+import { zendeskObserver } from '../observability/zendeskMetrics';
 import { readReclaimSettings } from '../reclaim/settings';
 import { FailureType } from '../shared/failureTypes';
 import { ZendeskClient } from '../zendesk/client';
@@ -73,6 +73,7 @@ export function createReclaimActivities(deps: ActivityDeps) {
       config: deps.config,
       integrationId,
       subdomain: integration.workspace,
+      rateLimits: deps.rateLimits,
       observer: { onRequest: (info) => (pulse.progress(), observer.onRequest(info)) },
       onWait: () => pulse.beat(),
       signal: Context.current().cancellationSignal,
@@ -193,7 +194,9 @@ export function createReclaimActivities(deps: ActivityDeps) {
         const integration = await findIntegration(db, input.integrationId);
         const why = liveGuardrail(live, readReclaimSettings(integration?.reclaim_settings), target);
         if (why) return await record(input, 'skipped', ['planned'], 'user.skipped', { outcome: why });
-        snapshot = snapshotOf(live);
+        // Read before the snapshot is stored, so it goes in with it: a retried step keeps this first set.
+        const groupIds = (await client.listUserGroupMemberships(input.userId)).map((m) => m.group_id).sort((a, b) => a - b);
+        snapshot = { ...snapshotOf(live), group_ids: groupIds };
         const stored = snapshot;
         await inTransaction(db, async (trx) => {
           if (await setUserState(trx, input.reclamationId, input.userId, 'downgrading', ['planned'], { snapshot: stored })) {
@@ -276,11 +279,54 @@ export function createReclaimActivities(deps: ActivityDeps) {
           after: snapshotOf(after),
         });
       }
-      return await record(input, 'restored', ['restoring'], 'user.restored', { before: snapshotOf(live), after: snapshotOf(after) });
+      // After the role: end users cannot be group members. Snapshots from before group_ids restore as they did.
+      const groups = snapshot.group_ids === undefined ? undefined : await restoreGroups(client, input.userId, snapshot.group_ids);
+      if (groups && !groups.ok) return await record(input, 'undo_failed', ['restoring'], 'user.undo_failed', { outcome: groups.outcome });
+      return await record(input, 'restored', ['restoring'], 'user.restored', {
+        ...(groups?.refused.length
+          ? { outcome: `Restored, except the membership of group ${groups.refused.join(', ')}: Zendesk refused it (HTTP 422; the group was probably deleted).` }
+          : {}),
+        before: snapshotOf(live),
+        after: { ...snapshotOf(after), ...(groups ? { group_ids: groups.groupIds } : {}) },
+      });
     } catch (err) {
       throw toActivityFailure(err);
     }
   }
+}
+
+/**
+ * Re-creates every membership of the snapshot the user no longer has. Zendesk answers 422 both to "already a
+ * member" (a retry after a lost answer) and to a real refusal, so a 422 is judged by reading the list again;
+ * a group still refused is left out and named (usually deleted since: undoing again cannot bring it back).
+ * Other refusals (403) leave the undo to be tried again.
+ */
+async function restoreGroups(
+  client: ZendeskClient,
+  userId: number,
+  wanted: number[],
+): Promise<{ ok: true; groupIds: number[]; refused: number[] } | { ok: false; outcome: string }> {
+  const current = async () => new Set((await client.listUserGroupMemberships(userId)).map((m) => m.group_id));
+  let have = await current();
+  const refused: number[] = [];
+  for (const groupId of wanted) {
+    if (have.has(groupId)) continue;
+    try {
+      await client.createGroupMembership(userId, groupId);
+    } catch (err) {
+      if (!(err instanceof ZendeskRequestError && err.status === 422)) {
+        const outcome = refusal(err);
+        if (outcome) return { ok: false, outcome: `Restoring the membership of group ${groupId}: ${outcome}` };
+        throw err;
+      }
+      have = await current();
+      if (!have.has(groupId)) refused.push(groupId);
+    }
+  }
+  have = await current();
+  const missing = wanted.filter((g) => !have.has(g) && !refused.includes(g));
+  if (missing.length > 0) return { ok: false, outcome: `Zendesk accepted the memberships but does not show group ${missing.join(', ')}.` };
+  return { ok: true, groupIds: [...have].sort((a, b) => a - b), refused };
 }
 
 type Target = { role: 'end-user' } | { role: 'agent'; custom_role_id: number };

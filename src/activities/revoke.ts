@@ -1,6 +1,6 @@
 import { deleteCredentials } from '../db/repositories/credentials';
 import { findIntegration } from '../db/repositories/integrations';
-import { zendeskObserver } from '../observability/metrics';
+import { zendeskObserver } from '../observability/zendeskMetrics';
 import { ZendeskClient } from '../zendesk/client';
 import { isZendeskError } from '../zendesk/errors';
 import type { ActivityDeps } from './deps';
@@ -70,6 +70,7 @@ export async function revokeAndForget(deps: ActivityDeps, integrationId: string)
         config: deps.config,
         integrationId,
         subdomain: integration.workspace,
+        rateLimits: deps.rateLimits,
         maxAttempts: 2,
         observer: zendeskObserver(deps.metrics),
       });

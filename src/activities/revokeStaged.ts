@@ -3,7 +3,7 @@ import { findIntegration } from '../db/repositories/integrations';
 import { recordFlowRevocation } from '../db/repositories/oauthFlows';
 import { deleteStagedCredentials, loadStagedCredentials, stagedFlowIds } from '../db/repositories/stagedCredentials';
 import type { FlowRevocation } from '../db/tables';
-import { zendeskObserver } from '../observability/metrics';
+import { zendeskObserver } from '../observability/zendeskMetrics';
 import { isZendeskError, ZendeskAuthError } from '../zendesk/errors';
 import { refreshTokens, revokeToken, type RevokeResult } from '../zendesk/oauth';
 import { workspaceBaseUrl } from '../zendesk/workspace';

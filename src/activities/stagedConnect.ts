@@ -5,7 +5,7 @@ import { findIntegration, lockIntegration, setIntegrationStatus } from '../db/re
 import { findOAuthFlow, recordFlowOutcome } from '../db/repositories/oauthFlows';
 import { deleteStagedCredentials, loadStagedCredentials, stageIncomingCredentials, stageReplacedCredentials } from '../db/repositories/stagedCredentials';
 import type { IntegrationStatus } from '../db/tables';
-import { zendeskObserver } from '../observability/metrics';
+import { zendeskObserver } from '../observability/zendeskMetrics';
 import { grantUser } from '../zendesk/grantUser';
 import { workspaceBaseUrl } from '../zendesk/workspace';
 import { exchangeFlowCode } from './codeExchange';

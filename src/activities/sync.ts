@@ -2,7 +2,7 @@ import { noteReupgrades } from '../db/repositories/reclamations';
 import { findIntegration, setIntegrationStatus } from '../db/repositories/integrations';
 import { findSyncRun, finishSyncRun, runningSyncRuns, startSyncRun } from '../db/repositories/syncRuns';
 import { takeUtilizationSnapshot } from '../reports/snapshots';
-import { recordSyncFinished, recordSyncStarted } from '../observability/metrics';
+import { recordSyncFinished, recordSyncStarted } from '../observability/syncMetrics';
 import { syncChainRunning } from '../temporal/syncChain';
 import { pauseSyncSchedule } from '../temporal/syncSchedule';
 import { entitlementsChunk } from './chunks/entitlements';

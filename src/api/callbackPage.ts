@@ -1,23 +1,41 @@
-import { createHash } from 'node:crypto';
-
-/** The small HTML page the admin's browser lands on after Zendesk's consent screen. */
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+import { escapeHtml, PAGE_STYLE_HASH, pageDocument } from './pageLayout';
 
 /**
- * The page's one stylesheet, the same bytes on every page (the variant is a class), so the Content-Security-
- * Policy can allow exactly it by hash (CALLBACK_PAGE_STYLE_HASH) instead of 'unsafe-inline'. The page has no
- * script at all: the "still connecting" variant reloads itself with a meta refresh.
+ * The small HTML page the admin's browser lands on after Zendesk's consent screen, in the look of every page
+ * (src/api/pageLayout.ts). It has no script, except for a consent a Connect session started: then it loads
+ * the served opener script (src/api/connectAssets.ts), which tells the opener window the outcome, from data-
+ * attributes (no inline script). The "still connecting" variant reloads itself with a meta refresh.
  */
-const STYLE =
-  'body{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#1f2933}' +
-  'h1{font-size:1.5rem;color:#1f2933}h1.ok{color:#0b7a3e}h1.failed{color:#b42318}';
 
-/** `'sha256-…'` of STYLE, for the page's `style-src`. */
-export const CALLBACK_PAGE_STYLE_HASH = `'sha256-${createHash('sha256').update(STYLE).digest('base64')}'`;
+/** `'sha256-…'` of the page's stylesheet, for its `style-src`. */
+export const CALLBACK_PAGE_STYLE_HASH = PAGE_STYLE_HASH;
+
+/** What a page of a consent a Connect session started adds: a way back, and the message to the opener. */
+export interface SessionOutcome {
+  /** The tenant's name as the Connect page showed it. */
+  tenantName: string;
+  returnUrl: string | null;
+  /** Where the opener is told; null: nobody is. */
+  allowedOrigin: string | null;
+  status: string;
+  integrationId: string;
+  /** The served opener script's path. */
+  scriptPath: string;
+}
 
 export interface CallbackPageOptions {
   /** The page reloads itself after this many seconds (the outcome is not known yet). */
   reloadAfterSeconds?: number;
+  session?: SessionOutcome;
+}
+
+function sessionPart(s: SessionOutcome): string {
+  const back = s.returnUrl ? `<p><a href="${escapeHtml(s.returnUrl)}">Return to ${escapeHtml(s.tenantName)}</a></p>` : '';
+  const tell = s.allowedOrigin
+    ? `<div id="outcome" hidden data-status="${escapeHtml(s.status)}" data-integration-id="${escapeHtml(s.integrationId)}" data-origin="${escapeHtml(s.allowedOrigin)}"></div>` +
+      `<script src="${escapeHtml(s.scriptPath)}"></script>`
+    : '';
+  return back + tell;
 }
 
 export function callbackPage(title: string, message: string, ok: boolean, options: CallbackPageOptions = {}): string {
@@ -26,9 +44,6 @@ export function callbackPage(title: string, message: string, ok: boolean, option
   const refresh = reload === undefined ? '' : `\n<meta http-equiv="refresh" content="${Math.max(1, Math.round(reload))}">`;
   const closing = reload === undefined ? 'You can close this window.' : 'This page reloads itself; please keep it open.';
   const variant = ok ? 'ok' : reload === undefined ? 'failed' : 'pending';
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>${refresh}
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>${STYLE}</style></head>
-<body><h1 class="${variant}">${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p><p>${closing}</p></body></html>`;
+  const session = options.session && reload === undefined ? sessionPart(options.session) : '';
+  return pageDocument(title, `<main><h1 class="${variant}">${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p>${session}<p>${closing}</p></main>`, refresh);
 }

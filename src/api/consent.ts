@@ -13,9 +13,15 @@ import { buildAuthorizeUrl, DEFAULT_SCOPE } from '../zendesk/oauth';
 import { workspaceBaseUrl } from '../zendesk/workspace';
 import type { ApiDeps } from './deps';
 
+/** A consent attempt begun: the Zendesk consent URL to send the admin to, and the attempt (OAuth flow) it waits for. */
+export interface ConsentAttempt {
+  authorizeUrl: string;
+  flowId: string;
+}
+
 /**
  * Opens a consent attempt: a single-use signed state, a PKCE pair whose verifier stays encrypted in the
- * database, and a connect workflow waiting for the callback. Returns the Zendesk consent URL.
+ * database, and a connect workflow waiting for the callback. Returns the Zendesk consent URL and the flow's id.
  * `purpose: 'reconnect'` marks an attempt on a connected integration, which stays connected meanwhile
  * (the integration view shows the attempt as `reconnect`).
  */
@@ -23,7 +29,7 @@ export async function beginConsent(
   deps: ApiDeps,
   integration: Integration,
   options: { purpose?: FlowPurpose; access?: IntegrationAccess } = {},
-): Promise<string> {
+): Promise<ConsentAttempt> {
   const { db, box, config } = deps;
   const flowId = randomUUID();
   // `reclaim` asks for write access too (ZENDESK_RECLAIM_SCOPES); everything else reads only.
@@ -46,7 +52,7 @@ export async function beginConsent(
     await recordFlowOutcome(db, flowId, 'failed', 'The consent attempt could not be started. Try Reconnect again in a moment.').catch(() => undefined);
     throw err;
   });
-  return buildAuthorizeUrl({
+  const authorizeUrl = buildAuthorizeUrl({
     baseUrl: workspaceBaseUrl(config.zendesk.baseUrlTemplate, integration.workspace),
     clientId: config.zendesk.clientId ?? '',
     redirectUri: config.redirectUri,
@@ -54,6 +60,7 @@ export async function beginConsent(
     codeChallenge: pkce.challenge,
     scope,
   });
+  return { authorizeUrl, flowId };
 }
 
 async function startConnectWorkflow(deps: ApiDeps, integration: Integration, flowId: string): Promise<void> {

@@ -48,3 +48,21 @@ export function outcomePage(outcome: ConnectOutcome, workspace: string, purpose:
   const kept = purpose === 'reconnect' ? ' The existing connection keeps working as before.' : '';
   return { httpStatus: 400, title: TITLES[outcome.status], message: `${outcome.message ?? ''}${kept}`.trim(), ok: false };
 }
+
+/**
+ * What the admin can do, on the outcome page of a consent a Connect session started: the workflow's messages
+ * speak of Reconnect (an API call of the platform), but this admin holds a link that works until it connects.
+ */
+const SESSION_ADVICE: Record<Exclude<ConnectOutcome['status'], 'connected'>, string> = {
+  consent_denied: 'Nothing was connected. To connect, open the link again and choose Allow.',
+  needs_reauth: 'Sign in to Zendesk with an admin account (preferably the service account meant for integrations) and open the link again.',
+  expired: 'Open the link again to start over, or ask for a new link if it has expired.',
+  failed: 'Open the link again to retry; if it fails again, contact support.',
+};
+
+/** The outcome page of a session's consent: the workflow's finding (its first sentence) and the advice above. */
+export function sessionOutcomePage(outcome: ConnectOutcome, workspace: string, purpose: OAuthFlow['purpose']): OutcomePage {
+  if (outcome.status === 'connected') return outcomePage(outcome, workspace, purpose);
+  const finding = /^[^.]*\./.exec(outcome.message ?? '')?.[0] ?? '';
+  return outcomePage({ ...outcome, message: `${finding} ${SESSION_ADVICE[outcome.status]}`.trim() }, workspace, purpose);
+}

@@ -1,4 +1,5 @@
-import { startMetricsServer, type Metrics, type MetricsServer } from '../observability/metrics';
+import type { Metrics } from '../observability/metrics';
+import { startMetricsServer, type MetricsServer } from '../observability/metricsServer';
 import type { ApiDeps } from './deps';
 import { apiReadiness } from './readiness';
 

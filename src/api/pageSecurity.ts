@@ -9,7 +9,8 @@ import helmet from 'helmet';
  * taking helmet's defaults:
  *
  * - Content-Security-Policy: nothing may load (`default-src 'none'`) but the page's own inline stylesheet,
- *   allowed by hash; no script at all; no form posts, no `<base>`, no plugins. `frame-ancestors 'none'`
+ *   allowed by hash; no script (a page that needs one names its served file's source, never inline); no form
+ *   posts (the Connect page's own post, and the redirect to Zendesk it leads to, are named), no `<base>`, no plugins. `frame-ancestors 'none'`
  *   (and X-Frame-Options: DENY) for pages that must never be framed (clickjacking the consent result).
  * - Cache-Control: no-store: the callback URL carries the authorization code and the page shows a tenant's
  *   workspace; no browser or proxy cache keeps either.
@@ -28,6 +29,24 @@ export interface PagePolicy {
   frameable: boolean;
   /** Whether the API's PUBLIC_URL is https (HSTS is sent only then). */
   https: boolean;
+  /** `script-src` (default `'none'`): the Connect pages' served script (`'self'`), never inline. */
+  scriptSources?: string[];
+  /** `form-action` (default `'none'`): the Connect page posts to itself and is redirected to Zendesk's consent page. */
+  formActions?: string[];
+}
+
+/**
+ * The OpenAPI description of the headers `pageSecurityHeaders` sends, for a page's route definitions: one
+ * list beside the code that sets them, so every page documents all of them. `csp` and `noStoreBecause` say
+ * what this page's policy allows and why it must not be cached.
+ */
+export function pageHeadersDoc(page: { csp: string; noStoreBecause: string; referrer?: string }) {
+  return {
+    'Content-Security-Policy': { description: page.csp, schema: { type: 'string' } },
+    'Cache-Control': { description: `\`no-store\`: ${page.noStoreBecause}`, schema: { type: 'string' } },
+    'Referrer-Policy': { description: page.referrer ? `\`no-referrer\`: ${page.referrer}` : '`no-referrer`', schema: { type: 'string' } },
+    'X-Content-Type-Options': { description: '`nosniff`', schema: { type: 'string' } },
+  };
 }
 
 export function pageSecurityHeaders(policy: PagePolicy): RequestHandler {
@@ -38,9 +57,9 @@ export function pageSecurityHeaders(policy: PagePolicy): RequestHandler {
         'default-src': ["'none'"],
         'style-src': policy.styleHashes,
         'img-src': ["'none'"],
-        'script-src': ["'none'"],
+        'script-src': policy.scriptSources ?? ["'none'"],
         'base-uri': ["'none'"],
-        'form-action': ["'none'"],
+        'form-action': policy.formActions ?? ["'none'"],
         'object-src': ["'none'"],
         ...(policy.frameable ? {} : { 'frame-ancestors': ["'none'"] }),
       },

@@ -26,6 +26,7 @@ const TYPES: Record<number, string> = {
   409: 'conflict',
   413: 'payload-too-large',
   415: 'unsupported-media-type',
+  422: 'unprocessable',
   500: 'internal-error',
   503: 'unavailable',
 };
@@ -33,6 +34,8 @@ const TYPES: Record<number, string> = {
 export const badRequest = (detail: string, errors: FieldError[] = []) => new HttpProblem(400, 'Invalid request', detail, errors);
 export const notFound = (detail = 'No such resource.') => new HttpProblem(404, 'Not found', detail);
 export const unauthorized = (detail: string) => new HttpProblem(401, 'Unauthorized', detail);
+/** Well-formed, but naming something the tenant has not registered or does not have (`errors` names the field). */
+export const unprocessable = (detail: string, errors: FieldError[]) => new HttpProblem(422, 'Unprocessable request', detail, errors);
 export const conflict = (detail: string, extra: Record<string, unknown> = {}) => new HttpProblem(409, 'Conflict', detail, [], extra);
 
 function problemBody(problem: HttpProblem) {

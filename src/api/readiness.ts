@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { ReadyState } from '../observability/metrics';
+import type { ReadyState } from '../observability/metricsServer';
 import type { ApiDeps } from './deps';
 
 /** The API is ready while PostgreSQL and Temporal both answer (Temporal within 2 s). */

@@ -129,7 +129,7 @@ export function reportQuerySchemas(maxInactiveDays: number) {
   };
 }
 
-/** With the default retention (the OpenAPI document is built with the server's own, see openapi.ts). */
+/** With the default retention (the router and the OpenAPI document use the server's own: reportRoutes in routes/reports.ts). */
 export const { UsersQuery, UsersCsvQuery, UtilizationQuery, ReclaimableQuery } = reportQuerySchemas(DEFAULT_ACTIVITY_RETENTION_DAYS);
 
 // ------------------------------------------------------------------------------------------ responses

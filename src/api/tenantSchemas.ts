@@ -21,6 +21,9 @@ export const TenantSummary = z.object({
   status: TenantStatus,
   createdAt: isoDateTime,
   offboardedAt: isoDateTime.nullable(),
+  displayName: z.string().nullable().describe('The name the Connect page shows (null: `name`); set with `PATCH /v1/tenant`'),
+  allowedOrigins: z.array(z.string()).describe('Origins a connect session may post its outcome to'),
+  allowedReturnUrls: z.array(z.string()).describe('URLs a connect session may send the admin back to'),
 });
 
 export const TenantListQuery = z.strictObject({

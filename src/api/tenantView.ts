@@ -5,7 +5,16 @@ import type { ApiKey, TenantSummary } from './tenantSchemas';
 
 /** A tenant as the admin routes show it (never its keys' hashes). */
 export function tenantView(t: Tenant): z.infer<typeof TenantSummary> {
-  return { id: t.id, name: t.name, status: t.status, createdAt: t.created_at.toISOString(), offboardedAt: t.offboarded_at?.toISOString() ?? null };
+  return {
+    id: t.id,
+    name: t.name,
+    status: t.status,
+    createdAt: t.created_at.toISOString(),
+    offboardedAt: t.offboarded_at?.toISOString() ?? null,
+    displayName: t.display_name,
+    allowedOrigins: t.allowed_origins,
+    allowedReturnUrls: t.allowed_return_urls,
+  };
 }
 
 /** A key as listed: its id, hint and state, never its hash. `currentId`: the key of the request (`current`). */

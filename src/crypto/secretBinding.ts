@@ -3,7 +3,7 @@
  * data, so a ciphertext decrypts only where it was written: copied to another row, another table, or the
  * other field of its own row (an access token swapped with its refresh token), it fails authentication.
  */
-export type SecretTable = 'oauth_credentials' | 'oauth_staged_credentials' | 'oauth_flows';
+export type SecretTable = 'oauth_credentials' | 'oauth_staged_credentials' | 'oauth_flows' | 'webhook_endpoints';
 
 export interface SecretBinding {
   table: SecretTable;
@@ -29,5 +29,8 @@ export function legacyAssociatedData(binding: SecretBinding): string {
       return binding.row;
     case 'oauth_staged_credentials':
       return `staged-credentials:${binding.row}`;
+    case 'webhook_endpoints':
+      // Webhook secrets came after v1: none was ever sealed in that format.
+      return associatedData(binding);
   }
 }

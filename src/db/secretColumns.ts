@@ -11,6 +11,7 @@ export const SECRET_COLUMNS = {
   oauth_credentials: { key: 'integration_id', columns: ['access_token_enc', 'refresh_token_enc'] },
   oauth_staged_credentials: { key: 'flow_id', columns: ['access_token_enc', 'refresh_token_enc'] },
   oauth_flows: { key: 'id', columns: ['pkce_verifier_enc', 'code_enc'] },
+  webhook_endpoints: { key: 'id', columns: ['secret_enc', 'previous_secret_enc'] },
 } as const satisfies Record<SecretTable, { key: string; columns: readonly string[] }>;
 
 export type SecretColumn<T extends SecretTable> = (typeof SECRET_COLUMNS)[T]['columns'][number];

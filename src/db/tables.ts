@@ -30,6 +30,12 @@ interface TenantsTable {
   created_at: CreatedAt;
   status: ColumnType<TenantStatus, TenantStatus | undefined, TenantStatus>;
   offboarded_at: NullableTimestamp;
+  /** The name the hosted Connect page shows (migration 20261211T090000); null: `name`. */
+  display_name: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Exact origins (`https://host[:port]`) a connect session may post its outcome to. */
+  allowed_origins: ColumnType<string[], string[] | undefined, string[]>;
+  /** URLs a connect session may send the admin back to. */
+  allowed_return_urls: ColumnType<string[], string[] | undefined, string[]>;
 }
 
 export type ApiKeyCreator = 'admin' | 'tenant' | 'migration';
@@ -127,6 +133,8 @@ interface OAuthCredentialsTable {
   scope: string;
   version: Generated<number>;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  /** The refresh expiry an `integration.grant_expiring` event was sent for (migration 20261210T090000). */
+  expiry_notice_for: NullableTimestamp;
 }
 
 /**
@@ -242,9 +250,9 @@ export interface UtilizationSnapshotsTable {
 
 /** What a reclamation does to each selected user (migration 20261208T090000). */
 export type ReclaimAction = 'end_user' | 'light_agent';
-export type ReclamationStatus = 'awaiting_approval' | 'rejected' | 'expired' | 'executing' | 'completed' | 'undone';
+export type ReclamationStatus = 'awaiting_approval' | 'rejected' | 'expired' | 'notice' | 'executing' | 'completed' | 'undone';
 export type ReclamationUserState =
-  'planned' | 'excluded' | 'not_approved' | 'downgrading' | 'downgraded' | 'skipped' | 'failed' | 'restoring' | 'restored' | 'undo_failed';
+  'planned' | 'excluded' | 'not_approved' | 'kept' | 'downgrading' | 'downgraded' | 'skipped' | 'failed' | 'restoring' | 'restored' | 'undo_failed';
 
 /** The Zendesk fields a downgrade changes, as they were before it (no names or emails). */
 export interface SeatSnapshot {
@@ -252,6 +260,8 @@ export interface SeatSnapshot {
   role_type: number | null;
   custom_role_id: number | null;
   default_group_id: number | null;
+  /** The user's groups, sorted (undo re-creates the memberships a downgrade to end user drops); absent in snapshots stored before they were taken. */
+  group_ids?: number[];
 }
 
 export interface ReclamationsTable {
@@ -269,6 +279,8 @@ export interface ReclamationsTable {
   decided_at: NullableTimestamp;
   completed_at: NullableTimestamp;
   undo_until: NullableTimestamp;
+  /** When the notice period of an approved reclamation ends (null: none). */
+  notice_until: NullableTimestamp;
 }
 
 export interface ReclamationUsersTable {
@@ -285,6 +297,8 @@ export interface ReclamationUsersTable {
   restored_at: NullableTimestamp;
   /** When a sync first showed the downgraded user back on a paid seat (upgraded again in Zendesk). */
   reupgraded_at: NullableTimestamp;
+  /** A user kept during the notice period is not proposed again until then (migration 20261210T100000). */
+  kept_until: NullableTimestamp;
 }
 
 export interface AuditEventsTable {
@@ -301,7 +315,84 @@ export interface AuditEventsTable {
   detail: ColumnType<unknown, string | null | undefined, never>;
 }
 
+/** Outbound webhooks (migration 20261209T090000; src/webhooks). */
+export interface WebhookEndpointsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  url: string;
+  description: string | null;
+  /** The event types it receives; NULL: every type. */
+  events: string[] | null;
+  enabled: Generated<boolean>;
+  /** Why it was disabled (410 Gone, retries exhausted, by hand); NULL while enabled. */
+  disabled_reason: string | null;
+  disabled_at: NullableTimestamp;
+  /** The signing secret (`whsec_…`), sealed by SecretBox. */
+  secret_enc: string;
+  /** After a rotation: the replaced secret, which signs beside the new one until previous_secret_until. */
+  previous_secret_enc: string | null;
+  previous_secret_until: NullableTimestamp;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface WebhookEventsTable {
+  /** The `webhook-id` of every delivery of the event (`msg_…`). */
+  id: string;
+  tenant_id: string;
+  type: string;
+  /** `{type, timestamp, data}`, exactly as sent. */
+  payload: ColumnType<{ type: string; timestamp: string; data: Record<string, unknown> }, string, never>;
+  created_at: CreatedAt;
+}
+
+export type WebhookDeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'held' | 'expired';
+
+export interface WebhookDeliveriesTable {
+  id: Generated<string>;
+  endpoint_id: string;
+  event_id: string;
+  tenant_id: string;
+  status: WebhookDeliveryStatus;
+  attempts: Generated<number>;
+  next_attempt_at: NullableTimestamp;
+  last_status_code: number | null;
+  last_error: string | null;
+  last_latency_ms: number | null;
+  /** When the relay started its delivery workflow; NULL: still to start. */
+  workflow_started_at: NullableTimestamp;
+  created_at: CreatedAt;
+  completed_at: NullableTimestamp;
+}
+
+export interface WebhookAttemptsTable {
+  delivery_id: string;
+  attempt: number;
+  at: CreatedAt;
+  status_code: number | null;
+  latency_ms: number;
+  error: string | null;
+}
+
+/** A link to the hosted Connect page (migration 20261211T100000): only its token's hash is kept. */
+interface ConnectSessionsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  token_hash: string;
+  /** The workspace (a parsed subdomain) the page starts with; null: the admin types it. */
+  workspace: string | null;
+  access: ColumnType<'read' | 'reclaim', 'read' | 'reclaim' | undefined, 'read' | 'reclaim'>;
+  return_url: string | null;
+  allowed_origin: string | null;
+  expires_at: Timestamp;
+  created_at: CreatedAt;
+  /** The integration and consent attempt the latest Submit started. */
+  integration_id: ColumnType<string | null, string | null | undefined, string | null>;
+  flow_id: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
 export interface Database {
+  connect_sessions: ConnectSessionsTable;
   tenants: TenantsTable;
   tenant_api_keys: TenantApiKeysTable;
   integrations: IntegrationsTable;
@@ -318,11 +409,16 @@ export interface Database {
   reclamations: ReclamationsTable;
   reclamation_users: ReclamationUsersTable;
   audit_events: AuditEventsTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_events: WebhookEventsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
 }
 
 export type Tenant = Selectable<TenantsTable>;
 export type TenantApiKey = Selectable<TenantApiKeysTable>;
 export type Integration = Selectable<IntegrationsTable>;
 export type OAuthFlow = Selectable<OAuthFlowsTable>;
+export type ConnectSession = Selectable<ConnectSessionsTable>;
 export type NewZendeskUser = Insertable<ZendeskUsersTable>;
 export type SyncRun = Selectable<SyncRunsTable>;

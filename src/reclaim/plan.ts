@@ -38,6 +38,7 @@ export const EXCLUSION_REASONS = {
   last_admin: 'The last remaining admin of the account.',
   shared_user: 'A shared user or shared agent (from another Zendesk account): Zendesk refuses to update them.',
   exempt: "On the integration's exemption list.",
+  kept: "Kept by request during an earlier reclamation's notice period: not proposed again until its cooldown ends.",
   new_hire: 'Created within the new-hire grace period.',
   created_unknown: 'Zendesk did not say when the user was created, so the new-hire grace period cannot be checked.',
   free_seat: 'Already on a free seat (end user, light agent or contributor).',
@@ -71,6 +72,8 @@ export interface PlanInput {
   settings: ReclaimSettings;
   inactiveDays: number;
   now: Date;
+  /** Users kept during an earlier notice period, still in their cooldown. */
+  keptIds?: number[];
 }
 
 const DAY_MS = 86_400_000;
@@ -95,6 +98,7 @@ function exclusion(u: PlanUser, input: PlanInput): ExclusionReason | null {
   const exempt = settings.exemptions;
   if (exempt?.userIds?.includes(u.id)) return 'exempt';
   if (u.email && exempt?.emails?.some((e) => e.toLowerCase() === u.email?.toLowerCase())) return 'exempt';
+  if (input.keptIds?.includes(u.id)) return 'kept';
   if (u.seat === 'unknown') return 'seat_unknown';
   if (u.seat !== 'paid') return action === 'light_agent' && u.roleType === 1 ? 'already_light_agent' : 'free_seat';
   // A light agent with a seat-requiring role elsewhere keeps a paid seat (entitlements say so).

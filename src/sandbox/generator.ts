@@ -4,7 +4,8 @@ import { actorsFrom, generateEvents } from './eventGenerator';
 import { hash32 } from './prng';
 import { validSeatHolders } from './seats';
 import { UserStore } from './userStore';
-import { SandboxWorkspace, type GeneratedData, type WorkspaceEnv, type WorkspaceOptions } from './workspace';
+import { SandboxWorkspace } from './workspace';
+import type { GeneratedData, WorkspaceEnv, WorkspaceOptions } from './workspaceTypes';
 
 const SUBDOMAIN_RE = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 

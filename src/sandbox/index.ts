@@ -4,5 +4,6 @@
 export { startSandbox, type Sandbox, type SandboxOptions } from './sandbox';
 export { generateWorkspace } from './generator';
 export { startDemoSandbox } from './demo';
-export { SandboxWorkspace, type WorkspaceOptions } from './workspace';
+export { SandboxWorkspace } from './workspace';
+export type { WorkspaceOptions } from './workspaceTypes';
 export type * from './types';

@@ -6,7 +6,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from './types';
-import type { WorkspaceSnapshot } from './workspace';
+import type { WorkspaceSnapshot } from './workspaceTypes';
 
 export interface SandboxSnapshot {
   version: 1;

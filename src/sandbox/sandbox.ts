@@ -6,7 +6,8 @@ import { generateWorkspace } from './generator';
 import { readSnapshot, SnapshotWriter, type SandboxSnapshot } from './persistence';
 import { SandboxServer } from './server';
 import type { Logger, OAuthClient } from './types';
-import type { SandboxWorkspace, WorkspaceEnv, WorkspaceOptions } from './workspace';
+import type { SandboxWorkspace } from './workspace';
+import type { WorkspaceEnv, WorkspaceOptions } from './workspaceTypes';
 
 export interface SandboxOptions {
   /** 0 = a random free port (default). */

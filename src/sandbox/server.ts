@@ -16,6 +16,7 @@ import { listUsers, showUser, usersMe } from './users';
 import { showManyUsers } from './showMany';
 import { countUsers } from './userCount';
 import { listCustomRoles, updateUserHandler } from './userWrites';
+import { createGroupMembership, listUserGroupMemberships } from './groupMembershipsApi';
 import type { SandboxWorkspace } from './workspace';
 
 const MAX_BODY_BYTES = 1_000_000;
@@ -42,6 +43,8 @@ const ROUTES: Array<[string, string, Route]> = [
   ['GET', '/api/v2/users/:id', showUser],
   ['PUT', '/api/v2/users/:id', updateUserHandler],
   ['GET', '/api/v2/custom_roles', listCustomRoles],
+  ['GET', '/api/v2/users/:id/group_memberships', listUserGroupMemberships],
+  ['POST', '/api/v2/group_memberships', createGroupMembership],
   ['GET', '/api/v2/users/:id/entitlements/full', userEntitlements],
   ['GET', '/api/v2/incremental/users/cursor', incrementalUsersCursor],
   ['GET', '/api/v2/incremental/ticket_events', incrementalTicketEvents],

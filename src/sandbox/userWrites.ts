@@ -102,6 +102,9 @@ export function updateUserHandler(ctx: RequestContext, id: number): Reply {
   }
   const changed = (Object.keys(next) as Array<keyof SeatFields>).some((k) => next[k] !== before[k]);
   if (changed) {
+    // Read before the role changes (an upgrade must not generate memberships); a downgrade to end user drops them.
+    ws.membershipsOf(id);
+    if (next.role === 'end-user' && before.role !== 'end-user') ws.dropGroupMemberships(id, ctx.now);
     ws.updateUser(id, {
       ...next,
       ...(next.role === 'end-user' ? { restricted_agent: true, ticket_restriction: 'requested', shared_agent: false, only_private_comments: false } : {}),

@@ -7,5 +7,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 export const TENANT_ID = defineSearchAttributeKey('TenantId', SearchAttributeType.KEYWORD);
 export const INTEGRATION_ID = defineSearchAttributeKey('IntegrationId', SearchAttributeType.KEYWORD);
 export const ZENDESK_WORKSPACE = defineSearchAttributeKey('ZendeskWorkspace', SearchAttributeType.KEYWORD);
+/** On webhook deliveries: the event's type (`WebhookEventType = "sync.failed"`). */
+export const WEBHOOK_EVENT_TYPE = defineSearchAttributeKey('WebhookEventType', SearchAttributeType.KEYWORD);
 
-export const SEARCH_ATTRIBUTE_NAMES = ['TenantId', 'IntegrationId', 'ZendeskWorkspace'] as const;
+export const SEARCH_ATTRIBUTE_NAMES = ['TenantId', 'IntegrationId', 'ZendeskWorkspace', 'WebhookEventType'] as const;

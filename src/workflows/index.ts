@@ -5,3 +5,4 @@ export { zendeskSync } from './sync';
 export { housekeeping } from './housekeeping';
 export { zendeskOffboard } from './offboard';
 export { zendeskReclaim } from './reclaim';
+export { webhookDelivery } from './webhookDelivery';

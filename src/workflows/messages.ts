@@ -63,9 +63,15 @@ export interface UndoReclamation extends ReclaimRequester {
   userIds?: number[];
 }
 
+export interface KeepReclamationUser extends ReclaimRequester {
+  userId: number;
+}
+
 export interface ReclaimProgress {
-  status: 'awaiting_approval' | 'rejected' | 'expired' | 'executing' | 'completed' | 'undoing';
-  counts: { planned: number; downgraded: number; skipped: number; failed: number; restored: number; undoFailed: number };
+  status: 'awaiting_approval' | 'rejected' | 'expired' | 'notice' | 'executing' | 'completed' | 'undoing';
+  counts: { planned: number; downgraded: number; skipped: number; failed: number; restored: number; undoFailed: number; kept?: number };
+  /** During the notice period: when it ends (epoch ms). */
+  noticeUntil?: number;
 }
 
 /** Approve a plan: validated (only while it awaits approval, only planned users), answers once recorded. */
@@ -73,4 +79,6 @@ export const approveReclamationUpdate = defineUpdate<ReclaimProgress, [ApproveRe
 export const rejectReclamationUpdate = defineUpdate<ReclaimProgress, [ReclaimRequester]>('rejectReclamation');
 /** Undo downgraded users within the undo window; answers with each user's outcome. */
 export const undoReclamationUpdate = defineUpdate<{ restored: number[]; failed: number[]; skipped: number[] }, [UndoReclamation]>('undoReclamation');
+/** Take one user out of a reclamation in its notice period (validated: only then, only a user still to be changed). */
+export const keepReclamationUserUpdate = defineUpdate<ReclaimProgress, [KeepReclamationUser]>('keepReclamationUser');
 export const reclaimProgressQuery = defineQuery<ReclaimProgress>('reclaimProgress');

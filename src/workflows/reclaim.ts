@@ -1,22 +1,27 @@
-import { allHandlersFinished, ApplicationFailure, condition, log, proxyActivities, setCurrentDetails, setHandler } from '@temporalio/workflow';
+import { allHandlersFinished, ApplicationFailure, condition, log, proxyActivities, setCurrentDetails, setHandler, sleep } from '@temporalio/workflow';
 import type { ReclaimActivities, UserStepResult } from '../activities/reclaim';
+import type { ReclaimNoticeActivities } from '../activities/reclaimNotice';
 import { FailureType } from '../shared/failureTypes';
 import {
   approveReclamationUpdate,
+  keepReclamationUserUpdate,
   reclaimProgressQuery,
   rejectReclamationUpdate,
   undoReclamationUpdate,
   type ApproveReclamation,
+  type KeepReclamationUser,
   type ReclaimProgress,
   type ReclaimRequester,
   type UndoReclamation,
 } from './messages';
 
 /**
- * One reclamation (`zendesk-reclaim-<id>`): waits for approval until the plan expires, downgrades each
- * approved user (one activity per user, exactly once: src/activities/reclaim.ts), then stays open for the
- * undo window so `undo` restores users from their snapshots; when the window ends the snapshots are dropped.
- * A failure of one user never stops the others.
+ * One reclamation (`zendesk-reclaim-<id>`): waits for approval until the plan expires; with a notice period,
+ * tells each approved user (src/activities/reclaimNotice.ts), takes out those kept by request and re-checks
+ * the rest every day until it ends, dropping anyone active again; downgrades each remaining user (one
+ * activity per user, exactly once: src/activities/reclaim.ts), then stays open for the undo window so `undo`
+ * restores users from their snapshots; when the window ends the snapshots are dropped. A failure of one
+ * user never stops the others.
  */
 export interface ReclaimInput {
   reclamationId: string;
@@ -27,11 +32,15 @@ export interface ReclaimInput {
   /** How long the plan waits for approval, and how long undo stays possible after execution (ms). */
   approvalWindowMs: number;
   undoWindowMs: number;
+  /** The notice period after approval (ms; absent or 0: none), how often it re-checks activity, and how long a kept user is not proposed again. */
+  noticeMs?: number;
+  recheckEveryMs?: number;
+  keepCooldownMs?: number;
 }
 
 export const reclaimWorkflowId = (reclamationId: string) => `zendesk-reclaim-${reclamationId}`;
 
-const steps = proxyActivities<ReclaimActivities>({
+const steps = proxyActivities<ReclaimActivities & ReclaimNoticeActivities>({
   startToCloseTimeout: '2 minutes',
   // The per-user steps heartbeat through every wait (src/activities/heartbeat.ts): a killed worker's step is
   // retried elsewhere after this long, and the retry re-reads the user first.
@@ -49,6 +58,8 @@ export async function zendeskReclaim(input: ReclaimInput): Promise<ReclaimProgre
   const outcome = new Map<number, UserStepResult>();
   let decision: { kind: 'approve'; approval: ApproveReclamation } | { kind: 'reject'; by: ReclaimRequester } | undefined;
   let undoing = false;
+  /** During the notice period: the approved users still to be changed (a keep takes one out at once). */
+  let inNotice: Set<number> | undefined;
 
   setHandler(reclaimProgressQuery, () => progress);
   setHandler(
@@ -79,6 +90,25 @@ export async function zendeskReclaim(input: ReclaimInput): Promise<ReclaimProgre
       validator: (_by: ReclaimRequester) => {
         if (decision || progress.status !== 'awaiting_approval')
           throw new Error(`The reclamation is ${progress.status}; only a plan awaiting approval can be rejected.`);
+      },
+    },
+  );
+  setHandler(
+    keepReclamationUserUpdate,
+    async (request) => {
+      // Out of the set before anything is awaited: the downgrades, should the notice end meanwhile, skip them.
+      inNotice?.delete(request.userId);
+      await steps.keepUser.executeWithOptions({ summary: `Keep user ${request.userId}` }, [
+        { ...ids, userId: request.userId, keptUntil: Date.now() + (input.keepCooldownMs ?? 0), apiKeyId: request.apiKeyId, actor: request.actor },
+      ]);
+      progress.counts.kept = (progress.counts.kept ?? 0) + 1;
+      return progress;
+    },
+    {
+      validator: (request: KeepReclamationUser) => {
+        if (progress.status !== 'notice' || !inNotice)
+          throw new Error(`The reclamation is ${progress.status}; users can be kept only during its notice period.`);
+        if (!inNotice.has(request.userId)) throw new Error(`User ${request.userId} is not among the users this reclamation will change.`);
       },
     },
   );
@@ -135,6 +165,41 @@ export async function zendeskReclaim(input: ReclaimInput): Promise<ReclaimProgre
     );
   };
 
+  /** The notice period: returns the approved users still to change when it ends, in their order. */
+  const noticePeriod = async (approved: number[]): Promise<number[]> => {
+    const noticeUntil = Date.now() + input.noticeMs!;
+    const remaining = new Set(approved);
+    await steps.startNotice.executeWithOptions({ summary: `Tell ${approved.length} users: notice until ${new Date(noticeUntil).toISOString()}` }, [
+      { ...ids, userIds: approved, noticeUntil },
+    ]);
+    inNotice = remaining;
+    progress.status = 'notice';
+    progress.noticeUntil = noticeUntil;
+    const recheck = async () => {
+      if (remaining.size === 0) return;
+      const dropped = await steps.recheckNotice.executeWithOptions({ summary: `Re-check the activity of ${remaining.size} users` }, [
+        { ...ids, userIds: [...remaining] },
+      ]);
+      for (const id of dropped) {
+        remaining.delete(id);
+        outcome.set(id, 'skipped');
+      }
+      recount();
+    };
+    for (;;) {
+      setCurrentDetails(`Notice period until ${new Date(noticeUntil).toISOString()}: ${remaining.size} of ${approved.length} users still to change`);
+      const left = noticeUntil - Date.now();
+      if (left <= 0) break;
+      await sleep(Math.min(left, input.recheckEveryMs ?? left));
+      await recheck();
+    }
+    // A keep in flight finishes before the downgrades start.
+    await condition(allHandlersFinished);
+    inNotice = undefined;
+    await steps.endNotice.executeWithOptions({ summary: 'The notice period ended' }, [ids]);
+    return approved.filter((id) => remaining.has(id));
+  };
+
   setCurrentDetails(`Awaiting approval of ${input.candidateIds.length} users`);
   const decided = await condition(() => decision !== undefined, input.approvalWindowMs);
   if (!decided || decision?.kind !== 'approve') {
@@ -150,10 +215,11 @@ export async function zendeskReclaim(input: ReclaimInput): Promise<ReclaimProgre
   await steps.recordApproval.executeWithOptions({ summary: 'Record the approval' }, [
     { ...ids, userIds: approval.userIds, apiKeyId: approval.apiKeyId, actor: approval.actor },
   ]);
-  progress.status = 'executing';
   const approved = approval.userIds ?? input.candidateIds;
   progress.counts.planned = approved.length;
-  for (const userId of approved) {
+  const toChange = input.noticeMs ? await noticePeriod(approved) : approved;
+  progress.status = 'executing';
+  for (const userId of toChange) {
     try {
       outcome.set(userId, await steps.reclaimUser.executeWithOptions({ summary: `Downgrade user ${userId}` }, [{ ...ids, userId }]));
     } catch (err) {

@@ -7,11 +7,15 @@ import type { Database } from '../db/tables';
 import { ZendeskAuthError, ZendeskFilterIgnoredError, ZendeskBadResponseError, ZendeskRateLimitedError, ZendeskTransientError } from './errors';
 import { parseBody, zendeskRequest, type QueryValue, type RequestInfo, type ZendeskObserver } from './http';
 import { revokeToken, type RevokeResult } from './oauth';
-import { RateLimiter, waitTicking, type OnWait, type RateLimiterOptions } from './rateLimiter';
+import { RateLimiter, type ProcessRateLimits, type RateLimiterOptions } from './rateLimit/rateLimiter';
+import { waitTicking, type OnWait } from './rateLimit/waits';
 import { readTicketEvents, readUsers, type RecordAnomaly, type SkippedRecord } from './records';
 import {
   entitlementsResponseSchema,
   customRolesSchema,
+  groupMembershipResponseSchema,
+  groupMembershipsPageSchema,
+  type GroupMembershipRecord,
   meResponseSchema,
   showManyUsersSchema,
   usersCountSchema,
@@ -48,6 +52,8 @@ export interface ZendeskClientDeps {
   config: { zendesk: ZendeskConfig } | ZendeskConfig;
   integrationId: string;
   subdomain: string;
+  /** The worker process's rate-limit state (ActivityDeps.rateLimits), shared by all its clients. */
+  rateLimits: ProcessRateLimits;
   observer?: ZendeskObserver;
   /**
    * Called while waiting (a rate-limit block, a turn on an endpoint bucket, a backoff between attempts) at
@@ -67,7 +73,7 @@ export interface ZendeskClientDeps {
   maxRateLimitRetries?: number;
   /** Refresh the access token when it expires within this many ms. Default 60 s. */
   tokenRefreshMarginMs?: number;
-  limiter?: Partial<Omit<RateLimiterOptions, 'db' | 'workspace'>>;
+  limiter?: Partial<Omit<RateLimiterOptions, 'process' | 'workspace'>>;
 }
 
 export interface ZendeskClientStats {
@@ -108,6 +114,8 @@ export interface TicketEventsPage extends PageRecords {
 
 /** How often `onWait` is called during the client's own sleeps (backoffs, a rate-limited token endpoint). */
 const WAIT_TICK_MS = 2_000;
+/** Pages of one user's group memberships read at most (10,000 memberships). */
+const MAX_MEMBERSHIP_PAGES = 100;
 
 function zendeskConfig(config: ZendeskClientDeps['config']): ZendeskConfig {
   return 'zendesk' in config ? config.zendesk : config;
@@ -141,7 +149,7 @@ export class ZendeskClient {
         deps.observer?.onRequest?.(info);
       },
     };
-    this.limiter = new RateLimiter({ ...deps.limiter, db: deps.db, workspace: deps.subdomain, signal: deps.signal });
+    this.limiter = new RateLimiter({ ...deps.limiter, process: deps.rateLimits, workspace: deps.subdomain, signal: deps.signal });
     this.tokens = new TokenProvider({
       db: deps.db,
       box: deps.box,
@@ -258,6 +266,38 @@ export class ZendeskClient {
   }
 
   /**
+   * `GET /api/v2/users/{id}/group_memberships`, every page (offset, 100 a page): the user's memberships.
+   * End users have none; a 404 (the user is gone) is ZendeskRequestError.
+   */
+  async listUserGroupMemberships(userId: number): Promise<GroupMembershipRecord[]> {
+    const out: GroupMembershipRecord[] = [];
+    // An agent is in at most a few hundred groups; a next_page beyond this is a loop, not data.
+    for (let page = 1; page <= MAX_MEMBERSHIP_PAGES; page++) {
+      const body = await this.get(`/api/v2/users/${userId}/group_memberships.json`, { page, per_page: 100 }, groupMembershipsPageSchema);
+      out.push(...body.group_memberships);
+      if (body.next_page === null || body.group_memberships.length === 0) return out;
+    }
+    throw new ZendeskBadResponseError(`GET /api/v2/users/{id}/group_memberships: more than ${MAX_MEMBERSHIP_PAGES} pages`);
+  }
+
+  /**
+   * `POST /api/v2/group_memberships` (needs `write`): adds the agent to the group. Zendesk answers 422 for an
+   * end user and for an existing membership alike, so a caller that retries re-reads the memberships to tell.
+   */
+  async createGroupMembership(userId: number, groupId: number): Promise<GroupMembershipRecord> {
+    const path = '/api/v2/group_memberships.json';
+    return this.send(
+      'POST',
+      path,
+      {},
+      undefined,
+      true,
+      (body, status) => parseBody(groupMembershipResponseSchema, body, status, `POST ${path}`).group_membership,
+      { group_membership: { user_id: userId, group_id: groupId } },
+    );
+  }
+
+  /**
    * Revokes this integration's grant at Zendesk (GET the current token's id, DELETE it by id), with a fresh
    * access token (refreshed first if needed, so an expired access token does not hide a live grant). Says what
    * Zendesk did (RevokeResult): a grant Zendesk already refuses is `already_invalid`, a 403 is `refused` (the
@@ -290,7 +330,7 @@ export class ZendeskClient {
    * loop so a malformed body is retried like a 5xx.
    */
   private async send<T = unknown>(
-    method: 'GET' | 'PUT' | 'DELETE',
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
     path: string,
     query: Record<string, QueryValue>,
     fixedToken: string | undefined,

@@ -118,6 +118,26 @@ export const customRolesSchema = z.object({
   ),
 });
 
+/**
+ * A group membership (OAS GroupMembershipObject): the ids are required, `default` is kept as sent (absent or
+ * not a boolean reads as null, never false), unknown fields are kept.
+ */
+const groupMembershipSchema = z.looseObject({ id: zendeskId, user_id: zendeskId, group_id: zendeskId, default: flag() });
+export type GroupMembershipRecord = z.infer<typeof groupMembershipSchema>;
+
+/** GET /api/v2/users/{id}/group_memberships, offset pages: the list and `next_page` (null or absent: the last page). */
+export const groupMembershipsPageSchema = z.looseObject({
+  group_memberships: z.array(groupMembershipSchema),
+  next_page: z
+    .string()
+    .nullish()
+    .catch(null)
+    .transform((v) => v ?? null),
+});
+
+/** POST /api/v2/group_memberships (201). */
+export const groupMembershipResponseSchema = z.looseObject({ group_membership: groupMembershipSchema });
+
 /** The contract's user fields (every field of zendeskUserSchema but the id). */
 export const USER_RECORD_FIELDS = Object.keys(zendeskUserSchema.shape).filter((k) => k !== 'id') as Array<Exclude<keyof ZendeskUserRecord, 'id'>>;
 

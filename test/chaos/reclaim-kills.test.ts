@@ -9,7 +9,8 @@ import { chaosSeed, prng, reportCount } from './helpers';
  * restores them (two more), with slow Zendesk answers so kills land inside requests too (a PUT the sandbox
  * applies after its sender died, a read-back in flight). Whatever was in flight, every user is changed
  * exactly once by the downgrade and once by the undo (the sandbox's change log), every snapshot is the
- * state before the first change, and undo restores every field exactly.
+ * state before the first change (its groups included), and undo restores every field and each group
+ * membership exactly, each added back once.
  */
 
 const SEED = chaosSeed('reclaim-kills', 4242);
@@ -82,6 +83,7 @@ test('SIGKILLs of the workers during a reclamation and its undo: each user chang
   for (const a of agents) ws.updateUser(a.id, { default_group_id: 7_000 + (a.id % 50) });
   const ids = agents.map((a) => a.id);
   const original = new Map(ids.map((id) => [id, seat(ws.user(id)!)]));
+  const originalGroups = new Map(ids.map((id) => [id, ws.groupIdsOf(id)]));
   const { integrationId } = await connectAndSync(system, tenant.apiKey, 'reclaimkill', { access: 'reclaim' });
 
   const created = await api(system, 'POST', `/v1/integrations/${integrationId}/reclamations`, {
@@ -128,9 +130,13 @@ test('SIGKILLs of the workers during a reclamation and its undo: each user chang
     assert.equal(changes.length, 1, `user ${id} downgraded exactly once (${changes.length} changes)`);
     assert.deepEqual(changes[0]!.before, original.get(id), `user ${id}: the change started from the original`);
     assert.equal(ws.user(id)!.role, 'end-user');
+    assert.deepEqual(ws.groupIdsOf(id), [], `user ${id}: an end user is in no group`);
   }
   const snapshots = await system.db.selectFrom('reclamation_users').select(['user_id', 'snapshot']).where('reclamation_id', '=', rid).execute();
-  for (const s of snapshots) assert.deepEqual(s.snapshot, original.get(Number(s.user_id)), `user ${s.user_id}: snapshot of the state before`);
+  for (const s of snapshots) {
+    const id = Number(s.user_id);
+    assert.deepEqual(s.snapshot, { ...original.get(id), group_ids: originalGroups.get(id) }, `user ${id}: snapshot of the state before`);
+  }
 
   // The undo, killed twice while it restores.
   const undo = api(system, 'POST', `/v1/integrations/${integrationId}/reclamations/${rid}/undo`, { key: tenant.apiKey, body: {} });
@@ -144,6 +150,9 @@ test('SIGKILLs of the workers during a reclamation and its undo: each user chang
   for (const id of ids) {
     assert.deepEqual(seat(ws.user(id)!), original.get(id), `user ${id} restored exactly`);
     assert.equal(ws.userChanges.forUser(id).length, 2, `user ${id}: one downgrade and one restore`);
+    assert.deepEqual(ws.groupIdsOf(id), originalGroups.get(id), `user ${id}: its groups restored exactly`);
+    const added = ws.membershipChanges(id).filter((c) => c.kind === 'added');
+    assert.equal(added.length, originalGroups.get(id)!.length, `user ${id}: each group added back once`);
   }
   assert.ok(counts.kills >= 7);
 });

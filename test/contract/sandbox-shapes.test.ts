@@ -292,6 +292,23 @@ describe('sandbox responses have the shape of real Zendesk responses', () => {
     assert.ok((res.body.custom_roles as Json[]).some((r) => r.role_type === 1 && (r.configuration as Json).light_agent === true));
   });
 
+  test('group memberships: the OAS shape of a user list and of a created membership', async () => {
+    const fixture = loadFixture<Record<string, Json>>('group-memberships');
+    const agents = ws.userIds({ role: 'agent', activeOnly: true }).slice(0, 30);
+    const lists: Json[] = [];
+    for (const id of agents) lists.push((await get(`/api/v2/users/${id}/group_memberships`)).body);
+    assertNoDrift(shapeDifferences([fixture.list], lists, 'exact'), 'group memberships list');
+    const agent = ws.users().find((u) => u.active && u.role === 'agent' && ws.groupIdsOf(u.id).length < 3)!;
+    const group = [360_000_200_001, 360_000_200_002, 360_000_200_003, 360_000_200_004].find((g) => !ws.groupIdsOf(agent.id).includes(g));
+    const res = await fetch(`${sb.url}/contract/api/v2/group_memberships.json`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ws.issueAccessToken({ scope: 'read write' })}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ group_membership: { user_id: agent.id, group_id: group } }),
+    });
+    assert.equal(res.status, 201);
+    assertNoDrift(shapeDifferences([fixture.created], [await res.json()], 'exact'), 'created group membership');
+  });
+
   test('legacyChatOnly: chat_only appears, in the place accounts sent it until 2023', async () => {
     const legacy = sb.createWorkspace({ subdomain: 'contract-legacy', users: 400, ticketEvents: 0, seed: 7, consentMode: 'allow', legacyChatOnly: true });
     const t = (await connect(sb, 'contract-legacy')).access_token;

@@ -13,6 +13,7 @@ import { createLogger } from '../../src/logger';
 import { createMetrics } from '../../src/observability/metrics';
 import { FailureType } from '../../src/shared/failureTypes';
 import { createTemporalClient } from '../../src/temporal/client';
+import { createProcessRateLimits } from '../../src/zendesk/rateLimit/rateLimiter';
 import { createTestIntegration, testDb, TEST_ENCRYPTION_KEY } from '../helpers/db';
 
 /**
@@ -44,7 +45,15 @@ function activities() {
     'worker',
   );
   const logger = createLogger('error', new Writable({ write: (_c, _e, cb) => cb() }));
-  return createDisconnectActivities({ db, box: new SecretBox(TEST_ENCRYPTION_KEY), config, logger, temporal, metrics: createMetrics() });
+  return createDisconnectActivities({
+    db,
+    box: new SecretBox(TEST_ENCRYPTION_KEY),
+    config,
+    logger,
+    temporal,
+    metrics: createMetrics(),
+    rateLimits: createProcessRateLimits(db),
+  });
 }
 
 async function integrationWithData(status: IntegrationStatus) {

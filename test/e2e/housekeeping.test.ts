@@ -49,7 +49,7 @@ function activities(settings: Partial<HousekeepingSettings> = {}, metrics = crea
   };
   const config = { ...loadConfig(required, 'worker'), housekeeping: { ...SETTINGS, ...settings } };
   const logger = createLogger('error', new Writable({ write: (_c, _e, cb) => cb() }));
-  return createHousekeepingActivities({ db, config, logger, metrics, box: undefined as never, temporal: undefined as never });
+  return createHousekeepingActivities({ db, config, logger, metrics, box: undefined as never, temporal: undefined as never, rateLimits: undefined as never });
 }
 
 /** Runs one rule as Temporal would: in an activity context (heartbeats recorded). */
@@ -128,6 +128,23 @@ describe('rules against PostgreSQL', () => {
       .executeTakeFirst();
     assert.match(String((index as { indexdef?: string } | undefined)?.indexdef), /ON public\.oauth_flows USING btree \(integration_id, created_at\)/);
     assert.ok(beats.length >= 2, 'heartbeats after each batch');
+  });
+
+  test("connect_sessions: Connect page links that expired longer ago than the flows' retention go", async () => {
+    const tenant = await db.insertInto('tenants').values({ name: 'hk connect sessions' }).returning('id').executeTakeFirstOrThrow();
+    const session = (name: string, expires: Date) =>
+      db
+        .insertInto('connect_sessions')
+        .values({ tenant_id: tenant.id, token_hash: `${name}-${randomUUID()}`, workspace: null, return_url: null, allowed_origin: null, expires_at: expires })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+    const old = await Promise.all([1, 2, 3, 4].map((i) => session(`old${i}`, ago(2 * DAY))));
+    const recent = await session('recent', ago(DAY / 2));
+    const live = await session('live', new Date(Date.now() + 60_000));
+    await runRule('pruneOAuthFlows');
+    const left = await db.selectFrom('connect_sessions').select('id').where('tenant_id', '=', tenant.id).execute();
+    assert.deepEqual(left.map((r) => r.id).sort(), [recent.id, live.id].sort());
+    assert.equal(old.length, 4, 'more than one batch of 3');
   });
 
   test('zendesk_rate_limits: blocks that ended longer ago than the retention go', async () => {

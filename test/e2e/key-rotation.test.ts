@@ -156,7 +156,7 @@ test('rotate with tokens stored while syncs run; syncs keep working; the old key
   assert.ok(after.length > 0 && after.every((c) => c.format === 'v2' && c.keyId === keyId(K2)), JSON.stringify(after));
   const idempotent = rotateCli(BOTH);
   assert.equal(idempotent.status, 0, idempotent.stdout + idempotent.stderr);
-  assert.match(idempotent.stdout, /Re-encrypted: oauth_credentials 0, oauth_staged_credentials 0, oauth_flows 0\./);
+  assert.match(idempotent.stdout, /Re-encrypted: oauth_credentials 0, oauth_staged_credentials 0, oauth_flows 0, webhook_endpoints 0\./);
   assert.match(idempotent.stdout, /Every stored secret is under the current key/);
 
   // The pending consent, answered now: its state was signed under k1 (still listed), its verifier is under k2.

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { createApp } from '../../src/api/app';
+import { OPENER_SCRIPT_PATH } from '../../src/api/connectAssets';
 import { documentedRoutes } from '../../src/api/openapi';
 import { UsersCsvQuery, UsersQuery } from '../../src/api/reportSchemas';
 import { IntegrationListQuery } from '../../src/api/schemas';
@@ -181,6 +182,27 @@ describe('real responses conform', () => {
     assert.equal(pending.json.reconnect.status, 'pending');
   });
 
+  test('tenant settings, connect sessions and the Connect page', async () => {
+    const key = tenant.apiKey;
+    const settings = { displayName: 'OpenAPI platform', allowedOrigins: ['http://127.0.0.1:9'], allowedReturnUrls: ['https://app.example.com/back'] };
+    conforms('PATCH', '/v1/tenant', await api(system, 'PATCH', '/v1/tenant', { key, body: settings }));
+    conforms('PATCH', '/v1/tenant', await api(system, 'PATCH', '/v1/tenant', { key, body: { allowedOrigins: ['http://platform.example.com'] } }));
+    conforms('PATCH', '/v1/tenant', await api(system, 'PATCH', '/v1/tenant', { body: {} }));
+    conforms('GET', '/v1/tenant', await api(system, 'GET', '/v1/tenant', { key }));
+    const body = { workspace: 'openapi-acme', returnUrl: settings.allowedReturnUrls[0], allowedOrigin: settings.allowedOrigins[0] };
+    const created = await api(system, 'POST', '/v1/connect-sessions', { key, body });
+    conforms('POST', '/v1/connect-sessions', created);
+    conforms('POST', '/v1/connect-sessions', await api(system, 'POST', '/v1/connect-sessions', { key, body: { returnUrl: 'https://elsewhere.example.com/' } }));
+    conforms('POST', '/v1/connect-sessions', await api(system, 'POST', '/v1/connect-sessions', { key, body: { workspace: 'not a workspace!' } }));
+    const page = new URL(created.json.url).pathname;
+    conforms('GET', '/connect/{token}', await api(system, 'GET', page));
+    conforms('GET', '/connect/{token}', await api(system, 'GET', '/connect/zc_unknown'));
+    const submit = await fetch(`${system.apiUrl}${page}`, { method: 'POST', body: new URLSearchParams({ workspace: 'acme.example.com' }), redirect: 'manual' });
+    conforms('POST', '/connect/{token}', { status: submit.status, headers: submit.headers, text: await submit.text() });
+    conforms('GET', '/connect/assets/{file}', await api(system, 'GET', OPENER_SCRIPT_PATH));
+    conforms('GET', '/connect/assets/{file}', await api(system, 'GET', '/connect/assets/other.js'));
+  });
+
   test('reports', async () => {
     const key = tenant.apiKey;
     const base = `/v1/integrations/${integrationId}`;
@@ -199,6 +221,24 @@ describe('real responses conform', () => {
     conforms('GET', '/v1/integrations/{id}/utilization', await api(system, 'GET', `${base}/utilization?inactiveDays=14`, { key }));
     conforms('GET', '/v1/integrations/{id}/utilization', await api(system, 'GET', `${base}/utilization?inactiveDays=0`, { key }));
     conforms('GET', '/v1/integrations/{id}/utilization', await api(system, 'GET', `${base}/utilization`));
+  });
+
+  test('revalidation: a matching If-None-Match is a documented 304', async () => {
+    const cases: Array<[string, string]> = [
+      ['/v1/integrations/{id}/utilization', `/v1/integrations/${integrationId}/utilization`], // the report cache's ETag
+      ['/v1/tenant', '/v1/tenant'], // Express's default ETag
+    ];
+    for (const [template, path] of cases) {
+      let res = await api(system, 'GET', path, { key: tenant.apiKey });
+      // A sync still writing may change the report between two requests: ask again with the newer ETag.
+      // (`max-age=0`: else fetch adds `Cache-Control: no-cache` to a conditional request, which rules out a 304.)
+      for (let i = 0; i < 5 && res.status !== 304; i++) {
+        const headers = { 'if-none-match': res.headers.get('etag') ?? '', 'cache-control': 'max-age=0' };
+        res = await api(system, 'GET', path, { key: tenant.apiKey, headers });
+      }
+      assert.equal(res.status, 304, path);
+      conforms('GET', template, res);
+    }
   });
 
   test('a response that breaks the document is caught (the check has teeth)', async () => {

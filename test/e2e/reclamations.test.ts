@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, connectAndSync, createTenant, startSystem, waitForSync, type System } from '../helpers/system';
+import { api, connectAndSync, createTenant, startSystem, waitFor, waitForSync, type System } from '../helpers/system';
+import { WebhookReceiver } from '../helpers/webhookReceiver';
 import type { SandboxWorkspace } from '../../src/sandbox';
 
 /**
@@ -11,12 +12,18 @@ let system: System;
 let tenant: { id: string; apiKey: string };
 let other: { id: string; apiKey: string };
 
+const receiver = new WebhookReceiver();
+
 before(async () => {
-  system = await startSystem({ env: { RECLAIM_DAY: '1s' } });
+  await receiver.start();
+  system = await startSystem({ env: { RECLAIM_DAY: '1s', WEBHOOK_ALLOW_HOSTS: '127.0.0.1', WEBHOOK_RELAY_INTERVAL: '50ms' } });
   tenant = await createTenant(system);
   other = await createTenant(system, 'Another customer');
 });
-after(() => system?.stop());
+after(async () => {
+  await system?.stop();
+  await receiver.stop();
+});
 
 const DAY = 86_400_000;
 
@@ -101,7 +108,8 @@ describe('reclaiming seats', () => {
       [{ action: 'end_user', userIds: [1], rule: {} }, /exactly one of userIds or rule/],
       [{ action: 'delete', userIds: [1] }, /action/],
       [{ action: 'end_user', userIds: [-3] }, /userIds/],
-      [{ action: 'end_user', userIds: [1], noticeDays: 3 }, /noticeDays/],
+      [{ action: 'end_user', userIds: [1], noticeDays: 2.5 }, /noticeDays/],
+      [{ action: 'end_user', userIds: [1], noticeDays: 31 }, /noticeDays/],
     ];
     for (const [body, reason] of cases) {
       const res = await api(system, 'POST', `/v1/integrations/${integrationId}/reclamations`, { key: tenant.apiKey, body });
@@ -127,7 +135,7 @@ describe('reclaiming seats', () => {
     assert.equal((await api(system, 'GET', `/v1/integrations/${integrationId}/audit`, { key: other.apiKey })).status, 404);
   });
 
-  test('plan → approve → execute → verify → undo: every guardrail in the plan, each user changed exactly once, undo restores every field', async () => {
+  test('plan → approve → execute → verify → undo: every guardrail in the plan, each user changed exactly once, undo restores every field and group membership', async () => {
     const settings = await api(system, 'PATCH', `/v1/integrations/${integrationId}/settings`, {
       key: tenant.apiKey,
       body: { reclaim: { exemptions: { userIds: [exemptId] }, newHireGraceDays: 30 } },
@@ -138,6 +146,11 @@ describe('reclaiming seats', () => {
     const endUser = ws.users().find((u) => u.active && u.role === 'end-user')!;
     const targets = agents.slice(0, 4).map((a) => a.id);
     const before = new Map(targets.map((id) => [id, seat(ws.user(id)!)]));
+    const groupsBefore = new Map(targets.map((id) => [id, ws.groupIdsOf(id)]));
+    assert.ok(
+      targets.every((id) => groupsBefore.get(id)!.length > 0),
+      'every target is in a group',
+    );
     const asked = [...targets, sharedId, exemptId, newHireId, ws.ownerId, endUser.id, 999_999_999];
     const created = await api(system, 'POST', `/v1/integrations/${integrationId}/reclamations`, {
       key: tenant.apiKey,
@@ -177,6 +190,7 @@ describe('reclaiming seats', () => {
       assert.equal(ws.user(id)!.role, 'end-user');
       assert.equal(ws.userChanges.forUser(id).length, 1, `user ${id} changed exactly once`);
       assert.deepEqual(ws.userChanges.forUser(id)[0]!.before, before.get(id));
+      assert.deepEqual(ws.groupIdsOf(id), [], `user ${id}: Zendesk dropped the memberships of the end user`);
     }
     assert.equal(ws.userChanges.all().length, targets.length, 'nobody else was changed');
     const again = await api(system, 'POST', `/v1/integrations/${integrationId}/reclamations/${plan.id}/approve`, { key: tenant.apiKey, body: {} });
@@ -188,6 +202,8 @@ describe('reclaiming seats', () => {
     for (const id of targets) {
       assert.deepEqual(seat(ws.user(id)!), before.get(id), `user ${id} restored exactly`);
       assert.equal(ws.userChanges.forUser(id).length, 2);
+      assert.deepEqual(ws.groupIdsOf(id), groupsBefore.get(id), `user ${id}: exactly the original groups again`);
+      assert.equal(ws.membershipChanges(id).filter((c) => c.kind === 'added').length, groupsBefore.get(id)!.length, 'each group added back once');
     }
 
     const audit = await api(system, 'GET', `/v1/integrations/${integrationId}/audit?reclamationId=${plan.id}`, { key: tenant.apiKey });
@@ -199,7 +215,7 @@ describe('reclaiming seats', () => {
     assert.equal(kinds.filter((k: string) => k === 'user.downgraded').length, targets.length);
     assert.equal(kinds.filter((k: string) => k === 'user.restored').length, targets.length);
     const downgraded = audit.json.events.find((e: { kind: string; userId: number }) => e.kind === 'user.downgraded' && e.userId === targets[0]);
-    assert.deepEqual(downgraded.before, before.get(targets[0]!));
+    assert.deepEqual(downgraded.before, { ...before.get(targets[0]!), group_ids: groupsBefore.get(targets[0]!) }, 'the snapshot, groups included');
     assert.equal(downgraded.after.role, 'end-user');
     await assert.rejects(system.db.updateTable('audit_events').set({ kind: 'tampered' }).where('integration_id', '=', integrationId).execute(), /append-only/);
   });
@@ -319,7 +335,12 @@ describe('reclaiming seats', () => {
     assert.equal(ws.userChanges.forUser(afterPut.id).length, 0, 'the step that crashed after the PUT does not send it again');
     const undo = await api(system, 'POST', `/v1/integrations/${integrationId}/reclamations/${rid}/undo`, { key: tenant.apiKey, body: {} });
     assert.equal(undo.status, 200, undo.text);
-    for (const u of [beforePut, afterPut]) assert.deepEqual(seat(ws.user(u.id)!), original.get(u.id), `user ${u.id} restored from the first snapshot`);
+    for (const u of [beforePut, afterPut]) {
+      assert.deepEqual(seat(ws.user(u.id)!), original.get(u.id), `user ${u.id} restored from the first snapshot`);
+      // These snapshots, as stored before group memberships were recorded, have no group_ids: restored as then.
+      assert.deepEqual(ws.groupIdsOf(u.id), []);
+      assert.equal(ws.membershipChanges(u.id).filter((c) => c.kind === 'added').length, 0);
+    }
   });
 
   test('a reclaimed user upgraded again in Zendesk shows up at the next sync as re-upgraded, on the reclamation and in the audit log', async () => {
@@ -392,12 +413,13 @@ describe('reclaiming seats', () => {
     });
   });
 
-  test('light_agent: the seat is freed with the light-agent role, and undo gives back the custom role and default group', async () => {
+  test('light_agent: the seat is freed with the light-agent role, the groups stay, and undo gives back the custom role and default group', async () => {
     const picked = inactiveAgents(ws, 300)
       .filter((u) => ws.userChanges.forUser(u.id).length === 0 && u.id !== sharedId && u.id !== exemptId)
       .slice(0, 2);
     assert.equal(picked.length, 2);
     const original = new Map(picked.map((u) => [u.id, seat(ws.user(u.id)!)]));
+    const groups = new Map(picked.map((u) => [u.id, ws.groupIdsOf(u.id)]));
     const created = await api(system, 'POST', `/v1/integrations/${integrationId}/reclamations`, {
       key: tenant.apiKey,
       body: { action: 'light_agent', userIds: picked.map((u) => u.id), approvalExpiresInDays: 60, undoWindowDays: 60 },
@@ -414,9 +436,143 @@ describe('reclaiming seats', () => {
       assert.equal(now.role, 'agent');
       assert.equal(now.role_type, 1, 'a light agent');
       assert.equal(ws.userChanges.forUser(u.id).length, 1);
+      assert.deepEqual(ws.groupIdsOf(u.id), groups.get(u.id), 'a light agent keeps its groups');
     }
     const undo = await api(system, 'POST', `/v1/integrations/${integrationId}/reclamations/${created.json.id}/undo`, { key: tenant.apiKey, body: {} });
     assert.equal(undo.status, 200, undo.text);
-    for (const u of picked) assert.deepEqual(seat(ws.user(u.id)!), original.get(u.id), `user ${u.id} restored exactly`);
+    for (const u of picked) {
+      assert.deepEqual(seat(ws.user(u.id)!), original.get(u.id), `user ${u.id} restored exactly`);
+      assert.deepEqual(ws.groupIdsOf(u.id), groups.get(u.id));
+      assert.deepEqual(ws.membershipChanges(u.id), [], 'no membership dropped or added');
+    }
+  });
+
+  test('undo re-creates the memberships of the snapshot; a group deleted since is named and left out, the rest restored', async () => {
+    const [picked] = inactiveAgents(ws, 300).filter((u) => ws.userChanges.forUser(u.id).length === 0 && u.id !== sharedId && u.id !== exemptId);
+    assert.ok(picked);
+    // A group of its own, so deleting it touches no other user of the workspace.
+    const ownGroup = 9_999_001;
+    const added = await fetch(`${system.sandbox.url}/reclaimco/api/v2/group_memberships.json`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ws.issueAccessToken({ scope: 'read write' })}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ group_membership: { user_id: picked.id, group_id: ownGroup } }),
+    });
+    assert.equal(added.status, 201);
+    const groups = ws.groupIdsOf(picked.id);
+    assert.ok(groups.includes(ownGroup) && groups.length >= 2);
+    const created = await api(system, 'POST', `/v1/integrations/${integrationId}/reclamations`, {
+      key: tenant.apiKey,
+      body: { action: 'end_user', userIds: [picked.id], approvalExpiresInDays: 60, undoWindowDays: 60 },
+    });
+    assert.equal(created.status, 201, created.text);
+    const rid = created.json.id;
+    assert.equal((await api(system, 'POST', `/v1/integrations/${integrationId}/reclamations/${rid}/approve`, { key: tenant.apiKey, body: {} })).status, 200);
+    await waitForStatus(integrationId, rid, ['completed']);
+    assert.deepEqual(ws.groupIdsOf(picked.id), []);
+    ws.deleteGroup(ownGroup);
+
+    const undo = await api(system, 'POST', `/v1/integrations/${integrationId}/reclamations/${rid}/undo`, { key: tenant.apiKey, body: {} });
+    assert.equal(undo.status, 200, undo.text);
+    assert.deepEqual(undo.json.restored, [picked.id]);
+    assert.deepEqual(
+      ws.groupIdsOf(picked.id),
+      groups.filter((g) => g !== ownGroup),
+    );
+    const row = (await api(system, 'GET', `/v1/integrations/${integrationId}/reclamations/${rid}`, { key: tenant.apiKey })).json.users[0];
+    assert.equal(row.state, 'restored');
+    assert.match(row.outcome, new RegExp(`except the membership of group ${ownGroup}`));
+  });
+});
+
+describe('a notice period', () => {
+  test('everyone is told; a user kept and a user active again are left alone; the rest changed once it ends; a kept user is not proposed again', async () => {
+    const ws = system.sandbox.createWorkspace({ subdomain: 'noticeco', users: 200, ticketEvents: 50, seed: 2929, consentMode: 'allow' });
+    const [toChange, toKeep, comesBack] = inactiveAgents(ws, 3).map((u) => u.id) as [number, number, number];
+    assert.ok(comesBack, 'the workspace has three long-inactive agents');
+    const { integrationId } = await connectAndSync(system, tenant.apiKey, 'noticeco', { access: 'reclaim' });
+    const endpoint = await api(system, 'POST', '/v1/webhook-endpoints', {
+      key: tenant.apiKey,
+      body: { url: receiver.url, events: ['reclamation.user_notice'] },
+    });
+    assert.equal(endpoint.status, 201, endpoint.text);
+    receiver.secrets = [endpoint.json.secret];
+
+    // Ten "days" of notice (ten seconds here): time to keep one user and to sync another's new sign-in.
+    const plan = await api(system, 'POST', `/v1/integrations/${integrationId}/reclamations`, {
+      key: tenant.apiKey,
+      body: { action: 'end_user', userIds: [toChange, toKeep, comesBack], noticeDays: 10 },
+    });
+    assert.equal(plan.status, 201, plan.text);
+    const rid = plan.json.id as string;
+    const approved = await api(system, 'POST', `/v1/integrations/${integrationId}/reclamations/${rid}/approve`, { key: tenant.apiKey, body: {} });
+    assert.equal(approved.status, 200, approved.text);
+    assert.equal(approved.json.status, 'notice');
+    assert.ok(Date.parse(approved.json.noticeUntil) > Date.now() + 5_000, approved.json.noticeUntil);
+
+    // Each person is announced to the platform, ids only.
+    const notices = await waitFor('three user notices', async () => {
+      const mine = receiver.of('reclamation.user_notice').filter((r) => r.body.data.reclamationId === rid);
+      return mine.length >= 3 && mine;
+    });
+    assert.deepEqual(notices.map((n) => n.body.data.userId).sort(), [toChange, toKeep, comesBack].sort());
+    assert.ok(notices.every((n) => n.body.data.noticeUntil === approved.json.noticeUntil && n.verifiedBy.includes(0)));
+
+    const keep = (userId: number) =>
+      api(system, 'POST', `/v1/integrations/${integrationId}/reclamations/${rid}/users/${userId}/keep`, {
+        key: tenant.apiKey,
+        headers: { actor: 'agent-self-service' },
+      });
+    const kept = await keep(toKeep);
+    assert.equal(kept.status, 200, kept.text);
+    const keptUser = kept.json.users.find((u: { userId: number }) => u.userId === toKeep);
+    assert.equal(keptUser.state, 'kept');
+    assert.ok(Date.parse(keptUser.keptUntil) > Date.now());
+    assert.equal((await keep(toKeep)).status, 409, 'kept once');
+    assert.equal((await keep(123)).status, 409, 'not a user of this reclamation');
+    assert.equal((await api(system, 'POST', `/v1/integrations/${integrationId}/reclamations/${rid}/users/abc/keep`, { key: tenant.apiKey })).status, 400);
+    assert.equal(
+      (await api(system, 'POST', `/v1/integrations/${integrationId}/reclamations/${rid}/users/${toChange}/keep`, { key: other.apiKey })).status,
+      404,
+    );
+
+    // One of them signs in again; the next sync shows it, and the daily re-check drops them.
+    ws.updateUser(comesBack, { last_login_at: new Date().toISOString() });
+    const runs = (await system.db.selectFrom('sync_runs').select('id').where('integration_id', '=', integrationId).execute()).map((r) => r.id);
+    assert.equal((await api(system, 'POST', `/v1/integrations/${integrationId}/sync`, { key: tenant.apiKey })).status, 202);
+    assert.equal((await waitForSync(system, integrationId, { notIds: runs })).status, 'succeeded');
+    assert.equal(ws.userChanges.all().length, 0, 'nobody is changed during the notice period');
+
+    const done = await waitForStatus(integrationId, rid, ['completed'], 60_000);
+    const state = (id: number) => done.users.find((u: { userId: number }) => u.userId === id);
+    assert.equal(state(toChange).state, 'downgraded');
+    assert.equal(state(toKeep).state, 'kept');
+    assert.equal(state(comesBack).state, 'skipped');
+    assert.match(state(comesBack).outcome, /Active during the notice period/);
+    assert.deepEqual(
+      ws.userChanges.all().map((c) => c.userId),
+      [toChange],
+      'only the user neither kept nor back was changed, once',
+    );
+
+    const audit = await api(system, 'GET', `/v1/integrations/${integrationId}/audit?reclamationId=${rid}`, { key: tenant.apiKey });
+    const kinds = audit.json.events.map((e: { kind: string }) => e.kind);
+    assert.equal(kinds.filter((k: string) => k === 'user.notice').length, 3);
+    assert.ok(
+      audit.json.events.some(
+        (e: { kind: string; userId: number; actor: string }) => e.kind === 'user.kept' && e.userId === toKeep && e.actor === 'agent-self-service',
+      ),
+    );
+    assert.ok(kinds.includes('user.active_during_notice') && kinds.includes('reclamation.notice_ended'));
+    assert.ok(kinds.indexOf('reclamation.notice_ended') < kinds.indexOf('user.downgraded'));
+
+    // The kept user is in their cooldown: a new plan leaves them alone, saying why.
+    const next = await api(system, 'POST', `/v1/integrations/${integrationId}/reclamations`, {
+      key: tenant.apiKey,
+      body: { action: 'end_user', userIds: [toKeep] },
+    });
+    assert.equal(next.status, 201, next.text);
+    assert.deepEqual([next.json.users[0].state, next.json.users[0].reason], ['excluded', 'kept']);
+    await api(system, 'POST', `/v1/integrations/${integrationId}/reclamations/${next.json.id}/reject`, { key: tenant.apiKey });
+    await api(system, 'DELETE', `/v1/webhook-endpoints/${endpoint.json.id}`, { key: tenant.apiKey });
   });
 });

@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
-import pg from 'pg';
 import { createDb } from '../../src/db/database';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedded';
 import { migrateToLatest } from '../../src/db/migrator';
 import type { Database } from '../../src/db/tables';
+import { adminQuery, databaseUrl } from './adminDb';
 
 /**
  * The run's database (created and migrated by scripts/test.ts, dropped at the end). One pool per test
@@ -65,18 +65,9 @@ export async function startEmbeddedTestDb(): Promise<{ url: string; embedded: Em
 export async function freshTestDatabase(): Promise<{ url: string; db: Kysely<Database>; drop(): Promise<void> }> {
   const adminUrl = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const name = `zwtest_own_${Date.now()}_${Math.random().toString(36).slice(2, 8)}`;
-  const admin = async (statement: string) => {
-    const client = new pg.Client({ connectionString: adminUrl });
-    client.on('error', () => undefined);
-    await client.connect();
-    try {
-      await client.query(statement);
-    } finally {
-      await client.end();
-    }
-  };
+  const admin = (statement: string) => adminQuery(adminUrl, statement);
   await admin(`CREATE DATABASE ${name}`);
-  const url = adminUrl.replace(/\/[^/?]*(\?|$)/, `/${name}$1`);
+  const url = databaseUrl(adminUrl, name);
   const db = createDb(url, 5, { allowExitOnIdle: true });
   await migrateToLatest(db);
   return {

@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
-import { createApp } from '../../src/api/app';
+import { closeApp, createApp } from '../../src/api/app';
 import { startInternalServer } from '../../src/api/internalServer';
 import { loadConfig, type ApiConfig, type WorkerConfig } from '../../src/config';
 import { SecretBox } from '../../src/crypto/secretBox';
@@ -14,8 +14,10 @@ import { createMetrics, type Metrics } from '../../src/observability/metrics';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox';
 import { createTemporalClient } from '../../src/temporal/client';
 import { connectNativeTemporal } from '../../src/temporal/nativeConnection';
-import { bundleWorkflows, createWorker } from '../../src/temporal/worker';
+import { createWorkers } from '../../src/temporal/worker';
+import { startWebhookRelay } from '../../src/webhooks/relay';
 import { testDb } from './db';
+import { testWorkflowBundle } from './workflowBundle';
 
 /**
  * The whole product in one test process, against the run's real PostgreSQL and Temporal dev server and a
@@ -47,8 +49,6 @@ export interface System {
 
 export const CLIENT_ID = 'zdg-test-client';
 export const CLIENT_SECRET = 'test-client-secret-0123456789';
-
-let bundle: Awaited<ReturnType<typeof bundleWorkflows>> | undefined;
 
 export interface SystemOptions {
   env?: Record<string, string>;
@@ -122,14 +122,18 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
   const db = ownDb ?? testDb();
   const box = new SecretBox(config.encryptionKeys);
   const temporal = await createTemporalClient(config);
-  bundle ??= await bundleWorkflows();
+  const bundle = await testWorkflowBundle();
   const metrics = createMetrics();
   // Our own native connection, closed on stop: the SDK runtime stays up (and, forwarding logs, keeps the process alive) while one is open.
   const nativeConnection = opts.inProcessWorker === false ? undefined : await connectNativeTemporal(config);
-  const worker = nativeConnection
-    ? await createWorker({ deps: { db, box, config, logger, temporal, metrics }, connection: nativeConnection, workflowBundle: bundle })
+  const workers = nativeConnection
+    ? await createWorkers({ deps: { db, box, config, logger, temporal, metrics }, connection: nativeConnection, workflowBundle: bundle })
     : undefined;
-  const running = worker?.run();
+  const worker = workers?.worker;
+  const webhookWorker = workers?.webhookWorker;
+  const running = Promise.all([worker?.run(), webhookWorker?.run()]);
+  // The webhook outbox's relay runs beside the workers, as in src/worker.ts.
+  const relay = worker ? startWebhookRelay({ db, temporal, taskQueue: config.temporal.taskQueue, settings: config.webhooks, logger }) : undefined;
   let app = createApp({ db, box, config, temporal, logger, metrics });
   server.on('request', (req, res) => app(req, res));
   const apps = [app];
@@ -148,9 +152,12 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
     stopped = true;
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    for (const a of apps.slice(1)) await (a.locals.cache as { close(): Promise<void> } | undefined)?.close();
+    // Every app's caches, the first one's too: each holds a LISTEN connection of its own.
+    for (const a of apps) await closeApp(a);
     await internal.close();
+    await relay?.stop();
     worker?.shutdown();
+    webhookWorker?.shutdown();
     await running;
     await nativeConnection?.close();
     await temporal.connection.close();

@@ -1,19 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { bundleWorkflows } from '../../src/temporal/worker';
+import { testWorkflowBundle } from './workflowBundle';
 
 /**
  * Workflows against the run's real Temporal dev server, with stubbed activities on a task queue of
  * their own. The worker runs only while `fn` runs (runUntil), so each test stops it deterministically.
  */
-let bundle: Awaited<ReturnType<typeof bundleWorkflows>> | undefined;
 
 export async function withStubWorker<T>(
   activities: Record<string, (...args: any[]) => Promise<unknown>>,
   fn: (taskQueue: string, client: Client) => Promise<T>,
 ): Promise<T> {
-  bundle ??= await bundleWorkflows();
+  const bundle = await testWorkflowBundle();
   const taskQueue = `wf-test-${randomBytes(6).toString('hex')}`;
   const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS! });
   const clientConnection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS! });

@@ -1,5 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { signalAndWait, spawnTsx } from './processes';
 import type { System } from './system';
 
 /** A real worker process (`src/worker.ts`) of a test system, so tests can SIGKILL it. */
@@ -27,19 +27,14 @@ export function boundMetricsPort(output: string): number | undefined {
 
 /** `env` overrides the system's (e.g. another ENCRYPTION_KEYS, as a rolling deploy would). */
 export async function startWorkerProcess(system: System, options: { env?: Record<string, string> } = {}): Promise<WorkerProcess> {
-  let output = '';
   // METRICS_PORT=0: the OS picks a free port at bind time and the worker logs it. (Probing a free port here and
   // passing it on left a window in which another process could take it.)
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '../../src/worker.ts')], {
-    env: { ...process.env, ...system.env, METRICS_PORT: '0', LOG_LEVEL: 'info', ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const { child, output } = spawnTsx('src/worker.ts', { env: { ...system.env, METRICS_PORT: '0', LOG_LEVEL: 'info', ...options.env }, keepChars: 200_000 });
   // The start line is looked for in the whole stdout seen so far (the tail kept for output() may have dropped it).
   let metricsPort: number | undefined;
   let pendingLine = '';
-  child.stdout.on('data', (c: Buffer) => {
+  child.stdout!.on('data', (c: Buffer) => {
     const text = c.toString();
-    output = (output + text).slice(-200_000);
     if (metricsPort === undefined) {
       pendingLine += text;
       const complete = pendingLine.slice(0, pendingLine.lastIndexOf('\n') + 1);
@@ -47,11 +42,10 @@ export async function startWorkerProcess(system: System, options: { env?: Record
       metricsPort = boundMetricsPort(complete);
     }
   });
-  child.stderr.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-200_000)));
   // Ready once it has said where its health endpoint is and that endpoint answers ready.
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`worker exited early (${child.exitCode}): ${output.slice(-2000)}`);
+    if (child.exitCode !== null) throw new Error(`worker exited early (${child.exitCode}): ${output().slice(-2000)}`);
     const ready =
       metricsPort !== undefined &&
       (await fetch(`http://127.0.0.1:${metricsPort}/readyz`).then(
@@ -62,20 +56,15 @@ export async function startWorkerProcess(system: System, options: { env?: Record
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(
-        `worker did not become ready${metricsPort === undefined ? ' (no "worker started" line with its metricsPort)' : ''}: ${output.slice(-2000)}`,
+        `worker did not become ready${metricsPort === undefined ? ' (no "worker started" line with its metricsPort)' : ''}: ${output().slice(-2000)}`,
       );
     }
     await new Promise((r) => setTimeout(r, 250));
   }
   return {
     child,
-    output: () => output,
+    output,
     metricsPort: metricsPort!,
-    kill: (signal = 'SIGKILL') =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill(signal);
-      }),
+    kill: (signal = 'SIGKILL') => signalAndWait(child, signal),
   };
 }

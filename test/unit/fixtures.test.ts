@@ -8,6 +8,8 @@ import { readTicketEvents, readUsers } from '../../src/zendesk/records';
 import {
   customRolesSchema,
   entitlementsResponseSchema,
+  groupMembershipResponseSchema,
+  groupMembershipsPageSchema,
   meResponseSchema,
   seatUserResponseSchema,
   ticketEventsPageSchema,
@@ -184,5 +186,31 @@ describe('custom roles and the user a reclamation reads', () => {
       assert.equal(parsed.custom_role_id, user.custom_role_id ?? null, kind);
       assert.equal(parsed.default_group_id, user.default_group_id ?? null, kind);
     }
+  });
+});
+
+describe('group memberships (OAS shape, no public recording)', () => {
+  test('the list and a created membership parse with their ids; default kept as sent; unknown fields kept', () => {
+    const fixture = loadFixture<Record<string, Record<string, unknown>>>('group-memberships');
+    const page = groupMembershipsPageSchema.parse(fixture.list);
+    assert.equal(page.next_page, null);
+    const raw = fixture.list!.group_memberships as Array<Record<string, unknown>>;
+    assert.deepEqual(
+      page.group_memberships.map((m) => [m.id, m.user_id, m.group_id, m.default]),
+      raw.map((m) => [m.id, m.user_id, m.group_id, m.default]),
+    );
+    assert.equal(page.group_memberships[0]!.url, raw[0]!.url, 'unknown fields are kept');
+    const created = groupMembershipResponseSchema.parse(fixture.created).group_membership;
+    assert.equal(created.group_id, (fixture.created!.group_membership as Record<string, unknown>).group_id);
+  });
+  test('only the ids are required: a missing or odd default reads as null, never false; a missing group_id refuses the page', () => {
+    const { default: _d, ...withoutDefault } = { id: 1, user_id: 2, group_id: 3, default: true };
+    const page = groupMembershipsPageSchema.parse({ group_memberships: [withoutDefault, { id: 4, user_id: 2, group_id: 5, default: 'yes' }] });
+    assert.deepEqual(
+      page.group_memberships.map((m) => m.default),
+      [null, null],
+    );
+    assert.equal(page.next_page, null, 'no next_page: the last page');
+    assert.equal(groupMembershipsPageSchema.safeParse({ group_memberships: [{ id: 1, user_id: 2 }] }).success, false);
   });
 });

@@ -8,17 +8,11 @@ import type { Registry } from 'prom-client';
 import { createApp } from '../../src/api/app';
 import { startInternalServer } from '../../src/api/internalServer';
 import { loadConfig } from '../../src/config';
-import {
-  createMetrics,
-  httpMetricsMiddleware,
-  metricsHandler,
-  recordSyncedRows,
-  recordSyncFinished,
-  recordSyncStarted,
-  startMetricsServer,
-  UNMATCHED_ROUTE,
-  zendeskObserver,
-} from '../../src/observability/metrics';
+import { createMetrics } from '../../src/observability/metrics';
+import { httpMetricsMiddleware, metricsHandler, UNMATCHED_ROUTE } from '../../src/observability/httpMetrics';
+import { recordSyncedRows, recordSyncFinished, recordSyncStarted } from '../../src/observability/syncMetrics';
+import { zendeskObserver } from '../../src/observability/zendeskMetrics';
+import { startMetricsServer } from '../../src/observability/metricsServer';
 
 /** Metrics: the Express middleware through a real server, the text format, the Zendesk observer, the worker's server. */
 

@@ -106,3 +106,13 @@ test('candidates come first, then the excluded, each in id order', () => {
     [3, 4, 2, 5],
   );
 });
+
+test('a user kept during an earlier notice period is left alone until the cooldown ends', () => {
+  const plan = buildPlan(input([user(2), user(3)], { keptIds: [3] }));
+  const byId = new Map(plan.map((e) => [e.userId, e]));
+  assert.equal(byId.get(2)?.decision, 'candidate');
+  assert.equal(byId.get(3)?.decision, 'excluded');
+  assert.equal(byId.get(3)?.reason, 'kept');
+  // Without the cooldown (it ended), the same user is proposed again.
+  assert.equal(buildPlan(input([user(3)])).at(0)?.decision, 'candidate');
+});

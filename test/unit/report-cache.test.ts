@@ -361,7 +361,17 @@ describe('ApiCache', () => {
     await cache.reports.get('r2', ['integration:i2', 'tenant:t2'], async () => report);
     await cache.tenants.get('hash', [], async () => ({
       value: {
-        tenant: { id: 't2', name: 'n', api_key_hash: null, created_at: new Date(), status: 'active', offboarded_at: null },
+        tenant: {
+          id: 't2',
+          name: 'n',
+          api_key_hash: null,
+          created_at: new Date(),
+          status: 'active',
+          offboarded_at: null,
+          display_name: null,
+          allowed_origins: [],
+          allowed_return_urls: [],
+        },
         keyId: 'k',
         expiresAt: null,
       },

@@ -5,9 +5,10 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../src/db/tables';
 import { startSandbox, type Sandbox, type SandboxOptions, type SandboxWorkspace, type WorkspaceOptions } from '../../src/sandbox';
 import { ZendeskClient, type ZendeskClientDeps } from '../../src/zendesk/client';
+import { createProcessRateLimits, type ProcessRateLimits } from '../../src/zendesk/rateLimit/rateLimiter';
 import { buildAuthorizeUrl, exchangeCode } from '../../src/zendesk/oauth';
 import { workspaceBaseUrl } from '../../src/zendesk/workspace';
-import { TEST_ENCRYPTION_KEY, createTestIntegration } from '../helpers/db';
+import { TEST_ENCRYPTION_KEY, createTestIntegration, testDb } from '../helpers/db';
 
 export const CLIENT = {
   clientId: 'zdg-worker-under-test',
@@ -73,6 +74,14 @@ export async function connectWorkspace(db: Kysely<Database>, sandbox: Sandbox, p
   return { ws, subdomain, integrationId, tokens };
 }
 
+let rateLimits: ProcessRateLimits | undefined;
+
+/** This test process's rate-limit state, as a worker process has one: shared by every client made here. */
+export function testRateLimits(): ProcessRateLimits {
+  rateLimits ??= createProcessRateLimits(testDb());
+  return rateLimits;
+}
+
 export function makeClient(
   db: Kysely<Database>,
   sandbox: Sandbox,
@@ -87,6 +96,7 @@ export function makeClient(
     integrationId: connected.integrationId,
     subdomain: connected.subdomain,
     backoffBaseMs: 50,
+    rateLimits: testRateLimits(),
     ...deps,
   });
 }

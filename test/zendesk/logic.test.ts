@@ -10,7 +10,7 @@ import {
 } from '../../src/zendesk/errors';
 import { bucketsForPath, buildRequestUrl, endpointBucket, mapErrorResponse, parseBody, parseRetryAfterMs } from '../../src/zendesk/http';
 import { buildAuthorizeUrl, tokenSetFromResponse } from '../../src/zendesk/oauth';
-import { exhaustedBuckets, parseBucketHeader, parseRateLimitHeaders } from '../../src/zendesk/rateLimiter';
+import { exhaustedBuckets, parseBucketHeader, parseRateLimitHeaders } from '../../src/zendesk/rateLimit/headers';
 import { meResponseSchema, ticketEventsPageSchema, tokenResponseSchema, usersCursorPageSchema, zendeskUserSchema } from '../../src/zendesk/schemas';
 
 const h = (init: Record<string, string>) => new Headers(init);

@@ -8,7 +8,7 @@ import { ZendeskClient } from '../../src/zendesk/client';
 import { ZendeskBadResponseError, ZendeskNotFoundError, ZendeskTransientError } from '../../src/zendesk/errors';
 import { zendeskRequest } from '../../src/zendesk/http';
 import { createTestIntegration, testDb } from '../helpers/db';
-import { CLIENT, box, connectWorkspace, leakedSecrets, makeClient, startTestSandbox, uniqueSubdomain } from './helpers';
+import { CLIENT, box, connectWorkspace, leakedSecrets, makeClient, startTestSandbox, testRateLimits, uniqueSubdomain } from './helpers';
 
 let sandbox: Sandbox;
 before(async () => {
@@ -157,6 +157,7 @@ test('redirects and absolute URLs from responses are never followed', async () =
       config: { clientId: CLIENT.clientId, clientSecret: CLIENT.clientSecret, baseUrlTemplate: `${hostile.url}/{subdomain}`, requestTimeoutMs: 2_000 },
       integrationId,
       subdomain,
+      rateLimits: testRateLimits(),
     });
     await assert.rejects(client.getMe(), ZendeskNotFoundError);
     const page = await client.incrementalUsersPage({ startTime: 0 });

@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Sandbox } from '../../src/sandbox';
-import { RateLimiter } from '../../src/zendesk/rateLimiter';
+import { RateLimiter, createProcessRateLimits } from '../../src/zendesk/rateLimit/rateLimiter';
 import { testDb } from '../helpers/db';
 import { connectWorkspace, makeClient, startTestSandbox } from './helpers';
 
@@ -23,7 +23,7 @@ const largestGap = (started: number, calls: number[], ended: number) =>
   Math.max(...[started, ...calls, ended].slice(1).map((t, i, all) => t - (i === 0 ? started : all[i - 1]!)));
 
 test('a long rate-limit block calls onWait at least every 2 s by default', { timeout: 20_000 }, async () => {
-  const limiter = new RateLimiter({ db: testDb(), workspace: unique('tick') });
+  const limiter = new RateLimiter({ process: createProcessRateLimits(testDb()), workspace: unique('tick') });
   await limiter.block(['incremental'], 4_500);
   const calls: number[] = [];
   const started = Date.now();
@@ -35,7 +35,7 @@ test('a long rate-limit block calls onWait at least every 2 s by default', { tim
 });
 
 test("waiting for this process's own requests in flight also calls onWait", async () => {
-  const limiter = new RateLimiter({ db: testDb(), workspace: unique('inflight'), waitTickMs: 100 });
+  const limiter = new RateLimiter({ process: createProcessRateLimits(testDb()), workspace: unique('inflight'), waitTickMs: 100 });
   // One request left in the window, and it is in flight: the next caller waits for its response.
   await limiter.observe(['account', 'incremental'], 200, new Headers({ 'zendesk-ratelimit-incremental-exports': 'total=10; remaining=1; resets=30' }));
   const first = await limiter.enter(['account', 'incremental']);

@@ -3,7 +3,7 @@ import { Context } from '@temporalio/activity';
 import { clearCheckpoint, type Stream } from '../../db/repositories/checkpoints';
 import { findIntegration } from '../../db/repositories/integrations';
 import { addSyncRunCounts, addSyncRunNote } from '../../db/repositories/syncRuns';
-import { zendeskObserver } from '../../observability/metrics';
+import { zendeskObserver } from '../../observability/zendeskMetrics';
 import { FailureType } from '../../shared/failureTypes';
 import { ZendeskClient } from '../../zendesk/client';
 import type { RecordAnomaly, SkippedRecord } from '../../zendesk/records';
@@ -37,6 +37,7 @@ export function createChunkRunner(deps: ActivityDeps) {
       config,
       integrationId,
       subdomain: workspace,
+      rateLimits: deps.rateLimits,
       observer: { onRequest: (info) => (pulse.progress(), observer.onRequest(info)) },
       onWait: () => pulse.beat(),
       // A cancelled chunk (the worker's grace time is over) stops its request and waits at once; the page

@@ -1,7 +1,7 @@
 import { getCheckpoint, setCheckpoint } from '../../db/repositories/checkpoints';
 import { markSeatScanned, markUsersDeleted, unscannedSeatHolders } from '../../db/repositories/seatHolders';
 import { addSyncRunCounts } from '../../db/repositories/syncRuns';
-import { recordSyncedRows } from '../../observability/metrics';
+import { recordSyncedRows } from '../../observability/syncMetrics';
 import { upsertZendeskUsers } from '../../db/repositories/zendeskUsers';
 import { ProgressGuard, toUserRow, uniqueUserRows } from '../syncMapping';
 import { stopping, type ChunkContext, type ChunkResult } from './tools';

@@ -1,7 +1,7 @@
 import { getCheckpoint, setCheckpoint } from '../../db/repositories/checkpoints';
 import { setStreamProgress } from '../../db/repositories/integrationStreams';
 import { addSyncRunCounts } from '../../db/repositories/syncRuns';
-import { recordSyncedRows } from '../../observability/metrics';
+import { recordSyncedRows } from '../../observability/syncMetrics';
 import { insertTicketEvents } from '../../db/repositories/ticketEvents';
 import type { TicketEventsPage } from '../../zendesk/client';
 import { nextTicketEventsStart, ProgressGuard, toTicketEventRow } from '../syncMapping';

@@ -2,7 +2,7 @@ import { getCheckpoint, setCheckpoint } from '../../db/repositories/checkpoints'
 import { setStreamProgress, streamProgress, type StreamProgressRecord } from '../../db/repositories/integrationStreams';
 import { addSyncRunCounts } from '../../db/repositories/syncRuns';
 import { upsertZendeskUsers } from '../../db/repositories/zendeskUsers';
-import { recordSyncedRows } from '../../observability/metrics';
+import { recordSyncedRows } from '../../observability/syncMetrics';
 import { ProgressGuard, toUserRow, uniqueUserRows } from '../syncMapping';
 import { fetchAhead, refusedPosition, stopping, type ChunkContext, type ChunkResult } from './tools';
 

@@ -5,10 +5,32 @@ import type { ApiCache } from '../cache/apiCache';
 import type { ApiDeps } from '../deps';
 import { decodeListCursor, encodeListCursor } from '../integrationCursor';
 import { integrationPageViews } from '../integrationView';
-import { IntegrationListQuery, type IntegrationList } from '../schemas';
+import { BAD_REQUEST, NOT_MODIFIED, TOO_MANY_REQUESTS, UNAUTHORIZED } from '../routeResponses';
+import { defineRoute } from '../routeSpec';
+import { IntegrationList, IntegrationListQuery } from '../schemas';
 import { invalidRequest, parseOr400 } from '../validate';
 
 const DEFAULT_LIMIT = 50;
+
+/** Mounted by integrations.ts. */
+export const listIntegrationsRoute = defineRoute({
+  method: 'get',
+  path: '/v1/integrations',
+  operationId: 'listIntegrations',
+  summary: "The tenant's integrations, a page at a time",
+  description:
+    'Newest first. Keyset pagination: pass `nextCursor` back as `cursor` with the same `status`; integrations created or deleted between two pages never make another one skip or repeat. Disconnected integrations are not listed. `nextSyncAt` of a whole page comes from at most one Temporal visibility query (none when the API has the schedules cached, until their integration changes), so a schedule created a moment ago may show null for a moment. Unknown parameters and bad values are 400 naming each one.',
+  tag: 'integrations',
+  security: 'tenant',
+  query: IntegrationListQuery,
+  responses: {
+    200: { description: 'A page of integrations, newest first', body: IntegrationList },
+    304: NOT_MODIFIED,
+    400: BAD_REQUEST,
+    401: UNAUTHORIZED,
+    429: TOO_MANY_REQUESTS,
+  },
+});
 
 /**
  * `GET /v1/integrations`: the tenant's live integrations, newest first, a bounded page at a time. Filtered

@@ -5,15 +5,62 @@ import { findIntegration, setIntegrationStatus } from '../../db/repositories/int
 import { consumeOAuthFlow, dropFlowCode, findOAuthFlow, sealCode } from '../../db/repositories/oauthFlows';
 import type { OAuthFlow } from '../../db/tables';
 import { connectWorkflowId } from '../../workflows/connect';
-import { CALLBACK_PAGE_STYLE_HASH, callbackPage } from '../callbackPage';
+import { CALLBACK_PAGE_STYLE_HASH, callbackPage, type SessionOutcome } from '../callbackPage';
+import { OPENER_SCRIPT_PATH } from '../connectAssets';
+import { findConnectSessionOfFlow } from '../../db/repositories/connectSessions';
 import { deliverConsent } from '../consentDelivery';
-import { outcomePage, storedOutcome } from '../consentOutcome';
+import { outcomePage, sessionOutcomePage, storedOutcome } from '../consentOutcome';
 import type { ApiDeps } from '../deps';
-import { pageSecurityHeaders } from '../pageSecurity';
+import { pageHeadersDoc, pageSecurityHeaders } from '../pageSecurity';
+import { defineRoute, mount } from '../routeSpec';
 import { OAuthCallbackQuery } from '../schemas';
 
 /** How soon the "still being completed" page reloads itself. */
 const RELOAD_AFTER_SECONDS = 3;
+
+/** The page's security headers (src/api/pageSecurity.ts). */
+const PAGE_HEADERS = pageHeadersDoc({
+  csp: "`default-src 'none'`, the page's one inline stylesheet allowed by hash, no script, `frame-ancestors 'none'` (never framed)",
+  noStoreBecause: 'the URL carries the authorization code',
+});
+
+const STILL_CONNECTING = {
+  mediaType: 'text/html',
+  description: 'A page saying the connection is still being completed; it reloads itself (meta refresh)',
+} as const;
+
+// No 304: Express would answer one to a matching If-None-Match, but `no-store` leaves no client a validator to send.
+const oauthCallback = defineRoute({
+  method: 'get',
+  path: '/v1/oauth/zendesk/callback',
+  operationId: 'oauthCallback',
+  summary: 'OAuth redirect target (browser)',
+  description:
+    'Completes consent and answers with a small HTML page saying connected or why not. A forged or expired `state` is 400 and changes nothing. ' +
+    'The consent is handed to the connect workflow as an update whose id is the consent attempt, and the page waits at most OAUTH_CALLBACK_WAIT (90 s) ' +
+    'for its outcome; past that (a slow code exchange, Temporal down) it answers 202 or 503 with a page that says the connection is still being completed ' +
+    "and reloads itself. A reload of the same URL (its state is spent) never starts anything new: it shows the attempt's recorded outcome, or re-attaches " +
+    'to the same update (after a Temporal outage, delivers it), and so shows the real result.',
+  tag: 'integrations',
+  security: 'none',
+  query: OAuthCallbackQuery,
+  responses: {
+    200: { description: 'Connected', body: { mediaType: 'text/html', description: 'A page saying the workspace is connected' }, headers: PAGE_HEADERS },
+    202: { description: 'The workflow has not answered within OAUTH_CALLBACK_WAIT; it carries on', body: STILL_CONNECTING, headers: PAGE_HEADERS },
+    400: {
+      description: 'Not connected (invalid link, denied, not an admin, expired)',
+      body: { mediaType: 'text/html', description: 'A page saying why' },
+      headers: PAGE_HEADERS,
+    },
+    503: {
+      description: 'Temporal could not be reached; the consent is kept and a reload delivers it',
+      body: STILL_CONNECTING,
+      headers: { ...PAGE_HEADERS, 'Retry-After': { description: 'Seconds until the page reloads itself', schema: { type: 'integer' } } },
+    },
+  },
+});
+
+export const oauthCallbackRoutes = [oauthCallback];
 
 /**
  * GET /v1/oauth/zendesk/callback: Zendesk redirects the admin's browser here. The state is checked and
@@ -38,8 +85,15 @@ export function oauthCallbackRouter(deps: ApiDeps): Router {
 
   // Never framed (clickjacking the consent result), never cached, its URL (code, state) never sent on.
   const headers = pageSecurityHeaders({ styleHashes: [CALLBACK_PAGE_STYLE_HASH], frameable: false, https: deps.config.publicUrl.startsWith('https:') });
+  // The outcome of a consent a Connect session started also loads the served opener script (never inline).
+  const sessionHeaders = pageSecurityHeaders({
+    styleHashes: [CALLBACK_PAGE_STYLE_HASH],
+    frameable: false,
+    https: deps.config.publicUrl.startsWith('https:'),
+    scriptSources: ["'self'"],
+  });
 
-  router.get('/v1/oauth/zendesk/callback', headers, async (req, res) => {
+  mount(router, oauthCallback, headers, async (req, res) => {
     const query = OAuthCallbackQuery.safeParse(req.query);
     if (!query.success || !query.data.state) return page(res, 400, 'Invalid consent link', 'The link is missing its state or has malformed parameters.');
     const { state, code, error } = query.data;
@@ -75,9 +129,28 @@ export function oauthCallbackRouter(deps: ApiDeps): Router {
       flow = spent;
     }
 
+    // Begun on the hosted Connect page: the outcome links back to the platform and tells its opener window.
+    const session = await findConnectSessionOfFlow(db, flowId);
     const show = (outcome: NonNullable<ReturnType<typeof storedOutcome>>) => {
-      const p = outcomePage(outcome, integration.workspace, flow.purpose);
-      return page(res, p.httpStatus, p.title, p.message, p.ok);
+      if (session?.integration_id !== integrationId) {
+        const p = outcomePage(outcome, integration.workspace, flow.purpose);
+        return page(res, p.httpStatus, p.title, p.message, p.ok);
+      }
+      const p = sessionOutcomePage(outcome, integration.workspace, flow.purpose);
+      const told: SessionOutcome = {
+        tenantName: session.tenant_display_name ?? session.tenant_name,
+        returnUrl: session.return_url,
+        allowedOrigin: session.allowed_origin,
+        status: outcome.status,
+        integrationId,
+        scriptPath: OPENER_SCRIPT_PATH,
+      };
+      // Replaces the script-less policy set above: synchronous, as helmet's middleware is.
+      sessionHeaders(req, res, () => undefined);
+      return res
+        .status(p.httpStatus)
+        .type('html')
+        .send(callbackPage(p.title, p.message, p.ok, { session: told }));
     };
     const recorded = storedOutcome(flow);
     if (recorded) return show(recorded);

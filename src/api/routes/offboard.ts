@@ -5,12 +5,42 @@ import { offboardWorkflowId, zendeskOffboard } from '../../workflows/offboard';
 import { requireAdmin } from '../auth';
 import type { ApiDeps } from '../deps';
 import { HttpProblem, notFound } from '../problems';
-import { TenantIdParams } from '../tenantSchemas';
+import { BAD_REQUEST, NO_TENANT, UNAUTHORIZED, WORKFLOW_UNREACHABLE } from '../routeResponses';
+import { defineRoute, mount } from '../routeSpec';
+import { OffboardResult, TenantIdParams } from '../tenantSchemas';
 import { tenantView } from '../tenantView';
 import { parseOr400 } from '../validate';
 
 /** How long the request waits for the offboarding to finish before answering 202 (it goes on regardless). */
 const OFFBOARD_WAIT_MS = 5_000;
+
+const offboardTenant = defineRoute({
+  method: 'post',
+  path: '/v1/tenants/{id}/offboard',
+  operationId: 'offboardTenant',
+  summary: 'Offboard a tenant: every integration disconnected and purged, every key revoked (admin key)',
+  description:
+    'A durable operation, the workflow `zendesk-offboard-<tenant id>` (a repeated request joins it): the tenant turns `offboarding` at once (its keys are ' +
+    'refused from then on), each integration — whatever its state — is disconnected and purged by its own disconnect workflow (sync schedule deleted, ' +
+    'syncs stopped, consent links ended, the grant revoked at Zendesk when Zendesk allows it, stored tokens and synced users, ticket events and checkpoints ' +
+    "deleted), then every key is revoked and the tenant is `offboarded`. The tenant row and its integrations' rows (disconnected, with their sync runs: counts, no personal data) stay as history.",
+  tag: 'tenants',
+  security: 'admin',
+  params: TenantIdParams,
+  responses: {
+    200: { description: 'Offboarded (it finished within a few seconds)', body: OffboardResult },
+    202: {
+      description: 'Accepted: the offboarding goes on in workflow `workflowId`; `GET /v1/tenants/{id}` shows `offboarded` once done',
+      body: OffboardResult,
+    },
+    400: BAD_REQUEST,
+    401: UNAUTHORIZED,
+    404: NO_TENANT,
+    503: WORKFLOW_UNREACHABLE,
+  },
+});
+
+export const offboardRoutes = [offboardTenant];
 
 /**
  * `POST /v1/tenants/:id/offboard` (admin): starts the tenant's offboard workflow, or joins the one under way
@@ -21,7 +51,7 @@ const OFFBOARD_WAIT_MS = 5_000;
  */
 export function offboardRouter(deps: ApiDeps): Router {
   const router = Router();
-  router.post('/v1/tenants/:id/offboard', requireAdmin(deps.config.adminApiKey), async (req, res) => {
+  mount(router, offboardTenant, requireAdmin(deps.config.adminApiKey), async (req, res) => {
     const { id } = parseOr400(TenantIdParams, req.params, 'path');
     const tenant = await findTenant(deps.db, id);
     if (!tenant) throw notFound(`No tenant ${id}.`);

@@ -21,7 +21,10 @@ import { tenantComputation } from '../limits/computation';
 import type { TenantGate } from '../limits/tenantGate';
 import type { TenantLimits } from '../limits/tenantLimits';
 import { integrationOwnership } from '../ownership';
-import { reportQuerySchemas, type ReclaimableList, type UsersCsvQuery, type UserList, type Utilization } from '../reportSchemas';
+import { ReclaimableList, reportQuerySchemas, UserList, Utilization, type UsersCsvQuery } from '../reportSchemas';
+import { BAD_REQUEST, NOT_FOUND, TOO_MANY_REQUESTS, UNAUTHORIZED } from '../routeResponses';
+import { defineRoute, mount, type ResponseSpec } from '../routeSpec';
+import { IntegrationIdParams } from '../schemas';
 import { invalidRequest, parseOr400 } from '../validate';
 
 /** The header naming the instant a report judged activity at (also inside every cursor). */
@@ -34,6 +37,112 @@ const AS_OF_HEADER = 'Report-As-Of';
 const REPORT_CACHE_CONTROL = 'private, no-cache';
 
 const CSV_ONLY_REASON = 'is not supported by users.csv, which always returns every row';
+
+const AS_OF = {
+  [AS_OF_HEADER]: {
+    description: 'The instant activity was judged at (ISO-8601 UTC); every page of one listing shares it',
+    schema: { type: 'string', format: 'date-time' },
+  },
+};
+
+/** Headers of the cached JSON reports (`sendReport`), on 200 and 304 alike. */
+const CACHED_REPORT = {
+  ...AS_OF,
+  ETag: {
+    description: 'A weak validator of the body: send it back as `If-None-Match` to get 304 Not Modified while the report is unchanged',
+    schema: { type: 'string' },
+  },
+  'Cache-Control': {
+    description: '`private, no-cache`: a client may keep the report but must revalidate it (with `If-None-Match`) before using it again',
+    schema: { type: 'string' },
+  },
+};
+
+const REPORT_NOT_MODIFIED: ResponseSpec = {
+  description: "Not Modified: `If-None-Match` matches the report's `ETag`, so the copy the client holds is current (no body)",
+  headers: CACHED_REPORT,
+};
+
+/** How a cached report behaves, for the descriptions of /users, /utilization and /reclaimable. */
+const CACHING =
+  "Answers are cached by the API until a sync (or any other change) writes this integration's data — the cache is invalidated by " +
+  'PostgreSQL notifications, so a finished sync shows in the next request — and for at most REPORT_CACHE_TTL_SECONDS (60 s by ' +
+  'default): a cached answer is the report as of its `Report-As-Of` instant, which is never older than that. Repeating a request ' +
+  'within that time may therefore return the same `asOf`. Parameter order and the order of list values do not matter. ' +
+  "A report the cache cannot answer spends the tenant's `reports` budget: one unit, plus one per further 100 ms it took (a cached answer spends none).";
+
+/** 429: the `requests` budget (app.ts), and inside a route the `reports` or `csv` one. */
+const ERRORS = { 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_FOUND, 429: TOO_MANY_REQUESTS };
+
+/**
+ * The report routes of a server, with the query schemas it validates by: `inactiveDays` is capped by its
+ * ACTIVITY_RETENTION_DAYS, so the document states that server's cap.
+ */
+export function reportRoutes(queries: ReturnType<typeof reportQuerySchemas>) {
+  const report = { tag: 'reports', security: 'tenant', params: IntegrationIdParams } as const;
+  return {
+    users: defineRoute({
+      ...report,
+      method: 'get',
+      path: '/v1/integrations/{id}/users',
+      operationId: 'listUsers',
+      summary: 'Zendesk users with seat and activity, filtered, sorted, paginated',
+      description: [
+        'Keyset pagination: pass `nextCursor` back as `cursor` with the same other parameters. Rows written by a sync between two pages',
+        'never make another row skip or repeat; a cursor also pins the as-of instant, so every page judges activity at the same moment',
+        '(a row whose own sort key changes meanwhile, e.g. a user who signs in during a `lastLoginAt` walk, is listed at its new place).',
+        '`lastTicketInteractionAt` is the newest synced ticket event of the user overall (not limited to the window); `ticketInteractions`',
+        'counts the events in [asOf − inactiveDays, asOf]. Unknown parameters and bad values are 400 naming each one.',
+        CACHING,
+      ].join(' '),
+      query: queries.UsersQuery,
+      responses: { 200: { description: 'A page of users', body: UserList, headers: CACHED_REPORT }, 304: REPORT_NOT_MODIFIED, ...ERRORS },
+    }),
+    usersCsv: defineRoute({
+      ...report,
+      method: 'get',
+      path: '/v1/integrations/{id}/users.csv',
+      operationId: 'exportUsersCsv',
+      summary: 'The same users as CSV: every page, streamed',
+      description: [
+        'RFC 4180: a header row with the User field names in order, CRLF line ends, UTF-8. Same filters and sort as /users (no `limit` or `cursor`).',
+        'Fields are quoted when they hold a comma, a quote, a line break or edge whitespace; null is an empty field, an empty string `""`;',
+        'booleans `true`/`false`; timestamps ISO-8601 UTC. If the export fails midway the connection is cut rather than ended, so a',
+        'download is either complete or visibly truncated. Never cached: every export reads the database, as one consistent snapshot',
+        '(one REPEATABLE READ transaction read through one server-side cursor), streamed as the client reads it.',
+        'Spreadsheets: a text value that would be evaluated as a formula (it starts with `=`, `+`, `-`, `@`, tab or CR, or a full-width',
+        "`＝＋－＠`) is written with a leading `'` unless `raw=true` (see `raw`). Each export spends one unit of the tenant's `csv`",
+        'budget, and at most API_CSV_CONCURRENCY (2 by default) run at once per tenant: more is 429.',
+      ].join(' '),
+      query: queries.UsersCsvQuery,
+      // Streamed, without an ETag: never a 304.
+      responses: {
+        200: { description: 'CSV of every matching user', body: { mediaType: 'text/csv', description: 'One row per user' }, headers: AS_OF },
+        ...ERRORS,
+      },
+    }),
+    utilization: defineRoute({
+      ...report,
+      method: 'get',
+      path: '/v1/integrations/{id}/utilization',
+      operationId: 'getUtilization',
+      summary: 'License utilization: paid and free seats, by role type, reclaimable seats',
+      description: `Over agents and admins that are not deleted. A suspended agent still holds a paid seat until downgraded to end user: it is counted in \`paidSeats.suspended\` and listed as reclaimable with reason \`suspended\` (the seats: \`GET /v1/integrations/{id}/reclaimable\`). For the server's default \`inactiveDays\` this is the report the worker stored when the last sync's seat part was done or the sync succeeded (a utilization snapshot): \`asOf\` is when it was taken. Other \`inactiveDays\`, or before the first snapshot, are computed at the request. ${CACHING}`,
+      query: queries.UtilizationQuery,
+      responses: { 200: { description: 'Utilization', body: Utilization, headers: CACHED_REPORT }, 304: REPORT_NOT_MODIFIED, ...ERRORS },
+    }),
+    reclaimable: defineRoute({
+      ...report,
+      method: 'get',
+      path: '/v1/integrations/{id}/reclaimable',
+      operationId: 'listReclaimableSeats',
+      summary: 'The reclaimable paid seats, a page at a time',
+      description: `Every suspended or inactive paid seat (the count is in \`/utilization\`'s \`reclaimable\`), least recently active first. ${CACHING}`,
+      query: queries.ReclaimableQuery,
+      responses: { 200: { description: 'A page of reclaimable seats', body: ReclaimableList, headers: CACHED_REPORT }, 304: REPORT_NOT_MODIFIED, ...ERRORS },
+    }),
+  };
+}
 
 /** The filters of /users and users.csv (users.csv's `raw` is how it is written, not what it lists). */
 type ParsedFilters = Omit<z.output<typeof UsersCsvQuery>, 'raw'>;
@@ -108,7 +217,9 @@ export function reportsRouter(deps: ApiDeps & { cache: ApiCache; limits: TenantL
   const router = Router();
   const { db, config, cache, limits, reportGate } = deps;
   // `inactiveDays` is capped by this server's activity retention (older events are deleted).
-  const { UsersQuery, UsersCsvQuery, UtilizationQuery, ReclaimableQuery } = reportQuerySchemas(config.activityRetentionDays);
+  const queries = reportQuerySchemas(config.activityRetentionDays);
+  const { UsersQuery, UsersCsvQuery, UtilizationQuery, ReclaimableQuery } = queries;
+  const routes = reportRoutes(queries);
 
   // Cached: a report hit costs no query. A disconnect under way serves no more reports.
   const ownIntegration = integrationOwnership({ db, cache, alsoHidden: ['disconnecting'] });
@@ -146,7 +257,7 @@ export function reportsRouter(deps: ApiDeps & { cache: ApiCache; limits: TenantL
   };
   const usersQueries = new ParsedQueries<ReturnType<typeof parseUsers>>();
 
-  router.get('/v1/integrations/:id/users', async (req, res: Response) => {
+  mount(router, routes.users, async (req, res: Response) => {
     const integration = await ownIntegration(req);
     const tenantId = req.tenant!.id;
     const { listing: l, limit, cursor, key } = usersQueries.get(tenantId, integration.id, req, parseUsers);
@@ -171,7 +282,7 @@ export function reportsRouter(deps: ApiDeps & { cache: ApiCache; limits: TenantL
     sendReport(req, res, value);
   });
 
-  router.get('/v1/integrations/:id/users.csv', async (req, res: Response) => {
+  mount(router, routes.usersCsv, async (req, res: Response) => {
     const integration = await ownIntegration(req);
     const { raw, ...parsed } = parseOr400(UsersCsvQuery, req.query, 'listing', { limit: CSV_ONLY_REASON, cursor: CSV_ONLY_REASON });
     const l = listing(integration.id, parsed);
@@ -192,7 +303,7 @@ export function reportsRouter(deps: ApiDeps & { cache: ApiCache; limits: TenantL
   };
   const utilizationQueries = new ParsedQueries<ReturnType<typeof parseUtilization>>();
 
-  router.get('/v1/integrations/:id/utilization', async (req, res: Response) => {
+  mount(router, routes.utilization, async (req, res: Response) => {
     const integration = await ownIntegration(req);
     // Settings (the seat price) and reclamations change the savings: both drop the cached report (integration row updates).
     const withSavings = async (body: z.infer<typeof Utilization>) => ({ ...body, savings: await savingsFor(db, integration, body) });
@@ -229,7 +340,7 @@ export function reportsRouter(deps: ApiDeps & { cache: ApiCache; limits: TenantL
   };
   const reclaimableQueries = new ParsedQueries<ReturnType<typeof parseReclaimable>>();
 
-  router.get('/v1/integrations/:id/reclaimable', async (req, res: Response) => {
+  mount(router, routes.reclaimable, async (req, res: Response) => {
     const integration = await ownIntegration(req);
     const tenantId = req.tenant!.id;
     const { inactiveDays, limit, cursor, fingerprint, key } = reclaimableQueries.get(tenantId, integration.id, req, parseReclaimable);

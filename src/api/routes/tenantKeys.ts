@@ -6,9 +6,123 @@ import type { ApiKeyCreator, Tenant } from '../../db/tables';
 import { requireAdmin } from '../auth';
 import type { ApiDeps } from '../deps';
 import { conflict, notFound } from '../problems';
-import { DEFAULT_GRACE_SECONDS, OwnKeyParams, RotateKeysBody, TenantIdParams, TenantKeyParams } from '../tenantSchemas';
+import { BAD_REQUEST, NO_TENANT, NOT_MODIFIED, problem, UNAUTHORIZED } from '../routeResponses';
+import { defineRoute, mount } from '../routeSpec';
+import { ApiKey, ApiKeyList, DEFAULT_GRACE_SECONDS, OwnKeyParams, RotatedKey, RotateKeysBody, TenantIdParams, TenantKeyParams } from '../tenantSchemas';
 import { apiKeyView } from '../tenantView';
 import { parseOr400 } from '../validate';
+
+/** What a rotation does, for both rotate routes. */
+const ROTATION =
+  'Issues a new key (shown once, stored hashed) and gives every other usable key of the tenant a grace period (`graceSeconds`, a day by default) ' +
+  'after which it is refused; `graceSeconds: 0` revokes them at once (a leaked key). Rotations of one tenant queue. Keys are refused on every API ' +
+  "process the moment they are revoked (the API's key cache is invalidated through PostgreSQL notifications), and the moment their grace period ends.";
+
+const LAST_KEY = problem(
+  "The key is the tenant's last usable one: revoking it would lock the tenant out (rotate instead; `graceSeconds: 0` replaces it at once)",
+);
+
+const listTenantKeys = defineRoute({
+  method: 'get',
+  path: '/v1/tenants/{id}/keys',
+  operationId: 'listTenantKeys',
+  summary: "A tenant's API keys (admin key)",
+  description: 'Ids, hints and states only: a key itself is shown once, when it is made.',
+  tag: 'tenants',
+  security: 'admin',
+  params: TenantIdParams,
+  responses: {
+    200: { description: 'The keys, newest first', body: ApiKeyList },
+    304: NOT_MODIFIED,
+    400: BAD_REQUEST,
+    401: UNAUTHORIZED,
+    404: NO_TENANT,
+  },
+});
+
+const rotateTenantKeys = defineRoute({
+  method: 'post',
+  path: '/v1/tenants/{id}/keys/rotate',
+  operationId: 'rotateTenantKeys',
+  summary: "Rotate a tenant's API key (admin key)",
+  description: ROTATION,
+  tag: 'tenants',
+  security: 'admin',
+  params: TenantIdParams,
+  body: RotateKeysBody,
+  responses: {
+    201: { description: 'The new key, and the keys it replaces', body: RotatedKey },
+    400: BAD_REQUEST,
+    401: UNAUTHORIZED,
+    404: NO_TENANT,
+    409: problem('The tenant is being offboarded or is offboarded'),
+  },
+});
+
+const revokeTenantKey = defineRoute({
+  method: 'delete',
+  path: '/v1/tenants/{id}/keys/{keyId}',
+  operationId: 'revokeTenantKey',
+  summary: "Revoke one of a tenant's API keys now (admin key)",
+  tag: 'tenants',
+  security: 'admin',
+  params: TenantKeyParams,
+  responses: {
+    200: { description: 'The key, revoked (revoking a revoked key changes nothing)', body: ApiKey },
+    400: BAD_REQUEST,
+    401: UNAUTHORIZED,
+    404: problem('No such tenant, or no such key of the tenant'),
+    409: LAST_KEY,
+  },
+});
+
+const listOwnKeys = defineRoute({
+  method: 'get',
+  path: '/v1/tenant/keys',
+  operationId: 'listOwnKeys',
+  summary: "The calling tenant's API keys",
+  description: 'Ids, hints and states only; `current` marks the key of this request.',
+  tag: 'tenant',
+  security: 'tenant',
+  responses: { 200: { description: 'The keys, newest first', body: ApiKeyList }, 304: NOT_MODIFIED, 401: UNAUTHORIZED },
+});
+
+const rotateOwnKeys = defineRoute({
+  method: 'post',
+  path: '/v1/tenant/keys/rotate',
+  operationId: 'rotateOwnKeys',
+  summary: "Rotate the calling tenant's API key",
+  description: `${ROTATION} The key of this request is one of those replaced: switch to the new key within the grace period.`,
+  tag: 'tenant',
+  security: 'tenant',
+  body: RotateKeysBody,
+  responses: {
+    201: { description: 'The new key, and the keys it replaces', body: RotatedKey },
+    400: BAD_REQUEST,
+    401: UNAUTHORIZED,
+    409: problem('The tenant is being offboarded'),
+  },
+});
+
+const revokeOwnKey = defineRoute({
+  method: 'delete',
+  path: '/v1/tenant/keys/{keyId}',
+  operationId: 'revokeOwnKey',
+  summary: "Revoke one of the calling tenant's API keys now",
+  description: 'Any key of the tenant, the one of this request included (it is refused from the next request on), unless it is the last usable one.',
+  tag: 'tenant',
+  security: 'tenant',
+  params: OwnKeyParams,
+  responses: {
+    200: { description: 'The key, revoked', body: ApiKey },
+    400: BAD_REQUEST,
+    401: UNAUTHORIZED,
+    404: problem("No such key of the tenant (another tenant's key id answers the same)"),
+    409: LAST_KEY,
+  },
+});
+
+export const tenantKeyRoutes = [listTenantKeys, rotateTenantKeys, revokeTenantKey, listOwnKeys, rotateOwnKeys, revokeOwnKey];
 
 /**
  * Rotating and revoking tenant API keys, the same operations for two callers:
@@ -54,16 +168,16 @@ export function tenantKeysRouter(deps: ApiDeps): Router {
     res.json(apiKeyView(result.key));
   };
 
-  router.get('/v1/tenants/:id/keys', admin, async (req, res) => list(res, await adminTenant(req)));
-  router.post('/v1/tenants/:id/keys/rotate', admin, async (req, res) => rotate(req, res, await adminTenant(req), 'admin'));
-  router.delete('/v1/tenants/:id/keys/:keyId', admin, async (req, res) => {
+  mount(router, listTenantKeys, admin, async (req, res) => list(res, await adminTenant(req)));
+  mount(router, rotateTenantKeys, admin, async (req, res) => rotate(req, res, await adminTenant(req), 'admin'));
+  mount(router, revokeTenantKey, admin, async (req, res) => {
     const { keyId } = parseOr400(TenantKeyParams, req.params, 'path');
     await revoke(res, await adminTenant(req), keyId, 'admin');
   });
 
-  router.get('/v1/tenant/keys', async (req, res) => list(res, req.tenant!, req.apiKeyId));
-  router.post('/v1/tenant/keys/rotate', async (req, res) => rotate(req, res, req.tenant!, 'tenant'));
-  router.delete('/v1/tenant/keys/:keyId', async (req, res) => {
+  mount(router, listOwnKeys, async (req, res) => list(res, req.tenant!, req.apiKeyId));
+  mount(router, rotateOwnKeys, async (req, res) => rotate(req, res, req.tenant!, 'tenant'));
+  mount(router, revokeOwnKey, async (req, res) => {
     const { keyId } = parseOr400(OwnKeyParams, req.params, 'path');
     // Another tenant's key id answers like an unknown one (the lookup is scoped to the caller's tenant).
     await revoke(res, req.tenant!, keyId, 'tenant');

@@ -140,7 +140,7 @@ export async function setReclamationStatus(
   id: string,
   to: ReclamationStatus,
   from: ReclamationStatus[],
-  extra: { decided_at?: Date; completed_at?: Date; undo_until?: Date } = {},
+  extra: { decided_at?: Date; completed_at?: Date; undo_until?: Date; notice_until?: Date } = {},
 ): Promise<boolean> {
   const result = await db
     .updateTable('reclamations')
@@ -158,7 +158,7 @@ export async function setUserState(
   userId: number,
   to: ReclamationUserState,
   from: ReclamationUserState[],
-  extra: { outcome?: string | null; snapshot?: SeatSnapshot; changed_at?: Date; restored_at?: Date } = {},
+  extra: { outcome?: string | null; snapshot?: SeatSnapshot; changed_at?: Date; restored_at?: Date; kept_until?: Date } = {},
 ): Promise<boolean> {
   const { snapshot, ...rest } = extra;
   const result = await db
@@ -180,6 +180,38 @@ export async function markNotApproved(db: Db, reclamationId: string, approvedIds
     .where('state', '=', 'planned')
     .where(sql<boolean>`NOT (user_id = ANY(${approvedIds.map(String)}::int8[]))`)
     .execute();
+}
+
+/** Users of this integration kept during an earlier notice period whose cooldown has not ended: not proposed again yet. */
+export async function keptUserIds(db: Db, integrationId: string, now: Date): Promise<number[]> {
+  const rows = await db
+    .selectFrom('reclamation_users as ru')
+    .innerJoin('reclamations as r', 'r.id', 'ru.reclamation_id')
+    .select('ru.user_id')
+    .distinct()
+    .where('r.integration_id', '=', integrationId)
+    .where('ru.kept_until', '>', now)
+    .execute();
+  return rows.map((r) => Number(r.user_id));
+}
+
+/**
+ * Tells each person of an approved reclamation in its notice period: an audit event per user and a
+ * `reclamation.user_notice` event (webhook_emit, the outbox) per user, in the caller's transaction. The
+ * event carries ids only; the platform knows (or reads from /users) whom to tell.
+ */
+export async function announceUserNotices(
+  db: Db,
+  r: { id: string; integrationId: string; tenantId: string; action: ReclaimAction },
+  userIds: number[],
+  noticeUntil: Date,
+): Promise<void> {
+  if (userIds.length === 0) return;
+  await sql`
+    SELECT webhook_emit(${r.tenantId}::uuid, 'reclamation.user_notice', jsonb_build_object(
+             'integrationId', ${r.integrationId}::text, 'reclamationId', ${r.id}::text, 'action', ${r.action}::text,
+             'userId', u.id, 'noticeUntil', ${noticeUntil.toISOString()}::text))
+      FROM unnest(${userIds.map(String)}::int8[]) AS u(id)`.execute(db);
 }
 
 /** Snapshots end with the undo window: they are only kept to undo. */

@@ -42,6 +42,14 @@ export async function deleteEndedOAuthFlows(db: Db, retentionMs: number, batchSi
   return Number(result.numAffectedRows ?? 0);
 }
 
+/** Connect sessions (hosted Connect page links) that expired `retentionMs` ago: nothing reads them after that. */
+export async function deleteEndedConnectSessions(db: Db, retentionMs: number, batchSize: number): Promise<number> {
+  const result = await sql`
+    DELETE FROM connect_sessions
+     WHERE id IN (SELECT id FROM connect_sessions WHERE expires_at < ${ago(retentionMs)} LIMIT ${batchSize})`.execute(db);
+  return Number(result.numAffectedRows ?? 0);
+}
+
 /** The kept newest flows that ended long ago lose their encrypted verifier and code (useless once ended). */
 export async function scrubEndedFlowSecrets(db: Db, retentionMs: number, batchSize: number): Promise<number> {
   const result = await sql`

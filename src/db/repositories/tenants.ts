@@ -59,3 +59,22 @@ export async function setTenantStatus(db: Db, id: string, status: TenantStatus, 
     .executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
 }
+
+/** The Connect page's settings of a tenant; only the fields given change. Undefined when the tenant is not active. */
+export async function updateTenantSettings(
+  db: Db,
+  id: string,
+  settings: { displayName?: string | null; allowedOrigins?: string[]; allowedReturnUrls?: string[] },
+): Promise<Tenant | undefined> {
+  return db
+    .updateTable('tenants')
+    .set({
+      ...(settings.displayName !== undefined ? { display_name: settings.displayName } : {}),
+      ...(settings.allowedOrigins !== undefined ? { allowed_origins: settings.allowedOrigins } : {}),
+      ...(settings.allowedReturnUrls !== undefined ? { allowed_return_urls: settings.allowedReturnUrls } : {}),
+    })
+    .where('id', '=', id)
+    .where('status', '=', 'active')
+    .returningAll()
+    .executeTakeFirst();
+}

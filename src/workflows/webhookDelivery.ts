@@ -1,0 +1,44 @@
+import { proxyActivities, sleep } from '@temporalio/workflow';
+import type { WebhookActivities } from '../activities/webhooks';
+
+/**
+ * One delivery of one event to one endpoint (`webhook-delivery-<deliveryId>`), started by the relay
+ * (src/webhooks/relay.ts) from the outbox. Attempts follow WEBHOOK_RETRY_SCHEDULE (the Standard Webhooks
+ * example: at once, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h), each delay ±`jitter`, never
+ * sooner than a 429/503's Retry-After. Each delivery is its own workflow, so a failing event never holds
+ * back the others (no head-of-line blocking); they start in the order their events happened.
+ */
+export interface WebhookDeliveryInput {
+  deliveryId: string;
+  /** Delay before each attempt, the first usually 0; its length is the number of attempts. */
+  scheduleMs: number[];
+  /** Each delay is multiplied by a random factor in [1 − jitter, 1 + jitter]. */
+  jitter: number;
+}
+
+export const webhookDeliveryWorkflowId = (deliveryId: string) => `webhook-delivery-${deliveryId}`;
+
+const { attemptWebhookDelivery, giveUpWebhookDelivery } = proxyActivities<WebhookActivities>({
+  // The HTTP attempt is bounded by WEBHOOK_ATTEMPT_TIMEOUT (≤ 60 s); this covers it and its two queries.
+  startToCloseTimeout: '90 seconds',
+  // The attempt heartbeats while it waits for the receiver: a SIGKILLed worker's attempt is sent again soon.
+  heartbeatTimeout: '10 seconds',
+  // Only our own failures (PostgreSQL) throw; the receiver's are outcomes.
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+export async function webhookDelivery(input: WebhookDeliveryInput): Promise<'delivered' | 'gone' | 'held' | 'done' | 'exhausted'> {
+  const jittered = (ms: number) => Math.round(ms * (1 + (Math.random() * 2 - 1) * input.jitter));
+  let delay = jittered(input.scheduleMs[0] ?? 0);
+  for (let attempt = 1; attempt <= input.scheduleMs.length; attempt++) {
+    if (delay > 0) await sleep(delay);
+    const next = input.scheduleMs[attempt];
+    const nextDelayMs = next === undefined ? null : jittered(next);
+    const result = await attemptWebhookDelivery({ deliveryId: input.deliveryId, attempt, nextDelayMs });
+    if (result.outcome !== 'retry') return result.outcome;
+    if (nextDelayMs === null) break;
+    delay = Math.max(nextDelayMs, result.retryAfterMs ?? 0);
+  }
+  await giveUpWebhookDelivery({ deliveryId: input.deliveryId, attempts: input.scheduleMs.length });
+  return 'exhausted';
+}
