@@ -436,3 +436,43 @@ describe('report cache bounded per tenant', () => {
     assert.ok(cache.reports.bytes <= 400, `${cache.reports.bytes}`);
   });
 });
+
+describe('LruCache bookkeeping', () => {
+  test('after any mix of sets, hits, deletes, tag drops and expiries, its totals are the sums of what it holds, within every bound', () => {
+    // A seeded walk (the same every run): the partitions' lru-cache evicts behind our indexes' back, so
+    // the totals, the tag index and the bounds must stay exact whatever order things happen in.
+    let seed = 42;
+    const rand = (n: number) => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31), seed % n);
+    const c = clock();
+    const opts = { maxEntries: 20, maxBytes: 200, partitionMaxEntries: 8, partitionMaxBytes: 90, ttlMs: 5_000, now: c.now };
+    const lru = new LruCache<number>(opts);
+    const partitions = ['p0', 'p1', 'p2', 'p3'];
+    for (let step = 0; step < 5_000; step++) {
+      const key = `k${rand(60)}`;
+      const op = rand(10);
+      if (op < 5) {
+        lru.set(key, step, { bytes: 1 + rand(40), partition: partitions[rand(4)]!, tags: [`t${rand(5)}`], storedAt: c.now() - rand(3) * 1_000 });
+      } else if (op < 7) lru.get(key);
+      else if (op < 8) lru.delete(key);
+      else if (op < 9) lru.deleteTag(`t${rand(5)}`);
+      else c.advance(rand(1_500));
+      const usage = partitions.map((p) => lru.usage(p));
+      assert.equal(
+        lru.size,
+        usage.reduce((n, u) => n + u.entries, 0),
+        `entries at step ${step}`,
+      );
+      assert.equal(
+        lru.bytes,
+        usage.reduce((n, u) => n + u.bytes, 0),
+        `bytes at step ${step}`,
+      );
+      assert.ok(lru.size <= opts.maxEntries && lru.bytes <= opts.maxBytes, `global bounds at step ${step}`);
+      for (const u of usage) assert.ok(u.entries <= opts.partitionMaxEntries && u.bytes <= opts.partitionMaxBytes, `partition bounds at step ${step}`);
+    }
+    // Every tag drop finds exactly what carries it: drop them all and nothing is left.
+    for (let t = 0; t < 5; t++) lru.deleteTag(`t${t}`);
+    assert.equal(lru.size, 0);
+    assert.equal(lru.bytes, 0);
+  });
+});

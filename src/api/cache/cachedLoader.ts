@@ -56,6 +56,11 @@ export interface CachedLoaderOptions extends LruOptions {
  *   stall every connection reading that report; docs/benchmarks.md, scenario 6). `refreshConcurrency`
  *   bounds how many run at once (`RefreshQueue`); a lookup that comes to wait for a queued one (its entry
  *   expired meanwhile) starts it at once.
+ *
+ * Why not lru-cache's `fetchMethod` (whose single flight and stale-while-revalidate are close): it refreshes
+ * only once an entry has expired and then serves it stale without bound, while here nothing older than
+ * `ttlMs` is ever served and refreshes start *before* expiry, at most `refreshConcurrency` at a time, and a
+ * soft invalidation (`markStale`) must keep serving. Storage, recency and bounds are lru-cache's (`LruCache`).
  */
 export class CachedLoader<V> {
   private readonly lru: LruCache<V>;

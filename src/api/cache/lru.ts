@@ -1,3 +1,5 @@
+import { LRUCache } from 'lru-cache';
+
 /**
  * A least-recently-used map bounded by entry count and by bytes (the caller says what an entry weighs),
  * with a maximum age and invalidation tags (an entry carries tags such as `integration:<id>`; dropping a
@@ -10,7 +12,10 @@
  * its own, never everyone else's (before, one LRU over all tenants let it push every other report out).
  * With a single partition this is the plain LRU it always was.
  *
- * Recency is the insertion order of each partition's `Map`: a hit re-inserts the entry, eviction takes the first one.
+ * Each partition is an `lru-cache` (recency, its count and size bounds, eviction). What is written here is
+ * what that library has no notion of: partitions under one shared bound, tags, staleness, and the age
+ * rule — an entry's age counts from the `storedAt` its writer gives (the start of the computation that
+ * produced it) and it is a miss from `ttlMs` on, checked on every read because the loader needs each hit's age.
  */
 export interface LruOptions {
   maxEntries: number;
@@ -38,11 +43,11 @@ interface Entry<V> {
 interface Partition<V> {
   name: string;
   bytes: number;
-  /** Its entries, least recently used first. */
-  entries: Map<string, Entry<V>>;
+  lru: LRUCache<string, Entry<V>>;
 }
 
 export class LruCache<V> {
+  /** Every live entry by key, whichever partition holds it (tags and deletes find it here). */
   private readonly entries = new Map<string, Entry<V>>();
   private readonly partitions = new Map<string, Partition<V>>();
   private readonly byTag = new Map<string, Set<string>>();
@@ -68,7 +73,7 @@ export class LruCache<V> {
   /** Entries and bytes of one partition. */
   usage(partition: string): { entries: number; bytes: number } {
     const p = this.partitions.get(partition);
-    return { entries: p?.entries.size ?? 0, bytes: p?.bytes ?? 0 };
+    return { entries: p?.lru.size ?? 0, bytes: p?.bytes ?? 0 };
   }
 
   get(key: string): V | undefined {
@@ -84,10 +89,7 @@ export class LruCache<V> {
       this.delete(key);
       return undefined;
     }
-    // Most recently used goes last.
-    const recency = entry.partition.entries;
-    recency.delete(key);
-    recency.set(key, entry);
+    entry.partition.lru.get(key); // the hit: most recently used of its partition
     return { value: entry.value, ageMs, stale: entry.stale };
   }
 
@@ -99,12 +101,9 @@ export class LruCache<V> {
     this.delete(key);
     const storedAt = opts.storedAt ?? this.now();
     if (opts.bytes > this.partitionMaxBytes || this.partitionMaxEntries <= 0 || this.now() - storedAt >= this.options.ttlMs) return false;
-    const name = opts.partition ?? '';
-    let partition = this.partitions.get(name);
-    if (!partition) this.partitions.set(name, (partition = { name, bytes: 0, entries: new Map() }));
+    const partition = this.partition(opts.partition ?? '');
     const entry: Entry<V> = { key, value, bytes: opts.bytes, storedAt, tags: opts.tags, stale: opts.stale ?? false, partition };
     this.entries.set(key, entry);
-    partition.entries.set(key, entry);
     partition.bytes += opts.bytes;
     this.totalBytes += opts.bytes;
     for (const tag of opts.tags) {
@@ -112,24 +111,57 @@ export class LruCache<V> {
       if (!keys) this.byTag.set(tag, (keys = new Set()));
       keys.add(key);
     }
-    // The partition's own bound first: what it evicts is its own.
-    while (partition.entries.size > this.partitionMaxEntries || partition.bytes > this.partitionMaxBytes) this.evictFrom(partition);
+    // The partition's own bounds first (lru-cache evicts its least recently used, through `forget`).
+    partition.lru.set(key, entry);
     while (this.entries.size > this.options.maxEntries || this.totalBytes > this.options.maxBytes) {
-      this.evictFrom(this.heaviest(this.totalBytes > this.options.maxBytes ? 'bytes' : 'entries'));
+      const heaviest = this.heaviest(this.totalBytes > this.options.maxBytes ? 'bytes' : 'entries');
+      heaviest.lru.pop();
+      this.dropIfEmpty(heaviest);
     }
     return true;
   }
 
-  private evictFrom(partition: Partition<V>): void {
-    const oldest = partition.entries.keys().next().value as string;
-    this.delete(oldest);
+  private partition(name: string): Partition<V> {
+    const known = this.partitions.get(name);
+    if (known) return known;
+    const partition: Partition<V> = {
+      name,
+      bytes: 0,
+      lru: new LRUCache<string, Entry<V>>({
+        max: this.partitionMaxEntries,
+        maxSize: Math.max(1, this.partitionMaxBytes),
+        // lru-cache sizes are positive integers; a weightless entry weighs one there (and nothing in `bytes`).
+        sizeCalculation: (entry) => Math.max(1, Math.ceil(entry.bytes)),
+        // Called for whatever leaves the partition's cache: an eviction, `delete`, or `pop`.
+        dispose: (entry) => this.forget(entry),
+      }),
+    };
+    this.partitions.set(name, partition);
+    return partition;
+  }
+
+  /** Removes a departing entry from the indexes outside its partition's cache. */
+  private forget(entry: Entry<V>): void {
+    if (this.entries.get(entry.key) !== entry) return;
+    this.entries.delete(entry.key);
+    entry.partition.bytes -= entry.bytes;
+    this.totalBytes -= entry.bytes;
+    for (const tag of entry.tags) {
+      const keys = this.byTag.get(tag);
+      keys?.delete(entry.key);
+      if (keys && keys.size === 0) this.byTag.delete(tag);
+    }
+  }
+
+  private dropIfEmpty(partition: Partition<V>): void {
+    if (partition.lru.size === 0) this.partitions.delete(partition.name);
   }
 
   /** The partition holding the most (bytes or entries); linear in the partitions, and only run when the cache is full. */
   private heaviest(by: 'bytes' | 'entries'): Partition<V> {
     let best: Partition<V> | undefined;
     for (const p of this.partitions.values()) {
-      if (!best || (by === 'bytes' ? p.bytes > best.bytes : p.entries.size > best.entries.size)) best = p;
+      if (!best || (by === 'bytes' ? p.bytes > best.bytes : p.lru.size > best.lru.size)) best = p;
     }
     return best!;
   }
@@ -137,17 +169,8 @@ export class LruCache<V> {
   delete(key: string): boolean {
     const entry = this.entries.get(key);
     if (!entry) return false;
-    this.entries.delete(key);
-    const { partition } = entry;
-    partition.entries.delete(key);
-    partition.bytes -= entry.bytes;
-    if (partition.entries.size === 0) this.partitions.delete(partition.name);
-    this.totalBytes -= entry.bytes;
-    for (const tag of entry.tags) {
-      const keys = this.byTag.get(tag);
-      keys?.delete(key);
-      if (keys && keys.size === 0) this.byTag.delete(tag);
-    }
+    entry.partition.lru.delete(key);
+    this.dropIfEmpty(entry.partition);
     return true;
   }
 
@@ -169,9 +192,11 @@ export class LruCache<V> {
   }
 
   clear(): void {
+    // Indexes first, so the partitions' dispose calls find nothing to forget.
     this.entries.clear();
-    this.partitions.clear();
     this.byTag.clear();
     this.totalBytes = 0;
+    for (const p of this.partitions.values()) p.lru.clear();
+    this.partitions.clear();
   }
 }

@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import { LruCache } from './lru';
+import { LRUCache } from 'lru-cache';
 
 /**
  * Parsed report queries by tenant, integration and query string as sent. Parsing (zod, the cursor, the
@@ -8,15 +8,16 @@ import { LruCache } from './lru';
  * its 400 every time. Bounded by count: the least recently used query goes first.
  */
 export class ParsedQueries<T> {
-  private readonly parsed = new LruCache<T>({ maxEntries: 1_000, maxBytes: Number.MAX_SAFE_INTEGER, ttlMs: Number.POSITIVE_INFINITY });
+  // A plain bounded LRU: no ages, tags or partitions, so lru-cache as it comes.
+  private readonly parsed = new LRUCache<string, { value: T }>({ max: 1_000 });
 
   get(tenantId: string, integrationId: string, req: Request, parse: (tenantId: string, integrationId: string, query: unknown) => T): T {
     const at = req.url.indexOf('?');
     const memoKey = `${tenantId}\u0000${integrationId}\u0000${at < 0 ? '' : req.url.slice(at + 1)}`;
     const known = this.parsed.get(memoKey);
-    if (known !== undefined) return known;
+    if (known !== undefined) return known.value;
     const value = parse(tenantId, integrationId, req.query);
-    this.parsed.set(memoKey, value, { bytes: 1, tags: [] });
+    this.parsed.set(memoKey, { value });
     return value;
   }
 }
