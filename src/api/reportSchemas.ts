@@ -270,6 +270,14 @@ export const Utilization = z
             buffer: z.number().int().describe('5 % of the seats in use, at least 1'),
             recommendedSeats: z.number().int().describe('seatsInUse + buffer: buy this many at renewal, after reclaiming the rest'),
             seatsToDrop: z.number().int().nullable().describe('purchasedSeats − recommendedSeats (at least 0); null without purchasedSeats'),
+            keep: z
+              .object({
+                users: z.string().describe('`/users` filtered to the seats in use (paid, not suspended, active within the same `inactiveDays`), by name'),
+                csv: z.string().describe('The same list as `users.csv`'),
+              })
+              .describe(
+                'The agents to keep at renewal, `seatsInUse` of them as of the request. Choose them in Zendesk when lowering the seat count: without a choice Zendesk downgrades agents alphabetically.',
+              ),
           })
           .nullable()
           .describe('Set when the settings have a renewalDate'),

@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { api, connectAndSync, createTenant, startSystem, waitFor, waitForSync, type System } from '../helpers/system';
 import { WebhookReceiver } from '../helpers/webhookReceiver';
+import { readCsv } from './reports.fixture';
 import type { SandboxWorkspace } from '../../src/sandbox';
 
 /**
@@ -403,7 +404,8 @@ describe('reclaiming seats', () => {
     assert.deepEqual(u.savings.realized, { seats: Number(freed.n), amount: Number(freed.n) * 55 });
     const inUse = u.paidSeats.total - u.reclaimable.count;
     const buffer = Math.max(1, Math.ceil(inUse * 0.05));
-    assert.deepEqual(u.savings.renewal, {
+    const { keep, ...renewal } = u.savings.renewal;
+    assert.deepEqual(renewal, {
       date: '2027-03-31',
       purchasedSeats: 500,
       seatsInUse: inUse,
@@ -411,6 +413,28 @@ describe('reclaiming seats', () => {
       recommendedSeats: inUse + buffer,
       seatsToDrop: Math.max(0, 500 - inUse - buffer),
     });
+
+    // The agents to keep: every page of the linked /users listing is a seat in use, by name, seatsInUse in all.
+    const kept: { id: number; name: string | null; seat: string; suspended: boolean; usage: string }[] = [];
+    for (let url: string | null = `${keep.users}&limit=500`; url;) {
+      const page = await api(system, 'GET', url, { key: tenant.apiKey });
+      assert.equal(page.status, 200, page.text);
+      kept.push(...page.json.users);
+      url = page.json.nextCursor ? `${keep.users}&limit=500&cursor=${encodeURIComponent(page.json.nextCursor)}` : null;
+    }
+    assert.ok(inUse > 0);
+    assert.equal(kept.length, inUse, 'the keep list holds exactly the seats in use');
+    assert.equal(new Set(kept.map((k) => k.id)).size, kept.length);
+    for (const k of kept) assert.deepEqual([k.seat, k.suspended, k.usage], ['paid', false, 'active'], `user ${k.id}`);
+    const csv = await api(system, 'GET', keep.csv, { key: tenant.apiKey });
+    assert.equal(csv.status, 200, csv.text);
+    const [header, ...rows] = readCsv(csv.text);
+    const idAt = header!.findIndex((f) => f.value === 'id');
+    assert.deepEqual(
+      rows.map((r) => Number(r[idAt]!.value)),
+      kept.map((k) => k.id),
+      'the CSV lists the same seats in the same order',
+    );
   });
 
   test('light_agent: the seat is freed with the light-agent role, the groups stay, and undo gives back the custom role and default group', async () => {

@@ -306,9 +306,9 @@ export function reportsRouter(deps: ApiDeps & { cache: ApiCache; limits: TenantL
   mount(router, routes.utilization, async (req, res: Response) => {
     const integration = await ownIntegration(req);
     // Settings (the seat price) and reclamations change the savings: both drop the cached report (integration row updates).
-    const withSavings = async (body: z.infer<typeof Utilization>) => ({ ...body, savings: await savingsFor(db, integration, body) });
     const tenantId = req.tenant!.id;
     const { inactiveDays, key } = utilizationQueries.get(tenantId, integration.id, req, parseUtilization);
+    const withSavings = async (body: z.infer<typeof Utilization>) => ({ ...body, savings: await savingsFor(db, integration, body, inactiveDays) });
     const { value } = await cache.reports.get(key, [integrationTag(integration.id), tenantTag(tenantId)], async () => {
       // The default inactiveDays: the report the worker stored at the end of the last sync (or when its seat
       // part was done), one indexed read, as of when it was taken. Other values, or none stored yet: computed.
