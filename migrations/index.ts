@@ -18,6 +18,7 @@ import * as grantExpiryNotice from './20261210T090000_grant_expiry_notice';
 import * as reclaimNotice from './20261210T100000_reclaim_notice';
 import * as tenantConnectSettings from './20261211T090000_tenant_connect_settings';
 import * as connectSessions from './20261211T100000_connect_sessions';
+import * as webhookRelayClaim from './20261212T080000_webhook_relay_claim';
 
 /**
  * Every migration, by its timestamped name. A static list (rather than a folder scan) works the same
@@ -43,4 +44,5 @@ export const migrations: Record<string, Migration> = {
   '20261210T100000_reclaim_notice': reclaimNotice,
   '20261211T090000_tenant_connect_settings': tenantConnectSettings,
   '20261211T100000_connect_sessions': connectSessions,
+  '20261212T080000_webhook_relay_claim': webhookRelayClaim,
 };

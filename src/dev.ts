@@ -195,6 +195,8 @@ async function main(): Promise<void> {
   stops.push(async () => housekeeping.stop());
   const relay = startWebhookRelay({
     db,
+    box,
+    metrics,
     temporal,
     taskQueue: config.temporal.taskQueue,
     settings: config.webhooks,

@@ -62,8 +62,8 @@ async function main(): Promise<void> {
     housekeeping.intervalMs ? { taskQueue: config.temporal.taskQueue, intervalMs: housekeeping.intervalMs } : undefined,
     logger,
   );
-  // The webhook outbox's relay (src/webhooks/relay.ts): starts a delivery workflow per recorded delivery.
-  const relay = startWebhookRelay({ db, temporal, taskQueue: config.temporal.taskQueue, settings: config.webhooks, logger });
+  // The webhook outbox's relay (src/webhooks/relay.ts): makes each recorded delivery's first attempt and starts its workflow.
+  const relay = startWebhookRelay({ db, box: deps.box, metrics, temporal, taskQueue: config.temporal.taskQueue, settings: config.webhooks, logger });
   // Both resolve after shutdown (the SDK handles SIGTERM/SIGINT by draining every worker of the process).
   await Promise.all([worker.run(), webhookWorker.run()]);
   await relay.stop();

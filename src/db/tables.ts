@@ -361,6 +361,8 @@ export interface WebhookDeliveriesTable {
   last_latency_ms: number | null;
   /** When the relay started its delivery workflow; NULL: still to start. */
   workflow_started_at: NullableTimestamp;
+  /** The relay's lease on the delivery while it makes the first attempt (migration 20261212T080000_webhook_relay_claim). */
+  relay_claimed_until: NullableTimestamp;
   created_at: CreatedAt;
   completed_at: NullableTimestamp;
 }

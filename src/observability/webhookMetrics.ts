@@ -2,7 +2,7 @@ import type { Metrics } from './metrics';
 
 /** What webhook deliveries add to the metrics (src/activities/webhooks.ts). No tenant or endpoint labels. */
 
-type WebhookMetrics = Pick<Metrics, 'webhookAttempts' | 'webhookAttemptDuration' | 'webhookDeliveries' | 'webhookDeliveryLag'>;
+export type WebhookMetrics = Pick<Metrics, 'webhookAttempts' | 'webhookAttemptDuration' | 'webhookDeliveries' | 'webhookDeliveryLag'>;
 
 /** One attempt that reached the point of sending; `recordedAt` is when its delivery was recorded (the event's commit). */
 export function recordWebhookAttempt(metrics: WebhookMetrics, attempt: { outcome: 'delivered' | 'retry' | 'gone'; latencyMs: number; recordedAt: Date }): void {

@@ -1,7 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
+import { createLogger } from '../../src/logger';
 import { WEBHOOK_EVENT_EXAMPLES } from '../../src/webhooks/eventExamples';
+import { startWebhookRelay } from '../../src/webhooks/relay';
+import { webhookDeliveryWorkflowId } from '../../src/workflows/webhookDelivery';
 import { api, connectAndSync, createTenant, followConsent, startSystem, waitFor, waitForSync, type System } from '../helpers/system';
 import { WebhookReceiver } from '../helpers/webhookReceiver';
 
@@ -199,6 +202,73 @@ describe('delivery', () => {
       (await deliveries(endpoint.id)).find((d) => d.eventId === again.json.eventId && d.status === 'succeeded'),
     );
     assert.match(record.attempts[0]!.error ?? '', /could not connect/);
+    await api(system, 'DELETE', `/v1/webhook-endpoints/${endpoint.id}`, { key: tenant.apiKey });
+  });
+
+  test("the relay makes the first attempt itself: a delivered event's workflow makes none; a receiver too slow for it is retried by the workflow from attempt 2", async () => {
+    const endpoint = await newEndpoint(['webhook.test']);
+    receiver.secrets = [endpoint.secret];
+    const historyOf = async (deliveryId: string) => {
+      const handle = system.temporal.workflow.getHandle(webhookDeliveryWorkflowId(deliveryId));
+      const result = await handle.result();
+      const { events } = await handle.fetchHistory();
+      return { result, attemptsByWorkflow: (events ?? []).filter((e) => e.activityTaskScheduledEventAttributes).length };
+    };
+
+    const fast = await api(system, 'POST', `/v1/webhook-endpoints/${endpoint.id}/test`, { key: tenant.apiKey });
+    await waitFor('the event', async () => receiver.received.find((r) => r.id === fast.json.eventId));
+    const fastDelivery = await waitFor('recorded', async () =>
+      (await deliveries(endpoint.id)).find((d) => d.eventId === fast.json.eventId && d.status === 'succeeded'),
+    );
+    assert.deepEqual(await historyOf(fastDelivery.id), { result: 'delivered', attemptsByWorkflow: 0 });
+
+    // Answers after 2.5 s: past the relay's cut-off (min(3 s, WEBHOOK_ATTEMPT_TIMEOUT = 2 s)), so attempt 1
+    // fails there; the workflow's attempt 2 is answered at once.
+    receiver.answers = [{ status: 204, delayMs: 2_500 }];
+    const slow = await api(system, 'POST', `/v1/webhook-endpoints/${endpoint.id}/test`, { key: tenant.apiKey });
+    const slowDelivery = await waitFor('delivered by the workflow', async () =>
+      (await deliveries(endpoint.id)).find((d) => d.eventId === slow.json.eventId && d.status === 'succeeded'),
+    );
+    assert.deepEqual(
+      slowDelivery.attempts.map((a) => [a.statusCode, a.error]),
+      [
+        [null, 'no answer within 2000 ms'],
+        [204, null],
+      ],
+    );
+    assert.deepEqual(await historyOf(slowDelivery.id), { result: 'delivered', attemptsByWorkflow: 1 });
+    const copies = receiver.received.filter((r) => r.id === slow.json.eventId);
+    assert.equal(copies.length, 2, 'both attempts carry the same webhook-id');
+    await api(system, 'DELETE', `/v1/webhook-endpoints/${endpoint.id}`, { key: tenant.apiKey });
+  });
+
+  test("two relays at once (two workers) never both make an event's first attempt", async () => {
+    const endpoint = await newEndpoint(['webhook.test']);
+    receiver.secrets = [endpoint.secret];
+    const second = startWebhookRelay({
+      db: system.db,
+      box: system.box,
+      metrics: system.metrics,
+      temporal: system.temporal,
+      taskQueue: system.config.temporal.taskQueue,
+      settings: system.config.webhooks,
+      logger: createLogger('silent'),
+    });
+    try {
+      const sent = await Promise.all(
+        Array.from({ length: 40 }, () => api(system, 'POST', `/v1/webhook-endpoints/${endpoint.id}/test`, { key: tenant.apiKey })),
+      );
+      const ids = new Set(sent.map((r) => r.json.eventId as string));
+      await waitFor('every event delivered and recorded', async () => {
+        const mine = (await deliveries(endpoint.id)).filter((d) => ids.has(d.eventId));
+        return mine.length === ids.size && mine.every((d) => d.status === 'succeeded') && mine;
+      });
+      const received = receiver.received.filter((r) => ids.has(r.id));
+      assert.equal(received.length, ids.size, 'each event arrived once');
+      assert.equal(new Set(received.map((r) => r.id)).size, ids.size);
+    } finally {
+      await second.stop();
+    }
     await api(system, 'DELETE', `/v1/webhook-endpoints/${endpoint.id}`, { key: tenant.apiKey });
   });
 

@@ -70,3 +70,26 @@ test('every attempt failing gives up once, after the last; gone and held end at 
     assert.deepEqual(s.gaveUp, [], `${outcome}: nothing to give up`);
   }
 });
+
+test("after the relay's own first attempt: a final outcome ends the workflow with no attempt of its own; a retry goes on from attempt 2 after the relay's delay", async () => {
+  for (const outcome of ['delivered', 'gone', 'held', 'done'] as const) {
+    const s = stubs([]);
+    assert.equal(await run(s.activities, { scheduleMs: [0, 50, 50], jitter: 0, firstAttempt: { outcome } }), outcome);
+    assert.deepEqual(s.calls, [], `${outcome}: the workflow attempts nothing`);
+    assert.deepEqual(s.gaveUp, []);
+  }
+  const s = stubs([{ outcome: 'retry' }, { outcome: 'delivered' }]);
+  const started = Date.now();
+  assert.equal(await run(s.activities, { scheduleMs: [0, 5_000, 300], jitter: 0, firstAttempt: { outcome: 'retry', delayMs: 700 } }), 'delivered');
+  assert.deepEqual(
+    s.calls.map((c) => [c.attempt, c.nextDelayMs]),
+    [[2, 300]],
+    'attempt 1 is not made again; attempt 2 is told the delay before attempt 3',
+  );
+  assert.ok(s.calls[0]!.at - started >= 700, `attempt 2 waited the relay's delay (${s.calls[0]!.at - started} ms)`);
+
+  const last = stubs([]);
+  assert.equal(await run(last.activities, { scheduleMs: [0], jitter: 0, firstAttempt: { outcome: 'retry', delayMs: 0 } }), 'exhausted');
+  assert.deepEqual(last.calls, [], 'a one-attempt schedule whose attempt the relay made has nothing left');
+  assert.deepEqual(last.gaveUp, [1]);
+});

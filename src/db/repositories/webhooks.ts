@@ -209,19 +209,37 @@ export async function replayDelivery(db: Db, endpointId: string, deliveryId: str
 
 // ---- the relay and the delivery activity -------------------------------------------------------------
 
-/** Deliveries whose workflow is still to start, oldest first (the order events happened in). */
-export async function deliveriesToStart(db: Db, limit: number) {
-  return db
-    .selectFrom('webhook_deliveries as d')
-    .innerJoin('webhook_events as e', 'e.id', 'd.event_id')
-    .innerJoin('webhook_endpoints as p', 'p.id', 'd.endpoint_id')
-    .select(['d.id', 'd.tenant_id', 'd.endpoint_id', 'e.type', 'p.url', sql<string | null>`e.payload->'data'->>'integrationId'`.as('integration_id')])
-    .where('d.status', '=', 'pending')
-    .where('d.workflow_started_at', 'is', null)
-    .orderBy('d.created_at')
-    .orderBy('d.id')
-    .limit(limit)
-    .execute();
+/**
+ * Picks up to `limit` deliveries still to start, oldest first, and leases them to the caller for `leaseMs`:
+ * another relay skips them meanwhile (SKIP LOCKED for the pick, the lease after it), and takes them up when
+ * the lease ran out without the workflow started (the relay died).
+ */
+export async function claimDeliveriesToStart(db: Db, limit: number, leaseMs: number) {
+  const { rows } = await sql<{
+    id: string;
+    tenant_id: string;
+    endpoint_id: string;
+    attempts: number;
+    next_attempt_at: Date | null;
+    type: string;
+    url: string;
+    integration_id: string | null;
+  }>`
+    WITH picked AS (
+      SELECT id FROM webhook_deliveries
+       WHERE status = 'pending' AND workflow_started_at IS NULL AND (relay_claimed_until IS NULL OR relay_claimed_until < now())
+       ORDER BY created_at, id
+       LIMIT ${limit}
+         FOR UPDATE SKIP LOCKED
+    ), claimed AS (
+      UPDATE webhook_deliveries d SET relay_claimed_until = now() + ${leaseMs} * interval '1 millisecond'
+        FROM picked WHERE d.id = picked.id
+      RETURNING d.id, d.tenant_id, d.endpoint_id, d.attempts, d.next_attempt_at, d.event_id, d.created_at
+    )
+    SELECT c.id, c.tenant_id, c.endpoint_id, c.attempts, c.next_attempt_at, e.type, p.url, e.payload->'data'->>'integrationId' AS integration_id
+      FROM claimed c JOIN webhook_events e ON e.id = c.event_id JOIN webhook_endpoints p ON p.id = c.endpoint_id
+     ORDER BY c.created_at, c.id`.execute(db);
+  return rows;
 }
 
 export async function markWorkflowStarted(db: Db, deliveryIds: string[]): Promise<void> {
