@@ -201,6 +201,7 @@ async function main(): Promise<void> {
     taskQueue: config.temporal.taskQueue,
     settings: config.webhooks,
     logger: logger.child({ process: 'worker' }),
+    databaseUrl: config.databaseUrl,
   });
   stops.push(() => relay.stop());
   stops.push(async () => {

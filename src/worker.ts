@@ -63,7 +63,16 @@ async function main(): Promise<void> {
     logger,
   );
   // The webhook outbox's relay (src/webhooks/relay.ts): makes each recorded delivery's first attempt and starts its workflow.
-  const relay = startWebhookRelay({ db, box: deps.box, metrics, temporal, taskQueue: config.temporal.taskQueue, settings: config.webhooks, logger });
+  const relay = startWebhookRelay({
+    db,
+    box: deps.box,
+    metrics,
+    temporal,
+    taskQueue: config.temporal.taskQueue,
+    settings: config.webhooks,
+    logger,
+    databaseUrl: config.databaseUrl,
+  });
   // Both resolve after shutdown (the SDK handles SIGTERM/SIGINT by draining every worker of the process).
   await Promise.all([worker.run(), webhookWorker.run()]);
   await relay.stop();

@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import { log, sleep, type Harness } from '../harness';
 import { fmt, secs, type Scenario } from '../context';
+import { RELAY_LEASE_MS } from '../../src/webhooks/relay';
 import { connectReloading, waitForFirstSyncs } from './fanout';
 
 interface Round {
@@ -97,19 +98,23 @@ export const webhooks: Scenario = {
         return found;
       });
       const rows = on.then;
-      // Where the time goes: recorded → its workflow started by the relay → the attempt's answer recorded.
+      // Where the time goes: recorded → picked by a relay (its lease's start) → the relay's first attempt answered
+      // and recorded → its workflow started (after the receiver has the event: not part of the lag).
       const stages = await h.db
         .selectFrom('webhook_deliveries as d')
         .innerJoin('webhook_attempts as a', (j) => j.onRef('a.delivery_id', '=', 'd.id').on('a.attempt', '=', 1))
         .select([
-          sql<number>`(extract(epoch from d.workflow_started_at - d.created_at) * 1000)::float8`.as('relay'),
-          sql<number>`(extract(epoch from a.at - d.workflow_started_at) * 1000)::float8`.as('attempt'),
+          sql<number>`(extract(epoch from (d.relay_claimed_until - ${RELAY_LEASE_MS} * interval '1 millisecond') - d.created_at) * 1000)::float8`.as('pick'),
+          sql<number>`(extract(epoch from a.at - (d.relay_claimed_until - ${RELAY_LEASE_MS} * interval '1 millisecond')) * 1000)::float8`.as('attempt'),
+          sql<number>`(extract(epoch from d.workflow_started_at - a.at) * 1000)::float8`.as('start'),
         ])
         .where('d.created_at', '>=', since)
         .where('d.workflow_started_at', 'is not', null)
+        .where('d.relay_claimed_until', 'is not', null)
         .execute();
-      const relayMs = stages.map((r) => r.relay).sort((a, b) => a - b);
-      const attemptMs = stages.map((r) => r.attempt).sort((a, b) => a - b);
+      const sorted = (k: 'pick' | 'attempt' | 'start') => stages.map((r) => r[k]).sort((a, b) => a - b);
+      const [pickMs, attemptMs, startMs] = [sorted('pick'), sorted('attempt'), sorted('start')];
+      const p50p99 = (xs: number[]) => `${Math.round(pct(xs, 0.5))} / ${Math.round(pct(xs, 0.99))} ms`;
       const lost = rows.filter((r) => !receiver.arrivals.has(r.id)).length;
       const lags = rows
         .filter((r) => receiver.arrivals.has(r.id))
@@ -134,8 +139,9 @@ export const webhooks: Scenario = {
           lost,
           duplicates: receiver.duplicates(),
           lagMs: { p50: pct(lags, 0.5), p99, max: lags.at(-1) },
-          relayMs: { p50: pct(relayMs, 0.5), p99: pct(relayMs, 0.99) },
-          workflowToAnswerMs: { p50: pct(attemptMs, 0.5), p99: pct(attemptMs, 0.99) },
+          pickMs: { p50: pct(pickMs, 0.5), p99: pct(pickMs, 0.99) },
+          relayAttemptMs: { p50: pct(attemptMs, 0.5), p99: pct(attemptMs, 0.99) },
+          answerToWorkflowStartMs: { p50: pct(startMs, 0.5), p99: pct(startMs, 0.99) },
         },
         rows: [
           { metric: 'workspaces per round', value: `${workspaces} × ${fmt(users)} users, ${fmt(events)} ticket events, one fresh worker each` },
@@ -161,9 +167,10 @@ export const webhooks: Scenario = {
             met: p99 < 1_000,
           },
           {
-            metric: 'of it: recorded → delivery workflow started (relay), p50 / p99; started → first answer recorded, p50 / p99',
-            value: `${Math.round(pct(relayMs, 0.5))} / ${Math.round(pct(relayMs, 0.99))} ms; ${Math.round(pct(attemptMs, 0.5))} / ${Math.round(pct(attemptMs, 0.99))} ms`,
+            metric: 'of it: recorded → picked by the relay, p50 / p99; picked → its first attempt answered and recorded, p50 / p99',
+            value: `${p50p99(pickMs)}; ${p50p99(attemptMs)}`,
           },
+          { metric: 'then (after the arrival): answer recorded → delivery workflow started, p50 / p99', value: p50p99(startMs) },
         ],
       };
     } finally {

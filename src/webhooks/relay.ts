@@ -2,7 +2,9 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import { Semaphore } from 'async-mutex';
 import type { WebhookSettings } from '../config';
 import type { SecretBox } from '../crypto/secretBox';
+import { ChangeFeed } from '../db/changeFeed';
 import type { Db } from '../db/database';
+import { sql } from 'kysely';
 import { claimDeliveriesToStart, markWorkflowStarted } from '../db/repositories/webhooks';
 import type { Logger } from '../logger';
 import type { WebhookMetrics } from '../observability/webhookMetrics';
@@ -16,12 +18,14 @@ const BATCH = 200;
 /** Deliveries in the relay's hands at once (first attempts and workflow starts). */
 const AT_ONCE = 50;
 /** How long a picked delivery is the relay's (another relay skips it meanwhile); far longer than its attempt and start. */
-const LEASE_MS = 60_000;
+export const RELAY_LEASE_MS = 60_000;
 /**
  * The relay's first attempt gives a receiver this long (or WEBHOOK_ATTEMPT_TIMEOUT when shorter): a slow
  * receiver's delivery goes on in its workflow (attempt 2 after the schedule's delay) instead of holding a slot.
  */
 const FIRST_ATTEMPT_TIMEOUT_MS = 3_000;
+/** What the outbox's triggers NOTIFY when they record a delivery. */
+const OUTBOX_CHANNEL = 'webhook_outbox';
 /** Each delay of the retry schedule is spread by ±20 %, so endpoints that failed together do not retry together. */
 const JITTER = 0.2;
 
@@ -42,8 +46,12 @@ type Due = Awaited<ReturnType<typeof claimDeliveriesToStart>>[number];
  * idempotent: the workflow id is the delivery's. A relay that dies after its attempt leaves the lease to run
  * out: a delivery then delivered needs nothing more; one whose attempt failed (`next_attempt_at` set) is
  * started by the next relay with that attempt counted, so nothing is sent twice by the relays. No row lock is
- * held while the receiver or Temporal is called. It polls (every WEBHOOK_RELAY_INTERVAL, 200 ms by default)
- * an index of the deliveries still to start, which is empty nearly always.
+ * held while the receiver or Temporal is called.
+ *
+ * It looks when the outbox's triggers say something was recorded (NOTIFY webhook_outbox, migration
+ * 20261209T090000_webhooks, through a LISTEN connection of its own when `databaseUrl` is given), and in any case
+ * every WEBHOOK_RELAY_INTERVAL (200 ms by default), so a notification missed while PostgreSQL restarts, or a
+ * server without LISTEN (the embedded PGlite), costs at most that interval.
  */
 export function startWebhookRelay(deps: {
   db: Db;
@@ -54,13 +62,36 @@ export function startWebhookRelay(deps: {
   taskQueue: string;
   settings: WebhookSettings;
   logger: Logger;
+  /** For the LISTEN connection that wakes the relay; without it, it only polls. */
+  databaseUrl?: string;
 }): { stop(): Promise<void> } {
   const { db, temporal, settings, logger } = deps;
   const slots = new Semaphore(AT_ONCE);
   const inFlight = new Set<Promise<void>>();
   let stopped = false;
   let wake: (() => void) | undefined;
+  /** A notification came while the loop was busy: look again at once. */
+  let notified = false;
   let failures = 0;
+  const poke = () => {
+    notified = true;
+    wake?.();
+  };
+  const feed = deps.databaseUrl
+    ? new ChangeFeed({
+        connectionString: deps.databaseUrl,
+        channel: OUTBOX_CHANNEL,
+        applicationName: 'zendesk-worker-webhook-relay',
+        logger,
+        sendProbe: (payload) => sql`SELECT pg_notify(${OUTBOX_CHANNEL}, ${payload})`.execute(db),
+        otherBackendPid: async () => Number((await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(db)).rows[0]?.pid),
+        onChange: poke,
+        onUp: poke,
+        // Polling goes on meanwhile.
+        onDown: () => undefined,
+      })
+    : undefined;
+  feed?.start();
   const jittered = (ms: number) => Math.round(ms * (1 + (Math.random() * 2 - 1) * JITTER));
 
   /** Attempt 1 when nothing was attempted yet and the schedule starts at once; what the workflow is told of it. */
@@ -124,10 +155,11 @@ export function startWebhookRelay(deps: {
     while (!stopped) {
       let picked = 0;
       let room = 0;
+      notified = false;
       try {
         await slots.waitForUnlock();
         room = Math.min(BATCH, slots.getValue());
-        const due = await claimDeliveriesToStart(db, room, LEASE_MS);
+        const due = await claimDeliveriesToStart(db, room, RELAY_LEASE_MS);
         picked = due.length;
         // In the order events happened, `AT_ONCE` at a time (the semaphore is first come, first served).
         for (const d of due) {
@@ -140,6 +172,8 @@ export function startWebhookRelay(deps: {
         if (failures === 1) logger.warn({ err }, 'webhook relay: could not pick deliveries (retrying)');
       }
       if (picked > 0 && picked === room) continue;
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by the feed's callback during the awaits above
+      if (notified && !failures) continue;
       await new Promise<void>((resolve) => {
         wake = resolve;
         setTimeout(resolve, failures ? Math.min(10_000, settings.relayIntervalMs * 2 ** failures) : settings.relayIntervalMs).unref();
@@ -151,6 +185,7 @@ export function startWebhookRelay(deps: {
     async stop() {
       stopped = true;
       wake?.();
+      await feed?.close();
       await running;
       await Promise.allSettled([...inFlight]);
     },

@@ -1,7 +1,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
-import { CHANGE_FEED_APPLICATION_NAME } from '../../src/api/cache/changeFeed';
+import { CHANGE_FEED_APPLICATION_NAME } from '../../src/db/changeFeed';
 import { testDb } from '../helpers/db';
 import { startSystem, waitFor, type System } from '../helpers/system';
 

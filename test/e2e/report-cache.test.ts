@@ -7,7 +7,7 @@ import { sql } from 'kysely';
 import pino from 'pino';
 import { createApp } from '../../src/api/app';
 import type { ApiCache } from '../../src/api/cache/apiCache';
-import { CHANGE_FEED_APPLICATION_NAME } from '../../src/api/cache/changeFeed';
+import { CHANGE_FEED_APPLICATION_NAME } from '../../src/db/changeFeed';
 import { loadConfig } from '../../src/config';
 import { createMetrics, type Metrics } from '../../src/observability/metrics';
 import { api, connectAndSync, createTenant, startSystem, waitFor, waitForSync, type System } from '../helpers/system';

@@ -133,7 +133,18 @@ export async function startSystem(opts: SystemOptions = {}): Promise<System> {
   const webhookWorker = workers?.webhookWorker;
   const running = Promise.all([worker?.run(), webhookWorker?.run()]);
   // The webhook outbox's relay runs beside the workers, as in src/worker.ts.
-  const relay = worker ? startWebhookRelay({ db, box, metrics, temporal, taskQueue: config.temporal.taskQueue, settings: config.webhooks, logger }) : undefined;
+  const relay = worker
+    ? startWebhookRelay({
+        db,
+        box,
+        metrics,
+        temporal,
+        taskQueue: config.temporal.taskQueue,
+        settings: config.webhooks,
+        logger,
+        databaseUrl: config.databaseUrl,
+      })
+    : undefined;
   let app = createApp({ db, box, config, temporal, logger, metrics });
   server.on('request', (req, res) => app(req, res));
   const apps = [app];

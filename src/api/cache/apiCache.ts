@@ -5,7 +5,7 @@ import type { Database, Integration } from '../../db/tables';
 import type { Logger } from '../../logger';
 import type { Metrics } from '../../observability/metrics';
 import { CachedLoader, type LookupOutcome } from './cachedLoader';
-import { CHANGE_CHANNEL, ChangeFeed } from './changeFeed';
+import { CHANGE_CHANNEL, ChangeFeed } from '../../db/changeFeed';
 
 /**
  * A cached report response: the serialized JSON body, gzip-compressed once when large enough (the

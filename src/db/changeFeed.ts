@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import type { Logger } from '../../logger';
+import type { Logger } from '../logger';
 
 /** The channel of migration 20261201T120000_report_change_notify. */
 export const CHANGE_CHANNEL = 'report_changes';
@@ -9,8 +9,10 @@ export const CHANGE_FEED_APPLICATION_NAME = 'zendesk-api-report-cache';
 
 export interface ChangeFeedOptions {
   connectionString: string;
+  /** The channel listened to (default the report cache's, CHANGE_CHANNEL). */
+  channel?: string;
   logger: Logger;
-  /** Sends `NOTIFY report_changes, payload` on another connection than the listener's (the API's pool). */
+  /** Sends `NOTIFY <channel>, payload` on another connection than the listener's (the process's pool). */
   sendProbe: (payload: string) => Promise<unknown>;
   /** `pg_backend_pid()` of another connection (the API's pool). */
   otherBackendPid: () => Promise<number>;
@@ -30,7 +32,8 @@ export interface ChangeFeedOptions {
 }
 
 /**
- * The API's one LISTEN connection, feeding the report cache's invalidations.
+ * A process's LISTEN connection to one channel: the API's feeds the report cache's invalidations, a worker's
+ * wakes its webhook relay (src/webhooks/relay.ts).
  *
  * The cache is only enabled while notifications are known to arrive. On connect: `LISTEN`, then a probe
  * (a NOTIFY sent through the pool, i.e. another backend) must come back before `onUp` — this also catches
@@ -55,7 +58,11 @@ export class ChangeFeed {
   private readonly probes = new Map<string, () => void>();
   private warnedSinceUp = false;
 
-  constructor(private readonly options: ChangeFeedOptions) {}
+  private readonly channel: string;
+
+  constructor(private readonly options: ChangeFeedOptions) {
+    this.channel = options.channel ?? CHANGE_CHANNEL;
+  }
 
   /** True while notifications are known to arrive. */
   get connected(): boolean {
@@ -105,7 +112,7 @@ export class ChangeFeed {
     client.on('error', (err) => fail(err.message));
     client.on('end', () => fail('the connection ended'));
     client.on('notification', (msg) => {
-      if (this.client !== client || msg.channel !== CHANGE_CHANNEL) return;
+      if (this.client !== client || msg.channel !== this.channel) return;
       const payload = msg.payload ?? '';
       if (payload.startsWith('probe:')) {
         this.probes.get(payload)?.();
@@ -135,7 +142,7 @@ export class ChangeFeed {
         );
         return;
       }
-      await client.query(`LISTEN ${CHANGE_CHANNEL}`);
+      await client.query(`LISTEN ${this.channel}`);
       await this.probe(client);
     } catch (err) {
       fail((err as Error).message);
