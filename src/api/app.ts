@@ -72,7 +72,7 @@ export function createApp(deps: ApiDeps & { metrics?: Metrics; cache?: ApiCache;
   app.use(connectAssetsRouter());
   app.use(connectPageRouter({ ...deps, limits }));
   // A tenant's own routes (`/v1/tenant`, `/v1/tenant/keys…`); the admin's are `/v1/tenants…` (admin key).
-  app.use('/v1/tenant', requireTenant(deps.db, cache));
+  app.use('/v1/tenant', requireTenant(deps.db, cache), spendBudget(limits, 'requests'));
   app.use(tenantsRouter(deps));
   app.use(tenantKeysRouter(deps));
   app.use(offboardRouter(deps));

@@ -118,6 +118,12 @@ describe('per-tenant budgets', () => {
     for (let i = 0; i < 3 && !withNewKey.includes(429); i++) withNewKey.push((await api(system, 'GET', `/v1/integrations/${UNKNOWN}`, { key: newKey })).status);
     assert.ok(withNewKey.includes(429), `the new key was not limited: ${withNewKey.join(', ')}`);
     tenant.apiKey = newKey;
+    // The tenant's own routes spend the same budget (every authenticated request does).
+    // (Within three: a token may have refilled meanwhile.)
+    let own: Awaited<ReturnType<typeof api>> | undefined;
+    for (let i = 0; i < 3 && own?.status !== 429; i++) own = await api(system, 'GET', '/v1/tenant', { key: newKey });
+    assertTooMany(own!, 'requests');
+    assert.equal((await api(system, 'GET', '/v1/tenant', { key: other.apiKey })).status, 200, 'another tenant is not limited');
   });
 });
 
