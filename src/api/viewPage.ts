@@ -42,6 +42,7 @@ export interface ViewPageModel {
 
 const time = (iso: string | null, none = '—') =>
   iso === null ? none : `<time datetime="${escapeHtml(iso)}">${escapeHtml(iso.slice(0, 16).replace('T', ' '))} UTC</time>`;
+const day = (iso: string | null) => (iso === null ? '—' : `<time datetime="${escapeHtml(iso)}">${escapeHtml(iso.slice(0, 10))}</time>`);
 const yesNo = (v: boolean | null) => (v === null ? 'unknown' : v ? 'yes' : 'no');
 const text = (v: string | null) => (v === null ? '—' : escapeHtml(v));
 const money = (amount: number, currency: string) => `${escapeHtml(amount.toFixed(2))} ${escapeHtml(currency.toUpperCase())}`;
@@ -205,7 +206,7 @@ function userRow(u: UserView): string {
     yesNo(u.restrictedAgent),
     yesNo(u.twoFactorAuthEnabled),
     yesNo(u.verified),
-    time(u.createdAt),
+    day(u.createdAt),
     time(u.lastLoginAt, 'never'),
     time(u.lastActivityAt, 'never'),
     escapeHtml(u.usage),
@@ -220,11 +221,11 @@ function usersTable(m: ViewPageModel): string {
   const csv = m.csvHref ? ` <a id="csv" href="${escapeHtml(m.csvHref)}" download>Download these ${list.total} users as CSV</a>` : '';
   const next = m.nextHref ? `<p><a id="next-page" href="${escapeHtml(m.nextHref)}">Next ${escapeHtml(String(list.users.length))} users</a></p>` : '';
   return `<p id="users-total"><span data-figure="users-total">${list.total}</span> user${list.total === 1 ? '' : 's'} match${list.total === 1 ? 'es' : ''}.${csv}</p>
-<table id="users" aria-label="Users">
+<div class="scroll" role="region" aria-label="Users table" tabindex="0"><table id="users" aria-label="Users">
 <thead><tr>${heads.map((h) => `<th scope="col">${h}</th>`).join('')}</tr></thead>
 <tbody>
 ${list.users.map(userRow).join('\n')}
-</tbody></table>
+</tbody></table></div>
 ${next}`;
 }
 

@@ -189,7 +189,7 @@ describe('the utilization view', () => {
 
     // The CSV download is the rows shown, and the API's users.csv for the same filter.
     const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#csv').click()]);
-    const csv = readFileSync((await download.path())!, 'utf8');
+    const csv = readFileSync(await download.path(), 'utf8');
     assert.deepEqual(csvIds(csv), shown);
     const apiCsv = await fetch(`${system.apiUrl}/v1/integrations/${integrationId}/users.csv?${filter}`, {
       headers: { authorization: `Bearer ${tenant.apiKey}` },
