@@ -242,6 +242,28 @@ describe('the utilization view', () => {
     await context.close();
   });
 
+  test("more users than a page: the Next link lists /users's next page", async () => {
+    const view = (await createView()).json as { url: string };
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${view.url}?limit=10&sort=name`);
+    const first = await get('/users?limit=10&sort=name');
+    assert.deepEqual(
+      await rowIds(page, 'users'),
+      first.json.users.map((r: any) => r.id),
+    );
+    const second = await get(`/users?limit=10&sort=name&cursor=${encodeURIComponent(first.json.nextCursor)}`);
+    await Promise.all([page.waitForURL(/cursor=/), page.locator('#next-page').click()]);
+    assert.deepEqual(
+      await rowIds(page, 'users'),
+      second.json.users.map((r: any) => r.id),
+    );
+    // The CSV link carries the filters, not the page: every matching user.
+    const href = (await page.locator('#csv').getAttribute('href')) ?? '';
+    assert.match(href, /\/users\.csv\?sort=name$/);
+    await context.close();
+  });
+
   test('a filter that is not valid: the page says which, with a 400', async () => {
     const view = (await createView()).json as { url: string };
     const res = await fetch(`${view.url}?role=boss&inactiveDays=0&verified=`);
@@ -259,6 +281,8 @@ describe('the utilization view', () => {
     assert.equal(foreign.json.detail, `No integration ${integrationId}.`);
     assert.equal((await createView({}, '00000000-0000-4000-8000-000000000000')).status, 404);
     assert.equal((await createView({})).status, 201);
+    const noBody = await api(system, 'POST', `/v1/integrations/${integrationId}/view-sessions`, { key: tenant.apiKey });
+    assert.equal(noBody.status, 201, 'the body is optional');
     assert.equal((await api(system, 'POST', `/v1/integrations/${integrationId}/view-sessions`, { body: {} })).status, 401);
 
     const count = async () => (await system.db.selectFrom('view_sessions').select('id').execute()).length;
