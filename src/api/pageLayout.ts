@@ -20,7 +20,7 @@ const STYLE =
   '.filters{display:flex;flex-wrap:wrap;gap:0 1rem;align-items:flex-end}.filters label{margin-top:.5rem}' +
   'select,input[type=date],input[type=number],input[type=search]{font:inherit;padding:.3rem;border:1px solid #6b7280;border-radius:.25rem;display:block}' +
   'select:focus-visible{outline:3px solid #f59e0b;outline-offset:2px}.swatch{display:inline-block;width:.9rem;height:.9rem;margin-right:.4rem;vertical-align:middle}' +
-  '.c-active{background:#0b7a3e}.c-inactive{background:#b45309}.c-suspended{background:#b42318}.c-free{background:#6b7280}.chart{display:block;width:100%;height:2rem}' +
+  '.c-active{background:#0b7a3e}.c-inactive{background:#b45309}.c-suspended{background:#b42318}.c-free{background:#6b7280}.chart{display:block;width:100%;height:2rem}.trend-chart{display:block;width:100%;height:6rem}' +
   '.scroll{overflow-x:auto}.scroll:focus-visible{outline:3px solid #f59e0b}td time{white-space:nowrap}';
 
 /** `'sha256-…'` of the stylesheet, for a page's `style-src`. */

@@ -47,22 +47,24 @@ const yesNo = (v: boolean | null) => (v === null ? 'unknown' : v ? 'yes' : 'no')
 const text = (v: string | null) => (v === null ? '—' : escapeHtml(v));
 const money = (amount: number, currency: string) => `${escapeHtml(amount.toFixed(2))} ${escapeHtml(currency.toUpperCase())}`;
 
+/** The chart colours (the legend's swatches in pageLayout.ts are the same). */
+const FILL = { active: '#0b7a3e', inactive: '#b45309', suspended: '#b42318', free: '#6b7280' } as const;
+
 /** The seats as one stacked bar: paid active, inactive, suspended, then free. */
 function seatChart(u: UtilizationBody): string {
   const parts = [
-    { key: 'active', label: 'Paid, active', n: u.paidSeats.active },
-    { key: 'inactive', label: 'Paid, inactive', n: u.paidSeats.inactive },
-    { key: 'suspended', label: 'Paid, suspended', n: u.paidSeats.suspended },
-    { key: 'free', label: 'Free', n: u.freeSeats.total },
+    { key: 'active' as const, label: 'Paid, active', n: u.paidSeats.active },
+    { key: 'inactive' as const, label: 'Paid, inactive', n: u.paidSeats.inactive },
+    { key: 'suspended' as const, label: 'Paid, suspended', n: u.paidSeats.suspended },
+    { key: 'free' as const, label: 'Free', n: u.freeSeats.total },
   ];
   const total = parts.reduce((sum, p) => sum + p.n, 0);
-  const fill: Record<string, string> = { active: '#0b7a3e', inactive: '#b45309', suspended: '#b42318', free: '#6b7280' };
   let x = 0;
   const rects = parts
     .filter((p) => p.n > 0)
     .map((p) => {
       const width = (p.n / total) * 1000;
-      const rect = `<rect x="${x.toFixed(2)}" y="0" width="${width.toFixed(2)}" height="40" fill="${fill[p.key]}"></rect>`;
+      const rect = `<rect x="${x.toFixed(2)}" y="0" width="${width.toFixed(2)}" height="40" fill="${FILL[p.key]}"></rect>`;
       x += width;
       return rect;
     })
@@ -105,6 +107,28 @@ ${renewal}
 </ul>`;
 }
 
+/** The paid seats at each sync as stacked columns (active, inactive, suspended), oldest left. */
+function trendChart(points: TrendPoint[]): string {
+  const max = Math.max(1, ...points.map((p) => p.paidSeats.total));
+  const step = 1000 / points.length;
+  const columns = points
+    .map((p, i) => {
+      let y = 100;
+      return (['active', 'inactive', 'suspended'] as const)
+        .map((k) => {
+          const h = (p.paidSeats[k] / max) * 100;
+          y -= h;
+          return h > 0
+            ? `<rect x="${(i * step + step * 0.15).toFixed(2)}" y="${y.toFixed(2)}" width="${(step * 0.7).toFixed(2)}" height="${h.toFixed(2)}" fill="${FILL[k]}"></rect>`
+            : '';
+        })
+        .join('');
+    })
+    .join('');
+  const summary = points.map((p) => `${p.takenAt.slice(0, 16).replace('T', ' ')}: ${p.paidSeats.active} active of ${p.paidSeats.total} paid`).join('; ');
+  return `<svg class="trend-chart" role="img" aria-labelledby="trend-title" viewBox="0 0 1000 100" preserveAspectRatio="none"><title id="trend-title">Paid seats at the last syncs. ${escapeHtml(summary)}</title>${columns}</svg>`;
+}
+
 function trend(points: TrendPoint[]): string {
   if (points.length < 2) return '<p class="hint">The trend shows once the integration has synced more than once.</p>';
   const rows = points
@@ -113,7 +137,7 @@ function trend(points: TrendPoint[]): string {
         `<tr><td>${time(p.takenAt)}</td><td class="num">${p.paidSeats.total}</td><td class="num">${p.paidSeats.active}</td><td class="num">${p.paidSeats.inactive}</td><td class="num">${p.paidSeats.suspended}</td><td class="num">${p.freeSeats.total}</td></tr>`,
     )
     .join('\n');
-  return `<table id="trend" aria-label="Seats at the last syncs">
+  return `${trendChart(points)}<table id="trend" aria-label="Seats at the last syncs">
 <thead><tr><th scope="col">Synced</th><th scope="col" class="num">Paid</th><th scope="col" class="num">Active</th><th scope="col" class="num">Inactive</th><th scope="col" class="num">Suspended</th><th scope="col" class="num">Free</th></tr></thead>
 <tbody>
 ${rows}

@@ -157,6 +157,7 @@ describe('the utilization view', () => {
     assert.equal(await page.locator('#synced time').first().getAttribute('datetime'), u.lastSyncedAt);
     assert.match((await page.locator('svg.chart title').textContent()) ?? '', new RegExp(`Paid, active: ${u.paidSeats.active}`));
     assert.ok((await page.locator('#trend tbody tr').count()) >= 2, 'a trend of the two syncs');
+    assert.match((await page.locator('svg.trend-chart title').textContent()) ?? '', new RegExp(`${u.paidSeats.active} active of ${u.paidSeats.total} paid$`));
     assert.deepEqual(
       await rowIds(page, 'reclaimable'),
       reclaimable.json.users.map((r: any) => r.id),

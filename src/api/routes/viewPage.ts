@@ -8,6 +8,7 @@ import type { Integration } from '../../db/tables';
 import { setRequestLogIds } from '../../observability/requestLog';
 import type { UtilizationBody } from '../../reports/snapshots';
 import type { CachedReport } from '../cache/apiCache';
+import { TooManyRequests } from '../limits/headers';
 import { PAGE_STYLE_HASH } from '../pageLayout';
 import { pageHeadersDoc, pageSecurityHeaders, setFrameAncestors } from '../pageSecurity';
 import { HttpProblem, type FieldError } from '../problems';
@@ -53,7 +54,11 @@ export function viewPageRoutes(queries: ReturnType<typeof reportQuerySchemas>) {
         200: { description: 'The page', body: html('The utilization view'), headers: PAGE_HEADERS },
         400: { description: 'A filter is not valid', body: html('The page with the reasons above the listing'), headers: PAGE_HEADERS },
         ...LINK_PROBLEMS,
-        429: TOO_MANY_REQUESTS,
+        429: {
+          description: "The tenant's `reports` budget is spent (as for the reports the page shows)",
+          body: html('A page saying when to try again'),
+          headers: { ...PAGE_HEADERS, 'Retry-After': { description: 'Seconds until the next attempt is allowed', schema: { type: 'integer' } } },
+        },
       },
     }),
     csv: defineRoute({
@@ -152,12 +157,22 @@ export function viewPageRouter(deps: ReportDeps): Router {
     }
     // The figures for the listing's activity window (the server's default when the filters are not valid).
     const days = users && typeof filters.inactiveDays === 'string' ? { inactiveDays: filters.inactiveDays } : {};
-    const [utilization, reclaimable, listing, snapshots] = await Promise.all([
-      reports.utilization(res, tenantId, integration, reports.parseUtilization(tenantId, integration.id, days)),
-      reports.reclaimable(res, tenantId, integration, reports.parseReclaimable(tenantId, integration.id, days)),
-      users ? reports.users(res, tenantId, integration, users) : undefined,
-      listSnapshots(db, integration.id),
-    ]);
+    let computed;
+    try {
+      computed = await Promise.all([
+        reports.utilization(res, tenantId, integration, reports.parseUtilization(tenantId, integration.id, days)),
+        reports.reclaimable(res, tenantId, integration, reports.parseReclaimable(tenantId, integration.id, days)),
+        users ? reports.users(res, tenantId, integration, users) : undefined,
+        listSnapshots(db, integration.id),
+      ]);
+    } catch (err) {
+      // The tenant's `reports` budget is spent: a page in the same look, not a JSON problem in the frame.
+      if (!(err instanceof TooManyRequests)) throw err;
+      res.set(err.headers);
+      const wait = err.headers['Retry-After'];
+      return send(res, 429, viewLinkPage('Too many requests just now', `Please try again${wait ? ` in ${wait} seconds` : ' in a moment'}.`));
+    }
+    const [utilization, reclaimable, listing, snapshots] = computed;
     const util = decode<UtilizationBody>(utilization);
     const trend: TrendPoint[] = snapshots
       .filter((s) => s.kind === 'sync' && s.inactive_days === util.inactiveDays)
