@@ -24,6 +24,7 @@ declare const window: any;
 declare const document: any;
 
 const CHROMIUM = '/usr/bin/chromium';
+const REPORTS_BUDGET = 100;
 const ARTIFACTS = path.resolve(__dirname, '..', '..', '.test-artifacts', 'utilization-view');
 const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
@@ -53,7 +54,8 @@ const originOf = (s: Server) => `http://127.0.0.1:${(s.address() as import('node
 
 before(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  system = await startSystem();
+  // A tenant's reports budget small enough for the last test to spend (this tenant spends far less).
+  system = await startSystem({ env: { API_RATE_LIMIT_REPORTS: `${REPORTS_BUDGET}/1h` } });
   platform = await startFramer();
   stranger = await startFramer();
   platformOrigin = originOf(platform);
@@ -305,5 +307,23 @@ describe('the utilization view', () => {
     assert.equal(notText.status, 400);
     assert.equal(notText.json.errors[0].name, 'allowedOrigin');
     assert.equal(await count(), before, 'nothing stored');
+  });
+  test('a tenant whose reports budget is spent: a 429 page in the same look, with Retry-After', async () => {
+    const busy = await createTenant(system, 'tenant-19-busy');
+    system.sandbox.createWorkspace({ subdomain: 'view-busy', users: 20, ticketEvents: 50, seed: 1920, consentMode: 'allow' });
+    const { integrationId: busyId } = await connectAndSync(system, busy.apiKey, 'view-busy');
+    const view = (await createView({}, busyId, busy.apiKey)).json as { url: string };
+    let res: Response | undefined;
+    // Each distinct query is a computation the cache cannot answer: one unit (or more) of the budget.
+    for (let i = 0; i <= REPORTS_BUDGET; i++) {
+      res = await fetch(`${view.url}?q=nobody-${i}`);
+      if (res.status !== 200) break;
+    }
+    assert.equal(res?.status, 429);
+    assert.match(res.headers.get('retry-after') ?? '', /^\d+$/);
+    assert.match(res.headers.get('content-type') ?? '', /text\/html/);
+    assert.match(await res.text(), /<h1 class="failed">Too many requests just now<\/h1>/);
+    // Another tenant's budget is its own.
+    assert.equal((await fetch((await createView()).json.url)).status, 200);
   });
 });
