@@ -89,7 +89,10 @@ ${row('free-total', 'free', 'Free (light agents, contributors)', u.freeSeats.tot
 </tbody></table>`;
 }
 
-function savings(u: UtilizationBody): string {
+/** The report's own link to the seats in use (`/users?…`), as this view with the same filters. */
+const keepHref = (apiLink: string, action: string) => `${action}${apiLink.slice(apiLink.indexOf('?'))}`;
+
+function savings(u: UtilizationBody, action: string): string {
   const s = u.savings;
   if (!s) return '<p class="hint" id="savings-none">Set a seat price in the integration’s settings to see a savings estimate.</p>';
   const per = escapeHtml(s.seatPrice.per);
@@ -98,7 +101,7 @@ function savings(u: UtilizationBody): string {
         s.renewal.seatsToDrop === null
           ? ''
           : `, <span data-figure="seats-to-drop">${s.renewal.seatsToDrop}</span> fewer than the ${s.renewal.purchasedSeats} bought`
-      }.</li>`
+      }. <a id="keep" href="${escapeHtml(keepHref(s.renewal.keep.users, action))}">The ${s.renewal.seatsInUse} agents to keep</a> (choose them in Zendesk when lowering the seat count).</li>`
     : '';
   return `<ul id="savings">
 <li>Reclaiming the <span data-figure="savings-seats">${s.potential.seats}</span> reclaimable seats saves <strong data-figure="savings-potential">${money(s.potential.amount, s.seatPrice.currency)}</strong> per ${per} (at ${money(s.seatPrice.amount, s.seatPrice.currency)} per seat).</li>
@@ -266,7 +269,7 @@ export function viewPage(m: ViewPageModel): string {
 ${seatChart(u)}
 ${figures(u)}
 <h2>Savings</h2>
-${savings(u)}
+${savings(u, m.action)}
 <h2>Trend</h2>
 ${trend(m.trend)}
 <h2>Reclaimable seats</h2>

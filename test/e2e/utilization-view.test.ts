@@ -172,6 +172,18 @@ describe('the utilization view', () => {
     assert.deepEqual(await seriousViolations(page), [], 'the view has no serious accessibility violation');
     await page.screenshot({ path: path.join(ARTIFACTS, 'utilization-view.png'), fullPage: true });
 
+    // The renewal's agents to keep: the view of the report's own /users link.
+    const keep = new URL(u.savings.renewal.keep.users, system.apiUrl);
+    assert.equal(await page.locator('#keep').getAttribute('href'), `/view/${view.token}${keep.search}`);
+    const keepList = await api(system, 'GET', `${keep.pathname}${keep.search}`, { key: tenant.apiKey });
+    assert.equal(keepList.json.total, u.savings.renewal.seatsInUse);
+    await Promise.all([page.waitForURL(/usage=active/), page.locator('#keep').click()]);
+    assert.deepEqual(
+      await rowIds(page, 'users'),
+      keepList.json.users.map((r: any) => r.id),
+    );
+    await page.goto(view.url);
+
     // A filter by the page's form (keyboard-usable selects): the rows of /users for the same query.
     await page.getByLabel('Role', { exact: true }).selectOption('agent');
     await page.getByLabel('Suspended', { exact: true }).selectOption('false');
