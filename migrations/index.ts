@@ -19,6 +19,7 @@ import * as reclaimNotice from './20261210T100000_reclaim_notice';
 import * as tenantConnectSettings from './20261211T090000_tenant_connect_settings';
 import * as connectSessions from './20261211T100000_connect_sessions';
 import * as webhookRelayClaim from './20261212T080000_webhook_relay_claim';
+import * as viewSessions from './20261212T090000_view_sessions';
 
 /**
  * Every migration, by its timestamped name. A static list (rather than a folder scan) works the same
@@ -45,4 +46,5 @@ export const migrations: Record<string, Migration> = {
   '20261211T090000_tenant_connect_settings': tenantConnectSettings,
   '20261211T100000_connect_sessions': connectSessions,
   '20261212T080000_webhook_relay_claim': webhookRelayClaim,
+  '20261212T090000_view_sessions': viewSessions,
 };

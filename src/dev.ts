@@ -255,6 +255,8 @@ async function main(): Promise<void> {
     `  curl -s -X POST ${config.publicUrl}/v1/integrations/zendesk -H 'authorization: Bearer ${tenantKey}' -H 'content-type: application/json' -d '{"workspace":"demo"}'`,
     '  then open the returned authorizeUrl in a browser and click Allow.',
     `  curl -s ${config.publicUrl}/v1/integrations -H 'authorization: Bearer ${tenantKey}'`,
+    'Once it has synced, its utilization view (a link for a browser or an <iframe>, 60 minutes):',
+    `  curl -s -X POST ${config.publicUrl}/v1/integrations/<id>/view-sessions -H 'authorization: Bearer ${tenantKey}' -H 'content-type: application/json' -d '{}'`,
     '',
     'Ctrl-C stops everything.',
     '',

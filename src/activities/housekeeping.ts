@@ -1,6 +1,7 @@
 import { deleteExpiredRateLimitBlocks } from '../db/repositories/rateLimits';
 import {
   deleteEndedConnectSessions,
+  deleteEndedViewSessions,
   deleteEndedOAuthFlows,
   deleteOldSyncRuns,
   deleteOldTicketEvents,
@@ -46,7 +47,7 @@ export function createHousekeepingActivities(deps: ActivityDeps) {
     };
 
   return {
-    /** Used and expired consent attempts (each integration's newest kept, its secrets scrubbed), and expired Connect page links. */
+    /** Used and expired consent attempts (each integration's newest kept, its secrets scrubbed), and expired Connect page and utilization view links. */
     async pruneOAuthFlows(): Promise<number> {
       const deleted = await rule(
         'oauth_flows',
@@ -64,7 +65,13 @@ export function createHousekeepingActivities(deps: ActivityDeps) {
         null,
         untilShort(() => deleteEndedConnectSessions(db, settings.oauthFlowRetentionMs, batch)),
       );
-      return deleted + scrubbed + sessions;
+      // And the utilization view's links, likewise.
+      const views = await rule(
+        'view_sessions',
+        null,
+        untilShort(() => deleteEndedViewSessions(db, settings.oauthFlowRetentionMs, batch)),
+      );
+      return deleted + scrubbed + sessions + views;
     },
 
     /** Zendesk rate-limit blocks that ended (one row per workspace and bucket: a single statement). */

@@ -25,6 +25,8 @@ import { reportsRouter } from './routes/reports';
 import { tenantKeysRouter } from './routes/tenantKeys';
 import { tenantsRouter } from './routes/tenants';
 import { webhookEndpointsRouter } from './routes/webhookEndpoints';
+import { viewPageRouter } from './routes/viewPage';
+import { viewSessionsRouter } from './routes/viewSessions';
 
 /**
  * The Express application: request metrics and logs, then everything under `/v1/integrations` behind
@@ -71,12 +73,15 @@ export function createApp(deps: ApiDeps & { metrics?: Metrics; cache?: ApiCache;
   // The hosted Connect page (its token is its authorization) and its served script.
   app.use(connectAssetsRouter());
   app.use(connectPageRouter({ ...deps, limits }));
+  // The utilization view (its token is its authorization): the reports' own computations and cache.
+  app.use(viewPageRouter({ ...deps, cache, limits, csvSlots, reportGate }));
   // A tenant's own routes (`/v1/tenant`, `/v1/tenant/keys…`); the admin's are `/v1/tenants…` (admin key).
   app.use('/v1/tenant', requireTenant(deps.db, cache), spendBudget(limits, 'requests'));
   app.use(tenantsRouter(deps));
   app.use(tenantKeysRouter(deps));
   app.use(offboardRouter(deps));
   app.use(integrationsRouter({ ...deps, cache, limits }));
+  app.use(viewSessionsRouter(deps));
   app.use('/v1/connect-sessions', requireTenant(deps.db, cache), spendBudget(limits, 'requests'));
   app.use(connectSessionsRouter(deps));
   app.use(reclamationsRouter(deps));

@@ -18,6 +18,9 @@ import { reportRoutes } from './routes/reports';
 import { tenantKeyRoutes } from './routes/tenantKeys';
 import { tenantRoutes } from './routes/tenants';
 import { webhookRoutes } from './routes/webhookEndpoints';
+import { viewPageRoutes } from './routes/viewPage';
+import { viewSessionRoutes } from './routes/viewSessions';
+import { CreateViewSessionBody, ViewSession } from './viewSessionSchemas';
 import { WEBHOOK_EVENT_EXAMPLES } from '../webhooks/eventExamples';
 import { CreatedWebhookEndpoint, CreateWebhookEndpointBody, WebhookDeliveryList, WebhookEndpoint, WebhookEndpointList } from './webhookSchemas';
 import {
@@ -64,6 +67,7 @@ const INPUT_COMPONENTS: Record<string, z.ZodType> = {
   CreateWebhookEndpointBody,
   UpdateTenantSettingsBody,
   CreateConnectSessionBody,
+  CreateViewSessionBody,
 };
 
 /** Named response schemas (described as output). Nested named schemas become $refs. */
@@ -97,6 +101,7 @@ const OUTPUT_COMPONENTS: Record<string, z.ZodType> = {
   WebhookEndpointList,
   WebhookDeliveryList,
   ConnectSession,
+  ViewSession,
 };
 
 // ------------------------------------------------------------------------------------------- routes
@@ -124,6 +129,8 @@ const allRoutes = (maxInactiveDays: number): RouteSpec[] => [
   ...connectAssetRoutes,
   ...oauthCallbackRoutes,
   ...Object.values(reportRoutes(reportQuerySchemas(maxInactiveDays))),
+  ...viewSessionRoutes,
+  ...Object.values(viewPageRoutes(reportQuerySchemas(maxInactiveDays))),
   ...reclamationRoutes,
   ...webhookRoutes,
 ];

@@ -1,4 +1,4 @@
-import type { RequestHandler } from 'express';
+import type { RequestHandler, Response } from 'express';
 import helmet from 'helmet';
 
 /**
@@ -25,7 +25,11 @@ import helmet from 'helmet';
 export interface PagePolicy {
   /** `'sha256-…'` sources allowed in `style-src` (the page's inline `<style>`). */
   styleHashes: string[];
-  /** false: `frame-ancestors 'none'` and X-Frame-Options: DENY. */
+  /**
+   * false: `frame-ancestors 'none'` and X-Frame-Options: DENY. true: `frame-ancestors` is the origins
+   * `setFrameAncestors` named for the response (the utilization view: the tenant's registered origins), `'none'`
+   * when it named none; no X-Frame-Options (it cannot name origins).
+   */
   frameable: boolean;
   /** Whether the API's PUBLIC_URL is https (HSTS is sent only then). */
   https: boolean;
@@ -49,6 +53,19 @@ export function pageHeadersDoc(page: { csp: string; noStoreBecause: string; refe
   };
 }
 
+/** Where `setFrameAncestors` keeps the origins: `res.locals[FRAME_ANCESTORS]`. */
+const FRAME_ANCESTORS = 'frameAncestors';
+
+/** The origins that may frame this response of a frameable page (set before its headers are applied). */
+export function setFrameAncestors(res: Response, origins: readonly string[]): void {
+  res.locals[FRAME_ANCESTORS] = origins;
+}
+
+function frameAncestorsSource(res: Response): string {
+  const origins = res.locals[FRAME_ANCESTORS] as readonly string[] | undefined;
+  return origins?.length ? origins.join(' ') : "'none'";
+}
+
 export function pageSecurityHeaders(policy: PagePolicy): RequestHandler {
   const headers = helmet({
     contentSecurityPolicy: {
@@ -61,7 +78,7 @@ export function pageSecurityHeaders(policy: PagePolicy): RequestHandler {
         'base-uri': ["'none'"],
         'form-action': policy.formActions ?? ["'none'"],
         'object-src': ["'none'"],
-        ...(policy.frameable ? {} : { 'frame-ancestors': ["'none'"] }),
+        'frame-ancestors': policy.frameable ? [(_req, res) => frameAncestorsSource(res as Response)] : ["'none'"],
       },
     },
     crossOriginOpenerPolicy: false,

@@ -393,8 +393,21 @@ interface ConnectSessionsTable {
   flow_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
+/** A link to the utilization view of one integration (migration 20261212T090000): only its token's hash is kept. */
+interface ViewSessionsTable {
+  id: Generated<string>;
+  tenant_id: string;
+  integration_id: string;
+  token_hash: string;
+  /** The one registered origin that may frame the page; null: any of the tenant's allowed origins. */
+  allowed_origin: string | null;
+  expires_at: Timestamp;
+  created_at: CreatedAt;
+}
+
 export interface Database {
   connect_sessions: ConnectSessionsTable;
+  view_sessions: ViewSessionsTable;
   tenants: TenantsTable;
   tenant_api_keys: TenantApiKeysTable;
   integrations: IntegrationsTable;
@@ -422,5 +435,6 @@ export type TenantApiKey = Selectable<TenantApiKeysTable>;
 export type Integration = Selectable<IntegrationsTable>;
 export type OAuthFlow = Selectable<OAuthFlowsTable>;
 export type ConnectSession = Selectable<ConnectSessionsTable>;
+export type ViewSession = Selectable<ViewSessionsTable>;
 export type NewZendeskUser = Insertable<ZendeskUsersTable>;
 export type SyncRun = Selectable<SyncRunsTable>;

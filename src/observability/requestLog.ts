@@ -4,16 +4,17 @@ import { routeTemplate } from './httpMetrics';
 
 /**
  * One JSON line per HTTP request the API answers: method, route template, path (never the query
- * string: the OAuth callback's carries `code` and `state`; never a Connect page's token), status, duration, and the tenant and
+ * string: the OAuth callback's carries `code` and `state`; never a Connect page's or utilization view's token), status, duration, and the tenant and
  * integration when known. Headers are never logged (the Authorization header holds an API key).
  * Probes (`/healthz`, `/readyz`, `/metrics`) log at debug so they do not drown the rest.
  */
 const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
 const INTEGRATION_PATH = /^\/v1\/integrations\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:\/|$)/i;
 
-/** The Connect page's path carries its session token (a bearer secret): logged as the route, never the token. */
+/** The Connect page's and the utilization view's paths carry a session token (a bearer secret): logged as the route, never the token. */
 const CONNECT_PAGE_PATH = /^\/connect\/(?!assets\/)[^/]+/;
-const loggedPath = (path: string) => path.replace(CONNECT_PAGE_PATH, '/connect/{token}');
+const VIEW_PAGE_PATH = /^\/view\/[^/]+/;
+const loggedPath = (path: string) => path.replace(CONNECT_PAGE_PATH, '/connect/{token}').replace(VIEW_PAGE_PATH, '/view/{token}');
 
 /** Where `setRequestLogIds` keeps them: `res.locals[LOG_IDS]`. */
 const LOG_IDS = 'requestLogIds';

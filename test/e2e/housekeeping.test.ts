@@ -147,6 +147,28 @@ describe('rules against PostgreSQL', () => {
     assert.equal(old.length, 4, 'more than one batch of 3');
   });
 
+  test("view_sessions: utilization view links that expired longer ago than the flows' retention go", async () => {
+    const tenant = await db.insertInto('tenants').values({ name: 'hk view sessions' }).returning('id').executeTakeFirstOrThrow();
+    const integration = await db
+      .insertInto('integrations')
+      .values({ tenant_id: tenant.id, workspace: 'hk-view', status: 'connected', error: null, zendesk_user_id: null })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const session = (name: string, expires: Date) =>
+      db
+        .insertInto('view_sessions')
+        .values({ tenant_id: tenant.id, integration_id: integration.id, token_hash: `${name}-${randomUUID()}`, allowed_origin: null, expires_at: expires })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+    const old = await Promise.all([1, 2, 3, 4].map((i) => session(`old${i}`, ago(2 * DAY))));
+    const recent = await session('recent', ago(DAY / 2));
+    const live = await session('live', new Date(Date.now() + 60_000));
+    await runRule('pruneOAuthFlows');
+    const left = await db.selectFrom('view_sessions').select('id').where('tenant_id', '=', tenant.id).execute();
+    assert.deepEqual(left.map((r) => r.id).sort(), [recent.id, live.id].sort());
+    assert.equal(old.length, 4, 'more than one batch of 3');
+  });
+
   test('zendesk_rate_limits: blocks that ended longer ago than the retention go', async () => {
     const workspace = `hk-limits-${randomUUID()}`;
     await db

@@ -25,6 +25,7 @@ import { ReclaimableList, reportQuerySchemas, UserList, Utilization, type UsersC
 import { BAD_REQUEST, NOT_FOUND, TOO_MANY_REQUESTS, UNAUTHORIZED } from '../routeResponses';
 import { defineRoute, mount, type ResponseSpec } from '../routeSpec';
 import { IntegrationIdParams } from '../schemas';
+import type { Integration } from '../../db/tables';
 import { invalidRequest, parseOr400 } from '../validate';
 
 /** The header naming the instant a report judged activity at (also inside every cursor). */
@@ -206,23 +207,20 @@ function sendReport(req: Request, res: Response, report: CachedReport): void {
   res.end(body);
 }
 
+export type ReportDeps = ApiDeps & { cache: ApiCache; limits: TenantLimits; csvSlots: LocalCsvSlots; reportGate: TenantGate };
+
 /**
- * `/users`, `/users.csv` and `/utilization`. JSON reports go through the report cache (`deps.cache`):
- * validation (400s), authentication and the ownership check (404s) run on every request; only the
- * computation of a valid report of an owned integration is shared. users.csv streams and is never cached.
- * Each computation (a report the cache could not answer) spends one unit of the tenant's `reports` budget,
- * so hits stay free and query-free; each export one of its `csv` budget and a slot (src/api/csvExport.ts).
+ * The reports' computations, behind the report cache: the one implementation of `/users`, `users.csv`,
+ * `/utilization` and `/reclaimable`, which their routes answer with and the utilization view
+ * (src/api/routes/viewPage.ts) renders — so the page's numbers are the API's, cached under the same keys.
+ * Each takes a valid query (unknown input: 400 naming each parameter) of an integration the caller has already
+ * found to be the tenant's, and `res` for the rate-limit headers of a computation the cache could not answer.
  */
-export function reportsRouter(deps: ApiDeps & { cache: ApiCache; limits: TenantLimits; csvSlots: LocalCsvSlots; reportGate: TenantGate }): Router {
-  const router = Router();
+export function reportComputations(deps: ReportDeps) {
   const { db, config, cache, limits, reportGate } = deps;
   // `inactiveDays` is capped by this server's activity retention (older events are deleted).
   const queries = reportQuerySchemas(config.activityRetentionDays);
   const { UsersQuery, UsersCsvQuery, UtilizationQuery, ReclaimableQuery } = queries;
-  const routes = reportRoutes(queries);
-
-  // Cached: a report hit costs no query. A disconnect under way serves no more reports.
-  const ownIntegration = integrationOwnership({ db, cache, alsoHidden: ['disconnecting'] });
 
   const listing = (integrationId: string, parsed: ParsedFilters): Listing => {
     const filters = filtersOf(parsed);
@@ -255,12 +253,9 @@ export function reportsRouter(deps: ApiDeps & { cache: ApiCache; limits: TenantL
     });
     return { listing: l, limit, cursor, key };
   };
-  const usersQueries = new ParsedQueries<ReturnType<typeof parseUsers>>();
 
-  mount(router, routes.users, async (req, res: Response) => {
-    const integration = await ownIntegration(req);
-    const tenantId = req.tenant!.id;
-    const { listing: l, limit, cursor, key } = usersQueries.get(tenantId, integration.id, req, parseUsers);
+  const users = async (res: Response, tenantId: string, integration: Integration, parsed: ReturnType<typeof parseUsers>): Promise<CachedReport> => {
+    const { listing: l, limit, cursor, key } = parsed;
     const { value } = await cache.reports.get(key, [integrationTag(integration.id), tenantTag(tenantId)], () =>
       tenantComputation(limits, reportGate, res, tenantId, async () => {
         const window = windowFor(l.inactiveDays, cursor);
@@ -279,35 +274,36 @@ export function reportsRouter(deps: ApiDeps & { cache: ApiCache; limits: TenantL
         return await cachedReport(body, window.asOf);
       }),
     );
-    sendReport(req, res, value);
-  });
+    return value;
+  };
 
-  mount(router, routes.usersCsv, async (req, res: Response) => {
-    const integration = await ownIntegration(req);
-    const { raw, ...parsed } = parseOr400(UsersCsvQuery, req.query, 'listing', { limit: CSV_ONLY_REASON, cursor: CSV_ONLY_REASON });
+  /** users.csv of a query (the /users filters and sort; no `limit` or `cursor`), streamed to `res`. */
+  const usersCsv = async (res: Response, tenantId: string, integration: Integration, query: unknown): Promise<void> => {
+    const { raw, ...parsed } = parseOr400(UsersCsvQuery, query, 'listing', { limit: CSV_ONLY_REASON, cursor: CSV_ONLY_REASON });
     const l = listing(integration.id, parsed);
     const completeness = await reportCompleteness(db, integration);
     await exportUsersCsv(deps, res, {
       usageBasis: usageBasis(completeness.activityDays, l.inactiveDays),
-      tenantId: req.tenant!.id,
+      tenantId,
       workspace: integration.workspace,
       integrationId: integration.id,
       request: { integrationId: l.integrationId, filters: l.filters, sort: l.sort, window: windowFor(l.inactiveDays, undefined) },
       raw: raw ?? false,
     });
-  });
+  };
 
   const parseUtilization = (tenantId: string, integrationId: string, query: unknown) => {
     const inactiveDays = parseOr400(UtilizationQuery, query, 'listing').inactiveDays ?? config.inactiveAfterDays;
     return { inactiveDays, key: reportCacheKey('utilization', tenantId, integrationId, { inactiveDays }) };
   };
-  const utilizationQueries = new ParsedQueries<ReturnType<typeof parseUtilization>>();
 
-  mount(router, routes.utilization, async (req, res: Response) => {
-    const integration = await ownIntegration(req);
+  const utilization = async (
+    res: Response,
+    tenantId: string,
+    integration: Integration,
+    { inactiveDays, key }: ReturnType<typeof parseUtilization>,
+  ): Promise<CachedReport> => {
     // Settings (the seat price) and reclamations change the savings: both drop the cached report (integration row updates).
-    const tenantId = req.tenant!.id;
-    const { inactiveDays, key } = utilizationQueries.get(tenantId, integration.id, req, parseUtilization);
     const withSavings = async (body: z.infer<typeof Utilization>) => ({ ...body, savings: await savingsFor(db, integration, body, inactiveDays) });
     const { value } = await cache.reports.get(key, [integrationTag(integration.id), tenantTag(tenantId)], async () => {
       // The default inactiveDays: the report the worker stored at the end of the last sync (or when its seat
@@ -322,8 +318,8 @@ export function reportsRouter(deps: ApiDeps & { cache: ApiCache; limits: TenantL
         return await cachedReport(await withSavings(body), window.asOf);
       });
     });
-    sendReport(req, res, value);
-  });
+    return value;
+  };
 
   /** A valid `/reclaimable` query: its page size, cursor and cache key. */
   const parseReclaimable = (tenantId: string, integrationId: string, query: unknown) => {
@@ -338,12 +334,13 @@ export function reportsRouter(deps: ApiDeps & { cache: ApiCache; limits: TenantL
     }
     return { inactiveDays, limit, cursor, fingerprint, key: reportCacheKey('reclaimable', tenantId, integrationId, { inactiveDays, limit, cursor: token }) };
   };
-  const reclaimableQueries = new ParsedQueries<ReturnType<typeof parseReclaimable>>();
 
-  mount(router, routes.reclaimable, async (req, res: Response) => {
-    const integration = await ownIntegration(req);
-    const tenantId = req.tenant!.id;
-    const { inactiveDays, limit, cursor, fingerprint, key } = reclaimableQueries.get(tenantId, integration.id, req, parseReclaimable);
+  const reclaimable = async (
+    res: Response,
+    tenantId: string,
+    integration: Integration,
+    { inactiveDays, limit, cursor, fingerprint, key }: ReturnType<typeof parseReclaimable>,
+  ): Promise<CachedReport> => {
     const { value } = await cache.reports.get(key, [integrationTag(integration.id), tenantTag(tenantId)], () =>
       tenantComputation(limits, reportGate, res, tenantId, async () => {
         const window = windowFor(inactiveDays, cursor);
@@ -356,7 +353,53 @@ export function reportsRouter(deps: ApiDeps & { cache: ApiCache; limits: TenantL
         return await cachedReport(body, window.asOf);
       }),
     );
-    sendReport(req, res, value);
+    return value;
+  };
+
+  return { queries, parseUsers, users, usersCsv, parseUtilization, utilization, parseReclaimable, reclaimable };
+}
+
+/**
+ * `/users`, `/users.csv` and `/utilization`. JSON reports go through the report cache (`deps.cache`):
+ * validation (400s), authentication and the ownership check (404s) run on every request; only the
+ * computation of a valid report of an owned integration is shared. users.csv streams and is never cached.
+ * Each computation (a report the cache could not answer) spends one unit of the tenant's `reports` budget,
+ * so hits stay free and query-free; each export one of its `csv` budget and a slot (src/api/csvExport.ts).
+ */
+export function reportsRouter(deps: ReportDeps): Router {
+  const router = Router();
+  const reports = reportComputations(deps);
+  const routes = reportRoutes(reports.queries);
+
+  // Cached: a report hit costs no query. A disconnect under way serves no more reports.
+  const ownIntegration = integrationOwnership({ db: deps.db, cache: deps.cache, alsoHidden: ['disconnecting'] });
+
+  const usersQueries = new ParsedQueries<ReturnType<typeof reports.parseUsers>>();
+  mount(router, routes.users, async (req, res: Response) => {
+    const integration = await ownIntegration(req);
+    const tenantId = req.tenant!.id;
+    sendReport(req, res, await reports.users(res, tenantId, integration, usersQueries.get(tenantId, integration.id, req, reports.parseUsers)));
+  });
+
+  mount(router, routes.usersCsv, async (req, res: Response) => {
+    const integration = await ownIntegration(req);
+    await reports.usersCsv(res, req.tenant!.id, integration, req.query);
+  });
+
+  const utilizationQueries = new ParsedQueries<ReturnType<typeof reports.parseUtilization>>();
+  mount(router, routes.utilization, async (req, res: Response) => {
+    const integration = await ownIntegration(req);
+    const tenantId = req.tenant!.id;
+    const parsed = utilizationQueries.get(tenantId, integration.id, req, reports.parseUtilization);
+    sendReport(req, res, await reports.utilization(res, tenantId, integration, parsed));
+  });
+
+  const reclaimableQueries = new ParsedQueries<ReturnType<typeof reports.parseReclaimable>>();
+  mount(router, routes.reclaimable, async (req, res: Response) => {
+    const integration = await ownIntegration(req);
+    const tenantId = req.tenant!.id;
+    const parsed = reclaimableQueries.get(tenantId, integration.id, req, reports.parseReclaimable);
+    sendReport(req, res, await reports.reclaimable(res, tenantId, integration, parsed));
   });
 
   return router;

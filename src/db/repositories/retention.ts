@@ -50,6 +50,14 @@ export async function deleteEndedConnectSessions(db: Db, retentionMs: number, ba
   return Number(result.numAffectedRows ?? 0);
 }
 
+/** Utilization view links that expired `retentionMs` ago: their page answers "expired" until then, then "not valid". */
+export async function deleteEndedViewSessions(db: Db, retentionMs: number, batchSize: number): Promise<number> {
+  const result = await sql`
+    DELETE FROM view_sessions
+     WHERE id IN (SELECT id FROM view_sessions WHERE expires_at < ${ago(retentionMs)} LIMIT ${batchSize})`.execute(db);
+  return Number(result.numAffectedRows ?? 0);
+}
+
 /** The kept newest flows that ended long ago lose their encrypted verifier and code (useless once ended). */
 export async function scrubEndedFlowSecrets(db: Db, retentionMs: number, batchSize: number): Promise<number> {
   const result = await sql`
