@@ -8,7 +8,7 @@ export const CreateViewSessionBody = z.strictObject({
     .max(2048, 'must be at most 2048 characters')
     .optional()
     .describe(
-      "The origin of the page that frames the view: the view's `frame-ancestors` is this origin only. One of the tenant's `allowedOrigins` (`PATCH /v1/tenant`), else 400; without it, any of them may frame the view",
+      "The origin of the page that frames the view: the view's `frame-ancestors` is this origin only. One of the tenant's `allowedOrigins` (`PATCH /v1/tenant`), else 422; without it, any of them may frame the view",
     ),
 });
 

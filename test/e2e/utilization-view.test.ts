@@ -289,7 +289,7 @@ describe('the utilization view', () => {
     assert.doesNotMatch(body, /<li class="error">verified/, 'an empty field is no filter');
   });
 
-  test("view sessions: another tenant's integration is a 404; a bad allowedOrigin a 400 naming it, nothing stored", async () => {
+  test("view sessions: another tenant's integration is a 404; an unregistered allowedOrigin a 422 naming it (as for connect sessions), a malformed body a 400, nothing stored", async () => {
     const other = await createTenant(system, 'tenant-19-other');
     const foreign = await createView({}, integrationId, other.apiKey);
     assert.equal(foreign.status, 404, foreign.text);
@@ -303,7 +303,7 @@ describe('the utilization view', () => {
     const count = async () => (await system.db.selectFrom('view_sessions').select('id').execute()).length;
     const before = await count();
     const bad = await createView({ allowedOrigin: 'https://evil.example.com' });
-    assert.equal(bad.status, 400, bad.text);
+    assert.equal(bad.status, 422, bad.text);
     assert.equal(bad.headers.get('content-type'), 'application/problem+json; charset=utf-8');
     assert.deepEqual(
       bad.json.errors.map((e: any) => e.name),

@@ -4,8 +4,8 @@ import { findTenant } from '../../db/repositories/tenants';
 import { insertViewSession } from '../../db/repositories/viewSessions';
 import type { ApiDeps } from '../deps';
 import { integrationOwnership } from '../ownership';
-import { badRequest, unauthorized } from '../problems';
-import { BAD_REQUEST, NOT_FOUND, TOO_MANY_REQUESTS, UNAUTHORIZED } from '../routeResponses';
+import { unauthorized, unprocessable } from '../problems';
+import { BAD_REQUEST, NOT_FOUND, problem, TOO_MANY_REQUESTS, UNAUTHORIZED } from '../routeResponses';
 import { defineRoute, mount } from '../routeSpec';
 import { IntegrationIdParams } from '../schemas';
 import { parseOr400 } from '../validate';
@@ -33,6 +33,7 @@ const createViewSession = defineRoute({
     400: BAD_REQUEST,
     401: UNAUTHORIZED,
     404: NOT_FOUND,
+    422: problem("`allowedOrigin` is not among the tenant's registered ones (`PATCH /v1/tenant`): `errors` names it"),
     429: TOO_MANY_REQUESTS,
   },
 });
@@ -53,7 +54,7 @@ export function viewSessionsRouter(deps: ApiDeps): Router {
     if (tenant?.status !== 'active') throw unauthorized('The API key is not valid.');
     if (body.allowedOrigin !== undefined && !tenant.allowed_origins.includes(body.allowedOrigin)) {
       const reason = "is not one of the tenant's registered origins (allowedOrigins, PATCH /v1/tenant)";
-      throw badRequest(`allowedOrigin ${reason}.`, [{ name: 'allowedOrigin', reason }]);
+      throw unprocessable(`allowedOrigin ${reason}.`, [{ name: 'allowedOrigin', reason }]);
     }
     const token = generateViewToken();
     const session = await insertViewSession(deps.db, {
